@@ -1,0 +1,118 @@
+/// One recorded operation in the autograd graph: PyTorch's `grad_fn`.
+///
+/// Its `name` is the class name PyTorch prints, so `print(loss)` ends in
+/// `grad_fn=<DivBackward0>` exactly as in Python.
+///
+/// ```swift
+/// let y = Tensor.randn(3, requiresGrad: true).exp()
+/// print(y.gradFn!.name)   // ExpBackward0
+/// ```
+public final class AutogradNode: @unchecked Sendable {
+    /// PyTorch's name for this node, such as `MmBackward0` or `AccumulateGrad`.
+    public let name: String
+    /// The nodes that receive this node's input gradients; `nil` where an input needs none.
+    public let nextFunctions: [AutogradNode?]
+
+    /// Shapes and dtypes of the inputs, to reduce broadcast gradients (`sum_to`) and cast them.
+    let inputShapes: [[Int]]
+    let inputDTypes: [DType]
+    /// Tensors the vector-Jacobian product reads; emptied after backward unless retained.
+    private var saved: [SavedTensor]
+    private var savedWereReleased = false
+    /// Maps the gradient of the output to the gradients of the inputs.
+    let vjp: ((_ grad: Tensor, _ node: AutogradNode) -> [Tensor?])?
+    /// For `AccumulateGrad`, the leaf whose `.grad` receives the result.
+    let variable: Tensor?
+    /// A non-leaf output that asked for `retainGrad()`.
+    weak var retainedOutput: Tensor?
+
+    init(
+        name: String, next: [AutogradNode?], inputShapes: [[Int]], inputDTypes: [DType],
+        saved: [SavedTensor], vjp: @escaping (_ grad: Tensor, _ node: AutogradNode) -> [Tensor?]
+    ) {
+        self.name = name
+        self.nextFunctions = next
+        self.inputShapes = inputShapes
+        self.inputDTypes = inputDTypes
+        self.saved = saved
+        self.vjp = vjp
+        self.variable = nil
+    }
+
+    /// The `AccumulateGrad` node of a leaf.
+    init(accumulatingInto leaf: Tensor) {
+        name = "AccumulateGrad"
+        nextFunctions = []
+        inputShapes = [leaf.shape]
+        inputDTypes = [leaf.dtype]
+        saved = []
+        vjp = nil
+        variable = leaf
+    }
+
+    /// Whether input `i` needs a gradient; a vjp may skip work for the others.
+    func needsInputGrad(_ i: Int) -> Bool { nextFunctions[i] != nil }
+
+    /// Reads saved tensor `i`, failing with PyTorch's messages when backward already freed it
+    /// or when it was modified in place after it was saved.
+    func savedTensor(_ i: Int) -> Tensor {
+        if savedWereReleased {
+            _fail("""
+                Trying to backward through the graph a second time (or directly access saved tensors after they have \
+                already been freed). Saved intermediate values of the graph are freed when you call .backward() or \
+                autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or \
+                if you need to access saved tensors after calling backward.
+                """)
+        }
+        let s = saved[i]
+        if s.tensor.storage.version != s.version {
+            let t = s.tensor
+            var producer = ""
+            if let name = s.outputOf ?? t._gradFn?.name {
+                producer = ", which is output 0 of \(Self.forwardName(name)),"
+            }
+            _fail("""
+                one of the variables needed for gradient computation has been modified by an inplace operation: \
+                [\(t.dtype.legacyTypeName) \(_shapeString(t.shape))]\(producer) is at version \(t.storage.version); \
+                expected version \(s.version) instead. Hint: enable anomaly detection to find the operation that \
+                failed to compute its gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).
+                """)
+        }
+        return s.tensor
+    }
+
+    /// Frees saved tensors after a backward pass that did not ask to retain the graph.
+    func releaseSaved() {
+        if !saved.isEmpty {
+            saved = []
+            savedWereReleased = true
+        }
+    }
+
+    /// PyTorch 2.13 names the forward op in messages: `ExpBackward0` becomes `Exp`.
+    private static func forwardName(_ name: String) -> String {
+        let chars = Array(name)
+        let marker = Array("Backward")
+        var i = chars.count - marker.count
+        while i >= 0 {
+            if Array(chars[i..<i + marker.count]) == marker { return String(chars[..<i]) }
+            i -= 1
+        }
+        return name
+    }
+}
+
+/// A tensor kept for backward, with the storage version it had when it was saved.
+struct SavedTensor {
+    let tensor: Tensor
+    let version: Int
+    /// For a node's own output (saved as a detached alias to avoid a reference cycle), the
+    /// node's name, used in the in-place error message.
+    let outputOf: String?
+
+    init(_ tensor: Tensor, outputOf: String? = nil) {
+        self.tensor = tensor
+        self.version = tensor.storage.version
+        self.outputOf = outputOf
+    }
+}

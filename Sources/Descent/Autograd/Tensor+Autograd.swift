@@ -1,0 +1,185 @@
+import Synchronization
+
+extension Tensor {
+    /// Whether autograd tracks operations on this tensor.
+    ///
+    /// Set it on a leaf you want gradients for; operations on such a tensor produce results that
+    /// require grad too (while ``GradMode/isEnabled``). Only floating-point tensors can require
+    /// grad, and only leaves can stop requiring it, as in PyTorch.
+    ///
+    /// ```swift
+    /// let w = Tensor.zeros(2, 3)
+    /// w.requiresGrad = true
+    /// ```
+    public var requiresGrad: Bool {
+        get { _requiresGrad }
+        set { setRequiresGrad(newValue, factory: false) }
+    }
+
+    /// Sets ``requiresGrad`` in place and returns `self`, like `requires_grad_()`.
+    ///
+    /// ```swift
+    /// let b = Tensor.zeros(2).requiresGrad(true)
+    /// ```
+    @discardableResult
+    public func requiresGrad(_ flag: Bool) -> Tensor {
+        setRequiresGrad(flag, factory: false)
+        return self
+    }
+
+    func setRequiresGrad(_ flag: Bool, factory: Bool) {
+        if flag && !dtype.isFloatingPoint {
+            _fail(factory
+                ? "Only Tensors of floating point and complex dtype can require gradients"
+                : "only Tensors of floating point dtype can require gradients")
+        }
+        if !flag && _gradFn != nil {
+            _fail("""
+                you can only change requires_grad flags of leaf variables. If you want to use a computed variable \
+                in a subgraph that doesn't require differentiation use var_no_grad = var.detach().
+                """)
+        }
+        if _gradFn == nil { _requiresGrad = flag }
+    }
+
+    /// Whether this tensor is a leaf of the graph: it does not require grad, or the user made it.
+    public var isLeaf: Bool { _gradFn == nil }
+
+    /// The node that produced this tensor, or `nil` for leaves (PyTorch's `grad_fn`).
+    public var gradFn: AutogradNode? { _gradFn }
+
+    /// The gradient that ``backward(gradient:retainGraph:)`` accumulated into this leaf.
+    ///
+    /// `nil` until the first backward pass; later passes add into the same tensor. Reading it
+    /// on a non-leaf that did not call ``retainGrad()`` gives `nil` and PyTorch's warning.
+    ///
+    /// ```swift
+    /// loss.backward()
+    /// print(w.grad!)
+    /// ```
+    public var grad: Tensor? {
+        get {
+            if _gradFn != nil && !_retainsGrad && _grad == nil { _warnNonLeafGrad() }
+            return _grad
+        }
+        set {
+            if let g = newValue, g.shape != shape || g.dtype != dtype {
+                _fail("assigned grad has data of a different size or type: expected \(dtype) \(_shapeString(shape)), got \(g.dtype) \(_shapeString(g.shape))")
+            }
+            _grad = newValue
+        }
+    }
+
+    /// Asks a non-leaf tensor to keep its gradient in ``grad`` during backward.
+    ///
+    /// ```swift
+    /// let h = x * 2
+    /// h.retainGrad()
+    /// h.sum().backward()
+    /// print(h.grad!)   // tensor([1., 1., 1.])
+    /// ```
+    public func retainGrad() {
+        guard let node = _gradFn else { return }
+        if !_requiresGrad { _fail("can't retain_grad on Tensor that has requires_grad=False") }
+        _retainsGrad = true
+        node.retainedOutput = self
+    }
+
+    /// Whether this non-leaf keeps its gradient (PyTorch's `retains_grad`).
+    public var retainsGrad: Bool { _retainsGrad }
+
+    /// A tensor sharing this one's storage and version counter, cut from the graph.
+    ///
+    /// ```swift
+    /// let frozen = w.detach()   // requiresGrad == false, same memory as w
+    /// ```
+    public func detach() -> Tensor {
+        Tensor(storage: storage, shape: shape, strides: strides, offset: storageOffset, base: nil)
+    }
+
+    /// Computes gradients of this tensor with respect to the graph's leaves and adds them into
+    /// their ``grad``, like `tensor.backward()`.
+    ///
+    /// - Parameters:
+    ///   - gradient: The gradient of some final value with respect to this tensor. May be left
+    ///     out only when this tensor has one element.
+    ///   - retainGraph: Keep the saved tensors so that backward can run through the graph again.
+    ///
+    /// ```swift
+    /// let loss = ((x.matmul(w.t()) + b - y).pow(2)).mean()
+    /// loss.backward()
+    /// ```
+    public func backward(gradient: Tensor? = nil, retainGraph: Bool = false) {
+        guard _requiresGrad else {
+            _fail("element 0 of tensors does not require grad and does not have a grad_fn")
+        }
+        let seed: Tensor
+        if let gradient {
+            if gradient.shape != shape {
+                _fail("Mismatch in shape: grad_output[0] has a shape of \(_torchSize(gradient.shape)) and output[0] has a shape of \(_torchSize(shape)).")
+            }
+            seed = gradient.dtype == dtype ? gradient : gradient.to(dtype)
+        } else {
+            if scalarCount != 1 { _fail("grad can be implicitly created only for scalar outputs") }
+            seed = Tensor.ones(like: self)
+        }
+        let root = _gradFn ?? _accumulator()
+        noGrad { Engine.run(root: root, gradient: seed, retainGraph: retainGraph) }
+    }
+
+    /// The leaf's `AccumulateGrad` node, shared by every graph that uses the leaf.
+    func _accumulator() -> AutogradNode {
+        if let node = _gradAccumulator { return node }
+        let node = AutogradNode(accumulatingInto: self)
+        _gradAccumulator = node
+        return node
+    }
+
+    /// The edge an op records for this input: its `grad_fn`, its accumulator, or none.
+    @inline(__always)
+    func _edge() -> AutogradNode? {
+        guard _requiresGrad else { return nil }
+        return _gradFn ?? _accumulator()
+    }
+
+    /// Records `self`, a freshly computed result of `inputs`, in the autograd graph.
+    ///
+    /// The forward op computes its value first and then calls this once; `vjp` receives the
+    /// gradient of the result and returns one gradient per input (`nil` where none is needed).
+    /// `saving` lists tensors the vjp reads through `node.savedTensor(i)`; with `savingOutput`
+    /// the result itself is saved after them.
+    @discardableResult
+    func _recorded(
+        _ name: String, _ inputs: [Tensor], saving: [Tensor] = [], savingOutput: Bool = false,
+        _ vjp: @escaping (_ grad: Tensor, _ node: AutogradNode) -> [Tensor?]
+    ) -> Tensor {
+        var any = false
+        for t in inputs where t._requiresGrad { any = true; break }
+        guard any && GradMode.isEnabled else { return self }
+        var saved = saving.map { SavedTensor($0) }
+        if savingOutput { saved.append(SavedTensor(detach(), outputOf: name)) }
+        let node = AutogradNode(
+            name: name, next: inputs.map { $0._edge() }, inputShapes: inputs.map(\.shape),
+            inputDTypes: inputs.map(\.dtype), saved: saved, vjp: vjp)
+        _gradFn = node
+        _requiresGrad = true
+        return self
+    }
+}
+
+private let _nonLeafWarningShown = Mutex(false)
+
+private func _warnNonLeafGrad() {
+    let first = _nonLeafWarningShown.withLock { shown in
+        defer { shown = true }
+        return !shown
+    }
+    guard first else { return }
+    _printToStandardError("""
+        UserWarning: The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad \
+        attribute won't be populated during autograd.backward(). If you indeed want the .grad field to be \
+        populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf \
+        Tensor by mistake, make sure you access the leaf Tensor instead. See \
+        github.com/pytorch/pytorch/pull/30531 for more information.
+        """)
+}

@@ -1,0 +1,69 @@
+/// Shape arithmetic shared by every op: strides, dimension wrapping and broadcasting.
+enum Shape {
+    /// Row-major strides for a contiguous tensor of `shape`.
+    static func contiguousStrides(_ shape: [Int]) -> [Int] {
+        var strides = [Int](repeating: 1, count: shape.count)
+        var running = 1
+        for i in stride(from: shape.count - 1, through: 0, by: -1) {
+            strides[i] = running
+            running *= max(shape[i], 1)
+        }
+        return strides
+    }
+
+    static func count(_ shape: [Int]) -> Int {
+        var n = 1
+        for s in shape { n *= s }
+        return n
+    }
+
+    /// Whether (shape, strides) walks memory in row-major order with no gaps. Sizes of one are
+    /// ignored, as in PyTorch's `is_contiguous`.
+    static func isContiguous(_ shape: [Int], _ strides: [Int]) -> Bool {
+        var expected = 1
+        for i in stride(from: shape.count - 1, through: 0, by: -1) where shape[i] != 1 {
+            if shape[i] == 0 { return true }
+            if strides[i] != expected { return false }
+            expected *= shape[i]
+        }
+        return true
+    }
+
+    /// Wraps a possibly negative dimension with PyTorch's range error.
+    static func wrap(_ dim: Int, rank: Int) -> Int {
+        let r = max(rank, 1)
+        guard dim >= -r && dim < r else {
+            _fail("Dimension out of range (expected to be in range of [\(-r), \(r - 1)], but got \(dim))")
+        }
+        return dim < 0 ? dim + r : dim
+    }
+
+    /// The broadcast shape of two operands, failing with PyTorch's `infer_size` message.
+    static func broadcast(_ a: [Int], _ b: [Int]) -> [Int] {
+        if a == b { return a }
+        let n = max(a.count, b.count)
+        var out = [Int](repeating: 0, count: n)
+        for i in stride(from: n - 1, through: 0, by: -1) {
+            let offset = n - 1 - i
+            let da = a.count - 1 - offset, db = b.count - 1 - offset
+            let sa = da >= 0 ? a[da] : 1
+            let sb = db >= 0 ? b[db] : 1
+            guard sa == sb || sa == 1 || sb == 1 else {
+                _fail("The size of tensor a (\(sa)) must match the size of tensor b (\(sb)) at non-singleton dimension \(i)")
+            }
+            out[i] = sa == 1 ? sb : sa
+        }
+        return out
+    }
+
+    /// Strides that read a tensor of (shape, strides) as if expanded to `target`, with zero
+    /// strides on broadcast dimensions. The caller has checked that the shapes broadcast.
+    static func broadcastStrides(_ shape: [Int], _ strides: [Int], to target: [Int]) -> [Int] {
+        var out = [Int](repeating: 0, count: target.count)
+        let lead = target.count - shape.count
+        for i in 0..<shape.count where shape[i] != 1 || target[lead + i] == 1 {
+            out[lead + i] = shape[i] == 1 ? 0 : strides[i]
+        }
+        return out
+    }
+}

@@ -1,0 +1,81 @@
+/// An n-dimensional array with PyTorch's semantics: reference identity, views that share
+/// storage, a run-time dtype, and reverse-mode automatic differentiation.
+///
+/// `Tensor` is a class so that the notebook's workflow holds: `loss.backward()` fills the same
+/// `w.grad` you read, and `w -= w.grad! * 1e-5` updates the very parameter the graph used.
+///
+/// ```swift
+/// let x = Tensor([[1, 2], [3, 4]])
+/// let w = Tensor.randn(2, 2, requiresGrad: true)
+/// let loss = x.matmul(w).sum()
+/// loss.backward()
+/// print(w.grad!)
+/// ```
+///
+/// Tensors may be passed between tasks and threads, like PyTorch's; writing to one tensor from
+/// two threads at once is a data race the caller must avoid, also as in PyTorch.
+public final class Tensor: @unchecked Sendable {
+    /// The size of each dimension.
+    public let shape: [Int]
+    /// Elements to step over in storage for one step along each dimension.
+    public let strides: [Int]
+    /// Index of the first element in storage.
+    public let storageOffset: Int
+    /// The element type.
+    public let dtype: DType
+    let storage: Storage
+    /// The tensor this one is a view of, if any (the root base, as PyTorch's `._base`).
+    let base: Tensor?
+    /// Whether elements are laid out row-major with no gaps from `storageOffset`.
+    public let isContiguous: Bool
+
+    // Autograd state; see Tensor+Autograd.swift.
+    var _requiresGrad: Bool = false
+    var _gradFn: AutogradNode?
+    var _grad: Tensor?
+    var _retainsGrad = false
+    weak var _gradAccumulator: AutogradNode?
+
+    init(storage: Storage, shape: [Int], strides: [Int], offset: Int = 0, base: Tensor? = nil) {
+        self.storage = storage
+        self.shape = shape
+        self.strides = strides
+        self.storageOffset = offset
+        self.dtype = storage.dtype
+        self.base = base
+        self.isContiguous = Shape.isContiguous(shape, strides)
+    }
+
+    /// A new contiguous tensor over fresh, uninitialised storage.
+    convenience init(uninitializedShape shape: [Int], dtype: DType) {
+        let storage = Storage(count: Shape.count(shape), dtype: dtype)
+        self.init(storage: storage, shape: shape, strides: Shape.contiguousStrides(shape))
+    }
+
+    /// A view of this tensor's storage with another geometry, sharing its version counter.
+    func _view(shape: [Int], strides: [Int], offset: Int) -> Tensor {
+        Tensor(storage: storage, shape: shape, strides: strides, offset: offset, base: base ?? self)
+    }
+
+    /// The number of dimensions (PyTorch's `dim()`).
+    public var rank: Int { shape.count }
+
+    /// The total number of elements (PyTorch's `numel()`).
+    public var scalarCount: Int { Shape.count(shape) }
+
+    /// The size of one dimension; negative dimensions count from the end.
+    ///
+    /// ```swift
+    /// Tensor.zeros(5, 3).size(-1)   // 3
+    /// ```
+    public func size(_ dim: Int) -> Int { shape[Shape.wrap(dim, rank: rank)] }
+
+    /// The version counter PyTorch exposes as `_version`: how many in-place writes the
+    /// storage under this tensor has seen.
+    public var version: Int { storage.version }
+
+    @inline(__always)
+    func pointer<T>(_ type: T.Type) -> UnsafeMutablePointer<T> {
+        storage.pointer(T.self) + storageOffset
+    }
+}

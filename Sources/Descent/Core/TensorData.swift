@@ -1,0 +1,154 @@
+/// Nested Swift arrays of numbers or booleans that describe a tensor's values and shape.
+///
+/// `Float`, `Double`, `Int`, `Int64`, `Bool` and arrays of any of them nested to any depth
+/// conform, so `Tensor([[1, 2], [3, 4]])` is a 2x2 tensor and `Tensor(3.5)` a 0-d one.
+public protocol TensorData {
+    /// Appends this value's scalars in row-major order and records its shape.
+    func _flatten(into scalars: inout [_LiteralScalar], shape: inout [Int], depth: Int)
+    /// Whether this value's leaves are booleans.
+    static var _leafIsBool: Bool { get }
+}
+
+/// One leaf value of a `TensorData` literal, kept exact until the dtype is known.
+public enum _LiteralScalar: Sendable {
+    case double(Double)
+    case int(Int64)
+    case bool(Bool)
+}
+
+extension Float: TensorData {
+    public func _flatten(into scalars: inout [_LiteralScalar], shape: inout [Int], depth: Int) {
+        scalars.append(.double(Double(self)))
+    }
+    public static var _leafIsBool: Bool { false }
+}
+
+extension Double: TensorData {
+    public func _flatten(into scalars: inout [_LiteralScalar], shape: inout [Int], depth: Int) {
+        scalars.append(.double(self))
+    }
+    public static var _leafIsBool: Bool { false }
+}
+
+extension Int: TensorData {
+    public func _flatten(into scalars: inout [_LiteralScalar], shape: inout [Int], depth: Int) {
+        scalars.append(.int(Int64(self)))
+    }
+    public static var _leafIsBool: Bool { false }
+}
+
+extension Int64: TensorData {
+    public func _flatten(into scalars: inout [_LiteralScalar], shape: inout [Int], depth: Int) {
+        scalars.append(.int(self))
+    }
+    public static var _leafIsBool: Bool { false }
+}
+
+extension Bool: TensorData {
+    public func _flatten(into scalars: inout [_LiteralScalar], shape: inout [Int], depth: Int) {
+        scalars.append(.bool(self))
+    }
+    public static var _leafIsBool: Bool { true }
+}
+
+extension Array: TensorData where Element: TensorData {
+    public func _flatten(into scalars: inout [_LiteralScalar], shape: inout [Int], depth: Int) {
+        if scalars.isEmpty && depth == shape.count {
+            shape.append(count)
+        } else if depth >= shape.count || shape[depth] != count {
+            let expected = depth < shape.count ? shape[depth] : 0
+            _fail("expected sequence of length \(expected) at dim \(depth) (got \(count))")
+        }
+        for element in self { element._flatten(into: &scalars, shape: &shape, depth: depth + 1) }
+    }
+    public static var _leafIsBool: Bool { Element._leafIsBool }
+}
+
+extension Tensor {
+    /// Creates a tensor from nested arrays (or a single number), like `torch.tensor`.
+    ///
+    /// Numbers give float32, the default dtype, whether written as integers or not (the
+    /// notebook's arrays are float32); booleans give bool. Pass `dtype` for anything else.
+    ///
+    /// ```swift
+    /// let inputs = Tensor([[73, 67, 43], [91, 88, 64]])     // float32, shape [2, 3]
+    /// let idx = Tensor([0, 2], dtype: .int64)
+    /// let s = Tensor(3.5)                                    // 0-d
+    /// ```
+    public convenience init<D: TensorData>(_ data: D, dtype: DType? = nil, requiresGrad: Bool = false) {
+        var scalars: [_LiteralScalar] = []
+        var shape: [Int] = []
+        data._flatten(into: &scalars, shape: &shape, depth: 0)
+        let dtype = dtype ?? (D._leafIsBool ? .bool : .float32)
+        self.init(uninitializedShape: shape, dtype: dtype)
+        Tensor._store(scalars, into: self)
+        if requiresGrad { setRequiresGrad(true, factory: true) }
+    }
+
+    /// Creates a tensor of `shape` from values in row-major order.
+    ///
+    /// Numbers give float32 and booleans bool unless `dtype` says otherwise, as with nested
+    /// arrays.
+    ///
+    /// ```swift
+    /// let m = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])
+    /// let i = Tensor(shape: [3], scalars: [2, 0, 1], dtype: .int64)
+    /// ```
+    public convenience init<T: TensorScalar & TensorData>(
+        shape: [Int], scalars: [T], dtype: DType? = nil, requiresGrad: Bool = false
+    ) {
+        guard Shape.count(shape) == scalars.count, !shape.contains(where: { $0 < 0 }) else {
+            _fail("shape '\(_shapeString(shape))' is invalid for input of size \(scalars.count)")
+        }
+        let dtype = dtype ?? (T.naturalDType == .bool ? .bool : .float32)
+        self.init(uninitializedShape: shape, dtype: dtype)
+        switch dtype {
+        case .float32: Tensor._fill(self, scalars, Float.self)
+        case .float64: Tensor._fill(self, scalars, Double.self)
+        case .int64: Tensor._fill(self, scalars, Int64.self)
+        case .bool: Tensor._fill(self, scalars, Bool.self)
+        }
+        if requiresGrad { setRequiresGrad(true, factory: true) }
+    }
+
+    private static func _fill<T: TensorScalar, E: _Element & TensorScalar>(
+        _ t: Tensor, _ values: [T], _: E.Type
+    ) {
+        let p = t.pointer(E.self)
+        switch values {
+        case let v as [E]:
+            for i in 0..<v.count { p[i] = v[i] }
+        case let v as [Float]:
+            for i in 0..<v.count { p[i] = E._convert(Double(v[i])) }
+        case let v as [Double]:
+            for i in 0..<v.count { p[i] = E._convert(v[i]) }
+        case let v as [Int]:
+            for i in 0..<v.count { p[i] = E._convert(Int64(v[i])) }
+        case let v as [Int64]:
+            for i in 0..<v.count { p[i] = E._convert(v[i]) }
+        case let v as [Bool]:
+            for i in 0..<v.count { p[i] = E._convert(v[i]) }
+        default:
+            _fail("unsupported scalar type \(T.self)")
+        }
+    }
+
+    private static func _store(_ scalars: [_LiteralScalar], into t: Tensor) {
+        func fill<E: _Element & TensorScalar>(_: E.Type) {
+            let p = t.pointer(E.self)
+            for (i, s) in scalars.enumerated() {
+                switch s {
+                case .double(let v): p[i] = E._convert(v)
+                case .int(let v): p[i] = E._convert(v)
+                case .bool(let v): p[i] = E._convert(v)
+                }
+            }
+        }
+        switch t.dtype {
+        case .float32: fill(Float.self)
+        case .float64: fill(Double.self)
+        case .int64: fill(Int64.self)
+        case .bool: fill(Bool.self)
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import RealModule
+
+/// A Swift type that can be stored in a tensor: `Float`, `Double`, `Int64`, `Int` or `Bool`.
+///
+/// Use it to read values back out of a tensor:
+/// ```swift
+/// let t = Tensor([[1, 2], [3, 4]])
+/// let flat: [Float] = t.scalars(as: Float.self)   // [1.0, 2.0, 3.0, 4.0]
+/// ```
+public protocol TensorScalar: Sendable {
+    /// The dtype a tensor of this Swift type has.
+    static var naturalDType: DType { get }
+    /// Converts a stored element into this type, truncating floats toward zero for integers.
+    static func _convert(_ value: Double) -> Self
+    static func _convert(_ value: Int64) -> Self
+    static func _convert(_ value: Bool) -> Self
+}
+
+extension Float: TensorScalar {
+    public static var naturalDType: DType { .float32 }
+    public static func _convert(_ value: Double) -> Float { Float(value) }
+    public static func _convert(_ value: Int64) -> Float { Float(value) }
+    public static func _convert(_ value: Bool) -> Float { value ? 1 : 0 }
+}
+
+extension Double: TensorScalar {
+    public static var naturalDType: DType { .float64 }
+    public static func _convert(_ value: Double) -> Double { value }
+    public static func _convert(_ value: Int64) -> Double { Double(value) }
+    public static func _convert(_ value: Bool) -> Double { value ? 1 : 0 }
+}
+
+extension Int64: TensorScalar {
+    public static var naturalDType: DType { .int64 }
+    public static func _convert(_ value: Double) -> Int64 { _truncate(value) }
+    public static func _convert(_ value: Int64) -> Int64 { value }
+    public static func _convert(_ value: Bool) -> Int64 { value ? 1 : 0 }
+}
+
+extension Int: TensorScalar {
+    public static var naturalDType: DType { .int64 }
+    public static func _convert(_ value: Double) -> Int { Int(_truncate(value)) }
+    public static func _convert(_ value: Int64) -> Int { Int(value) }
+    public static func _convert(_ value: Bool) -> Int { value ? 1 : 0 }
+}
+
+extension Bool: TensorScalar {
+    public static var naturalDType: DType { .bool }
+    public static func _convert(_ value: Double) -> Bool { value != 0 }
+    public static func _convert(_ value: Int64) -> Bool { value != 0 }
+    public static func _convert(_ value: Bool) -> Bool { value }
+}
+
+/// C's float-to-integer conversion, which PyTorch uses; NaN and out-of-range values, undefined
+/// in C, saturate here instead of trapping.
+@inline(__always)
+func _truncate(_ value: Double) -> Int64 {
+    if value.isNaN { return Int64.min }
+    if value >= 9.2233720368547758e18 { return Int64.max }
+    if value <= -9.2233720368547758e18 { return Int64.min }
+    return Int64(value.rounded(.towardZero))
+}
+
+/// The element types kernels are written over; `Int` is only a front-end convenience.
+protocol _Element: Sendable {
+    static var dtype: DType { get }
+    static var zeroValue: Self { get }
+    static var oneValue: Self { get }
+    /// Widened to Double for printing and scalar extraction.
+    var doubleValue: Double { get }
+    init(fromDouble value: Double)
+}
+
+/// Elements with arithmetic: float32, float64 and int64.
+protocol _NumericElement: _Element, Numeric, Comparable {}
+
+/// Floating-point elements: float32 and float64.
+protocol _FloatElement: _NumericElement, Real, BinaryFloatingPoint {}
+
+extension Float: _FloatElement {
+    static var dtype: DType { .float32 }
+    static var zeroValue: Float { 0 }
+    static var oneValue: Float { 1 }
+    var doubleValue: Double { Double(self) }
+    init(fromDouble value: Double) { self = Float(value) }
+}
+
+extension Double: _FloatElement {
+    static var dtype: DType { .float64 }
+    static var zeroValue: Double { 0 }
+    static var oneValue: Double { 1 }
+    var doubleValue: Double { self }
+    init(fromDouble value: Double) { self = value }
+}
+
+extension Int64: _NumericElement {
+    static var dtype: DType { .int64 }
+    static var zeroValue: Int64 { 0 }
+    static var oneValue: Int64 { 1 }
+    var doubleValue: Double { Double(self) }
+    init(fromDouble value: Double) { self = _truncate(value) }
+}
+
+extension Bool: _Element {
+    static var dtype: DType { .bool }
+    static var zeroValue: Bool { false }
+    static var oneValue: Bool { true }
+    var doubleValue: Double { self ? 1 : 0 }
+    init(fromDouble value: Double) { self = value != 0 }
+}

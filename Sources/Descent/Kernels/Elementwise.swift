@@ -1,0 +1,167 @@
+/// Elementwise drivers: one loop, written once, with a contiguous fast path; each op supplies
+/// only its scalar function (MLX's `unary_op`/`binary_op` functors).
+enum Elementwise {
+    /// `out[i] = f(a[i])` into a new contiguous tensor of dtype `R.dtype`.
+    @inline(__always)
+    static func map<A: _Element, R: _Element>(_ a: Tensor, _: A.Type, _: R.Type, _ f: (A) -> R) -> Tensor {
+        let out = Tensor(uninitializedShape: a.shape, dtype: R.dtype)
+        let pa = a.pointer(A.self)
+        let po = out.pointer(R.self)
+        if a.isContiguous {
+            for i in 0..<out.scalarCount { po[i] = f(pa[i]) }
+            return out
+        }
+        var k = 0
+        _forEachRun(a.shape, [a.strides]) { offsets, count, steps in
+            var p = pa + offsets[0]
+            let s = steps[0]
+            for _ in 0..<count {
+                po[k] = f(p.pointee)
+                p += s
+                k += 1
+            }
+        }
+        return out
+    }
+
+    /// `out[i] = f(a[i], b[i])` over the broadcast shape of `a` and `b`, into a new tensor.
+    @inline(__always)
+    static func zip<A: _Element, B: _Element, R: _Element>(
+        _ a: Tensor, _ b: Tensor, _: A.Type, _: B.Type, _: R.Type, _ f: (A, B) -> R
+    ) -> Tensor {
+        let shape = Shape.broadcast(a.shape, b.shape)
+        let out = Tensor(uninitializedShape: shape, dtype: R.dtype)
+        let pa = a.pointer(A.self)
+        let pb = b.pointer(B.self)
+        let po = out.pointer(R.self)
+        let n = out.scalarCount
+        if a.shape == b.shape && a.isContiguous && b.isContiguous {
+            for i in 0..<n { po[i] = f(pa[i], pb[i]) }
+            return out
+        }
+        if b.scalarCount == 1 && a.isContiguous && a.shape == shape {
+            let y = pb.pointee
+            for i in 0..<n { po[i] = f(pa[i], y) }
+            return out
+        }
+        if a.scalarCount == 1 && b.isContiguous && b.shape == shape {
+            let x = pa.pointee
+            for i in 0..<n { po[i] = f(x, pb[i]) }
+            return out
+        }
+        let sa = Shape.broadcastStrides(a.shape, a.strides, to: shape)
+        let sb = Shape.broadcastStrides(b.shape, b.strides, to: shape)
+        var k = 0
+        _forEachRun(shape, [sa, sb]) { offsets, count, steps in
+            var p = pa + offsets[0], q = pb + offsets[1]
+            let ps = steps[0], qs = steps[1]
+            for _ in 0..<count {
+                po[k] = f(p.pointee, q.pointee)
+                p += ps
+                q += qs
+                k += 1
+            }
+        }
+        return out
+    }
+
+    /// `out[i] = f(c[i], a[i], b[i])` over the broadcast shape of all three.
+    @inline(__always)
+    static func zip3<C: _Element, A: _Element, R: _Element>(
+        _ c: Tensor, _ a: Tensor, _ b: Tensor, _: C.Type, _: A.Type, _: R.Type, _ f: (C, A, A) -> R
+    ) -> Tensor {
+        let shape = Shape.broadcast(Shape.broadcast(c.shape, a.shape), b.shape)
+        let out = Tensor(uninitializedShape: shape, dtype: R.dtype)
+        let pc = c.pointer(C.self), pa = a.pointer(A.self), pb = b.pointer(A.self)
+        let po = out.pointer(R.self)
+        let sc = Shape.broadcastStrides(c.shape, c.strides, to: shape)
+        let sa = Shape.broadcastStrides(a.shape, a.strides, to: shape)
+        let sb = Shape.broadcastStrides(b.shape, b.strides, to: shape)
+        var k = 0
+        _forEachRun(shape, [sc, sa, sb]) { offsets, count, steps in
+            var x = pc + offsets[0], y = pa + offsets[1], z = pb + offsets[2]
+            for _ in 0..<count {
+                po[k] = f(x.pointee, y.pointee, z.pointee)
+                x += steps[0]
+                y += steps[1]
+                z += steps[2]
+                k += 1
+            }
+        }
+        return out
+    }
+
+    /// `dst[i] = f(dst[i], src[i])` in place, `src` broadcast to `dst`'s shape.
+    @inline(__always)
+    static func update<A: _Element>(_ dst: Tensor, _ src: Tensor, _: A.Type, _ f: (A, A) -> A) {
+        let pd = dst.pointer(A.self)
+        let ps = src.pointer(A.self)
+        if dst.isContiguous && src.isContiguous && src.shape == dst.shape {
+            for i in 0..<dst.scalarCount { pd[i] = f(pd[i], ps[i]) }
+            return
+        }
+        let ss = Shape.broadcastStrides(src.shape, src.strides, to: dst.shape)
+        _forEachRun(dst.shape, [dst.strides, ss]) { offsets, count, steps in
+            var d = pd + offsets[0], s = ps + offsets[1]
+            for _ in 0..<count {
+                d.pointee = f(d.pointee, s.pointee)
+                d += steps[0]
+                s += steps[1]
+            }
+        }
+    }
+}
+
+/// A float function of one variable, such as `exp`; kernels are generated per float dtype.
+protocol _UnaryFloatFunction {
+    static func apply<T: _FloatElement>(_ x: T) -> T
+}
+
+/// A function of two numbers of the same dtype, such as `+`.
+protocol _BinaryNumericFunction {
+    static func apply<T: _NumericElement>(_ x: T, _ y: T) -> T
+}
+
+/// A comparison of two numbers of the same dtype.
+protocol _ComparisonFunction {
+    static func apply<T: _NumericElement>(_ x: T, _ y: T) -> Bool
+}
+
+extension Elementwise {
+    static func mapFloat<F: _UnaryFloatFunction>(_ a: Tensor, _: F.Type) -> Tensor {
+        switch a.dtype {
+        case .float32: map(a, Float.self, Float.self) { F.apply($0) }
+        case .float64: map(a, Double.self, Double.self) { F.apply($0) }
+        default: _fail("expected a floating-point tensor, got \(a.dtype)")
+        }
+    }
+
+    /// Both operands must already have the same numeric dtype.
+    static func zipNumeric<F: _BinaryNumericFunction>(_ a: Tensor, _ b: Tensor, _: F.Type) -> Tensor {
+        switch a.dtype {
+        case .float32: zip(a, b, Float.self, Float.self, Float.self) { F.apply($0, $1) }
+        case .float64: zip(a, b, Double.self, Double.self, Double.self) { F.apply($0, $1) }
+        case .int64: zip(a, b, Int64.self, Int64.self, Int64.self) { F.apply($0, $1) }
+        case .bool: _fail("boolean tensors are not supported by this operation")
+        }
+    }
+
+    static func updateNumeric<F: _BinaryNumericFunction>(_ dst: Tensor, _ src: Tensor, _: F.Type) {
+        switch dst.dtype {
+        case .float32: update(dst, src, Float.self) { F.apply($0, $1) }
+        case .float64: update(dst, src, Double.self) { F.apply($0, $1) }
+        case .int64: update(dst, src, Int64.self) { F.apply($0, $1) }
+        case .bool: _fail("boolean tensors are not supported by this operation")
+        }
+    }
+
+    static func compare<F: _ComparisonFunction>(_ a: Tensor, _ b: Tensor, _: F.Type) -> Tensor {
+        switch a.dtype {
+        case .float32: zip(a, b, Float.self, Float.self, Bool.self) { F.apply($0, $1) }
+        case .float64: zip(a, b, Double.self, Double.self, Bool.self) { F.apply($0, $1) }
+        case .int64: zip(a, b, Int64.self, Int64.self, Bool.self) { F.apply($0, $1) }
+        case .bool:
+            zip(a, b, Bool.self, Bool.self, Bool.self) { F.apply(Int64($0 ? 1 : 0), Int64($1 ? 1 : 0)) }
+        }
+    }
+}

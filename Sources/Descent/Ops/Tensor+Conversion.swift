@@ -1,0 +1,90 @@
+// Getting values out of tensors and changing dtype.
+
+extension Tensor {
+    /// The value of a one-element tensor as a Double, like `tensor.item()`.
+    ///
+    /// ```swift
+    /// let l = loss.item()   // 21231.642578125
+    /// ```
+    public func item() -> Double {
+        if scalarCount != 1 { _fail("a Tensor with \(scalarCount) elements cannot be converted to Scalar") }
+        return _double(at: storageOffset)
+    }
+
+    /// The value of a one-element tensor as `type`.
+    ///
+    /// ```swift
+    /// let n = count.item(as: Int.self)
+    /// ```
+    public func item<T: TensorScalar>(as type: T.Type) -> T {
+        if scalarCount != 1 { _fail("a Tensor with \(scalarCount) elements cannot be converted to Scalar") }
+        return scalars(as: T.self)[0]
+    }
+
+    /// Every element in row-major order, converted to `type`.
+    ///
+    /// ```swift
+    /// let values: [Float] = w.scalars(as: Float.self)
+    /// ```
+    public func scalars<T: TensorScalar>(as type: T.Type) -> [T] {
+        let c = contiguous()
+        let n = scalarCount
+        switch dtype {
+        case .float32:
+            let p = c.pointer(Float.self)
+            if T.self == Float.self { return Array(UnsafeBufferPointer(start: p, count: n)) as! [T] }
+            return (0..<n).map { T._convert(Double(p[$0])) }
+        case .float64:
+            let p = c.pointer(Double.self)
+            if T.self == Double.self { return Array(UnsafeBufferPointer(start: p, count: n)) as! [T] }
+            return (0..<n).map { T._convert(p[$0]) }
+        case .int64:
+            let p = c.pointer(Int64.self)
+            return (0..<n).map { T._convert(p[$0]) }
+        case .bool:
+            let p = c.pointer(Bool.self)
+            return (0..<n).map { T._convert(p[$0]) }
+        }
+    }
+
+    /// The rows of a matrix as nested arrays.
+    ///
+    /// ```swift
+    /// let rows: [[Float]] = preds.rows(as: Float.self)
+    /// ```
+    public func rows<T: TensorScalar>(as type: T.Type) -> [[T]] {
+        if rank != 2 { _fail("rows(as:) expects a 2-D tensor, but got \(rank)D") }
+        let flat = scalars(as: T.self)
+        let cols = shape[1]
+        return (0..<shape[0]).map { Array(flat[($0 * cols)..<(($0 + 1) * cols)]) }
+    }
+
+    /// Every element in row-major order, widened to Double.
+    var _doubles: [Double] { scalars(as: Double.self) }
+
+    /// The element at storage index `i`, widened to Double.
+    func _double(at i: Int) -> Double {
+        switch dtype {
+        case .float32: Double(storage.pointer(Float.self)[i])
+        case .float64: storage.pointer(Double.self)[i]
+        case .int64: Double(storage.pointer(Int64.self)[i])
+        case .bool: storage.pointer(Bool.self)[i] ? 1 : 0
+        }
+    }
+
+    /// The same values in another dtype (`ToCopyBackward0`); returns `self` when the dtype
+    /// already matches.
+    ///
+    /// ```swift
+    /// let x64 = x.to(.float64)
+    /// let mask = (x .> 0).to(.float32)
+    /// ```
+    public func to(_ dtype: DType) -> Tensor {
+        if dtype == self.dtype { return self }
+        let out = Tensor(uninitializedShape: shape, dtype: dtype)
+        CopyKernel.copy(self, into: out)
+        guard dtype.isFloatingPoint && self.dtype.isFloatingPoint else { return out }
+        let source = self.dtype
+        return out._recorded("ToCopyBackward0", [self]) { g, _ in [g.to(source)] }
+    }
+}

@@ -1,0 +1,160 @@
+// In-place operations. They write into the shared storage, so every view and handle sees the
+// change, and bump the version counter that autograd checks (ARCHITECTURE.md §1).
+
+extension Tensor {
+    /// PyTorch's `check_inplace`: leaves that require grad (and views of them) may be changed
+    /// in place only while grad mode is off.
+    func _checkInPlace() {
+        guard GradMode.isEnabled else { return }
+        if _requiresGrad && _gradFn == nil {
+            _fail("a leaf Variable that requires grad is being used in an in-place operation.")
+        }
+        if let base, base._requiresGrad && base._gradFn == nil {
+            _fail("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+        }
+    }
+
+    /// Applies `op(self, other)` in place. Without a graph to record, the kernel updates the
+    /// storage directly; with one, the result is computed from a snapshot of `self` and
+    /// written back, and `self` takes the result's place in the graph (PyTorch's rebase).
+    private func _inPlace(_ other: Tensor, _ op: (Tensor, Tensor) -> Tensor, kernel: ((Tensor, Tensor) -> Void)?) {
+        _checkInPlace()
+        let broadcast = Shape.broadcast(shape, other.shape)
+        if broadcast != shape {
+            _fail("output with shape \(_shapeString(shape)) doesn't match the broadcast shape \(_shapeString(broadcast))")
+        }
+        let recording = GradMode.isEnabled && (_requiresGrad || other._requiresGrad)
+        if !recording, let kernel {
+            let promoted = DType.promote(dtype, other.dtype)
+            if promoted != dtype && !(promoted.isFloatingPoint && dtype.isFloatingPoint) {
+                _fail("result type \(promoted._resultName) can't be cast to the desired output type \(dtype._resultName)")
+            }
+            let src = other.storage === storage ? other.clone() : other
+            kernel(self, src.to(dtype))
+            storage.version += 1
+            return
+        }
+        if recording && base != nil {
+            _fail("Descent does not yet record in-place operations on views in the autograd graph; use the out-of-place form (for example `y = y + 1`).")
+        }
+        // The snapshot keeps this tensor's place in the graph but not its memory, which is
+        // about to be overwritten.
+        let snapshot = noGrad { clone() }
+        snapshot._gradFn = _gradFn
+        snapshot._requiresGrad = _requiresGrad
+        let result = op(snapshot, other)
+        _copyRaw(result)
+        storage.version += 1
+        if recording, let node = result._gradFn {
+            _gradFn = node
+            _requiresGrad = true
+            if _retainsGrad { node.retainedOutput = self }
+        }
+    }
+
+    /// Adds `rhs` into `lhs` in place (`add_`).
+    ///
+    /// ```swift
+    /// noGrad { w += update }
+    /// ```
+    public static func += (lhs: Tensor, rhs: Tensor) {
+        lhs._inPlace(rhs, { $0 + $1 }, kernel: { Elementwise.updateNumeric($0, $1, _Add.self) })
+    }
+    /// Subtracts `rhs` from `lhs` in place (`sub_`).
+    ///
+    /// ```swift
+    /// noGrad { w -= w.grad! * 1e-5 }
+    /// ```
+    public static func -= (lhs: Tensor, rhs: Tensor) {
+        lhs._inPlace(rhs, { $0 - $1 }, kernel: { Elementwise.updateNumeric($0, $1, _Sub.self) })
+    }
+    /// Multiplies `lhs` by `rhs` in place (`mul_`).
+    public static func *= (lhs: Tensor, rhs: Tensor) {
+        lhs._inPlace(rhs, { $0 * $1 }, kernel: { Elementwise.updateNumeric($0, $1, _Mul.self) })
+    }
+    /// Divides `lhs` by `rhs` in place (`div_`).
+    public static func /= (lhs: Tensor, rhs: Tensor) {
+        lhs._inPlace(rhs, { $0 / $1 }, kernel: lhs.dtype.isFloatingPoint ? { dst, src in
+            switch dst.dtype {
+            case .float32: Elementwise.update(dst, src, Float.self) { $0 / $1 }
+            default: Elementwise.update(dst, src, Double.self) { $0 / $1 }
+            }
+        } : nil)
+    }
+
+    /// Adds a number to every element in place.
+    public static func += (lhs: Tensor, rhs: Double) { lhs += _Number.float(rhs).tensor(lhs._scalarDType(rhs)) }
+    /// Subtracts a number from every element in place.
+    public static func -= (lhs: Tensor, rhs: Double) { lhs -= _Number.float(rhs).tensor(lhs._scalarDType(rhs)) }
+    /// Multiplies every element by a number in place.
+    public static func *= (lhs: Tensor, rhs: Double) { lhs *= _Number.float(rhs).tensor(lhs._scalarDType(rhs)) }
+    /// Divides every element by a number in place.
+    public static func /= (lhs: Tensor, rhs: Double) { lhs /= _Number.float(rhs).tensor(lhs._scalarDType(rhs)) }
+
+    private func _scalarDType(_ value: Double) -> DType {
+        DType.promote(dtype, scalarIsFloatingPoint: value.rounded() != value)
+    }
+
+    /// Sets every element to zero in place (`zero_`).
+    ///
+    /// ```swift
+    /// noGrad { w.grad!.zero() }
+    /// ```
+    public func zero() { fill(0) }
+
+    /// Sets every element to `value` in place (`fill_`).
+    ///
+    /// ```swift
+    /// b.fill(0.5)
+    /// ```
+    public func fill(_ value: Double) {
+        _checkInPlace()
+        if GradMode.isEnabled && _requiresGrad {
+            _inPlace(Tensor.zeros([], dtype: dtype), { a, _ in
+                Tensor.full(like: a, value)._recorded("FillBackward0", [a]) { g, _ in [Tensor.zeros(like: g)] }
+            }, kernel: nil)
+            return
+        }
+        _fillRaw(value)
+        storage.version += 1
+    }
+
+    /// Copies `source` (broadcast to this shape, converted to this dtype) into this tensor in
+    /// place (`copy_`).
+    ///
+    /// ```swift
+    /// noGrad { target.copy(from: source) }
+    /// ```
+    public func copy(from source: Tensor) {
+        _inPlace(source, { a, b in
+            b.to(a.dtype).expand(a.shape).clone()._recorded("CopyBackwards", [a, b]) { g, _ in
+                [Tensor.zeros(like: g), g]
+            }
+        }, kernel: { dst, src in dst._copyRaw(src) })
+    }
+
+    /// Writes `src` (broadcast, any dtype) into this tensor's elements, outside autograd.
+    func _copyRaw(_ src: Tensor) {
+        let s = src.storage === storage ? src.clone() : src
+        CopyKernel.copy(s, srcStrides: Shape.broadcastStrides(s.shape, s.strides, to: shape), into: self)
+    }
+
+    /// `self += other` for gradient accumulation: no autograd checks, but the version moves.
+    func _addInPlaceNoGraph(_ other: Tensor) {
+        let src = other.dtype == dtype ? other : other.to(dtype)
+        Elementwise.updateNumeric(self, src, _Add.self)
+        storage.version += 1
+    }
+}
+
+extension DType {
+    /// The ScalarType name in PyTorch's casting messages.
+    var _resultName: String {
+        switch self {
+        case .float32: "Float"
+        case .float64: "Double"
+        case .int64: "Long"
+        case .bool: "Bool"
+        }
+    }
+}

@@ -1,0 +1,243 @@
+// Subscripts, select, narrow, gathering rows with an index tensor, and their gradients.
+
+extension Tensor {
+    /// The sub-tensor at `index` along `dim`, removing that dimension (`SelectBackward0`).
+    ///
+    /// ```swift
+    /// let firstRow = x.select(0, 0)
+    /// ```
+    public func select(_ dim: Int, _ index: Int) -> Tensor {
+        if rank == 0 { _fail("select() cannot be applied to a 0-dim tensor.") }
+        let d = Shape.wrap(dim, rank: rank)
+        let n = shape[d]
+        guard index >= -n && index < n else {
+            _fail("index \(index) is out of bounds for dimension \(d) with size \(n)")
+        }
+        let i = index < 0 ? index + n : index
+        var s = shape, st = strides
+        s.remove(at: d)
+        st.remove(at: d)
+        let input = shape, dtype = self.dtype
+        return _view(shape: s, strides: st, offset: storageOffset + i * strides[d])
+            ._recorded("SelectBackward0", [self]) { g, _ in
+                let full = Tensor.zeros(input, dtype: dtype)
+                full.select(d, i)._copyRaw(g)
+                return [full]
+            }
+    }
+
+    /// `length` elements of dimension `dim` starting at `start`, sharing storage.
+    ///
+    /// ```swift
+    /// let firstTwo = x.narrow(0, 0, 2)
+    /// ```
+    public func narrow(_ dim: Int, _ start: Int, _ length: Int) -> Tensor {
+        let d = Shape.wrap(dim, rank: rank)
+        let s = start < 0 ? start + shape[d] : start
+        guard s >= 0, length >= 0, s + length <= shape[d] else {
+            _fail("start (\(start)) + length (\(length)) exceeds dimension size (\(shape[d])).")
+        }
+        return _slice(d, s, s + length, 1)
+    }
+
+    /// Python slice semantics: bounds clamp to the dimension, negative ones count from the end.
+    func _slice(_ d: Int, _ start: Int?, _ end: Int?, _ step: Int) -> Tensor {
+        guard step > 0 else { _fail("slice step must be positive") }
+        let n = shape[d]
+        func clampIndex(_ v: Int?, _ fallback: Int) -> Int {
+            guard var v else { return fallback }
+            if v < 0 { v += n }
+            return Swift.min(Swift.max(v, 0), n)
+        }
+        let lo = clampIndex(start, 0)
+        let hi = Swift.max(clampIndex(end, n), lo)
+        if lo == 0 && hi == n && step == 1 { return self }
+        var s = shape, st = strides
+        s[d] = (hi - lo + step - 1) / step
+        st[d] = strides[d] * step
+        let input = shape, dtype = self.dtype
+        return _view(shape: s, strides: st, offset: storageOffset + lo * strides[d])
+            ._recorded("SliceBackward0", [self]) { g, _ in
+                let full = Tensor.zeros(input, dtype: dtype)
+                full._slice(d, lo, hi, step)._copyRaw(g)
+                return [full]
+            }
+    }
+
+    /// Indexes like Python: integers, ranges, `.all`, `.newAxis`, `.ellipsis` and one index
+    /// tensor (int64 positions or a bool mask). Basic indices give views; an index tensor
+    /// gathers a copy (`IndexBackward0`). Assigning copies values into the indexed elements.
+    ///
+    /// ```swift
+    /// let row = x[0]
+    /// let tail = x[.all, 1...]
+    /// let batch = x[perm[0..<64]]
+    /// x[0] = Tensor([1, 2, 3])
+    /// ```
+    public subscript(_ indices: any TensorIndexConvertible...) -> Tensor {
+        get { _index(indices.map(\.tensorIndex)) }
+        set { _index(indices.map(\.tensorIndex)).copy(from: newValue) }
+    }
+
+    func _index(_ indices: [TensorIndex]) -> Tensor {
+        var consumed = 0
+        var ellipses = 0
+        for i in indices {
+            switch i {
+            case .index, .slice, .all: consumed += 1
+            case .tensor(let t): consumed += t.dtype == .bool ? Swift.max(t.rank, 1) : 1
+            case .ellipsis: ellipses += 1
+            case .newAxis: break
+            }
+        }
+        if ellipses > 1 { _fail("an index can only have a single ellipsis ('...')") }
+        if consumed > rank { _fail("too many indices for tensor of dimension \(rank)") }
+        var result = self
+        var dim = 0
+        var advanced: (dim: Int, index: Tensor)? = nil
+        for i in indices {
+            switch i {
+            case .index(let k):
+                result = result.select(dim, k)
+            case .slice(let a, let b, let step):
+                result = result._slice(dim, a, b, step)
+                dim += 1
+            case .all:
+                dim += 1
+            case .newAxis:
+                result = result.unsqueeze(dim)
+                dim += 1
+            case .ellipsis:
+                dim += rank - consumed
+            case .tensor(let t):
+                if advanced != nil { _fail("Descent supports one index tensor per subscript") }
+                if t.dtype == .bool {
+                    let r = Swift.max(t.rank, 1)
+                    for k in 0..<t.rank where t.shape[k] != result.shape[dim + k] {
+                        _fail("The shape of the mask \(_shapeString(t.shape)) at index \(k) does not match the shape of the indexed tensor \(_shapeString(result.shape)) at index \(dim + k)")
+                    }
+                    if r > 1 { result = result.flatten(start: dim, end: dim + r - 1) }
+                    advanced = (dim, t.reshape([t.scalarCount]).nonzero().reshape([-1]))
+                } else if t.dtype == .int64 {
+                    advanced = (dim, t)
+                } else {
+                    _fail("tensors used as indices must be long, int, byte or bool tensors")
+                }
+                dim += 1
+            }
+        }
+        if let (d, idx) = advanced {
+            let flat = idx.reshape([idx.scalarCount])
+            let gathered = result._indexSelect(d, flat, name: "IndexBackward0")
+            if idx.rank == 1 { return gathered }
+            let s = Array(result.shape[..<d]) + idx.shape + Array(result.shape[(d + 1)...])
+            return noGrad { gathered.reshape(s) }.detach()._recorded("IndexBackward0", [gathered]) { g, _ in
+                [g.reshape(gathered.shape)]
+            }
+        }
+        return result
+    }
+
+    /// Gathers the entries of `index` (int64) along `dim` into a new tensor
+    /// (`IndexSelectBackward0`), like `torch.index_select`.
+    ///
+    /// ```swift
+    /// let rows = x.indexSelect(0, Tensor([2, 0], dtype: .int64))
+    /// ```
+    public func indexSelect(_ dim: Int, _ index: Tensor) -> Tensor {
+        if index.rank > 1 { _fail("index_select(): Index is supposed to be a vector") }
+        return _indexSelect(Shape.wrap(dim, rank: rank), index.reshape([index.scalarCount]), name: "IndexSelectBackward0")
+    }
+
+    func _indexSelect(_ d: Int, _ index: Tensor, name: String) -> Tensor {
+        if index.dtype != .int64 { _fail("index_select(): Expected dtype int64 for index") }
+        let n = shape[d]
+        let idx = index.scalars(as: Int.self).map { i -> Int in
+            guard i >= -n && i < n else { _fail("index \(i) is out of bounds for dimension \(d) with size \(n)") }
+            return i < 0 ? i + n : i
+        }
+        var outShape = shape
+        outShape[d] = idx.count
+        let out = Tensor(uninitializedShape: outShape, dtype: dtype)
+        if d == 0 && isContiguous {
+            // Rows are contiguous slabs: copy them whole.
+            let row = Shape.count(Array(shape.dropFirst())) * dtype.itemSize
+            let src = storage.data + storageOffset * dtype.itemSize
+            for (k, i) in idx.enumerated() {
+                (out.storage.data + k * row).copyMemory(from: src + i * row, byteCount: row)
+            }
+        } else {
+            for (k, i) in idx.enumerated() { out.select(d, k)._copyRaw(select(d, i)) }
+        }
+        let input = shape
+        return out._recorded(name, [self]) { g, _ in
+            let full = Tensor.zeros(input, dtype: g.dtype)
+            for (k, i) in idx.enumerated() { full.select(d, i)._addInPlaceNoGraph(g.select(d, k)) }
+            return [full]
+        }
+    }
+
+    /// The positions of nonzero elements, one row of coordinates each (`torch.nonzero`).
+    ///
+    /// ```swift
+    /// Tensor([0, 3, 0, 5]).nonzero()   // tensor([[1], [3]])
+    /// ```
+    public func nonzero() -> Tensor {
+        let flags = to(.bool).contiguous()
+        let p = flags.pointer(Bool.self)
+        let strides = Shape.contiguousStrides(shape)
+        var coords: [Int64] = []
+        for i in 0..<scalarCount where p[i] {
+            var r = i
+            for d in 0..<rank {
+                coords.append(Int64(r / strides[d]))
+                r %= strides[d]
+            }
+        }
+        let count = rank == 0 ? (p[0] ? 1 : 0) : coords.count / rank
+        return Tensor(shape: [count, rank], scalars: coords, dtype: .int64)
+    }
+
+    /// Values at keep-dim `index` positions along `d` (the forward of max/min along a dim).
+    func _gatherAlong(_ d: Int, _ index: Tensor) -> Tensor {
+        let out = Tensor(uninitializedShape: index.shape, dtype: dtype)
+        let idx = index.contiguous().pointer(Int64.self)
+        var k = 0
+        var sourceStrides = strides
+        sourceStrides[d] = 0
+        let itemSize = dtype.itemSize
+        let src = storage.data + storageOffset * itemSize
+        _forEachRun(index.shape, [sourceStrides]) { offsets, count, steps in
+            var o = offsets[0]
+            for _ in 0..<count {
+                let at = o + Int(idx[k]) * strides[d]
+                (out.storage.data + k * itemSize).copyMemory(from: src + at * itemSize, byteCount: itemSize)
+                o += steps[0]
+                k += 1
+            }
+        }
+        return out
+    }
+
+    /// Zeros of `shape` with `values` written at keep-dim `index` positions along `d`.
+    static func _scatterAlong(_ d: Int, _ index: Tensor, _ values: Tensor, shape: [Int]) -> Tensor {
+        let out = Tensor.zeros(shape, dtype: values.dtype)
+        let v = values.contiguous()
+        let idx = index.contiguous().pointer(Int64.self)
+        var k = 0
+        var outStrides = out.strides
+        outStrides[d] = 0
+        let itemSize = v.dtype.itemSize
+        let dstride = out.strides.isEmpty ? 0 : out.strides[d]
+        _forEachRun(index.shape, [outStrides]) { offsets, count, steps in
+            var o = offsets[0]
+            for _ in 0..<count {
+                let at = o + Int(idx[k]) * dstride
+                (out.storage.data + at * itemSize).copyMemory(from: v.storage.data + (v.storageOffset + k) * itemSize, byteCount: itemSize)
+                o += steps[0]
+                k += 1
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,152 @@
+// Matrix products: mm, mv, dot, bmm and matmul with PyTorch's 1-D/2-D/batched rules.
+
+extension Tensor {
+    private static func _checkSameDType(_ a: Tensor, _ b: Tensor) {
+        if a.dtype != b.dtype {
+            _fail("expected m1 and m2 to have the same dtype, but got: \(a.dtype._cName) != \(b.dtype._cName)")
+        }
+    }
+
+    /// The product of two matrices (`MmBackward0`), like `torch.mm`.
+    ///
+    /// ```swift
+    /// let y = x.mm(w.t())   // [5, 3] x [3, 2] -> [5, 2]
+    /// ```
+    public func mm(_ other: Tensor) -> Tensor {
+        if rank != 2 { _fail("self must be a matrix") }
+        if other.rank != 2 { _fail("mat2 must be a matrix") }
+        if shape[1] != other.shape[0] {
+            _fail("mat1 and mat2 shapes cannot be multiplied (\(shape[0])x\(shape[1]) and \(other.shape[0])x\(other.shape[1]))")
+        }
+        Tensor._checkSameDType(self, other)
+        let a = contiguous(), b = other.contiguous()
+        let out = noGrad {
+            MatmulKernel.batched(a, b, batch: 0, m: shape[0], k: shape[1], n: other.shape[1])
+        }
+        return out._recorded("MmBackward0", [self, other], saving: [self, other]) { g, node in
+            [node.needsInputGrad(0) ? g.mm(node.savedTensor(1).t()) : nil,
+             node.needsInputGrad(1) ? node.savedTensor(0).t().mm(g) : nil]
+        }
+    }
+
+    /// The product of a matrix and a vector (`MvBackward0`), like `torch.mv`.
+    ///
+    /// ```swift
+    /// let y = a.mv(v)   // [5, 3] x [3] -> [5]
+    /// ```
+    public func mv(_ vector: Tensor) -> Tensor {
+        if rank != 2 || vector.rank != 1 || shape[1] != vector.shape[0] {
+            let mat = rank == 2 ? "\(shape[0])x\(shape[1])" : shape.map(String.init).joined(separator: "x")
+            _fail("size mismatch, got input (\(rank >= 1 ? shape[0] : 0)), mat (\(mat)), vec (\(vector.shape.first ?? 0))")
+        }
+        Tensor._checkSameDType(self, vector)
+        let out = noGrad {
+            MatmulKernel.batched(contiguous(), vector.contiguous().reshape([shape[1], 1]),
+                                 batch: 0, m: shape[0], k: shape[1], n: 1).reshape([shape[0]])
+        }
+        return out._recorded("MvBackward0", [self, vector], saving: [self, vector]) { g, node in
+            [node.needsInputGrad(0) ? g.reshape([g.scalarCount, 1]) * node.savedTensor(1) : nil,
+             node.needsInputGrad(1) ? node.savedTensor(0).t().mv(g) : nil]
+        }
+    }
+
+    /// The dot product of two vectors (`DotBackward0`), like `torch.dot`.
+    ///
+    /// ```swift
+    /// let s = a.dot(b)   // 0-d
+    /// ```
+    public func dot(_ other: Tensor) -> Tensor {
+        if rank != 1 || other.rank != 1 {
+            _fail("1D tensors expected, but got \(rank)D and \(other.rank)D tensors")
+        }
+        if shape[0] != other.shape[0] {
+            _fail("inconsistent tensor size, expected tensor [\(shape[0])] and src [\(other.shape[0])] to have the same number of elements, but got \(shape[0]) and \(other.shape[0]) elements respectively")
+        }
+        Tensor._checkSameDType(self, other)
+        let out = noGrad {
+            MatmulKernel.batched(contiguous().reshape([1, shape[0]]), other.contiguous().reshape([shape[0], 1]),
+                                 batch: 0, m: 1, k: shape[0], n: 1).reshape([])
+        }
+        return out._recorded("DotBackward0", [self, other], saving: [self, other]) { g, node in
+            [node.needsInputGrad(0) ? g * node.savedTensor(1) : nil,
+             node.needsInputGrad(1) ? g * node.savedTensor(0) : nil]
+        }
+    }
+
+    /// Batched matrix product of `[b, n, m]` and `[b, m, p]` (`BmmBackward0`), like `torch.bmm`.
+    ///
+    /// ```swift
+    /// let y = a.bmm(b)   // [4, 5, 3] x [4, 3, 2] -> [4, 5, 2]
+    /// ```
+    public func bmm(_ other: Tensor) -> Tensor {
+        if rank != 3 { _fail("batch1 must be a 3D tensor") }
+        if other.rank != 3 { _fail("batch2 must be a 3D tensor") }
+        if other.shape[0] != shape[0] || other.shape[1] != shape[2] {
+            _fail("Expected size for first two dimensions of batch2 tensor to be: [\(shape[0]), \(shape[2])] but got: [\(other.shape[0]), \(other.shape[1])].")
+        }
+        Tensor._checkSameDType(self, other)
+        let out = noGrad {
+            MatmulKernel.batched(contiguous(), other.contiguous(), batch: shape[0],
+                                 m: shape[1], k: shape[2], n: other.shape[2])
+        }
+        return out._recorded("BmmBackward0", [self, other], saving: [self, other]) { g, node in
+            [node.needsInputGrad(0) ? g.bmm(node.savedTensor(1).transpose(1, 2)) : nil,
+             node.needsInputGrad(1) ? node.savedTensor(0).transpose(1, 2).bmm(g) : nil]
+        }
+    }
+
+    /// The matrix product with PyTorch's `matmul` rules (the `@` operator): vectors are
+    /// promoted to matrices and back, extra leading dimensions are batch dimensions that
+    /// broadcast.
+    ///
+    /// ```swift
+    /// let preds = inputs.matmul(w.t()) + b   // [5, 3] x [3, 2]
+    /// let batched = x.matmul(w)              // [8, 5, 3] x [3, 2] -> [8, 5, 2]
+    /// ```
+    public func matmul(_ other: Tensor) -> Tensor {
+        let da = rank, db = other.rank
+        if da == 0 || db == 0 {
+            _fail("both arguments to matmul need to be at least 1D, but they are \(da)D and \(db)D")
+        }
+        if da == 1 && db == 1 { return dot(other) }
+        if da == 2 && db == 1 { return mv(other) }
+        if da == 1 && db == 2 { return unsqueeze(0).mm(other)._squeezed(0, name: "SqueezeBackward4") }
+        if da == 2 && db == 2 { return mm(other) }
+        if da >= 3 && db <= 2 {
+            // Fold the batch into the rows: one matrix product, then restore the batch shape.
+            let k = shape[da - 1]
+            let rows = Shape.count(Array(shape.dropLast()))
+            let right = db == 1 ? other.unsqueeze(1) : other
+            let product = reshape([rows, k]).mm(right)
+            var outShape = Array(shape.dropLast())
+            if db == 2 { outShape.append(other.shape[1]) }
+            return product._unsafeView(outShape)
+        }
+        // Batched: broadcast the batch dimensions, then one bmm.
+        let left = da == 1 ? unsqueeze(0) : self
+        let right = db == 1 ? other.unsqueeze(1) : other
+        let batchA = Array(left.shape.dropLast(2)), batchB = Array(right.shape.dropLast(2))
+        let batch = Shape.broadcast(batchA, batchB)
+        let n = left.shape[left.rank - 2], k = left.shape[left.rank - 1]
+        let k2 = right.shape[right.rank - 2], p = right.shape[right.rank - 1]
+        let count = Shape.count(batch)
+        let a3 = left.expand(batch + [n, k]).reshape([count, n, k])
+        let b3 = right.expand(batch + [k2, p]).reshape([count, k2, p])
+        var outShape = batch
+        if da > 1 { outShape.append(n) }
+        if db > 1 { outShape.append(p) }
+        return a3.bmm(b3)._unsafeView(outShape)
+    }
+}
+
+extension DType {
+    /// The C type name PyTorch uses in some kernel messages.
+    var _cName: String {
+        switch self {
+        case .float32: "float"
+        case .float64: "double"
+        case .int64: "long int"
+        case .bool: "bool"
+        }
+    }
+}

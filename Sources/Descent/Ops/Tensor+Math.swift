@@ -1,0 +1,265 @@
+import RealModule
+
+// Pointwise math: powers, exponentials, activations, clamping and elementwise extrema.
+
+extension Tensor {
+    /// Integer and bool inputs compute in the default float dtype, as PyTorch's float ops do.
+    private var _floating: Tensor { dtype.isFloatingPoint ? self : to(.float32) }
+
+    /// `e^x` elementwise (`ExpBackward0`).
+    ///
+    /// ```swift
+    /// let y = x.exp()
+    /// ```
+    public func exp() -> Tensor {
+        let x = _floating
+        return Elementwise.mapFloat(x, _Exp.self)._recorded("ExpBackward0", [x], savingOutput: true) { g, node in
+            [g * node.savedTensor(0)]
+        }
+    }
+
+    /// The natural logarithm elementwise (`LogBackward0`).
+    ///
+    /// ```swift
+    /// let nll = -p.log()
+    /// ```
+    public func log() -> Tensor {
+        let x = _floating
+        return Elementwise.mapFloat(x, _Log.self)._recorded("LogBackward0", [x], saving: [x]) { g, node in
+            [g / node.savedTensor(0)]
+        }
+    }
+
+    /// The square root elementwise (`SqrtBackward0`).
+    ///
+    /// ```swift
+    /// let rms = (x * x).mean().sqrt()
+    /// ```
+    public func sqrt() -> Tensor {
+        let x = _floating
+        return Elementwise.mapFloat(x, _Sqrt.self)._recorded("SqrtBackward0", [x], savingOutput: true) { g, node in
+            [g / (node.savedTensor(0) * 2)]
+        }
+    }
+
+    /// The hyperbolic tangent elementwise (`TanhBackward0`).
+    ///
+    /// ```swift
+    /// let h = (x.matmul(w) + b).tanh()
+    /// ```
+    public func tanh() -> Tensor {
+        let x = _floating
+        return Elementwise.mapFloat(x, _Tanh.self)._recorded("TanhBackward0", [x], savingOutput: true) { g, node in
+            let y = node.savedTensor(0)
+            return [g * (1 - y * y)]
+        }
+    }
+
+    /// The logistic function `1 / (1 + e^-x)` elementwise (`SigmoidBackward0`).
+    ///
+    /// ```swift
+    /// let p = logits.sigmoid()
+    /// ```
+    public func sigmoid() -> Tensor {
+        let x = _floating
+        return Elementwise.mapFloat(x, _Sigmoid.self)._recorded("SigmoidBackward0", [x], savingOutput: true) { g, node in
+            let y = node.savedTensor(0)
+            return [g * y * (1 - y)]
+        }
+    }
+
+    /// `max(x, 0)` elementwise (`ReluBackward0`); the gradient at 0 is 0, as in PyTorch.
+    ///
+    /// ```swift
+    /// let h = x.matmul(w1).relu()
+    /// ```
+    public func relu() -> Tensor {
+        let out: Tensor
+        switch dtype {
+        case .float32: out = Elementwise.map(self, Float.self, Float.self) { $0 > 0 || $0.isNaN ? $0 : 0 }
+        case .float64: out = Elementwise.map(self, Double.self, Double.self) { $0 > 0 || $0.isNaN ? $0 : 0 }
+        case .int64: out = Elementwise.map(self, Int64.self, Int64.self) { Swift.max($0, 0) }
+        case .bool: _fail("\"clamp_min_scalar_cpu\" not implemented for 'Bool'")
+        }
+        return out._recorded("ReluBackward0", [self], savingOutput: true) { g, node in
+            [g * (node.savedTensor(0) .> 0)]
+        }
+    }
+
+    /// The absolute value elementwise (`AbsBackward0`); the gradient at 0 is 0.
+    ///
+    /// ```swift
+    /// let l1 = (preds - targets).abs().mean()
+    /// ```
+    public func abs() -> Tensor {
+        let out: Tensor
+        switch dtype {
+        case .float32: out = Elementwise.map(self, Float.self, Float.self) { Swift.abs($0) }
+        case .float64: out = Elementwise.map(self, Double.self, Double.self) { Swift.abs($0) }
+        case .int64: out = Elementwise.map(self, Int64.self, Int64.self) { $0 < 0 ? 0 &- $0 : $0 }
+        case .bool: _fail("\"abs_cpu\" not implemented for 'Bool'")
+        }
+        return out._recorded("AbsBackward0", [self], saving: [self]) { g, node in
+            [g * node.savedTensor(0).sign()]
+        }
+    }
+
+    /// -1, 0 or 1 by the sign of each element (`SignBackward0`, whose gradient is zero).
+    ///
+    /// ```swift
+    /// Tensor([-2, 0, 3]).sign()   // tensor([-1.,  0.,  1.])
+    /// ```
+    public func sign() -> Tensor {
+        let out: Tensor
+        switch dtype {
+        case .float32: out = Elementwise.map(self, Float.self, Float.self) { $0 > 0 ? 1 : ($0 < 0 ? -1 : $0) }
+        case .float64: out = Elementwise.map(self, Double.self, Double.self) { $0 > 0 ? 1 : ($0 < 0 ? -1 : $0) }
+        case .int64: out = Elementwise.map(self, Int64.self, Int64.self) { $0.signum() }
+        case .bool: out = clone()
+        }
+        return out._recorded("SignBackward0", [self]) { g, _ in [Tensor.zeros(like: g)] }
+    }
+
+    /// Raises every element to a number (`PowBackward0`).
+    ///
+    /// ```swift
+    /// let sq = diff.pow(2)
+    /// ```
+    public func pow(_ exponent: Double) -> Tensor {
+        let x = _floating
+        let out: Tensor
+        switch x.dtype {
+        case .float32:
+            let e = Float(exponent)
+            out = Elementwise.map(x, Float.self, Float.self) { Tensor._pow($0, e) }
+        default:
+            out = Elementwise.map(x, Double.self, Double.self) { Tensor._pow($0, exponent) }
+        }
+        return out._recorded("PowBackward0", [x], saving: [x]) { g, node in
+            if exponent == 0 { return [Tensor.zeros(like: g)] }
+            return [g * exponent * node.savedTensor(0).pow(exponent - 1)]
+        }
+    }
+
+    /// Raises every element to the matching element of `exponent`, broadcasting
+    /// (`PowBackward1`).
+    ///
+    /// ```swift
+    /// let y = base.pow(exps)
+    /// ```
+    public func pow(_ exponent: Tensor) -> Tensor {
+        let (a, b) = Tensor._promote(_floating, exponent._floating)
+        let out: Tensor
+        switch a.dtype {
+        case .float32: out = Elementwise.zip(a, b, Float.self, Float.self, Float.self) { Tensor._pow($0, $1) }
+        default: out = Elementwise.zip(a, b, Double.self, Double.self, Double.self) { Tensor._pow($0, $1) }
+        }
+        return out._recorded("PowBackward1", [a, b], saving: [a, b], savingOutput: true) { g, node in
+            let a = node.savedTensor(0), b = node.savedTensor(1), y = node.savedTensor(2)
+            let ga = node.needsInputGrad(0) ? g * b * a.pow(b - 1) : nil
+            // d/db a^b = a^b log a, defined as 0 where a == 0 and b >= 0, as PyTorch does.
+            let gb = node.needsInputGrad(1)
+                ? Tensor.where((a .== 0) & (b .>= 0), Tensor.zeros(like: y), g * y * a.log()) : nil
+            return [ga, gb]
+        }
+    }
+
+    /// Raises a number to every element of `exponent` (`PowBackward2`).
+    ///
+    /// ```swift
+    /// let y = Tensor.pow(2, x)   // 2 ** x
+    /// ```
+    public static func pow(_ base: Double, _ exponent: Tensor) -> Tensor {
+        let x = exponent._floating
+        let out: Tensor
+        switch x.dtype {
+        case .float32:
+            let b = Float(base)
+            out = Elementwise.map(x, Float.self, Float.self) { _pow(b, $0) }
+        default:
+            out = Elementwise.map(x, Double.self, Double.self) { _pow(base, $0) }
+        }
+        return out._recorded("PowBackward2", [x], savingOutput: true) { g, node in
+            [g * node.savedTensor(0) * _logOf(base)]
+        }
+    }
+
+    @inline(__always)
+    static func _pow<T: _FloatElement>(_ x: T, _ e: T) -> T {
+        if e == 2 { return x * x }
+        if e == 1 { return x }
+        if e == 0 { return 1 }
+        return T.pow(x, e)
+    }
+
+    /// Limits every element to `[min, max]`; either bound may be left out
+    /// (`ClampBackward1`). The gradient passes where the input lies within the bounds.
+    ///
+    /// ```swift
+    /// let p = x.clamp(min: 1e-7, max: 1 - 1e-7)
+    /// ```
+    public func clamp(min lower: Double? = nil, max upper: Double? = nil) -> Tensor {
+        guard lower != nil || upper != nil else {
+            _fail("torch.clamp: At least one of 'min' or 'max' must not be None")
+        }
+        let lo = lower ?? -.infinity, hi = upper ?? .infinity
+        let out: Tensor
+        switch dtype {
+        case .float32:
+            let l = Float(lo), h = Float(hi)
+            out = Elementwise.map(self, Float.self, Float.self) { $0.isNaN ? $0 : Swift.min(Swift.max($0, l), h) }
+        case .float64:
+            out = Elementwise.map(self, Double.self, Double.self) { $0.isNaN ? $0 : Swift.min(Swift.max($0, lo), hi) }
+        case .int64:
+            out = Elementwise.map(self, Int64.self, Int64.self) {
+                let v = Double($0)
+                return v < lo ? Int64(lo.rounded(.up)) : (v > hi ? Int64(hi.rounded(.down)) : $0)
+            }
+        case .bool:
+            _fail("\"clamp_scalar_cpu\" not implemented for 'Bool'")
+        }
+        return out._recorded("ClampBackward1", [self], saving: [self]) { g, node in
+            let x = node.savedTensor(0)
+            return [g * ((x .>= lo) & (x .<= hi))]
+        }
+    }
+
+    /// The larger of two tensors elementwise, broadcasting (`MaximumBackward0`); ties split
+    /// the gradient in half, as in PyTorch.
+    ///
+    /// ```swift
+    /// let y = Tensor.maximum(a, b)
+    /// ```
+    public static func maximum(_ a: Tensor, _ b: Tensor) -> Tensor {
+        _extremum(a, b, _Maximum.self, name: "MaximumBackward0", greater: true)
+    }
+
+    /// The smaller of two tensors elementwise, broadcasting (`MinimumBackward0`).
+    ///
+    /// ```swift
+    /// let y = Tensor.minimum(a, b)
+    /// ```
+    public static func minimum(_ a: Tensor, _ b: Tensor) -> Tensor {
+        _extremum(a, b, _Minimum.self, name: "MinimumBackward0", greater: false)
+    }
+
+    private static func _extremum<F: _BinaryNumericFunction>(
+        _ lhs: Tensor, _ rhs: Tensor, _ f: F.Type, name: String, greater: Bool
+    ) -> Tensor {
+        let (a, b) = _promote(lhs, rhs)
+        return Elementwise.zipNumeric(a, b, F.self)._recorded(name, [a, b], saving: [a, b]) { g, node in
+            let a = node.savedTensor(0), b = node.savedTensor(1)
+            let tie = a .== b
+            let aWins = greater ? a .> b : a .< b
+            let bWins = greater ? a .< b : a .> b
+            let half = g * 0.5
+            let zero = Tensor.zeros(like: g)
+            return [Tensor.where(tie, half, Tensor.where(aWins, g, zero)),
+                    Tensor.where(tie, half, Tensor.where(bWins, g, zero))]
+        }
+    }
+}
+
+/// The natural logarithm of one number.
+@inline(__always)
+func _logOf(_ x: Double) -> Double { Double.log(x) }

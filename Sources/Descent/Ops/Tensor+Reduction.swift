@@ -1,0 +1,339 @@
+// Reductions over all elements or along dimensions. Float32 sums accumulate in double, as
+// PyTorch's CPU accumulate type does, so long sums keep float32's full precision.
+
+extension Tensor {
+    /// Which dimensions a reduction over `dims` collapses, with PyTorch's checks.
+    func _reducedFlags(_ dims: [Int]) -> [Bool] {
+        var flags = [Bool](repeating: false, count: rank)
+        if dims.isEmpty { return [Bool](repeating: true, count: rank) }
+        for d in dims {
+            let w = Shape.wrap(d, rank: rank)
+            if rank == 0 { continue }
+            if flags[w] { _fail("dim \(w) appears multiple times in the list of dims") }
+            flags[w] = true
+        }
+        return flags
+    }
+
+    func _reducedShape(_ flags: [Bool], keepDim: Bool) -> [Int] {
+        var out: [Int] = []
+        for d in 0..<rank {
+            if !flags[d] { out.append(shape[d]) } else if keepDim { out.append(1) }
+        }
+        return out
+    }
+
+    /// The gradient of a reduction result, shaped to broadcast against the input.
+    func _unreduce(_ g: Tensor, _ flags: [Bool], keepDim: Bool) -> Tensor {
+        if keepDim || g.rank == rank { return g }
+        return g.reshape(_reducedShape(flags, keepDim: true))
+    }
+
+    /// Raw sums over the flagged dims; floats accumulate in double.
+    /// Sums divided by `divisor`, which the mean uses so that float32 rounds only once.
+    private func _sumKernel(_ flags: [Bool], keepDim: Bool, divisor: Double = 1) -> Tensor {
+        let outShape = _reducedShape(flags, keepDim: keepDim)
+        switch dtype {
+        case .float32:
+            let acc = Reduce.fold(self, Float.self, reduced: flags, initial: 0.0) { a, x, _ in a + Double(x) }
+            return Tensor(shape: outShape, scalars: acc.map { Float($0 / divisor) }, dtype: .float32)
+        case .float64:
+            let acc = Reduce.fold(self, Double.self, reduced: flags, initial: 0.0) { a, x, _ in a + x }
+            return Tensor(shape: outShape, scalars: divisor == 1 ? acc : acc.map { $0 / divisor }, dtype: .float64)
+        case .int64:
+            let acc = Reduce.fold(self, Int64.self, reduced: flags, initial: Int64(0)) { a, x, _ in a &+ x }
+            return Tensor(shape: outShape, scalars: acc, dtype: .int64)
+        case .bool:
+            let acc = Reduce.fold(self, Bool.self, reduced: flags, initial: Int64(0)) { a, x, _ in a + (x ? 1 : 0) }
+            return Tensor(shape: outShape, scalars: acc, dtype: .int64)
+        }
+    }
+
+    /// The sum of all elements as a 0-d tensor (`SumBackward0`); integers and bools sum as int64.
+    ///
+    /// ```swift
+    /// let total = (diff * diff).sum()
+    /// ```
+    public func sum() -> Tensor {
+        let flags = [Bool](repeating: true, count: rank)
+        let input = shape
+        return _sumKernel(flags, keepDim: false)._recorded("SumBackward0", [self]) { g, _ in
+            [g.expand(input)]
+        }
+    }
+
+    /// Sums along `dim` (`SumBackward1`).
+    ///
+    /// ```swift
+    /// let rowTotals = x.sum(dim: 1)
+    /// ```
+    public func sum(dim: Int, keepDim: Bool = false) -> Tensor { sum(dims: [dim], keepDim: keepDim) }
+
+    /// Sums along several dimensions (`SumBackward1`).
+    public func sum(dims: [Int], keepDim: Bool = false) -> Tensor {
+        let flags = _reducedFlags(dims)
+        let input = shape
+        return _sumKernel(flags, keepDim: keepDim)._recorded("SumBackward1", [self]) { [self] g, _ in
+            [_unreduce(g, flags, keepDim: keepDim).expand(input)]
+        }
+    }
+
+    private func _checkMeanDType(_ op: String) {
+        if !dtype.isFloatingPoint {
+            let name = dtype == .int64 ? "Long" : "Bool"
+            _fail("\(op)(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: \(name)")
+        }
+    }
+
+    /// The mean of all elements (`MeanBackward0`).
+    ///
+    /// ```swift
+    /// let loss = (preds - targets).pow(2).mean()
+    /// ```
+    public func mean() -> Tensor {
+        _checkMeanDType("mean")
+        let n = Double(scalarCount)
+        let flags = [Bool](repeating: true, count: rank)
+        let input = shape
+        return _sumKernel(flags, keepDim: false, divisor: n)._recorded("MeanBackward0", [self]) { g, _ in
+            [g.expand(input) / n]
+        }
+    }
+
+    /// The mean along `dim` (`MeanBackward1`).
+    ///
+    /// ```swift
+    /// let columnMeans = x.mean(dim: 0)
+    /// ```
+    public func mean(dim: Int, keepDim: Bool = false) -> Tensor { mean(dims: [dim], keepDim: keepDim) }
+
+    /// The mean along several dimensions (`MeanBackward1`).
+    public func mean(dims: [Int], keepDim: Bool = false) -> Tensor {
+        _checkMeanDType("mean")
+        let flags = _reducedFlags(dims)
+        var n = 1
+        for d in 0..<rank where flags[d] { n *= shape[d] }
+        let count = Double(n)
+        let input = shape
+        return _sumKernel(flags, keepDim: keepDim, divisor: count)._recorded("MeanBackward1", [self]) { [self] g, _ in
+            [_unreduce(g, flags, keepDim: keepDim).expand(input) / count]
+        }
+    }
+
+    // MARK: variance
+
+    /// Variance and the input's mean (keep-dim shaped), both in the input's float dtype.
+    private func _variance(_ flags: [Bool], correction: Double, keepDim: Bool) -> (value: Tensor, mean: Tensor) {
+        _checkMeanDType("var")
+        var n = 1
+        for d in 0..<rank where flags[d] { n *= shape[d] }
+        let keepShape = _reducedShape(flags, keepDim: true)
+        let divisor = Swift.max(Double(n) - correction, 0)
+        func run<T: _FloatElement>(_: T.Type) -> ([Double], [Double]) {
+            let sums = Reduce.fold(self, T.self, reduced: flags, initial: 0.0) { a, x, _ in a + x.doubleValue }
+            let means = sums.map { $0 / Double(n) }
+            let squares = means.withUnsafeBufferPointer { m in
+                Reduce.fold(self, T.self, reduced: flags, initial: 0.0) { acc, x, o in
+                    let d = x.doubleValue - m[o]
+                    return acc + d * d
+                }
+            }
+            return (squares.map { $0 / divisor }, means)
+        }
+        let (v, m) = dtype == .float32 ? run(Float.self) : run(Double.self)
+        return (Tensor(shape: _reducedShape(flags, keepDim: keepDim), scalars: v, dtype: dtype),
+                Tensor(shape: keepShape, scalars: m, dtype: dtype))
+    }
+
+    /// The variance of all elements with Bessel's correction by default (`VarBackward0`).
+    ///
+    /// ```swift
+    /// let v = x.var()                  // unbiased, like torch.var
+    /// let p = x.var(correction: 0)     // population variance
+    /// ```
+    public func `var`(correction: Double = 1) -> Tensor { `var`(dims: [], correction: correction) }
+
+    /// The variance along `dim` (`VarBackward0`).
+    public func `var`(dim: Int, correction: Double = 1, keepDim: Bool = false) -> Tensor {
+        `var`(dims: [dim], correction: correction, keepDim: keepDim)
+    }
+
+    /// The variance along several dimensions; an empty list means all (`VarBackward0`).
+    public func `var`(dims: [Int], correction: Double = 1, keepDim: Bool = false) -> Tensor {
+        let flags = _reducedFlags(dims)
+        let (value, mean) = _variance(flags, correction: correction, keepDim: keepDim)
+        let n = Double(flags.indices.filter { flags[$0] }.reduce(1) { $0 * shape[$1] })
+        return value._recorded("VarBackward0", [self], saving: [self]) { [self] g, node in
+            let x = node.savedTensor(0)
+            return [_unreduce(g, flags, keepDim: keepDim) * 2 * (x - mean) / Swift.max(n - correction, 0)]
+        }
+    }
+
+    /// The standard deviation of all elements (`StdBackward0`).
+    ///
+    /// ```swift
+    /// let s = x.std()
+    /// ```
+    public func std(correction: Double = 1) -> Tensor { std(dims: [], correction: correction) }
+
+    /// The standard deviation along `dim` (`StdBackward0`).
+    public func std(dim: Int, correction: Double = 1, keepDim: Bool = false) -> Tensor {
+        std(dims: [dim], correction: correction, keepDim: keepDim)
+    }
+
+    /// The standard deviation along several dimensions; an empty list means all.
+    public func std(dims: [Int], correction: Double = 1, keepDim: Bool = false) -> Tensor {
+        let flags = _reducedFlags(dims)
+        let (variance, mean) = _variance(flags, correction: correction, keepDim: keepDim)
+        let n = Double(flags.indices.filter { flags[$0] }.reduce(1) { $0 * shape[$1] })
+        let value = noGrad { variance.sqrt() }
+        return value._recorded("StdBackward0", [self], saving: [self], savingOutput: true) { [self] g, node in
+            let x = node.savedTensor(0), s = node.savedTensor(1)
+            let gk = _unreduce(g, flags, keepDim: keepDim), sk = _unreduce(s, flags, keepDim: keepDim)
+            return [gk * (x - mean) / (sk * Swift.max(n - correction, 0))]
+        }
+    }
+
+    // MARK: extrema
+
+    private func _checkNonEmpty(_ op: String) {
+        if scalarCount == 0 {
+            _fail("\(op)(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
+        }
+    }
+
+    /// The largest element (`MaxBackward1`); NaN wins, and ties share the gradient equally.
+    ///
+    /// ```swift
+    /// let top = scores.max()
+    /// ```
+    public func max() -> Tensor { _extremum(greater: true) }
+
+    /// The smallest element (`MinBackward1`).
+    public func min() -> Tensor { _extremum(greater: false) }
+
+    private func _extremum(greater: Bool) -> Tensor {
+        _checkNonEmpty(greater ? "max" : "min")
+        let flat = reshape([scalarCount])
+        let index = flat._argExtremum(dim: 0, greater: greater).pointer(Int64.self).pointee
+        let value = noGrad { flat[Int(index)].clone() }
+        return value._recorded(greater ? "MaxBackward1" : "MinBackward1", [self], saving: [self], savingOutput: true) { g, node in
+            let x = node.savedTensor(0), y = node.savedTensor(1)
+            let mask = y.isnan().item() != 0 ? x.isnan() : (x .== y)
+            let m = mask.to(g.dtype)
+            return [g * m / m.sum()]
+        }
+    }
+
+    /// The largest values along `dim` and where they are (`MaxBackward0`), like
+    /// `torch.max(x, dim)`.
+    ///
+    /// ```swift
+    /// let (values, indices) = logits.max(dim: 1)
+    /// ```
+    public func max(dim: Int, keepDim: Bool = false) -> (values: Tensor, indices: Tensor) {
+        _extremum(dim: dim, keepDim: keepDim, greater: true)
+    }
+
+    /// The smallest values along `dim` and where they are (`MinBackward0`).
+    public func min(dim: Int, keepDim: Bool = false) -> (values: Tensor, indices: Tensor) {
+        _extremum(dim: dim, keepDim: keepDim, greater: false)
+    }
+
+    private func _extremum(dim: Int, keepDim: Bool, greater: Bool) -> (values: Tensor, indices: Tensor) {
+        let d = Shape.wrap(dim, rank: rank)
+        if rank > 0 && shape[d] == 0 {
+            _fail("\(greater ? "max" : "min")(): Expected reduction dim \(d) to have non-zero size.")
+        }
+        let idxKeep = _argExtremum(dim: d, greater: greater)
+        let valKeep = noGrad { _gatherAlong(d, idxKeep) }
+        var outShape = shape
+        if rank > 0 && !keepDim { outShape.remove(at: d) }
+        let indices = idxKeep.reshape(outShape)
+        let input = shape
+        let values = valKeep.reshape(outShape).detach()
+        values._recorded(greater ? "MaxBackward0" : "MinBackward0", [self], saving: [idxKeep]) { g, node in
+            let idx = node.savedTensor(0)
+            return [Tensor._scatterAlong(d, idx, g.reshape(idx.shape), shape: input)]
+        }
+        return (values, indices)
+    }
+
+    /// The flat index of the largest element, as int64 (`torch.argmax`).
+    ///
+    /// ```swift
+    /// let predicted = probs.argmax()
+    /// ```
+    public func argmax() -> Tensor {
+        _checkNonEmpty("argmax")
+        return reshape([scalarCount])._argExtremum(dim: 0, greater: true).reshape([])
+    }
+
+    /// The index of the largest element along `dim`.
+    ///
+    /// ```swift
+    /// let classes = logits.argmax(dim: 1)
+    /// ```
+    public func argmax(dim: Int, keepDim: Bool = false) -> Tensor {
+        let d = Shape.wrap(dim, rank: rank)
+        let idx = _argExtremum(dim: d, greater: true)
+        var outShape = shape
+        if rank > 0 && !keepDim { outShape.remove(at: d) }
+        return keepDim ? idx : idx.reshape(outShape)
+    }
+
+    /// The index of the smallest element, flat.
+    public func argmin() -> Tensor {
+        _checkNonEmpty("argmin")
+        return reshape([scalarCount])._argExtremum(dim: 0, greater: false).reshape([])
+    }
+
+    /// The index of the smallest element along `dim`.
+    public func argmin(dim: Int, keepDim: Bool = false) -> Tensor {
+        let d = Shape.wrap(dim, rank: rank)
+        let idx = _argExtremum(dim: d, greater: false)
+        var outShape = shape
+        if rank > 0 && !keepDim { outShape.remove(at: d) }
+        return keepDim ? idx : idx.reshape(outShape)
+    }
+
+    /// Keep-dim indices of the first extreme element along `d`; the first NaN wins.
+    func _argExtremum(dim d: Int, greater: Bool) -> Tensor {
+        if rank == 0 { return Tensor.zeros([], dtype: .int64) }
+        func run<T: _Element & Comparable>(_: T.Type) -> Tensor {
+            Reduce.scan(self, T.self, dim: d, initial: (best: T?.none, index: 0, nan: false), { s, x, i in
+                if s.nan { return }
+                if x != x { s = (x, i, true); return }
+                if let b = s.best {
+                    if greater ? x > b : x < b { s = (x, i, false) }
+                } else {
+                    s = (x, i, false)
+                }
+            }, finish: { Int64($0.index) })
+        }
+        switch dtype {
+        case .float32: return run(Float.self)
+        case .float64: return run(Double.self)
+        case .int64: return run(Int64.self)
+        case .bool: return to(.int64)._argExtremum(dim: d, greater: greater)
+        }
+    }
+
+    /// Whether every element is nonzero, as a 0-d bool tensor (`torch.all`).
+    ///
+    /// ```swift
+    /// (x .>= 0).all().item() != 0
+    /// ```
+    public func all() -> Tensor {
+        let t = to(.bool)
+        let acc = Reduce.fold(t, Bool.self, reduced: [Bool](repeating: true, count: rank), initial: true) { a, x, _ in a && x }
+        return Tensor(shape: [], scalars: [acc[0]], dtype: .bool)
+    }
+
+    /// Whether any element is nonzero, as a 0-d bool tensor (`torch.any`).
+    public func any() -> Tensor {
+        let t = to(.bool)
+        let acc = Reduce.fold(t, Bool.self, reduced: [Bool](repeating: true, count: rank), initial: false) { a, x, _ in a || x }
+        return Tensor(shape: [], scalars: [acc[0]], dtype: .bool)
+    }
+}

@@ -1,0 +1,190 @@
+import RealModule
+
+extension Tensor {
+    /// Uniform samples in [0, 1), like `torch.rand`.
+    ///
+    /// ```swift
+    /// manualSeed(0)
+    /// Tensor.rand(2, 3)   // same values as torch.rand(2, 3)
+    /// ```
+    public static func rand(
+        _ shape: Int..., dtype: DType = .float32, generator: Generator? = nil, requiresGrad: Bool = false
+    ) -> Tensor {
+        rand(shape, dtype: dtype, generator: generator, requiresGrad: requiresGrad)
+    }
+
+    /// Uniform samples in [0, 1) with the shape given as an array.
+    public static func rand(
+        _ shape: [Int], dtype: DType = .float32, generator: Generator? = nil, requiresGrad: Bool = false
+    ) -> Tensor {
+        let t = empty(shape, dtype: dtype, requiresGrad: requiresGrad)
+        t._fillUniform(from: 0, to: 1, generator: generator)
+        return t
+    }
+
+    /// Standard normal samples, like `torch.randn`, bit for bit.
+    ///
+    /// ```swift
+    /// manualSeed(0)
+    /// let w = Tensor.randn(2, 3, requiresGrad: true)
+    /// ```
+    public static func randn(
+        _ shape: Int..., dtype: DType = .float32, generator: Generator? = nil, requiresGrad: Bool = false
+    ) -> Tensor {
+        randn(shape, dtype: dtype, generator: generator, requiresGrad: requiresGrad)
+    }
+
+    /// Standard normal samples with the shape given as an array.
+    public static func randn(
+        _ shape: [Int], dtype: DType = .float32, generator: Generator? = nil, requiresGrad: Bool = false
+    ) -> Tensor {
+        let t = empty(shape, dtype: dtype, requiresGrad: requiresGrad)
+        t._fillNormal(mean: 0, std: 1, generator: generator)
+        return t
+    }
+
+    /// Integers uniform in `low..<high`, like `torch.randint(low, high, size)`.
+    ///
+    /// ```swift
+    /// let labels = Tensor.randint(0, 10, [128])   // int64
+    /// ```
+    public static func randint(
+        _ low: Int, _ high: Int, _ shape: [Int], dtype: DType = .int64, generator: Generator? = nil
+    ) -> Tensor {
+        guard high > low else {
+            _fail("random_ expects 'from' to be less than 'to', but got from=\(low) >= to=\(high)")
+        }
+        let t = empty(shape, dtype: dtype)
+        let range = UInt64(high - low)
+        (generator ?? .default).withState { g in
+            for i in 0..<t.scalarCount {
+                let draw = range >= 1 << 32 ? g.random64() : UInt64(g.random())
+                t._setRaw(i, Double(Int64(low) + Int64(draw % range)))
+            }
+        }
+        return t
+    }
+
+    /// A random permutation of `0..<n`, like `torch.randperm`.
+    ///
+    /// ```swift
+    /// let order = Tensor.randperm(100_000)   // shuffle rows with x[order]
+    /// ```
+    public static func randperm(_ n: Int, dtype: DType = .int64, generator: Generator? = nil) -> Tensor {
+        guard n >= 0 else { _fail("n must be non-negative, got\(n)") }
+        var r = [Int64](repeating: 0, count: n)
+        (generator ?? .default).withState { g in
+            if n < Int(UInt32.max / 20) {
+                // PyTorch keeps its historical shuffle for small n.
+                for i in 0..<n { r[i] = Int64(i) }
+                if n > 1 {
+                    for i in 0..<(n - 1) {
+                        let z = Int(UInt64(g.random()) % UInt64(n - i))
+                        r.swapAt(i, z + i)
+                    }
+                }
+            } else {
+                for i in 0..<n {
+                    let z = Int(g.random64() % UInt64(i + 1))
+                    r[i] = r[z]
+                    r[z] = Int64(i)
+                }
+            }
+        }
+        return Tensor(shape: [n], scalars: r, dtype: dtype)
+    }
+
+    /// An uninitialised tensor, like `torch.empty`; fill it before reading it.
+    public static func empty(_ shape: [Int], dtype: DType = .float32, requiresGrad: Bool = false) -> Tensor {
+        _checkShape(shape)
+        let t = Tensor(uninitializedShape: shape, dtype: dtype)
+        if requiresGrad { t.setRequiresGrad(true, factory: true) }
+        return t
+    }
+
+    /// Overwrites the values with uniform samples in [from, to) (`uniform_`), in row-major
+    /// order, without touching autograd.
+    func _fillUniform(from: Double, to: Double, generator: Generator?) {
+        precondition(isContiguous)
+        let n = scalarCount
+        (generator ?? .default).withState { g in
+            switch dtype {
+            case .float32:
+                let p = pointer(Float.self)
+                for i in 0..<n {
+                    // uniform_real computes in the accumulate type, double on CPU.
+                    var x = Double(g.uniformFloat()) * (to - from) + from
+                    if Float(x) == Float(to) { x = from }
+                    p[i] = Float(x)
+                }
+            case .float64:
+                let p = pointer(Double.self)
+                for i in 0..<n {
+                    var x = g.uniformDouble() * (to - from) + from
+                    if x == to { x = from }
+                    p[i] = x
+                }
+            default:
+                _fail("\"check_uniform_bounds\" not implemented for '\(dtype == .int64 ? "Long" : "Bool")'")
+            }
+        }
+    }
+
+    /// Overwrites the values with normal samples (`normal_`), following PyTorch's CPU kernel:
+    /// 16 or more contiguous values use the batched Box-Muller fill, fewer use the scalar one.
+    func _fillNormal(mean: Double, std: Double, generator: Generator?) {
+        precondition(isContiguous)
+        let n = scalarCount
+        (generator ?? .default).withState { g in
+            switch dtype {
+            case .float32:
+                let p = pointer(Float.self)
+                if n >= 16 {
+                    Tensor._normalFill(p, n, Float(mean), Float(std)) { g.uniformFloat() }
+                } else {
+                    for i in 0..<n { p[i] = Float(g.normalDouble() * std + mean) }
+                }
+            case .float64:
+                let p = pointer(Double.self)
+                if n >= 16 {
+                    Tensor._normalFill(p, n, mean, std) { g.uniformDouble() }
+                } else {
+                    for i in 0..<n { p[i] = g.normalDouble() * std + mean }
+                }
+            default:
+                _fail("\"normal_kernel_cpu\" not implemented for '\(dtype == .int64 ? "Long" : "Bool")'")
+            }
+        }
+    }
+
+    /// PyTorch's `normal_fill`: uniforms for every slot, Box-Muller over blocks of 16, and a
+    /// tail that redraws the last 16 values with fresh uniforms.
+    private static func _normalFill<T: _FloatElement>(
+        _ p: UnsafeMutablePointer<T>, _ n: Int, _ mean: T, _ std: T, _ uniform: () -> T
+    ) {
+        for i in 0..<n { p[i] = uniform() }
+        var i = 0
+        while i + 16 <= n {
+            _fill16(p + i, mean, std)
+            i += 16
+        }
+        if n % 16 != 0 {
+            let tail = p + (n - 16)
+            for j in 0..<16 { tail[j] = uniform() }
+            _fill16(tail, mean, std)
+        }
+    }
+
+    /// Scalar `normal_fill_16`: the reference path on every CPU.
+    @inline(__always)
+    private static func _fill16<T: _FloatElement>(_ d: UnsafeMutablePointer<T>, _ mean: T, _ std: T) {
+        for j in 0..<8 {
+            let u1 = 1 - d[j]
+            let u2 = d[j + 8]
+            let radius = (-2 * T.log(u1)).squareRoot()
+            let theta = T(2.0 * Double.pi * Double(u2))
+            d[j] = mean.addingProduct(radius * T.cos(theta), std)
+            d[j + 8] = mean.addingProduct(radius * T.sin(theta), std)
+        }
+    }
+}
