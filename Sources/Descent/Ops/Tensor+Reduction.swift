@@ -30,16 +30,25 @@ extension Tensor {
     }
 
     /// Raw sums over the flagged dims; floats accumulate in double.
-    /// Sums divided by `divisor`, which the mean uses so that float32 rounds only once.
+    /// Sums divided by `divisor` (the mean's element count). Floats add in PyTorch's cascade
+    /// order and divide afterwards in their own dtype, as `sum(...).div_(n)` does.
     private func _sumKernel(_ flags: [Bool], keepDim: Bool, divisor: Double = 1) -> Tensor {
         let outShape = _reducedShape(flags, keepDim: keepDim)
+        func floating<T: _FloatElement>(_: T.Type) -> Tensor {
+            let out = Tensor(uninitializedShape: outShape, dtype: T.dtype)
+            let p = out.pointer(T.self)
+            CascadeSum.sum(self, reduced: flags, into: p, T.self)
+            if divisor != 1 {
+                let d = T(divisor)
+                for i in 0..<out.scalarCount { p[i] = p[i] / d }
+            }
+            return out
+        }
         switch dtype {
         case .float32:
-            let acc = Reduce.fold(self, Float.self, reduced: flags, initial: 0.0) { a, x, _ in a + Double(x) }
-            return Tensor(shape: outShape, scalars: acc.map { Float($0 / divisor) }, dtype: .float32)
+            return floating(Float.self)
         case .float64:
-            let acc = Reduce.fold(self, Double.self, reduced: flags, initial: 0.0) { a, x, _ in a + x }
-            return Tensor(shape: outShape, scalars: divisor == 1 ? acc : acc.map { $0 / divisor }, dtype: .float64)
+            return floating(Double.self)
         case .int64:
             let acc = Reduce.fold(self, Int64.self, reduced: flags, initial: Int64(0)) { a, x, _ in a &+ x }
             return Tensor(shape: outShape, scalars: acc, dtype: .int64)

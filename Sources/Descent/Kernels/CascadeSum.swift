@@ -1,0 +1,169 @@
+/// PyTorch's CPU floating-point sum (`cascade_sum` in ATen's SumKernel.cpp), reproduced in
+/// its exact order of additions.
+///
+/// Summing in PyTorch's order, with float32 accumulators for float32, is what makes the
+/// notebook's losses and gradients print the same last digit as PyTorch. The algorithm is also
+/// accurate: a cascade of partial sums keeps the rounding error of long sums near O(log n).
+/// Vector lanes are independent streams of additions, so each lane is computed as a scalar
+/// stream here; the compiler is free to vectorise the loops.
+enum CascadeSum {
+    /// PyTorch's `Vectorized<T>::size()` for its AVX2 and default builds: 32 bytes of lanes.
+    static func lanes<T>(_: T.Type) -> Int { 32 / MemoryLayout<T>.size }
+
+    /// `multi_row_sum` for one accumulator stream: four levels of partial sums, flushed in
+    /// blocks of 16 (or more for huge inputs).
+    @inline(__always)
+    static func multiRow<T: _FloatElement>(_ size: Int, _ load: (Int) -> T) -> T {
+        let ceilLog2 = size <= 2 ? 1 : (Int.bitWidth - (size - 1).leadingZeroBitCount)
+        let levelPower = Swift.max(4, ceilLog2 / 4)
+        let step = 1 << levelPower
+        let mask = step - 1
+        var a0: T = 0, a1: T = 0, a2: T = 0, a3: T = 0
+        var i = 0
+        while i + step <= size {
+            for _ in 0..<step {
+                a0 += load(i)
+                i += 1
+            }
+            a1 += a0; a0 = 0
+            if i & (mask << levelPower) != 0 { continue }
+            a2 += a1; a1 = 0
+            if i & (mask << (2 * levelPower)) != 0 { continue }
+            a3 += a2; a2 = 0
+        }
+        while i < size {
+            a0 += load(i)
+            i += 1
+        }
+        a0 += a1
+        a0 += a2
+        a0 += a3
+        return a0
+    }
+
+    /// `row_sum`: four interleaved streams, the leftovers, then the streams folded together.
+    @inline(__always)
+    static func row<T: _FloatElement>(_ size: Int, _ load: (Int) -> T) -> T {
+        let n4 = size / 4
+        var p0 = multiRow(n4) { load($0 * 4) }
+        let p1 = multiRow(n4) { load($0 * 4 + 1) }
+        let p2 = multiRow(n4) { load($0 * 4 + 2) }
+        let p3 = multiRow(n4) { load($0 * 4 + 3) }
+        for i in (n4 * 4)..<size { p0 += load(i) }
+        p0 += p1
+        p0 += p2
+        p0 += p3
+        return p0
+    }
+
+    /// `vectorized_inner_sum` for one contiguous row: lanes of `row`, the tail, then the lanes.
+    @inline(__always)
+    static func vectorizedInner<T: _FloatElement>(_ p: UnsafePointer<T>, _ size: Int) -> T {
+        let l = lanes(T.self)
+        let vectors = size / l
+        var total: T = 0
+        for k in (vectors * l)..<size { total += p[k] }
+        for lane in 0..<l {
+            total += row(vectors) { p[$0 * l + lane] }
+        }
+        return total
+    }
+
+    /// Sums `input` over the dimensions flagged in `reduced` into `out`, a contiguous tensor
+    /// of the kept dimensions, following TensorIterator's dimension order and `cascade_sum`'s
+    /// choice of loop.
+    static func sum<T: _FloatElement>(_ input: Tensor, reduced: [Bool], into out: UnsafeMutablePointer<T>, _: T.Type) {
+        // Output strides over the input's dims: zero on reduced dims.
+        var outShape = input.shape
+        for d in 0..<input.rank where reduced[d] { outShape[d] = 1 }
+        var outStrides = Shape.contiguousStrides(outShape)
+        for d in 0..<input.rank where reduced[d] { outStrides[d] = 0 }
+
+        // TensorIterator's order: reduced dims first, by input stride; then kept dims by
+        // output stride. Dims of size one play no part.
+        let dims = (0..<input.rank).reversed().filter { input.shape[$0] != 1 }
+        let order = dims.filter { reduced[$0] }.sorted { input.strides[$0] < input.strides[$1] }
+            + dims.filter { !reduced[$0] }.sorted { outStrides[$0] < outStrides[$1] }
+        var sizes: [Int] = [], inS: [Int] = [], outS: [Int] = []
+        for d in order {
+            if let last = sizes.last,
+               inS[inS.count - 1] * last == input.strides[d], outS[outS.count - 1] * last == outStrides[d] {
+                sizes[sizes.count - 1] = last * input.shape[d]
+                continue
+            }
+            sizes.append(input.shape[d])
+            inS.append(input.strides[d])
+            outS.append(outStrides[d])
+        }
+        let outCount = Shape.count(outShape)
+        out.initialize(repeating: 0, count: outCount)
+        if input.scalarCount == 0 { return }
+        while sizes.count < 2 {
+            sizes.append(1)
+            inS.append(0)
+            outS.append(0)
+        }
+        let base = input.pointer(T.self)
+        let outer = Array(sizes.dropFirst(2))
+        var index = [Int](repeating: 0, count: outer.count)
+        var inOffset = 0, outOffset = 0
+        while true {
+            loop2d(base + inOffset, out + outOffset, sizes[0], sizes[1], inS[0], inS[1], outS[0], outS[1])
+            // The outer dims advance like an odometer, fastest first (they are in order).
+            var d = 0
+            while d < outer.count {
+                index[d] += 1
+                inOffset += inS[d + 2]
+                outOffset += outS[d + 2]
+                if index[d] < outer[d] { break }
+                inOffset -= inS[d + 2] * outer[d]
+                outOffset -= outS[d + 2] * outer[d]
+                index[d] = 0
+                d += 1
+            }
+            if d == outer.count { return }
+        }
+    }
+
+    /// One call of `cascade_sum`'s 2-D loop; results are added into `out`.
+    private static func loop2d<T: _FloatElement>(
+        _ input: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>,
+        _ size0In: Int, _ size1In: Int, _ in0In: Int, _ in1In: Int, _ out0In: Int, _ out1In: Int
+    ) {
+        var size0 = size0In, size1 = size1In, in0 = in0In, in1 = in1In, out0 = out0In, out1 = out1In
+        if out0 != 0 && out1 == 0 {
+            swap(&size0, &size1); swap(&in0, &in1); swap(&out0, &out1)
+        }
+        if out0 != 0 && out1 != 0 {
+            for j in 0..<size1 {
+                for i in 0..<size0 { out[j * out1 + i * out0] += input[j * in1 + i * in0] }
+            }
+            return
+        }
+        let l = lanes(T.self)
+        if in0 == 1 && size0 >= l {
+            for j in 0..<size1 { out[j * out1] += vectorizedInner(input + j * in1, size0) }
+        } else if in1 == 1 && size1 >= l {
+            let blocked = (size1 / (4 * l)) * 4 * l
+            for j in 0..<size1 {
+                let column = input + j
+                out[j * out1] += j < blocked
+                    ? multiRow(size0) { column[$0 * in0] }
+                    : row(size0) { column[$0 * in0] }
+            }
+        } else if in0 < in1 {
+            for j in 0..<size1 {
+                let r = input + j * in1
+                out[j * out1] += row(size0) { r[$0 * in0] }
+            }
+        } else {
+            let blocked = (size1 / 4) * 4
+            for j in 0..<size1 {
+                let column = input + j * in1
+                out[j * out1] += j < blocked
+                    ? multiRow(size0) { column[$0 * in0] }
+                    : row(size0) { column[$0 * in0] }
+            }
+        }
+    }
+}
