@@ -1,0 +1,431 @@
+#!/usr/bin/env python3
+"""Generates the PyTorch fixtures that Descent's tests compare against.
+
+Run from the repository root with PyTorch installed (python3 -m pip install torch numpy):
+
+    ATEN_CPU_CAPABILITY=default python3 Scripts/make_fixtures.py
+
+ATEN_CPU_CAPABILITY=default selects PyTorch's scalar reference kernels (the 16-value normal
+fill and 8-lane float sums), which Descent reproduces bit for bit on every CPU. The script
+writes JSON files into Tests/DescentTests/Fixtures; the Swift tests read them and never need
+Python. Every file it writes is marked as generated.
+"""
+import json
+import math
+import os
+import sys
+
+import torch
+
+torch.set_num_threads(1)
+OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "DescentTests", "Fixtures")
+DTYPES = {torch.float32: "float32", torch.float64: "float64", torch.int64: "int64", torch.bool: "bool"}
+
+
+def encode(v):
+    """JSON numbers, with non-finite floats as strings."""
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+    return v
+
+
+def tensor_json(t):
+    return {
+        "shape": list(t.shape),
+        "dtype": DTYPES[t.dtype],
+        "values": [encode(v) for v in t.detach().reshape(-1).tolist()],
+    }
+
+
+def write(name, payload):
+    payload = {"generated_by": "Scripts/make_fixtures.py (do not edit by hand)",
+               "torch_version": torch.__version__, **payload}
+    with open(os.path.join(OUT, name), "w") as f:
+        json.dump(payload, f, indent=1)
+        f.write("\n")
+    print("wrote", name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Printing (torch/_tensor_str.py)
+
+def printing():
+    g = torch.Generator().manual_seed(1)
+    cases = []
+
+    def add(name, t, options=None, requires_grad=False):
+        torch.set_printoptions(profile="default")
+        if options:
+            torch.set_printoptions(**options)
+        if requires_grad:
+            t = t.clone().requires_grad_(True)
+        cases.append({"name": name, "tensor": tensor_json(t), "requires_grad": requires_grad,
+                      "options": options or {}, "repr": repr(t)})
+        torch.set_printoptions(profile="default")
+
+    add("scalar", torch.tensor(5.9635))
+    add("scalar_int_mode", torch.tensor(3.0))
+    add("scalar_zero", torch.tensor(0.0))
+    add("scalar_int64", torch.tensor(10))
+    add("scalar_bool", torch.tensor(True))
+    add("vector_int_mode", torch.tensor([1.0, 2.0, 56.0]))
+    add("vector_wide_int", torch.tensor([1.0, 1000.0]))
+    add("vector_sci_ratio", torch.tensor([1.0, 2000.0]))
+    add("vector_sci_small", torch.tensor([1e-4, 0.1]))
+    add("vector_sci_large", torch.tensor([1e9, 2e9]))
+    add("vector_nonfinite", torch.tensor([1.5, float("inf"), float("nan"), -float("inf")]))
+    add("vector_nonfinite_int", torch.tensor([1.0, float("inf"), float("nan")]))
+    add("vector_only_nonfinite", torch.tensor([float("nan"), float("inf")]))
+    add("vector_zeros", torch.zeros(4))
+    add("vector_negative_zero", torch.tensor([-0.0, 1.5]))
+    add("vector_bool", torch.tensor([True, False]))
+    add("vector_int64", torch.tensor([4, -19, 300]))
+    add("vector_float64", torch.tensor([1.5], dtype=torch.float64))
+    add("vector_float64_grad", torch.tensor([1.5], dtype=torch.float64), requires_grad=True)
+    add("empty_1d", torch.zeros(0))
+    add("empty_2d", torch.zeros(0, 3))
+    add("empty_int64", torch.zeros(2, 0, dtype=torch.int64))
+    add("targets", torch.tensor([[56, 70], [81, 101], [119, 133], [22, 37], [103, 119.]]))
+    add("weights_grad", torch.tensor([[0.7042, -1.5674, -0.3579], [1.7298, -1.3018, 1.2664]]), requires_grad=True)
+    add("grad_sci", torch.tensor([[-1.3965e+04, -1.7300e+04, -1.0198e+04], [1.4810e+03, -1.0777e+03, -4.9734e+00]]))
+    add("three_d", torch.arange(16.0).reshape(2, 2, 4))
+    add("four_d", torch.arange(24.0).reshape(2, 2, 3, 2))
+    add("wrap_columns", torch.randn(30, generator=g))
+    add("wrap_matrix", torch.randn(3, 25, generator=g) * 100)
+    add("summarized_vector", torch.arange(2000.0))
+    add("summarized_matrix", torch.randn(100, 50, generator=g))
+    add("summarized_3d", torch.randn(12, 10, 11, generator=g))
+    add("summarized_int64", torch.arange(1200).reshape(40, 30))
+    add("summarized_bool", torch.randn(1001, generator=g) > 0)
+    add("mixed_magnitudes", torch.tensor([[1e-3, 12.5], [3.25, -400.0]]))
+    add("big_ints", torch.tensor([123456789.0, 1.0]))
+    add("long_grad_suffix", torch.randn(4, 7, generator=g), requires_grad=True)
+    add("precision_2", torch.tensor([1.23456, 2.5]), options={"precision": 2})
+    add("sci_forced", torch.tensor([1.5, 2.25]), options={"sci_mode": True})
+    add("sci_forbidden", torch.tensor([1e-6, 2.0]), options={"sci_mode": False})
+    add("threshold_5", torch.arange(10.0), options={"threshold": 5})
+    add("edgeitems_1", torch.arange(10.0), options={"threshold": 5, "edgeitems": 1})
+    add("linewidth_40", torch.randn(20, generator=g), options={"linewidth": 40})
+    for i in range(40):
+        scale = 10.0 ** ((i % 9) - 4)
+        add(f"random_{i}", torch.randn(1 + i % 4, 1 + (i * 7) % 6, generator=g) * scale)
+    write("printing.json", {"cases": cases})
+
+
+# ---------------------------------------------------------------------------------------------
+# Random streams (§4 of the semantics spec)
+
+def random_streams():
+    cases = []
+
+    def add(name, seed, make):
+        torch.manual_seed(seed)
+        t = make()
+        cases.append({"name": name, "seed": seed, "tensor": tensor_json(t)})
+
+    for shape in [(2, 3), (4, 4), (5,), (16,), (20,), (3, 17), (1000,)]:
+        tag = "x".join(map(str, shape))
+        add(f"randn_{tag}", 0, lambda: torch.randn(*shape))
+        add(f"randn64_{tag}", 0, lambda: torch.randn(*shape, dtype=torch.float64))
+        add(f"rand_{tag}", 0, lambda: torch.rand(*shape))
+        add(f"rand64_{tag}", 0, lambda: torch.rand(*shape, dtype=torch.float64))
+    add("randn_seed42", 42, lambda: torch.randn(2, 3))
+    add("randn_then_cached", 0, lambda: (torch.randn(5), torch.randn(1))[1])
+    add("randn_cache_survives_rand", 0, lambda: (torch.randn(5), torch.rand(2), torch.randn(1))[2])
+    add("randint_10", 0, lambda: torch.randint(0, 10, (6,)))
+    add("randint_range", 3, lambda: torch.randint(-5, 5, (4, 5)))
+    add("randint_huge", 0, lambda: torch.randint(0, 2**40, (5,)))
+    add("randperm_10", 0, lambda: torch.randperm(10))
+    add("randperm_30", 5, lambda: torch.randperm(30))
+    add("notebook_w", 0, lambda: torch.randn(2, 3))
+    add("notebook_b", 0, lambda: (torch.randn(2, 3), torch.randn(2))[1])
+    write("random.json", {"cases": cases})
+
+
+# ---------------------------------------------------------------------------------------------
+# Operations: forward values, grad_fn names and gradients
+
+def ops():
+    g = torch.Generator().manual_seed(7)
+
+    def rn(*shape):
+        return torch.randn(shape, generator=g)
+
+    def pos(*shape):
+        return torch.rand(shape, generator=g) + 0.5
+
+    idx = torch.tensor([2, 0, 2])
+    # name: (function, inputs). Inputs are float32 leaves requiring grad unless integral.
+    table = {
+        "neg": (lambda x: -x, [rn(3, 4)]),
+        "exp": (lambda x: x.exp(), [rn(3, 4)]),
+        "log": (lambda x: x.log(), [pos(3, 4)]),
+        "sqrt": (lambda x: x.sqrt(), [pos(3, 4)]),
+        "abs": (lambda x: x.abs(), [rn(3, 4)]),
+        "relu": (lambda x: x.relu(), [rn(3, 4)]),
+        "sigmoid": (lambda x: x.sigmoid(), [rn(3, 4)]),
+        "tanh": (lambda x: x.tanh(), [rn(3, 4)]),
+        "reciprocal": (lambda x: x.reciprocal(), [pos(3, 4)]),
+        "pow_2": (lambda x: x ** 2, [rn(3, 4)]),
+        "pow_half": (lambda x: x ** 0.5, [pos(3, 4)]),
+        "pow_tensor": (lambda x, y: x ** y, [pos(3, 4), rn(4)]),
+        "rpow": (lambda x: 2 ** x, [rn(3, 4)]),
+        "clamp": (lambda x: x.clamp(-0.5, 0.5), [rn(3, 4)]),
+        "clamp_min": (lambda x: x.clamp(min=0.1), [rn(3, 4)]),
+        "clamp_max": (lambda x: x.clamp(max=0.2), [rn(3, 4)]),
+        "add": (lambda x, y: x + y, [rn(3, 4), rn(4)]),
+        "sub": (lambda x, y: x - y, [rn(3, 4), rn(3, 1)]),
+        "mul": (lambda x, y: x * y, [rn(3, 4), rn(1, 4)]),
+        "div": (lambda x, y: x / y, [rn(3, 4), pos(4)]),
+        "add_scalar": (lambda x: x + 2, [rn(3, 4)]),
+        "sub_scalar": (lambda x: x - 1.5, [rn(3, 4)]),
+        "rsub": (lambda x: 1 - x, [rn(3, 4)]),
+        "mul_scalar": (lambda x: x * 3, [rn(3, 4)]),
+        "div_scalar": (lambda x: x / 2, [rn(3, 4)]),
+        "rdiv": (lambda x: 2 / x, [pos(3, 4)]),
+        "add_0d": (lambda x, y: x + y, [rn(2, 3), rn()]),
+        "add_broadcast_both": (lambda x, y: x + y, [rn(3, 1), rn(1, 4)]),
+        "maximum": (lambda x, y: torch.maximum(x, y), [rn(3, 4), rn(4)]),
+        "minimum": (lambda x, y: torch.minimum(x, y), [rn(3, 4), rn(3, 1)]),
+        "where": (lambda x, y: torch.where(x > 0, x, y), [rn(3, 4), rn(4)]),
+        "sum": (lambda x: x.sum(), [rn(3, 4)]),
+        "sum_dim0": (lambda x: x.sum(0), [rn(3, 4)]),
+        "sum_dim1_keep": (lambda x: x.sum(1, keepdim=True), [rn(3, 4)]),
+        "sum_dims": (lambda x: x.sum((0, 2)), [rn(2, 3, 4)]),
+        "sum_long": (lambda x: x.sum(), [rn(1000)]),
+        "sum_columns": (lambda x: x.sum(0), [rn(37, 40)]),
+        "mean": (lambda x: x.mean(), [rn(3, 4)]),
+        "mean_dim1": (lambda x: x.mean(1), [rn(3, 4)]),
+        "max_all": (lambda x: x.max(), [rn(3, 4)]),
+        "min_all": (lambda x: x.min(), [rn(3, 4)]),
+        "max_dim1": (lambda x: x.max(1)[0], [rn(3, 4)]),
+        "min_dim0_keep": (lambda x: x.min(0, keepdim=True)[0], [rn(3, 4)]),
+        "var": (lambda x: x.var(), [rn(3, 4)]),
+        "var_dim0": (lambda x: x.var(0), [rn(3, 4)]),
+        "var_correction0": (lambda x: x.var(1, correction=0), [rn(3, 4)]),
+        "std": (lambda x: x.std(), [rn(3, 4)]),
+        "std_dim1_keep": (lambda x: x.std(1, keepdim=True), [rn(3, 4)]),
+        "mm": (lambda x, y: x.mm(y), [rn(3, 4), rn(4, 2)]),
+        "mv": (lambda x, y: x.mv(y), [rn(3, 4), rn(4)]),
+        "dot": (lambda x, y: x.dot(y), [rn(4), rn(4)]),
+        "bmm": (lambda x, y: x.bmm(y), [rn(2, 3, 4), rn(2, 4, 5)]),
+        "matmul_1d_2d": (lambda x, y: x @ y, [rn(4), rn(4, 2)]),
+        "matmul_3d_2d": (lambda x, y: x @ y, [rn(2, 3, 4), rn(4, 2)]),
+        "matmul_3d_1d": (lambda x, y: x @ y, [rn(2, 3, 4), rn(4)]),
+        "matmul_batched": (lambda x, y: x @ y, [rn(2, 3, 4), rn(2, 4, 5)]),
+        "matmul_broadcast": (lambda x, y: x @ y, [rn(2, 1, 3, 4), rn(3, 4, 2)]),
+        "matmul_2d_3d": (lambda x, y: x @ y, [rn(3, 4), rn(2, 4, 5)]),
+        "linear_seed": (lambda x, w, b: x @ w.t() + b, [rn(5, 3), rn(2, 3), rn(2)]),
+        "t": (lambda x: x.t(), [rn(3, 4)]),
+        "transpose": (lambda x: x.transpose(0, 2), [rn(2, 3, 4)]),
+        "permute": (lambda x: x.permute(2, 0, 1), [rn(2, 3, 4)]),
+        "T": (lambda x: x.T, [rn(3, 4)]),
+        "view": (lambda x: x.view(2, 6), [rn(3, 4)]),
+        "reshape_copy": (lambda x: x.t().reshape(12), [rn(3, 4)]),
+        "expand": (lambda x: x.expand(3, 4), [rn(3, 1)]),
+        "squeeze": (lambda x: x.squeeze(), [rn(3, 1, 4)]),
+        "squeeze_dim": (lambda x: x.squeeze(1), [rn(3, 1, 4)]),
+        "unsqueeze": (lambda x: x.unsqueeze(1), [rn(3, 4)]),
+        "select": (lambda x: x[1], [rn(3, 4)]),
+        "slice": (lambda x: x[:, 1:3], [rn(3, 4)]),
+        "slice_step": (lambda x: x[::2], [rn(5, 2)]),
+        "index": (lambda x, i: x[i], [rn(3, 4), idx]),
+        "cat": (lambda x, y: torch.cat([x, y], 0), [rn(2, 3), rn(4, 3)]),
+        "cat_dim1": (lambda x, y: torch.cat([x, y], 1), [rn(2, 3), rn(2, 1)]),
+        "stack": (lambda x, y: torch.stack([x, y], 1), [rn(2, 3), rn(2, 3)]),
+        "contiguous": (lambda x: x.t().contiguous(), [rn(3, 4)]),
+        "to_float64": (lambda x: x.to(torch.float64), [rn(3, 4)]),
+        "exp_transposed": (lambda x: x.t().exp(), [rn(3, 4)]),
+        "mul_transposed": (lambda x, y: x.t() * y, [rn(3, 4), rn(4, 3)]),
+        "sum_transposed": (lambda x: x.t().sum(0), [rn(3, 4)]),
+        "mm_transposed": (lambda x, y: x.t().mm(y), [rn(4, 3), rn(4, 2)]),
+        "add_expanded": (lambda x, y: x.expand(3, 4) + y, [rn(1, 4), rn(3, 4)]),
+        "sigmoid_sliced": (lambda x: x[1:, ::2].sigmoid(), [rn(3, 4)]),
+        "mse_seed": (lambda x, y: ((x - y) * (x - y)).sum() / 10, [rn(5, 2), rn(5, 2)]),
+    }
+    cases = []
+    for name, (fn, inputs) in table.items():
+        leaves = [t.clone().requires_grad_(t.is_floating_point()) for t in inputs]
+        out = fn(*leaves)
+        upstream = torch.randn(out.shape, generator=g, dtype=out.dtype)
+        out.backward(upstream)
+        cases.append({
+            "name": name,
+            "inputs": [tensor_json(t) for t in inputs],
+            "requires_grad": [t.is_floating_point() for t in inputs],
+            "output": tensor_json(out),
+            "grad_fn": type(out.grad_fn).__name__ if out.grad_fn is not None else None,
+            "upstream": tensor_json(upstream),
+            "grads": [tensor_json(t.grad) if t.grad is not None else None for t in leaves],
+        })
+    write("ops.json", {"cases": cases})
+
+
+# ---------------------------------------------------------------------------------------------
+# Error messages (§3 and autograd misuse)
+
+def errors():
+    def message(fn):
+        try:
+            fn()
+        except Exception as e:  # noqa: BLE001 - any PyTorch error is what we record
+            return str(e)
+        raise AssertionError("expected an error")
+
+    x = torch.ones(3, requires_grad=True)
+
+    def inplace_exp():
+        y = x.exp()
+        y.add_(1)
+        y.sum().backward()
+
+    def backward_twice():
+        y = (x * x).sum()
+        y.backward()
+        y.backward()
+
+    table = {
+        "mm_shapes": lambda: torch.ones(5, 3) @ torch.ones(2, 3),
+        "matmul_3d_2d": lambda: torch.ones(4, 5, 3) @ torch.ones(2, 3),
+        "matmul_1d_2d": lambda: torch.ones(2) @ torch.ones(5, 3),
+        "dot_sizes": lambda: torch.ones(3) @ torch.ones(2),
+        "mv_sizes": lambda: torch.ones(5, 3) @ torch.ones(2),
+        "bmm_sizes": lambda: torch.ones(4, 5, 3) @ torch.ones(4, 2, 3),
+        "mm_not_matrix": lambda: torch.mm(torch.ones(3), torch.ones(3, 2)),
+        "mm_mat2_not_matrix": lambda: torch.mm(torch.ones(2, 3), torch.ones(3)),
+        "broadcast": lambda: torch.ones(3) + torch.ones(2),
+        "broadcast_dim1": lambda: torch.ones(4, 3) * torch.ones(4),
+        "matmul_batch_broadcast": lambda: torch.ones(4, 5, 3) @ torch.ones(3, 3, 2),
+        "inplace_broadcast": lambda: torch.ones(3).add_(torch.ones(2, 3)),
+        "expand": lambda: torch.ones(2, 2).expand(2, 3),
+        "view_size": lambda: torch.ones(2, 3).view(4),
+        "view_stride": lambda: torch.ones(2, 3).t().view(6),
+        "reshape_two_inferred": lambda: torch.ones(2, 3).reshape(-1, -1),
+        "dim_out_of_range": lambda: torch.ones(2, 3).sum(2),
+        "index_out_of_range": lambda: torch.ones(2, 3)[2],
+        "too_many_indices": lambda: torch.ones(2, 3)[0, 0, 0],
+        "cat_sizes": lambda: torch.cat([torch.ones(2, 3), torch.ones(2, 2)]),
+        "stack_sizes": lambda: torch.stack([torch.ones(2, 3), torch.ones(2, 2)]),
+        "permute_duplicate": lambda: torch.ones(2, 3).permute(0, 0),
+        "t_3d": lambda: torch.ones(2, 3, 4).t(),
+        "item_many": lambda: torch.ones(2, 3).item(),
+        "ragged": lambda: torch.tensor([[1.0, 2.0], [3.0]]),
+        "leaf_inplace": lambda: x.add_(1),
+        "leaf_view_inplace": lambda: x[0].add_(1),
+        "implicit_grad": lambda: (x * 2).backward(),
+        "no_grad_fn": lambda: torch.ones(3).sum().backward(),
+        "grad_shape": lambda: (x * 2).backward(torch.ones(2)),
+        "backward_twice": backward_twice,
+        "inplace_saved": inplace_exp,
+        "requires_grad_nonleaf": lambda: (x * 2).requires_grad_(False),
+        "requires_grad_int": lambda: torch.ones(2, dtype=torch.long).requires_grad_(),
+        "requires_grad_int_factory": lambda: torch.ones(2, dtype=torch.long, requires_grad=True),
+        "max_empty": lambda: torch.ones(0).max(),
+    }
+    write("errors.json", {"messages": {k: message(v) for k, v in table.items()}})
+
+
+# ---------------------------------------------------------------------------------------------
+# The seed notebook, cell by cell, as `descent notebook` replays it
+
+def notebook(seed=None):
+    import io
+    import contextlib
+
+    inputs = torch.tensor([[73, 67, 43], [91, 88, 64], [87, 134, 58], [102, 43, 37], [69, 96, 70.]])
+    targets = torch.tensor([[56, 70], [81, 101], [119, 133], [22, 37], [103, 119.]])
+    if seed is None:
+        w = torch.tensor([[0.7042, -1.5674, -0.3579], [1.7298, -1.3018, 1.2664]], requires_grad=True)
+        b = torch.tensor([-0.9878, 0.1373], requires_grad=True)
+    else:
+        torch.manual_seed(seed)
+        w = torch.randn(2, 3, requires_grad=True)
+        b = torch.randn(2, requires_grad=True)
+
+    def model(x):
+        return x @ w.t() + b
+
+    def mse(t1, t2):
+        diff = t1 - t2
+        return torch.sum(diff * diff) / diff.numel()
+
+    cells = []
+    state = {}
+
+    def cell(number, body):
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            body()
+        cells.append({"cell": number, "output": buffer.getvalue()})
+
+    cell(5, lambda: (print(targets), print(inputs)))
+    cell(6, lambda: (print(w), print(b)))
+    state["preds"] = model(inputs)
+    cell(8, lambda: print(state["preds"]))
+    cell(9, lambda: print(targets))
+    state["diff"] = state["preds"] - targets
+    cell(11, lambda: print(state["diff"].numel()))
+    cell(12, lambda: print(repr(torch.sum(state["diff"] * state["diff"]))))
+    state["loss"] = mse(state["preds"], targets)
+    cell(14, lambda: print(state["loss"]))
+    cell(15, lambda: state["loss"].backward())
+    cell(16, lambda: (print(w), print(w.grad)))
+    cell(17, lambda: (print(b), print(b.grad)))
+
+    def update():
+        # The notebook ran this cell twice: its printed w and b show two steps.
+        with torch.no_grad():
+            for _ in range(2):
+                w.sub_(w.grad * 1e-5)
+                b.sub_(b.grad * 1e-5)
+    cell(19, update)
+
+    def zero():
+        w.grad.zero_()
+        b.grad.zero_()
+        print(w.grad)
+        print(b.grad)
+    cell(21, zero)
+    cell(25, lambda: print(w, b))
+    state["preds"] = model(inputs)
+    cell(22, lambda: print(state["preds"]))
+    state["loss"] = mse(state["preds"], targets)
+    cell(23, lambda: print(state["loss"]))
+
+    def train():
+        for _ in range(500):
+            preds = model(inputs)
+            loss = mse(preds, targets)
+            loss.backward()
+            with torch.no_grad():
+                w.sub_(w.grad * 1e-5)
+                b.sub_(b.grad * 1e-5)
+                w.grad.zero_()
+                b.grad.zero_()
+    cell(31, train)
+    state["preds"] = model(inputs)
+    state["loss"] = mse(state["preds"], targets)
+    cell(32, lambda: print(state["loss"]))
+    cell(33, lambda: print(repr(state["preds"])))
+    cell(34, lambda: print(repr(targets)))
+    return {"seed": seed, "cells": cells, "final_loss": state["loss"].item()}
+
+
+def notebooks():
+    write("notebook.json", {"runs": [notebook(None), notebook(0), notebook(7)]})
+
+
+if __name__ == "__main__":
+    if os.environ.get("ATEN_CPU_CAPABILITY") != "default":
+        sys.exit("run with ATEN_CPU_CAPABILITY=default so PyTorch uses its reference kernels")
+    os.makedirs(OUT, exist_ok=True)
+    printing()
+    random_streams()
+    ops()
+    errors()
+    notebooks()
