@@ -189,21 +189,13 @@ private struct _Formatter {
                 let magnitudes = finite.map { Swift.abs($0) }
                 let lo = magnitudes.min()!, hi = magnitudes.max()!
                 intMode = finite.allSatisfy { $0 == $0.rounded(.up) }
-                if intMode {
-                    if hi / lo > 1000 || hi > 1e8 {
-                        sciMode = true
-                        for x in finite { width = Swift.max(width, NumberFormat.scientific(x, precision).count) }
-                    } else {
-                        for x in finite { width = Swift.max(width, NumberFormat.fixed(x, 0).count + 1) }
-                    }
-                } else if hi / lo > 1000 || hi > 1e8 || lo < 1e-4 {
-                    sciMode = true
-                    for x in finite { width = Swift.max(width, NumberFormat.scientific(x, precision).count) }
-                } else {
-                    for x in finite { width = Swift.max(width, NumberFormat.fixed(x, precision).count) }
+                sciMode = options.sciMode ?? (hi / lo > 1000 || hi > 1e8 || lo < 1e-4)
+                for x in finite {
+                    let text = sciMode ? NumberFormat.scientific(x, precision)
+                        : intMode ? NumberFormat.fixed(x, 0) + "." : NumberFormat.fixed(x, precision)
+                    width = Swift.max(width, text.count)
                 }
             }
-            if let forced = options.sciMode { sciMode = forced }
         }
     }
 

@@ -1,0 +1,79 @@
+import Testing
+@testable import Descent
+
+/// Random streams bit for bit against PyTorch's CPU generator.
+@Suite(.serialized) struct RandomTests {
+    struct Case: Decodable {
+        let name: String
+        let seed: UInt64
+        let tensor: TensorFixture
+    }
+    struct File: Decodable { let cases: [Case] }
+    static let cases: [Case] = (try? Fixtures.load("random", as: File.self).cases) ?? []
+
+    /// The Descent call for each named fixture.
+    static func draw(_ name: String, _ generator: Generator) -> Tensor {
+        let parts = name.split(separator: "_")
+        let shape = parts.count == 2 ? parts[1].split(separator: "x").compactMap { Int($0) } : []
+        if parts.count == 2 && shape.count == parts[1].split(separator: "x").count {
+            switch parts[0] {
+            case "randn": return Tensor.randn(shape, generator: generator)
+            case "randn64": return Tensor.randn(shape, dtype: .float64, generator: generator)
+            case "rand": return Tensor.rand(shape, generator: generator)
+            case "rand64": return Tensor.rand(shape, dtype: .float64, generator: generator)
+            default: break
+            }
+        }
+        switch name {
+        case "randn_seed42": return Tensor.randn(2, 3, generator: generator)
+        case "randn_then_cached":
+            _ = Tensor.randn(5, generator: generator)
+            return Tensor.randn(1, generator: generator)
+        case "randn_cache_survives_rand":
+            _ = Tensor.randn(5, generator: generator)
+            _ = Tensor.rand(2, generator: generator)
+            return Tensor.randn(1, generator: generator)
+        case "randint_10": return Tensor.randint(0, 10, [6], generator: generator)
+        case "randint_range": return Tensor.randint(-5, 5, [4, 5], generator: generator)
+        case "randint_huge": return Tensor.randint(0, 1 << 40, [5], generator: generator)
+        case "randperm_10": return Tensor.randperm(10, generator: generator)
+        case "randperm_30": return Tensor.randperm(30, generator: generator)
+        case "notebook_w": return Tensor.randn(2, 3, generator: generator)
+        case "notebook_b":
+            _ = Tensor.randn(2, 3, generator: generator)
+            return Tensor.randn(2, generator: generator)
+        default:
+            fatalError("no Descent call for fixture \(name)")
+        }
+    }
+
+    @Test func fixturesLoaded() { #expect(Self.cases.count > 30) }
+
+    @Test(arguments: cases.map(\.name))
+    func bitForBit(_ name: String) throws {
+        let c = try #require(Self.cases.first { $0.name == name })
+        let t = Self.draw(name, Generator(seed: c.seed))
+        #expect(t.shape == c.tensor.shape)
+        #expect(t.dtype == c.tensor.dtypeValue)
+        // Exact equality: every bit of every value.
+        #expect(t.scalars(as: Double.self) == c.tensor.doubles)
+    }
+
+    @Test func globalSeedMatchesExplicitGenerator() {
+        manualSeed(0)
+        let a = Tensor.randn(2, 3).scalars(as: Float.self)
+        #expect(a == [1.5409961, -0.29342890, -2.1787894, 0.56843126, -1.0845224, -1.3985955])
+        manualSeed(0)
+        #expect(Tensor.randn(2, 3).scalars(as: Float.self) == a)
+    }
+
+    @Test func mersenneTwisterMatchesStdMt19937() {
+        var engine = MT19937(seed: 0)
+        #expect([engine.next(), engine.next(), engine.next(), engine.next()] == [2357136044, 2546248239, 3071714933, 3626093760])
+    }
+
+    @Test func requiresGradFactory() {
+        let w = Tensor.randn(2, 3, requiresGrad: true)
+        #expect(w.requiresGrad && w.isLeaf && w.gradFn == nil)
+    }
+}
