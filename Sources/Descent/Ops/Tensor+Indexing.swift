@@ -83,7 +83,7 @@ extension Tensor {
         var consumed = 0
         var ellipses = 0
         for i in indices {
-            switch i {
+            switch i.kind {
             case .index, .slice, .all: consumed += 1
             case .tensor(let t): consumed += t.dtype == .bool ? Swift.max(t.rank, 1) : 1
             case .ellipsis: ellipses += 1
@@ -96,7 +96,7 @@ extension Tensor {
         var dim = 0
         var advanced: (dim: Int, index: Tensor)? = nil
         for i in indices {
-            switch i {
+            switch i.kind {
             case .index(let k):
                 result = result.select(dim, k)
             case .slice(let a, let b, let step):
@@ -201,7 +201,9 @@ extension Tensor {
     /// Values at keep-dim `index` positions along `d` (the forward of max/min along a dim).
     func _gatherAlong(_ d: Int, _ index: Tensor) -> Tensor {
         let out = Tensor(uninitializedShape: index.shape, dtype: dtype)
-        let idx = index.contiguous().pointer(Int64.self)
+        let indexTensor = index.contiguous()
+        let idx = indexTensor.pointer(Int64.self)
+        defer { withExtendedLifetime(indexTensor) {} }
         var k = 0
         var sourceStrides = strides
         sourceStrides[d] = 0
@@ -223,7 +225,9 @@ extension Tensor {
     static func _scatterAlong(_ d: Int, _ index: Tensor, _ values: Tensor, shape: [Int]) -> Tensor {
         let out = Tensor.zeros(shape, dtype: values.dtype)
         let v = values.contiguous()
-        let idx = index.contiguous().pointer(Int64.self)
+        let indexTensor = index.contiguous()
+        let idx = indexTensor.pointer(Int64.self)
+        defer { withExtendedLifetime((indexTensor, v)) {} }
         var k = 0
         var outStrides = out.strides
         outStrides[d] = 0

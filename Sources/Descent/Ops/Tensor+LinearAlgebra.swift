@@ -122,6 +122,10 @@ extension Tensor {
             if db == 2 { outShape.append(other.shape[1]) }
             return product._unsafeView(outShape)
         }
+        if da == 2 && db >= 3 && requiresGrad && GradMode.isEnabled {
+            // PyTorch folds this case too, through transposes: (b^T @ a^T)^T, made contiguous.
+            return other.transpose(-1, -2).matmul(t()).transpose(-1, -2).contiguous()
+        }
         // Batched: broadcast the batch dimensions, then one bmm.
         let left = da == 1 ? unsqueeze(0) : self
         let right = db == 1 ? other.unsqueeze(1) : other

@@ -224,8 +224,8 @@ extension Tensor {
     private func _extremum(greater: Bool) -> Tensor {
         _checkNonEmpty(greater ? "max" : "min")
         let flat = reshape([scalarCount])
-        let index = flat._argExtremum(dim: 0, greater: greater).pointer(Int64.self).pointee
-        let value = noGrad { flat[Int(index)].clone() }
+        let index = flat._argExtremum(dim: 0, greater: greater).item(as: Int.self)
+        let value = noGrad { flat[index].clone() }
         return value._recorded(greater ? "MaxBackward1" : "MinBackward1", [self], saving: [self], savingOutput: true) { g, node in
             let x = node.savedTensor(0), y = node.savedTensor(1)
             let mask = y.isnan().item() != 0 ? x.isnan() : (x .== y)
@@ -256,7 +256,7 @@ extension Tensor {
         }
         let idxKeep = _argExtremum(dim: d, greater: greater)
         let valKeep = noGrad { _gatherAlong(d, idxKeep) }
-        var outShape = shape
+        var outShape = idxKeep.shape
         if rank > 0 && !keepDim { outShape.remove(at: d) }
         let indices = idxKeep.reshape(outShape)
         let input = shape

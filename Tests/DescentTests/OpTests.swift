@@ -1,0 +1,52 @@
+import Testing
+@testable import Descent
+
+/// Each op's value, `grad_fn` name and gradients against PyTorch, and a float64 gradcheck.
+struct OpTests {
+    struct Case: Decodable {
+        let name: String
+        let inputs: [TensorFixture]
+        let requires_grad: [Bool]
+        let output: TensorFixture
+        let grad_fn: String?
+        let upstream: TensorFixture
+        let grads: [TensorFixture?]
+    }
+    struct File: Decodable { let cases: [Case] }
+    static let cases: [Case] = (try? Fixtures.load("ops", as: File.self).cases) ?? []
+
+    @Test func everyFixtureHasAnOp() {
+        #expect(Self.cases.count == OpTable.ops.count)
+        for c in Self.cases { #expect(OpTable.ops[c.name] != nil, "no Descent op for \(c.name)") }
+    }
+
+    @Test(arguments: cases.map(\.name))
+    func forwardAndBackwardMatchPyTorch(_ name: String) throws {
+        let c = try #require(Self.cases.first { $0.name == name })
+        let op = try #require(OpTable.ops[name])
+        let inputs = zip(c.inputs, c.requires_grad).map { $0.tensor(requiresGrad: $1) }
+        let out = op(inputs)
+        #expect(out.shape == c.output.shape)
+        #expect(out.dtype == c.output.dtypeValue)
+        #expect(close(out.scalars(as: Double.self), c.output.doubles), "forward of \(name)")
+        #expect(out.gradFn?.name == c.grad_fn)
+        out.backward(gradient: c.upstream.tensor())
+        for (i, expected) in c.grads.enumerated() {
+            guard let expected else { continue }
+            let g = try #require(inputs[i].grad, "no gradient for input \(i) of \(name)")
+            #expect(g.shape == expected.shape)
+            #expect(close(g.scalars(as: Double.self), expected.doubles, rtol: 1e-4, atol: 1e-5), "gradient \(i) of \(name)")
+        }
+    }
+
+    @Test(arguments: cases.map(\.name))
+    func gradcheckInFloat64(_ name: String) throws {
+        let c = try #require(Self.cases.first { $0.name == name })
+        let op = try #require(OpTable.ops[name])
+        let inputs = zip(c.inputs, c.requires_grad).map { fixture, grad -> Tensor in
+            let t = fixture.tensor()
+            return grad ? t.to(.float64).requiresGrad(true) : t
+        }
+        #expect(try gradcheck(op, inputs: inputs))
+    }
+}
