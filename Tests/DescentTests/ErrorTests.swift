@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+import Descent
+
+/// Programmer errors stop the process with PyTorch's message (fixtures from PyTorch itself).
+struct ErrorTests {
+    struct File: Decodable { let messages: [String: String] }
+    static let messages: [String: String] = (try? Fixtures.load("errors", as: File.self).messages) ?? [:]
+
+    /// Triggers the error the fixture script triggered in PyTorch under the same name.
+    static func trigger(_ name: String) {
+        let x = Tensor.ones(3, requiresGrad: true)
+        switch name {
+        case "mm_shapes": _ = Tensor.ones(5, 3).matmul(Tensor.ones(2, 3))
+        case "matmul_3d_2d": _ = Tensor.ones(4, 5, 3).matmul(Tensor.ones(2, 3))
+        case "matmul_1d_2d": _ = Tensor.ones(2).matmul(Tensor.ones(5, 3))
+        case "dot_sizes": _ = Tensor.ones(3).matmul(Tensor.ones(2))
+        case "mv_sizes": _ = Tensor.ones(5, 3).matmul(Tensor.ones(2))
+        case "bmm_sizes": _ = Tensor.ones(4, 5, 3).matmul(Tensor.ones(4, 2, 3))
+        case "mm_not_matrix": _ = Tensor.ones(3).mm(Tensor.ones(3, 2))
+        case "mm_mat2_not_matrix": _ = Tensor.ones(2, 3).mm(Tensor.ones(3))
+        case "broadcast": _ = Tensor.ones(3) + Tensor.ones(2)
+        case "broadcast_dim1": _ = Tensor.ones(4, 3) * Tensor.ones(4)
+        case "matmul_batch_broadcast": _ = Tensor.ones(4, 5, 3).matmul(Tensor.ones(3, 3, 2))
+        case "inplace_broadcast": Tensor.ones(3) += Tensor.ones(2, 3)
+        case "expand": _ = Tensor.ones(2, 2).expand(2, 3)
+        case "view_size": _ = Tensor.ones(2, 3).view(4)
+        case "view_stride": _ = Tensor.ones(2, 3).t().view(6)
+        case "reshape_two_inferred": _ = Tensor.ones(2, 3).reshape(-1, -1)
+        case "dim_out_of_range": _ = Tensor.ones(2, 3).sum(dim: 2)
+        case "index_out_of_range": _ = Tensor.ones(2, 3)[2]
+        case "too_many_indices": _ = Tensor.ones(2, 3)[0, 0, 0]
+        case "cat_sizes": _ = Tensor.cat([Tensor.ones(2, 3), Tensor.ones(2, 2)])
+        case "stack_sizes": _ = Tensor.stack([Tensor.ones(2, 3), Tensor.ones(2, 2)])
+        case "permute_duplicate": _ = Tensor.ones(2, 3).permute(0, 0)
+        case "t_3d": _ = Tensor.ones(2, 3, 4).t()
+        case "item_many": _ = Tensor.ones(2, 3).item()
+        case "ragged": _ = Tensor([[1.0, 2.0], [3.0]])
+        case "leaf_inplace": x += 1
+        case "leaf_view_inplace": x[0] += 1
+        case "implicit_grad": (x * 2).backward()
+        case "no_grad_fn": Tensor.ones(3).sum().backward()
+        case "grad_shape": (x * 2).backward(gradient: Tensor.ones(2))
+        case "backward_twice":
+            let y = (x * x).sum()
+            y.backward()
+            y.backward()
+        case "inplace_saved":
+            let y = x.exp()
+            y += 1
+            y.sum().backward()
+        case "requires_grad_nonleaf": (x * 2).requiresGrad = false
+        case "requires_grad_int": Tensor.ones(2, dtype: .int64).requiresGrad = true
+        case "requires_grad_int_factory": _ = Tensor.ones(2, dtype: .int64, requiresGrad: true)
+        case "max_empty": _ = Tensor.zeros(0).max()
+        default: break
+        }
+    }
+
+    @Test func everyPyTorchMessageIsCovered() {
+        #expect(Self.messages.count >= 36)
+    }
+
+    @Test(arguments: messages.keys.sorted())
+    func stopsWithPyTorchsMessage(_ name: String) async throws {
+        let expected = try #require(Self.messages[name])
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) { [name] in
+            ErrorTests.trigger(name)
+        }
+        let stderr = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(stderr.contains(expected), "\(name): stderr was \(stderr)")
+    }
+}
