@@ -27,7 +27,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DescentTests",
-            dependencies: ["Descent"],
+            dependencies: ["Descent", "DescentCLI"],
             resources: [.copy("Fixtures")]
         ),
     ],

@@ -416,8 +416,32 @@ def notebook(seed=None):
     return {"seed": seed, "cells": cells, "final_loss": state["loss"].item()}
 
 
+def issue_example():
+    """The Swift port in the README and issue 2, run in PyTorch."""
+    inputs = torch.tensor([[73, 67, 43], [91, 88, 64], [87, 134, 58], [102, 43, 37], [69, 96, 70.]])
+    targets = torch.tensor([[56, 70], [81, 101], [119, 133], [22, 37], [103, 119.]])
+    torch.manual_seed(0)
+    w = torch.randn(2, 3, requires_grad=True)
+    b = torch.randn(2, requires_grad=True)
+
+    def mse(t1, t2):
+        diff = t1 - t2
+        return torch.sum(diff * diff) / diff.numel()
+
+    for _ in range(500):
+        loss = mse(inputs @ w.t() + b, targets)
+        loss.backward()
+        with torch.no_grad():
+            w -= w.grad * 1e-5
+            b -= b.grad * 1e-5
+            w.grad.zero_()
+            b.grad.zero_()
+    loss = mse(inputs @ w.t() + b, targets)
+    return {"loss": loss.item(), "repr": repr(loss), "w": tensor_json(w), "b": tensor_json(b)}
+
+
 def notebooks():
-    write("notebook.json", {"runs": [notebook(None), notebook(0), notebook(7)]})
+    write("notebook.json", {"runs": [notebook(None), notebook(0), notebook(7)], "example": issue_example()})
 
 
 if __name__ == "__main__":
