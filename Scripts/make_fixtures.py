@@ -148,6 +148,66 @@ def random_streams():
 
 
 # ---------------------------------------------------------------------------------------------
+# Creation, views and indexing without gradients
+
+def creation():
+    x = torch.arange(24.0).reshape(2, 3, 4)
+    m = torch.arange(12.0).reshape(3, 4)
+    table = {
+        "zeros": torch.zeros(2, 3),
+        "ones_int64": torch.ones(2, dtype=torch.int64),
+        "full": torch.full((2, 2), 7.5),
+        "eye": torch.eye(3),
+        "eye_rect": torch.eye(2, 4),
+        "arange_int": torch.arange(5),
+        "arange_step": torch.arange(0, 10, 3),
+        "arange_float": torch.arange(0.0, 1.0, 0.25),
+        "arange_negative": torch.arange(5.0, -1.0, -1.5),
+        "linspace": torch.linspace(0, 1, 5),
+        "linspace_odd": torch.linspace(-3, 7, 11),
+        "linspace_float64": torch.linspace(0, 1, 7, dtype=torch.float64),
+        "index_negative": m[-1],
+        "index_range": m[1:],
+        "index_two": m[1, 2:],
+        "index_ellipsis": x[..., 1],
+        "index_newaxis": m[None, 1],
+        "index_step": x[:, ::2, 1:3],
+        "index_tensor_2d": m[torch.tensor([[0, 2], [1, 1]])],
+        "index_mask": m[m > 5],
+        "index_row_mask": m[torch.tensor([True, False, True])],
+        "index_column_gather": m[:, torch.tensor([3, 0])],
+        "nonzero": torch.tensor([[0, 1], [2, 0]]).nonzero(),
+        "argmax": m.argmax(),
+        "argmax_dim": (m * torch.tensor([1.0, -1.0, 1.0, -1.0])).argmax(1),
+        "argmin_dim_keep": m.argmin(0, keepdim=True),
+        "max_dim_indices": torch.tensor([[1.0, 5.0, 5.0], [7.0, 2.0, 7.0]]).max(1)[1],
+        "where_scalar": torch.where(m > 4, m, 0.0),
+        "compare_lt": m < 5,
+        "compare_eq_broadcast": m == torch.tensor([0.0, 5.0, 6.0, 3.0]),
+        "to_int64": torch.tensor([1.7, -1.7, 2.5]).to(torch.int64),
+        "to_bool": torch.tensor([0.0, -1.5, 2.0]).to(torch.bool),
+        "bool_sum": (m > 3).sum(),
+        "int_sum_dim": torch.arange(12).reshape(3, 4).sum(1),
+        "int_add_float": torch.arange(3) + 0.5,
+        "int_div": torch.arange(4) / 2,
+        "int_mul_int": torch.arange(4) * 3,
+        "permute_contiguous": x.permute(2, 0, 1).contiguous(),
+        "cat_three": torch.cat([m[:1], m, m[2:]], 0),
+        "stack_last": torch.stack([m, m * 2], -1),
+        "squeeze_none": torch.zeros(1, 3, 1, 2).squeeze(),
+        "flatten": x.flatten(1),
+        "pow_negative": torch.tensor([-2.0, 0.0, 3.0]) ** 3,
+        "clamp_int": torch.arange(-3, 4).clamp(-1, 2),
+        "mean_nan": torch.tensor([1.0, float("nan")]).mean(),
+        "max_nan": torch.tensor([1.0, float("nan"), 3.0]).max(),
+        "sum_inf": torch.tensor([float("inf"), 1.0]).sum(),
+        "maximum_nan": torch.maximum(torch.tensor([1.0, float("nan")]), torch.tensor([2.0, 0.0])),
+        "relu_nan": torch.tensor([float("nan"), -1.0]).relu(),
+    }
+    write("creation.json", {"cases": [{"name": k, "tensor": tensor_json(v)} for k, v in table.items()]})
+
+
+# ---------------------------------------------------------------------------------------------
 # Operations: forward values, grad_fn names and gradients
 
 def ops():
@@ -449,6 +509,7 @@ if __name__ == "__main__":
         sys.exit("run with ATEN_CPU_CAPABILITY=default so PyTorch uses its reference kernels")
     os.makedirs(OUT, exist_ok=True)
     printing()
+    creation()
     random_streams()
     ops()
     errors()

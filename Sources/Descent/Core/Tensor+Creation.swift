@@ -75,7 +75,7 @@ extension Tensor {
     public static func eye(_ n: Int, _ m: Int? = nil, dtype: DType = .float32, requiresGrad: Bool = false) -> Tensor {
         let cols = m ?? n
         let t = zeros([n, cols], dtype: dtype)
-        for i in 0..<Swift.min(n, cols) { t._setRaw(i * cols, 1) }
+        for i in 0..<Swift.min(n, cols) { t._setRaw(i * cols + i, 1) }
         if requiresGrad { t.setRequiresGrad(true, factory: true) }
         return t
     }
