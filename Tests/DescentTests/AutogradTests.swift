@@ -1,0 +1,172 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import Descent
+
+/// PyTorch's autograd behaviour (semantics spec §2).
+struct AutogradTests {
+    @Test func gradientsAccumulateIntoTheSameTensor() {
+        let x = Tensor([1, 2, 3], requiresGrad: true)
+        (x * 3).sum().backward()
+        let first = x.grad!
+        (x * 3).sum().backward()
+        #expect(x.grad! === first)
+        #expect(x.grad!.scalars(as: Float.self) == [6, 6, 6])
+    }
+
+    @Test func graphsThatSaveNothingRunTwice() {
+        let x = Tensor([1, 2], requiresGrad: true)
+        let y = (x + x).sum()
+        y.backward()
+        y.backward()
+        #expect(x.grad!.scalars(as: Float.self) == [4, 4])
+    }
+
+    @Test func retainGraphKeepsSavedTensors() {
+        let x = Tensor([1, 2], requiresGrad: true)
+        let y = (x * x).sum()
+        y.backward(retainGraph: true)
+        y.backward()
+        #expect(x.grad!.scalars(as: Float.self) == [4, 8])
+    }
+
+    @Test func broadcastGradientsAreSummedToShape() {
+        let x = Tensor.ones(2, 3, requiresGrad: true)
+        let b = Tensor.zeros(3, requiresGrad: true)
+        let c = Tensor.zeros(1, 3, requiresGrad: true)
+        let d = Tensor(0.0, requiresGrad: true)
+        (x + b + c + d).sum().backward()
+        #expect(b.grad!.scalars(as: Float.self) == [2, 2, 2])
+        #expect(c.grad!.shape == [1, 3])
+        #expect(c.grad!.scalars(as: Float.self) == [2, 2, 2])
+        #expect(d.grad!.description == "tensor(6.)")
+    }
+
+    @Test func leavesAndNonLeaves() {
+        let w = Tensor.randn(2, requiresGrad: true)
+        let y = w * 2
+        #expect(w.isLeaf && !y.isLeaf && y.requiresGrad)
+        #expect(Tensor.ones(2).isLeaf)
+        y.sum().backward()
+        #expect(y.grad == nil)
+        #expect(w.grad != nil)
+    }
+
+    @Test func retainGradKeepsANonLeafGradient() {
+        let x = Tensor([1, 2, 3], requiresGrad: true)
+        let h = x * 2
+        h.retainGrad()
+        (h * h).sum().backward()
+        #expect(h.grad!.scalars(as: Float.self) == [4, 8, 12])
+        #expect(x.grad!.scalars(as: Float.self) == [8, 16, 24])
+    }
+
+    @Test func noGradStopsRecordingAndNests() {
+        let w = Tensor.ones(2, requiresGrad: true)
+        noGrad {
+            #expect(!(w * 2).requiresGrad)
+            noGrad { #expect(!GradMode.isEnabled) }
+            #expect(!GradMode.isEnabled)
+            enableGrad { #expect((w * 2).requiresGrad) }
+            // Factories still make requiring leaves.
+            #expect(Tensor.zeros(2, requiresGrad: true).requiresGrad)
+        }
+        #expect(GradMode.isEnabled)
+        #expect((w * 2).requiresGrad)
+    }
+
+    @Test func noGradIsPerThread() {
+        let seenByOtherThread = Mutex<Bool?>(nil)
+        noGrad {
+            let thread = Thread { seenByOtherThread.withLock { $0 = GradMode.isEnabled } }
+            thread.start()
+            while seenByOtherThread.withLock({ $0 }) == nil { usleep(1000) }
+        }
+        #expect(seenByOtherThread.withLock { $0 } == true)
+    }
+
+    @Test func noGradIsPerTask() async {
+        async let inside: Bool = noGrad {
+            try? await Task.sleep(nanoseconds: 20_000_000)
+            return GradMode.isEnabled
+        }
+        async let outside: Bool = {
+            try? await Task.sleep(nanoseconds: 10_000_000)
+            return GradMode.isEnabled
+        }()
+        let (a, b) = await (inside, outside)
+        #expect(a == false)
+        #expect(b == true)
+    }
+
+    @Test func detachSharesStorageAndVersion() {
+        let x = Tensor([1, 2], requiresGrad: true)
+        let d = x.detach()
+        #expect(!d.requiresGrad && d.isLeaf)
+        d += 1
+        #expect(x.scalars(as: Float.self) == [2, 3])
+        #expect(x.version == 1)
+    }
+
+    @Test func inPlaceOnNonLeafJoinsTheGraph() {
+        let x = Tensor([1, 2], requiresGrad: true)
+        let y = x * 2
+        y += 1
+        #expect(y.gradFn?.name == "AddBackward0")
+        y *= Tensor(3)
+        #expect(y.gradFn?.name == "MulBackward0")
+        y.sum().backward()
+        // y = 3 (2x + 1): PyTorch gives [6., 6.]. (`y *= y` fails as in PyTorch: the
+        // multiplication saved the `y` that the assignment then overwrites.)
+        #expect(x.grad!.scalars(as: Float.self) == [6, 6])
+    }
+
+    @Test func inPlaceUpdatesInsideNoGradBumpTheVersion() {
+        let w = Tensor([1, 2], requiresGrad: true)
+        noGrad {
+            w -= Tensor([0.5, 0.5])
+            w *= 2
+        }
+        #expect(w.version == 2)
+        #expect(w.isLeaf && w.requiresGrad)
+        #expect(w.scalars(as: Float.self) == [1, 3])
+    }
+
+    @Test func graphIsFreedAfterBackward() {
+        weak var node: AutogradNode?
+        let w = Tensor.ones(3, requiresGrad: true)
+        do {
+            let loss = (w * w).sum()
+            node = loss.gradFn
+            loss.backward()
+            #expect(node != nil)
+        }
+        #expect(node == nil)
+    }
+
+    @Test func toCopyCarriesGradientBackToFloat32() {
+        let x = Tensor([1, 2], requiresGrad: true)
+        let y = x.to(.float64) * 3
+        y.sum().backward()
+        #expect(x.grad!.dtype == .float32)
+        #expect(x.grad!.scalars(as: Float.self) == [3, 3])
+    }
+
+    @Test func gradcheckCatchesAWrongGradient() {
+        let x = Tensor([0.5, -1.5], dtype: .float64, requiresGrad: true)
+        // Detaching one factor hides half of the derivative of x * x from autograd.
+        #expect(throws: GradcheckError.self) { try gradcheck({ $0[0] * $0[0].detach() }, inputs: [x]) }
+        #expect(throws: GradcheckError.self) { try gradcheck({ $0[0].exp() }, inputs: [Tensor([1.0], requiresGrad: true)]) }
+    }
+
+    @Test func setRequiresGradOnLeavesOnly() {
+        let t = Tensor.zeros(2)
+        t.requiresGrad = true
+        #expect(t.requiresGrad)
+        let y = t * 2
+        y.requiresGrad = true
+        #expect(y.requiresGrad)
+        t.requiresGrad(false)
+        #expect(!t.requiresGrad)
+    }
+}
