@@ -273,37 +273,32 @@ extension Tensor {
     /// ```swift
     /// let predicted = probs.argmax()
     /// ```
-    public func argmax() -> Tensor {
-        _checkNonEmpty("argmax")
-        return reshape([scalarCount])._argExtremum(dim: 0, greater: true).reshape([])
-    }
+    public func argmax() -> Tensor { _argIndex(dim: nil, keepDim: false, greater: true) }
 
     /// The index of the largest element along `dim`.
     ///
     /// ```swift
     /// let classes = logits.argmax(dim: 1)
     /// ```
-    public func argmax(dim: Int, keepDim: Bool = false) -> Tensor {
-        let d = Shape.wrap(dim, rank: rank)
-        let idx = _argExtremum(dim: d, greater: true)
-        var outShape = shape
-        if rank > 0 && !keepDim { outShape.remove(at: d) }
-        return keepDim ? idx : idx.reshape(outShape)
-    }
+    public func argmax(dim: Int, keepDim: Bool = false) -> Tensor { _argIndex(dim: dim, keepDim: keepDim, greater: true) }
 
-    /// The index of the smallest element, flat.
-    public func argmin() -> Tensor {
-        _checkNonEmpty("argmin")
-        return reshape([scalarCount])._argExtremum(dim: 0, greater: false).reshape([])
-    }
+    /// The flat index of the smallest element.
+    public func argmin() -> Tensor { _argIndex(dim: nil, keepDim: false, greater: false) }
 
     /// The index of the smallest element along `dim`.
-    public func argmin(dim: Int, keepDim: Bool = false) -> Tensor {
+    public func argmin(dim: Int, keepDim: Bool = false) -> Tensor { _argIndex(dim: dim, keepDim: keepDim, greater: false) }
+
+    private func _argIndex(dim: Int?, keepDim: Bool, greater: Bool) -> Tensor {
+        guard let dim else {
+            _checkNonEmpty(greater ? "argmax" : "argmin")
+            return reshape([scalarCount])._argExtremum(dim: 0, greater: greater).reshape([])
+        }
         let d = Shape.wrap(dim, rank: rank)
-        let idx = _argExtremum(dim: d, greater: false)
-        var outShape = shape
-        if rank > 0 && !keepDim { outShape.remove(at: d) }
-        return keepDim ? idx : idx.reshape(outShape)
+        let idx = _argExtremum(dim: d, greater: greater)
+        if keepDim || rank == 0 { return idx }
+        var outShape = idx.shape
+        outShape.remove(at: d)
+        return idx.reshape(outShape)
     }
 
     /// Keep-dim indices of the first extreme element along `d`; the first NaN wins.
