@@ -16,8 +16,10 @@ let package = Package(
     targets: [
         .target(
             name: "Descent",
-            dependencies: [.product(name: "RealModule", package: "swift-numerics")]
+            dependencies: ["CDescentKernels", .product(name: "RealModule", package: "swift-numerics")]
         ),
+        // Matrix-product kernels in C: per-function AVX2/FMA code chosen at run time.
+        .target(name: "CDescentKernels"),
         .executableTarget(
             name: "DescentCLI",
             dependencies: [

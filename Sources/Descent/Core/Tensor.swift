@@ -57,6 +57,13 @@ public final class Tensor: @unchecked Sendable {
         Tensor(storage: storage, shape: shape, strides: strides, offset: offset, base: base ?? self)
     }
 
+    /// Another geometry over this tensor's storage that is not a view: only for results an op
+    /// has just computed and hands out under a new shape (ATen's `_unsafe_view`).
+    func _fresh(shape: [Int], strides: [Int]? = nil, offset: Int? = nil) -> Tensor {
+        Tensor(storage: storage, shape: shape, strides: strides ?? Shape.contiguousStrides(shape),
+               offset: offset ?? storageOffset)
+    }
+
     /// The number of dimensions (PyTorch's `dim()`).
     public var rank: Int { shape.count }
 

@@ -1,39 +1,163 @@
-/// Matrix-product kernels.
-enum MatmulKernel {
-    /// `c[m, n] = a[m, k] @ b[k, n]` for contiguous row-major operands, accumulating in the
-    /// operand type as BLAS does.
-    ///
-    /// The i-p-j order streams rows of `b` and `c` so the inner loop vectorises; blocking over
-    /// `p` keeps a panel of `b` in cache for large products.
-    @inline(__always)
-    static func gemm<T: _NumericElement>(
-        _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ c: UnsafeMutablePointer<T>, m: Int, k: Int, n: Int
-    ) {
-        c.initialize(repeating: .zero, count: m * n)
-        let blockK = 256
-        var p0 = 0
-        while p0 < k {
-            let p1 = min(p0 + blockK, k)
-            for i in 0..<m {
-                let ci = c + i * n
-                let ai = a + i * k
-                for p in p0..<p1 {
-                    let x = ai[p]
-                    let bp = b + p * n
-                    for j in 0..<n { ci[j] += x * bp[j] }
-                }
-            }
-            p0 = p1
+import CDescentKernels
+
+/// The implementation behind float32 matrix products.
+///
+/// Descent picks the fastest one available: OpenBLAS when the machine has it (found at run
+/// time, nothing to install for building), otherwise its own AVX2/FMA kernel on CPUs that run
+/// it, otherwise portable C. Set `DESCENT_MATMUL=openblas|avx2|generic` to force one.
+///
+/// ```swift
+/// print(MatmulBackend.current)   // avx2
+/// ```
+public enum MatmulBackend: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// Portable C, any CPU.
+    case generic
+    /// Descent's packed kernel with an AVX2/FMA micro-kernel.
+    case avx2
+    /// `cblas_sgemm` from OpenBLAS, loaded at run time.
+    case openBLAS = "openblas"
+
+    /// Whether this backend can run on this machine.
+    public var isAvailable: Bool {
+        switch self {
+        case .generic: true
+        case .avx2: descent_cpu_has_avx2_fma() != 0
+        case .openBLAS: descent_openblas_available() != 0
         }
     }
 
-    /// Batched product of contiguous `[batch, m, k]` and `[batch, k, n]` into a new tensor.
+    public var description: String { rawValue }
+
+    private static let selected = Mutex<MatmulBackend>(MatmulBackend.automatic)
+
+    private static var automatic: MatmulBackend {
+        if let forced = _environment("DESCENT_MATMUL").flatMap(MatmulBackend.init(rawValue:)), forced.isAvailable {
+            return forced
+        }
+        return [.openBLAS, .avx2].first { $0.isAvailable } ?? .generic
+    }
+
+    /// The backend in use. Setting an unavailable one keeps the current one.
+    public static var current: MatmulBackend {
+        get { selected.withLock { $0 } }
+        set { if newValue.isAvailable { selected.withLock { $0 = newValue } } }
+    }
+
+    var kernelID: Int32 {
+        switch self {
+        case .generic: Int32(DESCENT_SGEMM_GENERIC)
+        case .avx2: Int32(DESCENT_SGEMM_AVX2)
+        case .openBLAS: Int32(DESCENT_SGEMM_OPENBLAS)
+        }
+    }
+}
+
+import Synchronization
+
+/// Matrix-product kernels.
+enum MatmulKernel {
+    /// Below this many multiply-adds the packed kernels' setup costs more than it saves, and
+    /// the direct loop also adds in the same order as PyTorch's small products.
+    static let directLimit = 4096
+
+    /// `c[m, n] = a[m, k] @ b[k, n]` for any strides of `a` and `b`; `c` is contiguous.
+    /// Accumulates in the element type, as BLAS does.
+    @inline(__always)
+    static func direct<T: _NumericElement>(
+        _ a: UnsafePointer<T>, _ rsa: Int, _ csa: Int, _ b: UnsafePointer<T>, _ rsb: Int, _ csb: Int,
+        _ c: UnsafeMutablePointer<T>, m: Int, k: Int, n: Int
+    ) {
+        c.initialize(repeating: .zero, count: m * n)
+        for i in 0..<m {
+            let ci = c + i * n
+            for p in 0..<k {
+                let x = a[i * rsa + p * csa]
+                let bp = b + p * rsb
+                if csb == 1 {
+                    for j in 0..<n { ci[j] += x * bp[j] }
+                } else {
+                    for j in 0..<n { ci[j] += x * bp[j * csb] }
+                }
+            }
+        }
+    }
+
+    /// float32 product through the selected backend, split over threads when large.
+    static func sgemm(
+        _ a: UnsafePointer<Float>, _ rsa: Int, _ csa: Int, _ b: UnsafePointer<Float>, _ rsb: Int, _ csb: Int,
+        _ c: UnsafeMutablePointer<Float>, m: Int, k: Int, n: Int, backend: MatmulBackend = .current
+    ) {
+        if m * n * k < directLimit {
+            direct(a, rsa, csa, b, rsb, csb, c, m: m, k: k, n: n)
+            return
+        }
+        let kernel = backend.kernelID
+        let flops = m * n * k
+        let threads = backend == .openBLAS ? 1 : Threads.parts(work: flops, grain: 1 << 21)
+        if threads <= 1 {
+            descent_sgemm(kernel, Int64(m), Int64(n), Int64(k), a, Int64(rsa), Int64(csa), b, Int64(rsb), Int64(csb), c, Int64(n), 0)
+            return
+        }
+        let pc = _UncheckedSendable(c)
+        if n >= 64 * threads || m >= 64 * threads {
+            // Split the larger output side: each thread owns its own rows or columns of C.
+            let alongN = n >= m
+            let total = alongN ? n : m
+            let step = (total + threads - 1) / threads
+            Threads.run(threads) { t in
+                let lo = t * step, hi = Swift.min(total, lo + step)
+                guard lo < hi else { return }
+                if alongN {
+                    descent_sgemm(kernel, Int64(m), Int64(hi - lo), Int64(k), a, Int64(rsa), Int64(csa),
+                                  b + lo * csb, Int64(rsb), Int64(csb), pc.value + lo, Int64(n), 0)
+                } else {
+                    descent_sgemm(kernel, Int64(hi - lo), Int64(n), Int64(k), a + lo * rsa, Int64(rsa), Int64(csa),
+                                  b, Int64(rsb), Int64(csb), pc.value + lo * n, Int64(n), 0)
+                }
+            }
+            return
+        }
+        // Small output, long inner dimension (a weight gradient): split k, then add the parts.
+        let step = (k + threads - 1) / threads
+        let partials = UnsafeMutablePointer<Float>.allocate(capacity: threads * m * n)
+        defer { partials.deallocate() }
+        let pp = _UncheckedSendable(partials)
+        Threads.run(threads) { t in
+            let lo = t * step, hi = Swift.min(k, lo + step)
+            let out = pp.value + t * m * n
+            if lo >= hi {
+                out.initialize(repeating: 0, count: m * n)
+                return
+            }
+            descent_sgemm(kernel, Int64(m), Int64(n), Int64(hi - lo), a + lo * csa, Int64(rsa), Int64(csa),
+                          b + lo * rsb, Int64(rsb), Int64(csb), out, Int64(n), 0)
+        }
+        for i in 0..<(m * n) {
+            var s = partials[i]
+            for t in 1..<threads { s += partials[t * m * n + i] }
+            c[i] = s
+        }
+    }
+
+    /// Batched product of `[batch, m, k]` and `[batch, k, n]` views (any strides) into a new
+    /// contiguous tensor; `batch == 0` means plain matrices.
     static func batched(_ a: Tensor, _ b: Tensor, batch: Int, m: Int, k: Int, n: Int) -> Tensor {
         let out = Tensor(uninitializedShape: batch == 0 ? [m, n] : [batch, m, n], dtype: a.dtype)
+        let sa = a.strides, sb = b.strides
+        let (rsa, csa) = (sa[sa.count - 2], sa[sa.count - 1])
+        let (rsb, csb) = (sb[sb.count - 2], sb[sb.count - 1])
+        let bsa = batch == 0 ? 0 : sa[0], bsb = batch == 0 ? 0 : sb[0]
         func run<T: _NumericElement>(_: T.Type) {
             let pa = a.pointer(T.self), pb = b.pointer(T.self), pc = out.pointer(T.self)
-            for i in 0..<max(batch, 1) {
-                gemm(pa + i * m * k, pb + i * k * n, pc + i * m * n, m: m, k: k, n: n)
+            for i in 0..<Swift.max(batch, 1) {
+                let x = pa + i * bsa, y = pb + i * bsb, z = pc + i * m * n
+                if T.self == Float.self {
+                    sgemm(UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), rsa, csa,
+                          UnsafeRawPointer(y).assumingMemoryBound(to: Float.self), rsb, csb,
+                          UnsafeMutableRawPointer(z).assumingMemoryBound(to: Float.self), m: m, k: k, n: n)
+                } else {
+                    direct(x, rsa, csa, y, rsb, csb, z, m: m, k: k, n: n)
+                }
             }
         }
         switch a.dtype {

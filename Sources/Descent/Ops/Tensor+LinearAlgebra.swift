@@ -19,10 +19,7 @@ extension Tensor {
             _fail("mat1 and mat2 shapes cannot be multiplied (\(shape[0])x\(shape[1]) and \(other.shape[0])x\(other.shape[1]))")
         }
         Tensor._checkSameDType(self, other)
-        let a = contiguous(), b = other.contiguous()
-        let out = noGrad {
-            MatmulKernel.batched(a, b, batch: 0, m: shape[0], k: shape[1], n: other.shape[1])
-        }
+        let out = MatmulKernel.batched(self, other, batch: 0, m: shape[0], k: shape[1], n: other.shape[1])
         return out._recorded("MmBackward0", [self, other], saving: [self, other]) { g, node in
             [node.needsInputGrad(0) ? g.mm(node.savedTensor(1).t()) : nil,
              node.needsInputGrad(1) ? node.savedTensor(0).t().mm(g) : nil]
@@ -40,11 +37,10 @@ extension Tensor {
             _fail("size mismatch, got input (\(rank >= 1 ? shape[0] : 0)), mat (\(mat)), vec (\(vector.shape.first ?? 0))")
         }
         Tensor._checkSameDType(self, vector)
-        let out = noGrad {
-            MatmulKernel.batched(contiguous(), vector.contiguous().reshape([shape[1], 1]),
-                                 batch: 0, m: shape[0], k: shape[1], n: 1).reshape([shape[0]])
-        }
-        return out._recorded("MvBackward0", [self, vector], saving: [self, vector]) { g, node in
+        let column = vector._view(shape: [shape[1], 1], strides: [vector.strides[0], 1], offset: vector.storageOffset)
+        let out = MatmulKernel.batched(self, column, batch: 0, m: shape[0], k: shape[1], n: 1)
+        let result = out._fresh(shape: [shape[0]])
+        return result._recorded("MvBackward0", [self, vector], saving: [self, vector]) { g, node in
             [node.needsInputGrad(0) ? g.reshape([g.scalarCount, 1]) * node.savedTensor(1) : nil,
              node.needsInputGrad(1) ? node.savedTensor(0).t().mv(g) : nil]
         }
@@ -63,10 +59,9 @@ extension Tensor {
             _fail("inconsistent tensor size, expected tensor [\(shape[0])] and src [\(other.shape[0])] to have the same number of elements, but got \(shape[0]) and \(other.shape[0]) elements respectively")
         }
         Tensor._checkSameDType(self, other)
-        let out = noGrad {
-            MatmulKernel.batched(contiguous().reshape([1, shape[0]]), other.contiguous().reshape([shape[0], 1]),
-                                 batch: 0, m: 1, k: shape[0], n: 1).reshape([])
-        }
+        let row = _view(shape: [1, shape[0]], strides: [0, strides[0]], offset: storageOffset)
+        let column = other._view(shape: [shape[0], 1], strides: [other.strides[0], 1], offset: other.storageOffset)
+        let out = MatmulKernel.batched(row, column, batch: 0, m: 1, k: shape[0], n: 1)._fresh(shape: [])
         return out._recorded("DotBackward0", [self, other], saving: [self, other]) { g, node in
             [node.needsInputGrad(0) ? g * node.savedTensor(1) : nil,
              node.needsInputGrad(1) ? g * node.savedTensor(0) : nil]
@@ -85,10 +80,7 @@ extension Tensor {
             _fail("Expected size for first two dimensions of batch2 tensor to be: [\(shape[0]), \(shape[2])] but got: [\(other.shape[0]), \(other.shape[1])].")
         }
         Tensor._checkSameDType(self, other)
-        let out = noGrad {
-            MatmulKernel.batched(contiguous(), other.contiguous(), batch: shape[0],
-                                 m: shape[1], k: shape[2], n: other.shape[2])
-        }
+        let out = MatmulKernel.batched(self, other, batch: shape[0], m: shape[1], k: shape[2], n: other.shape[2])
         return out._recorded("BmmBackward0", [self, other], saving: [self, other]) { g, node in
             [node.needsInputGrad(0) ? g.bmm(node.savedTensor(1).transpose(1, 2)) : nil,
              node.needsInputGrad(1) ? node.savedTensor(0).transpose(1, 2).bmm(g) : nil]

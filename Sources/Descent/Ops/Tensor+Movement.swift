@@ -155,7 +155,7 @@ extension Tensor {
     func _unsafeView(_ target: [Int], source: Tensor? = nil) -> Tensor {
         let base = contiguous()
         let input = (source ?? self).shape
-        let out = base._view(shape: target, strides: Shape.contiguousStrides(target), offset: base.storageOffset)
+        let out = base._fresh(shape: target)
         return out._recorded("UnsafeViewBackward0", [source ?? self]) { g, _ in [g.reshape(input)] }
     }
 

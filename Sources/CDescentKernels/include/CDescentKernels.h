@@ -1,0 +1,27 @@
+#ifndef CDESCENT_KERNELS_H
+#define CDESCENT_KERNELS_H
+
+#include <stdint.h>
+
+/// Which single-precision matrix-product kernels this CPU and machine offer.
+enum {
+    DESCENT_SGEMM_GENERIC = 0,   // portable C, any CPU
+    DESCENT_SGEMM_AVX2 = 1,      // AVX2 + FMA micro-kernel
+    DESCENT_SGEMM_OPENBLAS = 2,  // cblas_sgemm from an OpenBLAS found at run time
+};
+
+/// 1 when the CPU runs AVX2 and FMA instructions.
+int descent_cpu_has_avx2_fma(void);
+
+/// 1 when an OpenBLAS shared library could be loaded (looked up once).
+int descent_openblas_available(void);
+
+/// C[m x n] = A[m x k] * B[k x n] (beta = 0), or C += A * B when `accumulate` is 1.
+/// A and B are read through arbitrary element strides (row stride, column stride), so
+/// transposed views need no copy. C is row-major with leading dimension `ldc`.
+void descent_sgemm(int kernel, int64_t m, int64_t n, int64_t k,
+                   const float *a, int64_t rsa, int64_t csa,
+                   const float *b, int64_t rsb, int64_t csb,
+                   float *c, int64_t ldc, int accumulate);
+
+#endif

@@ -1,0 +1,225 @@
+// Single-precision matrix products: a BLIS-style packed kernel with an AVX2/FMA micro-kernel
+// chosen at run time, a portable fallback, and OpenBLAS when the machine has it.
+//
+// Why C: Swift cannot enable AVX2/FMA for one function without unsafeFlags, and a plain Swift
+// build runs SIMD code at SSE2 speed (0.6 GFLOP/s measured, against 32 with FMA). C's
+// `__attribute__((target("avx2,fma")))` compiles just the micro-kernel for those instructions,
+// and `__builtin_cpu_supports` picks it only on CPUs that have them.
+
+#include "CDescentKernels.h"
+
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define DESCENT_X86 1
+#endif
+
+enum { MR = 6, NR = 16, KC = 256, MC = 120, NC = 3072 };
+
+int descent_cpu_has_avx2_fma(void) {
+#if DESCENT_X86
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+// MARK: OpenBLAS, found at run time
+
+typedef void (*cblas_sgemm_fn)(int, int, int, int, int, int, float, const float *, int,
+                               const float *, int, float, float *, int);
+static cblas_sgemm_fn openblas_sgemm = 0;
+static int openblas_state = -1;  // -1 unknown, 0 absent, 1 present
+
+int descent_openblas_available(void) {
+    if (openblas_state >= 0) return openblas_state;
+    const char *names[] = {"libopenblas.so.0", "libopenblas.so", "libopenblas.dylib",
+                           "/opt/homebrew/opt/openblas/lib/libopenblas.dylib", 0};
+    for (int i = 0; names[i]; i++) {
+        void *handle = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+        if (!handle) continue;
+        openblas_sgemm = (cblas_sgemm_fn)dlsym(handle, "cblas_sgemm");
+        if (openblas_sgemm) break;
+    }
+    openblas_state = openblas_sgemm ? 1 : 0;
+    return openblas_state;
+}
+
+// MARK: packing
+
+// A block (mc x kc) into row panels of MR: for each k, MR consecutive values (zero padded).
+static void pack_a(int64_t mc, int64_t kc, const float *a, int64_t rsa, int64_t csa, float *out) {
+    for (int64_t i0 = 0; i0 < mc; i0 += MR) {
+        int64_t rows = mc - i0 < MR ? mc - i0 : MR;
+        for (int64_t p = 0; p < kc; p++) {
+            const float *src = a + i0 * rsa + p * csa;
+            int64_t r = 0;
+            for (; r < rows; r++) out[r] = src[r * rsa];
+            for (; r < MR; r++) out[r] = 0;
+            out += MR;
+        }
+    }
+}
+
+// B block (kc x nc) into column panels of NR: for each k, NR consecutive values (zero padded).
+static void pack_b(int64_t kc, int64_t nc, const float *b, int64_t rsb, int64_t csb, float *out) {
+    for (int64_t j0 = 0; j0 < nc; j0 += NR) {
+        int64_t cols = nc - j0 < NR ? nc - j0 : NR;
+        for (int64_t p = 0; p < kc; p++) {
+            const float *src = b + p * rsb + j0 * csb;
+            int64_t c = 0;
+            if (csb == 1 && cols == NR) {
+                memcpy(out, src, NR * sizeof(float));
+            } else {
+                for (; c < cols; c++) out[c] = src[c * csb];
+                for (; c < NR; c++) out[c] = 0;
+            }
+            out += NR;
+        }
+    }
+}
+
+// MARK: micro-kernels: an MR x NR tile of C from packed panels
+
+static void kernel_generic(int64_t kc, const float *pa, const float *pb, float *tile) {
+    float acc[MR][NR];
+    memset(acc, 0, sizeof(acc));
+    for (int64_t p = 0; p < kc; p++) {
+        for (int i = 0; i < MR; i++) {
+            float x = pa[i];
+            for (int j = 0; j < NR; j++) acc[i][j] += x * pb[j];
+        }
+        pa += MR;
+        pb += NR;
+    }
+    memcpy(tile, acc, sizeof(acc));
+}
+
+#if DESCENT_X86
+__attribute__((target("avx2,fma")))
+static void kernel_avx2(int64_t kc, const float *pa, const float *pb, float *tile) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+    for (int64_t p = 0; p < kc; p++) {
+        __m256 b0 = _mm256_loadu_ps(pb), b1 = _mm256_loadu_ps(pb + 8);
+        __m256 a;
+        a = _mm256_broadcast_ss(pa + 0); c00 = _mm256_fmadd_ps(a, b0, c00); c01 = _mm256_fmadd_ps(a, b1, c01);
+        a = _mm256_broadcast_ss(pa + 1); c10 = _mm256_fmadd_ps(a, b0, c10); c11 = _mm256_fmadd_ps(a, b1, c11);
+        a = _mm256_broadcast_ss(pa + 2); c20 = _mm256_fmadd_ps(a, b0, c20); c21 = _mm256_fmadd_ps(a, b1, c21);
+        a = _mm256_broadcast_ss(pa + 3); c30 = _mm256_fmadd_ps(a, b0, c30); c31 = _mm256_fmadd_ps(a, b1, c31);
+        a = _mm256_broadcast_ss(pa + 4); c40 = _mm256_fmadd_ps(a, b0, c40); c41 = _mm256_fmadd_ps(a, b1, c41);
+        a = _mm256_broadcast_ss(pa + 5); c50 = _mm256_fmadd_ps(a, b0, c50); c51 = _mm256_fmadd_ps(a, b1, c51);
+        pa += MR;
+        pb += NR;
+    }
+    _mm256_storeu_ps(tile + 0 * NR, c00); _mm256_storeu_ps(tile + 0 * NR + 8, c01);
+    _mm256_storeu_ps(tile + 1 * NR, c10); _mm256_storeu_ps(tile + 1 * NR + 8, c11);
+    _mm256_storeu_ps(tile + 2 * NR, c20); _mm256_storeu_ps(tile + 2 * NR + 8, c21);
+    _mm256_storeu_ps(tile + 3 * NR, c30); _mm256_storeu_ps(tile + 3 * NR + 8, c31);
+    _mm256_storeu_ps(tile + 4 * NR, c40); _mm256_storeu_ps(tile + 4 * NR + 8, c41);
+    _mm256_storeu_ps(tile + 5 * NR, c50); _mm256_storeu_ps(tile + 5 * NR + 8, c51);
+}
+
+__attribute__((target("avx2,fma")))
+static void add_tile_avx2(const float *tile, float *c, int64_t ldc, int64_t rows, int64_t cols, int add) {
+    if (cols == NR) {
+        for (int64_t i = 0; i < rows; i++) {
+            __m256 t0 = _mm256_loadu_ps(tile + i * NR), t1 = _mm256_loadu_ps(tile + i * NR + 8);
+            float *ci = c + i * ldc;
+            if (add) {
+                t0 = _mm256_add_ps(t0, _mm256_loadu_ps(ci));
+                t1 = _mm256_add_ps(t1, _mm256_loadu_ps(ci + 8));
+            }
+            _mm256_storeu_ps(ci, t0);
+            _mm256_storeu_ps(ci + 8, t1);
+        }
+        return;
+    }
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t j = 0; j < cols; j++)
+            c[i * ldc + j] = add ? c[i * ldc + j] + tile[i * NR + j] : tile[i * NR + j];
+}
+#endif
+
+static void add_tile_generic(const float *tile, float *c, int64_t ldc, int64_t rows, int64_t cols, int add) {
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t j = 0; j < cols; j++)
+            c[i * ldc + j] = add ? c[i * ldc + j] + tile[i * NR + j] : tile[i * NR + j];
+}
+
+// MARK: driver
+
+static void sgemm_packed(int avx2, int64_t m, int64_t n, int64_t k,
+                         const float *a, int64_t rsa, int64_t csa,
+                         const float *b, int64_t rsb, int64_t csb,
+                         float *c, int64_t ldc, int accumulate) {
+    float *pa = aligned_alloc(64, sizeof(float) * MC * KC);
+    float *pb = aligned_alloc(64, sizeof(float) * ((NC + NR - 1) / NR * NR) * KC);
+    float tile[MR * NR] __attribute__((aligned(64)));
+    for (int64_t j0 = 0; j0 < n; j0 += NC) {
+        int64_t nc = n - j0 < NC ? n - j0 : NC;
+        for (int64_t p0 = 0; p0 < k; p0 += KC) {
+            int64_t kc = k - p0 < KC ? k - p0 : KC;
+            int add = accumulate || p0 > 0;
+            pack_b(kc, nc, b + p0 * rsb + j0 * csb, rsb, csb, pb);
+            for (int64_t i0 = 0; i0 < m; i0 += MC) {
+                int64_t mc = m - i0 < MC ? m - i0 : MC;
+                pack_a(mc, kc, a + i0 * rsa + p0 * csa, rsa, csa, pa);
+                for (int64_t jr = 0; jr < nc; jr += NR) {
+                    int64_t cols = nc - jr < NR ? nc - jr : NR;
+                    for (int64_t ir = 0; ir < mc; ir += MR) {
+                        int64_t rows = mc - ir < MR ? mc - ir : MR;
+                        float *ct = c + (i0 + ir) * ldc + j0 + jr;
+#if DESCENT_X86
+                        if (avx2) {
+                            kernel_avx2(kc, pa + ir * kc, pb + jr * kc, tile);
+                            add_tile_avx2(tile, ct, ldc, rows, cols, add);
+                            continue;
+                        }
+#endif
+                        kernel_generic(kc, pa + ir * kc, pb + jr * kc, tile);
+                        add_tile_generic(tile, ct, ldc, rows, cols, add);
+                    }
+                }
+            }
+        }
+    }
+    free(pa);
+    free(pb);
+}
+
+void descent_sgemm(int kernel, int64_t m, int64_t n, int64_t k,
+                   const float *a, int64_t rsa, int64_t csa,
+                   const float *b, int64_t rsb, int64_t csb,
+                   float *c, int64_t ldc, int accumulate) {
+    if (m == 0 || n == 0) return;
+    if (k == 0) {
+        if (!accumulate)
+            for (int64_t i = 0; i < m; i++) memset(c + i * ldc, 0, sizeof(float) * n);
+        return;
+    }
+    if (kernel == DESCENT_SGEMM_OPENBLAS && descent_openblas_available()) {
+        // cblas wants unit stride in one direction; anything else goes through our kernel.
+        int ta = csa == 1 ? 0 : (rsa == 1 ? 1 : -1);
+        int tb = csb == 1 ? 0 : (rsb == 1 ? 1 : -1);
+        if (ta >= 0 && tb >= 0) {
+            int lda = (int)(ta ? (csa > 1 ? csa : m) : (rsa > 1 ? rsa : k));
+            int ldb = (int)(tb ? (csb > 1 ? csb : k) : (rsb > 1 ? rsb : n));
+            // CblasRowMajor = 101, CblasNoTrans = 111, CblasTrans = 112
+            openblas_sgemm(101, ta ? 112 : 111, tb ? 112 : 111, (int)m, (int)n, (int)k, 1.0f,
+                           a, lda, b, ldb, accumulate ? 1.0f : 0.0f, c, (int)ldc);
+            return;
+        }
+        kernel = descent_cpu_has_avx2_fma() ? DESCENT_SGEMM_AVX2 : DESCENT_SGEMM_GENERIC;
+    }
+    int avx2 = kernel == DESCENT_SGEMM_AVX2 && descent_cpu_has_avx2_fma();
+    sgemm_packed(avx2, m, n, k, a, rsa, csa, b, rsb, csb, c, ldc, accumulate);
+}

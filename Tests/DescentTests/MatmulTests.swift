@@ -1,0 +1,57 @@
+import Testing
+@testable import Descent
+
+/// Every matrix-product backend against a float64 reference, across block edges, transposed
+/// operands and the multi-threaded splits.
+@Suite(.serialized) struct MatmulTests {
+    static let shapes: [(m: Int, k: Int, n: Int)] = [
+        (1, 1000, 1), (7, 300, 19), (130, 257, 70), (64, 64, 64), (2, 5000, 32), (300, 3, 200), (5, 3, 2),
+    ]
+
+    static func reference(_ a: Tensor, _ b: Tensor) -> [Double] {
+        a.to(.float64).matmul(b.to(.float64)).scalars(as: Double.self)
+    }
+
+    @Test(arguments: MatmulBackend.allCases)
+    func backendMatchesReference(_ backend: MatmulBackend) throws {
+        guard backend.isAvailable else { return }
+        let saved = MatmulBackend.current
+        MatmulBackend.current = backend
+        defer { MatmulBackend.current = saved }
+        let g = Generator(seed: 3)
+        for (m, k, n) in Self.shapes {
+            let a = Tensor.randn(m, k, generator: g), b = Tensor.randn(k, n, generator: g)
+            let expected = Self.reference(a, b)
+            #expect(close(a.matmul(b).scalars(as: Double.self), expected, rtol: 1e-4, atol: 1e-3), "\(backend) \(m)x\(k)x\(n)")
+            // Transposed operands are read through their strides.
+            let at = a.t().contiguous().t(), bt = b.t().contiguous().t()
+            #expect(!at.isContiguous || m == 1 || k == 1)
+            #expect(close(at.matmul(bt).scalars(as: Double.self), expected, rtol: 1e-4, atol: 1e-3), "\(backend) transposed \(m)x\(k)x\(n)")
+        }
+    }
+
+    @Test func threadedSplitsAgree() {
+        let saved = Threads.count
+        defer { Threads.count = saved }
+        let g = Generator(seed: 4)
+        for (m, k, n) in [(300, 200, 400), (400, 200, 10), (2, 100_000, 32)] {
+            let a = Tensor.randn(m, k, generator: g), b = Tensor.randn(k, n, generator: g)
+            Threads.count = 1
+            let one = a.matmul(b).scalars(as: Double.self)
+            Threads.count = 2
+            let two = a.matmul(b).scalars(as: Double.self)
+            #expect(close(two, one, rtol: 1e-4, atol: 1e-3), "\(m)x\(k)x\(n)")
+        }
+    }
+
+    @Test func gradientsThroughTheFastPath() {
+        let g = Generator(seed: 5)
+        let x = Tensor.randn(40, 30, generator: g, requiresGrad: true)
+        let w = Tensor.randn(20, 30, generator: g, requiresGrad: true)
+        x.matmul(w.t()).sum().backward()
+        let x64 = x.detach().to(.float64), w64 = w.detach().to(.float64)
+        let ones = Tensor.ones(40, 20, dtype: .float64)
+        #expect(close(x.grad!.scalars(as: Double.self), ones.matmul(w64).scalars(as: Double.self), rtol: 1e-4, atol: 1e-4))
+        #expect(close(w.grad!.scalars(as: Double.self), ones.t().matmul(x64).scalars(as: Double.self), rtol: 1e-4, atol: 1e-4))
+    }
+}
