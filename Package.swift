@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .library(name: "Descent", targets: ["Descent"]),
         .executable(name: "descent", targets: ["DescentCLI"]),
+        .executable(name: "descent-bench", targets: ["DescentBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -26,6 +27,10 @@ let package = Package(
                 "Descent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        .executableTarget(
+            name: "DescentBench",
+            dependencies: ["Descent", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "DescentTests",

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs Descent's benchmark and PyTorch's (shared/bench/peer_torch.py) one after the other on
+# this machine and prints the ratios, oriented so that above 1 means Descent is ahead.
+#
+#   Scripts/bench_compare.sh                      # every workload, one thread
+#   Scripts/bench_compare.sh --only seed_loop,sgemm --threads 2
+set -euo pipefail
+cd "$(dirname "$0")/.."
+peer="${PEER_TORCH:-../shared/bench/peer_torch.py}"
+swift build -c release --product descent-bench >/dev/null
+descent=$(.build/release/descent-bench "$@")
+torch=$(python3 "$peer" "$@")
+echo "$descent" | grep '^#' || true
+printf '%-18s %14s %14s %9s\n' workload Descent PyTorch ratio
+join <(echo "$descent" | grep -v '^#' | sort) <(echo "$torch" | sort) | while read -r name d unit t _; do
+    case "$unit" in
+        GFLOP/s) ratio=$(awk -v d="$d" -v t="$t" 'BEGIN { printf "%.2f", d / t }') ;;
+        *) ratio=$(awk -v d="$d" -v t="$t" 'BEGIN { printf "%.2f", t / d }') ;;
+    esac
+    printf '%-18s %14s %14s %8sx\n' "$name" "$d $unit" "$t" "$ratio"
+done

@@ -1,0 +1,38 @@
+// descent-bench: the workloads of shared/bench/WORKLOADS.md on Descent, printed as
+// `name value unit` lines like peer_torch.py prints PyTorch's, so the two can be compared
+// side by side (Scripts/bench_compare.sh).
+
+import ArgumentParser
+import Descent
+
+@main
+struct DescentBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "descent-bench",
+        abstract: "Run the benchmark workloads on Descent.",
+        discussion: """
+            Prints one `name value unit` line per figure, after a header naming the matrix-product \
+            backend and thread count.
+
+            Example:
+              swift run -c release descent-bench --only seed_loop,sgemm
+            """
+    )
+
+    @Option(help: "Threads for Descent's kernels (like torch.set_num_threads).")
+    var threads = 1
+
+    @Option(help: "Comma-separated workloads: seed_loop, sgemm, fullbatch, minibatch, mlp_adam.")
+    var only = ""
+
+    func run() throws {
+        Threads.count = threads
+        print("# descent-bench: matmul backend \(MatmulBackend.current), threads \(Threads.count)")
+        let selected = Set(only.split(separator: ",").map(String.init))
+        let workloads: [(String, () -> Void)] = [
+            ("seed_loop", Workloads.seedLoop), ("sgemm", Workloads.sgemm), ("fullbatch", Workloads.fullBatch),
+            ("minibatch", Workloads.miniBatch), ("mlp_adam", Workloads.mlpAdam),
+        ]
+        for (name, body) in workloads where selected.isEmpty || selected.contains(name) { body() }
+    }
+}

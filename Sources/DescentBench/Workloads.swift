@@ -1,0 +1,97 @@
+import Descent
+
+/// The workloads, each as WORKLOADS.md defines it and as peer_torch.py runs it.
+enum Workloads {
+    /// Best time in seconds of `repetitions` runs of `body`, after one warm-up run.
+    static func bestOf(_ repetitions: Int = 5, _ body: () -> Void) -> Double {
+        body()
+        let clock = ContinuousClock()
+        var best = Double.infinity
+        for _ in 0..<repetitions {
+            let elapsed = clock.measure(body)
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            best = min(best, seconds)
+        }
+        return best
+    }
+
+    static func report(_ name: String, _ value: Double, _ unit: String) {
+        var text = String(Int((value * 1000).rounded()))
+        while text.count < 4 { text = "0" + text }
+        print("\(name) \(text.dropLast(3)).\(text.suffix(3)) \(unit)")
+    }
+
+    static func mse(_ a: Tensor, _ b: Tensor) -> Tensor {
+        let d = a - b
+        return (d * d).sum() / d.scalarCount
+    }
+
+    @discardableResult
+    static func gdEpochs(_ x: Tensor, _ y: Tensor, _ w: Tensor, _ b: Tensor, epochs: Int, lr: Double) -> Tensor? {
+        var loss: Tensor? = nil
+        for _ in 0..<epochs {
+            let l = mse(x.matmul(w.t()) + b, y)
+            l.backward()
+            noGrad {
+                w -= w.grad! * lr
+                b -= b.grad! * lr
+                w.grad!.zero()
+                b.grad!.zero()
+            }
+            loss = l
+        }
+        return loss
+    }
+
+    static func seedLoop() {
+        let x = Tensor([[73, 67, 43], [91, 88, 64], [87, 134, 58], [102, 43, 37], [69, 96, 70]])
+        let y = Tensor([[56, 70], [81, 101], [119, 133], [22, 37], [103, 119]])
+        let seconds = bestOf {
+            let w = Tensor([[0.7042, -1.5674, -0.3579], [1.7298, -1.3018, 1.2664]], requiresGrad: true)
+            let b = Tensor([-0.9878, 0.1373], requiresGrad: true)
+            gdEpochs(x, y, w, b, epochs: 500, lr: 1e-5)
+        }
+        report("seed_loop", seconds / 500 * 1e6, "us/epoch")
+    }
+
+    static func sgemm() {
+        for n in [256, 1024] {
+            let a = Tensor.randn(n, n), b = Tensor.randn(n, n)
+            let reps = max(3, Int(4e9 / (2 * Double(n * n * n))))
+            let seconds = bestOf(3) { for _ in 0..<reps { _ = a.matmul(b) } } / Double(reps)
+            report("sgemm_\(n)", 2 * Double(n * n * n) / seconds / 1e9, "GFLOP/s")
+        }
+    }
+
+    static func bigData(_ n: Int = 1_000_000, _ d: Int = 32, _ k: Int = 2) -> (Tensor, Tensor) {
+        let g = Generator(seed: 0)
+        let x = Tensor.randn(n, d, generator: g)
+        let y = x.matmul(Tensor.randn(k, d, generator: g).t()) + 0.1 * Tensor.randn(n, k, generator: g)
+        return (x, y)
+    }
+
+    static func fullBatch() {
+        let (x, y) = bigData()
+        let w = Tensor.zeros(2, 32, requiresGrad: true), b = Tensor.zeros(2, requiresGrad: true)
+        let seconds = bestOf(3) { gdEpochs(x, y, w, b, epochs: 5, lr: 0.1) }
+        report("fullbatch_1m_x32", seconds / 5 * 1e3, "ms/epoch")
+    }
+
+    static func miniBatch() {
+        let (x, y) = bigData(100_000)
+        let w = Tensor.zeros(2, 32, requiresGrad: true), b = Tensor.zeros(2, requiresGrad: true)
+        let n = x.shape[0]
+        let seconds = bestOf(3) {
+            let perm = Tensor.randperm(n)
+            for i in stride(from: 0, to: n, by: 64) {
+                let idx = perm[i..<min(i + 64, n)]
+                gdEpochs(x[idx], y[idx], w, b, epochs: 1, lr: 0.01)
+            }
+        }
+        report("minibatch_64", seconds / (Double(n) / 64) * 1e6, "us/step")
+    }
+
+    static func mlpAdam() {
+        print("# mlp_adam_step: needs Linear, CrossEntropyLoss and Adam (the training toolkit, issue 4)")
+    }
+}
