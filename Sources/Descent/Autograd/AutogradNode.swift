@@ -10,12 +10,17 @@
 public final class AutogradNode: @unchecked Sendable {
     /// PyTorch's name for this node, such as `MmBackward0` or `AccumulateGrad`.
     public let name: String
-    /// The nodes that receive this node's input gradients; `nil` where an input needs none.
-    public let nextFunctions: [AutogradNode?]
+    /// Where each input's gradient goes, with the input's shape and dtype to reduce broadcast
+    /// gradients (`sum_to`) and cast them.
+    struct Edge {
+        let node: AutogradNode?
+        let shape: [Int]
+        let dtype: DType
+    }
+    let edges: [Edge]
 
-    /// Shapes and dtypes of the inputs, to reduce broadcast gradients (`sum_to`) and cast them.
-    let inputShapes: [[Int]]
-    let inputDTypes: [DType]
+    /// The nodes that receive this node's input gradients; `nil` where an input needs none.
+    public var nextFunctions: [AutogradNode?] { edges.map(\.node) }
     /// Tensors the vector-Jacobian product reads; emptied after backward unless retained.
     private var saved: [SavedTensor]
     private var savedWereReleased = false
@@ -26,14 +31,17 @@ public final class AutogradNode: @unchecked Sendable {
     /// A non-leaf output that asked for `retainGrad()`.
     weak var retainedOutput: Tensor?
 
+    // Scratch state of the backward pass running through this node (see Engine).
+    var pass = 0
+    var dependencies = 0
+    var pendingGrad: Tensor?
+
     init(
-        name: String, next: [AutogradNode?], inputShapes: [[Int]], inputDTypes: [DType],
-        saved: [SavedTensor], vjp: @escaping (_ grad: Tensor, _ node: AutogradNode) -> [Tensor?]
+        name: String, edges: [Edge], saved: [SavedTensor],
+        vjp: @escaping (_ grad: Tensor, _ node: AutogradNode) -> [Tensor?]
     ) {
         self.name = name
-        self.nextFunctions = next
-        self.inputShapes = inputShapes
-        self.inputDTypes = inputDTypes
+        self.edges = edges
         self.saved = saved
         self.vjp = vjp
         self.variable = nil
@@ -42,16 +50,14 @@ public final class AutogradNode: @unchecked Sendable {
     /// The `AccumulateGrad` node of a leaf.
     init(accumulatingInto leaf: Tensor) {
         name = "AccumulateGrad"
-        nextFunctions = []
-        inputShapes = [leaf.shape]
-        inputDTypes = [leaf.dtype]
+        edges = []
         saved = []
         vjp = nil
         variable = leaf
     }
 
     /// Whether input `i` needs a gradient; a vjp may skip work for the others.
-    func needsInputGrad(_ i: Int) -> Bool { nextFunctions[i] != nil }
+    func needsInputGrad(_ i: Int) -> Bool { edges[i].node != nil }
 
     /// Reads saved tensor `i`, failing with PyTorch's messages when backward already freed it
     /// or when it was modified in place after it was saved.

@@ -1,24 +1,41 @@
+import Synchronization
+
+/// Numbers each backward pass, so nodes can tell whether their scratch state is current.
+private let _passCounter = Atomic<Int>(0)
+
 /// Runs the backward pass over a recorded graph.
+///
+/// Dependency counts and pending gradients live on the nodes themselves, numbered by pass, so a
+/// backward pass allocates nothing but the gradients it computes. Two threads may run backward
+/// at once on separate graphs; running one graph's backward from two threads at once is not
+/// supported.
 enum Engine {
-    /// Propagates `gradient` from `root` to every reachable leaf, in an order that visits a node
-    /// only after all of its consumers have contributed to its gradient.
+    /// Propagates `gradient` from `root` to every reachable leaf, visiting a node only after
+    /// all of its consumers have contributed to its gradient.
     static func run(root: AutogradNode, gradient: Tensor, retainGraph: Bool) {
+        let pass = _passCounter.wrappingAdd(1, ordering: .relaxed).newValue
         // Count, for every node, how many edges lead into it from the part of the graph we run.
-        var dependencies: [ObjectIdentifier: Int] = [:]
+        root.pass = pass
+        root.dependencies = 0
         var stack = [root]
-        var seen: Set<ObjectIdentifier> = [ObjectIdentifier(root)]
         while let node = stack.popLast() {
-            for case let next? in node.nextFunctions {
-                let id = ObjectIdentifier(next)
-                dependencies[id, default: 0] += 1
-                if seen.insert(id).inserted { stack.append(next) }
+            for edge in node.edges {
+                guard let next = edge.node else { continue }
+                if next.pass != pass {
+                    next.pass = pass
+                    next.dependencies = 0
+                    next.pendingGrad = nil
+                    stack.append(next)
+                }
+                next.dependencies += 1
             }
         }
 
-        var pending: [ObjectIdentifier: Tensor] = [ObjectIdentifier(root): gradient]
+        root.pendingGrad = gradient
         var ready = [root]
         while let node = ready.popLast() {
-            guard let grad = pending.removeValue(forKey: ObjectIdentifier(node)) else { continue }
+            guard let grad = node.pendingGrad else { continue }
+            node.pendingGrad = nil
             if let leaf = node.variable {
                 accumulate(grad, into: leaf)
                 continue
@@ -26,19 +43,14 @@ enum Engine {
             if let output = node.retainedOutput { accumulate(grad, into: output) }
             let inputGrads = node.vjp!(grad, node)
             if !retainGraph { node.releaseSaved() }
-            for (i, next) in node.nextFunctions.enumerated() {
-                guard let next else { continue }
-                let id = ObjectIdentifier(next)
+            for (i, edge) in node.edges.enumerated() {
+                guard let next = edge.node else { continue }
                 if i < inputGrads.count, let g = inputGrads[i] {
-                    let fitted = fit(g, shape: node.inputShapes[i], dtype: node.inputDTypes[i])
-                    if let existing = pending[id] {
-                        pending[id] = existing + fitted
-                    } else {
-                        pending[id] = fitted
-                    }
+                    let fitted = fit(g, shape: edge.shape, dtype: edge.dtype)
+                    next.pendingGrad = next.pendingGrad.map { $0 + fitted } ?? fitted
                 }
-                dependencies[id]! -= 1
-                if dependencies[id] == 0 { ready.append(next) }
+                next.dependencies -= 1
+                if next.dependencies == 0 { ready.append(next) }
             }
         }
     }

@@ -159,8 +159,8 @@ extension Tensor {
         var saved = saving.map { SavedTensor($0) }
         if savingOutput { saved.append(SavedTensor(detach(), outputOf: name)) }
         let node = AutogradNode(
-            name: name, next: inputs.map { $0._edge() }, inputShapes: inputs.map(\.shape),
-            inputDTypes: inputs.map(\.dtype), saved: saved, vjp: vjp)
+            name: name, edges: inputs.map { AutogradNode.Edge(node: $0._edge(), shape: $0.shape, dtype: $0.dtype) },
+            saved: saved, vjp: vjp)
         _gradFn = node
         _requiresGrad = true
         return self

@@ -48,7 +48,7 @@ public final class Tensor: @unchecked Sendable {
 
     /// A new contiguous tensor over fresh, uninitialised storage.
     convenience init(uninitializedShape shape: [Int], dtype: DType) {
-        let storage = Storage(count: Shape.count(shape), dtype: dtype)
+        let storage = Storage.make(count: Shape.count(shape), dtype: dtype)
         self.init(storage: storage, shape: shape, strides: Shape.contiguousStrides(shape))
     }
 
