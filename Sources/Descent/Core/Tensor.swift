@@ -36,20 +36,37 @@ public final class Tensor: @unchecked Sendable {
     var _retainsGrad = false
     weak var _gradAccumulator: AutogradNode?
 
-    init(storage: Storage, shape: [Int], strides: [Int], offset: Int = 0, base: Tensor? = nil) {
+    init(storage: Storage, shape: [Int], strides: [Int], offset: Int = 0, base: Tensor? = nil, contiguous: Bool? = nil) {
         self.storage = storage
         self.shape = shape
         self.strides = strides
         self.storageOffset = offset
         self.dtype = storage.dtype
         self.base = base
-        self.isContiguous = Shape.isContiguous(shape, strides)
+        self.isContiguous = contiguous ?? Shape.isContiguous(shape, strides)
     }
 
     /// A new contiguous tensor over fresh, uninitialised storage.
     convenience init(uninitializedShape shape: [Int], dtype: DType) {
         let storage = Storage.make(count: Shape.count(shape), dtype: dtype)
         self.init(storage: storage, shape: shape, strides: Shape.contiguousStrides(shape))
+    }
+
+    /// A new contiguous tensor with `source`'s shape, sharing its shape and stride arrays
+    /// when `source` is contiguous (no allocation for them).
+    convenience init(uninitializedLike source: Tensor, dtype: DType) {
+        let storage = Storage.make(count: source.scalarCount, dtype: dtype)
+        if source.isContiguous {
+            self.init(storage: storage, shape: source.shape, strides: source.strides, contiguous: true)
+        } else {
+            self.init(storage: storage, shape: source.shape, strides: Shape.contiguousStrides(source.shape), contiguous: true)
+        }
+    }
+
+    /// Whether every element reads the same memory: one element, or a single value expanded.
+    var _isSingleValue: Bool {
+        for d in 0..<shape.count where shape[d] != 1 && strides[d] != 0 { return false }
+        return true
     }
 
     /// A view of this tensor's storage with another geometry, sharing its version counter.

@@ -4,7 +4,7 @@ enum Elementwise {
     /// `out[i] = f(a[i])` into a new contiguous tensor of dtype `R.dtype`.
     @inline(__always)
     static func map<A: _Element, R: _Element>(_ a: Tensor, _: A.Type, _: R.Type, _ f: (A) -> R) -> Tensor {
-        let out = Tensor(uninitializedShape: a.shape, dtype: R.dtype)
+        let out = Tensor(uninitializedLike: a, dtype: R.dtype)
         let pa = a.pointer(A.self)
         let po = out.pointer(R.self)
         if a.isContiguous {
@@ -30,25 +30,44 @@ enum Elementwise {
         _ a: Tensor, _ b: Tensor, _: A.Type, _: B.Type, _: R.Type, _ f: (A, B) -> R
     ) -> Tensor {
         let shape = Shape.broadcast(a.shape, b.shape)
-        let out = Tensor(uninitializedShape: shape, dtype: R.dtype)
         let pa = a.pointer(A.self)
         let pb = b.pointer(B.self)
+        // Contiguous fast paths: same shape, one side a single value (also an expanded one),
+        // or one side a row repeated over the other's leading dimensions (a bias).
+        if a.isContiguous && a.shape == shape {
+            let out = Tensor(uninitializedLike: a, dtype: R.dtype)
+            let po = out.pointer(R.self)
+            let n = out.scalarCount
+            if b.isContiguous && b.shape == shape {
+                for i in 0..<n { po[i] = f(pa[i], pb[i]) }
+                return out
+            }
+            if b._isSingleValue {
+                let y = pb.pointee
+                for i in 0..<n { po[i] = f(pa[i], y) }
+                return out
+            }
+            if b.isContiguous && b.rank <= shape.count && b.rank > 0 && Array(shape.suffix(b.rank)) == b.shape {
+                let row = b.scalarCount
+                var base = 0
+                while base < n {
+                    for j in 0..<row { po[base + j] = f(pa[base + j], pb[j]) }
+                    base += row
+                }
+                return out
+            }
+        }
+        if b.isContiguous && b.shape == shape {
+            if a._isSingleValue {
+                let out = Tensor(uninitializedLike: b, dtype: R.dtype)
+                let po = out.pointer(R.self)
+                let x = pa.pointee
+                for i in 0..<out.scalarCount { po[i] = f(x, pb[i]) }
+                return out
+            }
+        }
+        let out = Tensor(uninitializedShape: shape, dtype: R.dtype)
         let po = out.pointer(R.self)
-        let n = out.scalarCount
-        if a.shape == b.shape && a.isContiguous && b.isContiguous {
-            for i in 0..<n { po[i] = f(pa[i], pb[i]) }
-            return out
-        }
-        if b.scalarCount == 1 && a.isContiguous && a.shape == shape {
-            let y = pb.pointee
-            for i in 0..<n { po[i] = f(pa[i], y) }
-            return out
-        }
-        if a.scalarCount == 1 && b.isContiguous && b.shape == shape {
-            let x = pa.pointee
-            for i in 0..<n { po[i] = f(x, pb[i]) }
-            return out
-        }
         let sa = Shape.broadcastStrides(a.shape, a.strides, to: shape)
         let sb = Shape.broadcastStrides(b.shape, b.strides, to: shape)
         var k = 0

@@ -39,6 +39,30 @@ extension Tensor {
         return (a.to(t), n.tensor(t))
     }
 
+    /// `tensor ⊕ number` without wrapping the number in a tensor, when the tensor already has
+    /// the result's dtype (a float tensor, or an integer tensor and an integer). The vjp
+    /// captures the number instead of saving it. Returns nil when the general path must run.
+    static func _scalarOp<F: _BinaryNumericFunction>(
+        _ a: Tensor, _ n: _Number, _ f: F.Type, name: String, _ vjp: @escaping (Tensor, Double) -> Tensor
+    ) -> Tensor? {
+        guard DType.promote(a.dtype, scalarIsFloatingPoint: n.isFloatingPoint) == a.dtype else { return nil }
+        let out: Tensor
+        switch (a.dtype, n) {
+        case (.float32, _):
+            let y = Float(n.double)
+            out = Elementwise.map(a, Float.self, Float.self) { F.apply($0, y) }
+        case (.float64, _):
+            let y = n.double
+            out = Elementwise.map(a, Double.self, Double.self) { F.apply($0, y) }
+        case (.int64, .int(let y)):
+            out = Elementwise.map(a, Int64.self, Int64.self) { F.apply($0, y) }
+        default:
+            return nil
+        }
+        let value = n.double
+        return out._recorded(name, [a]) { g, _ in [vjp(g, value)] }
+    }
+
     // MARK: add
 
     static func _add(_ a: Tensor, _ b: Tensor) -> Tensor {
@@ -61,17 +85,23 @@ extension Tensor {
         return _add(a, b)
     }
     /// Adds a number to every element.
-    public static func + (lhs: Tensor, rhs: Double) -> Tensor { let (a, b) = _promote(lhs, .float(rhs)); return _add(a, b) }
+    public static func + (lhs: Tensor, rhs: Double) -> Tensor { _add(lhs, .float(rhs)) }
     /// Adds a number to every element.
-    public static func + (lhs: Double, rhs: Tensor) -> Tensor { let (b, a) = _promote(rhs, .float(lhs)); return _add(b, a) }
+    public static func + (lhs: Double, rhs: Tensor) -> Tensor { _add(rhs, .float(lhs)) }
     /// Adds a number to every element.
     public static func + (lhs: Tensor, rhs: Float) -> Tensor { lhs + Double(rhs) }
     /// Adds a number to every element.
     public static func + (lhs: Float, rhs: Tensor) -> Tensor { Double(lhs) + rhs }
     /// Adds an integer to every element; integer tensors stay integer.
-    public static func + (lhs: Tensor, rhs: Int) -> Tensor { let (a, b) = _promote(lhs, .int(Int64(rhs))); return _add(a, b) }
+    public static func + (lhs: Tensor, rhs: Int) -> Tensor { _add(lhs, .int(Int64(rhs))) }
     /// Adds an integer to every element; integer tensors stay integer.
-    public static func + (lhs: Int, rhs: Tensor) -> Tensor { let (b, a) = _promote(rhs, .int(Int64(lhs))); return _add(b, a) }
+    public static func + (lhs: Int, rhs: Tensor) -> Tensor { _add(rhs, .int(Int64(lhs))) }
+
+    static func _add(_ x: Tensor, _ n: _Number) -> Tensor {
+        if x.dtype != .bool, let out = _scalarOp(x, n, _Add.self, name: "AddBackward0", { g, _ in g }) { return out }
+        let (a, b) = _promote(x, n)
+        return _add(a, b)
+    }
 
     // MARK: subtract
 
@@ -97,11 +127,17 @@ extension Tensor {
         return _sub(a, b)
     }
     /// Subtracts a number from every element.
-    public static func - (lhs: Tensor, rhs: Double) -> Tensor { let (a, b) = _promote(lhs, .float(rhs)); return _sub(a, b) }
+    public static func - (lhs: Tensor, rhs: Double) -> Tensor { _sub(lhs, .float(rhs)) }
     /// Subtracts a number from every element.
     public static func - (lhs: Tensor, rhs: Float) -> Tensor { lhs - Double(rhs) }
     /// Subtracts an integer from every element.
-    public static func - (lhs: Tensor, rhs: Int) -> Tensor { let (a, b) = _promote(lhs, .int(Int64(rhs))); return _sub(a, b) }
+    public static func - (lhs: Tensor, rhs: Int) -> Tensor { _sub(lhs, .int(Int64(rhs))) }
+
+    static func _sub(_ x: Tensor, _ n: _Number) -> Tensor {
+        if x.dtype != .bool, let out = _scalarOp(x, n, _Sub.self, name: "SubBackward0", { g, _ in g }) { return out }
+        let (a, b) = _promote(x, n)
+        return _sub(a, b)
+    }
     /// Subtracts every element from a number (`RsubBackward1`, as `1 - x` in PyTorch).
     public static func - (lhs: Double, rhs: Tensor) -> Tensor { _rsub(rhs, .float(lhs)) }
     /// Subtracts every element from a number.
@@ -139,17 +175,23 @@ extension Tensor {
         return _mul(a, b)
     }
     /// Multiplies every element by a number.
-    public static func * (lhs: Tensor, rhs: Double) -> Tensor { let (a, b) = _promote(lhs, .float(rhs)); return _mul(a, b) }
+    public static func * (lhs: Tensor, rhs: Double) -> Tensor { _mul(lhs, .float(rhs)) }
     /// Multiplies every element by a number.
-    public static func * (lhs: Double, rhs: Tensor) -> Tensor { let (b, a) = _promote(rhs, .float(lhs)); return _mul(a, b) }
+    public static func * (lhs: Double, rhs: Tensor) -> Tensor { _mul(rhs, .float(lhs)) }
     /// Multiplies every element by a number.
     public static func * (lhs: Tensor, rhs: Float) -> Tensor { lhs * Double(rhs) }
     /// Multiplies every element by a number.
     public static func * (lhs: Float, rhs: Tensor) -> Tensor { Double(lhs) * rhs }
     /// Multiplies every element by an integer.
-    public static func * (lhs: Tensor, rhs: Int) -> Tensor { let (a, b) = _promote(lhs, .int(Int64(rhs))); return _mul(a, b) }
+    public static func * (lhs: Tensor, rhs: Int) -> Tensor { _mul(lhs, .int(Int64(rhs))) }
     /// Multiplies every element by an integer.
-    public static func * (lhs: Int, rhs: Tensor) -> Tensor { let (b, a) = _promote(rhs, .int(Int64(lhs))); return _mul(a, b) }
+    public static func * (lhs: Int, rhs: Tensor) -> Tensor { _mul(rhs, .int(Int64(lhs))) }
+
+    static func _mul(_ x: Tensor, _ n: _Number) -> Tensor {
+        if x.dtype != .bool, let out = _scalarOp(x, n, _Mul.self, name: "MulBackward0", { g, s in g * s }) { return out }
+        let (a, b) = _promote(x, n)
+        return _mul(a, b)
+    }
 
     // MARK: divide
 
@@ -177,13 +219,25 @@ extension Tensor {
     /// ```
     public static func / (lhs: Tensor, rhs: Tensor) -> Tensor { _div(lhs, rhs) }
     /// Divides every element by a number.
-    public static func / (lhs: Tensor, rhs: Double) -> Tensor { let (a, b) = _promote(lhs, .float(rhs)); return _div(a, b) }
+    public static func / (lhs: Tensor, rhs: Double) -> Tensor { _div(lhs, .float(rhs)) }
     /// Divides every element by a number.
     public static func / (lhs: Tensor, rhs: Float) -> Tensor { lhs / Double(rhs) }
     /// Divides every element by an integer.
-    public static func / (lhs: Tensor, rhs: Int) -> Tensor {
-        let a = lhs.dtype.isFloatingPoint ? lhs : lhs.to(.float32)
-        return _div(a, _Number.int(Int64(rhs)).tensor(a.dtype))
+    public static func / (lhs: Tensor, rhs: Int) -> Tensor { _div(lhs, .int(Int64(rhs))) }
+
+    static func _div(_ x: Tensor, _ n: _Number) -> Tensor {
+        // True division: integer tensors divide as the default float dtype.
+        let a = x.dtype.isFloatingPoint ? x : x.to(.float32)
+        let s = n.double
+        let out: Tensor
+        switch a.dtype {
+        case .float32:
+            let y = Float(s)
+            out = Elementwise.map(a, Float.self, Float.self) { $0 / y }
+        default:
+            out = Elementwise.map(a, Double.self, Double.self) { $0 / s }
+        }
+        return out._recorded("DivBackward0", [a]) { g, _ in [g / s] }
     }
     /// Divides a number by every element: `reciprocal() * n`, as PyTorch records `2 / x`.
     public static func / (lhs: Double, rhs: Tensor) -> Tensor { rhs.reciprocal() * lhs }
