@@ -24,4 +24,8 @@ void descent_sgemm(int kernel, int64_t m, int64_t n, int64_t k,
                    const float *b, int64_t rsb, int64_t csb,
                    float *c, int64_t ldc, int accumulate);
 
+/// This thread's grad-mode override: -1 none, 0 disabled, 1 enabled.
+int descent_grad_mode_override(void);
+void descent_set_grad_mode_override(int value);
+
 #endif

@@ -73,6 +73,24 @@ enum CascadeSum {
     /// of the kept dimensions, following TensorIterator's dimension order and `cascade_sum`'s
     /// choice of loop.
     static func sum<T: _FloatElement>(_ input: Tensor, reduced: [Bool], into out: UnsafeMutablePointer<T>, _: T.Type) {
+        // The common layouts, without the general dimension sorting below: a contiguous tensor
+        // reduced over everything, or over its leading dimensions (a bias gradient).
+        if input.isContiguous {
+            let n = input.scalarCount
+            let p = UnsafePointer(input.pointer(T.self))
+            if !reduced.contains(false) {
+                out.pointee = n >= lanes(T.self) ? vectorizedInner(p, n) : row(n) { p[$0] }
+                return
+            }
+            if let lead = reduced.firstIndex(of: false), !reduced[lead...].contains(true), lead > 0 {
+                let rows = Shape.count(Array(input.shape[..<lead])), columns = n / Swift.max(rows, 1)
+                out.initialize(repeating: 0, count: columns)
+                if rows > 1 && columns > 1 {
+                    loop2d(p, out, rows, columns, columns, 1, 0, 1)
+                    return
+                }
+            }
+        }
         // Output strides over the input's dims: zero on reduced dims.
         var outShape = input.shape
         for d in 0..<input.rank where reduced[d] { outShape[d] = 1 }
