@@ -56,6 +56,12 @@ public final class AutogradNode: @unchecked Sendable {
         variable = leaf
     }
 
+    deinit {
+        // A leaf has at most one live accumulator (a new one is made only when none is), so
+        // the leaf's reference is to this node: clear it before it dangles.
+        variable?._gradAccumulator = nil
+    }
+
     /// Whether input `i` needs a gradient; a vjp may skip work for the others.
     func needsInputGrad(_ i: Int) -> Bool { edges[i].node != nil }
 
