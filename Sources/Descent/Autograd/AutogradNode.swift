@@ -17,12 +17,27 @@ public final class AutogradNode: @unchecked Sendable {
         let shape: [Int]
         let dtype: DType
     }
-    let edges: [Edge]
+    // The first two edges and saved tensors are stored inline: most ops have one or two
+    // inputs, and an array each would cost an allocation per recorded op.
+    private let edge0: Edge?
+    private let edge1: Edge?
+    private let moreEdges: [Edge]
+    /// The number of inputs.
+    let edgeCount: Int
+
+    /// The edge of input `i`.
+    @inline(__always)
+    func edge(_ i: Int) -> Edge {
+        i == 0 ? edge0! : (i == 1 ? edge1! : moreEdges[i - 2])
+    }
 
     /// The nodes that receive this node's input gradients; `nil` where an input needs none.
-    public var nextFunctions: [AutogradNode?] { edges.map(\.node) }
+    public var nextFunctions: [AutogradNode?] { (0..<edgeCount).map { edge($0).node } }
     /// Tensors the vector-Jacobian product reads; emptied after backward unless retained.
-    private var saved: [SavedTensor]
+    private var saved0: SavedTensor?
+    private var saved1: SavedTensor?
+    private var saved2: SavedTensor?
+    private var moreSaved: [SavedTensor]
     private var savedWereReleased = false
     /// Maps the gradient of the output to the gradients of the inputs.
     let vjp: ((_ grad: Tensor, _ node: AutogradNode) -> [Tensor?])?
@@ -41,17 +56,44 @@ public final class AutogradNode: @unchecked Sendable {
         vjp: @escaping (_ grad: Tensor, _ node: AutogradNode) -> [Tensor?]
     ) {
         self.name = name
-        self.edges = edges
-        self.saved = saved
+        edgeCount = edges.count
+        edge0 = edges.count > 0 ? edges[0] : nil
+        edge1 = edges.count > 1 ? edges[1] : nil
+        moreEdges = edges.count > 2 ? Array(edges[2...]) : []
+        saved0 = saved.count > 0 ? saved[0] : nil
+        saved1 = saved.count > 1 ? saved[1] : nil
+        saved2 = saved.count > 2 ? saved[2] : nil
+        moreSaved = saved.count > 3 ? Array(saved[3...]) : []
         self.vjp = vjp
         self.variable = nil
     }
 
     /// The `AccumulateGrad` node of a leaf.
+    /// A node with at most two inputs and three saved tensors, built without arrays.
+    init(
+        name: String, _ e0: Edge, _ e1: Edge?, _ s0: SavedTensor?, _ s1: SavedTensor?, _ s2: SavedTensor?,
+        vjp: @escaping (_ grad: Tensor, _ node: AutogradNode) -> [Tensor?]
+    ) {
+        self.name = name
+        edge0 = e0
+        edge1 = e1
+        moreEdges = []
+        edgeCount = e1 == nil ? 1 : 2
+        saved0 = s0
+        saved1 = s1
+        saved2 = s2
+        moreSaved = []
+        self.vjp = vjp
+        self.variable = nil
+    }
+
     init(accumulatingInto leaf: Tensor) {
         name = "AccumulateGrad"
-        edges = []
-        saved = []
+        edge0 = nil
+        edge1 = nil
+        moreEdges = []
+        edgeCount = 0
+        moreSaved = []
         vjp = nil
         variable = leaf
     }
@@ -63,7 +105,7 @@ public final class AutogradNode: @unchecked Sendable {
     }
 
     /// Whether input `i` needs a gradient; a vjp may skip work for the others.
-    func needsInputGrad(_ i: Int) -> Bool { edges[i].node != nil }
+    func needsInputGrad(_ i: Int) -> Bool { edge(i).node != nil }
 
     /// Reads saved tensor `i`, failing with PyTorch's messages when backward already freed it
     /// or when it was modified in place after it was saved.
@@ -76,7 +118,7 @@ public final class AutogradNode: @unchecked Sendable {
                 if you need to access saved tensors after calling backward.
                 """)
         }
-        let s = saved[i]
+        let s = (i == 0 ? saved0 : i == 1 ? saved1 : i == 2 ? saved2 : moreSaved[i - 3])!
         if s.tensor.storage.version != s.version {
             let t = s.tensor
             var producer = ""
@@ -95,8 +137,11 @@ public final class AutogradNode: @unchecked Sendable {
 
     /// Frees saved tensors after a backward pass that did not ask to retain the graph.
     func releaseSaved() {
-        if !saved.isEmpty {
-            saved = []
+        if saved0 != nil {
+            saved0 = nil
+            saved1 = nil
+            saved2 = nil
+            moreSaved = []
             savedWereReleased = true
         }
     }

@@ -19,8 +19,8 @@ enum Engine {
         root.dependencies = 0
         var stack = [root]
         while let node = stack.popLast() {
-            for edge in node.edges {
-                guard let next = edge.node else { continue }
+            for i in 0..<node.edgeCount {
+                guard let next = node.edge(i).node else { continue }
                 if next.pass != pass {
                     next.pass = pass
                     next.dependencies = 0
@@ -43,7 +43,8 @@ enum Engine {
             if let output = node.retainedOutput { accumulate(grad, into: output) }
             let inputGrads = node.vjp!(grad, node)
             if !retainGraph { node.releaseSaved() }
-            for (i, edge) in node.edges.enumerated() {
+            for i in 0..<node.edgeCount {
+                let edge = node.edge(i)
                 guard let next = edge.node else { continue }
                 if i < inputGrads.count, let g = inputGrads[i] {
                     let fitted = fit(g, shape: edge.shape, dtype: edge.dtype)
@@ -80,8 +81,14 @@ extension Tensor {
         if target.isEmpty { return sum() }
         let lead = rank - target.count
         var dims = Array(0..<lead)
-        for i in lead..<rank where target[i - lead] == 1 && shape[i] != 1 { dims.append(i) }
+        var inner = false
+        for i in lead..<rank where target[i - lead] == 1 && shape[i] != 1 {
+            dims.append(i)
+            inner = true
+        }
         if dims.isEmpty { return self.reshape(target) }
+        // Only leading dims (a bias): summing them away leaves exactly the target shape.
+        if !inner { return sum(dims: dims) }
         return sum(dims: dims, keepDim: true).reshape(target)
     }
 }

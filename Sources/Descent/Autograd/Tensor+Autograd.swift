@@ -142,6 +142,46 @@ extension Tensor {
         return _gradFn ?? _accumulator()
     }
 
+    /// Records `self`, a freshly computed result of one or two inputs, in the autograd graph:
+    /// the form every op with a fixed number of inputs uses. It builds no arrays, and does
+    /// nothing at all unless an input requires grad while grad mode is on.
+    ///
+    /// `vjp` receives the gradient of the result and returns one gradient per input (`nil`
+    /// where none is needed). `saving` lists up to two tensors the vjp reads through
+    /// `node.savedTensor(i)`; with `savingOutput` the result itself is saved after them.
+    @inline(__always)
+    @discardableResult
+    func _recorded(
+        _ name: String, _ a: Tensor, _ b: Tensor? = nil, saving s0: Tensor? = nil, _ s1: Tensor? = nil,
+        savingOutput: Bool = false, _ vjp: @escaping (_ grad: Tensor, _ node: AutogradNode) -> [Tensor?]
+    ) -> Tensor {
+        guard a._requiresGrad || (b?._requiresGrad ?? false), GradMode.isEnabled else { return self }
+        var slots: (SavedTensor?, SavedTensor?, SavedTensor?) = (nil, nil, nil)
+        var count = 0
+        if let s0 {
+            slots.0 = SavedTensor(s0)
+            count = 1
+        }
+        if let s1 {
+            if count == 0 { slots.0 = SavedTensor(s1) } else { slots.1 = SavedTensor(s1) }
+            count += 1
+        }
+        if savingOutput {
+            let own = SavedTensor(detach(), outputOf: name)
+            switch count {
+            case 0: slots.0 = own
+            case 1: slots.1 = own
+            default: slots.2 = own
+            }
+        }
+        let e0 = AutogradNode.Edge(node: a._edge(), shape: a.shape, dtype: a.dtype)
+        let e1 = b.map { AutogradNode.Edge(node: $0._edge(), shape: $0.shape, dtype: $0.dtype) }
+        let node = AutogradNode(name: name, e0, e1, slots.0, slots.1, slots.2, vjp: vjp)
+        _gradFn = node
+        _requiresGrad = true
+        return self
+    }
+
     /// Records `self`, a freshly computed result of `inputs`, in the autograd graph.
     ///
     /// The forward op computes its value first and then calls this once; `vjp` receives the

@@ -141,9 +141,11 @@ enum MatmulKernel {
 
     /// Batched product of `[batch, m, k]` and `[batch, k, n]` views (any strides) into a new
     /// contiguous tensor; `batch == 0` means plain matrices.
-    static func batched(_ a: Tensor, _ b: Tensor, batch: Int, m: Int, k: Int, n: Int) -> Tensor {
+    static func batched(
+        _ a: Tensor, _ b: Tensor, batch: Int, m: Int, k: Int, n: Int, aStrides: [Int]? = nil, bStrides: [Int]? = nil
+    ) -> Tensor {
         let out = Tensor(uninitializedShape: batch == 0 ? [m, n] : [batch, m, n], dtype: a.dtype)
-        let sa = a.strides, sb = b.strides
+        let sa = aStrides ?? a.strides, sb = bStrides ?? b.strides
         let (rsa, csa) = (sa[sa.count - 2], sa[sa.count - 1])
         let (rsb, csb) = (sb[sb.count - 2], sb[sb.count - 1])
         let bsa = batch == 0 ? 0 : sa[0], bsb = batch == 0 ? 0 : sb[0]

@@ -60,7 +60,7 @@ extension Tensor {
             return nil
         }
         let value = n.double
-        return out._recorded(name, [a]) { g, _ in [vjp(g, value)] }
+        return out._recorded(name, a) { g, _ in [vjp(g, value)] }
     }
 
     // MARK: add
@@ -72,7 +72,7 @@ extension Tensor {
         } else {
             out = Elementwise.zipNumeric(a, b, _Add.self)
         }
-        return out._recorded("AddBackward0", [a, b]) { g, _ in [g, g] }
+        return out._recorded("AddBackward0", a, b) { g, _ in [g, g] }
     }
 
     /// Elementwise sum with broadcasting (`AddBackward0`).
@@ -112,7 +112,7 @@ extension Tensor {
                 `logical_xor()` operator instead.
                 """)
         }
-        return Elementwise.zipNumeric(a, b, _Sub.self)._recorded("SubBackward0", [a, b]) { g, node in
+        return Elementwise.zipNumeric(a, b, _Sub.self)._recorded("SubBackward0", a, b) { g, node in
             [g, node.needsInputGrad(1) ? -g : nil]
         }
     }
@@ -147,7 +147,7 @@ extension Tensor {
 
     static func _rsub(_ x: Tensor, _ n: _Number) -> Tensor {
         let (a, s) = _promote(x, n)
-        return Elementwise.zipNumeric(s, a, _Sub.self)._recorded("RsubBackward1", [a]) { g, _ in [-g] }
+        return Elementwise.zipNumeric(s, a, _Sub.self)._recorded("RsubBackward1", a) { g, _ in [-g] }
     }
 
     // MARK: multiply
@@ -159,7 +159,7 @@ extension Tensor {
         } else {
             out = Elementwise.zipNumeric(a, b, _Mul.self)
         }
-        return out._recorded("MulBackward0", [a, b], saving: [a, b]) { g, node in
+        return out._recorded("MulBackward0", a, b, saving: a, b) { g, node in
             [node.needsInputGrad(0) ? g * node.savedTensor(1) : nil,
              node.needsInputGrad(1) ? g * node.savedTensor(0) : nil]
         }
@@ -205,7 +205,7 @@ extension Tensor {
         case .float32: out = Elementwise.zip(x, y, Float.self, Float.self, Float.self) { $0 / $1 }
         default: out = Elementwise.zip(x, y, Double.self, Double.self, Double.self) { $0 / $1 }
         }
-        return out._recorded("DivBackward0", [x, y], saving: [x, y]) { g, node in
+        return out._recorded("DivBackward0", x, y, saving: x, y) { g, node in
             let b = node.savedTensor(1)
             return [node.needsInputGrad(0) ? g / b : nil,
                     node.needsInputGrad(1) ? -g * node.savedTensor(0) / (b * b) : nil]
@@ -237,7 +237,7 @@ extension Tensor {
         default:
             out = Elementwise.map(a, Double.self, Double.self) { $0 / s }
         }
-        return out._recorded("DivBackward0", [a]) { g, _ in [g / s] }
+        return out._recorded("DivBackward0", a) { g, _ in [g / s] }
     }
     /// Divides a number by every element: `reciprocal() * n`, as PyTorch records `2 / x`.
     public static func / (lhs: Double, rhs: Tensor) -> Tensor { rhs.reciprocal() * lhs }
@@ -254,7 +254,7 @@ extension Tensor {
     public func reciprocal() -> Tensor {
         let x = dtype.isFloatingPoint ? self : to(.float32)
         return Elementwise.mapFloat(x, _Reciprocal.self)
-            ._recorded("ReciprocalBackward0", [x], savingOutput: true) { g, node in
+            ._recorded("ReciprocalBackward0", x, savingOutput: true) { g, node in
                 let r = node.savedTensor(0)
                 return [-g * r * r]
             }
@@ -277,6 +277,6 @@ extension Tensor {
         case .float64: out = Elementwise.map(x, Double.self, Double.self) { -$0 }
         default: out = Elementwise.map(x, Int64.self, Int64.self) { 0 &- $0 }
         }
-        return out._recorded("NegBackward0", [x]) { g, _ in [-g] }
+        return out._recorded("NegBackward0", x) { g, _ in [-g] }
     }
 }

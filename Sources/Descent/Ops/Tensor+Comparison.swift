@@ -98,7 +98,7 @@ extension Tensor {
         case .int64: out = Elementwise.zip3(c, x, y, Bool.self, Int64.self, Int64.self) { $0 ? $1 : $2 }
         case .bool: out = Elementwise.zip3(c, x, y, Bool.self, Bool.self, Bool.self) { $0 ? $1 : $2 }
         }
-        return out._recorded("WhereBackward0", [x, y], saving: [c]) { g, node in
+        return out._recorded("WhereBackward0", x, y, saving: c) { g, node in
             let c = node.savedTensor(0)
             let zero = Tensor.zeros([], dtype: g.dtype)
             return [node.needsInputGrad(0) ? Tensor.where(c, g, zero) : nil,

@@ -19,7 +19,7 @@ extension Tensor {
         st.remove(at: d)
         let input = shape, dtype = self.dtype
         return _view(shape: s, strides: st, offset: storageOffset + i * strides[d])
-            ._recorded("SelectBackward0", [self]) { g, _ in
+            ._recorded("SelectBackward0", self) { g, _ in
                 let full = Tensor.zeros(input, dtype: dtype)
                 full.select(d, i)._copyRaw(g)
                 return [full]
@@ -57,7 +57,7 @@ extension Tensor {
         st[d] = strides[d] * step
         let input = shape, dtype = self.dtype
         return _view(shape: s, strides: st, offset: storageOffset + lo * strides[d])
-            ._recorded("SliceBackward0", [self]) { g, _ in
+            ._recorded("SliceBackward0", self) { g, _ in
                 let full = Tensor.zeros(input, dtype: dtype)
                 full._slice(d, lo, hi, step)._copyRaw(g)
                 return [full]
@@ -131,7 +131,7 @@ extension Tensor {
             let gathered = result._indexSelect(d, flat, name: "IndexBackward0")
             if idx.rank == 1 { return gathered }
             let s = Array(result.shape[..<d]) + idx.shape + Array(result.shape[(d + 1)...])
-            return noGrad { gathered.reshape(s) }.detach()._recorded("IndexBackward0", [gathered]) { g, _ in
+            return noGrad { gathered.reshape(s) }.detach()._recorded("IndexBackward0", gathered) { g, _ in
                 [g.reshape(gathered.shape)]
             }
         }
@@ -170,7 +170,7 @@ extension Tensor {
             for (k, i) in idx.enumerated() { out.select(d, k)._copyRaw(select(d, i)) }
         }
         let input = shape
-        return out._recorded(name, [self]) { g, _ in
+        return out._recorded(name, self) { g, _ in
             let full = Tensor.zeros(input, dtype: g.dtype)
             for (k, i) in idx.enumerated() { full.select(d, i)._addInPlaceNoGraph(g.select(d, k)) }
             return [full]

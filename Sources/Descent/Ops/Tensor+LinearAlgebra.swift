@@ -20,10 +20,20 @@ extension Tensor {
         }
         Tensor._checkSameDType(self, other)
         let out = MatmulKernel.batched(self, other, batch: 0, m: shape[0], k: shape[1], n: other.shape[1])
-        return out._recorded("MmBackward0", [self, other], saving: [self, other]) { g, node in
-            [node.needsInputGrad(0) ? g.mm(node.savedTensor(1).t()) : nil,
-             node.needsInputGrad(1) ? node.savedTensor(0).t().mm(g) : nil]
+        return out._recorded("MmBackward0", self, other, saving: self, other) { g, node in
+            // The transposes are read through strides; no view tensors are made.
+            [node.needsInputGrad(0) ? Tensor._mm(g, node.savedTensor(1), transposeB: true) : nil,
+             node.needsInputGrad(1) ? Tensor._mm(node.savedTensor(0), g, transposeA: true) : nil]
         }
+    }
+
+    /// `a @ b` (or with either operand transposed) without recording and without view tensors.
+    static func _mm(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+        let (m, k) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
+        let n = transposeB ? b.shape[0] : b.shape[1]
+        let sa = transposeA ? [a.strides[1], a.strides[0]] : a.strides
+        let sb = transposeB ? [b.strides[1], b.strides[0]] : b.strides
+        return MatmulKernel.batched(a, b, batch: 0, m: m, k: k, n: n, aStrides: sa, bStrides: sb)
     }
 
     /// The product of a matrix and a vector (`MvBackward0`), like `torch.mv`.
@@ -40,7 +50,7 @@ extension Tensor {
         let column = vector._view(shape: [shape[1], 1], strides: [vector.strides[0], 1], offset: vector.storageOffset)
         let out = MatmulKernel.batched(self, column, batch: 0, m: shape[0], k: shape[1], n: 1)
         let result = out._fresh(shape: [shape[0]])
-        return result._recorded("MvBackward0", [self, vector], saving: [self, vector]) { g, node in
+        return result._recorded("MvBackward0", self, vector, saving: self, vector) { g, node in
             [node.needsInputGrad(0) ? g.reshape([g.scalarCount, 1]) * node.savedTensor(1) : nil,
              node.needsInputGrad(1) ? node.savedTensor(0).t().mv(g) : nil]
         }
@@ -62,7 +72,7 @@ extension Tensor {
         let row = _view(shape: [1, shape[0]], strides: [0, strides[0]], offset: storageOffset)
         let column = other._view(shape: [shape[0], 1], strides: [other.strides[0], 1], offset: other.storageOffset)
         let out = MatmulKernel.batched(row, column, batch: 0, m: 1, k: shape[0], n: 1)._fresh(shape: [])
-        return out._recorded("DotBackward0", [self, other], saving: [self, other]) { g, node in
+        return out._recorded("DotBackward0", self, other, saving: self, other) { g, node in
             [node.needsInputGrad(0) ? g * node.savedTensor(1) : nil,
              node.needsInputGrad(1) ? g * node.savedTensor(0) : nil]
         }
@@ -81,7 +91,7 @@ extension Tensor {
         }
         Tensor._checkSameDType(self, other)
         let out = MatmulKernel.batched(self, other, batch: shape[0], m: shape[1], k: shape[2], n: other.shape[2])
-        return out._recorded("BmmBackward0", [self, other], saving: [self, other]) { g, node in
+        return out._recorded("BmmBackward0", self, other, saving: self, other) { g, node in
             [node.needsInputGrad(0) ? g.bmm(node.savedTensor(1).transpose(1, 2)) : nil,
              node.needsInputGrad(1) ? node.savedTensor(0).transpose(1, 2).bmm(g) : nil]
         }

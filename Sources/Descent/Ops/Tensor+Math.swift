@@ -13,7 +13,7 @@ extension Tensor {
     /// ```
     public func exp() -> Tensor {
         let x = _floating
-        return Elementwise.mapFloat(x, _Exp.self)._recorded("ExpBackward0", [x], savingOutput: true) { g, node in
+        return Elementwise.mapFloat(x, _Exp.self)._recorded("ExpBackward0", x, savingOutput: true) { g, node in
             [g * node.savedTensor(0)]
         }
     }
@@ -25,7 +25,7 @@ extension Tensor {
     /// ```
     public func log() -> Tensor {
         let x = _floating
-        return Elementwise.mapFloat(x, _Log.self)._recorded("LogBackward0", [x], saving: [x]) { g, node in
+        return Elementwise.mapFloat(x, _Log.self)._recorded("LogBackward0", x, saving: x) { g, node in
             [g / node.savedTensor(0)]
         }
     }
@@ -37,7 +37,7 @@ extension Tensor {
     /// ```
     public func sqrt() -> Tensor {
         let x = _floating
-        return Elementwise.mapFloat(x, _Sqrt.self)._recorded("SqrtBackward0", [x], savingOutput: true) { g, node in
+        return Elementwise.mapFloat(x, _Sqrt.self)._recorded("SqrtBackward0", x, savingOutput: true) { g, node in
             [g / (node.savedTensor(0) * 2)]
         }
     }
@@ -49,7 +49,7 @@ extension Tensor {
     /// ```
     public func tanh() -> Tensor {
         let x = _floating
-        return Elementwise.mapFloat(x, _Tanh.self)._recorded("TanhBackward0", [x], savingOutput: true) { g, node in
+        return Elementwise.mapFloat(x, _Tanh.self)._recorded("TanhBackward0", x, savingOutput: true) { g, node in
             let y = node.savedTensor(0)
             return [g * (1 - y * y)]
         }
@@ -62,7 +62,7 @@ extension Tensor {
     /// ```
     public func sigmoid() -> Tensor {
         let x = _floating
-        return Elementwise.mapFloat(x, _Sigmoid.self)._recorded("SigmoidBackward0", [x], savingOutput: true) { g, node in
+        return Elementwise.mapFloat(x, _Sigmoid.self)._recorded("SigmoidBackward0", x, savingOutput: true) { g, node in
             let y = node.savedTensor(0)
             return [g * y * (1 - y)]
         }
@@ -81,7 +81,7 @@ extension Tensor {
         case .int64: out = Elementwise.map(self, Int64.self, Int64.self) { Swift.max($0, 0) }
         case .bool: _fail("\"clamp_min_scalar_cpu\" not implemented for 'Bool'")
         }
-        return out._recorded("ReluBackward0", [self], savingOutput: true) { g, node in
+        return out._recorded("ReluBackward0", self, savingOutput: true) { g, node in
             [g * (node.savedTensor(0) .> 0)]
         }
     }
@@ -99,7 +99,7 @@ extension Tensor {
         case .int64: out = Elementwise.map(self, Int64.self, Int64.self) { $0 < 0 ? 0 &- $0 : $0 }
         case .bool: _fail("\"abs_cpu\" not implemented for 'Bool'")
         }
-        return out._recorded("AbsBackward0", [self], saving: [self]) { g, node in
+        return out._recorded("AbsBackward0", self, saving: self) { g, node in
             [g * node.savedTensor(0).sign()]
         }
     }
@@ -117,7 +117,7 @@ extension Tensor {
         case .int64: out = Elementwise.map(self, Int64.self, Int64.self) { $0.signum() }
         case .bool: out = clone()
         }
-        return out._recorded("SignBackward0", [self]) { g, _ in [Tensor.zeros(like: g)] }
+        return out._recorded("SignBackward0", self) { g, _ in [Tensor.zeros(like: g)] }
     }
 
     /// Raises every element to a number (`PowBackward0`).
@@ -135,7 +135,7 @@ extension Tensor {
         default:
             out = Elementwise.map(x, Double.self, Double.self) { Tensor._pow($0, exponent) }
         }
-        return out._recorded("PowBackward0", [x], saving: [x]) { g, node in
+        return out._recorded("PowBackward0", x, saving: x) { g, node in
             if exponent == 0 { return [Tensor.zeros(like: g)] }
             return [g * exponent * node.savedTensor(0).pow(exponent - 1)]
         }
@@ -154,7 +154,7 @@ extension Tensor {
         case .float32: out = Elementwise.zip(a, b, Float.self, Float.self, Float.self) { Tensor._pow($0, $1) }
         default: out = Elementwise.zip(a, b, Double.self, Double.self, Double.self) { Tensor._pow($0, $1) }
         }
-        return out._recorded("PowBackward1", [a, b], saving: [a, b], savingOutput: true) { g, node in
+        return out._recorded("PowBackward1", a, b, saving: a, b, savingOutput: true) { g, node in
             let a = node.savedTensor(0), b = node.savedTensor(1), y = node.savedTensor(2)
             let ga = node.needsInputGrad(0) ? g * b * a.pow(b - 1) : nil
             // d/db a^b = a^b log a, defined as 0 where a == 0 and b >= 0, as PyTorch does.
@@ -179,7 +179,7 @@ extension Tensor {
         default:
             out = Elementwise.map(x, Double.self, Double.self) { _pow(base, $0) }
         }
-        return out._recorded("PowBackward2", [x], savingOutput: true) { g, node in
+        return out._recorded("PowBackward2", x, savingOutput: true) { g, node in
             [g * node.savedTensor(0) * _logOf(base)]
         }
     }
@@ -218,7 +218,7 @@ extension Tensor {
         case .bool:
             _fail("\"clamp_scalar_cpu\" not implemented for 'Bool'")
         }
-        return out._recorded("ClampBackward1", [self], saving: [self]) { g, node in
+        return out._recorded("ClampBackward1", self, saving: self) { g, node in
             let x = node.savedTensor(0)
             return [g * ((x .>= lo) & (x .<= hi))]
         }

@@ -66,7 +66,7 @@ extension Tensor {
     public func sum() -> Tensor {
         let flags = [Bool](repeating: true, count: rank)
         let input = shape
-        return _sumKernel(flags, keepDim: false)._recorded("SumBackward0", [self]) { g, _ in
+        return _sumKernel(flags, keepDim: false)._recorded("SumBackward0", self) { g, _ in
             [g.expand(input)]
         }
     }
@@ -82,7 +82,7 @@ extension Tensor {
     public func sum(dims: [Int], keepDim: Bool = false) -> Tensor {
         let flags = _reducedFlags(dims)
         let input = shape
-        return _sumKernel(flags, keepDim: keepDim)._recorded("SumBackward1", [self]) { [self] g, _ in
+        return _sumKernel(flags, keepDim: keepDim)._recorded("SumBackward1", self) { [self] g, _ in
             [_unreduce(g, flags, keepDim: keepDim).expand(input)]
         }
     }
@@ -104,7 +104,7 @@ extension Tensor {
         let n = Double(scalarCount)
         let flags = [Bool](repeating: true, count: rank)
         let input = shape
-        return _sumKernel(flags, keepDim: false, divisor: n)._recorded("MeanBackward0", [self]) { g, _ in
+        return _sumKernel(flags, keepDim: false, divisor: n)._recorded("MeanBackward0", self) { g, _ in
             [g.expand(input) / n]
         }
     }
@@ -124,7 +124,7 @@ extension Tensor {
         for d in 0..<rank where flags[d] { n *= shape[d] }
         let count = Double(n)
         let input = shape
-        return _sumKernel(flags, keepDim: keepDim, divisor: count)._recorded("MeanBackward1", [self]) { [self] g, _ in
+        return _sumKernel(flags, keepDim: keepDim, divisor: count)._recorded("MeanBackward1", self) { [self] g, _ in
             [_unreduce(g, flags, keepDim: keepDim).expand(input) / count]
         }
     }
@@ -172,7 +172,7 @@ extension Tensor {
         let flags = _reducedFlags(dims)
         let (value, mean) = _variance(flags, correction: correction, keepDim: keepDim)
         let n = Double(flags.indices.filter { flags[$0] }.reduce(1) { $0 * shape[$1] })
-        return value._recorded("VarBackward0", [self], saving: [self]) { [self] g, node in
+        return value._recorded("VarBackward0", self, saving: self) { [self] g, node in
             let x = node.savedTensor(0)
             return [_unreduce(g, flags, keepDim: keepDim) * 2 * (x - mean) / Swift.max(n - correction, 0)]
         }
@@ -196,7 +196,7 @@ extension Tensor {
         let (variance, mean) = _variance(flags, correction: correction, keepDim: keepDim)
         let n = Double(flags.indices.filter { flags[$0] }.reduce(1) { $0 * shape[$1] })
         let value = noGrad { variance.sqrt() }
-        return value._recorded("StdBackward0", [self], saving: [self], savingOutput: true) { [self] g, node in
+        return value._recorded("StdBackward0", self, saving: self, savingOutput: true) { [self] g, node in
             let x = node.savedTensor(0), s = node.savedTensor(1)
             let gk = _unreduce(g, flags, keepDim: keepDim), sk = _unreduce(s, flags, keepDim: keepDim)
             return [gk * (x - mean) / (sk * Swift.max(n - correction, 0))]
