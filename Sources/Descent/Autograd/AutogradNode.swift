@@ -39,8 +39,10 @@ public final class AutogradNode: @unchecked Sendable {
     private var saved2: SavedTensor?
     private var moreSaved: [SavedTensor]
     private var savedWereReleased = false
-    /// Maps the gradient of the output to the gradients of the inputs.
-    let vjp: ((_ grad: Tensor, _ node: AutogradNode) -> [Tensor?])?
+    /// Maps the gradient of the output to the gradients of the inputs: `vjp2` for ops with one
+    /// or two inputs (a tuple, so no array is built per backward step), `vjpN` for the rest.
+    let vjp2: ((_ grad: Tensor, _ node: AutogradNode) -> (Tensor?, Tensor?))?
+    let vjpN: ((_ grad: Tensor, _ node: AutogradNode) -> [Tensor?])?
     /// For `AccumulateGrad`, the leaf whose `.grad` receives the result.
     let variable: Tensor?
     /// A non-leaf output that asked for `retainGrad()`.
@@ -64,7 +66,8 @@ public final class AutogradNode: @unchecked Sendable {
         saved1 = saved.count > 1 ? saved[1] : nil
         saved2 = saved.count > 2 ? saved[2] : nil
         moreSaved = saved.count > 3 ? Array(saved[3...]) : []
-        self.vjp = vjp
+        self.vjp2 = nil
+        self.vjpN = vjp
         self.variable = nil
     }
 
@@ -72,7 +75,7 @@ public final class AutogradNode: @unchecked Sendable {
     /// A node with at most two inputs and three saved tensors, built without arrays.
     init(
         name: String, _ e0: Edge, _ e1: Edge?, _ s0: SavedTensor?, _ s1: SavedTensor?, _ s2: SavedTensor?,
-        vjp: @escaping (_ grad: Tensor, _ node: AutogradNode) -> [Tensor?]
+        vjp: @escaping (_ grad: Tensor, _ node: AutogradNode) -> (Tensor?, Tensor?)
     ) {
         self.name = name
         edge0 = e0
@@ -83,7 +86,8 @@ public final class AutogradNode: @unchecked Sendable {
         saved1 = s1
         saved2 = s2
         moreSaved = []
-        self.vjp = vjp
+        self.vjp2 = vjp
+        self.vjpN = nil
         self.variable = nil
     }
 
@@ -94,7 +98,8 @@ public final class AutogradNode: @unchecked Sendable {
         moreEdges = []
         edgeCount = 0
         moreSaved = []
-        vjp = nil
+        vjp2 = nil
+        vjpN = nil
         variable = leaf
     }
 

@@ -41,12 +41,17 @@ enum Engine {
                 continue
             }
             if let output = node.retainedOutput { accumulate(grad, into: output) }
-            let inputGrads = node.vjp!(grad, node)
+            var pair: (Tensor?, Tensor?) = (nil, nil)
+            var inputGrads: [Tensor?] = []
+            if let vjp = node.vjp2 { pair = vjp(grad, node) } else { inputGrads = node.vjpN!(grad, node) }
             if !retainGraph { node.releaseSaved() }
             for i in 0..<node.edgeCount {
                 let edge = node.edge(i)
                 guard let next = edge.node else { continue }
-                if i < inputGrads.count, let g = inputGrads[i] {
+                let inputGrad = i == 0 ? pair.0 ?? inputGrads.first ?? nil
+                    : i == 1 ? pair.1 ?? (inputGrads.count > 1 ? inputGrads[1] : nil)
+                    : (i < inputGrads.count ? inputGrads[i] : nil)
+                if let g = inputGrad {
                     let fitted = fit(g, shape: edge.shape, dtype: edge.dtype)
                     next.pendingGrad = next.pendingGrad.map { $0 + fitted } ?? fitted
                 }

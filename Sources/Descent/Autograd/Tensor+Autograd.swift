@@ -153,7 +153,7 @@ extension Tensor {
     @discardableResult
     func _recorded(
         _ name: String, _ a: Tensor, _ b: Tensor? = nil, saving s0: Tensor? = nil, _ s1: Tensor? = nil,
-        savingOutput: Bool = false, _ vjp: @escaping (_ grad: Tensor, _ node: AutogradNode) -> [Tensor?]
+        savingOutput: Bool = false, _ vjp: @escaping (_ grad: Tensor, _ node: AutogradNode) -> (Tensor?, Tensor?)
     ) -> Tensor {
         guard a._requiresGrad || (b?._requiresGrad ?? false), GradMode.isEnabled else { return self }
         var slots: (SavedTensor?, SavedTensor?, SavedTensor?) = (nil, nil, nil)

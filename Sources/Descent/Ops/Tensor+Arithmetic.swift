@@ -60,7 +60,7 @@ extension Tensor {
             return nil
         }
         let value = n.double
-        return out._recorded(name, a) { g, _ in [vjp(g, value)] }
+        return out._recorded(name, a) { g, _ in (vjp(g, value), nil) }
     }
 
     // MARK: add
@@ -72,7 +72,7 @@ extension Tensor {
         } else {
             out = Elementwise.zipNumeric(a, b, _Add.self)
         }
-        return out._recorded("AddBackward0", a, b) { g, _ in [g, g] }
+        return out._recorded("AddBackward0", a, b) { g, _ in (g, g) }
     }
 
     /// Elementwise sum with broadcasting (`AddBackward0`).
@@ -113,7 +113,7 @@ extension Tensor {
                 """)
         }
         return Elementwise.zipNumeric(a, b, _Sub.self)._recorded("SubBackward0", a, b) { g, node in
-            [g, node.needsInputGrad(1) ? -g : nil]
+            (g, node.needsInputGrad(1) ? -g : nil)
         }
     }
 
@@ -147,7 +147,7 @@ extension Tensor {
 
     static func _rsub(_ x: Tensor, _ n: _Number) -> Tensor {
         let (a, s) = _promote(x, n)
-        return Elementwise.zipNumeric(s, a, _Sub.self)._recorded("RsubBackward1", a) { g, _ in [-g] }
+        return Elementwise.zipNumeric(s, a, _Sub.self)._recorded("RsubBackward1", a) { g, _ in (-g, nil) }
     }
 
     // MARK: multiply
@@ -160,8 +160,7 @@ extension Tensor {
             out = Elementwise.zipNumeric(a, b, _Mul.self)
         }
         return out._recorded("MulBackward0", a, b, saving: a, b) { g, node in
-            [node.needsInputGrad(0) ? g * node.savedTensor(1) : nil,
-             node.needsInputGrad(1) ? g * node.savedTensor(0) : nil]
+            (node.needsInputGrad(0) ? g * node.savedTensor(1) : nil, node.needsInputGrad(1) ? g * node.savedTensor(0) : nil)
         }
     }
 
@@ -207,8 +206,7 @@ extension Tensor {
         }
         return out._recorded("DivBackward0", x, y, saving: x, y) { g, node in
             let b = node.savedTensor(1)
-            return [node.needsInputGrad(0) ? g / b : nil,
-                    node.needsInputGrad(1) ? -g * node.savedTensor(0) / (b * b) : nil]
+            return (node.needsInputGrad(0) ? g / b : nil, node.needsInputGrad(1) ? -g * node.savedTensor(0) / (b * b) : nil)
         }
     }
 
@@ -237,7 +235,7 @@ extension Tensor {
         default:
             out = Elementwise.map(a, Double.self, Double.self) { $0 / s }
         }
-        return out._recorded("DivBackward0", a) { g, _ in [g / s] }
+        return out._recorded("DivBackward0", a) { g, _ in (g / s, nil) }
     }
     /// Divides a number by every element: `reciprocal() * n`, as PyTorch records `2 / x`.
     public static func / (lhs: Double, rhs: Tensor) -> Tensor { rhs.reciprocal() * lhs }
@@ -256,7 +254,7 @@ extension Tensor {
         return Elementwise.mapFloat(x, _Reciprocal.self)
             ._recorded("ReciprocalBackward0", x, savingOutput: true) { g, node in
                 let r = node.savedTensor(0)
-                return [-g * r * r]
+                return (-g * r * r, nil)
             }
     }
 
@@ -277,6 +275,6 @@ extension Tensor {
         case .float64: out = Elementwise.map(x, Double.self, Double.self) { -$0 }
         default: out = Elementwise.map(x, Int64.self, Int64.self) { 0 &- $0 }
         }
-        return out._recorded("NegBackward0", x) { g, _ in [-g] }
+        return out._recorded("NegBackward0", x) { g, _ in (-g, nil) }
     }
 }

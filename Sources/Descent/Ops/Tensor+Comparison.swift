@@ -101,8 +101,7 @@ extension Tensor {
         return out._recorded("WhereBackward0", x, y, saving: c) { g, node in
             let c = node.savedTensor(0)
             let zero = Tensor.zeros([], dtype: g.dtype)
-            return [node.needsInputGrad(0) ? Tensor.where(c, g, zero) : nil,
-                    node.needsInputGrad(1) ? Tensor.where(c, zero, g) : nil]
+            return (node.needsInputGrad(0) ? Tensor.where(c, g, zero) : nil, node.needsInputGrad(1) ? Tensor.where(c, zero, g) : nil)
         }
     }
 

@@ -85,6 +85,6 @@ extension Tensor {
         CopyKernel.copy(self, into: out)
         guard dtype.isFloatingPoint && self.dtype.isFloatingPoint else { return out }
         let source = self.dtype
-        return out._recorded("ToCopyBackward0", self) { g, _ in [g.to(source)] }
+        return out._recorded("ToCopyBackward0", self) { g, _ in (g.to(source), nil) }
     }
 }

@@ -111,7 +111,7 @@ extension Tensor {
         _checkInPlace()
         if GradMode.isEnabled && _requiresGrad {
             _inPlace(Tensor.zeros([], dtype: dtype), { a, _ in
-                Tensor.full(like: a, value)._recorded("FillBackward0", a) { g, _ in [Tensor.zeros(like: g)] }
+                Tensor.full(like: a, value)._recorded("FillBackward0", a) { g, _ in (Tensor.zeros(like: g), nil) }
             }, kernel: nil)
             return
         }
@@ -128,7 +128,7 @@ extension Tensor {
     public func copy(from source: Tensor) {
         _inPlace(source, { a, b in
             b.to(a.dtype).expand(a.shape).clone()._recorded("CopyBackwards", a, b) { g, _ in
-                [Tensor.zeros(like: g), g]
+                (Tensor.zeros(like: g), g)
             }
         }, kernel: { dst, src in dst._copyRaw(src) })
     }

@@ -22,7 +22,7 @@ extension Tensor {
             ._recorded("SelectBackward0", self) { g, _ in
                 let full = Tensor.zeros(input, dtype: dtype)
                 full.select(d, i)._copyRaw(g)
-                return [full]
+                return (full, nil)
             }
     }
 
@@ -60,7 +60,7 @@ extension Tensor {
             ._recorded("SliceBackward0", self) { g, _ in
                 let full = Tensor.zeros(input, dtype: dtype)
                 full._slice(d, lo, hi, step)._copyRaw(g)
-                return [full]
+                return (full, nil)
             }
     }
 
@@ -132,7 +132,7 @@ extension Tensor {
             if idx.rank == 1 { return gathered }
             let s = Array(result.shape[..<d]) + idx.shape + Array(result.shape[(d + 1)...])
             return noGrad { gathered.reshape(s) }.detach()._recorded("IndexBackward0", gathered) { g, _ in
-                [g.reshape(gathered.shape)]
+                (g.reshape(gathered.shape), nil)
             }
         }
         return result
@@ -173,7 +173,7 @@ extension Tensor {
         return out._recorded(name, self) { g, _ in
             let full = Tensor.zeros(input, dtype: g.dtype)
             for (k, i) in idx.enumerated() { full.select(d, i)._addInPlaceNoGraph(g.select(d, k)) }
-            return [full]
+            return (full, nil)
         }
     }
 

@@ -22,8 +22,8 @@ extension Tensor {
         let out = MatmulKernel.batched(self, other, batch: 0, m: shape[0], k: shape[1], n: other.shape[1])
         return out._recorded("MmBackward0", self, other, saving: self, other) { g, node in
             // The transposes are read through strides; no view tensors are made.
-            [node.needsInputGrad(0) ? Tensor._mm(g, node.savedTensor(1), transposeB: true) : nil,
-             node.needsInputGrad(1) ? Tensor._mm(node.savedTensor(0), g, transposeA: true) : nil]
+            (node.needsInputGrad(0) ? Tensor._mm(g, node.savedTensor(1), transposeB: true) : nil,
+             node.needsInputGrad(1) ? Tensor._mm(node.savedTensor(0), g, transposeA: true) : nil)
         }
     }
 
@@ -51,8 +51,7 @@ extension Tensor {
         let out = MatmulKernel.batched(self, column, batch: 0, m: shape[0], k: shape[1], n: 1)
         let result = out._fresh(shape: [shape[0]])
         return result._recorded("MvBackward0", self, vector, saving: self, vector) { g, node in
-            [node.needsInputGrad(0) ? g.reshape([g.scalarCount, 1]) * node.savedTensor(1) : nil,
-             node.needsInputGrad(1) ? node.savedTensor(0).t().mv(g) : nil]
+            (node.needsInputGrad(0) ? g.reshape([g.scalarCount, 1]) * node.savedTensor(1) : nil, node.needsInputGrad(1) ? node.savedTensor(0).t().mv(g) : nil)
         }
     }
 
@@ -73,8 +72,7 @@ extension Tensor {
         let column = other._view(shape: [shape[0], 1], strides: [other.strides[0], 1], offset: other.storageOffset)
         let out = MatmulKernel.batched(row, column, batch: 0, m: 1, k: shape[0], n: 1)._fresh(shape: [])
         return out._recorded("DotBackward0", self, other, saving: self, other) { g, node in
-            [node.needsInputGrad(0) ? g * node.savedTensor(1) : nil,
-             node.needsInputGrad(1) ? g * node.savedTensor(0) : nil]
+            (node.needsInputGrad(0) ? g * node.savedTensor(1) : nil, node.needsInputGrad(1) ? g * node.savedTensor(0) : nil)
         }
     }
 
@@ -92,8 +90,7 @@ extension Tensor {
         Tensor._checkSameDType(self, other)
         let out = MatmulKernel.batched(self, other, batch: shape[0], m: shape[1], k: shape[2], n: other.shape[2])
         return out._recorded("BmmBackward0", self, other, saving: self, other) { g, node in
-            [node.needsInputGrad(0) ? g.bmm(node.savedTensor(1).transpose(1, 2)) : nil,
-             node.needsInputGrad(1) ? node.savedTensor(0).transpose(1, 2).bmm(g) : nil]
+            (node.needsInputGrad(0) ? g.bmm(node.savedTensor(1).transpose(1, 2)) : nil, node.needsInputGrad(1) ? node.savedTensor(0).transpose(1, 2).bmm(g) : nil)
         }
     }
 

@@ -14,7 +14,7 @@ extension Tensor {
     public func exp() -> Tensor {
         let x = _floating
         return Elementwise.mapFloat(x, _Exp.self)._recorded("ExpBackward0", x, savingOutput: true) { g, node in
-            [g * node.savedTensor(0)]
+            (g * node.savedTensor(0), nil)
         }
     }
 
@@ -26,7 +26,7 @@ extension Tensor {
     public func log() -> Tensor {
         let x = _floating
         return Elementwise.mapFloat(x, _Log.self)._recorded("LogBackward0", x, saving: x) { g, node in
-            [g / node.savedTensor(0)]
+            (g / node.savedTensor(0), nil)
         }
     }
 
@@ -38,7 +38,7 @@ extension Tensor {
     public func sqrt() -> Tensor {
         let x = _floating
         return Elementwise.mapFloat(x, _Sqrt.self)._recorded("SqrtBackward0", x, savingOutput: true) { g, node in
-            [g / (node.savedTensor(0) * 2)]
+            (g / (node.savedTensor(0) * 2), nil)
         }
     }
 
@@ -51,7 +51,7 @@ extension Tensor {
         let x = _floating
         return Elementwise.mapFloat(x, _Tanh.self)._recorded("TanhBackward0", x, savingOutput: true) { g, node in
             let y = node.savedTensor(0)
-            return [g * (1 - y * y)]
+            return (g * (1 - y * y), nil)
         }
     }
 
@@ -64,7 +64,7 @@ extension Tensor {
         let x = _floating
         return Elementwise.mapFloat(x, _Sigmoid.self)._recorded("SigmoidBackward0", x, savingOutput: true) { g, node in
             let y = node.savedTensor(0)
-            return [g * y * (1 - y)]
+            return (g * y * (1 - y), nil)
         }
     }
 
@@ -82,7 +82,7 @@ extension Tensor {
         case .bool: _fail("\"clamp_min_scalar_cpu\" not implemented for 'Bool'")
         }
         return out._recorded("ReluBackward0", self, savingOutput: true) { g, node in
-            [g * (node.savedTensor(0) .> 0)]
+            (g * (node.savedTensor(0) .> 0), nil)
         }
     }
 
@@ -100,7 +100,7 @@ extension Tensor {
         case .bool: _fail("\"abs_cpu\" not implemented for 'Bool'")
         }
         return out._recorded("AbsBackward0", self, saving: self) { g, node in
-            [g * node.savedTensor(0).sign()]
+            (g * node.savedTensor(0).sign(), nil)
         }
     }
 
@@ -117,7 +117,7 @@ extension Tensor {
         case .int64: out = Elementwise.map(self, Int64.self, Int64.self) { $0.signum() }
         case .bool: out = clone()
         }
-        return out._recorded("SignBackward0", self) { g, _ in [Tensor.zeros(like: g)] }
+        return out._recorded("SignBackward0", self) { g, _ in (Tensor.zeros(like: g), nil) }
     }
 
     /// Raises every element to a number (`PowBackward0`).
@@ -136,8 +136,8 @@ extension Tensor {
             out = Elementwise.map(x, Double.self, Double.self) { Tensor._pow($0, exponent) }
         }
         return out._recorded("PowBackward0", x, saving: x) { g, node in
-            if exponent == 0 { return [Tensor.zeros(like: g)] }
-            return [g * exponent * node.savedTensor(0).pow(exponent - 1)]
+            if exponent == 0 { return (Tensor.zeros(like: g), nil) }
+            return (g * exponent * node.savedTensor(0).pow(exponent - 1), nil)
         }
     }
 
@@ -160,7 +160,7 @@ extension Tensor {
             // d/db a^b = a^b log a, defined as 0 where a == 0 and b >= 0, as PyTorch does.
             let gb = node.needsInputGrad(1)
                 ? Tensor.where((a .== 0) & (b .>= 0), Tensor.zeros(like: y), g * y * a.log()) : nil
-            return [ga, gb]
+            return (ga, gb)
         }
     }
 
@@ -180,7 +180,7 @@ extension Tensor {
             out = Elementwise.map(x, Double.self, Double.self) { _pow(base, $0) }
         }
         return out._recorded("PowBackward2", x, savingOutput: true) { g, node in
-            [g * node.savedTensor(0) * _logOf(base)]
+            (g * node.savedTensor(0) * _logOf(base), nil)
         }
     }
 
@@ -220,7 +220,7 @@ extension Tensor {
         }
         return out._recorded("ClampBackward1", self, saving: self) { g, node in
             let x = node.savedTensor(0)
-            return [g * ((x .>= lo) & (x .<= hi))]
+            return (g * ((x .>= lo) & (x .<= hi)), nil)
         }
     }
 

@@ -12,7 +12,7 @@ extension Tensor {
         let out = rank < 2
             ? _view(shape: shape, strides: strides, offset: storageOffset)
             : _view(shape: [shape[1], shape[0]], strides: [strides[1], strides[0]], offset: storageOffset)
-        return out._recorded("TBackward0", self) { g, _ in [g.t()] }
+        return out._recorded("TBackward0", self) { g, _ in (g.t(), nil) }
     }
 
     /// Swaps two dimensions (`TransposeBackward0`).
@@ -28,7 +28,7 @@ extension Tensor {
             st.swapAt(a, b)
         }
         return _view(shape: s, strides: st, offset: storageOffset)._recorded("TransposeBackward0", self) { g, _ in
-            [g.transpose(a, b)]
+            (g.transpose(a, b), nil)
         }
     }
 
@@ -49,7 +49,7 @@ extension Tensor {
         var inverse = [Int](repeating: 0, count: rank)
         for (i, d) in wrapped.enumerated() { inverse[d] = i }
         return _view(shape: wrapped.map { shape[$0] }, strides: wrapped.map { strides[$0] }, offset: storageOffset)
-            ._recorded("PermuteBackward0", self) { g, _ in [g.permute(inverse)] }
+            ._recorded("PermuteBackward0", self) { g, _ in (g.permute(inverse), nil) }
     }
 
     /// All dimensions reversed, PyTorch's `x.T` (`PermuteBackward0`).
@@ -130,7 +130,7 @@ extension Tensor {
         }
         let input = shape
         return _view(shape: target, strides: st, offset: storageOffset)._recorded("ViewBackward0", self) { g, _ in
-            [g.reshape(input)]
+            (g.reshape(input), nil)
         }
     }
 
@@ -156,7 +156,7 @@ extension Tensor {
         let base = contiguous()
         let input = (source ?? self).shape
         let out = base._fresh(shape: target)
-        return out._recorded("UnsafeViewBackward0", source ?? self) { g, _ in [g.reshape(input)] }
+        return out._recorded("UnsafeViewBackward0", source ?? self) { g, _ in (g.reshape(input), nil) }
     }
 
     /// Flattens dimensions `start...end` into one.
@@ -210,7 +210,7 @@ extension Tensor {
         }
         let input = shape
         return _view(shape: outShape, strides: outStrides, offset: storageOffset)._recorded("ExpandBackward0", self) { g, _ in
-            [g._sumTo(input)]
+            (g._sumTo(input), nil)
         }
     }
 
@@ -230,7 +230,7 @@ extension Tensor {
         }
         let input = shape
         return _view(shape: s, strides: st, offset: storageOffset)._recorded("SqueezeBackward0", self) { g, _ in
-            [g.reshape(input)]
+            (g.reshape(input), nil)
         }
     }
 
@@ -262,7 +262,7 @@ extension Tensor {
         s.insert(1, at: d)
         st.insert(stride, at: d)
         return _view(shape: s, strides: st, offset: storageOffset)._recorded("UnsqueezeBackward0", self) { g, _ in
-            [g.squeeze(d)]
+            (g.squeeze(d), nil)
         }
     }
 
@@ -282,6 +282,6 @@ extension Tensor {
     public func clone() -> Tensor {
         let out = Tensor(uninitializedShape: shape, dtype: dtype)
         CopyKernel.copy(self, into: out)
-        return out._recorded("CloneBackward0", self) { g, _ in [g] }
+        return out._recorded("CloneBackward0", self) { g, _ in (g, nil) }
     }
 }

@@ -67,7 +67,7 @@ extension Tensor {
         let flags = [Bool](repeating: true, count: rank)
         let input = shape
         return _sumKernel(flags, keepDim: false)._recorded("SumBackward0", self) { g, _ in
-            [g.expand(input)]
+            (g.expand(input), nil)
         }
     }
 
@@ -83,7 +83,7 @@ extension Tensor {
         let flags = _reducedFlags(dims)
         let input = shape
         return _sumKernel(flags, keepDim: keepDim)._recorded("SumBackward1", self) { [self] g, _ in
-            [_unreduce(g, flags, keepDim: keepDim).expand(input)]
+            (_unreduce(g, flags, keepDim: keepDim).expand(input), nil)
         }
     }
 
@@ -105,7 +105,7 @@ extension Tensor {
         let flags = [Bool](repeating: true, count: rank)
         let input = shape
         return _sumKernel(flags, keepDim: false, divisor: n)._recorded("MeanBackward0", self) { g, _ in
-            [g.expand(input) / n]
+            (g.expand(input) / n, nil)
         }
     }
 
@@ -125,7 +125,7 @@ extension Tensor {
         let count = Double(n)
         let input = shape
         return _sumKernel(flags, keepDim: keepDim, divisor: count)._recorded("MeanBackward1", self) { [self] g, _ in
-            [_unreduce(g, flags, keepDim: keepDim).expand(input) / count]
+            (_unreduce(g, flags, keepDim: keepDim).expand(input) / count, nil)
         }
     }
 
@@ -174,7 +174,7 @@ extension Tensor {
         let n = Double(flags.indices.filter { flags[$0] }.reduce(1) { $0 * shape[$1] })
         return value._recorded("VarBackward0", self, saving: self) { [self] g, node in
             let x = node.savedTensor(0)
-            return [_unreduce(g, flags, keepDim: keepDim) * 2 * (x - mean) / Swift.max(n - correction, 0)]
+            return (_unreduce(g, flags, keepDim: keepDim) * 2 * (x - mean) / Swift.max(n - correction, 0), nil)
         }
     }
 
@@ -199,7 +199,7 @@ extension Tensor {
         return value._recorded("StdBackward0", self, saving: self, savingOutput: true) { [self] g, node in
             let x = node.savedTensor(0), s = node.savedTensor(1)
             let gk = _unreduce(g, flags, keepDim: keepDim), sk = _unreduce(s, flags, keepDim: keepDim)
-            return [gk * (x - mean) / (sk * Swift.max(n - correction, 0))]
+            return (gk * (x - mean) / (sk * Swift.max(n - correction, 0)), nil)
         }
     }
 
