@@ -223,3 +223,131 @@ void descent_sgemm(int kernel, int64_t m, int64_t n, int64_t k,
     int avx2 = kernel == DESCENT_SGEMM_AVX2 && descent_cpu_has_avx2_fma();
     sgemm_packed(avx2, m, n, k, a, rsa, csa, b, rsb, csb, c, ldc, accumulate);
 }
+
+// MARK: skinny products, bound by memory rather than arithmetic
+//
+// The packed kernel pads narrow outputs to 16 columns and copies A into panels: for a
+// regression's x[n, 32] @ w^T[32, 2] that is 8x the arithmetic and an extra pass over x. These
+// two loops read the long operand once, straight from memory.
+
+// C[m, n] = A[m, k] B[k, n] with rows of A contiguous (csa == 1) and n small: one dot product
+// per output, against B's columns gathered once into contiguous rows.
+static void dot_rows_generic(int64_t m, int64_t n, int64_t k, const float *a, int64_t rsa,
+                             const float *bt, float *c, int64_t ldc, int accumulate) {
+    for (int64_t i = 0; i < m; i++) {
+        const float *ai = a + i * rsa;
+        for (int64_t j = 0; j < n; j++) {
+            const float *bj = bt + j * k;
+            float s = 0;
+            for (int64_t p = 0; p < k; p++) s += ai[p] * bj[p];
+            c[i * ldc + j] = accumulate ? c[i * ldc + j] + s : s;
+        }
+    }
+}
+
+#if DESCENT_X86
+__attribute__((target("avx2,fma")))
+static float hsum_avx2(__m256 v) {
+    __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
+    lo = _mm_add_ps(lo, hi);
+    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+    lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
+    return _mm_cvtss_f32(lo);
+}
+
+__attribute__((target("avx2,fma")))
+static void dot_rows_avx2(int64_t m, int64_t n, int64_t k, const float *a, int64_t rsa,
+                          const float *bt, float *c, int64_t ldc, int accumulate) {
+    int64_t k8 = k & ~(int64_t)7;
+    for (int64_t i = 0; i < m; i++) {
+        const float *ai = a + i * rsa;
+        if (i + 8 < m) _mm_prefetch((const char *)(a + (i + 8) * rsa), _MM_HINT_T0);
+        for (int64_t j = 0; j < n; j++) {
+            const float *bj = bt + j * k;
+            __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+            int64_t p = 0;
+            for (; p + 16 <= k8; p += 16) {
+                acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(ai + p), _mm256_loadu_ps(bj + p), acc0);
+                acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(ai + p + 8), _mm256_loadu_ps(bj + p + 8), acc1);
+            }
+            for (; p < k8; p += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(ai + p), _mm256_loadu_ps(bj + p), acc0);
+            float s = hsum_avx2(_mm256_add_ps(acc0, acc1));
+            for (; p < k; p++) s += ai[p] * bj[p];
+            c[i * ldc + j] = accumulate ? c[i * ldc + j] + s : s;
+        }
+    }
+}
+#endif
+
+// C[m, n] = A[m, k] B[k, n] with columns of A contiguous (rsa == 1, A is a transposed view of
+// a row-major matrix whose rows have m elements) and C small: C^T accumulates one outer
+// product per p, reading each row of the long matrix once.
+static void outer_rows(int avx2, int64_t m, int64_t n, int64_t k, const float *a, int64_t csa,
+                       const float *b, int64_t rsb, int64_t csb, float *c, int64_t ldc, int accumulate) {
+    float *acc = calloc((size_t)(m * n), sizeof(float));  // acc[j * m + i] = C[i, j]
+#if DESCENT_X86
+    if (avx2) {
+        extern void descent_outer_rows_avx2(int64_t, int64_t, int64_t, const float *, int64_t,
+                                            const float *, int64_t, int64_t, float *);
+        descent_outer_rows_avx2(m, n, k, a, csa, b, rsb, csb, acc);
+    } else
+#endif
+    {
+        for (int64_t p = 0; p < k; p++) {
+            const float *ap = a + p * csa;
+            for (int64_t j = 0; j < n; j++) {
+                float s = b[p * rsb + j * csb];
+                float *aj = acc + j * m;
+                for (int64_t i = 0; i < m; i++) aj[i] += ap[i] * s;
+            }
+        }
+    }
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++)
+            c[i * ldc + j] = accumulate ? c[i * ldc + j] + acc[j * m + i] : acc[j * m + i];
+    free(acc);
+}
+
+#if DESCENT_X86
+__attribute__((target("avx2,fma")))
+void descent_outer_rows_avx2(int64_t m, int64_t n, int64_t k, const float *a, int64_t csa,
+                             const float *b, int64_t rsb, int64_t csb, float *acc) {
+    int64_t m8 = m & ~(int64_t)7;
+    for (int64_t p = 0; p < k; p++) {
+        const float *ap = a + p * csa;
+        if (p + 8 < k) _mm_prefetch((const char *)(a + (p + 8) * csa), _MM_HINT_T0);
+        for (int64_t j = 0; j < n; j++) {
+            float s = b[p * rsb + j * csb];
+            __m256 vs = _mm256_set1_ps(s);
+            float *aj = acc + j * m;
+            int64_t i = 0;
+            for (; i < m8; i += 8)
+                _mm256_storeu_ps(aj + i, _mm256_fmadd_ps(_mm256_loadu_ps(ap + i), vs, _mm256_loadu_ps(aj + i)));
+            for (; i < m; i++) aj[i] += ap[i] * s;
+        }
+    }
+}
+#endif
+
+int descent_sgemm_skinny(int kernel, int64_t m, int64_t n, int64_t k,
+                         const float *a, int64_t rsa, int64_t csa,
+                         const float *b, int64_t rsb, int64_t csb,
+                         float *c, int64_t ldc, int accumulate) {
+    int avx2 = kernel != DESCENT_SGEMM_GENERIC && descent_cpu_has_avx2_fma();
+    if (n <= 8 && csa == 1 && m >= 64) {
+        float *bt = malloc(sizeof(float) * (size_t)(n * k));
+        for (int64_t j = 0; j < n; j++)
+            for (int64_t p = 0; p < k; p++) bt[j * k + p] = b[p * rsb + j * csb];
+#if DESCENT_X86
+        if (avx2) dot_rows_avx2(m, n, k, a, rsa, bt, c, ldc, accumulate); else
+#endif
+        dot_rows_generic(m, n, k, a, rsa, bt, c, ldc, accumulate);
+        free(bt);
+        return 1;
+    }
+    if (rsa == 1 && m * n <= 4096 && k >= 4 * m) {
+        outer_rows(avx2, m, n, k, a, csa, b, rsb, csb, c, ldc, accumulate);
+        return 1;
+    }
+    return 0;
+}

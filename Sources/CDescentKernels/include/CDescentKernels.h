@@ -24,6 +24,13 @@ void descent_sgemm(int kernel, int64_t m, int64_t n, int64_t k,
                    const float *b, int64_t rsb, int64_t csb,
                    float *c, int64_t ldc, int accumulate);
 
+/// The same product for shapes bound by memory: a narrow output (n <= 8) from row-contiguous
+/// A, or a small output from a long, transposed A. Returns 0, doing nothing, for other shapes.
+int descent_sgemm_skinny(int kernel, int64_t m, int64_t n, int64_t k,
+                         const float *a, int64_t rsa, int64_t csa,
+                         const float *b, int64_t rsb, int64_t csb,
+                         float *c, int64_t ldc, int accumulate);
+
 /// This thread's grad-mode override: -1 none, 0 disabled, 1 enabled.
 int descent_grad_mode_override(void);
 void descent_set_grad_mode_override(int value);

@@ -12,7 +12,7 @@ struct StorageHeader {
 /// per tensor instead of two, which matters for the small tensors of a training loop. The
 /// version counter lives here because every handle onto the same memory (views, `detach()`)
 /// must observe in-place writes, as PyTorch's shared version counter does.
-final class Storage: ManagedBuffer<StorageHeader, SIMD4<UInt64>>, @unchecked Sendable {
+final class Storage: ManagedBuffer<StorageHeader, SIMD4<UInt64>> {
     /// Allocates uninitialised memory for `count` elements, 32-byte aligned.
     static func make(count: Int, dtype: DType) -> Storage {
         let bytes = count * dtype.itemSize

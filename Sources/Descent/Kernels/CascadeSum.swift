@@ -56,15 +56,86 @@ enum CascadeSum {
         return p0
     }
 
-    /// `vectorized_inner_sum` for one contiguous row: lanes of `row`, the tail, then the lanes.
+    /// `multi_row_sum` for `width` streams at once: at step `i`, `add(level0, i)` adds the
+    /// step's `width` values into the level-0 accumulators. All streams share one level
+    /// schedule, so one pass over memory serves every stream (vector lanes, or columns).
+    @inline(__always)
+    static func multiRowBatch<T: _FloatElement>(
+        _ size: Int, width: Int, into result: UnsafeMutablePointer<T>, _ add: (UnsafeMutablePointer<T>, Int) -> Void
+    ) {
+        let ceilLog2 = size <= 2 ? 1 : (Int.bitWidth - (size - 1).leadingZeroBitCount)
+        let levelPower = Swift.max(4, ceilLog2 / 4)
+        let step = 1 << levelPower
+        let mask = step - 1
+        let acc = UnsafeMutablePointer<T>.allocate(capacity: 4 * width)
+        defer { acc.deallocate() }
+        acc.initialize(repeating: 0, count: 4 * width)
+        let a0 = acc, a1 = acc + width, a2 = acc + 2 * width, a3 = acc + 3 * width
+        @inline(__always) func flush(_ from: UnsafeMutablePointer<T>, _ to: UnsafeMutablePointer<T>) {
+            for j in 0..<width {
+                to[j] += from[j]
+                from[j] = 0
+            }
+        }
+        var i = 0
+        while i + step <= size {
+            for _ in 0..<step {
+                add(a0, i)
+                i += 1
+            }
+            flush(a0, a1)
+            if i & (mask << levelPower) != 0 { continue }
+            flush(a1, a2)
+            if i & (mask << (2 * levelPower)) != 0 { continue }
+            flush(a2, a3)
+        }
+        while i < size {
+            add(a0, i)
+            i += 1
+        }
+        for j in 0..<width { result[j] = ((a0[j] + a1[j]) + a2[j]) + a3[j] }
+    }
+
+    /// `row_sum` for `width` streams whose values at step `i` are `rowAt(i)[0..<width]`: four
+    /// interleaved multi-row sums, the leftover steps, then the four folded together.
+    @inline(__always)
+    static func rowBatch<T: _FloatElement>(
+        _ size: Int, width: Int, into result: UnsafeMutablePointer<T>, _ rowAt: (Int) -> UnsafePointer<T>
+    ) {
+        let n4 = size / 4
+        let partial = UnsafeMutablePointer<T>.allocate(capacity: 4 * width)
+        defer { partial.deallocate() }
+        multiRowBatch(n4, width: 4 * width, into: partial) { acc, i in
+            for r in 0..<4 {
+                let src = rowAt(i * 4 + r), dst = acc + r * width
+                for j in 0..<width { dst[j] += src[j] }
+            }
+        }
+        for i in (n4 * 4)..<size {
+            let src = rowAt(i)
+            for j in 0..<width { partial[j] += src[j] }
+        }
+        for j in 0..<width {
+            result[j] = ((partial[j] + partial[width + j]) + partial[2 * width + j]) + partial[3 * width + j]
+        }
+    }
+
+    /// `vectorized_inner_sum` for one contiguous row: lanes summed as `row_sum` over vectors,
+    /// then the tail, then the lanes, in that order.
     @inline(__always)
     static func vectorizedInner<T: _FloatElement>(_ p: UnsafePointer<T>, _ size: Int) -> T {
         let l = lanes(T.self)
         let vectors = size / l
+        var laneSums = (T(0), T(0), T(0), T(0), T(0), T(0), T(0), T(0))
+        withUnsafeMutableBytes(of: &laneSums) { raw in
+            let sums = raw.baseAddress!.assumingMemoryBound(to: T.self)
+            rowBatch(vectors, width: l, into: sums) { p + $0 * l }
+        }
         var total: T = 0
         for k in (vectors * l)..<size { total += p[k] }
-        for lane in 0..<l {
-            total += row(vectors) { p[$0 * l + lane] }
+        withUnsafeBytes(of: &laneSums) { raw in
+            let sums = raw.baseAddress!.assumingMemoryBound(to: T.self)
+            for lane in 0..<l { total += sums[lane] }
         }
         return total
     }
@@ -162,13 +233,20 @@ enum CascadeSum {
         if in0 == 1 && size0 >= l {
             for j in 0..<size1 { out[j * out1] += vectorizedInner(input + j * in1, size0) }
         } else if in1 == 1 && size1 >= l {
+            // Columns are contiguous: sum them all in one pass over the rows.
             let blocked = (size1 / (4 * l)) * 4 * l
-            for j in 0..<size1 {
-                let column = input + j
-                out[j * out1] += j < blocked
-                    ? multiRow(size0) { column[$0 * in0] }
-                    : row(size0) { column[$0 * in0] }
+            let sums = UnsafeMutablePointer<T>.allocate(capacity: size1)
+            defer { sums.deallocate() }
+            if blocked > 0 {
+                multiRowBatch(size0, width: blocked, into: sums) { acc, i in
+                    let src = input + i * in0
+                    for j in 0..<blocked { acc[j] += src[j] }
+                }
             }
+            if blocked < size1 {
+                rowBatch(size0, width: size1 - blocked, into: sums + blocked) { UnsafePointer(input + blocked + $0 * in0) }
+            }
+            for j in 0..<size1 { out[j * out1] += sums[j] }
         } else if in0 < in1 {
             for j in 0..<size1 {
                 let r = input + j * in1

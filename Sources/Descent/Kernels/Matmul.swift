@@ -92,6 +92,7 @@ enum MatmulKernel {
             return
         }
         let kernel = backend.kernelID
+        if backend != .openBLAS, skinny(kernel, a, rsa, csa, b, rsb, csb, c, m: m, k: k, n: n) { return }
         let flops = m * n * k
         let threads = backend == .openBLAS ? 1 : Threads.parts(work: flops, grain: 1 << 21)
         if threads <= 1 {
@@ -137,6 +138,51 @@ enum MatmulKernel {
             for t in 1..<threads { s += partials[t * m * n + i] }
             c[i] = s
         }
+    }
+
+    /// Narrow or small-output products that stream the long operand once, split over threads
+    /// along the long dimension. Returns false for shapes the packed kernel should take.
+    static func skinny(
+        _ kernel: Int32, _ a: UnsafePointer<Float>, _ rsa: Int, _ csa: Int, _ b: UnsafePointer<Float>, _ rsb: Int, _ csb: Int,
+        _ c: UnsafeMutablePointer<Float>, m: Int, k: Int, n: Int
+    ) -> Bool {
+        let threads = Threads.parts(work: m * n * k, grain: 1 << 20)
+        if n <= 8 && csa == 1 && m >= 64 {
+            // Rows of the output are independent: split them.
+            let step = (m + threads - 1) / threads
+            let pc = _UncheckedSendable(c)
+            Threads.run(threads) { t in
+                let lo = t * step, hi = Swift.min(m, lo + step)
+                guard lo < hi else { return }
+                _ = descent_sgemm_skinny(kernel, Int64(hi - lo), Int64(n), Int64(k), a + lo * rsa, Int64(rsa), Int64(csa),
+                                         b, Int64(rsb), Int64(csb), pc.value + lo * n, Int64(n), 0)
+            }
+            return true
+        }
+        if rsa == 1 && m * n <= 4096 && k >= 4 * m {
+            // A sum over the long dimension: each thread takes a share of it, then the parts add.
+            let step = (k + threads - 1) / threads
+            let partials = UnsafeMutablePointer<Float>.allocate(capacity: threads * m * n)
+            defer { partials.deallocate() }
+            let pp = _UncheckedSendable(partials)
+            Threads.run(threads) { t in
+                let lo = t * step, hi = Swift.min(k, lo + step)
+                let out = pp.value + t * m * n
+                if lo >= hi {
+                    out.initialize(repeating: 0, count: m * n)
+                    return
+                }
+                _ = descent_sgemm_skinny(kernel, Int64(m), Int64(n), Int64(hi - lo), a + lo * csa, Int64(rsa), Int64(csa),
+                                         b + lo * rsb, Int64(rsb), Int64(csb), out, Int64(n), 0)
+            }
+            for i in 0..<(m * n) {
+                var s = partials[i]
+                for t in 1..<threads { s += partials[t * m * n + i] }
+                c[i] = s
+            }
+            return true
+        }
+        return false
     }
 
     /// Batched product of `[batch, m, k]` and `[batch, k, n]` views (any strides) into a new
