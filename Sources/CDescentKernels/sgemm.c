@@ -255,26 +255,61 @@ static float hsum_avx2(__m256 v) {
     return _mm_cvtss_f32(lo);
 }
 
+// Eight outputs at a time: eight dot-product vectors reduced together by a transpose-add
+// network, instead of one horizontal sum each.
 __attribute__((target("avx2,fma")))
 static void dot_rows_avx2(int64_t m, int64_t n, int64_t k, const float *a, int64_t rsa,
                           const float *bt, float *c, int64_t ldc, int accumulate) {
     int64_t k8 = k & ~(int64_t)7;
-    for (int64_t i = 0; i < m; i++) {
-        const float *ai = a + i * rsa;
-        if (i + 8 < m) _mm_prefetch((const char *)(a + (i + 8) * rsa), _MM_HINT_T0);
-        for (int64_t j = 0; j < n; j++) {
-            const float *bj = bt + j * k;
-            __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-            int64_t p = 0;
-            for (; p + 16 <= k8; p += 16) {
-                acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(ai + p), _mm256_loadu_ps(bj + p), acc0);
-                acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(ai + p + 8), _mm256_loadu_ps(bj + p + 8), acc1);
+    int64_t total = m * n;
+    int64_t q = 0;
+    if (ldc == n) {
+        for (; q + 8 <= total; q += 8) {
+            const float *ap[8], *bp[8];
+            for (int t = 0; t < 8; t++) {
+                int64_t row = (q + t) / n, j = (q + t) - row * n;
+                ap[t] = a + row * rsa;
+                bp[t] = bt + j * k;
             }
-            for (; p < k8; p += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(ai + p), _mm256_loadu_ps(bj + p), acc0);
-            float s = hsum_avx2(_mm256_add_ps(acc0, acc1));
-            for (; p < k; p++) s += ai[p] * bj[p];
-            c[i * ldc + j] = accumulate ? c[i * ldc + j] + s : s;
+            // Eight independent FMA chains, so latency overlaps.
+            __m256 v[8];
+            for (int t = 0; t < 8; t++) v[t] = _mm256_setzero_ps();
+            for (int64_t p = 0; p < k8; p += 8) {
+                v[0] = _mm256_fmadd_ps(_mm256_loadu_ps(ap[0] + p), _mm256_loadu_ps(bp[0] + p), v[0]);
+                v[1] = _mm256_fmadd_ps(_mm256_loadu_ps(ap[1] + p), _mm256_loadu_ps(bp[1] + p), v[1]);
+                v[2] = _mm256_fmadd_ps(_mm256_loadu_ps(ap[2] + p), _mm256_loadu_ps(bp[2] + p), v[2]);
+                v[3] = _mm256_fmadd_ps(_mm256_loadu_ps(ap[3] + p), _mm256_loadu_ps(bp[3] + p), v[3]);
+                v[4] = _mm256_fmadd_ps(_mm256_loadu_ps(ap[4] + p), _mm256_loadu_ps(bp[4] + p), v[4]);
+                v[5] = _mm256_fmadd_ps(_mm256_loadu_ps(ap[5] + p), _mm256_loadu_ps(bp[5] + p), v[5]);
+                v[6] = _mm256_fmadd_ps(_mm256_loadu_ps(ap[6] + p), _mm256_loadu_ps(bp[6] + p), v[6]);
+                v[7] = _mm256_fmadd_ps(_mm256_loadu_ps(ap[7] + p), _mm256_loadu_ps(bp[7] + p), v[7]);
+            }
+            __m256 h01 = _mm256_hadd_ps(v[0], v[1]), h23 = _mm256_hadd_ps(v[2], v[3]);
+            __m256 h45 = _mm256_hadd_ps(v[4], v[5]), h67 = _mm256_hadd_ps(v[6], v[7]);
+            __m256 h0123 = _mm256_hadd_ps(h01, h23), h4567 = _mm256_hadd_ps(h45, h67);
+            __m256 sums = _mm256_add_ps(_mm256_permute2f128_ps(h0123, h4567, 0x20),
+                                        _mm256_permute2f128_ps(h0123, h4567, 0x31));
+            if (k8 < k) {
+                float extra[8];
+                for (int t = 0; t < 8; t++) {
+                    int64_t row = (q + t) / n, j = (q + t) - row * n;
+                    float e = 0;
+                    for (int64_t p = k8; p < k; p++) e += a[row * rsa + p] * bt[j * k + p];
+                    extra[t] = e;
+                }
+                sums = _mm256_add_ps(sums, _mm256_loadu_ps(extra));
+            }
+            if (accumulate) sums = _mm256_add_ps(sums, _mm256_loadu_ps(c + q));
+            _mm256_storeu_ps(c + q, sums);
         }
+    }
+    for (; q < total; q++) {
+        int64_t row = q / n, j = q - row * n;
+        const float *ai = a + row * rsa, *bj = bt + j * k;
+        float s = 0;
+        for (int64_t p = 0; p < k; p++) s += ai[p] * bj[p];
+        float *out = c + row * ldc + j;
+        *out = accumulate ? *out + s : s;
     }
 }
 #endif
@@ -309,22 +344,74 @@ static void outer_rows(int avx2, int64_t m, int64_t n, int64_t k, const float *a
 }
 
 #if DESCENT_X86
+// Register-blocked: for each block of 8 outputs of one column, the accumulator stays in a
+// register across a chunk of rows that fits in L1, so each row is read from memory once.
 __attribute__((target("avx2,fma")))
 void descent_outer_rows_avx2(int64_t m, int64_t n, int64_t k, const float *a, int64_t csa,
                              const float *b, int64_t rsb, int64_t csb, float *acc) {
+    enum { CHUNK = 256 };
     int64_t m8 = m & ~(int64_t)7;
-    for (int64_t p = 0; p < k; p++) {
-        const float *ap = a + p * csa;
-        if (p + 8 < k) _mm_prefetch((const char *)(a + (p + 8) * csa), _MM_HINT_T0);
-        for (int64_t j = 0; j < n; j++) {
-            float s = b[p * rsb + j * csb];
-            __m256 vs = _mm256_set1_ps(s);
-            float *aj = acc + j * m;
-            int64_t i = 0;
-            for (; i < m8; i += 8)
-                _mm256_storeu_ps(aj + i, _mm256_fmadd_ps(_mm256_loadu_ps(ap + i), vs, _mm256_loadu_ps(aj + i)));
-            for (; i < m; i++) aj[i] += ap[i] * s;
+    for (int64_t p0 = 0; p0 < k; p0 += CHUNK) {
+        int64_t p1 = p0 + CHUNK < k ? p0 + CHUNK : k;
+        int64_t i = 0;
+        // Full tiles of 32 outputs x 2 columns: eight independent accumulator chains.
+        for (; i + 32 <= m8; i += 32) {
+            for (int64_t j = 0; j + 2 <= n; j += 2) {
+                float *r0 = acc + j * m + i, *r1 = acc + (j + 1) * m + i;
+                __m256 s00 = _mm256_loadu_ps(r0), s01 = _mm256_loadu_ps(r0 + 8);
+                __m256 s02 = _mm256_loadu_ps(r0 + 16), s03 = _mm256_loadu_ps(r0 + 24);
+                __m256 s10 = _mm256_loadu_ps(r1), s11 = _mm256_loadu_ps(r1 + 8);
+                __m256 s12 = _mm256_loadu_ps(r1 + 16), s13 = _mm256_loadu_ps(r1 + 24);
+                for (int64_t p = p0; p < p1; p++) {
+                    const float *x = a + p * csa + i;
+                    __m256 g0 = _mm256_broadcast_ss(b + p * rsb + j * csb);
+                    __m256 g1 = _mm256_broadcast_ss(b + p * rsb + (j + 1) * csb);
+                    __m256 x0 = _mm256_loadu_ps(x), x1 = _mm256_loadu_ps(x + 8);
+                    __m256 x2 = _mm256_loadu_ps(x + 16), x3 = _mm256_loadu_ps(x + 24);
+                    s00 = _mm256_fmadd_ps(x0, g0, s00); s01 = _mm256_fmadd_ps(x1, g0, s01);
+                    s02 = _mm256_fmadd_ps(x2, g0, s02); s03 = _mm256_fmadd_ps(x3, g0, s03);
+                    s10 = _mm256_fmadd_ps(x0, g1, s10); s11 = _mm256_fmadd_ps(x1, g1, s11);
+                    s12 = _mm256_fmadd_ps(x2, g1, s12); s13 = _mm256_fmadd_ps(x3, g1, s13);
+                }
+                _mm256_storeu_ps(r0, s00); _mm256_storeu_ps(r0 + 8, s01);
+                _mm256_storeu_ps(r0 + 16, s02); _mm256_storeu_ps(r0 + 24, s03);
+                _mm256_storeu_ps(r1, s10); _mm256_storeu_ps(r1 + 8, s11);
+                _mm256_storeu_ps(r1 + 16, s12); _mm256_storeu_ps(r1 + 24, s13);
+            }
+            if (n & 1) {
+                int64_t j = n - 1;
+                for (int64_t ii = i; ii < i + 32; ii += 8) {
+                    __m256 s0 = _mm256_loadu_ps(acc + j * m + ii);
+                    for (int64_t p = p0; p < p1; p++)
+                        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + p * csa + ii), _mm256_broadcast_ss(b + p * rsb + j * csb), s0);
+                    _mm256_storeu_ps(acc + j * m + ii, s0);
+                }
+            }
         }
+        for (; i < m8; i += 8) {
+            int64_t j = 0;
+            for (; j + 2 <= n; j += 2) {
+                __m256 s0 = _mm256_loadu_ps(acc + j * m + i), s1 = _mm256_loadu_ps(acc + (j + 1) * m + i);
+                for (int64_t p = p0; p < p1; p++) {
+                    __m256 x = _mm256_loadu_ps(a + p * csa + i);
+                    s0 = _mm256_fmadd_ps(x, _mm256_broadcast_ss(b + p * rsb + j * csb), s0);
+                    s1 = _mm256_fmadd_ps(x, _mm256_broadcast_ss(b + p * rsb + (j + 1) * csb), s1);
+                }
+                _mm256_storeu_ps(acc + j * m + i, s0);
+                _mm256_storeu_ps(acc + (j + 1) * m + i, s1);
+            }
+            for (; j < n; j++) {
+                __m256 s0 = _mm256_loadu_ps(acc + j * m + i);
+                for (int64_t p = p0; p < p1; p++)
+                    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + p * csa + i), _mm256_broadcast_ss(b + p * rsb + j * csb), s0);
+                _mm256_storeu_ps(acc + j * m + i, s0);
+            }
+        }
+        for (int64_t p = p0; p < p1; p++)
+            for (int64_t j = 0; j < n; j++) {
+                float s = b[p * rsb + j * csb];
+                for (int64_t i = m8; i < m; i++) acc[j * m + i] += a[p * csa + i] * s;
+            }
     }
 }
 #endif

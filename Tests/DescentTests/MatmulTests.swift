@@ -6,6 +6,8 @@ import Testing
 @Suite(.serialized) struct MatmulTests {
     static let shapes: [(m: Int, k: Int, n: Int)] = [
         (1, 1000, 1), (7, 300, 19), (130, 257, 70), (64, 64, 64), (2, 5000, 32), (300, 3, 200), (5, 3, 2),
+        // Skinny shapes: a narrow output from long rows, and a small output from a long sum.
+        (1000, 32, 2), (1000, 37, 5), (32, 1000, 2), (70, 999, 3), (40, 3000, 8),
     ]
 
     static func reference(_ a: Tensor, _ b: Tensor) -> [Double] {

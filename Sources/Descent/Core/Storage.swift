@@ -1,24 +1,33 @@
+import Synchronization
+
 /// What a storage block knows about its elements.
 struct StorageHeader {
     var count: Int
     var dtype: DType
     /// Bumped by every in-place write; autograd compares it with the version it saved.
     var version: Int
+    /// Large blocks live outside the object, in memory the buffer cache can reuse.
+    var external: UnsafeMutableRawPointer?
+    var externalBytes: Int
 }
 
 /// A reference-counted block of elements shared by a tensor and all of its views.
 ///
-/// The elements live in the same allocation as the object (a `ManagedBuffer`): one `malloc`
-/// per tensor instead of two, which matters for the small tensors of a training loop. The
-/// version counter lives here because every handle onto the same memory (views, `detach()`)
-/// must observe in-place writes, as PyTorch's shared version counter does.
+/// Small blocks live in the same allocation as the object (a `ManagedBuffer`): one `malloc`
+/// per tensor instead of two, which matters for the small tensors of a training loop. Large
+/// blocks come from ``BufferCache``, which hands freed blocks back out instead of returning them
+/// to the system: a fresh multi-megabyte allocation costs a page fault and a page clear for every
+/// 4 KiB, which made up a third of a full-batch epoch. The version counter lives here because
+/// every handle onto the same memory (views, `detach()`) must observe in-place writes, as
+/// PyTorch's shared version counter does.
 final class Storage: ManagedBuffer<StorageHeader, SIMD4<UInt64>> {
     /// Allocates uninitialised memory for `count` elements, 32-byte aligned.
     static func make(count: Int, dtype: DType) -> Storage {
         let bytes = count * dtype.itemSize
-        let vectors = max((bytes + 31) / 32, 1)
+        let external = bytes >= BufferCache.minimumBytes ? BufferCache.take(bytes) : nil
+        let vectors = external == nil ? max((bytes + 31) / 32, 1) : 1
         let buffer = Storage.create(minimumCapacity: vectors) { _ in
-            StorageHeader(count: count, dtype: dtype, version: 0)
+            StorageHeader(count: count, dtype: dtype, version: 0, external: external, externalBytes: bytes)
         }
         let storage = unsafeDowncast(buffer, to: Storage.self)
         let raw = storage.data
@@ -38,6 +47,10 @@ final class Storage: ManagedBuffer<StorageHeader, SIMD4<UInt64>> {
         return storage
     }
 
+    deinit {
+        if let external = header.external { BufferCache.give(external, header.externalBytes) }
+    }
+
     var count: Int { header.count }
     var dtype: DType { header.dtype }
 
@@ -49,11 +62,56 @@ final class Storage: ManagedBuffer<StorageHeader, SIMD4<UInt64>> {
     /// The first byte of the elements; stable for the life of the object.
     @inline(__always)
     var data: UnsafeMutableRawPointer {
-        withUnsafeMutablePointerToElements { UnsafeMutableRawPointer($0) }
+        if let external = header.external { return external }
+        return withUnsafeMutablePointerToElements { UnsafeMutableRawPointer($0) }
     }
 
     @inline(__always)
     func pointer<T>(_ type: T.Type) -> UnsafeMutablePointer<T> {
         data.assumingMemoryBound(to: T.self)
+    }
+}
+
+/// Keeps freed large blocks for reuse, up to a fixed total, like PyTorch's caching allocators.
+///
+/// Blocks are matched by size rounded up to 64 KiB. At most ``limitBytes`` are kept; beyond
+/// that, freed blocks go back to the system. Set `DESCENT_BUFFER_CACHE_MB=0` to disable it.
+enum BufferCache {
+    static let minimumBytes = 1 << 20
+    static let limitBytes: Int = {
+        if let env = _environment("DESCENT_BUFFER_CACHE_MB"), let mb = Int(env) { return max(0, mb) << 20 }
+        return 512 << 20
+    }()
+
+    private struct State {
+        /// Block addresses by size (as integers, which are Sendable).
+        var free: [Int: [UInt]] = [:]
+        var cachedBytes = 0
+    }
+    private static let state = Mutex(State())
+
+    private static func rounded(_ bytes: Int) -> Int { (bytes + 0xFFFF) & ~0xFFFF }
+
+    static func take(_ bytes: Int) -> UnsafeMutableRawPointer {
+        let size = rounded(bytes)
+        let reused: UInt? = state.withLock { s in
+            guard let block = s.free[size]?.popLast() else { return nil }
+            s.cachedBytes -= size
+            return block
+        }
+        if let reused, let block = UnsafeMutableRawPointer(bitPattern: reused) { return block }
+        return UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+    }
+
+    static func give(_ block: UnsafeMutableRawPointer, _ bytes: Int) {
+        let size = rounded(bytes)
+        let address = UInt(bitPattern: block)
+        let kept = state.withLock { s -> Bool in
+            guard s.cachedBytes + size <= limitBytes else { return false }
+            s.free[size, default: []].append(address)
+            s.cachedBytes += size
+            return true
+        }
+        if !kept { block.deallocate() }
     }
 }

@@ -252,6 +252,22 @@ enum CascadeSum {
                 let r = input + j * in1
                 out[j * out1] += row(size0) { r[$0 * in0] }
             }
+        } else if in1 == 1 {
+            // A few contiguous columns (scalar_outer_sum): groups of four by multi-row sums,
+            // the rest by row sums, all in one pass over the rows.
+            let blocked = (size1 / 4) * 4
+            let sums = UnsafeMutablePointer<T>.allocate(capacity: size1)
+            defer { sums.deallocate() }
+            if blocked > 0 {
+                multiRowBatch(size0, width: blocked, into: sums) { acc, i in
+                    let src = input + i * in0
+                    for j in 0..<blocked { acc[j] += src[j] }
+                }
+            }
+            if blocked < size1 {
+                rowBatch(size0, width: size1 - blocked, into: sums + blocked) { UnsafePointer(input + blocked + $0 * in0) }
+            }
+            for j in 0..<size1 { out[j * out1] += sums[j] }
         } else {
             let blocked = (size1 / 4) * 4
             for j in 0..<size1 {

@@ -48,13 +48,32 @@ enum Elementwise {
                 return out
             }
             if b.isContiguous && b.rank <= shape.count && b.rank > 0 && Array(shape.suffix(b.rank)) == b.shape {
-                let row = b.scalarCount
-                var base = 0
-                while base < n {
-                    for j in 0..<row { po[base + j] = f(pa[base + j], pb[j]) }
-                    base += row
+                var row = b.scalarCount
+                var rowValues = pb
+                // A short row (a bias of two) repeated into a block of about 64 values gives
+                // the inner loop enough length to vectorise.
+                var tiled: [B] = []
+                if row < 32 && n >= 64 {
+                    let copies = 64 / row
+                    tiled.reserveCapacity(copies * row)
+                    for _ in 0..<copies { for j in 0..<row { tiled.append(pb[j]) } }
+                    row *= copies
                 }
-                return out
+                return tiled.withUnsafeBufferPointer { t in
+                    if !t.isEmpty { rowValues = UnsafeMutablePointer(mutating: t.baseAddress!) }
+                    var base = 0
+                    while base + row <= n {
+                        for j in 0..<row { po[base + j] = f(pa[base + j], rowValues[j]) }
+                        base += row
+                    }
+                    var j = 0
+                    while base < n {
+                        po[base] = f(pa[base], rowValues[j])
+                        base += 1
+                        j += 1
+                    }
+                    return out
+                }
             }
         }
         if b.isContiguous && b.shape == shape {

@@ -159,8 +159,17 @@ extension Tensor {
         } else {
             out = Elementwise.zipNumeric(a, b, _Mul.self)
         }
+        if a === b {
+            // x * x: both gradients are g * x and the engine would add them; doubling once is
+            // the same number (doubling is exact) for one pass instead of three.
+            return out._recorded("MulBackward0", a, b, saving: a) { g, node in
+                let x = node.savedTensor(0)
+                return (g._isSingleValue && g.dtype == x.dtype ? x * (2 * g._double(at: g.storageOffset)) : g * x * 2, nil)
+            }
+        }
         return out._recorded("MulBackward0", a, b, saving: a, b) { g, node in
-            (node.needsInputGrad(0) ? g * node.savedTensor(1) : nil, node.needsInputGrad(1) ? g * node.savedTensor(0) : nil)
+            (node.needsInputGrad(0) ? g * node.savedTensor(1) : nil,
+             node.needsInputGrad(1) ? g * node.savedTensor(0) : nil)
         }
     }
 
