@@ -3,7 +3,8 @@
 
 #include "CDescentKernels.h"
 
-static _Thread_local int grad_mode_override = -1;
+// initial-exec: a direct thread-pointer access, not a __tls_get_addr call per read.
+static _Thread_local int grad_mode_override __attribute__((tls_model("initial-exec"))) = -1;
 
 int descent_grad_mode_override(void) { return grad_mode_override; }
 

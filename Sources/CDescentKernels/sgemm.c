@@ -161,8 +161,10 @@ static void sgemm_packed(int avx2, int64_t m, int64_t n, int64_t k,
                          const float *a, int64_t rsa, int64_t csa,
                          const float *b, int64_t rsb, int64_t csb,
                          float *c, int64_t ldc, int accumulate) {
-    float *pa = aligned_alloc(64, sizeof(float) * MC * KC);
-    float *pb = aligned_alloc(64, sizeof(float) * ((NC + NR - 1) / NR * NR) * KC);
+    // Buffers sized to this product, not to the largest block: small products stay cheap.
+    int64_t mcap = (m < MC ? m : MC), ncap = (n < NC ? n : NC), kcap = (k < KC ? k : KC);
+    float *pa = aligned_alloc(64, sizeof(float) * (size_t)((mcap + MR - 1) / MR * MR * kcap + 16));
+    float *pb = aligned_alloc(64, sizeof(float) * (size_t)((ncap + NR - 1) / NR * NR * kcap + 16));
     float tile[MR * NR] __attribute__((aligned(64)));
     for (int64_t j0 = 0; j0 < n; j0 += NC) {
         int64_t nc = n - j0 < NC ? n - j0 : NC;

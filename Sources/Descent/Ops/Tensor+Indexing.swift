@@ -163,8 +163,19 @@ extension Tensor {
             // Rows are contiguous slabs: copy them whole.
             let row = Shape.count(Array(shape.dropFirst())) * dtype.itemSize
             let src = storage.data + storageOffset * dtype.itemSize
-            for (k, i) in idx.enumerated() {
-                (out.storage.data + k * row).copyMemory(from: src + i * row, byteCount: row)
+            let dst = out.storage.data
+            if row % 8 == 0 && row <= 512 {
+                // Short rows: a word loop beats a memmove call per row.
+                let words = row / 8
+                for (k, i) in idx.enumerated() {
+                    let from = (src + i * row).assumingMemoryBound(to: UInt64.self)
+                    let to = (dst + k * row).assumingMemoryBound(to: UInt64.self)
+                    for w in 0..<words { to[w] = from[w] }
+                }
+            } else {
+                for (k, i) in idx.enumerated() {
+                    (dst + k * row).copyMemory(from: src + i * row, byteCount: row)
+                }
             }
         } else {
             for (k, i) in idx.enumerated() { out.select(d, k)._copyRaw(select(d, i)) }
