@@ -22,7 +22,7 @@ struct DescentBench: ParsableCommand {
     @Option(help: "Threads for Descent's kernels (like torch.set_num_threads).")
     var threads = 1
 
-    @Option(help: "Comma-separated workloads: seed_loop, sgemm, fullbatch, minibatch, mlp_adam.")
+    @Option(help: "Comma-separated workloads: seed_loop, sgemm, fullbatch, minibatch, mlp_adam; or seed_memory alone for resident memory over 1,000,000 seed-loop epochs.")
     var only = ""
 
     func run() throws {
@@ -33,6 +33,10 @@ struct DescentBench: ParsableCommand {
             ("seed_loop", Workloads.seedLoop), ("sgemm", Workloads.sgemm), ("fullbatch", Workloads.fullBatch),
             ("minibatch", Workloads.miniBatch), ("mlp_adam", Workloads.mlpAdam),
         ]
+        if selected.contains("seed_memory") {
+            Workloads.seedLoopMemory()
+            return
+        }
         for (name, body) in workloads where selected.isEmpty || selected.contains(name) { body() }
     }
 }

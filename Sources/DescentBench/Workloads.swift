@@ -1,4 +1,5 @@
 import Descent
+import Foundation
 
 /// The workloads, each as WORKLOADS.md defines it and as peer_torch.py runs it.
 enum Workloads {
@@ -89,6 +90,30 @@ enum Workloads {
             }
         }
         report("minibatch_64", seconds / (Double(n) / 64) * 1e6, "us/step")
+    }
+
+    /// Resident memory of the seed loop after 1,000 and after 1,000,000 epochs: a graph kept
+    /// alive by mistake would make the second figure grow.
+    static func seedLoopMemory(epochs: Int = 1_000_000) {
+        let x = Tensor([[73, 67, 43], [91, 88, 64], [87, 134, 58], [102, 43, 37], [69, 96, 70]])
+        let y = Tensor([[56, 70], [81, 101], [119, 133], [22, 37], [103, 119]])
+        let w = Tensor([[0.7042, -1.5674, -0.3579], [1.7298, -1.3018, 1.2664]], requiresGrad: true)
+        let b = Tensor([-0.9878, 0.1373], requiresGrad: true)
+        gdEpochs(x, y, w, b, epochs: 1_000, lr: 1e-5)
+        let early = residentKiB()
+        gdEpochs(x, y, w, b, epochs: epochs - 1_000, lr: 1e-5)
+        let late = residentKiB()
+        print("seed_loop_rss_after_1k \(early) KiB")
+        print("seed_loop_rss_after_\(epochs / 1000)k \(late) KiB")
+    }
+
+    /// Current resident set size from /proc (Linux); -1 elsewhere.
+    static func residentKiB() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
+        for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1
+        }
+        return -1
     }
 
     static func mlpAdam() {
