@@ -50,3 +50,14 @@ struct OpTests {
         #expect(try gradcheck(op, inputs: inputs))
     }
 }
+
+/// Sums add in PyTorch's order (its `cascade_sum` with 8-lane vectors), so they match bit for bit.
+struct SumOrderTests {
+    @Test(arguments: ["sum", "sum_long", "sum_columns", "sum_dim0", "sum_dim1_keep", "sum_dims", "mean", "mean_dim1", "mse_seed", "sum_transposed"])
+    func sumsMatchPyTorchExactly(_ name: String) throws {
+        let c = try #require(OpTests.cases.first { $0.name == name })
+        let op = try #require(OpTable.ops[name])
+        let inputs = c.inputs.map { $0.tensor() }
+        #expect(op(inputs).scalars(as: Double.self) == c.output.doubles, "\(name) differs in the last bits")
+    }
+}
