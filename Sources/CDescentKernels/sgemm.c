@@ -321,7 +321,9 @@ static void dot_rows_avx2(int64_t m, int64_t n, int64_t k, const float *a, int64
 // product per p, reading each row of the long matrix once.
 static void outer_rows(int avx2, int64_t m, int64_t n, int64_t k, const float *a, int64_t csa,
                        const float *b, int64_t rsb, int64_t csb, float *c, int64_t ldc, int accumulate) {
-    float *acc = calloc((size_t)(m * n), sizeof(float));  // acc[j * m + i] = C[i, j]
+    float small[1024];
+    float *acc = m * n <= 1024 ? small : malloc(sizeof(float) * (size_t)(m * n));  // acc[j * m + i] = C[i, j]
+    memset(acc, 0, sizeof(float) * (size_t)(m * n));
 #if DESCENT_X86
     if (avx2) {
         extern void descent_outer_rows_avx2(int64_t, int64_t, int64_t, const float *, int64_t,
@@ -342,7 +344,7 @@ static void outer_rows(int avx2, int64_t m, int64_t n, int64_t k, const float *a
     for (int64_t i = 0; i < m; i++)
         for (int64_t j = 0; j < n; j++)
             c[i * ldc + j] = accumulate ? c[i * ldc + j] + acc[j * m + i] : acc[j * m + i];
-    free(acc);
+    if (acc != small) free(acc);
 }
 
 #if DESCENT_X86
@@ -424,17 +426,18 @@ int descent_sgemm_skinny(int kernel, int64_t m, int64_t n, int64_t k,
                          float *c, int64_t ldc, int accumulate) {
     int avx2 = kernel != DESCENT_SGEMM_GENERIC && descent_cpu_has_avx2_fma();
     if (n <= 8 && csa == 1 && m >= 64) {
-        float *bt = malloc(sizeof(float) * (size_t)(n * k));
+        float small[2048];
+        float *bt = n * k <= 2048 ? small : malloc(sizeof(float) * (size_t)(n * k));
         for (int64_t j = 0; j < n; j++)
             for (int64_t p = 0; p < k; p++) bt[j * k + p] = b[p * rsb + j * csb];
 #if DESCENT_X86
         if (avx2) dot_rows_avx2(m, n, k, a, rsa, bt, c, ldc, accumulate); else
 #endif
         dot_rows_generic(m, n, k, a, rsa, bt, c, ldc, accumulate);
-        free(bt);
+        if (bt != small) free(bt);
         return 1;
     }
-    if (rsa == 1 && m * n <= 4096 && k >= 4 * m) {
+    if (rsa == 1 && m * n <= 4096 && k >= m) {
         outer_rows(avx2, m, n, k, a, csa, b, rsb, csb, c, ldc, accumulate);
         return 1;
     }

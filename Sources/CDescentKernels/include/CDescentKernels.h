@@ -31,6 +31,11 @@ int descent_sgemm_skinny(int kernel, int64_t m, int64_t n, int64_t k,
                          const float *b, int64_t rsb, int64_t csb,
                          float *c, int64_t ldc, int accumulate);
 
+/// Copies `count` rows of `row_bytes` bytes, row `indices[k]` of `src` to row `k` of `dst`,
+/// prefetching ahead so that the cache misses of scattered rows overlap.
+void descent_gather_rows(void *dst, const void *src, const int64_t *indices, int64_t count,
+                         int64_t row_bytes);
+
 /// This thread's grad-mode override: -1 none, 0 disabled, 1 enabled.
 int descent_grad_mode_override(void);
 void descent_set_grad_mode_override(int value);

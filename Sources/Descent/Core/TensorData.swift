@@ -115,21 +115,14 @@ extension Tensor {
         _ t: Tensor, _ values: [T], _: E.Type
     ) {
         let p = t.pointer(E.self)
-        switch values {
-        case let v as [E]:
-            for i in 0..<v.count { p[i] = v[i] }
-        case let v as [Float]:
-            for i in 0..<v.count { p[i] = E._convert(Double(v[i])) }
-        case let v as [Double]:
-            for i in 0..<v.count { p[i] = E._convert(v[i]) }
-        case let v as [Int]:
-            for i in 0..<v.count { p[i] = E._convert(Int64(v[i])) }
-        case let v as [Int64]:
-            for i in 0..<v.count { p[i] = E._convert(v[i]) }
-        case let v as [Bool]:
-            for i in 0..<v.count { p[i] = E._convert(v[i]) }
-        default:
-            _fail("unsupported scalar type \(T.self)")
+        values.withUnsafeBufferPointer { v in
+            for i in 0..<v.count {
+                switch v[i]._literal {
+                case .double(let x): p[i] = E._convert(x)
+                case .int(let x): p[i] = E._convert(x)
+                case .bool(let x): p[i] = E._convert(x)
+                }
+            }
         }
     }
 

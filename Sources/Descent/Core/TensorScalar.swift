@@ -14,6 +14,8 @@ public protocol TensorScalar: Sendable {
     static func _convert(_ value: Double) -> Self
     static func _convert(_ value: Int64) -> Self
     static func _convert(_ value: Bool) -> Self
+    /// This value, exactly, in the form a tensor stores any number.
+    var _literal: _LiteralScalar { get }
 }
 
 extension Float: TensorScalar {
@@ -21,6 +23,7 @@ extension Float: TensorScalar {
     public static func _convert(_ value: Double) -> Float { Float(value) }
     public static func _convert(_ value: Int64) -> Float { Float(value) }
     public static func _convert(_ value: Bool) -> Float { value ? 1 : 0 }
+    public var _literal: _LiteralScalar { .double(Double(self)) }
 }
 
 extension Double: TensorScalar {
@@ -28,6 +31,7 @@ extension Double: TensorScalar {
     public static func _convert(_ value: Double) -> Double { value }
     public static func _convert(_ value: Int64) -> Double { Double(value) }
     public static func _convert(_ value: Bool) -> Double { value ? 1 : 0 }
+    public var _literal: _LiteralScalar { .double(self) }
 }
 
 extension Int64: TensorScalar {
@@ -35,6 +39,7 @@ extension Int64: TensorScalar {
     public static func _convert(_ value: Double) -> Int64 { _truncate(value) }
     public static func _convert(_ value: Int64) -> Int64 { value }
     public static func _convert(_ value: Bool) -> Int64 { value ? 1 : 0 }
+    public var _literal: _LiteralScalar { .int(self) }
 }
 
 extension Int: TensorScalar {
@@ -42,6 +47,7 @@ extension Int: TensorScalar {
     public static func _convert(_ value: Double) -> Int { Int(_truncate(value)) }
     public static func _convert(_ value: Int64) -> Int { Int(value) }
     public static func _convert(_ value: Bool) -> Int { value ? 1 : 0 }
+    public var _literal: _LiteralScalar { .int(Int64(self)) }
 }
 
 extension Bool: TensorScalar {
@@ -49,6 +55,7 @@ extension Bool: TensorScalar {
     public static func _convert(_ value: Double) -> Bool { value != 0 }
     public static func _convert(_ value: Int64) -> Bool { value != 0 }
     public static func _convert(_ value: Bool) -> Bool { value }
+    public var _literal: _LiteralScalar { .bool(self) }
 }
 
 /// C's float-to-integer conversion, which PyTorch uses; NaN and out-of-range values, undefined

@@ -159,7 +159,7 @@ enum MatmulKernel {
             }
             return true
         }
-        if rsa == 1 && m * n <= 4096 && k >= 4 * m {
+        if rsa == 1 && m * n <= 4096 && k >= m {
             // A sum over the long dimension: each thread takes a share of it, then the parts add.
             let step = (k + threads - 1) / threads
             let partials = UnsafeMutablePointer<Float>.allocate(capacity: threads * m * n)

@@ -1,3 +1,5 @@
+import CDescentKernels
+
 // Subscripts, select, narrow, gathering rows with an index tensor, and their gradients.
 
 extension Tensor {
@@ -152,38 +154,33 @@ extension Tensor {
     func _indexSelect(_ d: Int, _ index: Tensor, name: String) -> Tensor {
         if index.dtype != .int64 { _fail("index_select(): Expected dtype int64 for index") }
         let n = shape[d]
-        let idx = index.scalars(as: Int.self).map { i -> Int in
+        let positions = index.contiguous()
+        let count = positions.scalarCount
+        let raw = positions.pointer(Int64.self)
+        var idx = [Int64](repeating: 0, count: count)
+        for k in 0..<count {
+            let i = Int(raw[k])
             guard i >= -n && i < n else { _fail("index \(i) is out of bounds for dimension \(d) with size \(n)") }
-            return i < 0 ? i + n : i
+            idx[k] = Int64(i < 0 ? i + n : i)
         }
+        withExtendedLifetime(positions) {}
         var outShape = shape
-        outShape[d] = idx.count
+        outShape[d] = count
         let out = Tensor(uninitializedShape: outShape, dtype: dtype)
         if d == 0 && isContiguous {
-            // Rows are contiguous slabs: copy them whole.
+            // Rows are contiguous slabs.
             let row = Shape.count(Array(shape.dropFirst())) * dtype.itemSize
-            let src = storage.data + storageOffset * dtype.itemSize
-            let dst = out.storage.data
-            if row % 8 == 0 && row <= 512 {
-                // Short rows: a word loop beats a memmove call per row.
-                let words = row / 8
-                for (k, i) in idx.enumerated() {
-                    let from = (src + i * row).assumingMemoryBound(to: UInt64.self)
-                    let to = (dst + k * row).assumingMemoryBound(to: UInt64.self)
-                    for w in 0..<words { to[w] = from[w] }
-                }
-            } else {
-                for (k, i) in idx.enumerated() {
-                    (dst + k * row).copyMemory(from: src + i * row, byteCount: row)
-                }
+            idx.withUnsafeBufferPointer { p in
+                descent_gather_rows(out.storage.data, storage.data + storageOffset * dtype.itemSize,
+                                    p.baseAddress, Int64(count), Int64(row))
             }
         } else {
-            for (k, i) in idx.enumerated() { out.select(d, k)._copyRaw(select(d, i)) }
+            for (k, i) in idx.enumerated() { out.select(d, k)._copyRaw(select(d, Int(i))) }
         }
         let input = shape
         return out._recorded(name, self) { g, _ in
             let full = Tensor.zeros(input, dtype: g.dtype)
-            for (k, i) in idx.enumerated() { full.select(d, i)._addInPlaceNoGraph(g.select(d, k)) }
+            for (k, i) in idx.enumerated() { full.select(d, Int(i))._addInPlaceNoGraph(g.select(d, k)) }
             return (full, nil)
         }
     }
