@@ -7,6 +7,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Descent", targets: ["Descent"]),
+        .library(name: "DescentNN", targets: ["DescentNN"]),
         .executable(name: "descent", targets: ["DescentCLI"]),
         .executable(name: "descent-bench", targets: ["DescentBench"]),
     ],
@@ -19,6 +20,10 @@ let package = Package(
             name: "Descent",
             dependencies: ["CDescentKernels", .product(name: "RealModule", package: "swift-numerics")]
         ),
+        .target(
+            name: "DescentNN",
+            dependencies: ["Descent", .product(name: "RealModule", package: "swift-numerics")]
+        ),
         // Matrix-product kernels in C: per-function AVX2/FMA code chosen at run time.
         .target(name: "CDescentKernels"),
         .executableTarget(
@@ -30,11 +35,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "DescentBench",
-            dependencies: ["Descent", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Descent", "DescentNN", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "DescentTests",
-            dependencies: ["Descent", "DescentCLI"],
+            dependencies: ["Descent", "DescentNN", "DescentCLI"],
             resources: [.copy("Fixtures")]
         ),
     ],

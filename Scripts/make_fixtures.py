@@ -307,6 +307,10 @@ def ops():
         "add_expanded": (lambda x, y: x.expand(3, 4) + y, [rn(1, 4), rn(3, 4)]),
         "sigmoid_sliced": (lambda x: x[1:, ::2].sigmoid(), [rn(3, 4)]),
         "mse_seed": (lambda x, y: ((x - y) * (x - y)).sum() / 10, [rn(5, 2), rn(5, 2)]),
+        "softmax": (lambda x: x.softmax(1), [rn(3, 4)]),
+        "log_softmax": (lambda x: x.log_softmax(1), [rn(3, 4)]),
+        "log_softmax_dim0": (lambda x: x.log_softmax(0), [rn(3, 4)]),
+        "addmm": (lambda b, x, w: torch.addmm(b, x, w.t()), [rn(2), rn(5, 3), rn(2, 3)]),
     }
     cases = []
     for name, (fn, inputs) in table.items():
@@ -500,6 +504,75 @@ def issue_example():
     return {"loss": loss.item(), "repr": repr(loss), "w": tensor_json(w), "b": tensor_json(b)}
 
 
+# ---------------------------------------------------------------------------------------------
+# torch.nn and torch.optim: initialisation, losses, and 100 optimizer steps
+
+def nn_fixtures():
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    out = {}
+    inits = []
+    for seed, (i, o, bias) in [(0, (3, 2, True)), (1, (20, 7, True)), (2, (5, 3, False))]:
+        torch.manual_seed(seed)
+        layer = nn.Linear(i, o, bias=bias)
+        inits.append({"seed": seed, "in": i, "out": o, "bias": bias,
+                      "weight": tensor_json(layer.weight),
+                      "bias_values": tensor_json(layer.bias) if bias else None})
+    out["linear_init"] = inits
+
+    g = torch.Generator().manual_seed(3)
+    logits = torch.randn(6, 5, generator=g)
+    labels = torch.randint(0, 5, (6,), generator=g)
+    preds = torch.randn(6, 2, generator=g)
+    targets = torch.randn(6, 2, generator=g)
+    losses = []
+    for name, make in [
+        ("mse_mean", lambda: (F.mse_loss, preds, targets, "mean")),
+        ("mse_sum", lambda: (F.mse_loss, preds, targets, "sum")),
+        ("mse_none", lambda: (F.mse_loss, preds, targets, "none")),
+        ("ce_mean", lambda: (F.cross_entropy, logits, labels, "mean")),
+        ("ce_sum", lambda: (F.cross_entropy, logits, labels, "sum")),
+        ("ce_none", lambda: (F.cross_entropy, logits, labels, "none")),
+        ("ce_huge_logits", lambda: (F.cross_entropy, logits * 1e4, labels, "mean")),
+        ("nll_mean", lambda: (F.nll_loss, logits.log_softmax(1), labels, "mean")),
+    ]:
+        fn, x, y, reduction = make()
+        x = x.clone().requires_grad_(True)
+        loss = fn(x, y, reduction=reduction)
+        upstream = torch.ones_like(loss)
+        loss.backward(upstream)
+        losses.append({"name": name, "input": tensor_json(x), "target": tensor_json(y),
+                       "reduction": reduction, "loss": tensor_json(loss), "grad": tensor_json(x.grad),
+                       "grad_fn": type(loss.grad_fn).__name__})
+    out["losses"] = losses
+
+    gd = torch.Generator().manual_seed(1)
+    x = torch.randn(16, 4, generator=gd)
+    y = torch.randint(0, 3, (16,), generator=gd)
+    runs = []
+    configs = [
+        ("sgd", lambda p: torch.optim.SGD(p, lr=0.1)),
+        ("sgd_momentum", lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, dampening=0.1, weight_decay=0.01)),
+        ("sgd_nesterov", lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True)),
+        ("adam", lambda p: torch.optim.Adam(p, lr=1e-2)),
+        ("adam_amsgrad", lambda p: torch.optim.Adam(p, lr=1e-2, weight_decay=0.01, amsgrad=True)),
+    ]
+    for name, make in configs:
+        torch.manual_seed(0)
+        net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+        opt = make(net.parameters())
+        for _ in range(100):
+            opt.zero_grad()
+            loss = F.cross_entropy(net(x), y)
+            loss.backward()
+            opt.step()
+        runs.append({"name": name, "final_loss": F.cross_entropy(net(x), y).item(),
+                     "params": {k: tensor_json(v) for k, v in net.state_dict().items()}})
+    out["optimizers"] = {"x": tensor_json(x), "y": tensor_json(y), "runs": runs}
+    write("nn.json", out)
+
+
 def notebooks():
     write("notebook.json", {"runs": [notebook(None), notebook(0), notebook(7)], "example": issue_example()})
 
@@ -513,4 +586,5 @@ if __name__ == "__main__":
     random_streams()
     ops()
     errors()
+    nn_fixtures()
     notebooks()

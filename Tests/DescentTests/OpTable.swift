@@ -89,5 +89,9 @@ enum OpTable {
         "add_expanded": { $0[0].expand(3, 4) + $0[1] },
         "sigmoid_sliced": { $0[0][1..., .slice(nil, nil, step: 2)].sigmoid() },
         "mse_seed": { let d = $0[0] - $0[1]; return (d * d).sum() / 10 },
+        "softmax": { $0[0].softmax(dim: 1) },
+        "log_softmax": { $0[0].logSoftmax(dim: 1) },
+        "log_softmax_dim0": { $0[0].logSoftmax(dim: 0) },
+        "addmm": { Tensor.addmm($0[0], $0[1], $0[2].t()) },
     ]
 }

@@ -110,12 +110,13 @@ extension Tensor {
         (generator ?? .default).withState { g in
             switch dtype {
             case .float32:
+                // uniform_real works in the element type: bounds rounded to float first.
                 let p = pointer(Float.self)
+                let lo = Float(from), hi = Float(to)
                 for i in 0..<n {
-                    // uniform_real computes in the accumulate type, double on CPU.
-                    var x = Double(g.uniformFloat()) * (to - from) + from
-                    if Float(x) == Float(to) { x = from }
-                    p[i] = Float(x)
+                    var x = g.uniformFloat() * (hi - lo) + lo
+                    if x == hi { x = lo }
+                    p[i] = x
                 }
             case .float64:
                 let p = pointer(Double.self)

@@ -1,0 +1,76 @@
+import Descent
+
+/// Functional forms of layers and losses, like `torch.nn.functional`.
+///
+/// ```swift
+/// let loss = Functional.crossEntropy(logits, labels)
+/// ```
+public enum Functional {
+    /// `x W^T + b`; a 2-D input with a bias is one `addmm`, as in PyTorch.
+    public static func linear(_ input: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+        if input.rank == 2, let bias { return Tensor.addmm(bias, input, weight.t()) }
+        let out = input.matmul(weight.t())
+        return bias.map { out + $0 } ?? out
+    }
+
+    static func reduce(_ losses: Tensor, _ reduction: Reduction) -> Tensor {
+        switch reduction {
+        case .none: losses
+        case .mean: losses.mean()
+        case .sum: losses.sum()
+        }
+    }
+
+    /// Mean squared error, like `F.mse_loss`.
+    ///
+    /// ```swift
+    /// let loss = Functional.mseLoss(preds, targets)
+    /// ```
+    public static func mseLoss(_ input: Tensor, _ target: Tensor, reduction: Reduction = .mean) -> Tensor {
+        let d = input - target
+        return reduce(d * d, reduction)
+    }
+
+    /// Negative log-likelihood of class indices given log-probabilities `[n, classes]`, like
+    /// `F.nll_loss` (`NllLossBackward0`).
+    public static func nllLoss(_ logProbs: Tensor, _ target: Tensor, reduction: Reduction = .mean) -> Tensor {
+        logProbs.nllLoss(target, reduction: reduction)
+    }
+
+    /// Cross-entropy of logits `[n, classes]` and class indices `[n]`, like `F.cross_entropy`:
+    /// a stable log-softmax followed by the negative log-likelihood.
+    ///
+    /// ```swift
+    /// let loss = Functional.crossEntropy(net(x), labels)
+    /// ```
+    public static func crossEntropy(_ logits: Tensor, _ target: Tensor, reduction: Reduction = .mean) -> Tensor {
+        nllLoss(logits.logSoftmax(dim: 1), target, reduction: reduction)
+    }
+}
+
+/// Mean squared error as a module, like `torch.nn.MSELoss`.
+///
+/// ```swift
+/// let criterion = MSELoss()
+/// let loss = criterion(preds, targets)
+/// ```
+public struct MSELoss: Sendable {
+    public let reduction: Reduction
+    public init(reduction: Reduction = .mean) { self.reduction = reduction }
+    public func callAsFunction(_ input: Tensor, _ target: Tensor) -> Tensor {
+        Functional.mseLoss(input, target, reduction: reduction)
+    }
+}
+
+/// Cross-entropy over class indices as a module, like `torch.nn.CrossEntropyLoss`.
+///
+/// ```swift
+/// let loss = CrossEntropyLoss()(logits, labels)
+/// ```
+public struct CrossEntropyLoss: Sendable {
+    public let reduction: Reduction
+    public init(reduction: Reduction = .mean) { self.reduction = reduction }
+    public func callAsFunction(_ logits: Tensor, _ target: Tensor) -> Tensor {
+        Functional.crossEntropy(logits, target, reduction: reduction)
+    }
+}

@@ -1,0 +1,110 @@
+import Descent
+
+/// `y = x W^T + b`, like `torch.nn.Linear`, initialised as PyTorch initialises it.
+///
+/// With the global generator seeded, the weights are exactly PyTorch's:
+/// ```swift
+/// manualSeed(0)
+/// let layer = Linear(inFeatures: 3, outFeatures: 2)   // == torch.manual_seed(0); nn.Linear(3, 2)
+/// let y = layer(x)                                     // grad_fn=<AddmmBackward0>
+/// ```
+public final class Linear: Module {
+    /// `[outFeatures, inFeatures]`.
+    public let weight: Tensor
+    /// `[outFeatures]`, or `nil` without bias.
+    public let bias: Tensor?
+    public let inFeatures: Int
+    public let outFeatures: Int
+
+    /// Kaiming-uniform weights with `a = sqrt(5)` and a uniform bias in `±1/sqrt(inFeatures)`,
+    /// drawn in that order from `generator` (the global one by default).
+    public init(inFeatures: Int, outFeatures: Int, bias: Bool = true, generator: Generator? = nil) {
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        let bound = inFeatures > 0 ? 1 / Double(inFeatures).squareRoot() : 0
+        // kaiming_uniform_(a=sqrt(5)): gain sqrt(2 / (1 + 5)), bound sqrt(3) * gain / sqrt(fan_in).
+        let gain = (2.0 / 6.0).squareRoot()
+        let weightBound = inFeatures > 0 ? 3.0.squareRoot() * gain / Double(inFeatures).squareRoot() : 0
+        weight = Tensor.empty([outFeatures, inFeatures])
+        weight.uniform(from: -weightBound, to: weightBound, generator: generator)
+        weight.requiresGrad = true
+        if bias {
+            let b = Tensor.empty([outFeatures])
+            b.uniform(from: -bound, to: bound, generator: generator)
+            b.requiresGrad = true
+            self.bias = b
+        } else {
+            self.bias = nil
+        }
+    }
+
+    public override var namedOwnParameters: [(String, Tensor)] {
+        bias.map { [("weight", weight), ("bias", $0)] } ?? [("weight", weight)]
+    }
+
+    public override func forward(_ input: Tensor) -> Tensor {
+        Functional.linear(input, weight: weight, bias: bias)
+    }
+}
+
+/// Modules applied one after another, named `0`, `1`, ... as in `torch.nn.Sequential`.
+///
+/// ```swift
+/// let net = Sequential(Linear(inFeatures: 784, outFeatures: 256), ReLU(), Linear(inFeatures: 256, outFeatures: 10))
+/// ```
+public final class Sequential: Module {
+    public let layers: [Module]
+
+    public init(_ layers: Module...) { self.layers = layers }
+    public init(_ layers: [Module]) { self.layers = layers }
+
+    public override var namedChildren: [(String, Module)] {
+        layers.enumerated().map { (String($0.offset), $0.element) }
+    }
+
+    public override func forward(_ input: Tensor) -> Tensor {
+        layers.reduce(input) { $1($0) }
+    }
+}
+
+/// `max(x, 0)`, like `torch.nn.ReLU`.
+public final class ReLU: Module {
+    public override init() {}
+    public override func forward(_ input: Tensor) -> Tensor { input.relu() }
+}
+
+/// The logistic function, like `torch.nn.Sigmoid`.
+public final class Sigmoid: Module {
+    public override init() {}
+    public override func forward(_ input: Tensor) -> Tensor { input.sigmoid() }
+}
+
+/// The hyperbolic tangent, like `torch.nn.Tanh`.
+public final class Tanh: Module {
+    public override init() {}
+    public override func forward(_ input: Tensor) -> Tensor { input.tanh() }
+}
+
+/// Softmax along `dim`, like `torch.nn.Softmax`.
+public final class Softmax: Module {
+    public let dim: Int
+    public init(dim: Int) { self.dim = dim }
+    public override func forward(_ input: Tensor) -> Tensor { input.softmax(dim: dim) }
+}
+
+/// Log-softmax along `dim`, like `torch.nn.LogSoftmax`.
+public final class LogSoftmax: Module {
+    public let dim: Int
+    public init(dim: Int) { self.dim = dim }
+    public override func forward(_ input: Tensor) -> Tensor { input.logSoftmax(dim: dim) }
+}
+
+/// Flattens dimensions `startDim...endDim`, like `torch.nn.Flatten` (from 1 by default).
+public final class Flatten: Module {
+    public let startDim: Int, endDim: Int
+    public init(startDim: Int = 1, endDim: Int = -1) {
+        self.startDim = startDim
+        self.endDim = endDim
+    }
+    public override func forward(_ input: Tensor) -> Tensor { input.flatten(start: startDim, end: endDim) }
+}

@@ -1,0 +1,179 @@
+import Descent
+import RealModule
+
+/// Parameters that share hyper-parameters, like one entry of `optimizer.param_groups`.
+///
+/// ```swift
+/// let opt = SGD([ParamGroup(backbone.parameters(), lr: 0.01), ParamGroup(head.parameters())], lr: 0.1)
+/// ```
+public struct ParamGroup {
+    public var params: [Tensor]
+    /// This group's learning rate; `nil` takes the optimizer's.
+    public var lr: Double?
+    /// This group's weight decay; `nil` takes the optimizer's.
+    public var weightDecay: Double?
+
+    public init(_ params: [Tensor], lr: Double? = nil, weightDecay: Double? = nil) {
+        self.params = params
+        self.lr = lr
+        self.weightDecay = weightDecay
+    }
+}
+
+/// What every optimizer shares: parameter groups, `zeroGrad`, `step`.
+open class Optimizer {
+    /// The parameter groups, with every hyper-parameter filled in.
+    public var paramGroups: [ParamGroup]
+
+    init(_ groups: [ParamGroup], lr: Double, weightDecay: Double) {
+        paramGroups = groups.map { g in
+            var g = g
+            g.lr = g.lr ?? lr
+            g.weightDecay = g.weightDecay ?? weightDecay
+            return g
+        }
+    }
+
+    /// Clears the gradients of every parameter: `nil` by default, as in PyTorch 2.
+    ///
+    /// ```swift
+    /// optimizer.zeroGrad()
+    /// ```
+    public func zeroGrad(setToNil: Bool = true) {
+        for group in paramGroups {
+            for p in group.params {
+                if setToNil { p.grad = nil } else { noGrad { p.grad?.zero() } }
+            }
+        }
+    }
+
+    /// Updates every parameter that has a gradient.
+    open func step() { fatalError("\(type(of: self)) must override step()") }
+
+    /// Per-parameter state (momentum buffers, moments), keyed by the parameter's identity.
+    var state: [ObjectIdentifier: [String: Tensor]] = [:]
+}
+
+/// Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay,
+/// computed as `torch.optim.SGD` computes it.
+///
+/// ```swift
+/// let opt = SGD(model.parameters(), lr: 0.1, momentum: 0.9, nesterov: true)
+/// loss.backward()
+/// opt.step()
+/// opt.zeroGrad()
+/// ```
+public final class SGD: Optimizer {
+    public let momentum: Double, dampening: Double, nesterov: Bool
+
+    public convenience init(
+        _ parameters: [Tensor], lr: Double = 1e-3, momentum: Double = 0, dampening: Double = 0,
+        weightDecay: Double = 0, nesterov: Bool = false
+    ) {
+        self.init([ParamGroup(parameters)], lr: lr, momentum: momentum, dampening: dampening,
+                  weightDecay: weightDecay, nesterov: nesterov)
+    }
+
+    public init(
+        _ groups: [ParamGroup], lr: Double = 1e-3, momentum: Double = 0, dampening: Double = 0,
+        weightDecay: Double = 0, nesterov: Bool = false
+    ) {
+        if nesterov && (momentum <= 0 || dampening != 0) {
+            fatalError("Nesterov momentum requires a momentum and zero dampening")
+        }
+        self.momentum = momentum
+        self.dampening = dampening
+        self.nesterov = nesterov
+        super.init(groups, lr: lr, weightDecay: weightDecay)
+    }
+
+    public override func step() {
+        noGrad {
+            for group in paramGroups {
+                let lr = group.lr!, decay = group.weightDecay!
+                for p in group.params {
+                    guard var g = p.grad else { continue }
+                    if decay != 0 { g = g + p * decay }
+                    if momentum != 0 {
+                        let id = ObjectIdentifier(p)
+                        if let buf = state[id]?["momentum_buffer"] {
+                            buf *= momentum
+                            buf += g * (1 - dampening)
+                            g = nesterov ? g + buf * momentum : buf
+                        } else {
+                            let buf = g.clone()
+                            state[id] = ["momentum_buffer": buf]
+                            g = nesterov ? g + buf * momentum : buf
+                        }
+                    }
+                    p -= g * lr
+                }
+            }
+        }
+    }
+}
+
+/// Adam and AMSGrad, computed as `torch.optim.Adam` computes them.
+///
+/// ```swift
+/// let opt = Adam(net.parameters(), lr: 1e-3)
+/// ```
+public final class Adam: Optimizer {
+    public let beta1: Double, beta2: Double, eps: Double, amsgrad: Bool
+
+    public convenience init(
+        _ parameters: [Tensor], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
+        weightDecay: Double = 0, amsgrad: Bool = false
+    ) {
+        self.init([ParamGroup(parameters)], lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, amsgrad: amsgrad)
+    }
+
+    public init(
+        _ groups: [ParamGroup], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
+        weightDecay: Double = 0, amsgrad: Bool = false
+    ) {
+        beta1 = betas.0
+        beta2 = betas.1
+        self.eps = eps
+        self.amsgrad = amsgrad
+        super.init(groups, lr: lr, weightDecay: weightDecay)
+    }
+
+    private var steps: [ObjectIdentifier: Int] = [:]
+
+    public override func step() {
+        noGrad {
+            for group in paramGroups {
+                let lr = group.lr!, decay = group.weightDecay!
+                for p in group.params {
+                    guard var g = p.grad else { continue }
+                    let id = ObjectIdentifier(p)
+                    if state[id] == nil {
+                        state[id] = ["exp_avg": Tensor.zeros(like: p), "exp_avg_sq": Tensor.zeros(like: p)]
+                        if amsgrad { state[id]!["max_exp_avg_sq"] = Tensor.zeros(like: p) }
+                    }
+                    let t = (steps[id] ?? 0) + 1
+                    steps[id] = t
+                    if decay != 0 { g = g + p * decay }
+                    let m = state[id]!["exp_avg"]!, v = state[id]!["exp_avg_sq"]!
+                    // exp_avg.lerp_(grad, 1 - beta1): self + w * (end - self) for w < 0.5.
+                    m += (g - m) * (1 - beta1)
+                    v *= beta2
+                    // addcmul_(grad, grad, value): (value * grad) * grad, in that order.
+                    v += g * (1 - beta2) * g
+                    let correction1 = 1 - Double.pow(beta1, Double(t))
+                    let correction2 = 1 - Double.pow(beta2, Double(t))
+                    let stepSize = lr / correction1
+                    var second = v
+                    if amsgrad {
+                        let vmax = state[id]!["max_exp_avg_sq"]!
+                        vmax.copy(from: Tensor.maximum(vmax, v))
+                        second = vmax
+                    }
+                    let denom = second.sqrt() / Double.pow(correction2, 0.5) + eps
+                    p -= m / denom * stepSize
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import Testing
+import Descent
+import DescentNN
+
+/// torch.nn and torch.optim behaviour against PyTorch's own numbers.
+@Suite(.serialized) struct NNTests {
+    struct LinearInit: Decodable {
+        let seed: UInt64
+        let `in`: Int
+        let out: Int
+        let bias: Bool
+        let weight: TensorFixture
+        let bias_values: TensorFixture?
+    }
+    struct LossCase: Decodable {
+        let name: String
+        let input: TensorFixture
+        let target: TensorFixture
+        let reduction: String
+        let loss: TensorFixture
+        let grad: TensorFixture
+        let grad_fn: String
+    }
+    struct Run: Decodable {
+        let name: String
+        let final_loss: Double
+        let params: [String: TensorFixture]
+    }
+    struct Optimizers: Decodable {
+        let x: TensorFixture
+        let y: TensorFixture
+        let runs: [Run]
+    }
+    struct File: Decodable {
+        let linear_init: [LinearInit]
+        let losses: [LossCase]
+        let optimizers: Optimizers
+    }
+    static let file: File? = try? Fixtures.load("nn", as: File.self)
+
+    @Test func linearInitialisationIsPyTorchs() throws {
+        let cases = try #require(Self.file?.linear_init)
+        for c in cases {
+            manualSeed(c.seed)
+            let layer = Linear(inFeatures: c.in, outFeatures: c.out, bias: c.bias)
+            #expect(layer.weight.scalars(as: Double.self) == c.weight.doubles, "weight, seed \(c.seed)")
+            if let b = c.bias_values {
+                #expect(layer.bias?.scalars(as: Double.self) == b.doubles, "bias, seed \(c.seed)")
+            } else {
+                #expect(layer.bias == nil)
+            }
+        }
+    }
+
+    @Test func namesAndParameters() {
+        let net = Sequential(Linear(inFeatures: 4, outFeatures: 8), ReLU(), Linear(inFeatures: 8, outFeatures: 3))
+        #expect(net.namedParameters().map(\.0) == ["0.weight", "0.bias", "2.weight", "2.bias"])
+        #expect(net.parameters().count == 4)
+        net.eval()
+        #expect(!net.children()[0].isTraining)
+        net.train()
+        #expect(net.children()[2].isTraining)
+        let y = net(Tensor.randn(5, 4))
+        #expect(y.shape == [5, 3])
+        #expect(y.gradFn?.name == "AddmmBackward0")
+    }
+
+    static func reduction(_ s: String) -> Reduction {
+        s == "sum" ? .sum : s == "none" ? .none : .mean
+    }
+
+    @Test(arguments: (file?.losses ?? []).map(\.name))
+    func lossesMatchPyTorch(_ name: String) throws {
+        let c = try #require(Self.file?.losses.first { $0.name == name })
+        let x = c.input.tensor(requiresGrad: true)
+        let target = c.target.tensor()
+        let r = Self.reduction(c.reduction)
+        let loss: Tensor
+        switch name.prefix(3) {
+        case "mse": loss = MSELoss(reduction: r)(x, target)
+        case "nll": loss = Functional.nllLoss(x, target, reduction: r)
+        default: loss = CrossEntropyLoss(reduction: r)(x, target)
+        }
+        #expect(close(loss.scalars(as: Double.self), c.loss.doubles, rtol: 1e-5, atol: 1e-6), "\(name) value")
+        loss.backward(gradient: Tensor.ones(like: loss))
+        #expect(close(x.grad!.scalars(as: Double.self), c.grad.doubles, rtol: 1e-4, atol: 1e-6), "\(name) gradient")
+        if name.hasPrefix("ce") || name.hasPrefix("nll") { #expect(loss.gradFn?.name == c.grad_fn) }
+        #expect(loss.isfinite().all().item() == 1)
+    }
+
+    @Test(arguments: (file?.optimizers.runs ?? []).map(\.name))
+    func hundredStepsMatchPyTorch(_ name: String) throws {
+        let fixture = try #require(Self.file?.optimizers)
+        let run = try #require(fixture.runs.first { $0.name == name })
+        manualSeed(0)
+        let net = Sequential(Linear(inFeatures: 4, outFeatures: 8), ReLU(), Linear(inFeatures: 8, outFeatures: 3))
+        let p = net.parameters()
+        let opt: Optimizer
+        switch name {
+        case "sgd": opt = SGD(p, lr: 0.1)
+        case "sgd_momentum": opt = SGD(p, lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01)
+        case "sgd_nesterov": opt = SGD(p, lr: 0.05, momentum: 0.9, nesterov: true)
+        case "adam": opt = Adam(p, lr: 1e-2)
+        default: opt = Adam(p, lr: 1e-2, weightDecay: 0.01, amsgrad: true)
+        }
+        let x = fixture.x.tensor(), y = fixture.y.tensor()
+        for _ in 0..<100 {
+            opt.zeroGrad()
+            let loss = CrossEntropyLoss()(net(x), y)
+            loss.backward()
+            opt.step()
+        }
+        for (key, value) in net.stateDict().items {
+            let expected = try #require(run.params[key])
+            #expect(close(value.scalars(as: Double.self), expected.doubles, rtol: 1e-5, atol: 1e-6), "\(name): \(key)")
+        }
+        let loss = CrossEntropyLoss()(net(x), y).item()
+        #expect(Swift.abs(loss - run.final_loss) <= 1e-5 * Swift.abs(run.final_loss) + 1e-7)
+    }
+
+    @Test func stateDictRoundTripAndStrictErrors() throws {
+        manualSeed(0)
+        let a = Sequential(Linear(inFeatures: 3, outFeatures: 2))
+        let b = Sequential(Linear(inFeatures: 3, outFeatures: 2))
+        try b.loadStateDict(a.stateDict())
+        #expect(b.parameters()[0].scalars(as: Float.self) == a.parameters()[0].scalars(as: Float.self))
+        var broken = a.stateDict()
+        broken["0.bias"] = nil
+        broken["extra"] = Tensor.zeros(1)
+        broken["0.weight"] = Tensor.zeros(3, 3)
+        do {
+            try b.loadStateDict(broken)
+            Issue.record("expected an error")
+        } catch let error as StateDictError {
+            let text = error.description
+            #expect(text.contains("Missing key(s) in state_dict: \"0.bias\"."))
+            #expect(text.contains("Unexpected key(s) in state_dict: \"extra\"."))
+            #expect(text.contains("size mismatch for 0.weight: copying a param with shape torch.Size([3, 3]) from checkpoint, the shape in current model is torch.Size([2, 3])."))
+        }
+        // Nothing was copied from the rejected dict.
+        #expect(b.parameters()[0].scalars(as: Float.self) == a.parameters()[0].scalars(as: Float.self))
+    }
+
+    @Test func zeroGradSetsNilOrZero() {
+        let layer = Linear(inFeatures: 2, outFeatures: 1)
+        layer(Tensor.ones(1, 2)).sum().backward()
+        layer.zeroGrad(setToNil: false)
+        #expect(layer.weight.grad?.scalars(as: Float.self) == [0, 0])
+        layer.zeroGrad()
+        #expect(layer.weight.grad == nil)
+    }
+}
