@@ -311,6 +311,7 @@ def ops():
         "log_softmax": (lambda x: x.log_softmax(1), [rn(3, 4)]),
         "log_softmax_dim0": (lambda x: x.log_softmax(0), [rn(3, 4)]),
         "addmm": (lambda b, x, w: torch.addmm(b, x, w.t()), [rn(2), rn(5, 3), rn(2, 3)]),
+        "linear": (lambda b, x, w: torch.nn.functional.linear(x, w, b), [rn(4), rn(6, 3), rn(4, 3)]),
     }
     cases = []
     for name, (fn, inputs) in table.items():

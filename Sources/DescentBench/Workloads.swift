@@ -1,4 +1,5 @@
 import Descent
+import DescentNN
 import Foundation
 
 /// The workloads, each as WORKLOADS.md defines it and as peer_torch.py runs it.
@@ -117,6 +118,20 @@ enum Workloads {
     }
 
     static func mlpAdam() {
-        print("# mlp_adam_step: needs Linear, CrossEntropyLoss and Adam (the training toolkit, issue 4)")
+        let g = Generator(seed: 0)
+        let x = Tensor.randn(128, 784, generator: g)
+        let labels = Tensor.randint(0, 10, [128], generator: g)
+        let net = Sequential(Linear(inFeatures: 784, outFeatures: 256), ReLU(), Linear(inFeatures: 256, outFeatures: 10))
+        let opt = Adam(net.parameters(), lr: 1e-3)
+        let lossFunction = CrossEntropyLoss()
+        let seconds = bestOf(3) {
+            for _ in 0..<20 {
+                opt.zeroGrad()
+                let loss = lossFunction(net(x), labels)
+                loss.backward()
+                opt.step()
+            }
+        }
+        report("mlp_adam_step", seconds / 20 * 1e3, "ms/step")
     }
 }

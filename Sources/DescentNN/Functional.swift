@@ -8,9 +8,7 @@ import Descent
 public enum Functional {
     /// `x W^T + b`; a 2-D input with a bias is one `addmm`, as in PyTorch.
     public static func linear(_ input: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
-        if input.rank == 2, let bias { return Tensor.addmm(bias, input, weight.t()) }
-        let out = input.matmul(weight.t())
-        return bias.map { out + $0 } ?? out
+        Tensor.linear(input, weight: weight, bias: bias)
     }
 
     static func reduce(_ losses: Tensor, _ reduction: Reduction) -> Tensor {

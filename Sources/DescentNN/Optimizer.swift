@@ -93,9 +93,18 @@ public final class SGD: Optimizer {
                 let lr = group.lr!, decay = group.weightDecay!
                 for p in group.params {
                     guard var g = p.grad else { continue }
+                    let id = ObjectIdentifier(p)
+                    let existing = state[id]?["momentum_buffer"]
+                    let buffer = momentum == 0 ? nil : existing ?? Tensor.zeros(like: p)
+                    if _FusedOptimizers.sgdStep(
+                        param: p, grad: g, momentumBuffer: buffer, initializeBuffer: existing == nil, lr: lr,
+                        momentum: momentum, dampening: dampening, weightDecay: decay, nesterov: nesterov
+                    ) {
+                        if let buffer, existing == nil { state[id] = ["momentum_buffer": buffer] }
+                        continue
+                    }
                     if decay != 0 { g = g + p * decay }
                     if momentum != 0 {
-                        let id = ObjectIdentifier(p)
                         if let buf = state[id]?["momentum_buffer"] {
                             buf *= momentum
                             buf += g * (1 - dampening)
@@ -154,6 +163,13 @@ public final class Adam: Optimizer {
                     }
                     let t = (steps[id] ?? 0) + 1
                     steps[id] = t
+                    let correction1 = 1 - Double.pow(beta1, Double(t))
+                    let correction2 = 1 - Double.pow(beta2, Double(t))
+                    if _FusedOptimizers.adamStep(
+                        param: p, grad: g, expAvg: state[id]!["exp_avg"]!, expAvgSq: state[id]!["exp_avg_sq"]!,
+                        maxExpAvgSq: state[id]!["max_exp_avg_sq"], beta1: beta1, beta2: beta2, eps: eps,
+                        weightDecay: decay, stepSize: lr / correction1, correction2Sqrt: Double.pow(correction2, 0.5)
+                    ) { continue }
                     if decay != 0 { g = g + p * decay }
                     let m = state[id]!["exp_avg"]!, v = state[id]!["exp_avg_sq"]!
                     // exp_avg.lerp_(grad, 1 - beta1): self + w * (end - self) for w < 0.5.
@@ -161,8 +177,6 @@ public final class Adam: Optimizer {
                     v *= beta2
                     // addcmul_(grad, grad, value): (value * grad) * grad, in that order.
                     v += g * (1 - beta2) * g
-                    let correction1 = 1 - Double.pow(beta1, Double(t))
-                    let correction2 = 1 - Double.pow(beta2, Double(t))
                     let stepSize = lr / correction1
                     var second = v
                     if amsgrad {

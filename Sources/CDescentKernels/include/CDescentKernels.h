@@ -36,6 +36,12 @@ int descent_sgemm_skinny(int kernel, int64_t m, int64_t n, int64_t k,
 void descent_gather_rows(void *dst, const void *src, const int64_t *indices, int64_t count,
                          int64_t row_bytes);
 
+/// One Adam step without weight decay or AMSGrad over float32 arrays that do not overlap:
+/// m += w (g - m); v = v b2 + c2 g g; p += neg_step m / (sqrt(v) / bc + e), rounding as
+/// PyTorch does.
+void descent_adam_step_f32(int64_t n, float *p, const float *g, float *m, float *v,
+                           float w, float b2, float c2, float bc, float e, float neg_step);
+
 /// This thread's grad-mode override: -1 none, 0 disabled, 1 enabled.
 int descent_grad_mode_override(void);
 void descent_set_grad_mode_override(int value);

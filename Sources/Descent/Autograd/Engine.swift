@@ -34,10 +34,10 @@ enum Engine {
         root.pendingGrad = gradient
         var ready = [root]
         while let node = ready.popLast() {
-            guard let grad = node.pendingGrad else { continue }
+            guard var grad = node.pendingGrad else { continue }
             node.pendingGrad = nil
             if let leaf = node.variable {
-                accumulate(grad, into: leaf)
+                accumulateIntoLeaf(&grad, leaf)
                 continue
             }
             if let output = node.retainedOutput { accumulate(grad, into: output) }
@@ -67,6 +67,19 @@ enum Engine {
         if g.shape != shape { g = g._sumTo(shape) }
         if g.dtype != dtype { g = g.to(dtype) }
         return g
+    }
+
+    /// Like ``accumulate(_:into:)``, but a first gradient that nothing else references (a
+    /// fresh, contiguous, non-view tensor held only here) becomes `.grad` itself instead of
+    /// being copied, as PyTorch's AccumulateGrad steals such buffers.
+    static func accumulateIntoLeaf(_ grad: inout Tensor, _ leaf: Tensor) {
+        if leaf._grad == nil, grad.base == nil, grad.isContiguous, grad.storageOffset == 0,
+           grad.dtype == leaf.dtype, grad.shape == leaf.shape, grad.storage.count == grad.scalarCount,
+           !grad._requiresGrad, isKnownUniquelyReferenced(&grad) {
+            leaf._grad = grad
+            return
+        }
+        accumulate(grad, into: leaf)
     }
 
     /// Adds into `.grad` in place, or stores a private copy the first time: the incoming

@@ -74,10 +74,11 @@ final class Storage: ManagedBuffer<StorageHeader, SIMD4<UInt64>> {
 
 /// Keeps freed large blocks for reuse, up to a fixed total, like PyTorch's caching allocators.
 ///
-/// Blocks are matched by size rounded up to 64 KiB. At most ``limitBytes`` are kept; beyond
+/// Blocks of 128 KiB or more (where glibc switches to mmap) are matched by size rounded up to
+/// 64 KiB. At most ``limitBytes`` are kept; beyond
 /// that, freed blocks go back to the system. Set `DESCENT_BUFFER_CACHE_MB=0` to disable it.
 enum BufferCache {
-    static let minimumBytes = 1 << 20
+    static let minimumBytes = 1 << 17
     static let limitBytes: Int = {
         if let env = _environment("DESCENT_BUFFER_CACHE_MB"), let mb = Int(env) { return max(0, mb) << 20 }
         return 512 << 20

@@ -24,7 +24,6 @@ enum _GreaterEqual: _ComparisonFunction { static func apply<T: _NumericElement>(
 
 enum _Exp: _UnaryFloatFunction { static func apply<T: _FloatElement>(_ x: T) -> T { T.exp(x) } }
 enum _Log: _UnaryFloatFunction { static func apply<T: _FloatElement>(_ x: T) -> T { T.log(x) } }
-enum _Sqrt: _UnaryFloatFunction { static func apply<T: _FloatElement>(_ x: T) -> T { x.squareRoot() } }
 enum _Tanh: _UnaryFloatFunction { static func apply<T: _FloatElement>(_ x: T) -> T { T.tanh(x) } }
 enum _Reciprocal: _UnaryFloatFunction { static func apply<T: _FloatElement>(_ x: T) -> T { 1 / x } }
 enum _Sigmoid: _UnaryFloatFunction {

@@ -37,7 +37,13 @@ extension Tensor {
     /// ```
     public func sqrt() -> Tensor {
         let x = _floating
-        return Elementwise.mapFloat(x, _Sqrt.self)._recorded("SqrtBackward0", x, savingOutput: true) { g, node in
+        // Concrete closures: through the generic functor, squareRoot became a libm call.
+        let out: Tensor
+        switch x.dtype {
+        case .float32: out = Elementwise.map(x, Float.self, Float.self) { $0.squareRoot() }
+        default: out = Elementwise.map(x, Double.self, Double.self) { $0.squareRoot() }
+        }
+        return out._recorded("SqrtBackward0", x, savingOutput: true) { g, node in
             (g / (node.savedTensor(0) * 2), nil)
         }
     }

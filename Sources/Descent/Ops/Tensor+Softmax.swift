@@ -40,6 +40,36 @@ extension Tensor {
         }
     }
 
+    /// `x @ weight^T + bias` for a matrix `x`, the forward of `nn.Linear` (`AddmmBackward0`, as
+    /// PyTorch names it). The weight's gradient is computed as `g^T @ x`, already in the
+    /// weight's layout, so nothing is transposed or copied on the way back.
+    ///
+    /// ```swift
+    /// let y = Tensor.linear(x, weight: w, bias: b)   // [n, in] -> [n, out]
+    /// ```
+    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+        guard x.rank == 2 else {
+            let out = x.matmul(weight.t())
+            return bias.map { out + $0 } ?? out
+        }
+        if weight.rank != 2 || x.shape[1] != weight.shape[1] {
+            _fail("mat1 and mat2 shapes cannot be multiplied (\(x.shape[0])x\(x.shape[1]) and \(weight.shape.last ?? 0)x\(weight.shape.first ?? 0))")
+        }
+        let product = _mm(x, weight, transposeB: true)
+        guard let bias else {
+            return product._recorded("MmBackward0", x, weight, saving: x, weight) { g, node in
+                (node.needsInputGrad(0) ? Tensor._mm(g, node.savedTensor(1)) : nil,
+                 node.needsInputGrad(1) ? Tensor._mm(g, node.savedTensor(0), transposeA: true) : nil)
+            }
+        }
+        let out = noGrad { product + bias }
+        return out._recorded("AddmmBackward0", [bias, x, weight], saving: [x, weight]) { g, node in
+            [g,
+             node.needsInputGrad(1) ? Tensor._mm(g, node.savedTensor(1)) : nil,
+             node.needsInputGrad(2) ? Tensor._mm(g, node.savedTensor(0), transposeA: true) : nil]
+        }
+    }
+
     /// `bias + a @ b` in one primitive (`AddmmBackward0`), as `torch.addmm` and `nn.Linear`
     /// compute it.
     ///
