@@ -537,6 +537,13 @@ def nn_fixtures():
         ("ce_none", lambda: (F.cross_entropy, logits, labels, "none")),
         ("ce_huge_logits", lambda: (F.cross_entropy, logits * 1e4, labels, "mean")),
         ("nll_mean", lambda: (F.nll_loss, logits.log_softmax(1), labels, "mean")),
+        ("l1_mean", lambda: (F.l1_loss, preds, targets, "mean")),
+        ("l1_none", lambda: (F.l1_loss, preds, targets, "none")),
+        ("huber_mean", lambda: (lambda x, y, reduction: F.huber_loss(x, y, reduction=reduction, delta=0.7), preds, targets, "mean")),
+        ("smoothl1_sum", lambda: (lambda x, y, reduction: F.smooth_l1_loss(x, y, reduction=reduction, beta=0.5), preds, targets, "sum")),
+        ("bce_mean", lambda: (F.binary_cross_entropy, preds.sigmoid(), targets.sigmoid(), "mean")),
+        ("bcelogits_mean", lambda: (F.binary_cross_entropy_with_logits, preds * 3, targets.sigmoid(), "mean")),
+        ("bcelogits_huge", lambda: (F.binary_cross_entropy_with_logits, preds * 1e4, targets.sigmoid(), "sum")),
     ]:
         fn, x, y, reduction = make()
         x = x.clone().requires_grad_(True)
@@ -558,17 +565,43 @@ def nn_fixtures():
         ("sgd_nesterov", lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True)),
         ("adam", lambda p: torch.optim.Adam(p, lr=1e-2)),
         ("adam_amsgrad", lambda p: torch.optim.Adam(p, lr=1e-2, weight_decay=0.01, amsgrad=True)),
+        ("adamw", lambda p: torch.optim.AdamW(p, lr=1e-2, weight_decay=0.05)),
+        ("rmsprop", lambda p: torch.optim.RMSprop(p, lr=1e-3)),
+        ("rmsprop_momentum_centered", lambda p: torch.optim.RMSprop(p, lr=1e-3, momentum=0.5, centered=True, weight_decay=0.01)),
+        ("adagrad", lambda p: torch.optim.Adagrad(p, lr=5e-2, lr_decay=0.01, weight_decay=0.01, initial_accumulator_value=0.1)),
     ]
-    for name, make in configs:
+    schedulers = [
+        ("step_lr", lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=7, gamma=0.5)),
+        ("multistep_lr", lambda o: torch.optim.lr_scheduler.MultiStepLR(o, milestones=[10, 30, 30, 60], gamma=0.5)),
+        ("exponential_lr", lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma=0.97)),
+        ("cosine_lr", lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=25, eta_min=0.001)),
+        ("linear_lr", lambda o: torch.optim.lr_scheduler.LinearLR(o, start_factor=0.25, end_factor=1.0, total_iters=40)),
+        ("plateau", lambda o: torch.optim.lr_scheduler.ReduceLROnPlateau(o, factor=0.5, patience=3, threshold=0.05)),
+    ]
+    for name, make in configs + [(n, None) for n, _ in schedulers]:
         torch.manual_seed(0)
         net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
-        opt = make(net.parameters())
+        scheduler = None
+        if make is None:
+            opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.5)
+            scheduler = dict(schedulers)[name](opt)
+        else:
+            opt = make(net.parameters())
+        lrs = []
         for _ in range(100):
             opt.zero_grad()
             loss = F.cross_entropy(net(x), y)
             loss.backward()
+            if name == "sgd":
+                torch.nn.utils.clip_grad_norm_(net.parameters(), max_norm=0.5)
             opt.step()
-        runs.append({"name": name, "final_loss": F.cross_entropy(net(x), y).item(),
+            if scheduler is not None:
+                if name == "plateau":
+                    scheduler.step(loss.item())
+                else:
+                    scheduler.step()
+            lrs.append(opt.param_groups[0]["lr"])
+        runs.append({"name": name, "final_loss": F.cross_entropy(net(x), y).item(), "lrs": lrs,
                      "params": {k: tensor_json(v) for k, v in net.state_dict().items()}})
     out["optimizers"] = {"x": tensor_json(x), "y": tensor_json(y), "runs": runs}
     write("nn.json", out)

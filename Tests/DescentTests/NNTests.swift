@@ -24,6 +24,7 @@ import DescentNN
     struct Run: Decodable {
         let name: String
         let final_loss: Double
+        let lrs: [Double]
         let params: [String: TensorFixture]
     }
     struct Optimizers: Decodable {
@@ -76,9 +77,14 @@ import DescentNN
         let target = c.target.tensor()
         let r = Self.reduction(c.reduction)
         let loss: Tensor
-        switch name.prefix(3) {
+        switch name.split(separator: "_")[0] {
         case "mse": loss = MSELoss(reduction: r)(x, target)
         case "nll": loss = Functional.nllLoss(x, target, reduction: r)
+        case "l1": loss = L1Loss(reduction: r)(x, target)
+        case "huber": loss = HuberLoss(reduction: r, delta: 0.7)(x, target)
+        case "smoothl1": loss = SmoothL1Loss(reduction: r, beta: 0.5)(x, target)
+        case "bce": loss = BCELoss(reduction: r)(x, target)
+        case "bcelogits": loss = BCEWithLogitsLoss(reduction: r)(x, target)
         default: loss = CrossEntropyLoss(reduction: r)(x, target)
         }
         #expect(close(loss.scalars(as: Double.self), c.loss.doubles, rtol: 1e-5, atol: 1e-6), "\(name) value")
@@ -95,21 +101,40 @@ import DescentNN
         manualSeed(0)
         let net = Sequential(Linear(inFeatures: 4, outFeatures: 8), ReLU(), Linear(inFeatures: 8, outFeatures: 3))
         let p = net.parameters()
-        let opt: Optimizer
+        var opt: Optimizer = SGD(p, lr: 0.1, momentum: 0.5)
+        var scheduler: LRScheduler? = nil
+        var plateau: ReduceLROnPlateau? = nil
         switch name {
         case "sgd": opt = SGD(p, lr: 0.1)
         case "sgd_momentum": opt = SGD(p, lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01)
         case "sgd_nesterov": opt = SGD(p, lr: 0.05, momentum: 0.9, nesterov: true)
         case "adam": opt = Adam(p, lr: 1e-2)
-        default: opt = Adam(p, lr: 1e-2, weightDecay: 0.01, amsgrad: true)
+        case "adam_amsgrad": opt = Adam(p, lr: 1e-2, weightDecay: 0.01, amsgrad: true)
+        case "adamw": opt = AdamW(p, lr: 1e-2, weightDecay: 0.05)
+        case "rmsprop": opt = RMSprop(p, lr: 1e-3)
+        case "rmsprop_momentum_centered": opt = RMSprop(p, lr: 1e-3, weightDecay: 0.01, momentum: 0.5, centered: true)
+        case "adagrad": opt = Adagrad(p, lr: 5e-2, lrDecay: 0.01, weightDecay: 0.01, initialAccumulatorValue: 0.1)
+        case "step_lr": scheduler = StepLR(opt, stepSize: 7, gamma: 0.5)
+        case "multistep_lr": scheduler = MultiStepLR(opt, milestones: [10, 30, 30, 60], gamma: 0.5)
+        case "exponential_lr": scheduler = ExponentialLR(opt, gamma: 0.97)
+        case "cosine_lr": scheduler = CosineAnnealingLR(opt, tMax: 25, etaMin: 0.001)
+        case "linear_lr": scheduler = LinearLR(opt, startFactor: 0.25, endFactor: 1.0, totalIters: 40)
+        case "plateau": plateau = ReduceLROnPlateau(opt, factor: 0.5, patience: 3, threshold: 0.05)
+        default: Issue.record("no Descent configuration for \(name)")
         }
         let x = fixture.x.tensor(), y = fixture.y.tensor()
+        var lrs: [Double] = []
         for _ in 0..<100 {
             opt.zeroGrad()
             let loss = CrossEntropyLoss()(net(x), y)
             loss.backward()
+            if name == "sgd" { clipGradNorm(net.parameters(), maxNorm: 0.5) }
             opt.step()
+            scheduler?.step()
+            plateau?.step(loss.item())
+            lrs.append(opt.paramGroups[0].lr!)
         }
+        #expect(close(lrs, run.lrs, rtol: 1e-12, atol: 0), "\(name): learning rates")
         for (key, value) in net.stateDict().items {
             let expected = try #require(run.params[key])
             #expect(close(value.scalars(as: Double.self), expected.doubles, rtol: 1e-5, atol: 1e-6), "\(name): \(key)")
@@ -139,6 +164,15 @@ import DescentNN
         }
         // Nothing was copied from the rejected dict.
         #expect(b.parameters()[0].scalars(as: Float.self) == a.parameters()[0].scalars(as: Float.self))
+    }
+
+    @Test func clipGradValueClamps() {
+        let w = Tensor([1, 2, 3], requiresGrad: true)
+        (w * Tensor([-4, 0.1, 9])).sum().backward()
+        clipGradValue([w], clipValue: 1)
+        #expect(w.grad!.scalars(as: Float.self) == [-1, 0.1, 1])
+        let norm = clipGradNorm([w], maxNorm: 0.5)
+        #expect(Swift.abs(norm - (2.01).squareRoot()) < 1e-6)
     }
 
     @Test func zeroGradSetsNilOrZero() {

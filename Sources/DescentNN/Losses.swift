@@ -1,0 +1,106 @@
+import Descent
+
+extension Functional {
+    /// Mean absolute error, like `F.l1_loss`.
+    ///
+    /// ```swift
+    /// let loss = Functional.l1Loss(preds, targets)
+    /// ```
+    public static func l1Loss(_ input: Tensor, _ target: Tensor, reduction: Reduction = .mean) -> Tensor {
+        reduce((input - target).abs(), reduction)
+    }
+
+    /// Huber loss, quadratic within `delta` and linear outside, like `F.huber_loss`.
+    public static func huberLoss(_ input: Tensor, _ target: Tensor, delta: Double = 1, reduction: Reduction = .mean) -> Tensor {
+        let d = input - target
+        let a = d.abs()
+        let quadratic = d * d * 0.5
+        let linear = (a - 0.5 * delta) * delta
+        return reduce(Tensor.where(a .< delta, quadratic, linear), reduction)
+    }
+
+    /// Smooth L1 loss, Huber divided by `beta`, like `F.smooth_l1_loss`.
+    public static func smoothL1Loss(_ input: Tensor, _ target: Tensor, beta: Double = 1, reduction: Reduction = .mean) -> Tensor {
+        if beta == 0 { return l1Loss(input, target, reduction: reduction) }
+        let d = input - target
+        let a = d.abs()
+        let quadratic = d * d * 0.5 / beta
+        let linear = a - 0.5 * beta
+        return reduce(Tensor.where(a .< beta, quadratic, linear), reduction)
+    }
+
+    /// Binary cross-entropy of probabilities, like `F.binary_cross_entropy`: the logarithms are
+    /// clamped at -100, as PyTorch clamps them, so a probability of 0 or 1 gives a finite loss.
+    public static func binaryCrossEntropy(_ input: Tensor, _ target: Tensor, reduction: Reduction = .mean) -> Tensor {
+        let logP = input.log().clamp(min: -100)
+        let log1mP = (1 - input).log().clamp(min: -100)
+        return reduce(-(target * logP + (1 - target) * log1mP), reduction)
+    }
+
+    /// Binary cross-entropy of logits, like `F.binary_cross_entropy_with_logits`, in the stable
+    /// form `max(x, 0) - x y + log(1 + exp(-|x|))` that stays finite for any logit.
+    public static func binaryCrossEntropyWithLogits(_ input: Tensor, _ target: Tensor, reduction: Reduction = .mean) -> Tensor {
+        let losses = input.relu() - input * target + ((-input.abs()).exp() + 1).log()
+        return reduce(losses, reduction)
+    }
+}
+
+/// Mean absolute error as a module, like `torch.nn.L1Loss`.
+public struct L1Loss: Sendable {
+    public let reduction: Reduction
+    public init(reduction: Reduction = .mean) { self.reduction = reduction }
+    public func callAsFunction(_ input: Tensor, _ target: Tensor) -> Tensor {
+        Functional.l1Loss(input, target, reduction: reduction)
+    }
+}
+
+/// Huber loss as a module, like `torch.nn.HuberLoss`.
+public struct HuberLoss: Sendable {
+    public let reduction: Reduction, delta: Double
+    public init(reduction: Reduction = .mean, delta: Double = 1) {
+        self.reduction = reduction
+        self.delta = delta
+    }
+    public func callAsFunction(_ input: Tensor, _ target: Tensor) -> Tensor {
+        Functional.huberLoss(input, target, delta: delta, reduction: reduction)
+    }
+}
+
+/// Smooth L1 loss as a module, like `torch.nn.SmoothL1Loss`.
+public struct SmoothL1Loss: Sendable {
+    public let reduction: Reduction, beta: Double
+    public init(reduction: Reduction = .mean, beta: Double = 1) {
+        self.reduction = reduction
+        self.beta = beta
+    }
+    public func callAsFunction(_ input: Tensor, _ target: Tensor) -> Tensor {
+        Functional.smoothL1Loss(input, target, beta: beta, reduction: reduction)
+    }
+}
+
+/// Binary cross-entropy of probabilities as a module, like `torch.nn.BCELoss`.
+public struct BCELoss: Sendable {
+    public let reduction: Reduction
+    public init(reduction: Reduction = .mean) { self.reduction = reduction }
+    public func callAsFunction(_ input: Tensor, _ target: Tensor) -> Tensor {
+        Functional.binaryCrossEntropy(input, target, reduction: reduction)
+    }
+}
+
+/// Binary cross-entropy of logits as a module, like `torch.nn.BCEWithLogitsLoss`.
+public struct BCEWithLogitsLoss: Sendable {
+    public let reduction: Reduction
+    public init(reduction: Reduction = .mean) { self.reduction = reduction }
+    public func callAsFunction(_ input: Tensor, _ target: Tensor) -> Tensor {
+        Functional.binaryCrossEntropyWithLogits(input, target, reduction: reduction)
+    }
+}
+
+/// Negative log-likelihood of class indices as a module, like `torch.nn.NLLLoss`.
+public struct NLLLoss: Sendable {
+    public let reduction: Reduction
+    public init(reduction: Reduction = .mean) { self.reduction = reduction }
+    public func callAsFunction(_ logProbs: Tensor, _ target: Tensor) -> Tensor {
+        Functional.nllLoss(logProbs, target, reduction: reduction)
+    }
+}

@@ -1,0 +1,167 @@
+import Descent
+import RealModule
+
+/// Adam with decoupled weight decay, computed as `torch.optim.AdamW` computes it: the
+/// parameter shrinks by `lr * weightDecay` before the Adam step.
+///
+/// ```swift
+/// let opt = AdamW(model.parameters(), lr: 1e-3, weightDecay: 1e-2)
+/// ```
+public final class AdamW: Optimizer {
+    private let adam: Adam
+    public init(
+        _ parameters: [Tensor], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
+        weightDecay: Double = 1e-2, amsgrad: Bool = false
+    ) {
+        adam = Adam(parameters, lr: lr, betas: betas, eps: eps, weightDecay: 0, amsgrad: amsgrad)
+        super.init([ParamGroup(parameters)], lr: lr, weightDecay: weightDecay)
+    }
+
+    public override func step() {
+        noGrad {
+            for (i, group) in paramGroups.enumerated() {
+                for p in group.params where p.grad != nil { p *= 1 - group.lr! * group.weightDecay! }
+                adam.paramGroups[i].lr = group.lr
+            }
+        }
+        adam.step()
+    }
+}
+
+/// RMSprop with optional momentum and centring, computed as `torch.optim.RMSprop` computes it.
+///
+/// ```swift
+/// let opt = RMSprop(model.parameters(), lr: 1e-2, momentum: 0.9)
+/// ```
+public final class RMSprop: Optimizer {
+    public let alpha: Double, eps: Double, momentum: Double, centered: Bool
+
+    public init(
+        _ parameters: [Tensor], lr: Double = 1e-2, alpha: Double = 0.99, eps: Double = 1e-8,
+        weightDecay: Double = 0, momentum: Double = 0, centered: Bool = false
+    ) {
+        self.alpha = alpha
+        self.eps = eps
+        self.momentum = momentum
+        self.centered = centered
+        super.init([ParamGroup(parameters)], lr: lr, weightDecay: weightDecay)
+    }
+
+    public override func step() {
+        noGrad {
+            for group in paramGroups {
+                let lr = group.lr!, decay = group.weightDecay!
+                for p in group.params {
+                    guard var g = p.grad else { continue }
+                    let id = ObjectIdentifier(p)
+                    if state[id] == nil {
+                        var s = ["square_avg": Tensor.zeros(like: p)]
+                        if momentum > 0 { s["momentum_buffer"] = Tensor.zeros(like: p) }
+                        if centered { s["grad_avg"] = Tensor.zeros(like: p) }
+                        state[id] = s
+                    }
+                    let s = state[id]!
+                    if decay != 0 { g = g + p * decay }
+                    let squareAvg = s["square_avg"]!
+                    squareAvg *= alpha
+                    squareAvg += g * (1 - alpha) * g
+                    var avg: Tensor
+                    if centered {
+                        let gradAvg = s["grad_avg"]!
+                        gradAvg += (g - gradAvg) * (1 - alpha)
+                        avg = (squareAvg - gradAvg * gradAvg).sqrt()
+                    } else {
+                        avg = squareAvg.sqrt()
+                    }
+                    avg = avg + eps
+                    if momentum > 0 {
+                        let buf = s["momentum_buffer"]!
+                        buf *= momentum
+                        buf += g / avg
+                        p -= buf * lr
+                    } else {
+                        p -= g / avg * lr
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Adagrad, computed as `torch.optim.Adagrad` computes it.
+///
+/// ```swift
+/// let opt = Adagrad(model.parameters(), lr: 1e-2)
+/// ```
+public final class Adagrad: Optimizer {
+    public let lrDecay: Double, eps: Double, initialAccumulatorValue: Double
+    private var steps: [ObjectIdentifier: Int] = [:]
+
+    public init(
+        _ parameters: [Tensor], lr: Double = 1e-2, lrDecay: Double = 0, weightDecay: Double = 0,
+        initialAccumulatorValue: Double = 0, eps: Double = 1e-10
+    ) {
+        self.lrDecay = lrDecay
+        self.eps = eps
+        self.initialAccumulatorValue = initialAccumulatorValue
+        super.init([ParamGroup(parameters)], lr: lr, weightDecay: weightDecay)
+        for p in parameters {
+            state[ObjectIdentifier(p)] = ["sum": Tensor.full(like: p, initialAccumulatorValue)]
+        }
+    }
+
+    public override func step() {
+        noGrad {
+            for group in paramGroups {
+                let lr = group.lr!, decay = group.weightDecay!
+                for p in group.params {
+                    guard var g = p.grad else { continue }
+                    let id = ObjectIdentifier(p)
+                    let step = (steps[id] ?? 0) + 1
+                    steps[id] = step
+                    if decay != 0 { g = g + p * decay }
+                    let clr = lr / (1 + Double(step - 1) * lrDecay)
+                    let sum = state[id]!["sum"]!
+                    sum += g * 1.0 * g
+                    let std = sum.sqrt() + eps
+                    p -= g / std * clr
+                }
+            }
+        }
+    }
+}
+
+/// Scales all gradients together so that their joint 2-norm is at most `maxNorm`, like
+/// `torch.nn.utils.clip_grad_norm_`; returns the norm before clipping.
+///
+/// ```swift
+/// loss.backward()
+/// clipGradNorm(model.parameters(), maxNorm: 1.0)
+/// optimizer.step()
+/// ```
+@discardableResult
+public func clipGradNorm(_ parameters: [Tensor], maxNorm: Double) -> Double {
+    let grads = parameters.compactMap(\.grad)
+    guard !grads.isEmpty else { return 0 }
+    let total = noGrad {
+        grads.map { g -> Double in
+            let n = (g * g).sum().item().squareRoot()
+            return n * n
+        }.reduce(0, +).squareRoot()
+    }
+    let coefficient = maxNorm / (total + 1e-6)
+    if coefficient < 1 { noGrad { for g in grads { g *= coefficient } } }
+    return total
+}
+
+/// Clamps every gradient element into `[-clipValue, clipValue]`, like
+/// `torch.nn.utils.clip_grad_value_`.
+///
+/// ```swift
+/// clipGradValue(model.parameters(), clipValue: 0.5)
+/// ```
+public func clipGradValue(_ parameters: [Tensor], clipValue: Double) {
+    noGrad {
+        for g in parameters.compactMap(\.grad) { g.copy(from: g.clamp(min: -clipValue, max: clipValue)) }
+    }
+}
