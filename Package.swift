@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .library(name: "Descent", targets: ["Descent"]),
         .library(name: "DescentNN", targets: ["DescentNN"]),
+        .library(name: "DescentData", targets: ["DescentData"]),
         .executable(name: "descent", targets: ["DescentCLI"]),
         .executable(name: "descent-bench", targets: ["DescentBench"]),
     ],
@@ -22,8 +23,9 @@ let package = Package(
         ),
         .target(
             name: "DescentNN",
-            dependencies: ["Descent", .product(name: "RealModule", package: "swift-numerics")]
+            dependencies: ["Descent", "DescentData", .product(name: "RealModule", package: "swift-numerics")]
         ),
+        .target(name: "DescentData", dependencies: ["Descent"]),
         // Matrix-product kernels in C: per-function AVX2/FMA code chosen at run time.
         .target(name: "CDescentKernels"),
         .executableTarget(
@@ -39,7 +41,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DescentTests",
-            dependencies: ["Descent", "DescentNN", "DescentCLI"],
+            dependencies: ["Descent", "DescentNN", "DescentData", "DescentCLI"],
             resources: [.copy("Fixtures")]
         ),
     ],

@@ -607,6 +607,54 @@ def nn_fixtures():
     write("nn.json", out)
 
 
+# ---------------------------------------------------------------------------------------------
+# Files written by Python's safetensors and numpy, for the readers
+
+def files():
+    import numpy as np
+    from safetensors.torch import save_file
+    folder = os.path.join(OUT, "files")
+    os.makedirs(folder, exist_ok=True)
+    g = torch.Generator().manual_seed(11)
+    tensors = {
+        "f32": torch.randn(3, 4, generator=g),
+        "f64": torch.randn(5, generator=g, dtype=torch.float64),
+        "i64": torch.arange(6).reshape(2, 3),
+        "i32": torch.arange(-3, 3, dtype=torch.int32),
+        "u8": torch.arange(250, 256, dtype=torch.uint8),
+        "b": torch.tensor([True, False, True]),
+        "f16": torch.tensor([0.5, -2.25, 65504.0, 6e-8], dtype=torch.float16),
+        "bf16": torch.tensor([1.5, -3.0, 1e30], dtype=torch.bfloat16),
+        "scalar": torch.tensor(2.5),
+        "empty": torch.zeros(0, 3),
+    }
+    save_file(tensors, os.path.join(folder, "python.safetensors"), metadata={"format": "pt", "note": "from Python"})
+    torch.manual_seed(5)
+    linear = torch.nn.Linear(3, 2)
+    save_file(linear.state_dict(), os.path.join(folder, "linear.safetensors"))
+    expected = {k: tensor_json(v.to(torch.float32) if v.dtype in (torch.float16, torch.bfloat16) else
+                               (v.to(torch.int64) if v.dtype in (torch.int32, torch.uint8) else v))
+                for k, v in tensors.items()}
+    arrays = {
+        "f32": np.arange(12, dtype=np.float32).reshape(3, 4) / 7,
+        "f64": np.linspace(-1, 1, 5),
+        "i64": np.arange(6, dtype=np.int64).reshape(2, 3),
+        "i16": np.array([-7, 300], dtype=np.int16),
+        "b": np.array([[True], [False]]),
+        "f16": np.array([1.5, -0.125], dtype=np.float16),
+        "fortran": np.asfortranarray(np.arange(6, dtype=np.float32).reshape(2, 3)),
+        "scalar": np.array(3.25, dtype=np.float32),
+    }
+    for k, v in arrays.items():
+        np.save(os.path.join(folder, f"{k}.npy"), v)
+    np.savez(os.path.join(folder, "arrays.npz"), a=arrays["f32"], b=arrays["i64"])
+    np.savez_compressed(os.path.join(folder, "compressed.npz"), a=arrays["f32"])
+    npy = {k: {"shape": list(v.shape), "values": [encode(x) for x in np.asarray(v, dtype=np.float64).reshape(-1).tolist()]}
+           for k, v in arrays.items()}
+    write("files.json", {"safetensors": expected, "metadata": {"format": "pt", "note": "from Python"},
+                         "linear": {k: tensor_json(v) for k, v in linear.state_dict().items()}, "npy": npy})
+
+
 def notebooks():
     write("notebook.json", {"runs": [notebook(None), notebook(0), notebook(7)], "example": issue_example()})
 
@@ -621,4 +669,5 @@ if __name__ == "__main__":
     ops()
     errors()
     nn_fixtures()
+    files()
     notebooks()
