@@ -312,6 +312,8 @@ def ops():
         "log_softmax_dim0": (lambda x: x.log_softmax(0), [rn(3, 4)]),
         "addmm": (lambda b, x, w: torch.addmm(b, x, w.t()), [rn(2), rn(5, 3), rn(2, 3)]),
         "linear": (lambda b, x, w: torch.nn.functional.linear(x, w, b), [rn(4), rn(6, 3), rn(4, 3)]),
+        "gelu": (lambda x: torch.nn.functional.gelu(x), [rn(3, 4) * 2]),
+        "gelu_tanh": (lambda x: torch.nn.functional.gelu(x, approximate="tanh"), [rn(3, 4) * 2]),
     }
     cases = []
     for name, (fn, inputs) in table.items():
@@ -537,6 +539,7 @@ def nn_fixtures():
         ("ce_none", lambda: (F.cross_entropy, logits, labels, "none")),
         ("ce_huge_logits", lambda: (F.cross_entropy, logits * 1e4, labels, "mean")),
         ("nll_mean", lambda: (F.nll_loss, logits.log_softmax(1), labels, "mean")),
+        ("ceprob_mean", lambda: (F.cross_entropy, logits, logits.t()[:2].t().softmax(1).repeat(1, 3)[:, :5].softmax(1), "mean")),
         ("l1_mean", lambda: (F.l1_loss, preds, targets, "mean")),
         ("l1_none", lambda: (F.l1_loss, preds, targets, "none")),
         ("huber_mean", lambda: (lambda x, y, reduction: F.huber_loss(x, y, reduction=reduction, delta=0.7), preds, targets, "mean")),

@@ -42,7 +42,22 @@ public enum Functional {
     /// let loss = Functional.crossEntropy(net(x), labels)
     /// ```
     public static func crossEntropy(_ logits: Tensor, _ target: Tensor, reduction: Reduction = .mean) -> Tensor {
-        nllLoss(logits.logSoftmax(dim: 1), target, reduction: reduction)
+        if target.dtype.isFloatingPoint && target.shape == logits.shape {
+            // Class probabilities: -sum(p log q) per row.
+            let perRow = -(target * logits.logSoftmax(dim: 1)).sum(dim: 1)
+            return reduce(perRow, reduction)
+        }
+        return nllLoss(logits.logSoftmax(dim: 1), target, reduction: reduction)
+    }
+
+    /// GELU, like `F.gelu`.
+    public static func gelu(_ input: Tensor, approximateTanh: Bool = false) -> Tensor {
+        input.gelu(approximateTanh: approximateTanh)
+    }
+
+    /// Dropout, like `F.dropout`: active only when `training`.
+    public static func dropout(_ input: Tensor, p: Double = 0.5, training: Bool = true) -> Tensor {
+        training ? input.dropout(p: p) : input
     }
 }
 

@@ -108,3 +108,17 @@ public final class Flatten: Module {
     }
     public override func forward(_ input: Tensor) -> Tensor { input.flatten(start: startDim, end: endDim) }
 }
+
+/// The Gaussian error linear unit, like `torch.nn.GELU` (`approximate: "tanh"` as a flag).
+public final class GELU: Module {
+    public let approximateTanh: Bool
+    public init(approximateTanh: Bool = false) { self.approximateTanh = approximateTanh }
+    public override func forward(_ input: Tensor) -> Tensor { input.gelu(approximateTanh: approximateTanh) }
+}
+
+/// Randomly zeroes elements while training, like `torch.nn.Dropout`; the identity in `eval()`.
+public final class Dropout: Module {
+    public let p: Double
+    public init(p: Double = 0.5) { self.p = p }
+    public override func forward(_ input: Tensor) -> Tensor { isTraining ? input.dropout(p: p) : input }
+}

@@ -79,6 +79,7 @@ import DescentNN
         let loss: Tensor
         switch name.split(separator: "_")[0] {
         case "mse": loss = MSELoss(reduction: r)(x, target)
+        case "ceprob": loss = CrossEntropyLoss(reduction: r)(x, target)
         case "nll": loss = Functional.nllLoss(x, target, reduction: r)
         case "l1": loss = L1Loss(reduction: r)(x, target)
         case "huber": loss = HuberLoss(reduction: r, delta: 0.7)(x, target)
@@ -90,7 +91,7 @@ import DescentNN
         #expect(close(loss.scalars(as: Double.self), c.loss.doubles, rtol: 1e-5, atol: 1e-6), "\(name) value")
         loss.backward(gradient: Tensor.ones(like: loss))
         #expect(close(x.grad!.scalars(as: Double.self), c.grad.doubles, rtol: 1e-4, atol: 1e-6), "\(name) gradient")
-        if name.hasPrefix("ce") || name.hasPrefix("nll") { #expect(loss.gradFn?.name == c.grad_fn) }
+        if name.hasPrefix("ce_") || name.hasPrefix("nll") { #expect(loss.gradFn?.name == c.grad_fn) }
         #expect(loss.isfinite().all().item() == 1)
     }
 
@@ -182,5 +183,22 @@ import DescentNN
         #expect(layer.weight.grad?.scalars(as: Float.self) == [0, 0])
         layer.zeroGrad()
         #expect(layer.weight.grad == nil)
+    }
+}
+
+/// Dropout's contract: scaling, zeroing rate, identity in evaluation, gradient through the mask.
+struct DropoutTests {
+    @Test func dropoutScalesKeepsAndEvaluatesAsIdentity() {
+        let x = Tensor.ones(100_000, requiresGrad: true)
+        let layer = Dropout(p: 0.25)
+        let y = layer(x)
+        let values = y.scalars(as: Float.self)
+        #expect(Set(values).isSubset(of: [0, Float(1 / 0.75)]))
+        let zeroFraction = Double(values.filter { $0 == 0 }.count) / Double(values.count)
+        #expect(Swift.abs(zeroFraction - 0.25) < 0.01)
+        y.sum().backward()
+        #expect(x.grad!.scalars(as: Float.self) == values)
+        layer.eval()
+        #expect(layer(x) === x)
     }
 }

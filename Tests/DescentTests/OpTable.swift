@@ -94,5 +94,7 @@ enum OpTable {
         "log_softmax_dim0": { $0[0].logSoftmax(dim: 0) },
         "addmm": { Tensor.addmm($0[0], $0[1], $0[2].t()) },
         "linear": { Tensor.linear($0[1], weight: $0[2], bias: $0[0]) },
+        "gelu": { $0[0].gelu() },
+        "gelu_tanh": { $0[0].gelu(approximateTanh: true) },
     ]
 }

@@ -269,3 +269,52 @@ extension Tensor {
 /// The natural logarithm of one number.
 @inline(__always)
 func _logOf(_ x: Double) -> Double { Double.log(x) }
+
+extension Tensor {
+    /// The Gaussian error linear unit `x Φ(x)` (`GeluBackward0`), like `torch.nn.functional.gelu`;
+    /// `approximateTanh` selects PyTorch's `approximate="tanh"` form.
+    ///
+    /// ```swift
+    /// let h = x.gelu()
+    /// ```
+    public func gelu(approximateTanh: Bool = false) -> Tensor {
+        let x = _floating
+        func run<T: _FloatElement>(_: T.Type) -> Tensor {
+            let k = T(0.7978845608028654), c = T(0.044715), r = T(0.7071067811865476)
+            return Elementwise.map(x, T.self, T.self) { v in
+                approximateTanh ? T(0.5) * v * (1 + T.tanh(k * (v + c * v * v * v))) : v * T(0.5) * (1 + T.erf(v * r))
+            }
+        }
+        let out = x.dtype == .float32 ? run(Float.self) : run(Double.self)
+        return out._recorded("GeluBackward0", x, saving: x) { g, node in
+            let v = node.savedTensor(0)
+            func grad<T: _FloatElement>(_: T.Type) -> Tensor {
+                let k = T(0.7978845608028654), c = T(0.044715), r = T(0.7071067811865476), pdf = T(0.3989422804014327)
+                return Elementwise.map(v, T.self, T.self) { x in
+                    if approximateTanh {
+                        let inner = k * (x + c * x * x * x)
+                        let t = T.tanh(inner)
+                        return T(0.5) * (1 + t) + T(0.5) * x * (1 - t * t) * k * (1 + 3 * c * x * x)
+                    }
+                    return T(0.5) * (1 + T.erf(x * r)) + x * pdf * T.exp(-T(0.5) * x * x)
+                }
+            }
+            return (g * (v.dtype == .float32 ? grad(Float.self) : grad(Double.self)), nil)
+        }
+    }
+
+    /// Zeroes each element with probability `p` and scales the rest by `1/(1-p)`, like
+    /// `F.dropout` in training mode (`MulBackward0`). The mask comes from Descent's generator;
+    /// PyTorch draws it through MKL, so the masks differ while the statistics agree.
+    ///
+    /// ```swift
+    /// let h = x.dropout(p: 0.1)
+    /// ```
+    public func dropout(p: Double, generator: Generator? = nil) -> Tensor {
+        guard p >= 0 && p <= 1 else { _fail("dropout probability has to be between 0 and 1, but got \(p)") }
+        if p == 0 { return self }
+        if p == 1 { return self * 0 }
+        let keep = Tensor.rand(shape, dtype: dtype.isFloatingPoint ? dtype : .float32, generator: generator) .>= p
+        return self * (keep.to(dtype.isFloatingPoint ? dtype : .float32) / (1 - p))
+    }
+}
