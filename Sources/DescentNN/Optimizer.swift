@@ -52,6 +52,74 @@ open class Optimizer {
 
     /// Per-parameter state (momentum buffers, moments), keyed by the parameter's identity.
     var state: [ObjectIdentifier: [String: Tensor]] = [:]
+    /// Steps taken per parameter, for optimizers whose update depends on it.
+    var stepCounts: [ObjectIdentifier: Int] = [:]
+
+    /// Every parameter, group after group: the numbering state dicts use.
+    var orderedParameters: [Tensor] { paramGroups.flatMap(\.params) }
+
+    /// The optimizer's state by parameter number, and each group's hyper-parameters, like
+    /// `optimizer.state_dict()`. Tensors are copies.
+    ///
+    /// ```swift
+    /// let checkpoint = optimizer.stateDict()
+    /// ```
+    open func stateDict() -> OptimizerStateDict {
+        var entries: [Int: [String: Tensor]] = [:]
+        for (i, p) in orderedParameters.enumerated() {
+            let id = ObjectIdentifier(p)
+            var entry = (state[id] ?? [:]).mapValues { t in noGrad { t.clone() } }
+            if let steps = stepCounts[id] { entry["step"] = Tensor(Double(steps)) }
+            if !entry.isEmpty { entries[i] = entry }
+        }
+        let groups = paramGroups.map { ["lr": $0.lr!, "weight_decay": $0.weightDecay!, "params": Double($0.params.count)] }
+        return OptimizerStateDict(state: entries, paramGroups: groups)
+    }
+
+    /// Restores state saved by ``stateDict()`` from an optimizer over parameters of the same
+    /// shapes, like `optimizer.load_state_dict`.
+    ///
+    /// - Throws: ``OptimizerStateError`` when the groups or shapes do not match; nothing
+    ///   changes then.
+    open func loadStateDict(_ dict: OptimizerStateDict) throws {
+        guard dict.paramGroups.count == paramGroups.count else {
+            throw OptimizerStateError("loaded state dict has a different number of parameter groups")
+        }
+        for (saved, group) in zip(dict.paramGroups, paramGroups) where Int(saved["params"] ?? -1) != group.params.count {
+            throw OptimizerStateError("loaded state dict contains a parameter group that doesn't match the size of optimizer's group")
+        }
+        let params = orderedParameters
+        for (i, entry) in dict.state {
+            guard i >= 0 && i < params.count else { throw OptimizerStateError("state for parameter \(i), which does not exist") }
+            for (key, t) in entry where key != "step" && t.shape != params[i].shape {
+                throw OptimizerStateError("state \"\(key)\" of parameter \(i) has shape \(t.shape), the parameter \(params[i].shape)")
+            }
+        }
+        state = [:]
+        stepCounts = [:]
+        for (i, entry) in dict.state {
+            let id = ObjectIdentifier(params[i])
+            var tensors = entry.mapValues { t in noGrad { t.clone() } }
+            if let step = tensors.removeValue(forKey: "step") { stepCounts[id] = Int(step.item()) }
+            if !tensors.isEmpty { state[id] = tensors }
+        }
+        for (i, saved) in dict.paramGroups.enumerated() {
+            paramGroups[i].lr = saved["lr"] ?? paramGroups[i].lr
+            paramGroups[i].weightDecay = saved["weight_decay"] ?? paramGroups[i].weightDecay
+        }
+    }
+}
+
+/// An optimizer's state: tensors by parameter number, and hyper-parameters per group.
+public struct OptimizerStateDict: Sendable {
+    public var state: [Int: [String: Tensor]]
+    public var paramGroups: [[String: Double]]
+}
+
+/// Why an optimizer state dict could not be loaded.
+public struct OptimizerStateError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay,
@@ -148,8 +216,6 @@ public final class Adam: Optimizer {
         super.init(groups, lr: lr, weightDecay: weightDecay)
     }
 
-    private var steps: [ObjectIdentifier: Int] = [:]
-
     public override func step() {
         noGrad {
             for group in paramGroups {
@@ -161,8 +227,8 @@ public final class Adam: Optimizer {
                         state[id] = ["exp_avg": Tensor.zeros(like: p), "exp_avg_sq": Tensor.zeros(like: p)]
                         if amsgrad { state[id]!["max_exp_avg_sq"] = Tensor.zeros(like: p) }
                     }
-                    let t = (steps[id] ?? 0) + 1
-                    steps[id] = t
+                    let t = (stepCounts[id] ?? 0) + 1
+                    stepCounts[id] = t
                     let correction1 = 1 - Double.pow(beta1, Double(t))
                     let correction2 = 1 - Double.pow(beta2, Double(t))
                     if _FusedOptimizers.adamStep(

@@ -17,6 +17,26 @@ public final class AdamW: Optimizer {
         super.init([ParamGroup(parameters)], lr: lr, weightDecay: weightDecay)
     }
 
+    public override func stateDict() -> OptimizerStateDict {
+        var dict = adam.stateDict()
+        dict.paramGroups = zip(dict.paramGroups, paramGroups).map { saved, group in
+            var g = saved
+            g["weight_decay"] = group.weightDecay!
+            return g
+        }
+        return dict
+    }
+
+    public override func loadStateDict(_ dict: OptimizerStateDict) throws {
+        var inner = dict
+        inner.paramGroups = dict.paramGroups.map { var g = $0; g["weight_decay"] = 0; return g }
+        try adam.loadStateDict(inner)
+        for (i, saved) in dict.paramGroups.enumerated() {
+            paramGroups[i].lr = saved["lr"] ?? paramGroups[i].lr
+            paramGroups[i].weightDecay = saved["weight_decay"] ?? paramGroups[i].weightDecay
+        }
+    }
+
     public override func step() {
         noGrad {
             for (i, group) in paramGroups.enumerated() {
@@ -95,8 +115,6 @@ public final class RMSprop: Optimizer {
 /// ```
 public final class Adagrad: Optimizer {
     public let lrDecay: Double, eps: Double, initialAccumulatorValue: Double
-    private var steps: [ObjectIdentifier: Int] = [:]
-
     public init(
         _ parameters: [Tensor], lr: Double = 1e-2, lrDecay: Double = 0, weightDecay: Double = 0,
         initialAccumulatorValue: Double = 0, eps: Double = 1e-10
@@ -117,8 +135,8 @@ public final class Adagrad: Optimizer {
                 for p in group.params {
                     guard var g = p.grad else { continue }
                     let id = ObjectIdentifier(p)
-                    let step = (steps[id] ?? 0) + 1
-                    steps[id] = step
+                    let step = (stepCounts[id] ?? 0) + 1
+                    stepCounts[id] = step
                     if decay != 0 { g = g + p * decay }
                     let clr = lr / (1 + Double(step - 1) * lrDecay)
                     let sum = state[id]!["sum"]!

@@ -202,3 +202,43 @@ struct DropoutTests {
         #expect(layer(x) === x)
     }
 }
+
+/// Optimizer state dicts: stopping and resuming gives the same parameters as never stopping.
+struct OptimizerStateTests {
+    static func run(_ make: ([Tensor]) -> Optimizer, resumeAt: Int?) throws -> [Float] {
+        let g = Generator(seed: 9)
+        let x = Tensor.randn(16, 4, generator: g), y = Tensor.randint(0, 3, [16], generator: g)
+        var net = Sequential(Linear(inFeatures: 4, outFeatures: 8, generator: g), ReLU(), Linear(inFeatures: 8, outFeatures: 3, generator: g))
+        var opt = make(net.parameters())
+        for step in 0..<40 {
+            if step == resumeAt {
+                // A fresh model and optimizer, restored from the state dicts.
+                let modelState = net.stateDict(), optimizerState = opt.stateDict()
+                net = Sequential(Linear(inFeatures: 4, outFeatures: 8), ReLU(), Linear(inFeatures: 8, outFeatures: 3))
+                try net.loadStateDict(modelState)
+                opt = make(net.parameters())
+                try opt.loadStateDict(optimizerState)
+            }
+            opt.zeroGrad()
+            CrossEntropyLoss()(net(x), y).backward()
+            opt.step()
+        }
+        return net.parameters().flatMap { $0.scalars(as: Float.self) }
+    }
+
+    @Test func resumingIsExact() throws {
+        let makers: [([Tensor]) -> Optimizer] = [
+            { Adam($0, lr: 1e-2, amsgrad: true) }, { SGD($0, lr: 0.1, momentum: 0.9) },
+            { AdamW($0, lr: 1e-2) }, { RMSprop($0, lr: 1e-3, momentum: 0.5, centered: true) }, { Adagrad($0, lr: 0.05) },
+        ]
+        for make in makers {
+            #expect(try Self.run(make, resumeAt: 17) == Self.run(make, resumeAt: nil))
+        }
+    }
+
+    @Test func mismatchedStateIsRefused() {
+        let a = Adam([Tensor.zeros(3, requiresGrad: true)])
+        let b = Adam([Tensor.zeros(3, requiresGrad: true), Tensor.zeros(2, requiresGrad: true)])
+        #expect(throws: OptimizerStateError.self) { try b.loadStateDict(a.stateDict()) }
+    }
+}
