@@ -1,8 +1,8 @@
 import Descent
 import Foundation
 
-/// Reading and writing NumPy's `.npy` files and `.npz` archives (stored, uncompressed, as
-/// `numpy.savez` writes them).
+/// Reading and writing NumPy's `.npy` files and `.npz` archives (`numpy.savez` and
+/// `numpy.savez_compressed` archives read; archives are written uncompressed, as `savez` does).
 ///
 /// ```swift
 /// try NumPy.write(x, to: URL(fileURLWithPath: "x.npy"))
@@ -111,8 +111,7 @@ public enum NumPy {
 
     /// Reads every array of an `.npz` archive, by name (without the `.npy` suffix).
     ///
-    /// - Throws: ``TensorFileError`` for a damaged archive, a compressed entry (write with
-    ///   `numpy.savez`, not `savez_compressed`), or a damaged array inside.
+    /// - Throws: ``TensorFileError`` for a damaged archive or a damaged array inside.
     public static func readArchive(from url: URL) throws -> [String: Tensor] {
         let data: Data
         do {
@@ -120,10 +119,15 @@ public enum NumPy {
         } catch {
             throw TensorFileError(url.path, "could not be read: \(error.localizedDescription)")
         }
+        return try readArchive(data, path: url.path)
+    }
+
+    /// Reads `.npz` bytes already in memory; `path` names them in errors.
+    public static func readArchive(_ data: Data, path: String = "<memory>") throws -> [String: Tensor] {
         var result: [String: Tensor] = [:]
-        for entry in try _Zip.entries(data, path: url.path) {
+        for entry in try _Zip.entries(data, path: path) {
             let name = entry.name.hasSuffix(".npy") ? String(entry.name.dropLast(4)) : entry.name
-            result[name] = try read(entry.data, path: "\(url.path)[\(entry.name)]")
+            result[name] = try read(entry.data, path: "\(path)[\(entry.name)]")
         }
         return result
     }

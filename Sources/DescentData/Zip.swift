@@ -1,6 +1,6 @@
 import Foundation
 
-/// The small part of the ZIP format that `.npz` files use: stored (uncompressed) entries,
+/// The small part of the ZIP format that `.npz` files use: stored and deflated entries,
 /// including the ZIP64 size fields that `numpy.savez` writes.
 enum _Zip {
     struct Entry {
@@ -30,6 +30,7 @@ enum _Zip {
             guard cursor + 46 <= data.count, u32(cursor) == 0x0201_4b50 else { throw fail("damaged central directory") }
             let method = u16(cursor + 10)
             var size = u32(cursor + 20)
+            var uncompressed = u32(cursor + 24)
             let nameLength = u16(cursor + 28), extraLength = u16(cursor + 30), commentLength = u16(cursor + 32)
             var local = u32(cursor + 42)
             guard cursor + 46 + nameLength + extraLength <= data.count else { throw fail("damaged central directory") }
@@ -40,23 +41,37 @@ enum _Zip {
             let extraEnd = e + extraLength
             while e + 4 <= extraEnd {
                 let id = u16(e), length = u16(e + 2)
+                let fieldEnd = Swift.min(e + 4 + length, extraEnd)   // a lying length stays inside
                 if id == 0x0001 {
                     var f = e + 4
-                    if u32(cursor + 24) == 0xFFFF_FFFF && f + 8 <= e + 4 + length { f += 8 }  // uncompressed
-                    if u32(cursor + 20) == 0xFFFF_FFFF && f + 8 <= e + 4 + length { size = u64(f); f += 8 }
-                    if u32(cursor + 42) == 0xFFFF_FFFF && f + 8 <= e + 4 + length { local = u64(f) }
+                    if u32(cursor + 24) == 0xFFFF_FFFF && f + 8 <= fieldEnd { uncompressed = u64(f); f += 8 }
+                    if u32(cursor + 20) == 0xFFFF_FFFF && f + 8 <= fieldEnd { size = u64(f); f += 8 }
+                    if u32(cursor + 42) == 0xFFFF_FFFF && f + 8 <= fieldEnd { local = u64(f) }
                 }
                 e += 4 + length
             }
-            guard method == 0 else {
-                throw fail("entry \(name) is compressed (method \(method)); write it with numpy.savez, not savez_compressed")
+            guard method == 0 || method == 8 else {
+                throw fail("entry \(name) uses compression method \(method); only stored and deflated entries are read")
             }
             guard local >= 0, local + 30 <= data.count, u32(local) == 0x0403_4b50 else { throw fail("entry \(name) has no local header") }
             let start = local + 30 + u16(local + 26) + u16(local + 28)
             guard size >= 0, start <= data.count, size <= data.count - start else {
                 throw fail("entry \(name) of \(size) bytes runs past the end of the archive")
             }
-            result.append(Entry(name: name, data: data.subdata(in: (data.startIndex + start)..<(data.startIndex + start + size))))
+            let raw = data.subdata(in: (data.startIndex + start)..<(data.startIndex + start + size))
+            if method == 8 {
+                // A deflated entry may not claim to expand beyond what DEFLATE can (1032:1).
+                guard uncompressed >= 0, uncompressed <= size * 1032 + 1024 else {
+                    throw fail("entry \(name) claims \(uncompressed) bytes from \(size) compressed")
+                }
+                do {
+                    result.append(Entry(name: name, data: try _Inflate.decompress(raw, expectedSize: uncompressed)))
+                } catch _Inflate.Failure.damaged(let why) {
+                    throw fail("entry \(name) is damaged: \(why)")
+                }
+            } else {
+                result.append(Entry(name: name, data: raw))
+            }
             cursor += 46 + nameLength + extraLength + commentLength
         }
         return result

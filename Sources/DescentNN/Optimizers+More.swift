@@ -9,12 +9,22 @@ import RealModule
 /// ```
 public final class AdamW: Optimizer {
     private let adam: Adam
-    public init(
+
+    public convenience init(
         _ parameters: [Tensor], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
         weightDecay: Double = 1e-2, amsgrad: Bool = false
     ) {
-        adam = Adam(parameters, lr: lr, betas: betas, eps: eps, weightDecay: 0, amsgrad: amsgrad)
-        super.init([ParamGroup(parameters)], lr: lr, weightDecay: weightDecay)
+        self.init([ParamGroup(parameters)], lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, amsgrad: amsgrad)
+    }
+
+    /// AdamW over parameter groups, each with its own learning rate and weight decay.
+    public init(
+        _ groups: [ParamGroup], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
+        weightDecay: Double = 1e-2, amsgrad: Bool = false
+    ) {
+        adam = Adam(groups.map { ParamGroup($0.params, lr: $0.lr, weightDecay: 0) }, lr: lr, betas: betas, eps: eps,
+                    weightDecay: 0, amsgrad: amsgrad)
+        super.init(groups, lr: lr, weightDecay: weightDecay)
     }
 
     public override func stateDict() -> OptimizerStateDict {
@@ -56,15 +66,24 @@ public final class AdamW: Optimizer {
 public final class RMSprop: Optimizer {
     public let alpha: Double, eps: Double, momentum: Double, centered: Bool
 
-    public init(
+    public convenience init(
         _ parameters: [Tensor], lr: Double = 1e-2, alpha: Double = 0.99, eps: Double = 1e-8,
+        weightDecay: Double = 0, momentum: Double = 0, centered: Bool = false
+    ) {
+        self.init([ParamGroup(parameters)], lr: lr, alpha: alpha, eps: eps, weightDecay: weightDecay,
+                  momentum: momentum, centered: centered)
+    }
+
+    /// RMSprop over parameter groups, each with its own learning rate and weight decay.
+    public init(
+        _ groups: [ParamGroup], lr: Double = 1e-2, alpha: Double = 0.99, eps: Double = 1e-8,
         weightDecay: Double = 0, momentum: Double = 0, centered: Bool = false
     ) {
         self.alpha = alpha
         self.eps = eps
         self.momentum = momentum
         self.centered = centered
-        super.init([ParamGroup(parameters)], lr: lr, weightDecay: weightDecay)
+        super.init(groups, lr: lr, weightDecay: weightDecay)
     }
 
     public override func step() {
@@ -115,15 +134,24 @@ public final class RMSprop: Optimizer {
 /// ```
 public final class Adagrad: Optimizer {
     public let lrDecay: Double, eps: Double, initialAccumulatorValue: Double
-    public init(
+    public convenience init(
         _ parameters: [Tensor], lr: Double = 1e-2, lrDecay: Double = 0, weightDecay: Double = 0,
+        initialAccumulatorValue: Double = 0, eps: Double = 1e-10
+    ) {
+        self.init([ParamGroup(parameters)], lr: lr, lrDecay: lrDecay, weightDecay: weightDecay,
+                  initialAccumulatorValue: initialAccumulatorValue, eps: eps)
+    }
+
+    /// Adagrad over parameter groups, each with its own learning rate and weight decay.
+    public init(
+        _ groups: [ParamGroup], lr: Double = 1e-2, lrDecay: Double = 0, weightDecay: Double = 0,
         initialAccumulatorValue: Double = 0, eps: Double = 1e-10
     ) {
         self.lrDecay = lrDecay
         self.eps = eps
         self.initialAccumulatorValue = initialAccumulatorValue
-        super.init([ParamGroup(parameters)], lr: lr, weightDecay: weightDecay)
-        for p in parameters {
+        super.init(groups, lr: lr, weightDecay: weightDecay)
+        for p in groups.flatMap(\.params) {
             state[ObjectIdentifier(p)] = ["sum": Tensor.full(like: p, initialAccumulatorValue)]
         }
     }

@@ -242,3 +242,21 @@ struct OptimizerStateTests {
         #expect(throws: OptimizerStateError.self) { try b.loadStateDict(a.stateDict()) }
     }
 }
+
+/// Parameter groups keep their own hyper-parameters.
+struct ParamGroupTests {
+    @Test func groupsUseTheirOwnLearningRates() {
+        for make in [
+            { (groups: [ParamGroup]) -> Optimizer in SGD(groups, lr: 0.1) },
+            { Adam($0, lr: 0.1) }, { AdamW($0, lr: 0.1) }, { RMSprop($0, lr: 0.1) }, { Adagrad($0, lr: 0.1) },
+        ] as [([ParamGroup]) -> Optimizer] {
+            let a = Tensor([1.0], requiresGrad: true), b = Tensor([1.0], requiresGrad: true)
+            let opt = make([ParamGroup([a]), ParamGroup([b], lr: 0)])
+            (a + b).sum().backward()
+            opt.step()
+            #expect(a.item() != 1)
+            #expect(b.item() == 1)
+            #expect(opt.paramGroups[1].lr == 0)
+        }
+    }
+}
