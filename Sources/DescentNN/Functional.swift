@@ -50,6 +50,26 @@ public enum Functional {
         return nllLoss(logits.logSoftmax(dim: 1), target, reduction: reduction)
     }
 
+    /// `max(x, 0)`, like `F.relu`.
+    public static func relu(_ input: Tensor) -> Tensor { input.relu() }
+
+    /// The logistic function, like `F.sigmoid`.
+    public static func sigmoid(_ input: Tensor) -> Tensor { input.sigmoid() }
+
+    /// The hyperbolic tangent, like `F.tanh`.
+    public static func tanh(_ input: Tensor) -> Tensor { input.tanh() }
+
+    /// Softmax along `dim`, like `F.softmax`.
+    public static func softmax(_ input: Tensor, dim: Int) -> Tensor { input.softmax(dim: dim) }
+
+    /// Log-softmax along `dim`, like `F.log_softmax`.
+    public static func logSoftmax(_ input: Tensor, dim: Int) -> Tensor { input.logSoftmax(dim: dim) }
+
+    /// Flattens dimensions `startDim...endDim`, like `torch.flatten`.
+    public static func flatten(_ input: Tensor, startDim: Int = 0, endDim: Int = -1) -> Tensor {
+        input.flatten(start: startDim, end: endDim)
+    }
+
     /// GELU, like `F.gelu`.
     public static func gelu(_ input: Tensor, approximateTanh: Bool = false) -> Tensor {
         input.gelu(approximateTanh: approximateTanh)
