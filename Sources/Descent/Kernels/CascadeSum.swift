@@ -214,6 +214,26 @@ enum CascadeSum {
         }
     }
 
+    /// Column sums in one pass over the rows: columns below `blocked` by multi-row sums, the
+    /// rest by row sums, as PyTorch's outer-sum loops assign them; added into `out`.
+    private static func columnSums<T: _FloatElement>(
+        _ input: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>,
+        rows: Int, columns: Int, rowStride: Int, outStride: Int, blocked: Int
+    ) {
+        let sums = UnsafeMutablePointer<T>.allocate(capacity: columns)
+        defer { sums.deallocate() }
+        if blocked > 0 {
+            multiRowBatch(rows, width: blocked, into: sums) { acc, i in
+                let src = input + i * rowStride
+                for j in 0..<blocked { acc[j] += src[j] }
+            }
+        }
+        if blocked < columns {
+            rowBatch(rows, width: columns - blocked, into: sums + blocked) { UnsafePointer(input + blocked + $0 * rowStride) }
+        }
+        for j in 0..<columns { out[j * outStride] += sums[j] }
+    }
+
     /// One call of `cascade_sum`'s 2-D loop; results are added into `out`.
     private static func loop2d<T: _FloatElement>(
         _ input: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>,
@@ -233,41 +253,16 @@ enum CascadeSum {
         if in0 == 1 && size0 >= l {
             for j in 0..<size1 { out[j * out1] += vectorizedInner(input + j * in1, size0) }
         } else if in1 == 1 && size1 >= l {
-            // Columns are contiguous: sum them all in one pass over the rows.
-            let blocked = (size1 / (4 * l)) * 4 * l
-            let sums = UnsafeMutablePointer<T>.allocate(capacity: size1)
-            defer { sums.deallocate() }
-            if blocked > 0 {
-                multiRowBatch(size0, width: blocked, into: sums) { acc, i in
-                    let src = input + i * in0
-                    for j in 0..<blocked { acc[j] += src[j] }
-                }
-            }
-            if blocked < size1 {
-                rowBatch(size0, width: size1 - blocked, into: sums + blocked) { UnsafePointer(input + blocked + $0 * in0) }
-            }
-            for j in 0..<size1 { out[j * out1] += sums[j] }
+            // vectorized_outer_sum: contiguous columns, blocks of four vectors by multi-row sums.
+            columnSums(input, out, rows: size0, columns: size1, rowStride: in0, outStride: out1, blocked: (size1 / (4 * l)) * 4 * l)
         } else if in0 < in1 {
             for j in 0..<size1 {
                 let r = input + j * in1
                 out[j * out1] += row(size0) { r[$0 * in0] }
             }
         } else if in1 == 1 {
-            // A few contiguous columns (scalar_outer_sum): groups of four by multi-row sums,
-            // the rest by row sums, all in one pass over the rows.
-            let blocked = (size1 / 4) * 4
-            let sums = UnsafeMutablePointer<T>.allocate(capacity: size1)
-            defer { sums.deallocate() }
-            if blocked > 0 {
-                multiRowBatch(size0, width: blocked, into: sums) { acc, i in
-                    let src = input + i * in0
-                    for j in 0..<blocked { acc[j] += src[j] }
-                }
-            }
-            if blocked < size1 {
-                rowBatch(size0, width: size1 - blocked, into: sums + blocked) { UnsafePointer(input + blocked + $0 * in0) }
-            }
-            for j in 0..<size1 { out[j * out1] += sums[j] }
+            // scalar_outer_sum over a few contiguous columns: groups of four by multi-row sums.
+            columnSums(input, out, rows: size0, columns: size1, rowStride: in0, outStride: out1, blocked: (size1 / 4) * 4)
         } else {
             let blocked = (size1 / 4) * 4
             for j in 0..<size1 {

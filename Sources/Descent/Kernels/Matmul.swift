@@ -119,6 +119,18 @@ enum MatmulKernel {
             return
         }
         // Small output, long inner dimension (a weight gradient): split k, then add the parts.
+        splitK(threads, m: m, k: k, n: n, into: c) { lo, hi, out in
+            descent_sgemm(kernel, Int64(m), Int64(n), Int64(hi - lo), a + lo * csa, Int64(rsa), Int64(csa),
+                          b + lo * rsb, Int64(rsb), Int64(csb), out, Int64(n), 0)
+        }
+    }
+
+    /// Splits a product's inner dimension over `threads`: each thread writes the product of its
+    /// share of `k` into its own `m x n` buffer, and the buffers are added in order into `c`.
+    static func splitK(
+        _ threads: Int, m: Int, k: Int, n: Int, into c: UnsafeMutablePointer<Float>,
+        _ part: (_ lo: Int, _ hi: Int, _ out: UnsafeMutablePointer<Float>) -> Void
+    ) {
         let step = (k + threads - 1) / threads
         let partials = UnsafeMutablePointer<Float>.allocate(capacity: threads * m * n)
         defer { partials.deallocate() }
@@ -130,8 +142,7 @@ enum MatmulKernel {
                 out.initialize(repeating: 0, count: m * n)
                 return
             }
-            descent_sgemm(kernel, Int64(m), Int64(n), Int64(hi - lo), a + lo * csa, Int64(rsa), Int64(csa),
-                          b + lo * rsb, Int64(rsb), Int64(csb), out, Int64(n), 0)
+            part(lo, hi, out)
         }
         for i in 0..<(m * n) {
             var s = partials[i]
@@ -161,24 +172,9 @@ enum MatmulKernel {
         }
         if rsa == 1 && m * n <= 4096 && k >= m {
             // A sum over the long dimension: each thread takes a share of it, then the parts add.
-            let step = (k + threads - 1) / threads
-            let partials = UnsafeMutablePointer<Float>.allocate(capacity: threads * m * n)
-            defer { partials.deallocate() }
-            let pp = _UncheckedSendable(partials)
-            Threads.run(threads) { t in
-                let lo = t * step, hi = Swift.min(k, lo + step)
-                let out = pp.value + t * m * n
-                if lo >= hi {
-                    out.initialize(repeating: 0, count: m * n)
-                    return
-                }
+            splitK(threads, m: m, k: k, n: n, into: c) { lo, hi, out in
                 _ = descent_sgemm_skinny(kernel, Int64(m), Int64(n), Int64(hi - lo), a + lo * csa, Int64(rsa), Int64(csa),
                                          b + lo * rsb, Int64(rsb), Int64(csb), out, Int64(n), 0)
-            }
-            for i in 0..<(m * n) {
-                var s = partials[i]
-                for t in 1..<threads { s += partials[t * m * n + i] }
-                c[i] = s
             }
             return true
         }
