@@ -46,6 +46,22 @@ import Testing
         }
     }
 
+    @Test func threadedElementwiseAgrees() {
+        let saved = Threads.count
+        defer { Threads.count = saved }
+        let g = Generator(seed: 6)
+        let a = Tensor.randn(700_000, generator: g), b = Tensor.randn(700_000, generator: g)
+        func results() -> [[Float]] {
+            let c = a.clone()
+            c += b
+            return [(a + b), (a * b), (a - 2.5), (a * 3.0), c].map { $0.scalars(as: Float.self) }
+        }
+        Threads.count = 1
+        let one = results()
+        Threads.count = 2
+        #expect(results() == one)
+    }
+
     @Test func gradientsThroughTheFastPath() {
         let g = Generator(seed: 5)
         let x = Tensor.randn(40, 30, generator: g, requiresGrad: true)

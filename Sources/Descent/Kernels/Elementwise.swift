@@ -166,6 +166,47 @@ protocol _ComparisonFunction {
 }
 
 extension Elementwise {
+    /// Elements below which a pass stays on one thread: splitting costs a few microseconds.
+    static let parallelGrain = 1 << 18
+
+    /// `out[i] = F(a[i], b[i])` (or `F(a[i], b)` with `scalarB`) over contiguous buffers, split
+    /// over threads when large. The function is a type, not a closure, so every thread's loop
+    /// is specialised and vectorised; a captured closure made the threaded loop 10x slower.
+    @inline(__always)
+    static func parallel<F: _BinaryNumericFunction, T: _NumericElement>(
+        _: F.Type, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, scalarB: Bool, _ out: UnsafeMutablePointer<T>, _ n: Int
+    ) -> Bool {
+        let parts = Threads.parts(work: n, grain: parallelGrain)
+        guard parts > 1 else { return false }
+        let step = (n + parts - 1) / parts
+        let pointers = _UncheckedSendable((a, b, out))
+        Threads.run(parts) { t in
+            let (a, b, out) = pointers.value
+            let lo = t * step, hi = Swift.min(n, lo + step)
+            if scalarB {
+                let y = b.pointee
+                for i in lo..<hi { out[i] = F.apply(a[i], y) }
+            } else {
+                for i in lo..<hi { out[i] = F.apply(a[i], b[i]) }
+            }
+        }
+        return true
+    }
+
+    /// `zip` of two same-dtype numeric tensors, threaded for large contiguous operands.
+    static func zipThreaded<F: _BinaryNumericFunction, T: _NumericElement>(_ a: Tensor, _ b: Tensor, _: F.Type, _: T.Type) -> Tensor {
+        if a.isContiguous && a.scalarCount >= 2 * parallelGrain && Threads.count > 1 {
+            let sameShape = b.isContiguous && b.shape == a.shape
+            if sameShape || (b._isSingleValue && Shape.broadcast(a.shape, b.shape) == a.shape) {
+                let out = Tensor(uninitializedLike: a, dtype: T.dtype)
+                if parallel(F.self, a.pointer(T.self), b.pointer(T.self), scalarB: !sameShape, out.pointer(T.self), a.scalarCount) {
+                    return out
+                }
+            }
+        }
+        return zip(a, b, T.self, T.self, T.self) { F.apply($0, $1) }
+    }
+
     static func mapFloat<F: _UnaryFloatFunction>(_ a: Tensor, _: F.Type) -> Tensor {
         switch a.dtype {
         case .float32: map(a, Float.self, Float.self) { F.apply($0) }
@@ -177,14 +218,25 @@ extension Elementwise {
     /// Both operands must already have the same numeric dtype.
     static func zipNumeric<F: _BinaryNumericFunction>(_ a: Tensor, _ b: Tensor, _: F.Type) -> Tensor {
         switch a.dtype {
-        case .float32: zip(a, b, Float.self, Float.self, Float.self) { F.apply($0, $1) }
-        case .float64: zip(a, b, Double.self, Double.self, Double.self) { F.apply($0, $1) }
-        case .int64: zip(a, b, Int64.self, Int64.self, Int64.self) { F.apply($0, $1) }
+        case .float32: zipThreaded(a, b, F.self, Float.self)
+        case .float64: zipThreaded(a, b, F.self, Double.self)
+        case .int64: zipThreaded(a, b, F.self, Int64.self)
         case .bool: _fail("boolean tensors are not supported by this operation")
         }
     }
 
     static func updateNumeric<F: _BinaryNumericFunction>(_ dst: Tensor, _ src: Tensor, _: F.Type) {
+        if dst.isContiguous && src.isContiguous && src.shape == dst.shape && dst.dtype == src.dtype {
+            let n = dst.scalarCount
+            let done: Bool
+            switch dst.dtype {
+            case .float32: done = parallel(F.self, dst.pointer(Float.self), src.pointer(Float.self), scalarB: false, dst.pointer(Float.self), n)
+            case .float64: done = parallel(F.self, dst.pointer(Double.self), src.pointer(Double.self), scalarB: false, dst.pointer(Double.self), n)
+            case .int64: done = parallel(F.self, dst.pointer(Int64.self), src.pointer(Int64.self), scalarB: false, dst.pointer(Int64.self), n)
+            case .bool: done = false
+            }
+            if done { return }
+        }
         switch dst.dtype {
         case .float32: update(dst, src, Float.self) { F.apply($0, $1) }
         case .float64: update(dst, src, Double.self) { F.apply($0, $1) }

@@ -48,6 +48,10 @@ extension Tensor {
         guard DType.promote(a.dtype, scalarIsFloatingPoint: n.isFloatingPoint) == a.dtype else { return nil }
         let out: Tensor
         switch (a.dtype, n) {
+        case (.float32, _) where a.isContiguous && a.scalarCount >= 2 * Elementwise.parallelGrain && Threads.count > 1:
+            var y = Float(n.double)
+            out = Tensor(uninitializedLike: a, dtype: .float32)
+            _ = Elementwise.parallel(F.self, a.pointer(Float.self), &y, scalarB: true, out.pointer(Float.self), a.scalarCount)
         case (.float32, _):
             let y = Float(n.double)
             out = Elementwise.map(a, Float.self, Float.self) { F.apply($0, y) }
