@@ -393,6 +393,7 @@ def errors():
         "requires_grad_int": lambda: torch.ones(2, dtype=torch.long).requires_grad_(),
         "requires_grad_int_factory": lambda: torch.ones(2, dtype=torch.long, requires_grad=True),
         "max_empty": lambda: torch.ones(0).max(),
+        "inplace_int_float": lambda: torch.arange(3).add_(2.5),
     }
     write("errors.json", {"messages": {k: message(v) for k, v in table.items()}})
 

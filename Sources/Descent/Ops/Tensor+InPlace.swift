@@ -82,17 +82,24 @@ extension Tensor {
         } : nil)
     }
 
-    /// Adds a number to every element in place.
-    public static func += (lhs: Tensor, rhs: Double) { lhs += _Number.float(rhs).tensor(lhs._scalarDType(rhs)) }
+    /// Adds a number to every element in place. A floating-point number makes the result
+    /// float, which an integer tensor cannot hold: that stops with PyTorch's casting message.
+    public static func += (lhs: Tensor, rhs: Double) { lhs += _Number.float(rhs).tensor(lhs._scalarDType(float: true)) }
     /// Subtracts a number from every element in place.
-    public static func -= (lhs: Tensor, rhs: Double) { lhs -= _Number.float(rhs).tensor(lhs._scalarDType(rhs)) }
+    public static func -= (lhs: Tensor, rhs: Double) { lhs -= _Number.float(rhs).tensor(lhs._scalarDType(float: true)) }
     /// Multiplies every element by a number in place.
-    public static func *= (lhs: Tensor, rhs: Double) { lhs *= _Number.float(rhs).tensor(lhs._scalarDType(rhs)) }
+    public static func *= (lhs: Tensor, rhs: Double) { lhs *= _Number.float(rhs).tensor(lhs._scalarDType(float: true)) }
     /// Divides every element by a number in place.
-    public static func /= (lhs: Tensor, rhs: Double) { lhs /= _Number.float(rhs).tensor(lhs._scalarDType(rhs)) }
+    public static func /= (lhs: Tensor, rhs: Double) { lhs /= _Number.float(rhs).tensor(lhs._scalarDType(float: true)) }
+    /// Adds an integer to every element in place; integer tensors stay integer.
+    public static func += (lhs: Tensor, rhs: Int) { lhs += _Number.int(Int64(rhs)).tensor(lhs._scalarDType(float: false)) }
+    /// Subtracts an integer from every element in place.
+    public static func -= (lhs: Tensor, rhs: Int) { lhs -= _Number.int(Int64(rhs)).tensor(lhs._scalarDType(float: false)) }
+    /// Multiplies every element by an integer in place.
+    public static func *= (lhs: Tensor, rhs: Int) { lhs *= _Number.int(Int64(rhs)).tensor(lhs._scalarDType(float: false)) }
 
-    private func _scalarDType(_ value: Double) -> DType {
-        DType.promote(dtype, scalarIsFloatingPoint: value.rounded() != value)
+    private func _scalarDType(float: Bool) -> DType {
+        DType.promote(dtype, scalarIsFloatingPoint: float)
     }
 
     /// Sets every element to zero in place (`zero_`).
