@@ -394,6 +394,8 @@ def errors():
         "requires_grad_int_factory": lambda: torch.ones(2, dtype=torch.long, requires_grad=True),
         "max_empty": lambda: torch.ones(0).max(),
         "inplace_int_float": lambda: torch.arange(3).add_(2.5),
+        "cholesky_not_pd": lambda: torch.linalg.cholesky(torch.tensor([[1.0, 2.0], [2.0, 1.0]])),
+        "solve_singular": lambda: torch.linalg.solve(torch.tensor([[1.0, 2.0], [2.0, 4.0]]), torch.ones(2)),
     }
     write("errors.json", {"messages": {k: message(v) for k, v in table.items()}})
 
@@ -659,6 +661,30 @@ def files():
                          "linear": {k: tensor_json(v) for k, v in linear.state_dict().items()}, "npy": npy})
 
 
+# ---------------------------------------------------------------------------------------------
+# Dense solvers
+
+def solvers():
+    g = torch.Generator().manual_seed(21)
+    cases = []
+    m = torch.randn(4, 4, generator=g, dtype=torch.float64)
+    spd = m @ m.t() + 4 * torch.eye(4, dtype=torch.float64)
+    a = torch.randn(4, 4, generator=g, dtype=torch.float64)
+    b2 = torch.randn(4, 2, generator=g, dtype=torch.float64)
+    b1 = torch.randn(4, generator=g, dtype=torch.float64)
+    tall = torch.randn(8, 3, generator=g, dtype=torch.float64)
+    rhs = torch.randn(8, 2, generator=g, dtype=torch.float64)
+    a32 = torch.randn(20, 4, generator=g)
+    y32 = torch.randn(20, generator=g)
+    cases.append({"name": "cholesky", "inputs": [tensor_json(spd)], "output": tensor_json(torch.linalg.cholesky(spd))})
+    cases.append({"name": "solve_matrix", "inputs": [tensor_json(a), tensor_json(b2)], "output": tensor_json(torch.linalg.solve(a, b2))})
+    cases.append({"name": "solve_vector", "inputs": [tensor_json(a), tensor_json(b1)], "output": tensor_json(torch.linalg.solve(a, b1))})
+    cases.append({"name": "lstsq", "inputs": [tensor_json(tall), tensor_json(rhs)], "output": tensor_json(torch.linalg.lstsq(tall, rhs).solution)})
+    cases.append({"name": "lstsq_float32_vector", "inputs": [tensor_json(a32), tensor_json(y32)],
+                  "output": tensor_json(torch.linalg.lstsq(a32, y32.unsqueeze(1)).solution.squeeze(1))})
+    write("solvers.json", {"cases": cases})
+
+
 def notebooks():
     write("notebook.json", {"runs": [notebook(None), notebook(0), notebook(7)], "example": issue_example()})
 
@@ -674,4 +700,5 @@ if __name__ == "__main__":
     errors()
     nn_fixtures()
     files()
+    solvers()
     notebooks()
