@@ -1,0 +1,290 @@
+import Descent
+import Foundation
+
+/// A numeric table read from a CSV file: named columns, row-major values.
+///
+/// ```swift
+/// let table = try CSV.read(from: URL(fileURLWithPath: "crops.csv"))
+/// let x = table.tensor(columns: ["temp", "rainfall", "humidity"])   // [rows, 3] float32
+/// ```
+public struct CSVTable: Sendable {
+    /// Column names from the header row.
+    public let columns: [String]
+    /// Values row by row (`rowCount x columns.count`).
+    public let values: [Double]
+    /// Data rows kept.
+    public var rowCount: Int { columns.isEmpty ? 0 : values.count / columns.count }
+    /// Rows skipped because a value was missing (only with `dropMissing`).
+    public let droppedRows: Int
+
+    /// The named columns (all by default) as a `[rows, columns]` tensor.
+    ///
+    /// - Throws: ``CSVError`` naming a column that is not in the table.
+    public func tensor(columns names: [String]? = nil, dtype: DType = .float32) throws -> Tensor {
+        let wanted = names ?? columns
+        var indices: [Int] = []
+        for name in wanted {
+            guard let i = columns.firstIndex(of: name) else {
+                throw CSVError(path: "", line: 1, column: nil, problem: "no column named \"\(name)\" (columns: \(columns.joined(separator: ", ")))")
+            }
+            indices.append(i)
+        }
+        let width = columns.count
+        var picked = [Double](repeating: 0, count: rowCount * indices.count)
+        for r in 0..<rowCount {
+            for (k, i) in indices.enumerated() { picked[r * indices.count + k] = values[r * width + i] }
+        }
+        return Tensor(shape: [rowCount, indices.count], scalars: picked, dtype: dtype)
+    }
+}
+
+/// Why a CSV file could not be read, with the file, line and column.
+public struct CSVError: Error, CustomStringConvertible, Equatable {
+    public let path: String
+    /// 1-based line in the file (the header is line 1).
+    public let line: Int
+    /// The column's name, when the problem is in one cell.
+    public let column: String?
+    public let problem: String
+
+    public var description: String {
+        let place = column.map { "line \(line), column \"\($0)\"" } ?? "line \(line)"
+        return "\(path): \(place): \(problem)"
+    }
+}
+
+/// Reading numeric CSV files: a header row, then one number per cell.
+///
+/// The delimiter (comma, semicolon or tab) is detected from the header unless given; fields
+/// may be quoted (`"1,5"`, with `""` for a quote inside); numbers may have a sign, decimals and
+/// an exponent. A cell that is not a number, a row with the wrong number of cells, or a missing
+/// value stops with a ``CSVError`` naming the line and column; with `dropMissing`, rows with a
+/// missing value are skipped and counted instead.
+public enum CSV {
+    /// Reads a CSV file.
+    ///
+    /// ```swift
+    /// let table = try CSV.read(from: url, dropMissing: true)
+    /// print("skipped \(table.droppedRows) incomplete rows")
+    /// ```
+    public static func read(from url: URL, delimiter: Character? = nil, dropMissing: Bool = false) throws -> CSVTable {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url, options: .alwaysMapped)
+        } catch {
+            throw CSVError(path: url.path, line: 0, column: nil, problem: "could not be read: \(error.localizedDescription)")
+        }
+        return try parse(data, path: url.path, delimiter: delimiter, dropMissing: dropMissing)
+    }
+
+    /// Parses CSV bytes; `path` names them in errors.
+    public static func parse(_ data: Data, path: String = "<memory>", delimiter: Character? = nil, dropMissing: Bool = false) throws -> CSVTable {
+        try data.withUnsafeBytes { raw in
+            var parser = _CSVParser(bytes: raw.bindMemory(to: UInt8.self), path: path)
+            return try parser.run(delimiter: delimiter?.asciiValue, dropMissing: dropMissing)
+        }
+    }
+}
+
+private struct _CSVParser {
+    let bytes: UnsafeBufferPointer<UInt8>
+    let path: String
+    var position = 0
+    var line = 1
+    /// Set after a delimiter that ends a line: one more, empty field follows.
+    var pendingEmptyField = false
+
+    init(bytes: UnsafeBufferPointer<UInt8>, path: String) {
+        self.bytes = bytes
+        self.path = path
+        // A UTF-8 byte-order mark is not part of the first column's name.
+        if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { position = 3 }
+    }
+
+    mutating func run(delimiter given: UInt8?, dropMissing: Bool) throws -> CSVTable {
+        guard position < bytes.count else { throw CSVError(path: path, line: 1, column: nil, problem: "the file is empty; expected a header row") }
+        let separator = given ?? detectDelimiter()
+        var header: [String] = []
+        var fieldStart = 0, fieldEnd = 0, quoted = false
+        while try nextField(separator, &fieldStart, &fieldEnd, &quoted) {
+            header.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[fieldStart..<fieldEnd]), as: UTF8.self)
+                .trimmingCharacters(in: .whitespaces))
+            if atLineEnd() { break }
+        }
+        finishLine()
+        for (i, name) in header.enumerated() where name.isEmpty {
+            throw CSVError(path: path, line: 1, column: nil, problem: "column \(i + 1) of the header has no name")
+        }
+        let width = header.count
+        var values: [Double] = []
+        values.reserveCapacity(Swift.min(bytes.count / 2, 1 << 24))
+        var dropped = 0
+        var row = [Double](repeating: 0, count: width)
+        while position < bytes.count {
+            if isBlankLine() {
+                finishLine()
+                continue
+            }
+            let rowLine = line
+            var count = 0
+            var missing = false
+            while try nextField(separator, &fieldStart, &fieldEnd, &quoted) {
+                if count >= width {
+                    throw CSVError(path: path, line: rowLine, column: nil, problem: "row has more than the header's \(width) cells")
+                }
+                if let v = number(fieldStart, fieldEnd) {
+                    row[count] = v
+                } else if isMissing(fieldStart, fieldEnd) {
+                    if !dropMissing {
+                        throw CSVError(path: path, line: rowLine, column: header[count], problem: "missing value (use --drop-missing to skip incomplete rows)")
+                    }
+                    missing = true
+                } else {
+                    let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[fieldStart..<fieldEnd]), as: UTF8.self)
+                    throw CSVError(path: path, line: rowLine, column: header[count], problem: "\"\(text)\" is not a number")
+                }
+                count += 1
+                if atLineEnd() { break }
+            }
+            finishLine()
+            guard count == width else {
+                throw CSVError(path: path, line: rowLine, column: nil, problem: "row has \(count) cells, the header has \(width)")
+            }
+            if missing { dropped += 1 } else { values.append(contentsOf: row) }
+        }
+        return CSVTable(columns: header, values: values, droppedRows: dropped)
+    }
+
+    func detectDelimiter() -> UInt8 {
+        var counts: [UInt8: Int] = [UInt8(ascii: ","): 0, UInt8(ascii: ";"): 0, UInt8(ascii: "\t"): 0]
+        var i = position, inQuotes = false
+        while i < bytes.count && (inQuotes || (bytes[i] != 10 && bytes[i] != 13)) {
+            if bytes[i] == UInt8(ascii: "\"") { inQuotes.toggle() } else if !inQuotes, counts[bytes[i]] != nil { counts[bytes[i], default: 0] += 1 }
+            i += 1
+        }
+        return counts.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }!.key
+    }
+
+    func atLineEnd() -> Bool {
+        !pendingEmptyField && (position >= bytes.count || bytes[position] == 10 || bytes[position] == 13)
+    }
+
+    mutating func finishLine() {
+        if position < bytes.count && bytes[position] == 13 { position += 1 }
+        if position < bytes.count && bytes[position] == 10 { position += 1 }
+        line += 1
+    }
+
+    func isBlankLine() -> Bool { bytes[position] == 10 || bytes[position] == 13 }
+
+    /// Reads one field; afterwards `position` is at a line end or past the delimiter.
+    mutating func nextField(_ separator: UInt8, _ start: inout Int, _ end: inout Int, _ quoted: inout Bool) throws -> Bool {
+        if pendingEmptyField {
+            pendingEmptyField = false
+            start = position
+            end = position
+            quoted = false
+            return true
+        }
+        quoted = position < bytes.count && bytes[position] == UInt8(ascii: "\"")
+        if quoted {
+            position += 1
+            start = position
+            while true {
+                guard position < bytes.count else {
+                    throw CSVError(path: path, line: line, column: nil, problem: "a quoted field is not closed")
+                }
+                if bytes[position] == UInt8(ascii: "\"") {
+                    if position + 1 < bytes.count && bytes[position + 1] == UInt8(ascii: "\"") {
+                        position += 2
+                        continue
+                    }
+                    break
+                }
+                if bytes[position] == 10 { line += 1 }
+                position += 1
+            }
+            end = position
+            position += 1
+        } else {
+            start = position
+            while position < bytes.count && bytes[position] != separator && bytes[position] != 10 && bytes[position] != 13 {
+                position += 1
+            }
+            end = position
+        }
+        if position < bytes.count && bytes[position] == separator {
+            position += 1
+            // A delimiter right before the line end means one more, empty field.
+            if position >= bytes.count || bytes[position] == 10 || bytes[position] == 13 { pendingEmptyField = true }
+        }
+        return true
+    }
+
+    func isMissing(_ start: Int, _ end: Int) -> Bool {
+        var s = start, e = end
+        while s < e && (bytes[s] == 32 || bytes[s] == 9) { s += 1 }
+        while e > s && (bytes[e - 1] == 32 || bytes[e - 1] == 9) { e -= 1 }
+        if s == e { return true }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[s..<e]), as: UTF8.self).lowercased()
+        return ["na", "n/a", "nan", "null", "none", "?"].contains(text)
+    }
+
+    /// A decimal number, or nil. Simple decimals are converted exactly (Clinger's fast path);
+    /// anything longer goes through `strtod`.
+    func number(_ start: Int, _ end: Int) -> Double? {
+        var i = start, e = end
+        while i < e && (bytes[i] == 32 || bytes[i] == 9) { i += 1 }
+        while e > i && (bytes[e - 1] == 32 || bytes[e - 1] == 9) { e -= 1 }
+        guard i < e else { return nil }
+        let begin = i
+        var negative = false
+        if bytes[i] == UInt8(ascii: "-") || bytes[i] == UInt8(ascii: "+") {
+            negative = bytes[i] == UInt8(ascii: "-")
+            i += 1
+        }
+        var mantissa: UInt64 = 0, digits = 0, scale = 0, sawDigit = false
+        while i < e, bytes[i] &- 48 < 10 {
+            if digits < 19 { mantissa = mantissa * 10 + UInt64(bytes[i] - 48); digits += mantissa == 0 ? 0 : 1 } else { scale += 1 }
+            sawDigit = true
+            i += 1
+        }
+        if i < e && bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            while i < e, bytes[i] &- 48 < 10 {
+                if digits < 19 { mantissa = mantissa * 10 + UInt64(bytes[i] - 48); digits += mantissa == 0 ? 0 : 1; scale -= 1 }
+                sawDigit = true
+                i += 1
+            }
+        }
+        guard sawDigit else { return nil }
+        if i < e && (bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E")) {
+            i += 1
+            var expNegative = false
+            if i < e && (bytes[i] == UInt8(ascii: "-") || bytes[i] == UInt8(ascii: "+")) {
+                expNegative = bytes[i] == UInt8(ascii: "-")
+                i += 1
+            }
+            var exponent = 0, expDigits = 0
+            while i < e, bytes[i] &- 48 < 10 {
+                if exponent < 100_000 { exponent = exponent * 10 + Int(bytes[i] - 48) }
+                expDigits += 1
+                i += 1
+            }
+            guard expDigits > 0 else { return nil }
+            scale += expNegative ? -exponent : exponent
+        }
+        guard i == e else { return nil }
+        if mantissa < (1 << 53) && digits <= 15 && Swift.abs(scale) <= 22 {
+            let powers: [Double] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                    1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22]
+            var v = Double(mantissa)
+            v = scale >= 0 ? v * powers[scale] : v / powers[-scale]
+            return negative ? -v : v
+        }
+        // Long mantissas or large exponents: let the C library round correctly.
+        var buffer = [CChar](repeating: 0, count: e - begin + 1)
+        for k in begin..<e { buffer[k - begin] = CChar(bitPattern: bytes[k]) }
+        return strtod(buffer, nil)
+    }
+}

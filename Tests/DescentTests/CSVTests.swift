@@ -1,0 +1,61 @@
+import Foundation
+import Testing
+import Descent
+import DescentData
+
+/// Reading numeric CSV: delimiters, quoting, number forms, and errors with line and column.
+struct CSVTests {
+    static func parse(_ text: String, dropMissing: Bool = false) throws -> CSVTable {
+        try CSV.parse(Data(text.utf8), path: "data.csv", dropMissing: dropMissing)
+    }
+
+    @Test func readsTheSeedTable() throws {
+        let table = try Self.parse("temp,rain,humidity,apples,oranges\n73,67,43,56,70\n91,88,64,81,101\n")
+        #expect(table.columns == ["temp", "rain", "humidity", "apples", "oranges"])
+        #expect(table.rowCount == 2)
+        let y = try table.tensor(columns: ["apples", "oranges"])
+        #expect(y.shape == [2, 2] && y.scalars(as: Float.self) == [56, 70, 81, 101])
+    }
+
+    @Test(arguments: [
+        ("a;b\n1.5;2\n", [1.5, 2.0]),                     // semicolons
+        ("a\tb\n-1e3\t+2.5E-2\n", [-1000, 0.025]),
+        ("a,b\r\n\"1000\",\"2\"\r\n", [1000, 2]),        // quoted, CRLF
+        ("\u{FEFF}a,b\n.5,7.\n\n", [0.5, 7]),             // BOM, blank line
+        ("a,b\n12345678901234567890,0.1\n", [12345678901234567890, 0.1]),
+    ] as [(String, [Double])])
+    func numberForms(_ text: String, _ expected: [Double]) throws {
+        let table = try Self.parse(text)
+        #expect(table.values == expected)
+    }
+
+    @Test(arguments: [
+        ("a,b\n1,x\n", "line 2, column \"b\": \"x\" is not a number"),
+        ("a,b\n1,2\n3\n", "line 3: row has 1 cells, the header has 2"),
+        ("a,b\n1,2,3\n", "line 2: row has more than the header's 2 cells"),
+        ("a,b\n1,\n", "line 2, column \"b\": missing value"),
+        ("a,b\n1,NA\n", "line 2, column \"b\": missing value"),
+        ("", "the file is empty"),
+        ("a,b\n\"1,2\n", "a quoted field is not closed"),
+    ])
+    func badInputNamesLineAndColumn(_ text: String, _ expected: String) {
+        do {
+            _ = try Self.parse(text)
+            Issue.record("no error for \(text)")
+        } catch {
+            #expect("\(error)".hasPrefix("data.csv: "))
+            #expect("\(error)".contains(expected), "\(error)")
+        }
+    }
+
+    @Test func dropMissingSkipsAndCounts() throws {
+        let table = try Self.parse("a,b\n1,2\n3,\nNaN,4\n5,6\n", dropMissing: true)
+        #expect(table.values == [1, 2, 5, 6])
+        #expect(table.droppedRows == 2)
+    }
+
+    @Test func unknownColumnIsAnError() throws {
+        let table = try Self.parse("a,b\n1,2\n")
+        #expect(throws: CSVError.self) { try table.tensor(columns: ["c"]) }
+    }
+}
