@@ -80,11 +80,72 @@ public enum CSV {
     /// Parses CSV bytes; `path` names them in errors.
     public static func parse(_ data: Data, path: String = "<memory>", delimiter: Character? = nil, dropMissing: Bool = false) throws -> CSVTable {
         try data.withUnsafeBytes { raw in
-            var parser = _CSVParser(bytes: raw.bindMemory(to: UInt8.self), path: path)
-            return try parser.run(delimiter: delimiter?.asciiValue, dropMissing: dropMissing)
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var parser = _CSVParser(bytes: bytes, path: path)
+            let (header, separator) = try parser.readHeader(delimiter: delimiter?.asciiValue)
+            let start = parser.position
+            let parts = Threads.count > 1 && bytes.count - start > 8 << 20 ? Threads.count : 1
+            // Chunks split at line starts can be read in parallel unless a quoted field might
+            // hold a line break. Errors are reported by a serial re-read, which knows lines.
+            if parts > 1 && memchr(bytes.baseAddress! + start, Int32(UInt8(ascii: "\"")), bytes.count - start) == nil {
+                var bounds = [start]
+                for p in 1..<parts {
+                    var b = start + (bytes.count - start) * p / parts
+                    while b < bytes.count && bytes[b - 1] != 10 { b += 1 }
+                    bounds.append(Swift.max(b, bounds.last!))
+                }
+                bounds.append(bytes.count)
+                let limits = bounds
+                let results = _ChunkResults(count: parts)
+                let shared = _SendableBytes(bytes)
+                DispatchQueue.concurrentPerform(iterations: parts) { i in
+                    var chunk = _CSVParser(bytes: shared.value, path: path)
+                    chunk.position = limits[i]
+                    results.store(i, try? chunk.readRows(header: header, separator: separator, dropMissing: dropMissing, limit: limits[i + 1]))
+                }
+                if let chunks = results.all() {
+                    var values = chunks[0].values
+                    for chunk in chunks.dropFirst() { values.append(contentsOf: chunk.values) }
+                    return CSVTable(columns: header, values: values, droppedRows: chunks.reduce(0) { $0 + $1.dropped })
+                }
+            }
+            let (values, dropped) = try parser.readRows(header: header, separator: separator, dropMissing: dropMissing, limit: bytes.count)
+            return CSVTable(columns: header, values: values, droppedRows: dropped)
         }
     }
 }
+
+/// The parsed chunks of a parallel read, each slot written by one thread.
+private final class _ChunkResults: @unchecked Sendable {
+    private var slots: [(values: [Double], dropped: Int)?]
+    private var failed = false
+    private let lock = NSLock()
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func store(_ i: Int, _ result: (values: [Double], dropped: Int)?) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let result { slots[i] = result } else { failed = true }
+    }
+    func all() -> [(values: [Double], dropped: Int)]? { failed ? nil : slots.compactMap { $0 } }
+}
+
+/// The file's bytes, read by several threads at once (nothing writes them).
+private struct _SendableBytes: @unchecked Sendable {
+    let value: UnsafeBufferPointer<UInt8>
+    init(_ value: UnsafeBufferPointer<UInt8>) { self.value = value }
+}
+
+/// 10^0 ... 10^22, all exact in a Double (the fast path's table), allocated once and never
+/// written again.
+nonisolated(unsafe) private let _powersOfTen: UnsafePointer<Double> = {
+    let table = UnsafeMutablePointer<Double>.allocate(capacity: 23)
+    var p = 1.0
+    for i in 0..<23 {
+        table[i] = p
+        p *= 10
+    }
+    return UnsafePointer(table)
+}()
 
 private struct _CSVParser {
     let bytes: UnsafeBufferPointer<UInt8>
@@ -101,7 +162,8 @@ private struct _CSVParser {
         if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { position = 3 }
     }
 
-    mutating func run(delimiter given: UInt8?, dropMissing: Bool) throws -> CSVTable {
+    /// Reads the header row; `position` is then at the first data line.
+    mutating func readHeader(delimiter given: UInt8?) throws -> (header: [String], separator: UInt8) {
         guard position < bytes.count else { throw CSVError(path: path, line: 1, column: nil, problem: "the file is empty; expected a header row") }
         let separator = given ?? detectDelimiter()
         var header: [String] = []
@@ -115,12 +177,22 @@ private struct _CSVParser {
         for (i, name) in header.enumerated() where name.isEmpty {
             throw CSVError(path: path, line: 1, column: nil, problem: "column \(i + 1) of the header has no name")
         }
+        return (header, separator)
+    }
+
+    /// Reads data rows up to byte `limit` (a line start, or the end).
+    mutating func readRows(header: [String], separator: UInt8, dropMissing: Bool, limit: Int) throws -> (values: [Double], dropped: Int) {
         let width = header.count
+        var fieldStart = 0, fieldEnd = 0, quoted = false
         var values: [Double] = []
-        values.reserveCapacity(Swift.min(bytes.count / 2, 1 << 24))
+        // Reserve from the first data line's length, so a large file is not copied as it grows.
+        var firstLineEnd = position
+        while firstLineEnd < limit && bytes[firstLineEnd] != 10 { firstLineEnd += 1 }
+        let estimatedRows = (limit - position) / Swift.max(firstLineEnd - position + 1, 1)
+        values.reserveCapacity((estimatedRows + estimatedRows / 8 + 16) * width)
         var dropped = 0
         var row = [Double](repeating: 0, count: width)
-        while position < bytes.count {
+        while position < limit {
             if isBlankLine() {
                 finishLine()
                 continue
@@ -128,7 +200,20 @@ private struct _CSVParser {
             let rowLine = line
             var count = 0
             var missing = false
-            while try nextField(separator, &fieldStart, &fieldEnd, &quoted) {
+            while true {
+                if count < width && !pendingEmptyField, let (v, end) = scanPlainNumber(from: position, separator) {
+                    // The common case in one pass: a plain number straight up to the delimiter.
+                    row[count] = v
+                    count += 1
+                    position = end
+                    if position < bytes.count && bytes[position] == separator {
+                        position += 1
+                        if position >= bytes.count || bytes[position] == 10 || bytes[position] == 13 { pendingEmptyField = true }
+                    }
+                    if atLineEnd() { break }
+                    continue
+                }
+                guard try nextField(separator, &fieldStart, &fieldEnd, &quoted) else { break }
                 if count >= width {
                     throw CSVError(path: path, line: rowLine, column: nil, problem: "row has more than the header's \(width) cells")
                 }
@@ -152,7 +237,7 @@ private struct _CSVParser {
             }
             if missing { dropped += 1 } else { values.append(contentsOf: row) }
         }
-        return CSVTable(columns: header, values: values, droppedRows: dropped)
+        return (values, dropped)
     }
 
     func detectDelimiter() -> UInt8 {
@@ -221,6 +306,59 @@ private struct _CSVParser {
         return true
     }
 
+    /// A number written plainly (sign, digits, point, exponent; at most 15 significant digits
+    /// and a small exponent) that ends at the delimiter or the line end, with where it ends;
+    /// nil for anything else, which then takes the general path.
+    @inline(__always)
+    func scanPlainNumber(from start: Int, _ separator: UInt8) -> (Double, Int)? {
+        var i = start
+        let n = bytes.count
+        guard i < n else { return nil }
+        var negative = false
+        if bytes[i] == UInt8(ascii: "-") {
+            negative = true
+            i += 1
+        }
+        var mantissa: UInt64 = 0, digits = 0, scale = 0
+        let integerStart = i
+        while i < n, bytes[i] &- 48 < 10 {
+            mantissa = mantissa &* 10 &+ UInt64(bytes[i] &- 48)
+            i += 1
+        }
+        digits = i - integerStart
+        if i < n && bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            let fractionStart = i
+            while i < n, bytes[i] &- 48 < 10 {
+                mantissa = mantissa &* 10 &+ UInt64(bytes[i] &- 48)
+                i += 1
+            }
+            scale = fractionStart - i
+            digits += i - fractionStart
+        }
+        guard digits > 0, digits <= 15 else { return nil }
+        if i < n && (bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E")) {
+            i += 1
+            var expNegative = false
+            if i < n && (bytes[i] == UInt8(ascii: "-") || bytes[i] == UInt8(ascii: "+")) {
+                expNegative = bytes[i] == UInt8(ascii: "-")
+                i += 1
+            }
+            let expStart = i
+            var exponent = 0
+            while i < n, bytes[i] &- 48 < 10, i - expStart < 4 {
+                exponent = exponent * 10 + Int(bytes[i] &- 48)
+                i += 1
+            }
+            guard i > expStart else { return nil }
+            scale += expNegative ? -exponent : exponent
+        }
+        guard i == n || bytes[i] == separator || bytes[i] == 10 || bytes[i] == 13, Swift.abs(scale) <= 22 else { return nil }
+        var v = Double(mantissa)
+        v = scale >= 0 ? v * _powersOfTen[scale] : v / _powersOfTen[-scale]
+        return (negative ? -v : v, i)
+    }
+
     func isMissing(_ start: Int, _ end: Int) -> Bool {
         var s = start, e = end
         while s < e && (bytes[s] == 32 || bytes[s] == 9) { s += 1 }
@@ -276,8 +414,7 @@ private struct _CSVParser {
         }
         guard i == e else { return nil }
         if mantissa < (1 << 53) && digits <= 15 && Swift.abs(scale) <= 22 {
-            let powers: [Double] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                    1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22]
+            let powers = _powersOfTen
             var v = Double(mantissa)
             v = scale >= 0 ? v * powers[scale] : v / powers[-scale]
             return negative ? -v : v

@@ -54,6 +54,30 @@ struct CSVTests {
         #expect(table.droppedRows == 2)
     }
 
+    @Test func largeFilesReadInParallelGiveTheSameTableAndErrors() throws {
+        var text = "x,y,z\n"
+        for i in 0..<400_000 { text += "\(i),\(Double(i) * 0.25),-\(i % 97)e-3\n" }
+        let data = Data(text.utf8)
+        #expect(data.count > 8 << 20)
+        let saved = Threads.count
+        defer { Threads.count = saved }
+        Threads.count = 1
+        let serial = try CSV.parse(data, path: "big.csv")
+        Threads.count = 2
+        let parallel = try CSV.parse(data, path: "big.csv")
+        #expect(parallel.values == serial.values)
+        #expect(parallel.rowCount == 400_000)
+        // An error in the second half still names its exact line.
+        var broken = text
+        broken += "1,oops,3\n"
+        do {
+            _ = try CSV.parse(Data(broken.utf8), path: "big.csv")
+            Issue.record("no error")
+        } catch let error as CSVError {
+            #expect(error.line == 400_002 && error.column == "y")
+        }
+    }
+
     @Test func unknownColumnIsAnError() throws {
         let table = try Self.parse("a,b\n1,2\n")
         #expect(throws: CSVError.self) { try table.tensor(columns: ["c"]) }
