@@ -31,7 +31,7 @@ let package = Package(
         .executableTarget(
             name: "DescentCLI",
             dependencies: [
-                "Descent",
+                "Descent", "DescentNN", "DescentData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

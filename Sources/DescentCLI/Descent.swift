@@ -1,12 +1,14 @@
 import ArgumentParser
 import Descent
+import DescentNN
+import DescentData
 
 @main
 struct DescentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "descent",
         abstract: "Tensors, autograd and linear models in Swift, with PyTorch's numbers.",
-        subcommands: [NotebookCommand.self],
-        defaultSubcommand: NotebookCommand.self
+        subcommands: [FitCommand.self, NotebookCommand.self],
+        defaultSubcommand: FitCommand.self
     )
 }

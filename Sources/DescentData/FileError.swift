@@ -20,6 +20,17 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable {
     public var description: String { "\(path): \(problem)" }
 }
 
+/// Writes whole files atomically.
+public enum AtomicFile {
+    /// Writes `data` to `url` through a temporary file in the same folder and a rename, so a
+    /// failure never leaves a half-written file at `url`.
+    ///
+    /// ```swift
+    /// try AtomicFile.write(Data(json.utf8), to: URL(fileURLWithPath: "report.json"))
+    /// ```
+    public static func write(_ data: Data, to url: URL) throws { try _writeAtomically(data, to: url) }
+}
+
 /// Writes `data` to `url` through a temporary file in the same folder and a rename, so that a
 /// failure never leaves a half-written file at `url`.
 func _writeAtomically(_ data: Data, to url: URL) throws {
