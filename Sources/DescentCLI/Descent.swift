@@ -8,7 +8,7 @@ struct DescentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "descent",
         abstract: "Tensors, autograd and linear models in Swift, with PyTorch's numbers.",
-        subcommands: [FitCommand.self, NotebookCommand.self],
+        subcommands: [FitCommand.self, PredictCommand.self, InspectCommand.self, NotebookCommand.self],
         defaultSubcommand: FitCommand.self
     )
 }

@@ -22,6 +22,8 @@ public enum Safetensors {
         public var names: [String]
         /// The `__metadata__` strings.
         public var metadata: [String: String]
+        /// Each tensor's dtype as the file stores it (`F16`, `I32`, ...), before widening.
+        public var storedDTypes: [String: String] = [:]
     }
 
     static let codes: [String: _FileElement] = [
@@ -61,6 +63,7 @@ public enum Safetensors {
         let dataSize = data.count - headerEnd
         var metadata: [String: String] = [:]
         var spans: [(name: String, element: _FileElement, shape: [Int], begin: Int, end: Int)] = []
+        var stored: [String: String] = [:]
         for (name, value) in entries {
             if name == "__metadata__" {
                 guard let strings = value as? [String: Any] else { throw fail("__metadata__ is not an object of strings") }
@@ -97,6 +100,7 @@ public enum Safetensors {
                 throw fail("tensor \"\(name)\" has shape \(shape) of \(code) (\(count * element.size) bytes) but data_offsets span \(end - begin) bytes")
             }
             spans.append((name, element, shape, Int(begin), Int(end)))
+            stored[name] = code
         }
         spans.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
         let filled = spans.filter { $0.end > $0.begin }   // empty tensors occupy no bytes
@@ -110,7 +114,7 @@ public enum Safetensors {
                 tensors[s.name] = s.element.tensor(bytes, shape: s.shape)
             }
         }
-        return File(tensors: tensors, names: spans.map(\.name), metadata: metadata)
+        return File(tensors: tensors, names: spans.map(\.name), metadata: metadata, storedDTypes: stored)
     }
 
     /// Writes tensors (in the given order) and string metadata as safetensors, atomically:

@@ -76,3 +76,40 @@ struct FitCommandTests {
         }
     }
 }
+
+/// `descent predict` and `descent inspect`.
+struct PredictInspectTests {
+    @Test func fitThenPredictThenInspect() throws {
+        let dir = try FitCommandTests.folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let csv = try FitCommandTests.exactCSV(in: dir)
+        let model = dir.appendingPathComponent("m.safetensors")
+        let fit = try DescentExecutable.run(["fit", csv.path, "--target", "y", "--standardize", "--optimizer", "adam",
+                                             "--lr", "0.01", "--epochs", "3000", "--output", model.path, "--quiet"])
+        #expect(fit.status == 0)
+        let newRows = dir.appendingPathComponent("new.csv")
+        try "b,extra,a\n1,9,2\n0,9,0\n".write(to: newRows, atomically: true, encoding: .utf8)
+        let preds = dir.appendingPathComponent("p.csv")
+        let out = try DescentExecutable.run(["predict", model.path, newRows.path, "--output", preds.path])
+        #expect(out.status == 0, "\(out.stderr)")
+        let lines = try String(contentsOf: preds, encoding: .utf8).split(separator: "\n")
+        #expect(lines.first == "y")
+        let values = lines.dropFirst().map { Double($0)! }
+        // y = 2a - 3b + 5: (a=2, b=1) -> 6, (0, 0) -> 5
+        #expect(Swift.abs(values[0] - 6) < 1e-2 && Swift.abs(values[1] - 5) < 1e-2)
+
+        let missing = dir.appendingPathComponent("missing.csv")
+        try "a,c\n1,2\n".write(to: missing, atomically: true, encoding: .utf8)
+        let bad = try DescentExecutable.run(["predict", model.path, missing.path])
+        #expect(bad.status != 0 && bad.stderr.contains("missing feature column(s) \"b\""))
+
+        let inspect = try DescentExecutable.run(["inspect", model.path])
+        #expect(inspect.status == 0)
+        #expect(inspect.stdout.contains("weight  F32  [1, 2]"))
+        #expect(inspect.stdout.contains("metadata features = a,b"))
+        let broken = dir.appendingPathComponent("broken.safetensors")
+        try Data([1, 2, 3]).write(to: broken)
+        let failed = try DescentExecutable.run(["inspect", broken.path])
+        #expect(failed.status != 0 && failed.stderr.contains("too short"))
+    }
+}

@@ -1,0 +1,105 @@
+import ArgumentParser
+import Descent
+import DescentData
+import Foundation
+
+/// `descent predict`: apply a model written by `descent fit` to new rows.
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Predict targets for the rows of a CSV file with a model written by `descent fit`.",
+        discussion: """
+            Feature columns are matched by name; the file may have other columns too.
+
+            Example:
+              descent predict model.safetensors new.csv --output predictions.csv
+            """
+    )
+
+    @Argument(help: "A model file written by `descent fit --output`.")
+    var model: String
+
+    @Argument(help: "A CSV file with the model's feature columns.")
+    var data: String
+
+    @Option(help: "Write the predictions as CSV to this path (default: print them).")
+    var output: String?
+
+    func run() throws {
+        let file: Safetensors.File
+        do {
+            file = try Safetensors.read(from: URL(fileURLWithPath: model))
+        } catch {
+            throw CLIError("\(error)")
+        }
+        guard let weight = file.tensors["weight"], let bias = file.tensors["bias"], weight.rank == 2,
+              let features = file.metadata["features"]?.split(separator: ",").map(String.init),
+              let targets = file.metadata["targets"]?.split(separator: ",").map(String.init),
+              weight.shape == [targets.count, features.count], bias.shape == [targets.count]
+        else {
+            throw CLIError("\(model): not a model written by `descent fit` (needs weight, bias and features/targets metadata that agree)")
+        }
+        let table: CSVTable
+        do {
+            table = try CSV.read(from: URL(fileURLWithPath: data))
+        } catch {
+            throw CLIError("\(error)")
+        }
+        let missing = features.filter { !table.columns.contains($0) }
+        guard missing.isEmpty else {
+            throw CLIError("\(data): missing feature column(s) \(missing.map { "\"\($0)\"" }.joined(separator: ", ")) that the model needs")
+        }
+        let x = try table.tensor(columns: features)
+        let predictions = noGrad { x.matmul(weight.t()) + bias }.rows(as: Double.self)
+        var csv = targets.joined(separator: ",") + "\n"
+        for row in predictions { csv += row.map { "\($0)" }.joined(separator: ",") + "\n" }
+        if let output {
+            do {
+                try AtomicFile.write(Data(csv.utf8), to: URL(fileURLWithPath: output))
+            } catch {
+                throw CLIError("\(error)")
+            }
+        } else {
+            print(csv, terminator: "")
+        }
+    }
+}
+
+/// `descent inspect`: what a tensor file holds.
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "List the tensors in a .safetensors, .npy or .npz file: names, dtypes, shapes and metadata.",
+        discussion: """
+            Example:
+              descent inspect model.safetensors
+            """
+    )
+
+    @Argument(help: "A .safetensors, .npy or .npz file.")
+    var file: String
+
+    func run() throws {
+        let url = URL(fileURLWithPath: file)
+        do {
+            switch url.pathExtension.lowercased() {
+            case "npy":
+                let t = try NumPy.read(from: url)
+                print("\(url.lastPathComponent): \(t.dtype) \(t.shape)")
+            case "npz":
+                for (name, t) in try NumPy.readArchive(from: url).sorted(by: { $0.key < $1.key }) {
+                    print("\(name)  \(t.dtype)  \(t.shape)")
+                }
+            default:
+                let f = try Safetensors.read(from: url)
+                for name in f.names {
+                    let t = f.tensors[name]!
+                    print("\(name)  \(f.storedDTypes[name] ?? "?")  \(t.shape)")
+                }
+                for (key, value) in f.metadata.sorted(by: { $0.key < $1.key }) { print("metadata \(key) = \(value)") }
+            }
+        } catch {
+            throw CLIError("\(error)")
+        }
+    }
+}
