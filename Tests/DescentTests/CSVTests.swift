@@ -22,7 +22,7 @@ struct CSVTests {
         ("a\tb\n-1e3\t+2.5E-2\n", [-1000, 0.025]),
         ("a,b\r\n\"1000\",\"2\"\r\n", [1000, 2]),        // quoted, CRLF
         ("\u{FEFF}a,b\n.5,7.\n\n", [0.5, 7]),             // BOM, blank line
-        ("a,b\n12345678901234567890,0.1\n", [12345678901234567890, 0.1]),
+        ("a,b\n12345678901234567890,0.1\n", [Double("12345678901234567890")!, 0.1]),
     ] as [(String, [Double])])
     func numberForms(_ text: String, _ expected: [Double]) throws {
         let table = try Self.parse(text)
