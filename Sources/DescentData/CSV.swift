@@ -40,11 +40,13 @@ public struct CSVTable: Sendable {
 
 /// Why a CSV file could not be read, with the file, line and column.
 public struct CSVError: Error, CustomStringConvertible, Equatable {
+    /// The file, as given.
     public let path: String
     /// 1-based line in the file (the header is line 1).
     public let line: Int
     /// The column's name, when the problem is in one cell.
     public let column: String?
+    /// What is wrong.
     public let problem: String
 
     public var description: String {

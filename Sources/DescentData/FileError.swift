@@ -12,6 +12,7 @@ public struct TensorFileError: Error, CustomStringConvertible, Equatable {
     /// What is wrong with it.
     public let problem: String
 
+    /// An error about `path`.
     public init(_ path: String, _ problem: String) {
         self.path = path
         self.problem = problem

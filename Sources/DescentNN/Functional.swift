@@ -88,8 +88,11 @@ public enum Functional {
 /// let loss = criterion(preds, targets)
 /// ```
 public struct MSELoss: Sendable {
+    /// How per-element losses combine.
     public let reduction: Reduction
+    /// A loss that combines per-element losses by `reduction`.
     public init(reduction: Reduction = .mean) { self.reduction = reduction }
+    /// The loss of `input` against `target`.
     public func callAsFunction(_ input: Tensor, _ target: Tensor) -> Tensor {
         Functional.mseLoss(input, target, reduction: reduction)
     }
@@ -101,8 +104,11 @@ public struct MSELoss: Sendable {
 /// let loss = CrossEntropyLoss()(logits, labels)
 /// ```
 public struct CrossEntropyLoss: Sendable {
+    /// How per-element losses combine.
     public let reduction: Reduction
+    /// A loss that combines per-element losses by `reduction`.
     public init(reduction: Reduction = .mean) { self.reduction = reduction }
+    /// The loss of `logits` against class indices or probabilities `target`.
     public func callAsFunction(_ logits: Tensor, _ target: Tensor) -> Tensor {
         Functional.crossEntropy(logits, target, reduction: reduction)
     }

@@ -13,7 +13,9 @@ public final class Linear: Module {
     public let weight: Tensor
     /// `[outFeatures]`, or `nil` without bias.
     public let bias: Tensor?
+    /// Features each input row has.
     public let inFeatures: Int
+    /// Features each output row has.
     public let outFeatures: Int
 
     /// Kaiming-uniform weights with `a = sqrt(5)` and a uniform bias in `±1/sqrt(inFeatures)`,
@@ -53,9 +55,12 @@ public final class Linear: Module {
 /// let net = Sequential(Linear(inFeatures: 784, outFeatures: 256), ReLU(), Linear(inFeatures: 256, outFeatures: 10))
 /// ```
 public final class Sequential: Module {
+    /// The modules, in the order they run.
     public let layers: [Module]
 
+    /// Modules that run one after another.
     public init(_ layers: Module...) { self.layers = layers }
+    /// Modules, given as an array, that run one after another.
     public init(_ layers: [Module]) { self.layers = layers }
 
     public override var namedChildren: [(String, Module)] {
@@ -87,21 +92,27 @@ public final class Tanh: Module {
 
 /// Softmax along `dim`, like `torch.nn.Softmax`.
 public final class Softmax: Module {
+    /// The dimension the function normalises over.
     public let dim: Int
+    /// The function along dimension `dim`.
     public init(dim: Int) { self.dim = dim }
     public override func forward(_ input: Tensor) -> Tensor { input.softmax(dim: dim) }
 }
 
 /// Log-softmax along `dim`, like `torch.nn.LogSoftmax`.
 public final class LogSoftmax: Module {
+    /// The dimension the function normalises over.
     public let dim: Int
+    /// The function along dimension `dim`.
     public init(dim: Int) { self.dim = dim }
     public override func forward(_ input: Tensor) -> Tensor { input.logSoftmax(dim: dim) }
 }
 
 /// Flattens dimensions `startDim...endDim`, like `torch.nn.Flatten` (from 1 by default).
 public final class Flatten: Module {
+    /// The first and last dimensions merged.
     public let startDim: Int, endDim: Int
+    /// Merges dimensions `startDim...endDim`.
     public init(startDim: Int = 1, endDim: Int = -1) {
         self.startDim = startDim
         self.endDim = endDim
@@ -111,14 +122,18 @@ public final class Flatten: Module {
 
 /// The Gaussian error linear unit, like `torch.nn.GELU` (`approximate: "tanh"` as a flag).
 public final class GELU: Module {
+    /// Whether to use PyTorch's tanh approximation.
     public let approximateTanh: Bool
+    /// GELU, exact (erf) or with the tanh approximation.
     public init(approximateTanh: Bool = false) { self.approximateTanh = approximateTanh }
     public override func forward(_ input: Tensor) -> Tensor { input.gelu(approximateTanh: approximateTanh) }
 }
 
 /// Randomly zeroes elements while training, like `torch.nn.Dropout`; the identity in `eval()`.
 public final class Dropout: Module {
+    /// The probability of zeroing an element.
     public let p: Double
+    /// Dropout with zeroing probability `p`.
     public init(p: Double = 0.5) { self.p = p }
     public override func forward(_ input: Tensor) -> Tensor { isTraining ? input.dropout(p: p) : input }
 }

@@ -2,8 +2,11 @@ import Descent
 
 /// Goodness of fit for one target.
 public struct RegressionMetrics: Sendable, Equatable {
+    /// Mean squared error.
     public let mse: Double
+    /// Root mean squared error.
     public let rmse: Double
+    /// Mean absolute error.
     public let mae: Double
     /// The coefficient of determination, 1 for a perfect fit.
     public let r2: Double
@@ -34,11 +37,15 @@ public enum TrainingError: Error, CustomStringConvertible {
 public struct LinearRegression: Sendable {
     /// How gradient descent runs.
     public struct Options: Sendable {
+        /// The optimizer gradient descent uses.
         public enum Method: String, Sendable, CaseIterable {
             case sgd, momentum, adam
         }
+        /// Passes over the data.
         public var epochs: Int
+        /// The learning rate.
         public var lr: Double
+        /// Which optimizer updates the coefficients.
         public var optimizer: Method
         /// Rows per step; `nil` uses the whole data set each step (full batch).
         public var batchSize: Int?
@@ -48,6 +55,7 @@ public struct LinearRegression: Sendable {
         /// Seeds the initial weights and the batch order.
         public var seed: UInt64
 
+        /// Settings; the defaults are the seed notebook's.
         public init(epochs: Int = 500, lr: Double = 1e-5, optimizer: Method = .sgd, batchSize: Int? = nil,
                     standardize: Bool = false, seed: UInt64 = 0) {
             self.epochs = epochs
@@ -64,6 +72,7 @@ public struct LinearRegression: Sendable {
     /// `[targets]`, in the data's units.
     public let bias: Tensor
 
+    /// A model with the given coefficients.
     public init(weights: Tensor, bias: Tensor) {
         self.weights = weights
         self.bias = bias

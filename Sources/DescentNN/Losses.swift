@@ -47,8 +47,11 @@ extension Functional {
 
 /// Mean absolute error as a module, like `torch.nn.L1Loss`.
 public struct L1Loss: Sendable {
+    /// How per-element losses combine.
     public let reduction: Reduction
+    /// A loss that combines per-element losses by `reduction`.
     public init(reduction: Reduction = .mean) { self.reduction = reduction }
+    /// The loss of `input` against `target`.
     public func callAsFunction(_ input: Tensor, _ target: Tensor) -> Tensor {
         Functional.l1Loss(input, target, reduction: reduction)
     }
@@ -56,11 +59,14 @@ public struct L1Loss: Sendable {
 
 /// Huber loss as a module, like `torch.nn.HuberLoss`.
 public struct HuberLoss: Sendable {
+    /// How per-element losses combine, and where the loss turns from quadratic to linear.
     public let reduction: Reduction, delta: Double
+    /// A Huber loss with the given reduction and `delta`.
     public init(reduction: Reduction = .mean, delta: Double = 1) {
         self.reduction = reduction
         self.delta = delta
     }
+    /// The loss of `input` against `target`.
     public func callAsFunction(_ input: Tensor, _ target: Tensor) -> Tensor {
         Functional.huberLoss(input, target, delta: delta, reduction: reduction)
     }
@@ -68,11 +74,14 @@ public struct HuberLoss: Sendable {
 
 /// Smooth L1 loss as a module, like `torch.nn.SmoothL1Loss`.
 public struct SmoothL1Loss: Sendable {
+    /// How per-element losses combine, and the width of the quadratic zone.
     public let reduction: Reduction, beta: Double
+    /// A smooth L1 loss with the given reduction and `beta`.
     public init(reduction: Reduction = .mean, beta: Double = 1) {
         self.reduction = reduction
         self.beta = beta
     }
+    /// The loss of `input` against `target`.
     public func callAsFunction(_ input: Tensor, _ target: Tensor) -> Tensor {
         Functional.smoothL1Loss(input, target, beta: beta, reduction: reduction)
     }
@@ -80,8 +89,11 @@ public struct SmoothL1Loss: Sendable {
 
 /// Binary cross-entropy of probabilities as a module, like `torch.nn.BCELoss`.
 public struct BCELoss: Sendable {
+    /// How per-element losses combine.
     public let reduction: Reduction
+    /// A loss that combines per-element losses by `reduction`.
     public init(reduction: Reduction = .mean) { self.reduction = reduction }
+    /// The loss of `input` against `target`.
     public func callAsFunction(_ input: Tensor, _ target: Tensor) -> Tensor {
         Functional.binaryCrossEntropy(input, target, reduction: reduction)
     }
@@ -89,8 +101,11 @@ public struct BCELoss: Sendable {
 
 /// Binary cross-entropy of logits as a module, like `torch.nn.BCEWithLogitsLoss`.
 public struct BCEWithLogitsLoss: Sendable {
+    /// How per-element losses combine.
     public let reduction: Reduction
+    /// A loss that combines per-element losses by `reduction`.
     public init(reduction: Reduction = .mean) { self.reduction = reduction }
+    /// The loss of `input` against `target`.
     public func callAsFunction(_ input: Tensor, _ target: Tensor) -> Tensor {
         Functional.binaryCrossEntropyWithLogits(input, target, reduction: reduction)
     }
@@ -98,8 +113,11 @@ public struct BCEWithLogitsLoss: Sendable {
 
 /// Negative log-likelihood of class indices as a module, like `torch.nn.NLLLoss`.
 public struct NLLLoss: Sendable {
+    /// How per-element losses combine.
     public let reduction: Reduction
+    /// A loss that combines per-element losses by `reduction`.
     public init(reduction: Reduction = .mean) { self.reduction = reduction }
+    /// The loss of log-probabilities against class indices `target`.
     public func callAsFunction(_ logProbs: Tensor, _ target: Tensor) -> Tensor {
         Functional.nllLoss(logProbs, target, reduction: reduction)
     }

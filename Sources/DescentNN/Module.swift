@@ -19,6 +19,7 @@ open class Module {
     /// Whether the module is in training mode (`module.training`).
     public private(set) var isTraining = true
 
+    /// A module with no parameters or children of its own.
     public init() {}
 
     /// Direct children with their attribute names, in registration order.
@@ -125,6 +126,7 @@ open class Module {
 /// state["0.bias"] = Tensor.zeros(8)
 /// ```
 public struct StateDict: Sendable {
+    /// The names, in order.
     public private(set) var keys: [String] = []
     private var values: [String: Tensor] = [:]
 
@@ -152,9 +154,13 @@ public struct StateDict: Sendable {
 
 /// Why a state dict could not be loaded, worded as PyTorch words it.
 public struct StateDictError: Error, CustomStringConvertible {
+    /// The module's type name.
     public let module: String
+    /// Parameters the state dict lacks.
     public var missingKeys: [String] = []
+    /// Keys that name no parameter.
     public var unexpectedKeys: [String] = []
+    /// Keys whose tensors have another shape than the parameter.
     public var sizeMismatches: [(key: String, checkpoint: [Int], model: [Int])] = []
 
     init(module: String) { self.module = module }

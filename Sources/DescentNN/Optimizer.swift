@@ -7,12 +7,14 @@ import RealModule
 /// let opt = SGD([ParamGroup(backbone.parameters(), lr: 0.01), ParamGroup(head.parameters())], lr: 0.1)
 /// ```
 public struct ParamGroup {
+    /// The parameters of the group.
     public var params: [Tensor]
     /// This group's learning rate; `nil` takes the optimizer's.
     public var lr: Double?
     /// This group's weight decay; `nil` takes the optimizer's.
     public var weightDecay: Double?
 
+    /// A group with its own learning rate and weight decay (`nil` takes the optimizer's).
     public init(_ params: [Tensor], lr: Double? = nil, weightDecay: Double? = nil) {
         self.params = params
         self.lr = lr
@@ -112,12 +114,15 @@ open class Optimizer {
 
 /// An optimizer's state: tensors by parameter number, and hyper-parameters per group.
 public struct OptimizerStateDict: Sendable {
+    /// Tensors by parameter number (group after group), such as `exp_avg` and `step`.
     public var state: [Int: [String: Tensor]]
+    /// Each group's `lr`, `weight_decay` and parameter count.
     public var paramGroups: [[String: Double]]
 }
 
 /// Why an optimizer state dict could not be loaded.
 public struct OptimizerStateError: Error, CustomStringConvertible {
+    /// What does not match.
     public let description: String
     init(_ description: String) { self.description = description }
 }
@@ -132,8 +137,10 @@ public struct OptimizerStateError: Error, CustomStringConvertible {
 /// opt.zeroGrad()
 /// ```
 public final class SGD: Optimizer {
+    /// The momentum factor, its dampening, and whether momentum is Nesterov's.
     public let momentum: Double, dampening: Double, nesterov: Bool
 
+    /// An optimizer over one group of parameters.
     public convenience init(
         _ parameters: [Tensor], lr: Double = 1e-3, momentum: Double = 0, dampening: Double = 0,
         weightDecay: Double = 0, nesterov: Bool = false
@@ -142,6 +149,7 @@ public final class SGD: Optimizer {
                   weightDecay: weightDecay, nesterov: nesterov)
     }
 
+    /// An optimizer over parameter groups, each with its own learning rate and weight decay.
     public init(
         _ groups: [ParamGroup], lr: Double = 1e-3, momentum: Double = 0, dampening: Double = 0,
         weightDecay: Double = 0, nesterov: Bool = false
@@ -196,8 +204,10 @@ public final class SGD: Optimizer {
 /// let opt = Adam(net.parameters(), lr: 1e-3)
 /// ```
 public final class Adam: Optimizer {
+    /// The moment decay rates, the denominator's epsilon, and whether AMSGrad is used.
     public let beta1: Double, beta2: Double, eps: Double, amsgrad: Bool
 
+    /// An optimizer over one group of parameters.
     public convenience init(
         _ parameters: [Tensor], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
         weightDecay: Double = 0, amsgrad: Bool = false
@@ -205,6 +215,7 @@ public final class Adam: Optimizer {
         self.init([ParamGroup(parameters)], lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, amsgrad: amsgrad)
     }
 
+    /// An optimizer over parameter groups, each with its own learning rate and weight decay.
     public init(
         _ groups: [ParamGroup], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
         weightDecay: Double = 0, amsgrad: Bool = false

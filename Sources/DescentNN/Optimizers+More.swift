@@ -10,6 +10,7 @@ import RealModule
 public final class AdamW: Optimizer {
     private let adam: Adam
 
+    /// An optimizer over one group of parameters.
     public convenience init(
         _ parameters: [Tensor], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
         weightDecay: Double = 1e-2, amsgrad: Bool = false
@@ -64,8 +65,10 @@ public final class AdamW: Optimizer {
 /// let opt = RMSprop(model.parameters(), lr: 1e-2, momentum: 0.9)
 /// ```
 public final class RMSprop: Optimizer {
+    /// The square-average decay, epsilon, momentum, and whether the variance is centred.
     public let alpha: Double, eps: Double, momentum: Double, centered: Bool
 
+    /// An optimizer over one group of parameters.
     public convenience init(
         _ parameters: [Tensor], lr: Double = 1e-2, alpha: Double = 0.99, eps: Double = 1e-8,
         weightDecay: Double = 0, momentum: Double = 0, centered: Bool = false
@@ -133,7 +136,9 @@ public final class RMSprop: Optimizer {
 /// let opt = Adagrad(model.parameters(), lr: 1e-2)
 /// ```
 public final class Adagrad: Optimizer {
+    /// The learning-rate decay, epsilon and initial accumulator value.
     public let lrDecay: Double, eps: Double, initialAccumulatorValue: Double
+    /// An optimizer over one group of parameters.
     public convenience init(
         _ parameters: [Tensor], lr: Double = 1e-2, lrDecay: Double = 0, weightDecay: Double = 0,
         initialAccumulatorValue: Double = 0, eps: Double = 1e-10

@@ -14,6 +14,7 @@ import RealModule
 /// }
 /// ```
 open class LRScheduler {
+    /// The optimizer whose rates change.
     public let optimizer: Optimizer
     /// The learning rates the optimizer started with.
     public let baseLRs: [Double]
@@ -44,7 +45,9 @@ open class LRScheduler {
 
 /// Multiplies the rate by `gamma` every `stepSize` epochs, like `StepLR`.
 public final class StepLR: LRScheduler {
+    /// Epochs between cuts, and the factor.
     public let stepSize: Int, gamma: Double
+    /// A scheduler for `optimizer`.
     public init(_ optimizer: Optimizer, stepSize: Int, gamma: Double = 0.1) {
         self.stepSize = stepSize
         self.gamma = gamma
@@ -58,7 +61,9 @@ public final class StepLR: LRScheduler {
 
 /// Multiplies the rate by `gamma` at each milestone epoch, like `MultiStepLR`.
 public final class MultiStepLR: LRScheduler {
+    /// Epochs at which the rate is cut, and the factor.
     public let milestones: [Int], gamma: Double
+    /// A scheduler for `optimizer`.
     public init(_ optimizer: Optimizer, milestones: [Int], gamma: Double = 0.1) {
         self.milestones = milestones
         self.gamma = gamma
@@ -73,7 +78,9 @@ public final class MultiStepLR: LRScheduler {
 
 /// Multiplies the rate by `gamma` every epoch, like `ExponentialLR`.
 public final class ExponentialLR: LRScheduler {
+    /// The factor applied every epoch.
     public let gamma: Double
+    /// A scheduler for `optimizer`.
     public init(_ optimizer: Optimizer, gamma: Double) {
         self.gamma = gamma
         super.init(optimizer)
@@ -86,7 +93,9 @@ public final class ExponentialLR: LRScheduler {
 /// Cosine annealing from the base rate to `etaMin` over `tMax` epochs, like
 /// `CosineAnnealingLR` (its recursive form).
 public final class CosineAnnealingLR: LRScheduler {
+    /// Epochs of half a cosine period, and the lowest rate.
     public let tMax: Int, etaMin: Double
+    /// A scheduler for `optimizer`.
     public init(_ optimizer: Optimizer, tMax: Int, etaMin: Double = 0) {
         self.tMax = tMax
         self.etaMin = etaMin
@@ -110,7 +119,9 @@ public final class CosineAnnealingLR: LRScheduler {
 /// A linear ramp of the rate's factor from `startFactor` to `endFactor` over `totalIters`
 /// epochs, like `LinearLR`.
 public final class LinearLR: LRScheduler {
+    /// The factors at the start and end of the ramp, and its length in epochs.
     public let startFactor: Double, endFactor: Double, totalIters: Int
+    /// A scheduler for `optimizer`.
     public init(_ optimizer: Optimizer, startFactor: Double = 1.0 / 3, endFactor: Double = 1, totalIters: Int = 5) {
         self.startFactor = startFactor
         self.endFactor = endFactor
@@ -134,12 +145,15 @@ public final class LinearLR: LRScheduler {
 /// plateau.step(validationLoss)
 /// ```
 public final class ReduceLROnPlateau {
+    /// The optimizer whose rates change.
     public let optimizer: Optimizer
+    /// The cut factor, epochs to wait, improvement threshold, cooldown, lowest rate and smallest change.
     public let factor: Double, patience: Int, threshold: Double, cooldown: Int, minLR: Double, eps: Double
     private var best = Double.infinity
     private var badEpochs = 0
     private var cooldownLeft = 0
 
+    /// Watches the metric passed to `step(_:)` and cuts the rates of `optimizer`.
     public init(
         _ optimizer: Optimizer, factor: Double = 0.1, patience: Int = 10, threshold: Double = 1e-4,
         cooldown: Int = 0, minLR: Double = 0, eps: Double = 1e-8
