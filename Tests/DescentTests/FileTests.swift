@@ -45,33 +45,37 @@ struct FileTests {
     }
 
     @Test func loadsATorchLinearStateDict() throws {
-        let expected = try #require(Self.file?.linear)
-        let layer = Linear(inFeatures: 3, outFeatures: 2)
-        try layer.load(from: Self.fixtureURL("linear.safetensors"))
-        #expect(layer.weight.scalars(as: Double.self) == expected["weight"]!.doubles)
-        #expect(layer.bias!.scalars(as: Double.self) == expected["bias"]!.doubles)
+        try exclusiveGlobalGenerator {
+            let expected = try #require(Self.file?.linear)
+            let layer = Linear(inFeatures: 3, outFeatures: 2)
+            try layer.load(from: Self.fixtureURL("linear.safetensors"))
+            #expect(layer.weight.scalars(as: Double.self) == expected["weight"]!.doubles)
+            #expect(layer.bias!.scalars(as: Double.self) == expected["bias"]!.doubles)
+        }
     }
 
     @Test func safetensorsRoundTrip() throws {
-        let dir = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let url = dir.appendingPathComponent("model.safetensors")
-        let tensors: [(String, Tensor)] = [
-            ("w", Tensor.randn(3, 4)), ("d", Tensor([1.5, -2], dtype: .float64)),
-            ("i", Tensor.arange(5)), ("m", Tensor([true, false])), ("s", Tensor(7.0)), ("e", Tensor.zeros(0, 2)),
-        ]
-        try Safetensors.write(tensors, metadata: ["epochs": "3"], to: url)
-        let back = try Safetensors.read(from: url)
-        #expect(back.metadata == ["epochs": "3"])
-        for (name, t) in tensors {
-            let r = try #require(back.tensors[name])
-            #expect(r.shape == t.shape && r.dtype == t.dtype)
-            #expect(r.scalars(as: Double.self) == t.scalars(as: Double.self))
+        try exclusiveGlobalGenerator {
+            let dir = try Self.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let url = dir.appendingPathComponent("model.safetensors")
+            let tensors: [(String, Tensor)] = [
+                ("w", Tensor.randn(3, 4)), ("d", Tensor([1.5, -2], dtype: .float64)),
+                ("i", Tensor.arange(5)), ("m", Tensor([true, false])), ("s", Tensor(7.0)), ("e", Tensor.zeros(0, 2)),
+            ]
+            try Safetensors.write(tensors, metadata: ["epochs": "3"], to: url)
+            let back = try Safetensors.read(from: url)
+            #expect(back.metadata == ["epochs": "3"])
+            for (name, t) in tensors {
+                let r = try #require(back.tensors[name])
+                #expect(r.shape == t.shape && r.dtype == t.dtype)
+                #expect(r.scalars(as: Double.self) == t.scalars(as: Double.self))
+            }
+            // Replacing an existing file works and leaves no temporary files behind.
+            try Safetensors.write([("w", Tensor.ones(2))], to: url)
+            #expect(try Safetensors.read(from: url).names == ["w"])
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["model.safetensors"])
         }
-        // Replacing an existing file works and leaves no temporary files behind.
-        try Safetensors.write([("w", Tensor.ones(2))], to: url)
-        #expect(try Safetensors.read(from: url).names == ["w"])
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["model.safetensors"])
     }
 
     @Test func failedWriteLeavesNothing() throws {
@@ -131,19 +135,21 @@ struct FileTests {
     }
 
     @Test func npyRoundTrip() throws {
-        let dir = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        for t in [Tensor.randn(2, 3), Tensor([1.0, 2], dtype: .float64), Tensor.arange(4), Tensor([true]), Tensor(1.5)] {
-            let url = dir.appendingPathComponent("t.npy")
-            try NumPy.write(t, to: url)
-            let back = try NumPy.read(from: url)
-            #expect(back.shape == t.shape && back.dtype == t.dtype)
-            #expect(back.scalars(as: Double.self) == t.scalars(as: Double.self))
+        try exclusiveGlobalGenerator {
+            let dir = try Self.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            for t in [Tensor.randn(2, 3), Tensor([1.0, 2], dtype: .float64), Tensor.arange(4), Tensor([true]), Tensor(1.5)] {
+                let url = dir.appendingPathComponent("t.npy")
+                try NumPy.write(t, to: url)
+                let back = try NumPy.read(from: url)
+                #expect(back.shape == t.shape && back.dtype == t.dtype)
+                #expect(back.scalars(as: Double.self) == t.scalars(as: Double.self))
+            }
+            let npz = dir.appendingPathComponent("a.npz")
+            try NumPy.writeArchive(["x": Tensor.ones(2, 2), "y": Tensor.arange(3)], to: npz)
+            let back = try NumPy.readArchive(from: npz)
+            #expect(back["x"]?.shape == [2, 2] && back["y"]?.scalars(as: Int.self) == [0, 1, 2])
         }
-        let npz = dir.appendingPathComponent("a.npz")
-        try NumPy.writeArchive(["x": Tensor.ones(2, 2), "y": Tensor.arange(3)], to: npz)
-        let back = try NumPy.readArchive(from: npz)
-        #expect(back["x"]?.shape == [2, 2] && back["y"]?.scalars(as: Int.self) == [0, 1, 2])
     }
 
     @Test(arguments: [
@@ -179,15 +185,17 @@ struct FileTests {
 
     /// Writes files for `Scripts/check_python_reads.py` when it asks (DESCENT_EXPORT_DIR).
     @Test func exportForPython() throws {
-        guard let folder = ProcessInfo.processInfo.environment["DESCENT_EXPORT_DIR"] else { return }
-        let dir = URL(fileURLWithPath: folder)
-        manualSeed(5)
-        let layer = Linear(inFeatures: 3, outFeatures: 2)
-        try layer.save(to: dir.appendingPathComponent("linear.safetensors"), metadata: ["by": "Descent"])
-        try Safetensors.write([("f32", Tensor.arange(6.0).reshape(2, 3)), ("f64", Tensor([0.1, 0.2], dtype: .float64)),
-                               ("i64", Tensor.arange(4)), ("b", Tensor([true, false]))],
-                              metadata: ["note": "from Swift"], to: dir.appendingPathComponent("tensors.safetensors"))
-        try NumPy.write(Tensor.arange(6.0).reshape(2, 3) / 7, to: dir.appendingPathComponent("x.npy"))
-        try NumPy.writeArchive(["a": Tensor.arange(3), "b": Tensor([[1.5, 2.5]])], to: dir.appendingPathComponent("ab.npz"))
+        try exclusiveGlobalGenerator {
+            guard let folder = ProcessInfo.processInfo.environment["DESCENT_EXPORT_DIR"] else { return }
+            let dir = URL(fileURLWithPath: folder)
+            manualSeed(5)
+            let layer = Linear(inFeatures: 3, outFeatures: 2)
+            try layer.save(to: dir.appendingPathComponent("linear.safetensors"), metadata: ["by": "Descent"])
+            try Safetensors.write([("f32", Tensor.arange(6.0).reshape(2, 3)), ("f64", Tensor([0.1, 0.2], dtype: .float64)),
+                                   ("i64", Tensor.arange(4)), ("b", Tensor([true, false]))],
+                                  metadata: ["note": "from Swift"], to: dir.appendingPathComponent("tensors.safetensors"))
+            try NumPy.write(Tensor.arange(6.0).reshape(2, 3) / 7, to: dir.appendingPathComponent("x.npy"))
+            try NumPy.writeArchive(["a": Tensor.arange(3), "b": Tensor([[1.5, 2.5]])], to: dir.appendingPathComponent("ab.npz"))
+        }
     }
 }

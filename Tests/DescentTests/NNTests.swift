@@ -40,30 +40,34 @@ import DescentNN
     static let file: File? = try? Fixtures.load("nn", as: File.self)
 
     @Test func linearInitialisationIsPyTorchs() throws {
-        let cases = try #require(Self.file?.linear_init)
-        for c in cases {
-            manualSeed(c.seed)
-            let layer = Linear(inFeatures: c.in, outFeatures: c.out, bias: c.bias)
-            #expect(layer.weight.scalars(as: Double.self) == c.weight.doubles, "weight, seed \(c.seed)")
-            if let b = c.bias_values {
-                #expect(layer.bias?.scalars(as: Double.self) == b.doubles, "bias, seed \(c.seed)")
-            } else {
-                #expect(layer.bias == nil)
+        try exclusiveGlobalGenerator {
+            let cases = try #require(Self.file?.linear_init)
+            for c in cases {
+                manualSeed(c.seed)
+                let layer = Linear(inFeatures: c.in, outFeatures: c.out, bias: c.bias)
+                #expect(layer.weight.scalars(as: Double.self) == c.weight.doubles, "weight, seed \(c.seed)")
+                if let b = c.bias_values {
+                    #expect(layer.bias?.scalars(as: Double.self) == b.doubles, "bias, seed \(c.seed)")
+                } else {
+                    #expect(layer.bias == nil)
+                }
             }
         }
     }
 
     @Test func namesAndParameters() {
-        let net = Sequential(Linear(inFeatures: 4, outFeatures: 8), ReLU(), Linear(inFeatures: 8, outFeatures: 3))
-        #expect(net.namedParameters().map(\.0) == ["0.weight", "0.bias", "2.weight", "2.bias"])
-        #expect(net.parameters().count == 4)
-        net.eval()
-        #expect(!net.children()[0].isTraining)
-        net.train()
-        #expect(net.children()[2].isTraining)
-        let y = net(Tensor.randn(5, 4))
-        #expect(y.shape == [5, 3])
-        #expect(y.gradFn?.name == "AddmmBackward0")
+        exclusiveGlobalGenerator {
+            let net = Sequential(Linear(inFeatures: 4, outFeatures: 8), ReLU(), Linear(inFeatures: 8, outFeatures: 3))
+            #expect(net.namedParameters().map(\.0) == ["0.weight", "0.bias", "2.weight", "2.bias"])
+            #expect(net.parameters().count == 4)
+            net.eval()
+            #expect(!net.children()[0].isTraining)
+            net.train()
+            #expect(net.children()[2].isTraining)
+            let y = net(Tensor.randn(5, 4))
+            #expect(y.shape == [5, 3])
+            #expect(y.gradFn?.name == "AddmmBackward0")
+        }
     }
 
     static func reduction(_ s: String) -> Reduction {
@@ -97,74 +101,78 @@ import DescentNN
 
     @Test(arguments: (file?.optimizers.runs ?? []).map(\.name))
     func hundredStepsMatchPyTorch(_ name: String) throws {
-        let fixture = try #require(Self.file?.optimizers)
-        let run = try #require(fixture.runs.first { $0.name == name })
-        manualSeed(0)
-        let net = Sequential(Linear(inFeatures: 4, outFeatures: 8), ReLU(), Linear(inFeatures: 8, outFeatures: 3))
-        let p = net.parameters()
-        var opt: Optimizer = SGD(p, lr: 0.1, momentum: 0.5)
-        var scheduler: LRScheduler? = nil
-        var plateau: ReduceLROnPlateau? = nil
-        switch name {
-        case "sgd": opt = SGD(p, lr: 0.1)
-        case "sgd_momentum": opt = SGD(p, lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01)
-        case "sgd_nesterov": opt = SGD(p, lr: 0.05, momentum: 0.9, nesterov: true)
-        case "adam": opt = Adam(p, lr: 1e-2)
-        case "adam_amsgrad": opt = Adam(p, lr: 1e-2, weightDecay: 0.01, amsgrad: true)
-        case "adamw": opt = AdamW(p, lr: 1e-2, weightDecay: 0.05)
-        case "rmsprop": opt = RMSprop(p, lr: 1e-3)
-        case "rmsprop_momentum_centered": opt = RMSprop(p, lr: 1e-3, weightDecay: 0.01, momentum: 0.5, centered: true)
-        case "adagrad": opt = Adagrad(p, lr: 5e-2, lrDecay: 0.01, weightDecay: 0.01, initialAccumulatorValue: 0.1)
-        case "step_lr": scheduler = StepLR(opt, stepSize: 7, gamma: 0.5)
-        case "multistep_lr": scheduler = MultiStepLR(opt, milestones: [10, 30, 30, 60], gamma: 0.5)
-        case "exponential_lr": scheduler = ExponentialLR(opt, gamma: 0.97)
-        case "cosine_lr": scheduler = CosineAnnealingLR(opt, tMax: 25, etaMin: 0.001)
-        case "linear_lr": scheduler = LinearLR(opt, startFactor: 0.25, endFactor: 1.0, totalIters: 40)
-        case "plateau": plateau = ReduceLROnPlateau(opt, factor: 0.5, patience: 3, threshold: 0.05)
-        default: Issue.record("no Descent configuration for \(name)")
+        try exclusiveGlobalGenerator {
+            let fixture = try #require(Self.file?.optimizers)
+            let run = try #require(fixture.runs.first { $0.name == name })
+            manualSeed(0)
+            let net = Sequential(Linear(inFeatures: 4, outFeatures: 8), ReLU(), Linear(inFeatures: 8, outFeatures: 3))
+            let p = net.parameters()
+            var opt: Optimizer = SGD(p, lr: 0.1, momentum: 0.5)
+            var scheduler: LRScheduler? = nil
+            var plateau: ReduceLROnPlateau? = nil
+            switch name {
+            case "sgd": opt = SGD(p, lr: 0.1)
+            case "sgd_momentum": opt = SGD(p, lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01)
+            case "sgd_nesterov": opt = SGD(p, lr: 0.05, momentum: 0.9, nesterov: true)
+            case "adam": opt = Adam(p, lr: 1e-2)
+            case "adam_amsgrad": opt = Adam(p, lr: 1e-2, weightDecay: 0.01, amsgrad: true)
+            case "adamw": opt = AdamW(p, lr: 1e-2, weightDecay: 0.05)
+            case "rmsprop": opt = RMSprop(p, lr: 1e-3)
+            case "rmsprop_momentum_centered": opt = RMSprop(p, lr: 1e-3, weightDecay: 0.01, momentum: 0.5, centered: true)
+            case "adagrad": opt = Adagrad(p, lr: 5e-2, lrDecay: 0.01, weightDecay: 0.01, initialAccumulatorValue: 0.1)
+            case "step_lr": scheduler = StepLR(opt, stepSize: 7, gamma: 0.5)
+            case "multistep_lr": scheduler = MultiStepLR(opt, milestones: [10, 30, 30, 60], gamma: 0.5)
+            case "exponential_lr": scheduler = ExponentialLR(opt, gamma: 0.97)
+            case "cosine_lr": scheduler = CosineAnnealingLR(opt, tMax: 25, etaMin: 0.001)
+            case "linear_lr": scheduler = LinearLR(opt, startFactor: 0.25, endFactor: 1.0, totalIters: 40)
+            case "plateau": plateau = ReduceLROnPlateau(opt, factor: 0.5, patience: 3, threshold: 0.05)
+            default: Issue.record("no Descent configuration for \(name)")
+            }
+            let x = fixture.x.tensor(), y = fixture.y.tensor()
+            var lrs: [Double] = []
+            for _ in 0..<100 {
+                opt.zeroGrad()
+                let loss = CrossEntropyLoss()(net(x), y)
+                loss.backward()
+                if name == "sgd" { clipGradNorm(net.parameters(), maxNorm: 0.5) }
+                opt.step()
+                scheduler?.step()
+                plateau?.step(loss.item())
+                lrs.append(opt.paramGroups[0].lr!)
+            }
+            #expect(close(lrs, run.lrs, rtol: 1e-12, atol: 0), "\(name): learning rates")
+            for (key, value) in net.stateDict().items {
+                let expected = try #require(run.params[key])
+                #expect(close(value.scalars(as: Double.self), expected.doubles, rtol: 1e-5, atol: 1e-6), "\(name): \(key)")
+            }
+            let loss = CrossEntropyLoss()(net(x), y).item()
+            #expect(Swift.abs(loss - run.final_loss) <= 1e-5 * Swift.abs(run.final_loss) + 1e-7)
         }
-        let x = fixture.x.tensor(), y = fixture.y.tensor()
-        var lrs: [Double] = []
-        for _ in 0..<100 {
-            opt.zeroGrad()
-            let loss = CrossEntropyLoss()(net(x), y)
-            loss.backward()
-            if name == "sgd" { clipGradNorm(net.parameters(), maxNorm: 0.5) }
-            opt.step()
-            scheduler?.step()
-            plateau?.step(loss.item())
-            lrs.append(opt.paramGroups[0].lr!)
-        }
-        #expect(close(lrs, run.lrs, rtol: 1e-12, atol: 0), "\(name): learning rates")
-        for (key, value) in net.stateDict().items {
-            let expected = try #require(run.params[key])
-            #expect(close(value.scalars(as: Double.self), expected.doubles, rtol: 1e-5, atol: 1e-6), "\(name): \(key)")
-        }
-        let loss = CrossEntropyLoss()(net(x), y).item()
-        #expect(Swift.abs(loss - run.final_loss) <= 1e-5 * Swift.abs(run.final_loss) + 1e-7)
     }
 
     @Test func stateDictRoundTripAndStrictErrors() throws {
-        manualSeed(0)
-        let a = Sequential(Linear(inFeatures: 3, outFeatures: 2))
-        let b = Sequential(Linear(inFeatures: 3, outFeatures: 2))
-        try b.loadStateDict(a.stateDict())
-        #expect(b.parameters()[0].scalars(as: Float.self) == a.parameters()[0].scalars(as: Float.self))
-        var broken = a.stateDict()
-        broken["0.bias"] = nil
-        broken["extra"] = Tensor.zeros(1)
-        broken["0.weight"] = Tensor.zeros(3, 3)
-        do {
-            try b.loadStateDict(broken)
-            Issue.record("expected an error")
-        } catch let error as StateDictError {
-            let text = error.description
-            #expect(text.contains("Missing key(s) in state_dict: \"0.bias\"."))
-            #expect(text.contains("Unexpected key(s) in state_dict: \"extra\"."))
-            #expect(text.contains("size mismatch for 0.weight: copying a param with shape torch.Size([3, 3]) from checkpoint, the shape in current model is torch.Size([2, 3])."))
+        try exclusiveGlobalGenerator {
+            manualSeed(0)
+            let a = Sequential(Linear(inFeatures: 3, outFeatures: 2))
+            let b = Sequential(Linear(inFeatures: 3, outFeatures: 2))
+            try b.loadStateDict(a.stateDict())
+            #expect(b.parameters()[0].scalars(as: Float.self) == a.parameters()[0].scalars(as: Float.self))
+            var broken = a.stateDict()
+            broken["0.bias"] = nil
+            broken["extra"] = Tensor.zeros(1)
+            broken["0.weight"] = Tensor.zeros(3, 3)
+            do {
+                try b.loadStateDict(broken)
+                Issue.record("expected an error")
+            } catch let error as StateDictError {
+                let text = error.description
+                #expect(text.contains("Missing key(s) in state_dict: \"0.bias\"."))
+                #expect(text.contains("Unexpected key(s) in state_dict: \"extra\"."))
+                #expect(text.contains("size mismatch for 0.weight: copying a param with shape torch.Size([3, 3]) from checkpoint, the shape in current model is torch.Size([2, 3])."))
+            }
+            // Nothing was copied from the rejected dict.
+            #expect(b.parameters()[0].scalars(as: Float.self) == a.parameters()[0].scalars(as: Float.self))
         }
-        // Nothing was copied from the rejected dict.
-        #expect(b.parameters()[0].scalars(as: Float.self) == a.parameters()[0].scalars(as: Float.self))
     }
 
     @Test func clipGradValueClamps() {
@@ -177,29 +185,33 @@ import DescentNN
     }
 
     @Test func zeroGradSetsNilOrZero() {
-        let layer = Linear(inFeatures: 2, outFeatures: 1)
-        layer(Tensor.ones(1, 2)).sum().backward()
-        layer.zeroGrad(setToNil: false)
-        #expect(layer.weight.grad?.scalars(as: Float.self) == [0, 0])
-        layer.zeroGrad()
-        #expect(layer.weight.grad == nil)
+        exclusiveGlobalGenerator {
+            let layer = Linear(inFeatures: 2, outFeatures: 1)
+            layer(Tensor.ones(1, 2)).sum().backward()
+            layer.zeroGrad(setToNil: false)
+            #expect(layer.weight.grad?.scalars(as: Float.self) == [0, 0])
+            layer.zeroGrad()
+            #expect(layer.weight.grad == nil)
+        }
     }
 }
 
 /// Dropout's contract: scaling, zeroing rate, identity in evaluation, gradient through the mask.
 struct DropoutTests {
     @Test func dropoutScalesKeepsAndEvaluatesAsIdentity() {
-        let x = Tensor.ones(100_000, requiresGrad: true)
-        let layer = Dropout(p: 0.25)
-        let y = layer(x)
-        let values = y.scalars(as: Float.self)
-        #expect(Set(values).isSubset(of: [0, Float(1 / 0.75)]))
-        let zeroFraction = Double(values.filter { $0 == 0 }.count) / Double(values.count)
-        #expect(Swift.abs(zeroFraction - 0.25) < 0.01)
-        y.sum().backward()
-        #expect(x.grad!.scalars(as: Float.self) == values)
-        layer.eval()
-        #expect(layer(x) === x)
+        exclusiveGlobalGenerator {
+            let x = Tensor.ones(100_000, requiresGrad: true)
+            let layer = Dropout(p: 0.25)
+            let y = layer(x)
+            let values = y.scalars(as: Float.self)
+            #expect(Set(values).isSubset(of: [0, Float(1 / 0.75)]))
+            let zeroFraction = Double(values.filter { $0 == 0 }.count) / Double(values.count)
+            #expect(Swift.abs(zeroFraction - 0.25) < 0.01)
+            y.sum().backward()
+            #expect(x.grad!.scalars(as: Float.self) == values)
+            layer.eval()
+            #expect(layer(x) === x)
+        }
     }
 }
 
@@ -227,12 +239,16 @@ struct OptimizerStateTests {
     }
 
     @Test func resumingIsExact() throws {
-        let makers: [([Tensor]) -> Optimizer] = [
-            { Adam($0, lr: 1e-2, amsgrad: true) }, { SGD($0, lr: 0.1, momentum: 0.9) },
-            { AdamW($0, lr: 1e-2) }, { RMSprop($0, lr: 1e-3, momentum: 0.5, centered: true) }, { Adagrad($0, lr: 0.05) },
-        ]
-        for make in makers {
-            #expect(try Self.run(make, resumeAt: 17) == Self.run(make, resumeAt: nil))
+        try exclusiveGlobalGenerator {
+            let makers: [([Tensor]) -> Optimizer] = [
+                { Adam($0, lr: 1e-2, amsgrad: true) }, { SGD($0, lr: 0.1, momentum: 0.9) },
+                { AdamW($0, lr: 1e-2) }, { RMSprop($0, lr: 1e-3, momentum: 0.5, centered: true) }, { Adagrad($0, lr: 0.05) },
+            ]
+            for make in makers {
+                let resumed = try Self.run(make, resumeAt: 17)
+                let straight = try Self.run(make, resumeAt: nil)
+                #expect(resumed == straight)
+            }
         }
     }
 
