@@ -2,7 +2,12 @@
 // Fuzz harnesses for Descent's file readers, in a package of their own so that the main
 // package's `swift build` and `swift test` never need libFuzzer. Build and run with
 // Scripts/fuzz.sh.
+import Foundation
 import PackageDescription
+
+/// SwiftPM names a path dependency after its folder, which is wherever the repository was
+/// cloned; read that name instead of assuming it.
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
 
 let package = Package(
     name: "DescentFuzz",
@@ -11,7 +16,7 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "FuzzReaders",
-            dependencies: [.product(name: "DescentData", package: "main"), .product(name: "Descent", package: "main")]
+            dependencies: [.product(name: "DescentData", package: root), .product(name: "Descent", package: root)]
         ),
     ],
     swiftLanguageModes: [.v6]

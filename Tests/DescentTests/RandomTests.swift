@@ -60,7 +60,7 @@ import Testing
     }
 
     @Test func globalSeedMatchesExplicitGenerator() {
-        try exclusiveGlobalGenerator {
+        exclusiveGlobalGenerator {
             manualSeed(0)
             let a = Tensor.randn(2, 3).scalars(as: Float.self)
             #expect(a == [1.5409961, -0.29342890, -2.1787894, 0.56843126, -1.0845224, -1.3985955])
@@ -75,7 +75,7 @@ import Testing
     }
 
     @Test func requiresGradFactory() {
-        try exclusiveGlobalGenerator {
+        exclusiveGlobalGenerator {
             let w = Tensor.randn(2, 3, requiresGrad: true)
             #expect(w.requiresGrad && w.isLeaf && w.gradFn == nil)
         }
