@@ -184,7 +184,8 @@ enum MatmulKernel {
     /// Batched product of `[batch, m, k]` and `[batch, k, n]` views (any strides) into a new
     /// contiguous tensor; `batch == 0` means plain matrices.
     static func batched(
-        _ a: Tensor, _ b: Tensor, batch: Int, m: Int, k: Int, n: Int, aStrides: [Int]? = nil, bStrides: [Int]? = nil
+        _ a: Tensor, _ b: Tensor, batch: Int, m: Int, k: Int, n: Int, aStrides: [Int]? = nil, bStrides: [Int]? = nil,
+        backend: MatmulBackend = .current
     ) -> Tensor {
         let out = Tensor(uninitializedShape: batch == 0 ? [m, n] : [batch, m, n], dtype: a.dtype)
         let sa = aStrides ?? a.strides, sb = bStrides ?? b.strides
@@ -198,7 +199,7 @@ enum MatmulKernel {
                 if T.self == Float.self {
                     sgemm(UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), rsa, csa,
                           UnsafeRawPointer(y).assumingMemoryBound(to: Float.self), rsb, csb,
-                          UnsafeMutableRawPointer(z).assumingMemoryBound(to: Float.self), m: m, k: k, n: n)
+                          UnsafeMutableRawPointer(z).assumingMemoryBound(to: Float.self), m: m, k: k, n: n, backend: backend)
                 } else {
                     direct(x, rsa, csa, y, rsb, csb, z, m: m, k: k, n: n)
                 }
