@@ -8,6 +8,14 @@ struct DescentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "descent",
         abstract: "Tensors, autograd and linear models in Swift, with PyTorch's numbers.",
+        discussion: """
+            Examples:
+              descent                                   fit the seed notebook's crop table
+              descent fit data.csv --target y --standardize --optimizer adam --lr 0.01
+              descent predict model.safetensors new.csv --output predictions.csv
+              descent inspect model.safetensors
+              descent notebook                          replay the seed notebook cell by cell
+            """,
         subcommands: [FitCommand.self, PredictCommand.self, InspectCommand.self, NotebookCommand.self],
         defaultSubcommand: FitCommand.self
     )
