@@ -149,13 +149,13 @@ struct FitCommand: ParsableCommand {
             if let output {
                 var metadata = ["features": featureNames.joined(separator: ","), "targets": targets.joined(separator: ",")]
                 metadata["source"] = source
-                if standardize {
+                if let scaling = fitted.standardization {
                     // The coefficients are in data units already; the statistics say how training scaled.
-                    let list = { (t: Tensor) in t.scalars(as: Double.self).map { "\($0)" }.joined(separator: ",") }
-                    metadata["feature_means"] = list(xTrain.mean(dim: 0))
-                    metadata["feature_stds"] = list(xTrain.std(dim: 0, correction: 0))
-                    metadata["target_means"] = list(yTrain.mean(dim: 0))
-                    metadata["target_stds"] = list(yTrain.std(dim: 0, correction: 0))
+                    let list = { (v: [Double]) in v.map { "\($0)" }.joined(separator: ",") }
+                    metadata["feature_means"] = list(scaling.featureMeans)
+                    metadata["feature_stds"] = list(scaling.featureStds)
+                    metadata["target_means"] = list(scaling.targetMeans)
+                    metadata["target_stds"] = list(scaling.targetStds)
                 }
                 try Safetensors.write([("weight", fitted.weights.to(.float32)), ("bias", fitted.bias.to(.float32))],
                                       metadata: metadata, to: URL(fileURLWithPath: output))

@@ -16,6 +16,8 @@ public struct CSVTable: Sendable {
     public var rowCount: Int { columns.isEmpty ? 0 : values.count / columns.count }
     /// Rows skipped because a value was missing (only with `dropMissing`).
     public let droppedRows: Int
+    /// The file the table came from, for error messages.
+    public var path: String = "<memory>"
 
     /// The named columns (all by default) as a `[rows, columns]` tensor.
     ///
@@ -25,7 +27,7 @@ public struct CSVTable: Sendable {
         var indices: [Int] = []
         for name in wanted {
             guard let i = columns.firstIndex(of: name) else {
-                throw CSVError(path: "", line: 1, column: nil, problem: "no column named \"\(name)\" (columns: \(columns.joined(separator: ", ")))")
+                throw CSVError(path: path, line: 1, column: nil, problem: "no column named \"\(name)\" (columns: \(columns.joined(separator: ", ")))")
             }
             indices.append(i)
         }
@@ -108,11 +110,11 @@ public enum CSV {
                 if let chunks = results.all() {
                     var values = chunks[0].values
                     for chunk in chunks.dropFirst() { values.append(contentsOf: chunk.values) }
-                    return CSVTable(columns: header, values: values, droppedRows: chunks.reduce(0) { $0 + $1.dropped })
+                    return CSVTable(columns: header, values: values, droppedRows: chunks.reduce(0) { $0 + $1.dropped }, path: path)
                 }
             }
             let (values, dropped) = try parser.readRows(header: header, separator: separator, dropMissing: dropMissing, limit: bytes.count)
-            return CSVTable(columns: header, values: values, droppedRows: dropped)
+            return CSVTable(columns: header, values: values, droppedRows: dropped, path: path)
         }
     }
 }

@@ -72,6 +72,14 @@ public struct LinearRegression: Sendable {
     /// `[targets]`, in the data's units.
     public let bias: Tensor
 
+    /// How training scaled features and targets, when it standardized them.
+    public struct Standardization: Sendable {
+        /// Per-column means and standard deviations, in column order.
+        public let featureMeans: [Double], featureStds: [Double], targetMeans: [Double], targetStds: [Double]
+    }
+    /// The scaling gradient descent trained under, or `nil` without `standardize`.
+    public var standardization: Standardization? = nil
+
     /// A model with the given coefficients.
     public init(weights: Tensor, bias: Tensor) {
         self.weights = weights
@@ -152,7 +160,13 @@ public struct LinearRegression: Sendable {
         // Back to the data's units: w = w' * sy / sx, b = my + sy * b' - w . mx.
         let scaledW = noGrad { w * yStd.reshape(targets, 1) / xStd.reshape(1, features) }
         let scaledB = noGrad { yMean + yStd * b - (scaledW * xMean.reshape(1, features)).sum(dim: 1) }
-        return (LinearRegression(weights: scaledW.detach(), bias: scaledB.detach()), losses)
+        var model = LinearRegression(weights: scaledW.detach(), bias: scaledB.detach())
+        if options.standardize {
+            let values = { (t: Tensor) in t.scalars(as: Double.self) }
+            model.standardization = Standardization(featureMeans: values(xMean), featureStds: values(xStd),
+                                                    targetMeans: values(yMean), targetStds: values(yStd))
+        }
+        return (model, losses)
     }
 
     /// MSE, RMSE, MAE and R² for each target column.

@@ -132,7 +132,7 @@ extension Tensor {
     // MARK: variance
 
     /// Variance and the input's mean (keep-dim shaped), both in the input's float dtype.
-    private func _variance(_ flags: [Bool], correction: Double, keepDim: Bool) -> (value: Tensor, mean: Tensor) {
+    private func _variance(_ flags: [Bool], correction: Double, keepDim: Bool) -> (value: Tensor, mean: Tensor, count: Double) {
         _checkMeanDType("var")
         var n = 1
         for d in 0..<rank where flags[d] { n *= shape[d] }
@@ -151,7 +151,7 @@ extension Tensor {
         }
         let (v, m) = dtype == .float32 ? run(Float.self) : run(Double.self)
         return (Tensor(shape: _reducedShape(flags, keepDim: keepDim), scalars: v, dtype: dtype),
-                Tensor(shape: keepShape, scalars: m, dtype: dtype))
+                Tensor(shape: keepShape, scalars: m, dtype: dtype), Double(n))
     }
 
     /// The variance of all elements with Bessel's correction by default (`VarBackward0`).
@@ -170,8 +170,7 @@ extension Tensor {
     /// The variance along several dimensions; an empty list means all (`VarBackward0`).
     public func `var`(dims: [Int], correction: Double = 1, keepDim: Bool = false) -> Tensor {
         let flags = _reducedFlags(dims)
-        let (value, mean) = _variance(flags, correction: correction, keepDim: keepDim)
-        let n = Double(flags.indices.filter { flags[$0] }.reduce(1) { $0 * shape[$1] })
+        let (value, mean, n) = _variance(flags, correction: correction, keepDim: keepDim)
         return value._recorded("VarBackward0", self, saving: self) { [self] g, node in
             let x = node.savedTensor(0)
             return (_unreduce(g, flags, keepDim: keepDim) * 2 * (x - mean) / Swift.max(n - correction, 0), nil)
@@ -193,8 +192,7 @@ extension Tensor {
     /// The standard deviation along several dimensions; an empty list means all.
     public func std(dims: [Int], correction: Double = 1, keepDim: Bool = false) -> Tensor {
         let flags = _reducedFlags(dims)
-        let (variance, mean) = _variance(flags, correction: correction, keepDim: keepDim)
-        let n = Double(flags.indices.filter { flags[$0] }.reduce(1) { $0 * shape[$1] })
+        let (variance, mean, n) = _variance(flags, correction: correction, keepDim: keepDim)
         let value = noGrad { variance.sqrt() }
         return value._recorded("StdBackward0", self, saving: self, savingOutput: true) { [self] g, node in
             let x = node.savedTensor(0), s = node.savedTensor(1)
