@@ -147,18 +147,8 @@ struct FitCommand: ParsableCommand {
 
         do {
             if let output {
-                var metadata = ["features": featureNames.joined(separator: ","), "targets": targets.joined(separator: ",")]
-                metadata["source"] = source
-                if let scaling = fitted.standardization {
-                    // The coefficients are in data units already; the statistics say how training scaled.
-                    let list = { (v: [Double]) in v.map { "\($0)" }.joined(separator: ",") }
-                    metadata["feature_means"] = list(scaling.featureMeans)
-                    metadata["feature_stds"] = list(scaling.featureStds)
-                    metadata["target_means"] = list(scaling.targetMeans)
-                    metadata["target_stds"] = list(scaling.targetStds)
-                }
-                try Safetensors.write([("weight", fitted.weights.to(.float32)), ("bias", fitted.bias.to(.float32))],
-                                      metadata: metadata, to: URL(fileURLWithPath: output))
+                try LinearRegression.SavedModel(model: fitted, features: featureNames, targets: targets, source: source)
+                    .write(to: URL(fileURLWithPath: output))
             }
             if let report { try AtomicFile.write(summary.json, to: URL(fileURLWithPath: report)) }
             if let plot {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Descent
 import DescentData
+import DescentNN
 import Foundation
 
 /// `descent predict`: apply a model written by `descent fit` to new rows.
@@ -26,19 +27,13 @@ struct PredictCommand: ParsableCommand {
     var output: String?
 
     func run() throws {
-        let file: Safetensors.File
+        let saved: LinearRegression.SavedModel
         do {
-            file = try Safetensors.read(from: URL(fileURLWithPath: model))
+            saved = try LinearRegression.SavedModel.read(from: URL(fileURLWithPath: model))
         } catch {
             throw CLIError("\(error)")
         }
-        guard let weight = file.tensors["weight"], let bias = file.tensors["bias"], weight.rank == 2,
-              let features = file.metadata["features"]?.split(separator: ",").map(String.init),
-              let targets = file.metadata["targets"]?.split(separator: ",").map(String.init),
-              weight.shape == [targets.count, features.count], bias.shape == [targets.count]
-        else {
-            throw CLIError("\(model): not a model written by `descent fit` (needs weight, bias and features/targets metadata that agree)")
-        }
+        let features = saved.features
         let table: CSVTable
         do {
             table = try CSV.read(from: URL(fileURLWithPath: data))
@@ -50,8 +45,8 @@ struct PredictCommand: ParsableCommand {
             throw CLIError("\(data): missing feature column(s) \(missing.map { "\"\($0)\"" }.joined(separator: ", ")) that the model needs")
         }
         let x = try table.tensor(columns: features)
-        let predictions = noGrad { x.matmul(weight.t()) + bias }.rows(as: Double.self)
-        var csv = targets.joined(separator: ",") + "\n"
+        let predictions = saved.model.predict(x).rows(as: Double.self)
+        var csv = saved.targets.map(csvField).joined(separator: ",") + "\n"
         for row in predictions { csv += row.map { "\($0)" }.joined(separator: ",") + "\n" }
         if let output {
             do {
@@ -63,6 +58,12 @@ struct PredictCommand: ParsableCommand {
             print(csv, terminator: "")
         }
     }
+}
+
+/// A CSV field, quoted when the text would otherwise split or break the row.
+func csvField(_ text: String) -> String {
+    guard text.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return text }
+    return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }
 
 /// `descent inspect`: what a tensor file holds.

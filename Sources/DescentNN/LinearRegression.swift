@@ -76,6 +76,14 @@ public struct LinearRegression: Sendable {
     public struct Standardization: Sendable {
         /// Per-column means and standard deviations, in column order.
         public let featureMeans: [Double], featureStds: [Double], targetMeans: [Double], targetStds: [Double]
+
+        /// Statistics for each feature and target column, in column order.
+        public init(featureMeans: [Double], featureStds: [Double], targetMeans: [Double], targetStds: [Double]) {
+            self.featureMeans = featureMeans
+            self.featureStds = featureStds
+            self.targetMeans = targetMeans
+            self.targetStds = targetStds
+        }
     }
     /// The scaling gradient descent trained under, or `nil` without `standardize`.
     public var standardization: Standardization? = nil

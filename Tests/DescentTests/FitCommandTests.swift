@@ -106,7 +106,7 @@ struct PredictInspectTests {
         let inspect = try DescentExecutable.run(["inspect", model.path])
         #expect(inspect.status == 0)
         #expect(inspect.stdout.contains("weight  F32  [1, 2]"))
-        #expect(inspect.stdout.contains("metadata features = a,b"))
+        #expect(inspect.stdout.contains(#"metadata features = ["a","b"]"#))
         let broken = dir.appendingPathComponent("broken.safetensors")
         try Data([1, 2, 3]).write(to: broken)
         let failed = try DescentExecutable.run(["inspect", broken.path])
