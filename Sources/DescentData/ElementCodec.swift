@@ -89,3 +89,20 @@ func _bytes(of tensor: Tensor) -> Data {
     }
     return data
 }
+
+/// The number of elements of `shape` when a file of `limit` bytes can hold them, else `nil`.
+///
+/// Also refuses a shape whose strides would overflow even when it has no elements: a zero
+/// dimension beside dimensions of 10^10 holds nothing, but its row-major strides do not fit in
+/// an `Int` (found by fuzzing the `.npy` reader).
+func _checkedElementCount(_ shape: [Int], limit: Int) -> Int? {
+    var count = 1, strideSpan = 1
+    for s in shape {
+        let (product, overflow) = count.multipliedReportingOverflow(by: s)
+        let (span, spanOverflow) = strideSpan.multipliedReportingOverflow(by: Swift.max(s, 1))
+        guard !overflow, !spanOverflow, product <= limit, span <= Int.max / 16 else { return nil }
+        count = product
+        strideSpan = span
+    }
+    return count
+}

@@ -46,12 +46,7 @@ public enum NumPy {
         let (descr, fortran, shape) = try parseHeader(header, fail)
         guard let element = codes[descr] else { throw fail("unsupported dtype '\(descr)'") }
         let bodyStart = start + headerLength
-        var count = 1
-        for s in shape {
-            let (product, overflow) = count.multipliedReportingOverflow(by: s)
-            guard !overflow, product <= data.count else { throw fail("shape \(shape) is larger than the file") }
-            count = product
-        }
+        guard let count = _checkedElementCount(shape, limit: data.count) else { throw fail("shape \(shape) is larger than the file") }
         guard data.count - bodyStart == count * element.size else {
             throw fail("shape \(shape) of '\(descr)' needs \(count * element.size) bytes but the file has \(data.count - bodyStart)")
         }

@@ -89,12 +89,9 @@ public enum Safetensors {
             guard let begin = (offsets[0] as? NSNumber)?.int64Value, let end = (offsets[1] as? NSNumber)?.int64Value,
                   begin >= 0, end >= begin, end <= Int64(dataSize)
             else { throw fail("tensor \"\(name)\" has data_offsets \(offsets) outside the \(dataSize) data bytes") }
-            // Multiply with overflow checks: a hostile shape must not wrap around.
-            var count = 1
-            for s in shape {
-                let (product, overflow) = count.multipliedReportingOverflow(by: s)
-                guard !overflow, product <= dataSize else { throw fail("tensor \"\(name)\" shape \(shape) is larger than the file") }
-                count = product
+            // A hostile shape must not wrap around, in its element count or its strides.
+            guard let count = _checkedElementCount(shape, limit: dataSize) else {
+                throw fail("tensor \"\(name)\" shape \(shape) is larger than the file")
             }
             guard Int64(count * element.size) == end - begin else {
                 throw fail("tensor \"\(name)\" has shape \(shape) of \(code) (\(count * element.size) bytes) but data_offsets span \(end - begin) bytes")

@@ -107,6 +107,8 @@ struct FileTests {
         ("overlapping", safetensors(header: #"{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"y":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#, dataBytes: 12), "overlap"),
         ("huge shape", safetensors(header: #"{"x":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,0]}}"#, dataBytes: 0), "invalid shape"),
         ("missing fields", safetensors(header: #"{"x":{"dtype":"F32"}}"#, dataBytes: 0), "needs dtype"),
+        // No elements, but strides past Int.max: the shape the .npy fuzzer found, here in safetensors.
+        ("zero dim beside huge dims", safetensors(header: #"{"x":{"dtype":"F32","shape":[0,16258109440,16258109440,3],"data_offsets":[0,0]}}"#, dataBytes: 0), "invalid shape"),
     ] as [(String, Data, String)])
     func hostileSafetensorsThrow(_ name: String, _ data: Data, _ expected: String) {
         do {
@@ -166,6 +168,20 @@ struct FileTests {
             #expect(error.problem.contains(expected), "\(name): \(error.problem)")
         } catch {
             Issue.record("\(name): unexpected \(error)")
+        }
+    }
+
+    /// Inputs that crashed a fuzz harness, kept as they were found (Fixtures/files/fuzz).
+    @Test(arguments: [
+        ("npy-zero-dim-huge-strides.npy", "larger than the file"),
+    ])
+    func fuzzFindingsThrow(_ name: String, _ expected: String) throws {
+        let data = try Data(contentsOf: Self.fixtureURL("fuzz/\(name)"))
+        do {
+            _ = try NumPy.read(data, path: name)
+            Issue.record("\(name): no error")
+        } catch let error as TensorFileError {
+            #expect(error.problem.contains(expected), "\(name): \(error.problem)")
         }
     }
 
