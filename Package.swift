@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "Descent", targets: ["Descent"]),
         .library(name: "DescentNN", targets: ["DescentNN"]),
         .library(name: "DescentData", targets: ["DescentData"]),
+        .library(name: "DescentMPI", targets: ["DescentMPI"]),
         .executable(name: "descent", targets: ["DescentCLI"]),
         .executable(name: "descent-bench", targets: ["DescentBench"]),
     ],
@@ -29,10 +30,14 @@ let package = Package(
         .target(name: "DescentData", dependencies: ["Descent"]),
         // Matrix-product kernels in C: per-function AVX2/FMA code chosen at run time.
         .target(name: "CDescentKernels"),
+        // Data-parallel training over MPI. Open MPI is loaded at run time by the C shim, so
+        // nothing needs MPI to build, and only `MPIProcessGroup()` needs it to run.
+        .target(name: "CDescentMPI"),
+        .target(name: "DescentMPI", dependencies: ["Descent", "DescentNN", "CDescentMPI"]),
         .executableTarget(
             name: "DescentCLI",
             dependencies: [
-                "Descent", "DescentNN", "DescentData",
+                "Descent", "DescentNN", "DescentData", "DescentMPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -42,7 +47,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DescentTests",
-            dependencies: ["Descent", "DescentNN", "DescentData", "DescentCLI"],
+            dependencies: ["Descent", "DescentNN", "DescentData", "DescentMPI", "DescentCLI"],
             resources: [.copy("Fixtures")]
         ),
     ],

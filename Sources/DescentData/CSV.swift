@@ -81,6 +81,52 @@ public enum CSV {
         return try parse(data, path: url.path, delimiter: delimiter, dropMissing: dropMissing)
     }
 
+    /// Reads only shard `shard` of `shards` (`0..<shards`) of a CSV file's rows, as each rank of
+    /// a data-parallel run reads its own share: the data after the header is cut into `shards`
+    /// nearly equal byte ranges moved forward to line starts, and a row belongs to the range its
+    /// first byte is in. The shards are disjoint and together hold every row; the file is
+    /// memory-mapped and the other shards' bytes are not read.
+    ///
+    /// Quoted fields must not contain line breaks, since the cuts fall at line breaks; such a
+    /// file throws a ``CSVError`` saying so. An error in a row names its exact line (the file
+    /// is then re-read from the start to count lines).
+    ///
+    /// ```swift
+    /// let mine = try CSV.read(from: url, shard: group.rank, of: group.worldSize)
+    /// ```
+    public static func read(from url: URL, shard: Int, of shards: Int, delimiter: Character? = nil,
+                            dropMissing: Bool = false) throws -> CSVTable {
+        precondition(shards > 0 && (0..<shards).contains(shard), "shard \(shard) of \(shards) does not exist")
+        let data: Data
+        do {
+            data = try Data(contentsOf: url, options: .alwaysMapped)
+        } catch {
+            throw CSVError(path: url.path, line: 0, column: nil, problem: "could not be read: \(error.localizedDescription)")
+        }
+        let path = url.path
+        let result: CSVTable? = try data.withUnsafeBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var parser = _CSVParser(bytes: bytes, path: path)
+            let (header, separator) = try parser.readHeader(delimiter: delimiter?.asciiValue)
+            let start = parser.position
+            func bound(_ p: Int) -> Int {
+                var b = start + (bytes.count - start) * p / shards
+                while b > start && b < bytes.count && bytes[b - 1] != 10 { b += 1 }
+                return b
+            }
+            var chunk = _CSVParser(bytes: bytes, path: path)
+            chunk.position = bound(shard)
+            guard let (values, dropped) = try? chunk.readRows(header: header, separator: separator, dropMissing: dropMissing, limit: bound(shard + 1))
+            else { return nil }
+            return CSVTable(columns: header, values: values, droppedRows: dropped, path: path)
+        }
+        if let result { return result }
+        // The shard did not parse: read the whole file serially for the exact line of the error.
+        _ = try parse(data, path: path, delimiter: delimiter, dropMissing: dropMissing)
+        throw CSVError(path: path, line: 0, column: nil,
+                       problem: "cannot be read in shards: a quoted field holds a line break; read it whole")
+    }
+
     /// Parses CSV bytes; `path` names them in errors.
     public static func parse(_ data: Data, path: String = "<memory>", delimiter: Character? = nil, dropMissing: Bool = false) throws -> CSVTable {
         try data.withUnsafeBytes { raw in

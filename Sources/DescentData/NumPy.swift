@@ -18,17 +18,52 @@ public enum NumPy {
 
     /// Reads one `.npy` file; float16 becomes float32, narrower integers int64.
     public static func read(from url: URL) throws -> Tensor {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url, options: .alwaysMapped)
-        } catch {
-            throw TensorFileError(url.path, "could not be read: \(error.localizedDescription)")
-        }
-        return try read(data, path: url.path)
+        try read(mapped(url), path: url.path)
     }
 
     /// Reads `.npy` bytes already in memory; `path` names them in errors.
     public static func read(_ data: Data, path: String = "<memory>") throws -> Tensor {
+        try read(data, path: path, rows: nil)
+    }
+
+    /// Reads only the rows `rows` (along the first dimension) of an `.npy` file, touching only
+    /// their bytes: the file is memory-mapped and the other rows are never read.
+    ///
+    /// ```swift
+    /// let part = try NumPy.read(from: url, rows: 1000..<2000)   // shape [1000, ...]
+    /// ```
+    ///
+    /// - Throws: ``TensorFileError`` for a damaged file, a 0-d array, rows out of range, or a
+    ///   Fortran-order file (its rows are not stored together).
+    public static func read(from url: URL, rows: Range<Int>) throws -> Tensor {
+        try read(mapped(url), path: url.path, rows: rows)
+    }
+
+    /// The rows of shard `shard` of `shards` (`0..<shards`): the first dimension split into
+    /// `shards` nearly equal consecutive ranges, as each rank of a data-parallel run reads its
+    /// own. Also returns the total row count.
+    ///
+    /// ```swift
+    /// let (x, total) = try NumPy.readShard(from: url, shard: group.rank, of: group.worldSize)
+    /// ```
+    public static func readShard(from url: URL, shard: Int, of shards: Int) throws -> (tensor: Tensor, totalRows: Int) {
+        precondition(shards > 0 && (0..<shards).contains(shard), "shard \(shard) of \(shards) does not exist")
+        let data = try mapped(url)
+        let total = try header(data, path: url.path).shape.first ?? 0
+        let rows = (total * shard / shards)..<(total * (shard + 1) / shards)
+        return (try read(data, path: url.path, rows: rows), total)
+    }
+
+    static func mapped(_ url: URL) throws -> Data {
+        do {
+            return try Data(contentsOf: url, options: .alwaysMapped)
+        } catch {
+            throw TensorFileError(url.path, "could not be read: \(error.localizedDescription)")
+        }
+    }
+
+    /// The checked header: element type, order, shape and where the elements start.
+    static func header(_ data: Data, path: String) throws -> (element: _FileElement, descr: String, fortran: Bool, shape: [Int], bodyStart: Int) {
         func fail(_ problem: String) -> TensorFileError { TensorFileError(path, problem) }
         let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
         guard data.count >= 10, Array(data.prefix(6)) == magic else { throw fail("not an .npy file (bad magic)") }
@@ -50,8 +85,25 @@ public enum NumPy {
         guard data.count - bodyStart == count * element.size else {
             throw fail("shape \(shape) of '\(descr)' needs \(count * element.size) bytes but the file has \(data.count - bodyStart)")
         }
+        return (element, descr, fortran, shape, bodyStart)
+    }
+
+    static func read(_ data: Data, path: String, rows: Range<Int>?) throws -> Tensor {
+        let (element, _, fortran, fullShape, bodyStart) = try header(data, path: path)
+        var shape = fullShape
+        var first = bodyStart, byteCount = data.count - bodyStart
+        if let rows {
+            func fail(_ problem: String) -> TensorFileError { TensorFileError(path, problem) }
+            guard let total = shape.first else { throw fail("a 0-d array has no rows to read") }
+            guard rows.lowerBound >= 0, rows.upperBound <= total else { throw fail("rows \(rows) are outside the file's \(total) rows") }
+            guard !fortran || shape.count == 1 else { throw fail("rows of a Fortran-order array are not stored together; read it whole") }
+            let rowBytes = shape.dropFirst().reduce(element.size, *)
+            shape[0] = rows.count
+            first = bodyStart + rows.lowerBound * rowBytes
+            byteCount = rows.count * rowBytes
+        }
         let tensor = data.withUnsafeBytes { raw in
-            element.tensor(UnsafeRawBufferPointer(rebasing: raw[bodyStart...]), shape: fortran ? shape.reversed() : shape)
+            element.tensor(UnsafeRawBufferPointer(rebasing: raw[first..<(first + byteCount)]), shape: fortran ? shape.reversed() : shape)
         }
         if fortran && shape.count > 1 {
             return tensor.permute(Array((0..<shape.count).reversed())).contiguous()

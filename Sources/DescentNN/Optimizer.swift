@@ -114,6 +114,11 @@ open class Optimizer {
 
 /// An optimizer's state: tensors by parameter number, and hyper-parameters per group.
 public struct OptimizerStateDict: Sendable {
+    /// A state dict of the given parts.
+    public init(state: [Int: [String: Tensor]], paramGroups: [[String: Double]]) {
+        self.state = state
+        self.paramGroups = paramGroups
+    }
     /// Tensors by parameter number (group after group), such as `exp_avg` and `step`.
     public var state: [Int: [String: Tensor]]
     /// Each group's `lr`, `weight_decay` and parameter count.

@@ -69,6 +69,22 @@ import Testing
         }
     }
 
+    @Test func savedStateReplaysTheStream() {
+        let g = Generator(seed: 3)
+        _ = Tensor.randn(7, generator: g)
+        _ = Tensor.randn(1, dtype: .float64, generator: g)   // leaves a cached Box-Muller value
+        let saved = g.getState()
+        let a = Tensor.randn(5, dtype: .float64, generator: g).scalars(as: Double.self) + Tensor.randperm(9, generator: g).scalars(as: Int.self).map(Double.init)
+        let other = Generator(seed: 99)
+        #expect(other.setState(saved))
+        let b = Tensor.randn(5, dtype: .float64, generator: other).scalars(as: Double.self) + Tensor.randperm(9, generator: other).scalars(as: Int.self).map(Double.init)
+        #expect(a == b)
+        #expect(other.initialSeed == 3)
+        #expect(!other.setState(Tensor.zeros(628)))                      // float, not int64
+        #expect(!other.setState(Tensor.zeros(5, dtype: .int64)))         // wrong length
+        #expect(!other.setState(Tensor.full([628], -1, dtype: .int64)))  // words out of range
+    }
+
     @Test func mersenneTwisterMatchesStdMt19937() {
         var engine = MT19937(seed: 0)
         #expect([engine.next(), engine.next(), engine.next(), engine.next()] == [2357136044, 2546248239, 3071714933, 3626093760])

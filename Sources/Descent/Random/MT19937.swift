@@ -16,6 +16,16 @@ struct MT19937: Sendable {
         index = MT19937.n
     }
 
+    /// The 624 state words and the position in them, for saving a generator.
+    var words: (state: [UInt32], index: Int) { (state, index) }
+
+    /// A twister restored from ``words``; `nil` unless there are 624 words and `index` is 0...624.
+    init?(state: [UInt32], index: Int) {
+        guard state.count == MT19937.n, (0...MT19937.n).contains(index) else { return nil }
+        self.state = state
+        self.index = index
+    }
+
     /// The next 32-bit output.
     mutating func next() -> UInt32 {
         if index >= MT19937.n { twist() }
