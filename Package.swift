@@ -43,7 +43,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "DescentBench",
-            dependencies: ["Descent", "DescentNN", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Descent", "DescentNN", "DescentMPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "DescentTests",

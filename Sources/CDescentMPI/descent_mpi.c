@@ -32,17 +32,21 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static void finalize_at_exit(void) { descent_mpi_finalize(); }
 
 static void start(void) {
-    const char *names[] = {getenv("DESCENT_MPI_LIBRARY"), "libmpi.so.40", "libmpi.so", "libmpi.40.dylib",
-                           "/opt/homebrew/lib/libmpi.dylib", "/usr/local/lib/libmpi.dylib"};
+    // DESCENT_MPI_LIBRARY, when set, is the only place looked at.
+    const char *chosen = getenv("DESCENT_MPI_LIBRARY");
+    const char *names[] = {"libmpi.so.40", "libmpi.so", "libmpi.40.dylib", "/opt/homebrew/lib/libmpi.dylib",
+                           "/usr/local/lib/libmpi.dylib"};
     void *lib = NULL;
-    for (size_t i = 0; i < sizeof names / sizeof *names && !lib; i++) {
+    for (size_t i = 0; i < (chosen ? 1 : sizeof names / sizeof *names) && !lib; i++) {
         // GLOBAL: Open MPI's plug-ins resolve their symbols against libmpi.
-        if (names[i]) lib = dlopen(names[i], RTLD_NOW | RTLD_GLOBAL);
+        lib = dlopen(chosen ? chosen : names[i], RTLD_NOW | RTLD_GLOBAL);
     }
     if (!lib) {
         snprintf(mpi.error, sizeof mpi.error,
-                 "Open MPI's library (libmpi) was not found; install it (Debian/Ubuntu: apt install libopenmpi-dev "
-                 "openmpi-bin; macOS: brew install open-mpi) or set DESCENT_MPI_LIBRARY to its path");
+                 "Open MPI's library (libmpi) was not found%s%s; install Open MPI (Debian/Ubuntu: apt install "
+                 "libopenmpi-dev openmpi-bin; macOS: brew install open-mpi) and start the processes with mpirun, "
+                 "or set DESCENT_MPI_LIBRARY to libmpi's path",
+                 chosen ? " at " : "", chosen ? chosen : "");
         return;
     }
 #define LOOKUP(field, name)                                                                              \

@@ -4,6 +4,7 @@
 
 import ArgumentParser
 import Descent
+import DescentMPI
 
 @main
 struct DescentBench: ParsableCommand {
@@ -25,6 +26,9 @@ struct DescentBench: ParsableCommand {
     @Option(help: "Comma-separated workloads: seed_loop, sgemm, fullbatch, minibatch, mlp_adam; or seed_memory alone for resident memory over 1,000,000 seed-loop epochs.")
     var only = ""
 
+    @Flag(help: "Run fullbatch_1m_x32 data-parallel over MPI instead (under `mpirun -np N`): each process trains on its share of the rows.")
+    var distributed = false
+
     func run() throws {
         Threads.count = threads
         print("# descent-bench: matmul backend \(MatmulBackend.current), threads \(Threads.count)")
@@ -33,6 +37,11 @@ struct DescentBench: ParsableCommand {
             ("seed_loop", Workloads.seedLoop), ("sgemm", Workloads.sgemm), ("fullbatch", Workloads.fullBatch),
             ("minibatch", Workloads.miniBatch), ("mlp_adam", Workloads.mlpAdam),
         ]
+        if distributed {
+            let group = try MPIProcessGroup()
+            Workloads.fullBatchDistributed(group: group)
+            return
+        }
         if selected.contains("seed_memory") {
             Workloads.seedLoopMemory()
             return

@@ -79,6 +79,35 @@ enum Workloads {
         report("fullbatch_1m_x32", seconds / 5 * 1e3, "ms/epoch")
     }
 
+    /// `fullbatch_1m_x32` split over the ranks of `group`: each keeps its share of the rows,
+    /// and every epoch's gradient is averaged over the ranks (DataParallel) before the update.
+    /// Rank 0 reports the time per epoch and the world size.
+    static func fullBatchDistributed(group: ProcessGroup) {
+        let (all, allY) = bigData()
+        let n = all.shape[0], world = group.worldSize
+        let rows = (n * group.rank / world)..<(n * (group.rank + 1) / world)
+        let x = all[rows].contiguous(), y = allY[rows].contiguous()
+        let w = Tensor.zeros(2, 32, requiresGrad: true), b = Tensor.zeros(2, requiresGrad: true)
+        let parallel = DataParallel(parameters: [w, b], group: group)
+        let seconds = bestOf(3) {
+            for _ in 0..<5 {
+                let d = x.matmul(w.t()) + b - y
+                // Each rank's share of the global mean, scaled by the world size for DataParallel's averaging.
+                let loss = (d * d).sum() * (Double(world) / Double(n * 2))
+                loss.backward()
+                parallel.averageGradients()
+                noGrad {
+                    w -= w.grad! * 0.1
+                    b -= b.grad! * 0.1
+                    w.grad!.zero()
+                    b.grad!.zero()
+                }
+            }
+            group.barrier()
+        }
+        if group.isMain { report("fullbatch_1m_x32_ranks\(world)", seconds / 5 * 1e3, "ms/epoch") }
+    }
+
     static func miniBatch() {
         let (x, y) = bigData(100_000)
         let w = Tensor.zeros(2, 32, requiresGrad: true), b = Tensor.zeros(2, requiresGrad: true)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Descent
 import DescentData
+import DescentMPI
 import DescentNN
 import Foundation
 
@@ -68,6 +69,18 @@ struct FitCommand: ParsableCommand {
     @Flag(help: "Print only the results.")
     var quiet = false
 
+    @Flag(help: "Train over MPI: run under `mpirun -np N descent fit --distributed ...`; each process reads its share of the rows.")
+    var distributed = false
+
+    @Option(name: .customLong("checkpoint-every"), help: "Save a checkpoint every N epochs (to --checkpoint).")
+    var checkpointEvery: Int?
+
+    @Option(help: "The checkpoint file --checkpoint-every writes.")
+    var checkpoint = "checkpoint.safetensors"
+
+    @Option(help: "Continue training from a checkpoint written by --checkpoint-every, with the same settings.")
+    var resume: String?
+
     static let seedCSV = """
         temperature,rainfall,humidity,apples,oranges
         73,67,43,56,70
@@ -83,20 +96,52 @@ struct FitCommand: ParsableCommand {
         guard (0...0.9).contains(valFraction) else { throw ValidationError("--val-fraction must be between 0 and 0.9") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if let delimiter, delimiter.count != 1 { throw ValidationError("--delimiter must be one character") }
+        if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be at least 1") }
     }
 
     func run() throws {
+        guard distributed else { return try fit(group: SingleProcessGroup()) }
+        let group: MPIProcessGroup
+        do {
+            group = try MPIProcessGroup()
+        } catch {
+            throw CLIError("--distributed needs Open MPI: \(error)")
+        }
+        do {
+            try fit(group: group)
+        } catch {
+            guard group.worldSize > 1 else { throw error }
+            // The other ranks would wait for this one forever: stop them all. Data errors
+            // differ between ranks and are printed by each; the rest are the same everywhere.
+            if group.isMain || error is RankError {
+                FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            }
+            group.abort(code: 1)
+        }
+    }
+
+    /// Reading this rank's rows failed: the message names the rank.
+    struct RankError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    func fit(group: ProcessGroup) throws {
         let started = ContinuousClock.now
+        let main = group.isMain, world = group.worldSize
+        let quiet = self.quiet || !main
         let table: CSVTable
         let source = file ?? "the seed notebook's table"
         do {
             if let file {
-                table = try CSV.read(from: URL(fileURLWithPath: file), delimiter: delimiter?.first, dropMissing: dropMissing)
+                let url = URL(fileURLWithPath: file)
+                table = world > 1
+                    ? try CSV.read(from: url, shard: group.rank, of: world, delimiter: delimiter?.first, dropMissing: dropMissing)
+                    : try CSV.read(from: url, delimiter: delimiter?.first, dropMissing: dropMissing)
             } else {
-                table = try CSV.parse(Data(Self.seedCSV.utf8), path: "seed")
+                table = try CSV.parse(Data(Self.seedCSV.utf8), path: "seed").shard(group.rank, of: world)
             }
         } catch {
-            throw CLIError("\(error)")
+            throw world > 1 ? RankError(description: "rank \(group.rank): \(error)") : CLIError("\(error)")
         }
         let targets = target.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
             ?? (file == nil ? ["apples", "oranges"] : [table.columns.last!])
@@ -107,8 +152,10 @@ struct FitCommand: ParsableCommand {
             throw CLIError("\(source): no column named \(missing.map { "\"\($0)\"" }.joined(separator: ", ")) (columns: \(table.columns.joined(separator: ", ")))")
         }
         guard !featureNames.isEmpty else { throw CLIError("no feature columns left: name some with --features") }
-        guard table.rowCount >= 2 else { throw CLIError("\(source): needs at least 2 data rows, found \(table.rowCount)") }
-        if dropMissing && table.droppedRows > 0 && !quiet { print("Skipped \(table.droppedRows) rows with missing values.") }
+        let totalRows = world > 1 ? Int(group.allReduce(Double(table.rowCount))) : table.rowCount
+        guard totalRows >= 2 else { throw CLIError("\(source): needs at least 2 data rows, found \(totalRows)") }
+        let dropped = world > 1 ? Int(group.allReduce(Double(table.droppedRows))) : table.droppedRows
+        if dropMissing && dropped > 0 && !quiet { print("Skipped \(dropped) rows with missing values.") }
 
         let x = try table.tensor(columns: featureNames), y = try table.tensor(columns: targets)
         // Hold out a seeded random share of rows for validation.
@@ -119,31 +166,65 @@ struct FitCommand: ParsableCommand {
         let validationIndex = validationRows > 0 ? order[..<validationRows] : nil
         let (xTrain, yTrain) = (x[trainIndex], y[trainIndex])
 
+        // Every rank joins every collective, printing or not.
+        let validationTotal = world > 1 ? Int(group.allReduce(Double(validationRows))) : validationRows
         if !quiet {
-            print("Fitting \(targets.joined(separator: ", ")) from \(featureNames.joined(separator: ", ")): \(rows - validationRows) training rows\(validationRows > 0 ? ", \(validationRows) for validation" : "")")
+            print("Fitting \(targets.joined(separator: ", ")) from \(featureNames.joined(separator: ", ")): \(totalRows - validationTotal) training rows\(validationTotal > 0 ? ", \(validationTotal) for validation" : "")\(world > 1 ? " over \(world) processes" : "")")
             print("\(optimizer.rawValue), lr \(lr), \(epochs) epochs\(batchSize.map { ", batches of \($0)" } ?? ", full batch")\(standardize ? ", standardized" : "")")
         }
         let progress = Progress(total: epochs, quiet: quiet)
         let options = LinearRegression.Options(epochs: epochs, lr: lr, optimizer: optimizer, batchSize: batchSize,
                                                standardize: standardize, seed: seed)
+        // What a resumed run must share with this one, beyond the optimizer's settings.
+        let runSettings = ["features": LinearRegression.SavedModel.encode(featureNames),
+                           "targets": LinearRegression.SavedModel.encode(targets), "val_fraction": "\(valFraction)"]
+        let checkpointing = checkpointEvery.map {
+            LinearRegression.Checkpointing(url: URL(fileURLWithPath: checkpoint), every: $0, metadata: runSettings)
+        }
+        let resumed: Checkpoint?
+        do {
+            resumed = try resume.map { try Checkpoint.read(from: URL(fileURLWithPath: $0)) }
+        } catch {
+            throw CLIError("\(error)")
+        }
+        if let resumed, !quiet { print("Resuming after epoch \(resumed.epoch) from \(resume!)") }
+        if let checkpointing, !quiet { print("Saving a checkpoint every \(checkpointing.every) epochs to \(checkpoint)") }
         let fitted: LinearRegression, losses: [Double]
         do {
-            (fitted, losses) = try LinearRegression.fit(x: xTrain, y: yTrain, options: options) { progress.update($0, $1) }
+            (fitted, losses) = try LinearRegression.fit(x: xTrain, y: yTrain, options: options, group: group,
+                                                        checkpointing: checkpointing, resume: resumed) { progress.update($0, $1) }
         } catch let error as TrainingError {
+            progress.finish()
+            throw CLIError("\(error)")
+        } catch {
             progress.finish()
             throw CLIError("\(error)")
         }
         progress.finish()
-        let exact = LinearRegression.fitExact(x: xTrain, y: yTrain)
+        let exact = LinearRegression.fitExact(x: xTrain, y: yTrain, group: group)
 
-        let trainMetrics = LinearRegression.metrics(predicted: fitted.predict(xTrain), actual: yTrain)
-        let validationMetrics = validationIndex.map { LinearRegression.metrics(predicted: fitted.predict(x[$0]), actual: y[$0]) }
-        let exactMetrics = LinearRegression.metrics(predicted: exact.predict(xTrain), actual: yTrain)
+        let trainMetrics = LinearRegression.metrics(predicted: fitted.predict(xTrain), actual: yTrain, group: group)
+        // Every rank takes part in the collective, even one whose share of validation rows is empty.
+        let validationMetrics = validationIndex.map { LinearRegression.metrics(predicted: fitted.predict(x[$0]), actual: y[$0], group: group) }
+        let exactMetrics = LinearRegression.metrics(predicted: exact.predict(xTrain), actual: yTrain, group: group)
+        // Every rank should hold the same parameters; check it rather than assume it.
+        var agreement: String?
+        if world > 1 {
+            let mine = Tensor.cat([fitted.weights.reshape(-1), fitted.bias.reshape(-1)]).to(.float64)
+            let highest = mine.clone(), lowest = mine.clone()
+            group.allReduce(highest, op: .max)
+            group.allReduce(lowest, op: .min)
+            agreement = highest.scalars(as: Double.self) == lowest.scalars(as: Double.self)
+                ? "Parameters identical on all \(world) processes."
+                : "Warning: the processes ended with different parameters."
+        }
+        guard main else { return }
         let summary = FitSummary(
             source: source, features: featureNames, targets: targets, options: options, losses: losses,
             model: fitted, exact: exact, train: trainMetrics, validation: validationMetrics, exactTrain: exactMetrics,
             seconds: (ContinuousClock.now - started).seconds)
         print(summary.text)
+        if let agreement { print(agreement) }
 
         do {
             if let output {

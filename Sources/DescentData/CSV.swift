@@ -19,6 +19,22 @@ public struct CSVTable: Sendable {
     /// The file the table came from, for error messages.
     public var path: String = "<memory>"
 
+    /// Rows `rowCount * shard / shards ..< rowCount * (shard + 1) / shards`: this rank's share
+    /// of a table already in memory, split as ``CSV/read(from:shard:of:delimiter:dropMissing:)``
+    /// splits a file (by rows here, by bytes there).
+    ///
+    /// ```swift
+    /// let mine = table.shard(group.rank, of: group.worldSize)
+    /// ```
+    public func shard(_ shard: Int, of shards: Int) -> CSVTable {
+        precondition(shards > 0 && (0..<shards).contains(shard), "shard \(shard) of \(shards) does not exist")
+        guard shards > 1 else { return self }
+        let range = (rowCount * shard / shards)..<(rowCount * (shard + 1) / shards)
+        let width = columns.count
+        return CSVTable(columns: columns, values: Array(values[(range.lowerBound * width)..<(range.upperBound * width)]),
+                        droppedRows: 0, path: path)
+    }
+
     /// The named columns (all by default) as a `[rows, columns]` tensor.
     ///
     /// - Throws: ``CSVError`` naming a column that is not in the table.

@@ -93,7 +93,7 @@ extension LinearRegression {
         }
 
         /// JSON, so that column names may hold commas.
-        static func encode(_ names: [String]) -> String {
+        package static func encode(_ names: [String]) -> String {
             // Encoding an array of strings cannot fail.
             String(decoding: try! JSONEncoder().encode(names), as: UTF8.self)
         }

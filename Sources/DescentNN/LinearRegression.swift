@@ -1,4 +1,5 @@
 import Descent
+import Foundation
 
 /// Goodness of fit for one target.
 public struct RegressionMetrics: Sendable, Equatable {
@@ -16,11 +17,15 @@ public struct RegressionMetrics: Sendable, Equatable {
 public enum TrainingError: Error, CustomStringConvertible {
     /// The loss became NaN or infinite, or grew far beyond where it started.
     case diverged(epoch: Int, loss: Double)
+    /// A checkpoint given to resume from does not belong to this run.
+    case cannotResume(String)
 
     public var description: String {
         switch self {
         case let .diverged(epoch, loss):
             "training diverged at epoch \(epoch) (loss \(loss)): try a smaller learning rate, or standardize the features"
+        case let .cannotResume(reason):
+            "cannot resume: \(reason)"
         }
     }
 }
@@ -109,26 +114,116 @@ public struct LinearRegression: Sendable {
         return LinearRegression(weights: solution[0..<features].t().contiguous(), bias: solution[features])
     }
 
+    /// The least-squares solution over every rank's rows. One process computes it by QR as
+    /// ``fitExact(x:y:)`` does; several solve the normal equations of the centred and scaled
+    /// columns, summed over ranks in float64 (accurate to about the square of the columns'
+    /// condition number times 1e-16, ample for a reference beside gradient descent).
+    public static func fitExact(x: Tensor, y: Tensor, group: ProcessGroup) -> LinearRegression {
+        guard group.worldSize > 1 else { return fitExact(x: x, y: y) }
+        let rows = x.shape[0], features = x.shape[1]
+        let x64 = x.to(.float64), y64 = (y.rank == 1 ? y.reshape(rows, 1) : y).to(.float64)
+        let total = Double(group.allReduce(Double(rows)))
+        func mean(_ t: Tensor) -> Tensor {
+            let s = t.sum(dim: 0)
+            group.allReduce(s, op: .sum)
+            return s / total
+        }
+        let xMean = mean(x64), yMean = mean(y64)
+        let xc = x64 - xMean, yc = y64 - yMean
+        let spread = mean(xc * xc).sqrt()
+        let scale = Tensor.where(spread .> 0, spread, 1.0)
+        let xs = xc / scale
+        let gram = xs.t().matmul(xs), moments = xs.t().matmul(yc)
+        group.allReduce(gram, op: .sum)
+        group.allReduce(moments, op: .sum)
+        let solution = Tensor.lstsq(gram, moments) / scale.reshape(features, 1)   // [features, targets]
+        let weights = solution.t().contiguous()
+        let bias = yMean - (weights * xMean.reshape(1, features)).sum(dim: 1)
+        return LinearRegression(weights: weights, bias: bias)
+    }
+
+    /// ``metrics(predicted:actual:)`` over every rank's rows.
+    public static func metrics(predicted: Tensor, actual: Tensor, group: ProcessGroup) -> [RegressionMetrics] {
+        guard group.worldSize > 1 else { return metrics(predicted: predicted, actual: actual) }
+        let p = (predicted.rank == 1 ? predicted.reshape(-1, 1) : predicted).to(.float64)
+        let a = (actual.rank == 1 ? actual.reshape(-1, 1) : actual).to(.float64)
+        return noGrad {
+            let total = group.allReduce(Double(a.shape[0]))
+            let d = p - a
+            let sums = Tensor.stack([(d * d).sum(dim: 0), d.abs().sum(dim: 0), a.sum(dim: 0)])   // [3, targets]
+            group.allReduce(sums, op: .sum)
+            let centered = a - sums[2] / total
+            let spread = (centered * centered).sum(dim: 0)
+            group.allReduce(spread, op: .sum)
+            return (0..<a.shape[1]).map { j in
+                let sse = sums[0, j].item(), mse = sse / total, spreadJ = spread[j].item()
+                let r2 = spreadJ > 0 ? 1 - sse / spreadJ : (mse == 0 ? 1 : 0)
+                return RegressionMetrics(mse: mse, rmse: mse.squareRoot(), mae: sums[1, j].item() / total, r2: r2)
+            }
+        }
+    }
+
+    /// Where and how often ``fit(x:y:options:group:checkpointing:resume:onEpoch:)`` saves
+    /// checkpoints.
+    public struct Checkpointing: Sendable {
+        /// The checkpoint file, replaced atomically each time.
+        public var url: URL
+        /// Save after every `every` epochs.
+        public var every: Int
+        /// Settings a resumed run must share with this one (column names, say), kept in the file.
+        public var metadata: [String: String]
+
+        /// Saves to `url` every `every` epochs.
+        public init(url: URL, every: Int, metadata: [String: String] = [:]) {
+            precondition(every > 0, "checkpoints need a positive interval")
+            self.url = url
+            self.every = every
+            self.metadata = metadata
+        }
+    }
+
     /// Fits by gradient descent on the mean squared error, calling `onEpoch(epoch, loss)` after
     /// each epoch. Returns the model and the loss of every epoch.
     ///
+    /// With a `group` of several processes, each passes its own rows (a shard) and the group
+    /// trains one model on all of them: the standardization statistics are computed over every
+    /// rank's rows, every step's gradient is the mean over the whole (global) batch, and every
+    /// rank ends with the same parameters. Full-batch training then takes the same steps as one
+    /// process with all the rows, up to the order of floating-point sums. With `batchSize`,
+    /// each rank takes `batchSize / worldSize` (rounded up) of its own rows per step, in an
+    /// order shuffled every epoch.
+    ///
+    /// With `checkpointing`, rank 0 saves the parameters, optimizer state, generator state and
+    /// loss history every `every` epochs; passing that ``Checkpoint`` back as `resume` continues
+    /// the run as if it had not stopped (bit for bit on one process).
+    ///
     /// - Throws: ``TrainingError/diverged(epoch:loss:)`` when the loss becomes NaN or infinite
-    ///   or exceeds a thousand times its first value.
+    ///   or exceeds a thousand times its first value; ``TrainingError/cannotResume(_:)`` when
+    ///   `resume` comes from a run with other settings; file errors from saving a checkpoint.
     public static func fit(
-        x: Tensor, y: Tensor, options: Options, onEpoch: ((Int, Double) -> Void)? = nil
+        x: Tensor, y: Tensor, options: Options, group: ProcessGroup = SingleProcessGroup(),
+        checkpointing: Checkpointing? = nil, resume: Checkpoint? = nil,
+        onEpoch: ((Int, Double) -> Void)? = nil
     ) throws -> (model: LinearRegression, losses: [Double]) {
         let rows = x.shape[0], features = x.shape[1]
         let y2 = (y.rank == 1 ? y.reshape(rows, 1) : y).to(.float32)
         let x2 = x.to(.float32)
         let targets = y2.shape[1]
+        let world = group.worldSize
+        // Every rank's row count, so that each can work out the global batch of every step.
+        let shardRows: [Int] = {
+            let counts = Tensor.zeros([world], dtype: .int64)
+            counts[group.rank] = Tensor(Int64(rows), dtype: .int64)
+            group.allReduce(counts, op: .sum)
+            return counts.scalars(as: Int.self)
+        }()
+        let totalRows = shardRows.reduce(0, +)
         var xs = x2, ys = y2
         var xMean = Tensor.zeros(features), xStd = Tensor.ones(features)
         var yMean = Tensor.zeros(targets), yStd = Tensor.ones(targets)
         if options.standardize {
-            xMean = x2.mean(dim: 0)
-            xStd = Tensor.where(x2.std(dim: 0, correction: 0) .> 0, x2.std(dim: 0, correction: 0), 1.0)
-            yMean = y2.mean(dim: 0)
-            yStd = Tensor.where(y2.std(dim: 0, correction: 0) .> 0, y2.std(dim: 0, correction: 0), 1.0)
+            (xMean, xStd) = columnStatistics(x2, group: group, totalRows: totalRows)
+            (yMean, yStd) = columnStatistics(y2, group: group, totalRows: totalRows)
             xs = (x2 - xMean) / xStd
             ys = (y2 - yMean) / yStd
         }
@@ -141,28 +236,65 @@ public struct LinearRegression: Sendable {
         case .momentum: optimizer = SGD([w, b], lr: options.lr, momentum: 0.9)
         case .adam: optimizer = Adam([w, b], lr: options.lr)
         }
-        let batch = Swift.min(options.batchSize ?? rows, rows)
+        let settings = checkpointSettings(options, features: features, targets: targets).merging(checkpointing?.metadata ?? [:]) { $1 }
         var losses: [Double] = []
-        for epoch in 1...Swift.max(options.epochs, 1) where options.epochs > 0 {
+        var firstEpoch = 1
+        if let resume {
+            for (key, value) in settings where resume.metadata[key] != value {
+                throw TrainingError.cannotResume("the checkpoint was made with \(key) = \(resume.metadata[key] ?? "nothing"), this run has \(value)")
+            }
+            guard let savedW = resume.model["weight"], let savedB = resume.model["bias"],
+                  savedW.shape == w.shape, savedB.shape == b.shape, resume.generators.count == 1,
+                  let history = resume.extra["losses"], history.scalarCount == resume.epoch
+            else { throw TrainingError.cannotResume("the checkpoint does not hold this model's weight, bias, generator and losses") }
+            noGrad {
+                w.copy(from: savedW)
+                b.copy(from: savedB)
+            }
+            do {
+                try optimizer.loadStateDict(resume.optimizer)
+            } catch {
+                throw TrainingError.cannotResume("\(error)")
+            }
+            guard generator.setState(resume.generators[0]) else { throw TrainingError.cannotResume("its generator state is damaged") }
+            losses = history.scalars(as: Double.self)
+            firstEpoch = resume.epoch + 1
+        }
+        let parallel = world > 1 ? DataParallel(parameters: [w, b], group: group) : nil
+        let fullBatch = options.batchSize.map { $0 >= totalRows } ?? true
+        let localBatch = fullBatch ? Swift.max(rows, 1) : (options.batchSize! + world - 1) / world
+        let steps = fullBatch ? 1 : (shardRows.max()! + localBatch - 1) / localBatch
+        for epoch in firstEpoch..<(Swift.max(options.epochs, firstEpoch - 1) + 1) {
             var total = 0.0
-            let order = batch < rows ? Tensor.randperm(rows, generator: generator) : nil
-            var start = 0
-            while start < rows {
-                let end = Swift.min(start + batch, rows)
+            let order = fullBatch ? nil : Tensor.randperm(rows, generator: generator)
+            for step in 0..<steps {
+                // Rows in this step over all ranks: the loss is their mean.
+                let stepRows = fullBatch ? totalRows : shardRows.reduce(0) { $0 + Swift.min(localBatch, Swift.max(0, $1 - step * localBatch)) }
+                let start = Swift.min(step * localBatch, rows), end = Swift.min(start + localBatch, rows)
                 let (xb, yb) = order.map { o in (xs[o[start..<end]], ys[o[start..<end]]) } ?? (xs, ys)
                 optimizer.zeroGrad()
                 let d = Tensor.linear(xb, weight: w, bias: b) - yb
-                let loss = (d * d).sum() / d.scalarCount
+                var loss = (d * d).sum() / (stepRows * targets)
+                // DataParallel averages over ranks, so each rank's share of the global mean is
+                // scaled up by the world size.
+                if world > 1 { loss = loss * Double(world) }
                 loss.backward()
+                parallel?.averageGradients()
                 optimizer.step()
-                total += loss.item() * Double(end - start)
-                start = end
+                total += loss.item() / Double(world) * Double(stepRows)
             }
-            let epochLoss = total / Double(rows)
+            let epochLoss = (world > 1 ? group.allReduce(total) : total) / Double(totalRows)
             losses.append(epochLoss)
             onEpoch?(epoch, epochLoss)
             if !epochLoss.isFinite || epochLoss > 1000 * Swift.max(losses[0], 1e-12) {
                 throw TrainingError.diverged(epoch: epoch, loss: epochLoss)
+            }
+            if let checkpointing, epoch % checkpointing.every == 0, group.isMain {
+                try Checkpoint(
+                    model: StateDict([("weight", w.detach()), ("bias", b.detach())]), optimizer: optimizer.stateDict(),
+                    epoch: epoch, generators: [generator.getState()],
+                    extra: ["losses": Tensor(shape: [losses.count], scalars: losses, dtype: .float64)], metadata: settings
+                ).write(to: checkpointing.url)
             }
         }
         // Back to the data's units: w = w' * sy / sx, b = my + sy * b' - w . mx.
@@ -175,6 +307,34 @@ public struct LinearRegression: Sendable {
                                                     targetMeans: values(yMean), targetStds: values(yStd))
         }
         return (model, losses)
+    }
+
+    /// What a resumed run must share with the run that saved the checkpoint.
+    static func checkpointSettings(_ options: Options, features: Int, targets: Int) -> [String: String] {
+        [
+            "optimizer": options.optimizer.rawValue, "lr": "\(options.lr)", "standardize": "\(options.standardize)",
+            "batch_size": options.batchSize.map { "\($0)" } ?? "all", "seed": "\(options.seed)",
+            "shape": "\(targets)x\(features)",
+        ]
+    }
+
+    /// Column means and population standard deviations (1 where a column is constant), over
+    /// every rank's rows: float32 as PyTorch computes them for one process, float64 sums
+    /// across ranks otherwise.
+    static func columnStatistics(_ t: Tensor, group: ProcessGroup, totalRows: Int) -> (mean: Tensor, std: Tensor) {
+        if group.worldSize == 1 {
+            let std = t.std(dim: 0, correction: 0)
+            return (t.mean(dim: 0), Tensor.where(std .> 0, std, 1.0))
+        }
+        let t64 = t.to(.float64)
+        let sum = t64.sum(dim: 0)
+        group.allReduce(sum, op: .sum)
+        let mean = sum / Double(totalRows)
+        let centered = t64 - mean
+        let squares = (centered * centered).sum(dim: 0)
+        group.allReduce(squares, op: .sum)
+        let std = (squares / Double(totalRows)).sqrt()
+        return (mean.to(.float32), Tensor.where(std .> 0, std, 1.0).to(.float32))
     }
 
     /// MSE, RMSE, MAE and R² for each target column.

@@ -29,6 +29,9 @@ public final class DataParallel {
     /// Each bucket: a flat buffer and the parameters (with their offsets) packed into it.
     let buckets: [(buffer: Tensor, members: [(parameter: Tensor, offset: Int)])]
 
+    /// How many parameters each bucket holds: each bucket is one `allReduce` per step.
+    public var bucketSizes: [Int] { buckets.map(\.members.count) }
+
     /// Wraps a module; its parameters are first broadcast from rank 0 so that every rank
     /// starts from the same values.
     public convenience init(_ module: Module, group: ProcessGroup, bucketMegabytes: Double = 25) {

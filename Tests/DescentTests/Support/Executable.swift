@@ -21,20 +21,61 @@ enum DescentExecutable {
         let stderr: String
     }
 
-    static func run(_ arguments: [String]) throws -> Output {
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Output {
         guard let url else { throw CocoaError(.fileNoSuchFile) }
+        return try runProgram(url, arguments, environment: environment)
+    }
+
+    /// Runs any program to its end. Output goes through files, so a program that fills one
+    /// stream while the other is unread cannot deadlock.
+    static func runProgram(_ url: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> Output {
+        let process = try start(url, arguments, environment: environment)
+        process.waitUntilExit()
+        return process.output()
+    }
+
+    /// A program started in the background, with its output collected in files.
+    final class Running {
+        let process: Process
+        let out: URL, err: URL
+        init(process: Process, out: URL, err: URL) {
+            self.process = process
+            self.out = out
+            self.err = err
+        }
+        func waitUntilExit() { process.waitUntilExit() }
+        func output() -> Output {
+            defer {
+                try? FileManager.default.removeItem(at: out)
+                try? FileManager.default.removeItem(at: err)
+            }
+            return Output(status: process.terminationStatus,
+                          stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+                          stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+        }
+    }
+
+    static func start(_ url: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> Running {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("descent-run-\(UUID().uuidString)")
+        let out = base.appendingPathExtension("out"), err = base.appendingPathExtension("err")
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
         try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus,
-                      stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+        return Running(process: process, out: out, err: err)
+    }
+
+    /// A program on the PATH, if there is one.
+    static func onPath(_ name: String) -> URL? {
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+            let url = URL(fileURLWithPath: String(dir)).appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return nil
     }
 }
