@@ -2,7 +2,7 @@
 enum Shape {
     /// Row-major strides for a contiguous tensor of `shape`.
     static func contiguousStrides(_ shape: [Int]) -> [Int] {
-        var strides = [Int](repeating: 1, count: shape.count)
+        var strides = [Int]._small(repeating: 1, count: shape.count)
         var running = 1
         for i in stride(from: shape.count - 1, through: 0, by: -1) {
             strides[i] = running
@@ -42,7 +42,7 @@ enum Shape {
     static func broadcast(_ a: [Int], _ b: [Int]) -> [Int] {
         if a == b { return a }
         let n = max(a.count, b.count)
-        var out = [Int](repeating: 0, count: n)
+        var out = [Int]._small(repeating: 0, count: n)
         for i in stride(from: n - 1, through: 0, by: -1) {
             let offset = n - 1 - i
             let da = a.count - 1 - offset, db = b.count - 1 - offset
@@ -59,11 +59,32 @@ enum Shape {
     /// Strides that read a tensor of (shape, strides) as if expanded to `target`, with zero
     /// strides on broadcast dimensions. The caller has checked that the shapes broadcast.
     static func broadcastStrides(_ shape: [Int], _ strides: [Int], to target: [Int]) -> [Int] {
-        var out = [Int](repeating: 0, count: target.count)
+        var out = [Int]._small(repeating: 0, count: target.count)
         let lead = target.count - shape.count
         for i in 0..<shape.count where shape[i] != 1 || target[lead + i] == 1 {
             out[lead + i] = shape[i] == 1 ? 0 : strides[i]
         }
         return out
+    }
+}
+
+extension Array {
+    /// `Array(repeating:count:)` for the short arrays of shapes, strides and dimension flags.
+    ///
+    /// An array of run-time length is allocated by the standard library's unspecialized
+    /// `_allocateBufferUninitialized`, which looks up the storage class's generic metadata on
+    /// every call: about 40 ns, four times the cost of the allocation itself, measured nine
+    /// times per epoch of the seed loop. Array literals are allocated with static metadata, so
+    /// the common lengths are built as literals.
+    @inline(__always)
+    static func _small(repeating value: Element, count: Int) -> [Element] {
+        switch count {
+        case 0: return []
+        case 1: return [value]
+        case 2: return [value, value]
+        case 3: return [value, value, value]
+        case 4: return [value, value, value, value]
+        default: return Array(repeating: value, count: count)
+        }
     }
 }

@@ -194,7 +194,7 @@ enum CascadeSum {
         }
         let base = input.pointer(T.self)
         let outer = Array(sizes.dropFirst(2))
-        var index = [Int](repeating: 0, count: outer.count)
+        var index = [Int]._small(repeating: 0, count: outer.count)
         var inOffset = 0, outOffset = 0
         while true {
             loop2d(base + inOffset, out + outOffset, sizes[0], sizes[1], inS[0], inS[1], outS[0], outS[1])

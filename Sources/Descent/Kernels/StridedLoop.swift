@@ -52,7 +52,7 @@ func _forEachRun(
             body(offsets, inner, steps)
             return
         }
-        var index = [Int](repeating: 0, count: outer)
+        var index = [Int]._small(repeating: 0, count: outer)
         while true {
             body(offsets, inner, steps)
             var d = outer - 1

@@ -46,7 +46,7 @@ extension Tensor {
         }
         let wrapped = dims.map { Shape.wrap($0, rank: rank) }
         if Set(wrapped).count != wrapped.count { _fail("permute(): duplicate dims are not allowed.") }
-        var inverse = [Int](repeating: 0, count: rank)
+        var inverse = [Int]._small(repeating: 0, count: rank)
         for (i, d) in wrapped.enumerated() { inverse[d] = i }
         return _view(shape: wrapped.map { shape[$0] }, strides: wrapped.map { strides[$0] }, offset: storageOffset)
             ._recorded("PermuteBackward0", self) { g, _ in (g.permute(inverse), nil) }
@@ -89,9 +89,9 @@ extension Tensor {
     /// Strides that let `newShape` view this tensor's memory without copying, if any exist
     /// (a port of ATen's `computeStride`).
     func _viewStrides(_ newShape: [Int]) -> [Int]? {
-        if rank == 0 { return [Int](repeating: 1, count: newShape.count) }
+        if rank == 0 { return [Int]._small(repeating: 1, count: newShape.count) }
         if scalarCount == 0 { return Shape.contiguousStrides(newShape) }
-        var newStrides = [Int](repeating: 0, count: newShape.count)
+        var newStrides = [Int]._small(repeating: 0, count: newShape.count)
         var viewD = newShape.count - 1
         var chunkBase = strides[rank - 1]
         var tensorNumel = 1, viewNumel = 1
@@ -188,7 +188,7 @@ extension Tensor {
         }
         if target == shape { return self }
         let lead = target.count - rank
-        var outShape = target, outStrides = [Int](repeating: 0, count: target.count)
+        var outShape = target, outStrides = [Int]._small(repeating: 0, count: target.count)
         for i in 0..<target.count {
             let j = i - lead
             if j < 0 {

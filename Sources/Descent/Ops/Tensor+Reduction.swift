@@ -4,8 +4,8 @@
 extension Tensor {
     /// Which dimensions a reduction over `dims` collapses, with PyTorch's checks.
     func _reducedFlags(_ dims: [Int]) -> [Bool] {
-        var flags = [Bool](repeating: false, count: rank)
-        if dims.isEmpty { return [Bool](repeating: true, count: rank) }
+        var flags = [Bool]._small(repeating: false, count: rank)
+        if dims.isEmpty { return [Bool]._small(repeating: true, count: rank) }
         for d in dims {
             let w = Shape.wrap(d, rank: rank)
             if rank == 0 { continue }
@@ -64,7 +64,7 @@ extension Tensor {
     /// let total = (diff * diff).sum()
     /// ```
     public func sum() -> Tensor {
-        let flags = [Bool](repeating: true, count: rank)
+        let flags = [Bool]._small(repeating: true, count: rank)
         let input = shape
         return _sumKernel(flags, keepDim: false)._recorded("SumBackward0", self) { g, _ in
             (g.expand(input), nil)
@@ -102,7 +102,7 @@ extension Tensor {
     public func mean() -> Tensor {
         _checkMeanDType("mean")
         let n = Double(scalarCount)
-        let flags = [Bool](repeating: true, count: rank)
+        let flags = [Bool]._small(repeating: true, count: rank)
         let input = shape
         return _sumKernel(flags, keepDim: false, divisor: n)._recorded("MeanBackward0", self) { g, _ in
             (g.expand(input) / n, nil)
@@ -328,14 +328,14 @@ extension Tensor {
     /// ```
     public func all() -> Tensor {
         let t = to(.bool)
-        let acc = Reduce.fold(t, Bool.self, reduced: [Bool](repeating: true, count: rank), initial: true) { a, x, _ in a && x }
+        let acc = Reduce.fold(t, Bool.self, reduced: [Bool]._small(repeating: true, count: rank), initial: true) { a, x, _ in a && x }
         return Tensor(shape: [], scalars: [acc[0]], dtype: .bool)
     }
 
     /// Whether any element is nonzero, as a 0-d bool tensor (`torch.any`).
     public func any() -> Tensor {
         let t = to(.bool)
-        let acc = Reduce.fold(t, Bool.self, reduced: [Bool](repeating: true, count: rank), initial: false) { a, x, _ in a || x }
+        let acc = Reduce.fold(t, Bool.self, reduced: [Bool]._small(repeating: true, count: rank), initial: false) { a, x, _ in a || x }
         return Tensor(shape: [], scalars: [acc[0]], dtype: .bool)
     }
 }
