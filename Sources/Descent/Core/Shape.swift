@@ -4,7 +4,7 @@ enum Shape {
     static func contiguousStrides(_ shape: [Int]) -> [Int] {
         var strides = [Int]._small(repeating: 1, count: shape.count)
         var running = 1
-        for i in stride(from: shape.count - 1, through: 0, by: -1) {
+        for i in (0..<shape.count).reversed() {
             strides[i] = running
             running *= max(shape[i], 1)
         }
@@ -21,7 +21,7 @@ enum Shape {
     /// ignored, as in PyTorch's `is_contiguous`.
     static func isContiguous(_ shape: [Int], _ strides: [Int]) -> Bool {
         var expected = 1
-        for i in stride(from: shape.count - 1, through: 0, by: -1) where shape[i] != 1 {
+        for i in (0..<shape.count).reversed() where shape[i] != 1 {
             if shape[i] == 0 { return true }
             if strides[i] != expected { return false }
             expected *= shape[i]
@@ -43,7 +43,7 @@ enum Shape {
         if a == b { return a }
         let n = max(a.count, b.count)
         var out = [Int]._small(repeating: 0, count: n)
-        for i in stride(from: n - 1, through: 0, by: -1) {
+        for i in (0..<n).reversed() {
             let offset = n - 1 - i
             let da = a.count - 1 - offset, db = b.count - 1 - offset
             let sa = da >= 0 ? a[da] : 1

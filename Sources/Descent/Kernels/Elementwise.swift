@@ -138,6 +138,16 @@ enum Elementwise {
             for i in 0..<dst.scalarCount { pd[i] = f(pd[i], ps[i]) }
             return
         }
+        // Matrices of the same shape in any layout (a transposed gradient accumulating into a
+        // weight's .grad every step): two loops, none of the general walker's bookkeeping arrays.
+        if dst.rank == 2 && src.shape == dst.shape {
+            let (rows, cols) = (dst.shape[0], dst.shape[1])
+            let (dr, dc, sr, sc) = (dst.strides[0], dst.strides[1], src.strides[0], src.strides[1])
+            for i in 0..<rows {
+                for j in 0..<cols { pd[i * dr + j * dc] = f(pd[i * dr + j * dc], ps[i * sr + j * sc]) }
+            }
+            return
+        }
         let ss = Shape.broadcastStrides(src.shape, src.strides, to: dst.shape)
         _forEachRun(dst.shape, [dst.strides, ss]) { offsets, count, steps in
             var d = pd + offsets[0], s = ps + offsets[1]

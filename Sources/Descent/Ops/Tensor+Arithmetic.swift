@@ -63,6 +63,8 @@ extension Tensor {
         default:
             return nil
         }
+        // Checked here too, so that an update under noGrad does not allocate the closure.
+        guard a._requiresGrad, GradMode.isEnabled else { return out }
         let value = n.double
         return out._recorded(name, a) { g, _ in (vjp(g, value), nil) }
     }
