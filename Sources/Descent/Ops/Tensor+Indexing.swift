@@ -77,7 +77,13 @@ extension Tensor {
     /// x[0] = Tensor([1, 2, 3])
     /// ```
     public subscript(_ indices: any TensorIndexConvertible...) -> Tensor {
-        get { _index(indices.map(\.tensorIndex)) }
+        get {
+            // The mini-batch gather `x[perm[i..<j]]`, straight to the kernel.
+            if indices.count == 1, let t = indices[0] as? Tensor, t.dtype == .int64, t.rank == 1, rank > 0 {
+                return _indexSelect(0, t, name: "IndexBackward0")
+            }
+            return _index(indices.map(\.tensorIndex))
+        }
         set { _index(indices.map(\.tensorIndex)).copy(from: newValue) }
     }
 
@@ -154,33 +160,43 @@ extension Tensor {
     func _indexSelect(_ d: Int, _ index: Tensor, name: String) -> Tensor {
         if index.dtype != .int64 { _fail("index_select(): Expected dtype int64 for index") }
         let n = shape[d]
-        let positions = index.contiguous()
+        var positions = index.contiguous()
         let count = positions.scalarCount
-        let raw = positions.pointer(Int64.self)
-        var idx = [Int64](repeating: 0, count: count)
+        // Negative positions count from the end; they get a normalised copy, the usual
+        // in-range ones are used as they are.
+        var raw = positions.pointer(Int64.self)
+        var negative = false
         for k in 0..<count {
             let i = Int(raw[k])
             guard i >= -n && i < n else { _fail("index \(i) is out of bounds for dimension \(d) with size \(n)") }
-            idx[k] = Int64(i < 0 ? i + n : i)
+            if i < 0 { negative = true }
         }
-        withExtendedLifetime(positions) {}
+        if negative {
+            positions = Tensor(uninitializedShape: [count], dtype: .int64)
+            let normalised = positions.pointer(Int64.self)
+            for k in 0..<count { normalised[k] = raw[k] < 0 ? raw[k] + Int64(n) : raw[k] }
+            raw = normalised
+        }
         var outShape = shape
         outShape[d] = count
         let out = Tensor(uninitializedShape: outShape, dtype: dtype)
         if d == 0 && isContiguous {
             // Rows are contiguous slabs.
-            let row = Shape.count(Array(shape.dropFirst())) * dtype.itemSize
-            idx.withUnsafeBufferPointer { p in
-                descent_gather_rows(out.storage.data, storage.data + storageOffset * dtype.itemSize,
-                                    p.baseAddress, Int64(count), Int64(row))
-            }
+            var rowElements = 1
+            for s in shape.dropFirst() { rowElements *= s }
+            descent_gather_rows(out.storage.data, storage.data + storageOffset * dtype.itemSize,
+                                raw, Int64(count), Int64(rowElements * dtype.itemSize))
         } else {
-            for (k, i) in idx.enumerated() { out.select(d, k)._copyRaw(select(d, Int(i))) }
+            for k in 0..<count { out.select(d, k)._copyRaw(select(d, Int(raw[k]))) }
         }
+        withExtendedLifetime(positions) {}
+        guard _requiresGrad, GradMode.isEnabled else { return out }
         let input = shape
+        let kept = positions
         return out._recorded(name, self) { g, _ in
             let full = Tensor.zeros(input, dtype: g.dtype)
-            for (k, i) in idx.enumerated() { full.select(d, Int(i))._addInPlaceNoGraph(g.select(d, k)) }
+            let p = kept.pointer(Int64.self)
+            for k in 0..<kept.scalarCount { full.select(d, Int(p[k]))._addInPlaceNoGraph(g.select(d, k)) }
             return (full, nil)
         }
     }
