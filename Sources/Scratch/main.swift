@@ -1,19 +1,18 @@
+import Descent
 import Foundation
-@inline(never) func a(_ n: Int) -> [Int] { [Int](repeating: 1, count: n) }
-@inline(never) func b(_ n: Int) -> [Int] { Array(unsafeUninitializedCapacity: n) { buf, c in for i in 0..<n { buf[i] = 1 }; c = n } }
-@inline(never) func c(_ n: Int) -> [Int] {
-    switch n {
-    case 1: return [1]
-    case 2: return [1, 1]
-    case 3: return [1, 1, 1]
-    default: return [Int](repeating: 1, count: n)
-    }
+let g = Generator(seed: 0)
+let x = Tensor.randn(1_000_000, 32, generator: g)
+let gr = Tensor.randn(1_000_000, 2, generator: g)
+func time(_ name: String, _ body: () -> Void) {
+    body()
+    var best = 1e9
+    for _ in 0..<5 { let t0 = Date(); body(); best = min(best, Date().timeIntervalSince(t0)) }
+    print(name, String(format: "%.2f ms  %.1f GB/s", best * 1e3, 128e6 / best / 1e9))
 }
-@inline(never) func d(_ n: Int) -> [Int] { var x: [Int] = []; x.reserveCapacity(n); for _ in 0..<n { x.append(1) }; return x }
-@inline(never) func e(_ s: [Int]) -> [Int] { s.map { $0 + 1 } }
-for (name, f) in [("repeating", a), ("unsafeUninit", b), ("literal", c), ("reserve", d), ("map", { e([Int](repeating: 0, count: $0)) })] as [(String, (Int) -> [Int])] {
-    let t0 = Date()
-    var s = 0
-    for i in 0..<5_000_000 { s &+= f(2 + (i & 0))[0] }
-    print(name, Date().timeIntervalSince(t0) / 5e6 * 1e9, "ns", s)
-}
+Threads.count = 1
+time("g.t() @ x") { _ = gr.t().matmul(x) }
+time("x.t() @ g") { _ = x.t().matmul(gr) }
+let a = gr.t().matmul(x), b = x.t().matmul(gr).t()
+print((a - b).abs().max().item(as: Double.self), a.abs().max().item(as: Double.self))
+let small = Tensor.randn(3, 50, generator: g), big = Tensor.randn(50, 7, generator: g)
+print((small.matmul(big) - small.to(.float64).matmul(big.to(.float64)).to(.float32)).abs().max().item(as: Double.self))

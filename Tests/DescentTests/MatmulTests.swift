@@ -8,6 +8,8 @@ import Testing
         (1, 1000, 1), (7, 300, 19), (130, 257, 70), (64, 64, 64), (2, 5000, 32), (300, 3, 200), (5, 3, 2),
         // Skinny shapes: a narrow output from long rows, and a small output from a long sum.
         (1000, 32, 2), (1000, 37, 5), (32, 1000, 2), (70, 999, 3), (40, 3000, 8),
+        // A short, wide first operand with a long row-major second (g^T x): computed transposed.
+        (3, 4000, 9), (7, 2000, 33), (1, 500, 17),
     ]
 
     static func reference(_ a: Tensor, _ b: Tensor) -> [Double] {
@@ -31,6 +33,8 @@ import Testing
             let at = a.t().contiguous().t(), bt = b.t().contiguous().t()
             #expect(!at.isContiguous || m == 1 || k == 1)
             #expect(close(product(at, bt), expected, rtol: 1e-4, atol: 1e-3), "\(backend) transposed \(m)x\(k)x\(n)")
+            #expect(close(product(at, b), expected, rtol: 1e-4, atol: 1e-3), "\(backend) first transposed \(m)x\(k)x\(n)")
+            #expect(close(product(a, bt), expected, rtol: 1e-4, atol: 1e-3), "\(backend) second transposed \(m)x\(k)x\(n)")
         }
     }
 

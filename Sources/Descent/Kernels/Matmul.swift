@@ -170,7 +170,8 @@ enum MatmulKernel {
             }
             return true
         }
-        if rsa == 1 && m * n <= 4096 && k >= m {
+        // The same conditions as descent_sgemm_skinny's two sum-over-k cases.
+        if m * n <= 4096 && ((csb == 1 && m < 8 && k >= n) || (rsa == 1 && k >= m)) {
             // A sum over the long dimension: each thread takes a share of it, then the parts add.
             splitK(threads, m: m, k: k, n: n, into: c) { lo, hi, out in
                 _ = descent_sgemm_skinny(kernel, Int64(m), Int64(n), Int64(hi - lo), a + lo * csa, Int64(rsa), Int64(csa),
