@@ -204,7 +204,14 @@ struct CheckpointTests {
 /// `descent fit --distributed` under `mpirun`, where Open MPI is installed.
 struct MPITests {
     static let mpirun = DescentExecutable.onPath("mpirun")
-    static let environment = ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "OMPI_MCA_rmaps_base_oversubscribe": "1"]
+    static let environment = [
+        "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "OMPI_MCA_rmaps_base_oversubscribe": "1",
+        // Under `swift test --sanitize=address`, Open MPI's plug-ins leave allocations at exit
+        // from code they have already unloaded, which LeakSanitizer can neither name nor
+        // suppress; the ranks keep every other AddressSanitizer check, and the single-process
+        // tests check Descent's own code for leaks.
+        "ASAN_OPTIONS": "detect_leaks=0",
+    ]
 
     @Test(.enabled(if: mpirun != nil, "mpirun is not installed"), arguments: [2, 4])
     func distributedFullBatchEqualsOneProcess(_ processes: Int) throws {
