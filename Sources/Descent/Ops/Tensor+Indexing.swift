@@ -77,14 +77,25 @@ extension Tensor {
     /// x[0] = Tensor([1, 2, 3])
     /// ```
     public subscript(_ indices: any TensorIndexConvertible...) -> Tensor {
-        get {
-            // The mini-batch gather `x[perm[i..<j]]`, straight to the kernel.
-            if indices.count == 1, let t = indices[0] as? Tensor, t.dtype == .int64, t.rank == 1, rank > 0 {
-                return _indexSelect(0, t, name: "IndexBackward0")
-            }
-            return _index(indices.map(\.tensorIndex))
-        }
+        get { _index(indices.map(\.tensorIndex)) }
         set { _index(indices.map(\.tensorIndex)).copy(from: newValue) }
+    }
+
+    /// `x[start..<end]`: rows along the first dimension, as a view. The same as the general
+    /// subscript; this overload spares a training loop's batch slicing the variadic list.
+    public subscript(_ range: Range<Int>) -> Tensor {
+        get { rank > 0 ? _slice(0, range.lowerBound, range.upperBound, 1) : _index([range.tensorIndex]) }
+        set { _index([range.tensorIndex]).copy(from: newValue) }
+    }
+
+    /// `x[index]` with an index tensor: the mini-batch gather `x[perm[i..<j]]` goes straight
+    /// to the row-gathering kernel. The same as the general subscript otherwise.
+    public subscript(_ index: Tensor) -> Tensor {
+        get {
+            if index.dtype == .int64 && index.rank == 1 && rank > 0 { return _indexSelect(0, index, name: "IndexBackward0") }
+            return _index([index.tensorIndex])
+        }
+        set { _index([index.tensorIndex]).copy(from: newValue) }
     }
 
     func _index(_ indices: [TensorIndex]) -> Tensor {
