@@ -154,7 +154,9 @@ enum CascadeSum {
                 return
             }
             if let lead = reduced.firstIndex(of: false), !reduced[lead...].contains(true), lead > 0 {
-                let rows = Shape.count(Array(input.shape[..<lead])), columns = n / Swift.max(rows, 1)
+                var rows = 1
+                for d in 0..<lead { rows *= input.shape[d] }
+                let columns = n / Swift.max(rows, 1)
                 out.initialize(repeating: 0, count: columns)
                 if rows > 1 && columns > 1 {
                     loop2d(p, out, rows, columns, columns, 1, 0, 1)

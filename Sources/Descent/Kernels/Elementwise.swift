@@ -47,7 +47,7 @@ enum Elementwise {
                 for i in 0..<n { po[i] = f(pa[i], y) }
                 return out
             }
-            if b.isContiguous && b.rank <= shape.count && b.rank > 0 && Array(shape.suffix(b.rank)) == b.shape {
+            if b.isContiguous && b.rank <= shape.count && b.rank > 0 && shape.suffix(b.rank).elementsEqual(b.shape) {
                 var row = b.scalarCount
                 var rowValues = pb
                 // A short row (a bias of two) repeated into a block of about 64 values gives
