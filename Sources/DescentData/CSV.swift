@@ -27,7 +27,7 @@ public struct CSVTable: Sendable {
     /// let mine = table.shard(group.rank, of: group.worldSize)
     /// ```
     public func shard(_ shard: Int, of shards: Int) -> CSVTable {
-        precondition(shards > 0 && (0..<shards).contains(shard), "shard \(shard) of \(shards) does not exist")
+        if shards <= 0 || !(0..<shards).contains(shard) { fatalError("shard \(shard) of \(shards) does not exist") }
         guard shards > 1 else { return self }
         let range = (rowCount * shard / shards)..<(rowCount * (shard + 1) / shards)
         let width = columns.count
@@ -112,7 +112,7 @@ public enum CSV {
     /// ```
     public static func read(from url: URL, shard: Int, of shards: Int, delimiter: Character? = nil,
                             dropMissing: Bool = false) throws -> CSVTable {
-        precondition(shards > 0 && (0..<shards).contains(shard), "shard \(shard) of \(shards) does not exist")
+        if shards <= 0 || !(0..<shards).contains(shard) { fatalError("shard \(shard) of \(shards) does not exist") }
         let data: Data
         do {
             data = try Data(contentsOf: url, options: .alwaysMapped)

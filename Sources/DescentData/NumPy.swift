@@ -47,7 +47,7 @@ public enum NumPy {
     /// let (x, total) = try NumPy.readShard(from: url, shard: group.rank, of: group.worldSize)
     /// ```
     public static func readShard(from url: URL, shard: Int, of shards: Int) throws -> (tensor: Tensor, totalRows: Int) {
-        precondition(shards > 0 && (0..<shards).contains(shard), "shard \(shard) of \(shards) does not exist")
+        if shards <= 0 || !(0..<shards).contains(shard) { fatalError("shard \(shard) of \(shards) does not exist") }
         let data = try mapped(url)
         let total = try header(data, path: url.path).shape.first ?? 0
         let rows = (total * shard / shards)..<(total * (shard + 1) / shards)

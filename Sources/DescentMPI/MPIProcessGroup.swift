@@ -61,7 +61,7 @@ public final class MPIProcessGroup: ProcessGroup {
 
     public func broadcast(_ tensor: Tensor, from root: Int) {
         _checkCollective(tensor, op: nil)
-        precondition((0..<worldSize).contains(root), "broadcast from rank \(root), but ranks are 0..<\(worldSize)")
+        if !(0..<worldSize).contains(root) { fatalError("broadcast from rank \(root), but ranks are 0..<\(worldSize)") }
         let code = tensor.withUnsafeMutableRawBytes { descent_mpi_broadcast($0.baseAddress, Int64($0.count), Int32(root)) }
         check(code, "MPI_Bcast")
     }

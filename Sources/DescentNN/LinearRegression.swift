@@ -175,7 +175,7 @@ public struct LinearRegression: Sendable {
 
         /// Saves to `url` every `every` epochs.
         public init(url: URL, every: Int, metadata: [String: String] = [:]) {
-            precondition(every > 0, "checkpoints need a positive interval")
+            if every <= 0 { fatalError("checkpoints need a positive interval, got \(every)") }
             self.url = url
             self.every = every
             self.metadata = metadata

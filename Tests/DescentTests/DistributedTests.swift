@@ -65,6 +65,22 @@ struct DistributedPartsTests {
         #expect(DistributedSampler(count: 5, rank: 2, worldSize: 3, shuffle: false).indices(epoch: 0).scalars(as: Int.self) == [2, 0])
     }
 
+    @Test(arguments: ["sampler rank", "non-contiguous allReduce", "int64 mean"])
+    func programmerErrorsStopWithPyTorchsMessage(_ name: String) async {
+        let expected = ["sampler rank": "Invalid rank 3, rank should be in the interval [0, 1]",
+                        "non-contiguous allReduce": "Tensors must be contiguous",
+                        "int64 mean": ".mean needs a floating-point tensor"][name]!
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) { [name] in
+            switch name {
+            case "sampler rank": _ = DistributedSampler(count: 10, rank: 3, worldSize: 2)
+            case "non-contiguous allReduce": SingleProcessGroup().allReduce(Tensor.ones(2, 3).t(), op: .sum)
+            default: SingleProcessGroup().allReduce(Tensor.ones(2, dtype: .int64), op: .mean)
+            }
+        }
+        let stderr = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(stderr.contains(expected), "\(name): \(stderr)")
+    }
+
     @Test(arguments: [1, 2, 3, 4, 7])
     func csvShardsPartitionTheRows(_ shards: Int) throws {
         let dir = try FitCommandTests.folder()

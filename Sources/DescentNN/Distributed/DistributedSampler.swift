@@ -28,8 +28,10 @@ public struct DistributedSampler: Sendable {
 
     /// A sampler over `count` rows for `rank` of `worldSize`.
     public init(count: Int, rank: Int, worldSize: Int, shuffle: Bool = true, seed: UInt64 = 0, dropLast: Bool = false) {
-        precondition(worldSize > 0 && (0..<worldSize).contains(rank),
-                     "Invalid rank \(rank), rank should be in the interval [0, \(worldSize - 1)]")
+        if worldSize <= 0 || !(0..<worldSize).contains(rank) {
+            // PyTorch's message (a ValueError there); a programmer error here.
+            fatalError("Invalid rank \(rank), rank should be in the interval [0, \(worldSize - 1)]")
+        }
         self.count = count
         self.rank = rank
         self.worldSize = worldSize
