@@ -157,6 +157,13 @@ struct FitCommand: ParsableCommand {
         let dropped = world > 1 ? Int(group.allReduce(Double(table.droppedRows))) : table.droppedRows
         if dropMissing && dropped > 0 && !quiet { print("Skipped \(dropped) rows with missing values.") }
 
+        // A checkpoint to resume from is read before anything is printed or trained.
+        let resumed: Checkpoint?
+        do {
+            resumed = try resume.map { try Checkpoint.read(from: URL(fileURLWithPath: $0)) }
+        } catch {
+            throw CLIError("\(error)")
+        }
         let x = try table.tensor(columns: featureNames), y = try table.tensor(columns: targets)
         // Hold out a seeded random share of rows for validation.
         let rows = table.rowCount
@@ -180,12 +187,6 @@ struct FitCommand: ParsableCommand {
                            "targets": LinearRegression.SavedModel.encode(targets), "val_fraction": "\(valFraction)"]
         let checkpointing = checkpointEvery.map {
             LinearRegression.Checkpointing(url: URL(fileURLWithPath: checkpoint), every: $0, metadata: runSettings)
-        }
-        let resumed: Checkpoint?
-        do {
-            resumed = try resume.map { try Checkpoint.read(from: URL(fileURLWithPath: $0)) }
-        } catch {
-            throw CLIError("\(error)")
         }
         if let resumed, !quiet { print("Resuming after epoch \(resumed.epoch) from \(resume!)") }
         if let checkpointing, !quiet { print("Saving a checkpoint every \(checkpointing.every) epochs to \(checkpoint)") }
