@@ -131,6 +131,10 @@ enum MatmulKernel {
         _ threads: Int, m: Int, k: Int, n: Int, into c: UnsafeMutablePointer<Float>,
         _ part: (_ lo: Int, _ hi: Int, _ out: UnsafeMutablePointer<Float>) -> Void
     ) {
+        if threads <= 1 {
+            part(0, k, c)
+            return
+        }
         let step = (k + threads - 1) / threads
         let partials = UnsafeMutablePointer<Float>.allocate(capacity: threads * m * n)
         defer { partials.deallocate() }
