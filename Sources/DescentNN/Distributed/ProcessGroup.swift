@@ -42,7 +42,11 @@ extension ProcessGroup {
     /// Whether this process is rank 0, the one that prints and writes files by convention.
     public var isMain: Bool { rank == 0 }
 
-    /// Sums a number across ranks.
+    /// Combines a number across ranks (a sum unless `op` says otherwise) and returns the result.
+    ///
+    /// ```swift
+    /// let totalRows = Int(group.allReduce(Double(localRows)))
+    /// ```
     public func allReduce(_ value: Double, op: ReduceOp = .sum) -> Double {
         let t = Tensor([value], dtype: .float64)
         allReduce(t, op: op)
