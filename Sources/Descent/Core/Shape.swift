@@ -2,6 +2,10 @@
 enum Shape {
     /// Row-major strides for a contiguous tensor of `shape`.
     static func contiguousStrides(_ shape: [Int]) -> [Int] {
+        // The strides of vectors and of matrices up to 64 columns are shared arrays: a
+        // training loop makes such tensors every step, and sharing saves an allocation each.
+        if shape.count == 1 { return unitStride }
+        if shape.count == 2, shape[1] >= 0, shape[1] < rowStrides.count { return rowStrides[shape[1]] }
         var strides = [Int]._small(repeating: 1, count: shape.count)
         var running = 1
         for i in (0..<shape.count).reversed() {
@@ -10,6 +14,10 @@ enum Shape {
         }
         return strides
     }
+
+    static let unitStride = [1]
+    /// `[max(n, 1), 1]` for n in 0..<64.
+    static let rowStrides: [[Int]] = (0..<64).map { [Swift.max($0, 1), 1] }
 
     static func count(_ shape: [Int]) -> Int {
         var n = 1
