@@ -49,18 +49,17 @@ enum Elementwise {
             }
             if b.isContiguous && b.rank <= shape.count && b.rank > 0 && shape.suffix(b.rank).elementsEqual(b.shape) {
                 var row = b.scalarCount
-                var rowValues = pb
                 // A short row (a bias of two) repeated into a block of about 64 values gives
-                // the inner loop enough length to vectorise.
-                var tiled: [B] = []
-                if row < 32 && n >= 64 {
-                    let copies = 64 / row
-                    tiled.reserveCapacity(copies * row)
-                    for _ in 0..<copies { for j in 0..<row { tiled.append(pb[j]) } }
-                    row *= copies
-                }
-                return tiled.withUnsafeBufferPointer { t in
-                    if !t.isEmpty { rowValues = UnsafeMutablePointer(mutating: t.baseAddress!) }
+                // the inner loop enough length to vectorise. The block lives on the stack: an
+                // array of run-time length costs a generic metadata lookup per call.
+                let copies = row < 32 && n >= 64 ? 64 / row : 1
+                return withUnsafeTemporaryAllocation(of: B.self, capacity: copies > 1 ? copies * row : 1) { t in
+                    var rowValues = pb
+                    if copies > 1 {
+                        for c in 0..<copies { for j in 0..<row { t[c * row + j] = pb[j] } }
+                        rowValues = t.baseAddress!
+                        row *= copies
+                    }
                     var base = 0
                     while base + row <= n {
                         for j in 0..<row { po[base + j] = f(pa[base + j], rowValues[j]) }
