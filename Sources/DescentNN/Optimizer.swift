@@ -52,6 +52,20 @@ open class Optimizer {
     /// Updates every parameter that has a gradient.
     open func step() { fatalError("\(type(of: self)) must override step()") }
 
+    /// The loop every `step()` shares: `update` runs under `noGrad` for each parameter with a
+    /// gradient, with its state key and its group's learning rate and weight decay.
+    func forEachGradient(_ update: (_ param: Tensor, _ grad: Tensor, _ id: ObjectIdentifier, _ lr: Double, _ weightDecay: Double) -> Void) {
+        noGrad {
+            for group in paramGroups {
+                let lr = group.lr!, decay = group.weightDecay!
+                for p in group.params {
+                    guard let g = p.grad else { continue }
+                    update(p, g, ObjectIdentifier(p), lr, decay)
+                }
+            }
+        }
+    }
+
     /// Per-parameter state (momentum buffers, moments), keyed by the parameter's identity.
     var state: [ObjectIdentifier: [String: Tensor]] = [:]
     /// Steps taken per parameter, for optimizers whose update depends on it.
@@ -169,36 +183,30 @@ public final class SGD: Optimizer {
     }
 
     public override func step() {
-        noGrad {
-            for group in paramGroups {
-                let lr = group.lr!, decay = group.weightDecay!
-                for p in group.params {
-                    guard var g = p.grad else { continue }
-                    let id = ObjectIdentifier(p)
-                    let existing = state[id]?["momentum_buffer"]
-                    let buffer = momentum == 0 ? nil : existing ?? Tensor.zeros(like: p)
-                    if _FusedOptimizers.sgdStep(
-                        param: p, grad: g, momentumBuffer: buffer, initializeBuffer: existing == nil, lr: lr,
-                        momentum: momentum, dampening: dampening, weightDecay: decay, nesterov: nesterov
-                    ) {
-                        if let buffer, existing == nil { state[id] = ["momentum_buffer": buffer] }
-                        continue
-                    }
-                    if decay != 0 { g = g + p * decay }
-                    if momentum != 0 {
-                        if let buf = state[id]?["momentum_buffer"] {
-                            buf *= momentum
-                            buf += g * (1 - dampening)
-                            g = nesterov ? g + buf * momentum : buf
-                        } else {
-                            let buf = g.clone()
-                            state[id] = ["momentum_buffer": buf]
-                            g = nesterov ? g + buf * momentum : buf
-                        }
-                    }
-                    p -= g * lr
+        forEachGradient { p, grad, id, lr, decay in
+            var g = grad
+            let existing = state[id]?["momentum_buffer"]
+            let buffer = momentum == 0 ? nil : existing ?? Tensor.zeros(like: p)
+            if _FusedOptimizers.sgdStep(
+                param: p, grad: g, momentumBuffer: buffer, initializeBuffer: existing == nil, lr: lr,
+                momentum: momentum, dampening: dampening, weightDecay: decay, nesterov: nesterov
+            ) {
+                if let buffer, existing == nil { state[id] = ["momentum_buffer": buffer] }
+                return
+            }
+            if decay != 0 { g = g + p * decay }
+            if momentum != 0 {
+                if let buf = state[id]?["momentum_buffer"] {
+                    buf *= momentum
+                    buf += g * (1 - dampening)
+                    g = nesterov ? g + buf * momentum : buf
+                } else {
+                    let buf = g.clone()
+                    state[id] = ["momentum_buffer": buf]
+                    g = nesterov ? g + buf * momentum : buf
                 }
             }
+            p -= g * lr
         }
     }
 }
@@ -233,43 +241,37 @@ public final class Adam: Optimizer {
     }
 
     public override func step() {
-        noGrad {
-            for group in paramGroups {
-                let lr = group.lr!, decay = group.weightDecay!
-                for p in group.params {
-                    guard var g = p.grad else { continue }
-                    let id = ObjectIdentifier(p)
-                    if state[id] == nil {
-                        state[id] = ["exp_avg": Tensor.zeros(like: p), "exp_avg_sq": Tensor.zeros(like: p)]
-                        if amsgrad { state[id]!["max_exp_avg_sq"] = Tensor.zeros(like: p) }
-                    }
-                    let t = (stepCounts[id] ?? 0) + 1
-                    stepCounts[id] = t
-                    let correction1 = 1 - Double.pow(beta1, Double(t))
-                    let correction2 = 1 - Double.pow(beta2, Double(t))
-                    if _FusedOptimizers.adamStep(
-                        param: p, grad: g, expAvg: state[id]!["exp_avg"]!, expAvgSq: state[id]!["exp_avg_sq"]!,
-                        maxExpAvgSq: state[id]!["max_exp_avg_sq"], beta1: beta1, beta2: beta2, eps: eps,
-                        weightDecay: decay, stepSize: lr / correction1, correction2Sqrt: Double.pow(correction2, 0.5)
-                    ) { continue }
-                    if decay != 0 { g = g + p * decay }
-                    let m = state[id]!["exp_avg"]!, v = state[id]!["exp_avg_sq"]!
-                    // exp_avg.lerp_(grad, 1 - beta1): self + w * (end - self) for w < 0.5.
-                    m += (g - m) * (1 - beta1)
-                    v *= beta2
-                    // addcmul_(grad, grad, value): (value * grad) * grad, in that order.
-                    v += g * (1 - beta2) * g
-                    let stepSize = lr / correction1
-                    var second = v
-                    if amsgrad {
-                        let vmax = state[id]!["max_exp_avg_sq"]!
-                        vmax.copy(from: Tensor.maximum(vmax, v))
-                        second = vmax
-                    }
-                    let denom = second.sqrt() / Double.pow(correction2, 0.5) + eps
-                    p -= m / denom * stepSize
-                }
+        forEachGradient { p, grad, id, lr, decay in
+            var g = grad
+            if state[id] == nil {
+                state[id] = ["exp_avg": Tensor.zeros(like: p), "exp_avg_sq": Tensor.zeros(like: p)]
+                if amsgrad { state[id]!["max_exp_avg_sq"] = Tensor.zeros(like: p) }
             }
+            let t = (stepCounts[id] ?? 0) + 1
+            stepCounts[id] = t
+            let correction1 = 1 - Double.pow(beta1, Double(t))
+            let correction2 = 1 - Double.pow(beta2, Double(t))
+            if _FusedOptimizers.adamStep(
+                param: p, grad: g, expAvg: state[id]!["exp_avg"]!, expAvgSq: state[id]!["exp_avg_sq"]!,
+                maxExpAvgSq: state[id]!["max_exp_avg_sq"], beta1: beta1, beta2: beta2, eps: eps,
+                weightDecay: decay, stepSize: lr / correction1, correction2Sqrt: Double.pow(correction2, 0.5)
+            ) { return }
+            if decay != 0 { g = g + p * decay }
+            let m = state[id]!["exp_avg"]!, v = state[id]!["exp_avg_sq"]!
+            // exp_avg.lerp_(grad, 1 - beta1): self + w * (end - self) for w < 0.5.
+            m += (g - m) * (1 - beta1)
+            v *= beta2
+            // addcmul_(grad, grad, value): (value * grad) * grad, in that order.
+            v += g * (1 - beta2) * g
+            let stepSize = lr / correction1
+            var second = v
+            if amsgrad {
+                let vmax = state[id]!["max_exp_avg_sq"]!
+                vmax.copy(from: Tensor.maximum(vmax, v))
+                second = vmax
+            }
+            let denom = second.sqrt() / Double.pow(correction2, 0.5) + eps
+            p -= m / denom * stepSize
         }
     }
 }
