@@ -499,12 +499,20 @@ void descent_outer_rows_avx2(int64_t m, int64_t n, int64_t k, const float *a, in
 }
 #endif
 
+int descent_sgemm_skinny_case(int64_t m, int64_t n, int64_t k, int64_t rsa, int64_t csa, int64_t rsb, int64_t csb) {
+    (void)rsb;
+    if (n <= 8 && csa == 1 && m >= 64) return DESCENT_SKINNY_ROWS;
+    if (m * n <= 4096 && ((csb == 1 && m < 8 && k >= n) || (rsa == 1 && k >= m))) return DESCENT_SKINNY_SUM;
+    return DESCENT_SKINNY_NONE;
+}
+
 int descent_sgemm_skinny(int kernel, int64_t m, int64_t n, int64_t k,
                          const float *a, int64_t rsa, int64_t csa,
                          const float *b, int64_t rsb, int64_t csb,
                          float *c, int64_t ldc, int accumulate) {
     int avx2 = kernel != DESCENT_SGEMM_GENERIC && descent_cpu_has_avx2_fma();
-    if (n <= 8 && csa == 1 && m >= 64) {
+    int kind = descent_sgemm_skinny_case(m, n, k, rsa, csa, rsb, csb);
+    if (kind == DESCENT_SKINNY_ROWS) {
         float small[2048];
         float *bt = n * k <= 2048 ? small : malloc(sizeof(float) * (size_t)(n * k));
         for (int64_t j = 0; j < n; j++)
@@ -519,11 +527,11 @@ int descent_sgemm_skinny(int kernel, int64_t m, int64_t n, int64_t k,
     // A short and wide, B long and row-major (a weight gradient written g^T x): C^T = B^T A^T
     // is the outer-product case below with the operands swapped, whose vector loop runs over
     // B's rows instead of A's few (scalar) ones: 7x faster on [2, 1M] x [1M, 32].
-    if (csb == 1 && m < 8 && m * n <= 4096 && k >= n) {
+    if (kind == DESCENT_SKINNY_SUM && csb == 1 && m < 8) {
         outer_rows(avx2, n, m, k, b, rsb, a, csa, rsa, c, ldc, accumulate, 1);
         return 1;
     }
-    if (rsa == 1 && m * n <= 4096 && k >= m) {
+    if (kind == DESCENT_SKINNY_SUM) {
         outer_rows(avx2, m, n, k, a, csa, b, rsb, csb, c, ldc, accumulate, 0);
         return 1;
     }

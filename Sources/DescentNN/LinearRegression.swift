@@ -122,16 +122,10 @@ public struct LinearRegression: Sendable {
         guard group.worldSize > 1 else { return fitExact(x: x, y: y) }
         let rows = x.shape[0], features = x.shape[1]
         let x64 = x.to(.float64), y64 = (y.rank == 1 ? y.reshape(rows, 1) : y).to(.float64)
-        let total = Double(group.allReduce(Double(rows)))
-        func mean(_ t: Tensor) -> Tensor {
-            let s = t.sum(dim: 0)
-            group.allReduce(s, op: .sum)
-            return s / total
-        }
-        let xMean = mean(x64), yMean = mean(y64)
+        let total = Int(group.allReduce(Double(rows)))
+        let (xMean, scale) = globalColumnStatistics(x64, group: group, totalRows: total)
+        let yMean = globalColumnStatistics(y64, group: group, totalRows: total).mean
         let xc = x64 - xMean, yc = y64 - yMean
-        let spread = mean(xc * xc).sqrt()
-        let scale = Tensor.where(spread .> 0, spread, 1.0)
         let xs = xc / scale
         let gram = xs.t().matmul(xs), moments = xs.t().matmul(yc)
         group.allReduce(gram, op: .sum)
@@ -326,15 +320,21 @@ public struct LinearRegression: Sendable {
             let std = t.std(dim: 0, correction: 0)
             return (t.mean(dim: 0), Tensor.where(std .> 0, std, 1.0))
         }
-        let t64 = t.to(.float64)
-        let sum = t64.sum(dim: 0)
+        let (mean, std) = globalColumnStatistics(t.to(.float64), group: group, totalRows: totalRows)
+        return (mean.to(.float32), std.to(.float32))
+    }
+
+    /// Column means and population standard deviations (1 where a column is constant) of a
+    /// float64 tensor over every rank's rows: two passes, each summed across ranks.
+    static func globalColumnStatistics(_ t: Tensor, group: ProcessGroup, totalRows: Int) -> (mean: Tensor, std: Tensor) {
+        let sum = t.sum(dim: 0)
         group.allReduce(sum, op: .sum)
         let mean = sum / Double(totalRows)
-        let centered = t64 - mean
+        let centered = t - mean
         let squares = (centered * centered).sum(dim: 0)
         group.allReduce(squares, op: .sum)
         let std = (squares / Double(totalRows)).sqrt()
-        return (mean.to(.float32), Tensor.where(std .> 0, std, 1.0).to(.float32))
+        return (mean, Tensor.where(std .> 0, std, 1.0))
     }
 
     /// MSE, RMSE, MAE and R² for each target column.

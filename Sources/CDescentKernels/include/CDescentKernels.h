@@ -24,8 +24,14 @@ void descent_sgemm(int kernel, int64_t m, int64_t n, int64_t k,
                    const float *b, int64_t rsb, int64_t csb,
                    float *c, int64_t ldc, int accumulate);
 
+/// Which memory-bound case `descent_sgemm_skinny` takes for a shape: DESCENT_SKINNY_ROWS
+/// (a narrow output, rows independent), DESCENT_SKINNY_SUM (a small output summed over a long
+/// k), or DESCENT_SKINNY_NONE. Callers split work over threads by it.
+enum { DESCENT_SKINNY_NONE = 0, DESCENT_SKINNY_ROWS = 1, DESCENT_SKINNY_SUM = 2 };
+int descent_sgemm_skinny_case(int64_t m, int64_t n, int64_t k, int64_t rsa, int64_t csa, int64_t rsb, int64_t csb);
+
 /// The same product for shapes bound by memory: a narrow output (n <= 8) from row-contiguous
-/// A, or a small output from a long, transposed A. Returns 0, doing nothing, for other shapes.
+/// A, or a small output from a long sum. Returns 0, doing nothing, for other shapes.
 int descent_sgemm_skinny(int kernel, int64_t m, int64_t n, int64_t k,
                          const float *a, int64_t rsa, int64_t csa,
                          const float *b, int64_t rsb, int64_t csb,

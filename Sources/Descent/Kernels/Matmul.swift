@@ -162,7 +162,8 @@ enum MatmulKernel {
         _ c: UnsafeMutablePointer<Float>, m: Int, k: Int, n: Int
     ) -> Bool {
         let threads = Threads.parts(work: m * n * k, grain: 1 << 20)
-        if n <= 8 && csa == 1 && m >= 64 {
+        let kind = Int(descent_sgemm_skinny_case(Int64(m), Int64(n), Int64(k), Int64(rsa), Int64(csa), Int64(rsb), Int64(csb)))
+        if kind == DESCENT_SKINNY_ROWS {
             // Rows of the output are independent: split them.
             let step = (m + threads - 1) / threads
             let pc = _UncheckedSendable(c)
@@ -174,8 +175,7 @@ enum MatmulKernel {
             }
             return true
         }
-        // The same conditions as descent_sgemm_skinny's two sum-over-k cases.
-        if m * n <= 4096 && ((csb == 1 && m < 8 && k >= n) || (rsa == 1 && k >= m)) {
+        if kind == DESCENT_SKINNY_SUM {
             // A sum over the long dimension: each thread takes a share of it, then the parts add.
             splitK(threads, m: m, k: k, n: n, into: c) { lo, hi, out in
                 _ = descent_sgemm_skinny(kernel, Int64(m), Int64(n), Int64(hi - lo), a + lo * csa, Int64(rsa), Int64(csa),

@@ -203,7 +203,9 @@ extension Tensor {
         withExtendedLifetime(positions) {}
         guard _requiresGrad, GradMode.isEnabled else { return out }
         let input = shape
-        let kept = positions
+        // The backward pass needs the positions as they are now, whatever the caller later
+        // does to its index tensor in place.
+        let kept = negative ? positions : noGrad { positions.clone() }
         return out._recorded(name, self) { g, _ in
             let full = Tensor.zeros(input, dtype: g.dtype)
             let p = kept.pointer(Int64.self)

@@ -38,7 +38,7 @@ public final class DataParallel {
         self.init(parameters: module.parameters(), group: group, bucketMegabytes: bucketMegabytes)
     }
 
-    /// Wraps a list of parameters; they are first broadcast from rank 0.
+    /// Wraps a list of parameters; they are first broadcast from rank 0 (bucket by bucket).
     public init(parameters: [Tensor], group: ProcessGroup, bucketMegabytes: Double = 25) {
         self.parameters = parameters
         self.group = group
@@ -61,11 +61,12 @@ public final class DataParallel {
         }
         close()
         self.buckets = buckets.map { (buffer: $0.0, members: $0.1.map { (parameter: $0.0, offset: $0.1) }) }
+        // Rank 0's values everywhere, through the same buckets: one broadcast per bucket.
         noGrad {
-            for p in parameters {
-                let values = p.contiguous()
-                group.broadcast(values, from: 0)
-                if values !== p { p.copy(from: values) }
+            for bucket in self.buckets {
+                for (p, offset) in bucket.members { bucket.buffer[offset..<(offset + p.scalarCount)].copy(from: p.reshape(-1)) }
+                group.broadcast(bucket.buffer, from: 0)
+                for (p, offset) in bucket.members { p.copy(from: bucket.buffer[offset..<(offset + p.scalarCount)].reshape(p.shape)) }
             }
         }
     }
