@@ -25,7 +25,9 @@ public struct MPIUnavailableError: Error, CustomStringConvertible {
 /// Collectives must be called by every rank in the same order, from one thread at a time.
 /// MPI is finalized when the process exits.
 public final class MPIProcessGroup: ProcessGroup {
+    /// This process's rank in MPI_COMM_WORLD.
     public let rank: Int
+    /// The number of processes `mpirun` started.
     public let worldSize: Int
 
     /// Joins the group of all processes `mpirun` started (a single process, rank 0 of 1, when
@@ -41,6 +43,7 @@ public final class MPIProcessGroup: ProcessGroup {
         worldSize = Int(descent_mpi_size())
     }
 
+    /// `MPI_Allreduce` in place (in pieces of at most 2^30 elements); `.mean` divides the sum.
     public func allReduce(_ tensor: Tensor, op: ReduceOp) {
         _checkCollective(tensor, op: op)
         let type: Int32 = switch tensor.dtype {
@@ -59,6 +62,7 @@ public final class MPIProcessGroup: ProcessGroup {
         if op == .mean && worldSize > 1 { noGrad { tensor /= Double(worldSize) } }
     }
 
+    /// `MPI_Bcast` of the tensor's bytes from `root`.
     public func broadcast(_ tensor: Tensor, from root: Int) {
         _checkCollective(tensor, op: nil)
         if !(0..<worldSize).contains(root) { fatalError("broadcast from rank \(root), but ranks are 0..<\(worldSize)") }
@@ -66,6 +70,7 @@ public final class MPIProcessGroup: ProcessGroup {
         check(code, "MPI_Bcast")
     }
 
+    /// `MPI_Barrier` on MPI_COMM_WORLD.
     public func barrier() { check(descent_mpi_barrier(), "MPI_Barrier") }
 
     /// Stops every rank with `code`, as `MPI_Abort`: for a rank that cannot go on, so that the

@@ -69,12 +69,17 @@ extension ProcessGroup {
 public final class SingleProcessGroup: ProcessGroup {
     /// A group of one.
     public init() {}
+    /// Always 0.
     public var rank: Int { 0 }
+    /// Always 1.
     public var worldSize: Int { 1 }
+    /// Leaves `tensor` as it is (the reduction over one rank), after the usual checks.
     public func allReduce(_ tensor: Tensor, op: ReduceOp) { _checkCollective(tensor, op: op) }
+    /// Leaves `tensor` as it is; `root` must be 0.
     public func broadcast(_ tensor: Tensor, from root: Int) {
         _checkCollective(tensor, op: nil)
         if root != 0 { fatalError("broadcast from rank \(root) in a group of one") }
     }
+    /// Returns at once.
     public func barrier() {}
 }
