@@ -19,3 +19,10 @@ join <(echo "$descent" | grep -v '^#' | sort) <(echo "$torch" | sort) | while re
     esac
     printf '%-18s %14s %14s %8sx\n' "$name" "$d $unit" "$t" "$ratio"
 done
+# With OpenBLAS installed, Descent's own kernel against OpenBLAS's cblas_sgemm (same threads).
+own=$(echo "$descent" | awk '$1 == "sgemm_1024_avx2" { print $2 }')
+blas=$(echo "$descent" | awk '$1 == "sgemm_1024_openblas" { print $2 }')
+if [ -n "$own" ] && [ -n "$blas" ]; then
+    printf '%-18s %14s %14s %8sx\n' "sgemm_1024 own/OpenBLAS" "$own GFLOP/s" "$blas" \
+        "$(awk -v d="$own" -v t="$blas" 'BEGIN { printf "%.2f", d / t }')"
+fi

@@ -33,7 +33,9 @@ int descent_cpu_has_avx2_fma(void) {
 typedef void (*cblas_sgemm_fn)(int, int, int, int, int, int, float, const float *, int,
                                const float *, int, float, float *, int);
 static cblas_sgemm_fn openblas_sgemm = 0;
+static void (*openblas_set_threads)(int) = 0;
 static int openblas_state = -1;  // -1 unknown, 0 absent, 1 present
+static int openblas_threads = 0;  // what was last passed to openblas_set_num_threads
 
 int descent_openblas_available(void) {
     if (openblas_state >= 0) return openblas_state;
@@ -43,10 +45,20 @@ int descent_openblas_available(void) {
         void *handle = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
         if (!handle) continue;
         openblas_sgemm = (cblas_sgemm_fn)dlsym(handle, "cblas_sgemm");
+        openblas_set_threads = (void (*)(int))dlsym(handle, "openblas_set_num_threads");
         if (openblas_sgemm) break;
     }
     openblas_state = openblas_sgemm ? 1 : 0;
     return openblas_state;
+}
+
+// OpenBLAS starts one thread per core whatever Descent was told; this keeps it to Descent's
+// count (`Threads.count`), so `--threads 1` means one thread for every backend.
+void descent_openblas_set_threads(int threads) {
+    if (!descent_openblas_available() || !openblas_set_threads) return;
+    if (__atomic_load_n(&openblas_threads, __ATOMIC_RELAXED) == threads) return;
+    openblas_set_threads(threads);
+    __atomic_store_n(&openblas_threads, threads, __ATOMIC_RELAXED);
 }
 
 // MARK: packing

@@ -16,6 +16,10 @@ int descent_cpu_has_avx2_fma(void);
 /// 1 when an OpenBLAS shared library could be loaded (looked up once).
 int descent_openblas_available(void);
 
+/// Tells OpenBLAS (when loaded) how many threads its products may use; a no-op when the count
+/// is unchanged.
+void descent_openblas_set_threads(int threads);
+
 /// C[m x n] = A[m x k] * B[k x n] (beta = 0), or C += A * B when `accumulate` is 1.
 /// A and B are read through arbitrary element strides (row stride, column stride), so
 /// transposed views need no copy. C is row-major with leading dimension `ldc`.

@@ -92,9 +92,17 @@ enum MatmulKernel {
             return
         }
         let kernel = backend.kernelID
-        if backend != .openBLAS, skinny(kernel, a, rsa, csa, b, rsb, csb, c, m: m, k: k, n: n) { return }
+        // Memory-bound shapes take Descent's skinny kernels whatever the backend: they read the
+        // long operand once, where OpenBLAS packs it first (fullbatch_1m_x32 ran at half speed
+        // through OpenBLAS, even with all its threads).
+        if skinny(kernel, a, rsa, csa, b, rsb, csb, c, m: m, k: k, n: n) { return }
+        if backend == .openBLAS {
+            descent_openblas_set_threads(Int32(Threads.count))
+            descent_sgemm(kernel, Int64(m), Int64(n), Int64(k), a, Int64(rsa), Int64(csa), b, Int64(rsb), Int64(csb), c, Int64(n), 0)
+            return
+        }
         let flops = m * n * k
-        let threads = backend == .openBLAS ? 1 : Threads.parts(work: flops, grain: 1 << 21)
+        let threads = Threads.parts(work: flops, grain: 1 << 21)
         if threads <= 1 {
             descent_sgemm(kernel, Int64(m), Int64(n), Int64(k), a, Int64(rsa), Int64(csa), b, Int64(rsb), Int64(csb), c, Int64(n), 0)
             return
