@@ -31,6 +31,12 @@ public final class AutogradNode: @unchecked Sendable {
         i == 0 ? edge0! : (i == 1 ? edge1! : moreEdges[i - 2])
     }
 
+    /// The node behind edge `i`, read without copying the edge (and retaining its shape).
+    @inline(__always)
+    func nextNode(_ i: Int) -> AutogradNode? {
+        i == 0 ? edge0?.node : (i == 1 ? edge1?.node : moreEdges[i - 2].node)
+    }
+
     /// The nodes that receive this node's input gradients; `nil` where an input needs none.
     public var nextFunctions: [AutogradNode?] { (0..<edgeCount).map { edge($0).node } }
     /// Tensors the vector-Jacobian product reads; emptied after backward unless retained.
@@ -45,8 +51,14 @@ public final class AutogradNode: @unchecked Sendable {
     let vjpN: ((_ grad: Tensor, _ node: AutogradNode) -> [Tensor?])?
     /// For `AccumulateGrad`, the leaf whose `.grad` receives the result.
     let variable: Tensor?
-    /// A non-leaf output that asked for `retainGrad()`.
-    weak var retainedOutput: Tensor?
+    /// A non-leaf output that asked for `retainGrad()`. The weak reference sits in a box that
+    /// exists only once one is asked for: a `weak` stored property costs runtime calls to
+    /// create, read and destroy on every node, and almost no node has one.
+    private var retained: WeakTensor?
+    var retainedOutput: Tensor? {
+        get { retained?.tensor }
+        set { retained = newValue.map(WeakTensor.init) }
+    }
 
     // Scratch state of the backward pass running through this node (see Engine).
     var pass = 0
@@ -127,7 +139,7 @@ public final class AutogradNode: @unchecked Sendable {
         if s.tensor.storage.version != s.version {
             let t = s.tensor
             var producer = ""
-            if let name = s.outputOf ?? t._gradFn?.name {
+            if let name = s.isOutput ? self.name : t._gradFn?.name {
                 producer = ", which is output 0 of \(Self.forwardName(name)),"
             }
             _fail("""
@@ -168,13 +180,20 @@ public final class AutogradNode: @unchecked Sendable {
 struct SavedTensor {
     let tensor: Tensor
     let version: Int
-    /// For a node's own output (saved as a detached alias to avoid a reference cycle), the
-    /// node's name, used in the in-place error message.
-    let outputOf: String?
+    /// Whether this is the node's own output (saved as a detached alias to avoid a reference
+    /// cycle); the in-place error message then names the node. A flag rather than the name:
+    /// a string here made every read of a saved tensor retain and release it too.
+    let isOutput: Bool
 
-    init(_ tensor: Tensor, outputOf: String? = nil) {
+    init(_ tensor: Tensor, isOutput: Bool = false) {
         self.tensor = tensor
         self.version = tensor.storage.version
-        self.outputOf = outputOf
+        self.isOutput = isOutput
     }
+}
+
+/// A weak reference to a tensor, boxed (see `AutogradNode.retainedOutput`).
+final class WeakTensor {
+    weak var tensor: Tensor?
+    init(_ tensor: Tensor) { self.tensor = tensor }
 }

@@ -17,10 +17,14 @@ enum Engine {
         // Count, for every node, how many edges lead into it from the part of the graph we run.
         root.pass = pass
         root.dependencies = 0
-        var stack = [root]
+        // One work list serves both walks, reserved up front: growing two arrays from one
+        // element cost four reallocations per backward pass of a small graph.
+        var stack: [AutogradNode] = []
+        stack.reserveCapacity(32)
+        stack.append(root)
         while let node = stack.popLast() {
             for i in 0..<node.edgeCount {
-                guard let next = node.edge(i).node else { continue }
+                guard let next = node.nextNode(i) else { continue }
                 if next.pass != pass {
                     next.pass = pass
                     next.dependencies = 0
@@ -32,7 +36,9 @@ enum Engine {
         }
 
         root.pendingGrad = gradient
-        var ready = [root]
+        var ready: [AutogradNode] = []
+        swap(&ready, &stack)   // the empty list with its capacity, uniquely held
+        ready.append(root)
         while let node = ready.popLast() {
             guard var grad = node.pendingGrad else { continue }
             node.pendingGrad = nil
@@ -98,15 +104,20 @@ extension Tensor {
     func _sumTo(_ target: [Int]) -> Tensor {
         if target.isEmpty { return sum() }
         let lead = rank - target.count
-        var dims = Array(0..<lead)
-        var inner = false
+        var flags = [Bool]._small(repeating: false, count: rank)
+        var any = false, inner = false
+        for i in 0..<lead {
+            flags[i] = true
+            any = true
+        }
         for i in lead..<rank where target[i - lead] == 1 && shape[i] != 1 {
-            dims.append(i)
+            flags[i] = true
+            any = true
             inner = true
         }
-        if dims.isEmpty { return self.reshape(target) }
+        if !any { return self.reshape(target) }
         // Only leading dims (a bias): summing them away leaves exactly the target shape.
-        if !inner { return sum(dims: dims) }
-        return sum(dims: dims, keepDim: true).reshape(target)
+        if !inner { return _sum(flags, keepDim: false) }
+        return _sum(flags, keepDim: true).reshape(target)
     }
 }

@@ -167,7 +167,7 @@ extension Tensor {
             count += 1
         }
         if savingOutput {
-            let own = SavedTensor(detach(), outputOf: name)
+            let own = SavedTensor(detach(), isOutput: true)
             switch count {
             case 0: slots.0 = own
             case 1: slots.1 = own
@@ -197,7 +197,7 @@ extension Tensor {
         for t in inputs where t._requiresGrad { any = true; break }
         guard any && GradMode.isEnabled else { return self }
         var saved = saving.map { SavedTensor($0) }
-        if savingOutput { saved.append(SavedTensor(detach(), outputOf: name)) }
+        if savingOutput { saved.append(SavedTensor(detach(), isOutput: true)) }
         let node = AutogradNode(
             name: name, edges: inputs.map { AutogradNode.Edge(node: $0._edge(), shape: $0.shape, dtype: $0.dtype) },
             saved: saved, vjp: vjp)

@@ -23,13 +23,17 @@ struct StorageHeader {
 /// 4 KiB, which made up a third of a full-batch epoch. The version counter lives here because
 /// every handle onto the same memory (views, `detach()`) must observe in-place writes, as
 /// PyTorch's shared version counter does.
-final class Storage: ManagedBuffer<StorageHeader, SIMD4<UInt64>> {
-    /// Allocates uninitialised memory for `count` elements, 32-byte aligned.
+///
+/// Small blocks are 8-byte aligned: any alignment above that makes Swift's runtime allocate
+/// through `posix_memalign` on Linux (it assumes only 8 from `malloc`), twice the instructions
+/// of `malloc`, and the kernels' vector loads do not need it.
+final class Storage: ManagedBuffer<StorageHeader, UInt64> {
+    /// Allocates uninitialised memory for `count` elements, 8-byte aligned (64 for large ones).
     static func make(count: Int, dtype: DType) -> Storage {
         let bytes = count * dtype.itemSize
         let external = bytes >= BufferCache.minimumBytes ? BufferCache.take(bytes) : nil
-        let vectors = external == nil ? max((bytes + 31) / 32, 1) : 1
-        let buffer = Storage.create(minimumCapacity: vectors) { _ in
+        let words = external == nil ? max((bytes + 7) / 8, 1) : 1
+        let buffer = Storage.create(minimumCapacity: words) { _ in
             StorageHeader(count: count, dtype: dtype, version: 0, external: external, externalBytes: bytes)
         }
         let storage = unsafeDowncast(buffer, to: Storage.self)

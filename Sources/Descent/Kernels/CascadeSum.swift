@@ -67,33 +67,36 @@ enum CascadeSum {
         let levelPower = Swift.max(4, ceilLog2 / 4)
         let step = 1 << levelPower
         let mask = step - 1
-        let acc = UnsafeMutablePointer<T>.allocate(capacity: 4 * width)
-        defer { acc.deallocate() }
-        acc.initialize(repeating: 0, count: 4 * width)
-        let a0 = acc, a1 = acc + width, a2 = acc + 2 * width, a3 = acc + 3 * width
-        @inline(__always) func flush(_ from: UnsafeMutablePointer<T>, _ to: UnsafeMutablePointer<T>) {
-            for j in 0..<width {
-                to[j] += from[j]
-                from[j] = 0
+        // Scratch on the stack when small (withUnsafeTemporaryAllocation): a bias gradient
+        // sums a few columns every step, and three heap blocks per sum were a third of its cost.
+        withUnsafeTemporaryAllocation(of: T.self, capacity: 4 * width) { buffer in
+            let acc = buffer.baseAddress!
+            acc.initialize(repeating: 0, count: 4 * width)
+            let a0 = acc, a1 = acc + width, a2 = acc + 2 * width, a3 = acc + 3 * width
+            @inline(__always) func flush(_ from: UnsafeMutablePointer<T>, _ to: UnsafeMutablePointer<T>) {
+                for j in 0..<width {
+                    to[j] += from[j]
+                    from[j] = 0
+                }
             }
-        }
-        var i = 0
-        while i + step <= size {
-            for _ in 0..<step {
+            var i = 0
+            while i + step <= size {
+                for _ in 0..<step {
+                    add(a0, i)
+                    i += 1
+                }
+                flush(a0, a1)
+                if i & (mask << levelPower) != 0 { continue }
+                flush(a1, a2)
+                if i & (mask << (2 * levelPower)) != 0 { continue }
+                flush(a2, a3)
+            }
+            while i < size {
                 add(a0, i)
                 i += 1
             }
-            flush(a0, a1)
-            if i & (mask << levelPower) != 0 { continue }
-            flush(a1, a2)
-            if i & (mask << (2 * levelPower)) != 0 { continue }
-            flush(a2, a3)
+            for j in 0..<width { result[j] = ((a0[j] + a1[j]) + a2[j]) + a3[j] }
         }
-        while i < size {
-            add(a0, i)
-            i += 1
-        }
-        for j in 0..<width { result[j] = ((a0[j] + a1[j]) + a2[j]) + a3[j] }
     }
 
     /// `row_sum` for `width` streams whose values at step `i` are `rowAt(i)[0..<width]`: four
@@ -103,20 +106,21 @@ enum CascadeSum {
         _ size: Int, width: Int, into result: UnsafeMutablePointer<T>, _ rowAt: (Int) -> UnsafePointer<T>
     ) {
         let n4 = size / 4
-        let partial = UnsafeMutablePointer<T>.allocate(capacity: 4 * width)
-        defer { partial.deallocate() }
-        multiRowBatch(n4, width: 4 * width, into: partial) { acc, i in
-            for r in 0..<4 {
-                let src = rowAt(i * 4 + r), dst = acc + r * width
-                for j in 0..<width { dst[j] += src[j] }
+        withUnsafeTemporaryAllocation(of: T.self, capacity: 4 * width) { buffer in
+            let partial = buffer.baseAddress!
+            multiRowBatch(n4, width: 4 * width, into: partial) { acc, i in
+                for r in 0..<4 {
+                    let src = rowAt(i * 4 + r), dst = acc + r * width
+                    for j in 0..<width { dst[j] += src[j] }
+                }
             }
-        }
-        for i in (n4 * 4)..<size {
-            let src = rowAt(i)
-            for j in 0..<width { partial[j] += src[j] }
-        }
-        for j in 0..<width {
-            result[j] = ((partial[j] + partial[width + j]) + partial[2 * width + j]) + partial[3 * width + j]
+            for i in (n4 * 4)..<size {
+                let src = rowAt(i)
+                for j in 0..<width { partial[j] += src[j] }
+            }
+            for j in 0..<width {
+                result[j] = ((partial[j] + partial[width + j]) + partial[2 * width + j]) + partial[3 * width + j]
+            }
         }
     }
 
@@ -222,18 +226,19 @@ enum CascadeSum {
         _ input: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>,
         rows: Int, columns: Int, rowStride: Int, outStride: Int, blocked: Int
     ) {
-        let sums = UnsafeMutablePointer<T>.allocate(capacity: columns)
-        defer { sums.deallocate() }
-        if blocked > 0 {
-            multiRowBatch(rows, width: blocked, into: sums) { acc, i in
-                let src = input + i * rowStride
-                for j in 0..<blocked { acc[j] += src[j] }
+        withUnsafeTemporaryAllocation(of: T.self, capacity: columns) { buffer in
+            let sums = buffer.baseAddress!
+            if blocked > 0 {
+                multiRowBatch(rows, width: blocked, into: sums) { acc, i in
+                    let src = input + i * rowStride
+                    for j in 0..<blocked { acc[j] += src[j] }
+                }
             }
+            if blocked < columns {
+                rowBatch(rows, width: columns - blocked, into: sums + blocked) { UnsafePointer(input + blocked + $0 * rowStride) }
+            }
+            for j in 0..<columns { out[j * outStride] += sums[j] }
         }
-        if blocked < columns {
-            rowBatch(rows, width: columns - blocked, into: sums + blocked) { UnsafePointer(input + blocked + $0 * rowStride) }
-        }
-        for j in 0..<columns { out[j * outStride] += sums[j] }
     }
 
     /// One call of `cascade_sum`'s 2-D loop; results are added into `out`.

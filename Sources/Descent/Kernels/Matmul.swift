@@ -67,17 +67,15 @@ enum MatmulKernel {
         _ a: UnsafePointer<T>, _ rsa: Int, _ csa: Int, _ b: UnsafePointer<T>, _ rsb: Int, _ csb: Int,
         _ c: UnsafeMutablePointer<T>, m: Int, k: Int, n: Int
     ) {
-        c.initialize(repeating: .zero, count: m * n)
+        // One running sum per output in a register, over p in order: the same additions, in
+        // the same order, as accumulating into `c` row by row, without a store per step.
         for i in 0..<m {
-            let ci = c + i * n
-            for p in 0..<k {
-                let x = a[i * rsa + p * csa]
-                let bp = b + p * rsb
-                if csb == 1 {
-                    for j in 0..<n { ci[j] += x * bp[j] }
-                } else {
-                    for j in 0..<n { ci[j] += x * bp[j * csb] }
-                }
+            let ai = a + i * rsa
+            for j in 0..<n {
+                let bj = b + j * csb
+                var sum = T.zero
+                for p in 0..<k { sum += ai[p * csa] * bj[p * rsb] }
+                c[i * n + j] = sum
             }
         }
     }

@@ -80,7 +80,11 @@ extension Tensor {
 
     /// Sums along several dimensions (`SumBackward1`).
     public func sum(dims: [Int], keepDim: Bool = false) -> Tensor {
-        let flags = _reducedFlags(dims)
+        _sum(_reducedFlags(dims), keepDim: keepDim)
+    }
+
+    /// `sum(dims:keepDim:)` over the dimensions flagged in `flags`.
+    func _sum(_ flags: [Bool], keepDim: Bool) -> Tensor {
         let input = shape
         return _sumKernel(flags, keepDim: keepDim)._recorded("SumBackward1", self) { [self] g, _ in
             (_unreduce(g, flags, keepDim: keepDim).expand(input), nil)
