@@ -142,6 +142,7 @@ def random_streams():
     add("randint_huge", 0, lambda: torch.randint(0, 2**40, (5,)))
     add("randperm_10", 0, lambda: torch.randperm(10))
     add("randperm_30", 5, lambda: torch.randperm(30))
+    add("randperm_2000", 11, lambda: torch.randperm(2000))
     add("notebook_w", 0, lambda: torch.randn(2, 3))
     add("notebook_b", 0, lambda: (torch.randn(2, 3), torch.randn(2))[1])
     write("random.json", {"cases": cases})

@@ -38,6 +38,7 @@ import Testing
         case "randint_huge": return Tensor.randint(0, 1 << 40, [5], generator: generator)
         case "randperm_10": return Tensor.randperm(10, generator: generator)
         case "randperm_30": return Tensor.randperm(30, generator: generator)
+        case "randperm_2000": return Tensor.randperm(2000, generator: generator)
         case "notebook_w": return Tensor.randn(2, 3, generator: generator)
         case "notebook_b":
             _ = Tensor.randn(2, 3, generator: generator)

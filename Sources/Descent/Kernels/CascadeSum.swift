@@ -234,8 +234,17 @@ enum CascadeSum {
                     for j in 0..<blocked { acc[j] += src[j] }
                 }
             }
-            if blocked < columns {
-                rowBatch(rows, width: columns - blocked, into: sums + blocked) { UnsafePointer(input + blocked + $0 * rowStride) }
+            let width = columns - blocked
+            if width > 0 && width <= 4 && rows * width <= 1 << 14 {
+                // A few narrow columns (a bias gradient): each column's `row_sum` is the same
+                // sequence of additions as its stream in `rowBatch`, without the scratch
+                // streams; small enough to stay in cache for the next column's pass.
+                for j in blocked..<columns {
+                    let column = input + j
+                    sums[j] = row(rows) { column[$0 * rowStride] }
+                }
+            } else if width > 0 {
+                rowBatch(rows, width: width, into: sums + blocked) { UnsafePointer(input + blocked + $0 * rowStride) }
             }
             for j in 0..<columns { out[j * outStride] += sums[j] }
         }

@@ -72,15 +72,20 @@ extension Tensor {
     /// ```
     public static func randperm(_ n: Int, dtype: DType = .int64, generator: Generator? = nil) -> Tensor {
         guard n >= 0 else { _fail("n must be non-negative, got\(n)") }
-        var r = [Int64](repeating: 0, count: n)
+        // Shuffled in place in the result's memory: a mini-batch loop calls this every epoch.
+        let out = Tensor(uninitializedShape: [n], dtype: .int64)
+        let r = out.pointer(Int64.self)
         (generator ?? .default).withState { g in
             if n < Int(UInt32.max / 20) {
-                // PyTorch keeps its historical shuffle for small n.
+                // PyTorch keeps its historical shuffle for small n. Both operands fit in 32
+                // bits, so the remainder is taken in 32 bits: the same value, a faster divide.
                 for i in 0..<n { r[i] = Int64(i) }
                 if n > 1 {
                     for i in 0..<(n - 1) {
-                        let z = Int(UInt64(g.random()) % UInt64(n - i))
-                        r.swapAt(i, z + i)
+                        let z = Int(g.random() % UInt32(n - i)) + i
+                        let t = r[i]
+                        r[i] = r[z]
+                        r[z] = t
                     }
                 }
             } else {
@@ -91,7 +96,7 @@ extension Tensor {
                 }
             }
         }
-        return Tensor(shape: [n], scalars: r, dtype: dtype)
+        return dtype == .int64 ? out : out.to(dtype)
     }
 
     /// An uninitialised tensor, like `torch.empty`; fill it before reading it.
