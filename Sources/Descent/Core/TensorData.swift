@@ -102,13 +102,33 @@ extension Tensor {
         }
         let dtype = dtype ?? (T.naturalDType == .bool ? .bool : .float32)
         self.init(uninitializedShape: shape, dtype: dtype)
-        switch dtype {
-        case .float32: Tensor._fill(self, scalars, Float.self)
-        case .float64: Tensor._fill(self, scalars, Double.self)
-        case .int64: Tensor._fill(self, scalars, Int64.self)
-        case .bool: Tensor._fill(self, scalars, Bool.self)
-        }
+        // Called from another module this initializer runs unspecialized (about 10 ns an
+        // element); each Swift type goes to its own specialized copy instead. T is that very
+        // type there, so the array is reinterpreted, not converted.
+        if T.self == Float.self { _fill(unsafeBitCast(scalars, to: [Float].self)) }
+        else if T.self == Double.self { _fill(unsafeBitCast(scalars, to: [Double].self)) }
+        else if T.self == Int.self { _fill(unsafeBitCast(scalars, to: [Int].self)) }
+        else if T.self == Int64.self { _fill(unsafeBitCast(scalars, to: [Int64].self)) }
+        else if T.self == Bool.self { _fill(unsafeBitCast(scalars, to: [Bool].self)) }
+        else { _fill(scalars) }
         if requiresGrad { setRequiresGrad(true, factory: true) }
+    }
+
+    /// Converts `values` into this fresh tensor's dtype.
+    private func _fill<T: TensorScalar>(_ values: [T]) {
+        switch dtype {
+        case .float32:
+            if T.self == Float.self {
+                values.withUnsafeBytes { raw in
+                    if let base = raw.baseAddress { UnsafeMutableRawPointer(pointer(Float.self)).copyMemory(from: base, byteCount: raw.count) }
+                }
+            } else {
+                Tensor._fill(self, values, Float.self)
+            }
+        case .float64: Tensor._fill(self, values, Double.self)
+        case .int64: Tensor._fill(self, values, Int64.self)
+        case .bool: Tensor._fill(self, values, Bool.self)
+        }
     }
 
     private static func _fill<T: TensorScalar, E: _Element & TensorScalar>(
