@@ -23,7 +23,7 @@ struct DescentBench: ParsableCommand {
     @Option(help: "Threads for Descent's kernels (like torch.set_num_threads).")
     var threads = 1
 
-    @Option(help: "Comma-separated workloads: seed_loop, sgemm, fullbatch, minibatch, mlp_adam; or seed_memory alone for resident memory over 1,000,000 seed-loop epochs.")
+    @Option(help: "Comma-separated workloads: seed_loop, sgemm, fullbatch, minibatch, mlp_adam; or seed_memory alone for resident memory over 1,000,000 seed-loop epochs; or bandwidth alone for the memory read speed of one and two threads.")
     var only = ""
 
     @Flag(help: "Run fullbatch_1m_x32 data-parallel over MPI instead (under `mpirun -np N`): each process trains on its share of the rows.")
@@ -44,6 +44,10 @@ struct DescentBench: ParsableCommand {
         }
         if selected.contains("seed_memory") {
             Workloads.seedLoopMemory()
+            return
+        }
+        if selected.contains("bandwidth") {
+            Workloads.bandwidth()
             return
         }
         for (name, body) in workloads where selected.isEmpty || selected.contains(name) { body() }

@@ -178,4 +178,36 @@ enum Workloads {
         }
         report("mlp_adam_step", seconds / 20 * 1e3, "ms/step")
     }
+
+    /// How fast one and two threads can stream memory on this machine: the ceiling for
+    /// `fullbatch_1m_x32`, which reads x twice per epoch. Not a workload of WORKLOADS.md; it
+    /// says whether two threads can be expected to beat one on a memory-bound pass here.
+    static func bandwidth() {
+        let count = 64 << 20   // 256 MB of floats, far beyond any cache
+        let data = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        defer { data.deallocate() }
+        data.initialize(repeating: 1, count: count)
+        let shared = SendablePointer(UnsafeRawPointer(data))
+        for threads in [1, 2] {
+            let seconds = bestOf(5) {
+                DispatchQueue.concurrentPerform(iterations: threads) { part in
+                    let lo = count / threads * part, hi = count / threads * (part + 1)
+                    var acc = SIMD16<Float>()
+                    var i = lo
+                    while i + 16 <= hi {
+                        acc += shared.pointer.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+                        i += 16
+                    }
+                    if acc.sum() < 0 { print(acc) }   // keeps the loads
+                }
+            }
+            report("stream_read_\(threads)t", Double(count * 4) / seconds / 1e9, "GB/s")
+        }
+    }
+}
+
+/// A read-only pointer handed to the threads of `concurrentPerform`.
+struct SendablePointer: @unchecked Sendable {
+    let pointer: UnsafeRawPointer
+    init(_ pointer: UnsafeRawPointer) { self.pointer = pointer }
 }
