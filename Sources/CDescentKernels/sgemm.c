@@ -34,6 +34,7 @@ typedef void (*cblas_sgemm_fn)(int, int, int, int, int, int, float, const float 
                                const float *, int, float, float *, int);
 static cblas_sgemm_fn openblas_sgemm = 0;
 static void (*openblas_set_threads)(int) = 0;
+static int (*openblas_get_threads)(void) = 0;
 static int openblas_state = -1;  // -1 unknown, 0 absent, 1 present
 static int openblas_threads = 0;  // what was last passed to openblas_set_num_threads
 
@@ -46,6 +47,7 @@ int descent_openblas_available(void) {
         if (!handle) continue;
         openblas_sgemm = (cblas_sgemm_fn)dlsym(handle, "cblas_sgemm");
         openblas_set_threads = (void (*)(int))dlsym(handle, "openblas_set_num_threads");
+        openblas_get_threads = (int (*)(void))dlsym(handle, "openblas_get_num_threads");
         if (openblas_sgemm) break;
     }
     openblas_state = openblas_sgemm ? 1 : 0;
@@ -59,6 +61,11 @@ void descent_openblas_set_threads(int threads) {
     if (__atomic_load_n(&openblas_threads, __ATOMIC_RELAXED) == threads) return;
     openblas_set_threads(threads);
     __atomic_store_n(&openblas_threads, threads, __ATOMIC_RELAXED);
+}
+
+int descent_openblas_threads(void) {
+    if (!descent_openblas_available() || !openblas_get_threads) return -1;
+    return openblas_get_threads();
 }
 
 // MARK: packing

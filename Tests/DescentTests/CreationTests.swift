@@ -92,6 +92,26 @@ struct CreationTests {
         #expect(a.version == 2)
     }
 
+    /// The public generic conversions dispatch each Swift type to its own code path; every
+    /// type must come back as itself, from every dtype.
+    @Test func flatValuesOfEverySwiftType() {
+        let floats: [Float] = [1.5, -2, 0, 3.25], doubles: [Double] = [1.5, -2, 0, 3.25]
+        let ints: [Int] = [1, -2, 0, 3], longs: [Int64] = [1, -2, 0, 3], bools = [true, false, false, true]
+        #expect(Tensor(shape: [4], scalars: floats).scalars(as: Float.self) == floats)
+        #expect(Tensor(shape: [2, 2], scalars: doubles, dtype: .float64).scalars(as: Double.self) == doubles)
+        #expect(Tensor(shape: [4], scalars: ints, dtype: .int64).scalars(as: Int.self) == ints)
+        #expect(Tensor(shape: [4], scalars: longs, dtype: .int64).scalars(as: Int64.self) == longs)
+        #expect(Tensor(shape: [4], scalars: bools).scalars(as: Bool.self) == bools)
+        // Across dtypes: converted element by element, integers truncated toward zero.
+        #expect(Tensor(shape: [4], scalars: floats).scalars(as: Int.self) == [1, -2, 0, 3])
+        #expect(Tensor(shape: [4], scalars: ints).scalars(as: Double.self) == [1, -2, 0, 3])
+        #expect(Tensor(shape: [4], scalars: doubles, dtype: .float32).scalars(as: Float.self) == floats)
+        #expect(Tensor(shape: [4], scalars: bools, dtype: .float32).scalars(as: Float.self) == [1, 0, 0, 1])
+        #expect(Tensor(shape: [4], scalars: floats, dtype: .bool).scalars(as: Bool.self) == [true, true, false, true])
+        #expect(Tensor(shape: [0], scalars: [Float]()).scalars(as: Float.self).isEmpty)
+        #expect(Tensor(shape: [2, 0], scalars: [Int](), dtype: .int64).shape == [2, 0])
+    }
+
     @Test func nestedArraysAndFlatValues() {
         #expect(Tensor([[1, 2], [3, 4]]).dtype == .float32)
         #expect(Tensor([true, false]).dtype == .bool)

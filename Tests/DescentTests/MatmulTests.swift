@@ -1,4 +1,5 @@
 import Testing
+import CDescentKernels
 @testable import Descent
 
 /// Every matrix-product backend against a float64 reference, across block edges, transposed
@@ -36,6 +37,16 @@ import Testing
             #expect(close(product(at, b), expected, rtol: 1e-4, atol: 1e-3), "\(backend) first transposed \(m)x\(k)x\(n)")
             #expect(close(product(a, bt), expected, rtol: 1e-4, atol: 1e-3), "\(backend) second transposed \(m)x\(k)x\(n)")
         }
+    }
+
+    /// OpenBLAS starts one thread per core on its own; Descent hands it its thread count.
+    @Test func openBLASTakesDescentsThreadCount() throws {
+        guard MatmulBackend.openBLAS.isAvailable else { return }
+        descent_openblas_set_threads(1)
+        #expect(descent_openblas_threads() == 1)
+        descent_openblas_set_threads(2)
+        #expect(descent_openblas_threads() == 2)
+        descent_openblas_set_threads(Int32(Threads.count))
     }
 
     @Test func threadedSplitsAgree() {

@@ -20,6 +20,9 @@ int descent_openblas_available(void);
 /// is unchanged.
 void descent_openblas_set_threads(int threads);
 
+/// The number of threads OpenBLAS will use, or -1 without OpenBLAS.
+int descent_openblas_threads(void);
+
 /// C[m x n] = A[m x k] * B[k x n] (beta = 0), or C += A * B when `accumulate` is 1.
 /// A and B are read through arbitrary element strides (row stride, column stride), so
 /// transposed views need no copy. C is row-major with leading dimension `ldc`.
