@@ -37,6 +37,16 @@ public final class AutogradNode: @unchecked Sendable {
         i == 0 ? edge0?.node : (i == 1 ? edge1?.node : moreEdges[i - 2].node)
     }
 
+    /// `grad` reduced to input `i`'s shape and dtype (`Engine.fit`), reading the edge in place.
+    @inline(__always)
+    func fitToInput(_ grad: Tensor, _ i: Int) -> Tensor {
+        switch i {
+        case 0: Engine.fit(grad, shape: edge0!.shape, dtype: edge0!.dtype)
+        case 1: Engine.fit(grad, shape: edge1!.shape, dtype: edge1!.dtype)
+        default: Engine.fit(grad, shape: moreEdges[i - 2].shape, dtype: moreEdges[i - 2].dtype)
+        }
+    }
+
     /// The nodes that receive this node's input gradients; `nil` where an input needs none.
     public var nextFunctions: [AutogradNode?] { (0..<edgeCount).map { edge($0).node } }
     /// Tensors the vector-Jacobian product reads; emptied after backward unless retained.
@@ -156,9 +166,9 @@ public final class AutogradNode: @unchecked Sendable {
     func releaseSaved() {
         if saved0 != nil {
             saved0 = nil
-            saved1 = nil
-            saved2 = nil
-            moreSaved = []
+            if saved1 != nil { saved1 = nil }
+            if saved2 != nil { saved2 = nil }
+            if !moreSaved.isEmpty { moreSaved = [] }
             savedWereReleased = true
         }
     }

@@ -47,24 +47,33 @@ enum Engine {
                 continue
             }
             if let output = node.retainedOutput { accumulate(grad, into: output) }
-            var pair: (Tensor?, Tensor?) = (nil, nil)
-            var inputGrads: [Tensor?] = []
-            if let vjp = node.vjp2 { pair = vjp(grad, node) } else { inputGrads = node.vjpN!(grad, node) }
-            if !retainGraph { node.releaseSaved() }
-            for i in 0..<node.edgeCount {
-                let edge = node.edge(i)
-                guard let next = edge.node else { continue }
-                let inputGrad = i == 0 ? pair.0 ?? inputGrads.first ?? nil
-                    : i == 1 ? pair.1 ?? (inputGrads.count > 1 ? inputGrads[1] : nil)
-                    : (i < inputGrads.count ? inputGrads[i] : nil)
-                if let g = inputGrad {
-                    let fitted = fit(g, shape: edge.shape, dtype: edge.dtype)
-                    next.pendingGrad = next.pendingGrad.map { $0 + fitted } ?? fitted
+            if let vjp = node.vjp2 {
+                // One or two inputs: gradients come back as a tuple, no array per node.
+                let (g0, g1) = vjp(grad, node)
+                if !retainGraph { node.releaseSaved() }
+                deliver(g0, from: node, edge: 0, to: &ready)
+                if node.edgeCount > 1 { deliver(g1, from: node, edge: 1, to: &ready) }
+            } else {
+                let inputGrads = node.vjpN!(grad, node)
+                if !retainGraph { node.releaseSaved() }
+                for i in 0..<node.edgeCount {
+                    deliver(i < inputGrads.count ? inputGrads[i] : nil, from: node, edge: i, to: &ready)
                 }
-                next.dependencies -= 1
-                if next.dependencies == 0 { ready.append(next) }
             }
         }
+    }
+
+    /// Hands input `i`'s gradient to the node behind that edge, and queues the node once all
+    /// of its consumers have delivered.
+    @inline(__always)
+    private static func deliver(_ gradient: Tensor?, from node: AutogradNode, edge i: Int, to ready: inout [AutogradNode]) {
+        guard let next = node.nextNode(i) else { return }
+        if let g = gradient {
+            let fitted = node.fitToInput(g, i)
+            next.pendingGrad = next.pendingGrad.map { $0 + fitted } ?? fitted
+        }
+        next.dependencies -= 1
+        if next.dependencies == 0 { ready.append(next) }
     }
 
     /// Reduces a broadcast gradient to its input's shape (PyTorch's `sum_to`) and dtype.
