@@ -220,6 +220,8 @@ def ops():
     def pos(*shape):
         return torch.rand(shape, generator=g) + 0.5
 
+    late = torch.Generator().manual_seed(8)
+
     idx = torch.tensor([2, 0, 2])
     # name: (function, inputs). Inputs are float32 leaves requiring grad unless integral.
     table = {
@@ -315,6 +317,10 @@ def ops():
         "linear": (lambda b, x, w: torch.nn.functional.linear(x, w, b), [rn(4), rn(6, 3), rn(4, 3)]),
         "gelu": (lambda x: torch.nn.functional.gelu(x), [rn(3, 4) * 2]),
         "gelu_tanh": (lambda x: torch.nn.functional.gelu(x, approximate="tanh"), [rn(3, 4) * 2]),
+        # Narrow column sums (bias gradients), which Descent sums column by column. Their
+        # inputs come from a generator of their own, so the other cases' values stay as they were.
+        "sum_narrow_columns": (lambda x: x.sum(0), [torch.randn(203, 2, generator=late)]),
+        "sum_three_columns": (lambda x: x.sum(0), [torch.randn(1001, 3, generator=late)]),
     }
     cases = []
     for name, (fn, inputs) in table.items():

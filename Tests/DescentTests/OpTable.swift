@@ -41,6 +41,8 @@ enum OpTable {
         "sum_dims": { $0[0].sum(dims: [0, 2]) },
         "sum_long": { $0[0].sum() },
         "sum_columns": { $0[0].sum(dim: 0) },
+        "sum_narrow_columns": { $0[0].sum(dim: 0) },
+        "sum_three_columns": { $0[0].sum(dim: 0) },
         "mean": { $0[0].mean() },
         "mean_dim1": { $0[0].mean(dim: 1) },
         "max_all": { $0[0].max() },

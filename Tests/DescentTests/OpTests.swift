@@ -53,11 +53,32 @@ struct OpTests {
 
 /// Sums add in PyTorch's order (its `cascade_sum` with 8-lane vectors), so they match bit for bit.
 struct SumOrderTests {
-    @Test(arguments: ["sum", "sum_long", "sum_columns", "sum_dim0", "sum_dim1_keep", "sum_dims", "mean", "mean_dim1", "mse_seed", "sum_transposed"])
+    @Test(arguments: ["sum", "sum_long", "sum_columns", "sum_narrow_columns", "sum_three_columns", "sum_dim0", "sum_dim1_keep", "sum_dims", "mean", "mean_dim1", "mse_seed", "sum_transposed"])
     func sumsMatchPyTorchExactly(_ name: String) throws {
         let c = try #require(OpTests.cases.first { $0.name == name })
         let op = try #require(OpTable.ops[name])
         let inputs = c.inputs.map { $0.tensor() }
         #expect(op(inputs).scalars(as: Double.self) == c.output.doubles, "\(name) differs in the last bits")
+    }
+}
+
+/// Row gathers (`x[indexTensor]`) of every row width the gather kernel treats specially, and
+/// some it does not, against selecting the rows one by one.
+struct GatherTests {
+    @Test(arguments: [1, 2, 3, 4, 8, 16, 32, 64, 65])
+    func rowsMatchOneByOne(_ width: Int) {
+        let g = Generator(seed: UInt64(width))
+        let rows = 300
+        let positions: [Int64] = (0..<100).map { _ in Int64(Tensor.randint(-rows, rows, [1], generator: g).item(as: Int.self)) } + [0, 0, Int64(rows - 1)]
+        let index = Tensor(shape: [positions.count], scalars: positions, dtype: .int64)
+        for dtype in [DType.float32, .float64, .int64, .bool] {
+            let x = (Tensor.randn(rows, width, generator: g) * 10).to(dtype)
+            let gathered = x[index]
+            #expect(gathered.shape == [positions.count, width])
+            for (k, p) in positions.enumerated() {
+                let row = Int(p < 0 ? p + Int64(rows) : p)
+                #expect(gathered[k].scalars(as: Double.self) == x[row].scalars(as: Double.self), "\(dtype) width \(width) row \(k)")
+            }
+        }
     }
 }
