@@ -15,6 +15,11 @@ import math
 import os
 import sys
 
+# One thread in every library below torch as well: torch.linalg.lstsq gave results that differed
+# in the last digits from run to run with its BLAS on several threads.
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_name] = "1"
+
 import torch
 
 torch.set_num_threads(1)
