@@ -5,6 +5,9 @@ import CDescentKernels
 /// Descent picks the fastest one available: OpenBLAS when the machine has it (found at run
 /// time, nothing to install for building), otherwise its own AVX2/FMA kernel on CPUs that run
 /// it, otherwise portable C. Set `DESCENT_MATMUL=openblas|avx2|generic` to force one.
+/// Every backend runs on at most ``Threads/count`` threads (OpenBLAS is told that count), and
+/// products bound by memory, such as `x[n, 32] @ w^T` with a narrow result, always take
+/// Descent's own streaming kernels.
 ///
 /// ```swift
 /// print(MatmulBackend.current)   // avx2
