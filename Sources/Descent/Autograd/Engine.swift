@@ -14,51 +14,64 @@ enum Engine {
     /// all of its consumers have contributed to its gradient.
     static func run(root: AutogradNode, gradient: Tensor, retainGraph: Bool) {
         let pass = _passCounter.wrappingAdd(1, ordering: .relaxed).newValue
-        // Count, for every node, how many edges lead into it from the part of the graph we run.
-        root.pass = pass
-        root.dependencies = 0
-        // One work list serves both walks, reserved up front: growing two arrays from one
-        // element cost four reallocations per backward pass of a small graph.
-        var stack: [AutogradNode] = []
-        stack.reserveCapacity(32)
-        stack.append(root)
-        while let node = stack.popLast() {
-            for i in 0..<node.edgeCount {
-                guard let next = node.nextNode(i) else { continue }
-                if next.pass != pass {
-                    next.pass = pass
-                    next.dependencies = 0
-                    next.pendingGrad = nil
-                    stack.append(next)
+        // The work lists hold nodes unretained: every node reachable from `root` is owned by an
+        // edge of the graph, which lives as long as `root` and is never cut during the pass.
+        // An array of references cost a retain, a release and an out-of-line append for every
+        // visit (two walks over every node).
+        withUnsafeTemporaryAllocation(of: Unmanaged<AutogradNode>.self, capacity: NodeStack.inlineCapacity) { scratch in
+            var stack = NodeStack(scratch.baseAddress!)
+            defer { stack.free() }
+            // Count, for every node, how many edges lead into it from the part of the graph we run.
+            root.pass = pass
+            root.dependencies = 0
+            stack.push(root)
+            while let unmanaged = stack.pop() {
+                // Borrowed, not retained: the graph owns the node (see above).
+                unmanaged._withUnsafeGuaranteedRef { node in
+                    for i in 0..<node.edgeCount {
+                        guard let next = node.nextNode(i) else { continue }
+                        if next.pass != pass {
+                            next.pass = pass
+                            next.dependencies = 0
+                            next.pendingGrad = nil
+                            stack.push(next)
+                        }
+                        next.dependencies += 1
+                    }
                 }
-                next.dependencies += 1
+            }
+
+            root.pendingGrad = gradient
+            stack.push(root)   // now the list of nodes ready to run
+            while let unmanaged = stack.pop() {
+                unmanaged._withUnsafeGuaranteedRef { node in
+                    step(node, &stack, retainGraph: retainGraph)
+                }
             }
         }
+    }
 
-        root.pendingGrad = gradient
-        var ready: [AutogradNode] = []
-        swap(&ready, &stack)   // the empty list with its capacity, uniquely held
-        ready.append(root)
-        while let node = ready.popLast() {
-            guard var grad = node.pendingGrad else { continue }
-            node.pendingGrad = nil
-            if let leaf = node.variable {
-                accumulateIntoLeaf(&grad, leaf)
-                continue
-            }
-            if let output = node.retainedOutput { accumulate(grad, into: output) }
-            if let vjp = node.vjp2 {
-                // One or two inputs: gradients come back as a tuple, no array per node.
-                let (g0, g1) = vjp(grad, node)
-                if !retainGraph { node.releaseSaved() }
-                deliver(g0, from: node, edge: 0, to: &ready)
-                if node.edgeCount > 1 { deliver(g1, from: node, edge: 1, to: &ready) }
-            } else {
-                let inputGrads = node.vjpN!(grad, node)
-                if !retainGraph { node.releaseSaved() }
-                for i in 0..<node.edgeCount {
-                    deliver(i < inputGrads.count ? inputGrads[i] : nil, from: node, edge: i, to: &ready)
-                }
+    /// Runs one ready node: its vjp, and the delivery of the results to its inputs' nodes.
+    @inline(__always)
+    private static func step(_ node: AutogradNode, _ stack: inout NodeStack, retainGraph: Bool) {
+        guard var grad = node.pendingGrad else { return }
+        node.pendingGrad = nil
+        if let leaf = node.variable {
+            accumulateIntoLeaf(&grad, leaf)
+            return
+        }
+        if let output = node.retainedOutput { accumulate(grad, into: output) }
+        if let vjp = node.vjp2 {
+            // One or two inputs: gradients come back as a tuple, no array per node.
+            let (g0, g1) = vjp(grad, node)
+            if !retainGraph { node.releaseSaved() }
+            deliver(g0, from: node, edge: 0, to: &stack)
+            if node.edgeCount > 1 { deliver(g1, from: node, edge: 1, to: &stack) }
+        } else {
+            let inputGrads = node.vjpN!(grad, node)
+            if !retainGraph { node.releaseSaved() }
+            for i in 0..<node.edgeCount {
+                deliver(i < inputGrads.count ? inputGrads[i] : nil, from: node, edge: i, to: &stack)
             }
         }
     }
@@ -66,14 +79,14 @@ enum Engine {
     /// Hands input `i`'s gradient to the node behind that edge, and queues the node once all
     /// of its consumers have delivered.
     @inline(__always)
-    private static func deliver(_ gradient: Tensor?, from node: AutogradNode, edge i: Int, to ready: inout [AutogradNode]) {
+    private static func deliver(_ gradient: Tensor?, from node: AutogradNode, edge i: Int, to ready: inout NodeStack) {
         guard let next = node.nextNode(i) else { return }
         if let g = gradient {
             let fitted = node.fitToInput(g, i)
             next.pendingGrad = next.pendingGrad.map { $0 + fitted } ?? fitted
         }
         next.dependencies -= 1
-        if next.dependencies == 0 { ready.append(next) }
+        if next.dependencies == 0 { ready.push(next) }
     }
 
     /// Reduces a broadcast gradient to its input's shape (PyTorch's `sum_to`) and dtype.
@@ -105,6 +118,45 @@ enum Engine {
         } else {
             tensor._grad = grad.clone()
         }
+    }
+}
+
+/// A work list of unretained nodes: first in caller-provided scratch memory, then on the heap
+/// once a graph outgrows it.
+private struct NodeStack {
+    static let inlineCapacity = 64
+    private var base: UnsafeMutablePointer<Unmanaged<AutogradNode>>
+    private var capacity = NodeStack.inlineCapacity
+    private var count = 0
+    private var onHeap = false
+
+    init(_ scratch: UnsafeMutablePointer<Unmanaged<AutogradNode>>) { base = scratch }
+
+    @inline(__always)
+    mutating func push(_ node: AutogradNode) {
+        if count == capacity { grow() }
+        base[count] = Unmanaged.passUnretained(node)
+        count += 1
+    }
+
+    @inline(__always)
+    mutating func pop() -> Unmanaged<AutogradNode>? {
+        guard count > 0 else { return nil }
+        count -= 1
+        return base[count]
+    }
+
+    private mutating func grow() {
+        let bigger = UnsafeMutablePointer<Unmanaged<AutogradNode>>.allocate(capacity: capacity * 2)
+        bigger.initialize(from: base, count: count)
+        if onHeap { base.deallocate() }
+        base = bigger
+        capacity *= 2
+        onHeap = true
+    }
+
+    func free() {
+        if onHeap { base.deallocate() }
     }
 }
 
