@@ -14,6 +14,31 @@ struct AutogradTests {
         #expect(x.grad!.scalars(as: Float.self) == [6, 6, 6])
     }
 
+    /// Graphs larger than the engine's in-place work list (64 nodes), deep and wide, where the
+    /// list moves to the heap; and a backward pass whose temporaries are the last owners of
+    /// their nodes.
+    @Test func graphsDeeperAndWiderThanTheWorkList() {
+        let x = Tensor([1, 2], dtype: .float64, requiresGrad: true)
+        var deep = x
+        for _ in 0..<300 { deep = deep * 1.001 }
+        deep.sum().backward()
+        let chain = (0..<300).reduce(1.0) { r, _ in r * 1.001 }
+        for g in x.grad!.scalars(as: Double.self) { #expect(abs(g - chain) < 1e-12) }
+
+        let w = Tensor([3], dtype: .float64, requiresGrad: true)
+        var branches: [Tensor] = []
+        for k in 0..<200 { branches.append(w * Double(k)) }
+        Tensor.stack(branches).sum().backward()
+        let total = Double((0..<200).reduce(0, +))
+        #expect(w.grad!.scalars(as: Double.self) == [total])
+
+        let v = Tensor([0.5], requiresGrad: true)
+        func loss() -> Tensor { (0..<100).reduce(v) { acc, _ in acc + v * v }.sum() }
+        loss().backward()
+        let expected: Float = 1 + 100 * 2 * 0.5
+        #expect(v.grad!.scalars(as: Float.self) == [expected])
+    }
+
     @Test func graphsThatSaveNothingRunTwice() {
         let x = Tensor([1, 2], requiresGrad: true)
         let y = (x + x).sum()
