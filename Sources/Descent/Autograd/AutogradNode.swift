@@ -14,8 +14,27 @@ public final class AutogradNode: @unchecked Sendable {
     /// gradients (`sum_to`) and cast them.
     struct Edge {
         let node: AutogradNode?
+        /// The leaf behind an `AccumulateGrad` node, which the node does not keep alive.
+        let leaf: Tensor?
         let shape: [Int]
         let dtype: DType
+
+        /// The edge an op records for `input`: its `grad_fn`, its accumulator, or none.
+        @inline(__always)
+        init(_ input: Tensor) {
+            if !input._requiresGrad {
+                node = nil
+                leaf = nil
+            } else if let fn = input._gradFn {
+                node = fn
+                leaf = nil
+            } else {
+                node = input._accumulator()
+                leaf = input
+            }
+            shape = input.shape
+            dtype = input.dtype
+        }
     }
     // The first two edges and saved tensors are stored inline: most ops have one or two
     // inputs, and an array each would cost an allocation per recorded op.
@@ -59,8 +78,10 @@ public final class AutogradNode: @unchecked Sendable {
     /// or two inputs (a tuple, so no array is built per backward step), `vjpN` for the rest.
     let vjp2: ((_ grad: Tensor, _ node: AutogradNode) -> (Tensor?, Tensor?))?
     let vjpN: ((_ grad: Tensor, _ node: AutogradNode) -> [Tensor?])?
-    /// For `AccumulateGrad`, the leaf whose `.grad` receives the result.
-    let variable: Tensor?
+    /// For `AccumulateGrad`, the leaf whose `.grad` receives the result. Unowned: the leaf owns
+    /// this node, and every graph that reaches the node holds the leaf in the edge that leads
+    /// here, so the leaf outlives every backward pass through it.
+    unowned(unsafe) let variable: Tensor?
     /// A non-leaf output that asked for `retainGrad()`. The weak reference sits in a box that
     /// exists only once one is asked for: a `weak` stored property costs runtime calls to
     /// create, read and destroy on every node, and almost no node has one.
@@ -123,12 +144,6 @@ public final class AutogradNode: @unchecked Sendable {
         vjp2 = nil
         vjpN = nil
         variable = leaf
-    }
-
-    deinit {
-        // A leaf has at most one live accumulator (a new one is made only when none is), so
-        // the leaf's reference is to this node: clear it before it dangles.
-        variable?._gradAccumulator = nil
     }
 
     /// Whether input `i` needs a gradient; a vjp may skip work for the others.

@@ -165,17 +165,16 @@ extension Tensor {
     func _sumTo(_ target: [Int]) -> Tensor {
         if target.isEmpty { return sum() }
         let lead = rank - target.count
-        var flags = [Bool]._small(repeating: false, count: rank)
+        var reduced = [Bool]._small(repeating: false, count: rank > 4 ? rank : 0)
+        var mask = 0
         var any = false, inner = false
-        for i in 0..<lead {
-            flags[i] = true
+        for i in 0..<rank where i < lead || (target[i - lead] == 1 && shape[i] != 1) {
+            if rank > 4 { reduced[i] = true } else { mask |= 1 << i }
             any = true
+            if i >= lead { inner = true }
         }
-        for i in lead..<rank where target[i - lead] == 1 && shape[i] != 1 {
-            flags[i] = true
-            any = true
-            inner = true
-        }
+        // Small ranks take shared flag arrays (one allocation fewer per bias gradient).
+        let flags = rank > 4 ? reduced : Shape.flags(mask, rank: rank)
         if !any { return self.reshape(target) }
         // Only leading dims (a bias): summing them away leaves exactly the target shape.
         if !inner { return _sum(flags, keepDim: false) }

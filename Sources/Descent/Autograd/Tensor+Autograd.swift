@@ -39,7 +39,12 @@ extension Tensor {
                 in a subgraph that doesn't require differentiation use var_no_grad = var.detach().
                 """)
         }
-        if _gradFn == nil { _requiresGrad = flag }
+        if _gradFn == nil {
+            _requiresGrad = flag
+            // Made here, on the thread that sets up the leaf, so that threads recording ops on
+            // a shared parameter later only read it.
+            if flag { _ = _accumulator() }
+        }
     }
 
     /// Whether this tensor is a leaf of the graph: it does not require grad, or the user made it.
@@ -135,13 +140,6 @@ extension Tensor {
         return node
     }
 
-    /// The edge an op records for this input: its `grad_fn`, its accumulator, or none.
-    @inline(__always)
-    func _edge() -> AutogradNode? {
-        guard _requiresGrad else { return nil }
-        return _gradFn ?? _accumulator()
-    }
-
     /// Records `self`, a freshly computed result of one or two inputs, in the autograd graph:
     /// the form every op with a fixed number of inputs uses. It builds no arrays, and does
     /// nothing at all unless an input requires grad while grad mode is on.
@@ -174,8 +172,8 @@ extension Tensor {
             default: slots.2 = own
             }
         }
-        let e0 = AutogradNode.Edge(node: a._edge(), shape: a.shape, dtype: a.dtype)
-        let e1 = b.map { AutogradNode.Edge(node: $0._edge(), shape: $0.shape, dtype: $0.dtype) }
+        let e0 = AutogradNode.Edge(a)
+        let e1 = b.map { AutogradNode.Edge($0) }
         let node = AutogradNode(name: name, e0, e1, slots.0, slots.1, slots.2, vjp: vjp)
         _gradFn = node
         _requiresGrad = true
@@ -199,7 +197,7 @@ extension Tensor {
         var saved = saving.map { SavedTensor($0) }
         if savingOutput { saved.append(SavedTensor(detach(), isOutput: true)) }
         let node = AutogradNode(
-            name: name, edges: inputs.map { AutogradNode.Edge(node: $0._edge(), shape: $0.shape, dtype: $0.dtype) },
+            name: name, edges: inputs.map { AutogradNode.Edge($0) },
             saved: saved, vjp: vjp)
         _gradFn = node
         _requiresGrad = true

@@ -19,6 +19,38 @@ enum Shape {
     /// `[max(n, 1), 1]` for n in 0..<64.
     static let rowStrides: [[Int]] = (0..<64).map { [Swift.max($0, 1), 1] }
 
+    // Shared arrays for the short shapes and strides that ops make on every step of a small
+    // model: a transpose's, a matrix product's, a broadcast's, a bias gradient's. Each was an
+    // allocation and a free (about 300 instructions), nine times per epoch of the seed loop.
+    // The tables are built once and never change, so any thread may read them.
+    private static let pairLimit = 32
+    private static let singles: [[Int]] = (0..<64).map { [$0] }
+    private static let pairs: [[Int]] = (0..<(pairLimit * pairLimit)).map { [$0 / pairLimit, $0 % pairLimit] }
+
+    /// `[a]`, shared when small.
+    @inline(__always)
+    static func one(_ a: Int) -> [Int] { a >= 0 && a < singles.count ? singles[a] : [a] }
+
+    /// `[a, b]`, shared when both are small.
+    @inline(__always)
+    static func pair(_ a: Int, _ b: Int) -> [Int] {
+        a >= 0 && a < pairLimit && b >= 0 && b < pairLimit ? pairs[a * pairLimit + b] : [a, b]
+    }
+
+    /// Reduction flags for tensors of up to four dimensions, by rank and bit mask (bit `d` set
+    /// when dimension `d` is reduced), shared like the shapes above.
+    private static let flagTable: [[[Bool]]] = (0...4).map { rank in
+        (0..<(1 << rank)).map { mask in (0..<rank).map { mask & (1 << $0) != 0 } }
+    }
+
+    /// The flags of `mask` for a tensor of at most four dimensions.
+    static func flags(_ mask: Int, rank: Int) -> [Bool] { flagTable[rank][mask] }
+
+    /// Every dimension of a tensor of `rank` dimensions reduced.
+    static func allFlags(rank: Int) -> [Bool] {
+        rank < flagTable.count ? flagTable[rank][(1 << rank) - 1] : [Bool](repeating: true, count: rank)
+    }
+
     static func count(_ shape: [Int]) -> Int {
         var n = 1
         for s in shape { n *= s }
@@ -49,6 +81,10 @@ enum Shape {
     /// The broadcast shape of two operands, failing with PyTorch's `infer_size` message.
     static func broadcast(_ a: [Int], _ b: [Int]) -> [Int] {
         if a == b { return a }
+        // Most broadcasts give one operand's own shape (a bias added to a batch): return that
+        // array rather than build an equal one.
+        if covers(a, b) { return a }
+        if covers(b, a) { return b }
         let n = max(a.count, b.count)
         var out = [Int]._small(repeating: 0, count: n)
         for i in (0..<n).reversed() {
@@ -62,6 +98,15 @@ enum Shape {
             out[i] = sa == 1 ? sb : sa
         }
         return out
+    }
+
+    /// Whether `b` broadcasts to exactly `a`.
+    @inline(__always)
+    private static func covers(_ a: [Int], _ b: [Int]) -> Bool {
+        guard a.count >= b.count else { return false }
+        let lead = a.count - b.count
+        for i in 0..<b.count where b[i] != a[lead + i] && b[i] != 1 { return false }
+        return true
     }
 
     /// Strides that read a tensor of (shape, strides) as if expanded to `target`, with zero

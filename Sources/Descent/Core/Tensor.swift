@@ -34,10 +34,11 @@ public final class Tensor: @unchecked Sendable {
     var _gradFn: AutogradNode?
     var _grad: Tensor?
     var _retainsGrad = false
-    /// The leaf's `AccumulateGrad` node while one exists. Not `weak`: a weak reference would
-    /// move every retain and release of the leaf onto the slow side-table path. The node
-    /// clears this in its deinit (it keeps the leaf alive until then), so it is never stale.
-    unowned(unsafe) var _gradAccumulator: AutogradNode?
+    /// The leaf's `AccumulateGrad` node, made once when the leaf starts requiring grad and
+    /// kept for its life (PyTorch makes one per graph and caches it weakly: two allocations
+    /// per step of a training loop). The node refers back without a count; graphs keep the
+    /// leaf alive through their edges (`AutogradNode.Edge.leaf`).
+    var _gradAccumulator: AutogradNode?
 
     init(storage: Storage, shape: [Int], strides: [Int], offset: Int = 0, base: Tensor? = nil, contiguous: Bool? = nil) {
         self.storage = storage

@@ -201,7 +201,7 @@ enum MatmulKernel {
         _ a: Tensor, _ b: Tensor, batch: Int, m: Int, k: Int, n: Int, aStrides: [Int]? = nil, bStrides: [Int]? = nil,
         backend: MatmulBackend = .current
     ) -> Tensor {
-        let out = Tensor(uninitializedShape: batch == 0 ? [m, n] : [batch, m, n], dtype: a.dtype)
+        let out = Tensor(uninitializedShape: batch == 0 ? Shape.pair(m, n) : [batch, m, n], dtype: a.dtype)
         let sa = aStrides ?? a.strides, sb = bStrides ?? b.strides
         let (rsa, csa) = (sa[sa.count - 2], sa[sa.count - 1])
         let (rsb, csb) = (sb[sb.count - 2], sb[sb.count - 1])

@@ -11,7 +11,7 @@ extension Tensor {
         if rank > 2 { _fail("t() expects a tensor with <= 2 dimensions, but self is \(rank)D") }
         let out = rank < 2
             ? _view(shape: shape, strides: strides, offset: storageOffset)
-            : _view(shape: [shape[1], shape[0]], strides: [strides[1], strides[0]], offset: storageOffset)
+            : _view(shape: Shape.pair(shape[1], shape[0]), strides: Shape.pair(strides[1], strides[0]), offset: storageOffset)
         return out._recorded("TBackward0", self) { g, _ in (g.t(), nil) }
     }
 
@@ -188,7 +188,7 @@ extension Tensor {
         }
         if target == shape { return self }
         let lead = target.count - rank
-        var outShape = target, outStrides = [Int]._small(repeating: 0, count: target.count)
+        var outShape = target, outStrides = target.count == 2 ? Shape.pair(0, 0) : [Int]._small(repeating: 0, count: target.count)
         for i in 0..<target.count {
             let j = i - lead
             if j < 0 {

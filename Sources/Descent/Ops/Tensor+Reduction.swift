@@ -16,6 +16,8 @@ extension Tensor {
     }
 
     func _reducedShape(_ flags: [Bool], keepDim: Bool) -> [Int] {
+        // A matrix's rows or columns summed away: a shared one-element shape.
+        if rank == 2 && !keepDim && flags[0] != flags[1] { return Shape.one(flags[0] ? shape[1] : shape[0]) }
         var out: [Int] = []
         for d in 0..<rank {
             if !flags[d] { out.append(shape[d]) } else if keepDim { out.append(1) }
@@ -64,7 +66,7 @@ extension Tensor {
     /// let total = (diff * diff).sum()
     /// ```
     public func sum() -> Tensor {
-        let flags = [Bool]._small(repeating: true, count: rank)
+        let flags = Shape.allFlags(rank: rank)
         let input = shape
         return _sumKernel(flags, keepDim: false)._recorded("SumBackward0", self) { g, _ in
             (g.expand(input), nil)
@@ -85,8 +87,11 @@ extension Tensor {
 
     /// `sum(dims:keepDim:)` over the dimensions flagged in `flags`.
     func _sum(_ flags: [Bool], keepDim: Bool) -> Tensor {
+        let out = _sumKernel(flags, keepDim: keepDim)
+        // Without a graph to record, no closure (and no context for its captures) is made.
+        guard _requiresGrad, GradMode.isEnabled else { return out }
         let input = shape
-        return _sumKernel(flags, keepDim: keepDim)._recorded("SumBackward1", self) { [self] g, _ in
+        return out._recorded("SumBackward1", self) { [self] g, _ in
             (_unreduce(g, flags, keepDim: keepDim).expand(input), nil)
         }
     }
