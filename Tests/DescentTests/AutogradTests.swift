@@ -39,6 +39,35 @@ struct AutogradTests {
         #expect(v.grad!.scalars(as: Float.self) == [expected])
     }
 
+    /// A leaf keeps one `AccumulateGrad` node for life; a graph keeps its leaves alive even
+    /// when nothing else refers to them any more.
+    @Test func leavesKeepOneAccumulatorAndGraphsKeepTheirLeaves() {
+        let w = Tensor([1, 2], requiresGrad: true)
+        let first = (w * 2).sum()
+        let second = (w * 3).sum()
+        let a = first.gradFn!.nextFunctions[0]!.nextFunctions[0]!
+        let b = second.gradFn!.nextFunctions[0]!.nextFunctions[0]!
+        #expect(a.name == "AccumulateGrad")
+        #expect(a === b)
+
+        var loss: Tensor? = nil
+        do {
+            let temporary = Tensor([1, 2, 3], requiresGrad: true)
+            loss = (temporary * temporary).sum()
+        }
+        loss!.backward()   // accumulates into the temporary, which only the graph still holds
+        #expect(loss!.item() == 14)
+
+        let late = Tensor([4.0])
+        late.requiresGrad = true
+        (late * late).sum().backward()
+        #expect(late.grad!.scalars(as: Float.self) == [8])
+        late.requiresGrad = false
+        late.requiresGrad = true
+        (late * 1).sum().backward()
+        #expect(late.grad!.scalars(as: Float.self) == [9])
+    }
+
     @Test func graphsThatSaveNothingRunTwice() {
         let x = Tensor([1, 2], requiresGrad: true)
         let y = (x + x).sum()
