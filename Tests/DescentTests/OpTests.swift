@@ -62,6 +62,38 @@ struct SumOrderTests {
     }
 }
 
+/// The vectorised form of the cascade's row sums against its scalar form, bit for bit, over
+/// the sizes where the cascade changes level and for every width it serves.
+struct VectorizedSumTests {
+    @Test(arguments: [1, 2, 4, 8])
+    func vectorRowSumsAreTheScalarSums(_ width: Int) {
+        let generator = Generator(seed: UInt64(width))
+        // The last size is past 2^20 steps, where the cascade's levels widen (for one width only,
+        // to keep the test short).
+        let sizes = [0, 1, 3, 4, 5, 63, 64, 65, 67, 255, 256, 260, 4095, 4096, 4100, 65535, 65536, 65540, 70001, 300_007]
+        for rows in sizes + (width == 1 ? [4_194_323] : []) {
+            let values = Tensor.randn(rows * width + 1, dtype: .float64, generator: generator) * 1000
+            check(values.scalars(as: Float.self), rows, width)
+            check(values.scalars(as: Double.self), rows, width)
+        }
+    }
+
+    private func check<T: _FloatElement>(_ values: [T], _ rows: Int, _ width: Int) {
+        values.withUnsafeBufferPointer { buffer in
+            let p = buffer.baseAddress!
+            var fast = [T](repeating: 0, count: width), slow = [T](repeating: 0, count: width)
+            let done = fast.withUnsafeMutableBufferPointer {
+                CascadeSum.rowBatchVectorized(p, rows: rows, width: width, into: $0.baseAddress!)
+            }
+            #expect(done)
+            slow.withUnsafeMutableBufferPointer { out in
+                CascadeSum.rowBatch(rows, width: width, into: out.baseAddress!) { p + $0 * width }
+            }
+            #expect(fast.map { $0.doubleValue.bitPattern } == slow.map { $0.doubleValue.bitPattern }, "\(T.self) rows \(rows) width \(width)")
+        }
+    }
+}
+
 /// Row gathers (`x[indexTensor]`) of every row width the gather kernel treats specially, and
 /// some it does not, against selecting the rows one by one.
 struct GatherTests {
