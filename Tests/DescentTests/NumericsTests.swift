@@ -16,6 +16,25 @@ struct NumericsTests {
         #expect(zip(colSums, colSums64).allSatisfy { relative($0, $1) < 1e-6 })
     }
 
+    /// A row repeated over a large tensor's leading dimensions (a bias) takes its own threaded
+    /// kernel; it must give what the same-shape kernel gives on the expanded row.
+    @Test(arguments: [1, 2, 3, 7, 64, 100])
+    func largeBiasBroadcastsMatchSameShapeResults(_ width: Int) {
+        let rows = (1 << 20) / width + 3
+        let g = Generator(seed: UInt64(width))
+        for dtype in [DType.float32, .float64, .int64] {
+            let x = (Tensor.randn(rows, width, generator: g) * 100).to(dtype)
+            let b = (Tensor.randn(width, generator: g) * 100).to(dtype)
+            let full = b.expand(rows, width).contiguous()
+            #expect((x + b).scalars(as: Double.self) == (x + full).scalars(as: Double.self))
+            #expect((x - b).scalars(as: Double.self) == (x - full).scalars(as: Double.self))
+            #expect((x * b).scalars(as: Double.self) == (x * full).scalars(as: Double.self))
+            let batched = x.reshape(1, rows, width)
+            #expect((batched + b).shape == [1, rows, width])
+            #expect((batched + b).scalars(as: Double.self) == (x + full).scalars(as: Double.self))
+        }
+    }
+
     @Test func nonFiniteValuesPropagate() {
         let x = Tensor([1, Double.nan, 3])
         #expect(x.sum().item().isNaN && x.mean().item().isNaN && x.max().item().isNaN && x.min().item().isNaN)
