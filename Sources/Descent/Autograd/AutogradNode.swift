@@ -22,9 +22,14 @@ public final class AutogradNode: @unchecked Sendable {
         /// The edge an op records for `input`: its `grad_fn`, its accumulator, or none.
         @inline(__always)
         init(_ input: Tensor) {
+            dtype = input.dtype
             if !input._requiresGrad {
+                // No gradient goes this way, so the shape is never read: not holding it saves
+                // a reference count on the input's shape array now and again at the node's end.
                 node = nil
                 leaf = nil
+                shape = []
+                return
             } else if let fn = input._gradFn {
                 node = fn
                 leaf = nil
@@ -33,7 +38,6 @@ public final class AutogradNode: @unchecked Sendable {
                 leaf = input
             }
             shape = input.shape
-            dtype = input.dtype
         }
     }
     // The first two edges and saved tensors are stored inline: most ops have one or two
