@@ -35,6 +35,21 @@ struct NumericsTests {
         }
     }
 
+    /// Sums over dimensions of size one give each element added to zero, as PyTorch's do:
+    /// -0.0 becomes 0.0, NaN stays NaN.
+    @Test func sumsOverDimensionsOfSizeOne() {
+        let x = Tensor([[-0.0], [1.5], [Double.nan]])
+        let s = x.sum(dim: 1).scalars(as: Float.self)
+        #expect(s[0] == 0 && s[0].sign == .plus)
+        #expect(s[1] == 1.5 && s[2].isNaN)
+        let big = Tensor.randn(300_000, 1, generator: Generator(seed: 3))
+        #expect(big.sum(dim: 1).scalars(as: Float.self) == big.reshape(-1).scalars(as: Float.self))
+        let middle = Tensor.randn(3, 1, 2, dtype: .float64, generator: Generator(seed: 4))
+        #expect(middle.sum(dim: 1).shape == [3, 2])
+        #expect(middle.sum(dim: 1).scalars(as: Double.self) == middle.reshape(3, 2).scalars(as: Double.self))
+        #expect(middle.sum(dims: [1], keepDim: true).shape == [3, 1, 2])
+    }
+
     @Test func nonFiniteValuesPropagate() {
         let x = Tensor([1, Double.nan, 3])
         #expect(x.sum().item().isNaN && x.mean().item().isNaN && x.max().item().isNaN && x.min().item().isNaN)

@@ -65,7 +65,7 @@ struct SumOrderTests {
 /// The vectorised form of the cascade's row sums against its scalar form, bit for bit, over
 /// the sizes where the cascade changes level and for every width it serves.
 struct VectorizedSumTests {
-    @Test(arguments: [1, 2, 4, 8])
+    @Test(arguments: [1, 2, 3, 4, 8])
     func vectorRowSumsAreTheScalarSums(_ width: Int) {
         let generator = Generator(seed: UInt64(width))
         // The last size is past 2^20 steps, where the cascade's levels widen (for one width only,
@@ -75,6 +75,34 @@ struct VectorizedSumTests {
             let values = Tensor.randn(rows * width + 1, dtype: .float64, generator: generator) * 1000
             check(values.scalars(as: Float.self), rows, width)
             check(values.scalars(as: Double.self), rows, width)
+        }
+    }
+
+    /// The first four columns of rows four to seven wide (`scalar_outer_sum`'s group of four).
+    @Test(arguments: [4, 5, 6, 7])
+    func vectorColumnGroupsAreTheScalarSums(_ rowStride: Int) {
+        let generator = Generator(seed: UInt64(rowStride))
+        for rows in [0, 1, 15, 16, 17, 255, 256, 257, 4096, 65535, 65536, 65537, 300_007] {
+            let values = Tensor.randn(rows * rowStride + 1, dtype: .float64, generator: generator) * 1000
+            checkGroup(values.scalars(as: Float.self), rows, rowStride)
+            checkGroup(values.scalars(as: Double.self), rows, rowStride)
+        }
+    }
+
+    private func checkGroup<T: _FloatElement>(_ values: [T], _ rows: Int, _ rowStride: Int) {
+        values.withUnsafeBufferPointer { buffer in
+            let p = buffer.baseAddress!
+            var fast = [T](repeating: 0, count: 4), slow = [T](repeating: 0, count: 4)
+            let done = fast.withUnsafeMutableBufferPointer {
+                CascadeSum.multiRowVectorized4(p, rows: rows, rowStride: rowStride, into: $0.baseAddress!)
+            }
+            #expect(done)
+            slow.withUnsafeMutableBufferPointer { out in
+                CascadeSum.multiRowBatch(rows, width: 4, into: out.baseAddress!) { acc, i in
+                    for j in 0..<4 { acc[j] += p[i * rowStride + j] }
+                }
+            }
+            #expect(fast.map { $0.doubleValue.bitPattern } == slow.map { $0.doubleValue.bitPattern }, "\(T.self) rows \(rows) stride \(rowStride)")
         }
     }
 
