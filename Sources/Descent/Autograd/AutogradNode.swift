@@ -60,9 +60,20 @@ public final class AutogradNode: @unchecked Sendable {
         i == 0 ? edge0?.node : (i == 1 ? edge1?.node : moreEdges[i - 2].node)
     }
 
+    /// `nextNode(i)` without a reference count: valid while this node (which owns the edge)
+    /// lives and its edges are not replaced, which they never are.
+    @inline(__always)
+    func nextNodeUnretained(_ i: Int) -> Unmanaged<AutogradNode>? {
+        switch i {
+        case 0: edge0?.node.map { Unmanaged.passUnretained($0) }
+        case 1: edge1?.node.map { Unmanaged.passUnretained($0) }
+        default: moreEdges[i - 2].node.map { Unmanaged.passUnretained($0) }
+        }
+    }
+
     /// `grad` reduced to input `i`'s shape and dtype (`Engine.fit`), reading the edge in place.
     @inline(__always)
-    func fitToInput(_ grad: Tensor, _ i: Int) -> Tensor {
+    func fitToInput(_ grad: consuming Tensor, _ i: Int) -> Tensor {
         switch i {
         case 0: Engine.fit(grad, shape: edge0!.shape, dtype: edge0!.dtype)
         case 1: Engine.fit(grad, shape: edge1!.shape, dtype: edge1!.dtype)

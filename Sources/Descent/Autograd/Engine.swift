@@ -54,8 +54,8 @@ enum Engine {
     /// Runs one ready node: its vjp, and the delivery of the results to its inputs' nodes.
     @inline(__always)
     private static func step(_ node: AutogradNode, _ stack: inout NodeStack, retainGraph: Bool) {
-        guard var grad = node.pendingGrad else { return }
-        node.pendingGrad = nil
+        // Moved out (`take`), not copied and then cleared: no count goes up and down.
+        guard var grad = node.pendingGrad.take() else { return }
         if let leaf = node.variable {
             accumulateIntoLeaf(&grad, leaf)
             return
@@ -79,18 +79,26 @@ enum Engine {
     /// Hands input `i`'s gradient to the node behind that edge, and queues the node once all
     /// of its consumers have delivered.
     @inline(__always)
-    private static func deliver(_ gradient: Tensor?, from node: AutogradNode, edge i: Int, to ready: inout NodeStack) {
-        guard let next = node.nextNode(i) else { return }
-        if let g = gradient {
-            let fitted = node.fitToInput(g, i)
-            next.pendingGrad = next.pendingGrad.map { $0 + fitted } ?? fitted
+    private static func deliver(_ gradient: consuming Tensor?, from node: AutogradNode, edge i: Int, to ready: inout NodeStack) {
+        // Borrowed, like the nodes on the work list: the edge owns it.
+        guard let unmanaged = node.nextNodeUnretained(i) else { return }
+        unmanaged._withUnsafeGuaranteedRef { next in
+            if let g = gradient.take() {
+                let fitted = node.fitToInput(g, i)
+                if let pending = next.pendingGrad {
+                    next.pendingGrad = pending + fitted
+                } else {
+                    next.pendingGrad = fitted
+                }
+            }
+            next.dependencies -= 1
+            if next.dependencies == 0 { ready.push(next) }
         }
-        next.dependencies -= 1
-        if next.dependencies == 0 { ready.push(next) }
     }
 
     /// Reduces a broadcast gradient to its input's shape (PyTorch's `sum_to`) and dtype.
-    static func fit(_ grad: Tensor, shape: [Int], dtype: DType) -> Tensor {
+    static func fit(_ grad: consuming Tensor, shape: [Int], dtype: DType) -> Tensor {
+        if grad.dtype == dtype && grad.shape == shape { return grad }
         var g = grad
         if g.shape != shape { g = g._sumTo(shape) }
         if g.dtype != dtype { g = g.to(dtype) }

@@ -87,6 +87,8 @@ extension Tensor {
     /// let preds = x.matmul(w.t()) + b   // b broadcasts over rows
     /// ```
     public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
+        // Same dtypes (the common case) skip the promotion and its tuple of references.
+        if lhs.dtype == rhs.dtype { return _add(lhs, rhs) }
         let (a, b) = _promote(lhs, rhs)
         return _add(a, b)
     }
@@ -129,6 +131,8 @@ extension Tensor {
     /// let diff = preds - targets
     /// ```
     public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
+        // Same dtypes (the common case) skip the promotion and its tuple of references.
+        if lhs.dtype == rhs.dtype { return _sub(lhs, rhs) }
         let (a, b) = _promote(lhs, rhs)
         return _sub(a, b)
     }
@@ -185,6 +189,8 @@ extension Tensor {
     /// let sq = diff * diff
     /// ```
     public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
+        // Same dtypes (the common case) skip the promotion and its tuple of references.
+        if lhs.dtype == rhs.dtype { return _mul(lhs, rhs) }
         let (a, b) = _promote(lhs, rhs)
         return _mul(a, b)
     }
