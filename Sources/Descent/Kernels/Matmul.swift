@@ -31,7 +31,9 @@ public enum MatmulBackend: String, Sendable, CaseIterable, CustomStringConvertib
 
     public var description: String { rawValue }
 
-    private static let selected = Mutex<MatmulBackend>(MatmulBackend.automatic)
+    // An index into `allCases` in an atomic rather than the value behind a lock: every matrix
+    // product reads it, and a relaxed atomic load is a plain load.
+    private static let selected = Atomic<Int>(MatmulBackend.allCases.firstIndex(of: MatmulBackend.automatic)!)
 
     private static var automatic: MatmulBackend {
         if let forced = _environment("DESCENT_MATMUL").flatMap(MatmulBackend.init(rawValue:)), forced.isAvailable {
@@ -42,8 +44,8 @@ public enum MatmulBackend: String, Sendable, CaseIterable, CustomStringConvertib
 
     /// The backend in use. Setting an unavailable one keeps the current one.
     public static var current: MatmulBackend {
-        get { selected.withLock { $0 } }
-        set { if newValue.isAvailable { selected.withLock { $0 = newValue } } }
+        get { allCases[selected.load(ordering: .relaxed)] }
+        set { if newValue.isAvailable { selected.store(allCases.firstIndex(of: newValue)!, ordering: .relaxed) } }
     }
 
     var kernelID: Int32 {
@@ -86,12 +88,13 @@ enum MatmulKernel {
     /// float32 product through the selected backend, split over threads when large.
     static func sgemm(
         _ a: UnsafePointer<Float>, _ rsa: Int, _ csa: Int, _ b: UnsafePointer<Float>, _ rsb: Int, _ csb: Int,
-        _ c: UnsafeMutablePointer<Float>, m: Int, k: Int, n: Int, backend: MatmulBackend = .current
+        _ c: UnsafeMutablePointer<Float>, m: Int, k: Int, n: Int, backend requested: MatmulBackend? = nil
     ) {
         if m * n * k < directLimit {
             direct(a, rsa, csa, b, rsb, csb, c, m: m, k: k, n: n)
             return
         }
+        let backend = requested ?? .current
         let kernel = backend.kernelID
         // Memory-bound shapes take Descent's skinny kernels whatever the backend: they read the
         // long operand once, where OpenBLAS packs it first (fullbatch_1m_x32 ran at half speed
@@ -199,7 +202,7 @@ enum MatmulKernel {
     /// contiguous tensor; `batch == 0` means plain matrices.
     static func batched(
         _ a: Tensor, _ b: Tensor, batch: Int, m: Int, k: Int, n: Int, aStrides: [Int]? = nil, bStrides: [Int]? = nil,
-        backend: MatmulBackend = .current
+        backend: MatmulBackend? = nil
     ) -> Tensor {
         let out = Tensor(uninitializedShape: batch == 0 ? Shape.pair(m, n) : [batch, m, n], dtype: a.dtype)
         let sa = aStrides ?? a.strides, sb = bStrides ?? b.strides
