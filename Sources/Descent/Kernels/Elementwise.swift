@@ -29,19 +29,22 @@ enum Elementwise {
     static func zip<A: _Element, B: _Element, R: _Element>(
         _ a: Tensor, _ b: Tensor, _: A.Type, _: B.Type, _: R.Type, _ f: (A, B) -> R
     ) -> Tensor {
-        let shape = Shape.broadcast(a.shape, b.shape)
         let pa = a.pointer(A.self)
         let pb = b.pointer(B.self)
-        // Contiguous fast paths: same shape, one side a single value (also an expanded one),
-        // or one side a row repeated over the other's leading dimensions (a bias).
+        // Contiguous fast paths: same shape (checked first, before any broadcast arithmetic),
+        // one side a single value (also an expanded one), or one side a row repeated over the
+        // other's leading dimensions (a bias).
+        if a.isContiguous && b.isContiguous && a.shape == b.shape {
+            let out = Tensor(uninitializedLike: a, dtype: R.dtype)
+            let po = out.pointer(R.self)
+            for i in 0..<out.scalarCount { po[i] = f(pa[i], pb[i]) }
+            return out
+        }
+        let shape = Shape.broadcast(a.shape, b.shape)
         if a.isContiguous && a.shape == shape {
             let out = Tensor(uninitializedLike: a, dtype: R.dtype)
             let po = out.pointer(R.self)
             let n = out.scalarCount
-            if b.isContiguous && b.shape == shape {
-                for i in 0..<n { po[i] = f(pa[i], pb[i]) }
-                return out
-            }
             if b._isSingleValue {
                 let y = pb.pointee
                 for i in 0..<n { po[i] = f(pa[i], y) }

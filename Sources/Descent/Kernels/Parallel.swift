@@ -10,7 +10,8 @@ import Synchronization
 /// Threads.count = 1   // like torch.set_num_threads(1)
 /// ```
 public enum Threads {
-    private static let value = Mutex(Threads.defaultCount)
+    // An atomic, not a lock: the small ops of a training step read it on their fast paths.
+    private static let value = Atomic<Int>(Threads.defaultCount)
 
     private static var defaultCount: Int {
         if let env = _environment("DESCENT_NUM_THREADS"), let n = Int(env), n > 0 { return n }
@@ -19,8 +20,8 @@ public enum Threads {
 
     /// The number of threads kernels may use; at least 1.
     public static var count: Int {
-        get { value.withLock { $0 } }
-        set { value.withLock { $0 = max(1, newValue) } }
+        get { value.load(ordering: .relaxed) }
+        set { value.store(max(1, newValue), ordering: .relaxed) }
     }
 
     /// Runs `body(i)` for `i` in `0..<parts`, on up to ``count`` threads.
@@ -37,8 +38,9 @@ public enum Threads {
 
     /// How many parts to split `work` units into, at least `grain` units each.
     static func parts(work: Int, grain: Int) -> Int {
+        if work < 2 * grain { return 1 }
         let n = count
-        if n <= 1 || work < 2 * grain { return 1 }
+        if n <= 1 { return 1 }
         return min(n, work / grain)
     }
 }
