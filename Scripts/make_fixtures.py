@@ -326,6 +326,10 @@ def ops():
         # inputs come from a generator of their own, so the other cases' values stay as they were.
         "sum_narrow_columns": (lambda x: x.sum(0), [torch.randn(203, 2, generator=late)]),
         "sum_three_columns": (lambda x: x.sum(0), [torch.randn(1001, 3, generator=late)]),
+        # Sums along short rows, which Descent runs eight rows at a time in vector lanes.
+        "sum_short_rows": (lambda x: x.sum(1), [torch.randn(37, 5, generator=late)]),
+        "sum_short_rows_two": (lambda x: x.sum(1), [torch.randn(1001, 2, generator=late)]),
+        "sum_short_rows_seven": (lambda x: x.sum(1), [torch.randn(45, 7, generator=late) * 100]),
     }
     cases = []
     for name, (fn, inputs) in table.items():

@@ -53,7 +53,7 @@ struct OpTests {
 
 /// Sums add in PyTorch's order (its `cascade_sum` with 8-lane vectors), so they match bit for bit.
 struct SumOrderTests {
-    @Test(arguments: ["sum", "sum_long", "sum_columns", "sum_narrow_columns", "sum_three_columns", "sum_dim0", "sum_dim1_keep", "sum_dims", "mean", "mean_dim1", "mse_seed", "sum_transposed"])
+    @Test(arguments: ["sum", "sum_long", "sum_columns", "sum_narrow_columns", "sum_three_columns", "sum_short_rows", "sum_short_rows_two", "sum_short_rows_seven", "sum_dim0", "sum_dim1_keep", "sum_dims", "mean", "mean_dim1", "mse_seed", "sum_transposed"])
     func sumsMatchPyTorchExactly(_ name: String) throws {
         let c = try #require(OpTests.cases.first { $0.name == name })
         let op = try #require(OpTable.ops[name])
@@ -76,6 +76,29 @@ struct VectorizedSumTests {
             check(values.scalars(as: Float.self), rows, width)
             check(values.scalars(as: Double.self), rows, width)
         }
+    }
+
+    /// Sums along rows shorter than a vector, eight rows to a vector, against the scalar
+    /// `row_sum` of each row (rows as long as a vector or longer take `vectorized_inner_sum`).
+    @Test(arguments: [1, 2, 3, 4, 5, 6, 7])
+    func shortRowSumsAreTheScalarSums(_ width: Int) {
+        let generator = Generator(seed: UInt64(100 + width))
+        for rows in [0, 1, 7, 8, 9, 17, 64, 1001] {
+            let x = Tensor.randn(rows, width, dtype: .float64, generator: generator) * 1000
+            checkRows(x.scalars(as: Double.self), rows, width, x)
+            checkRows(x.scalars(as: Float.self), rows, width, x.to(.float32))
+        }
+    }
+
+    private func checkRows<T: _FloatElement & TensorScalar>(_ values: [T], _ rows: Int, _ width: Int, _ t: Tensor) {
+        let expected: [T] = values.withUnsafeBufferPointer { v in
+            (0..<rows).map { r in
+                let p = v.baseAddress! + r * width
+                return width >= CascadeSum.lanes(T.self) ? CascadeSum.vectorizedInner(p, width) : CascadeSum.row(width) { p[$0] }
+            }
+        }
+        #expect(t.sum(dim: 1).scalars(as: T.self).map { $0.doubleValue.bitPattern } == expected.map { $0.doubleValue.bitPattern },
+                "\(T.self) rows \(rows) width \(width)")
     }
 
     /// The first four columns of rows four to seven wide (`scalar_outer_sum`'s group of four).

@@ -82,7 +82,7 @@ protocol _Element: Sendable {
 protocol _NumericElement: _Element, Numeric, Comparable {}
 
 /// Floating-point elements: float32 and float64.
-protocol _FloatElement: _NumericElement, Real, BinaryFloatingPoint {}
+protocol _FloatElement: _NumericElement, Real, BinaryFloatingPoint, _CascadeValue {}
 
 extension Float: _FloatElement {
     static var dtype: DType { .float32 }

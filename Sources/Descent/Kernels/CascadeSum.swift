@@ -13,23 +13,23 @@ enum CascadeSum {
     /// `multi_row_sum` for one accumulator stream: four levels of partial sums, flushed in
     /// blocks of 16 (or more for huge inputs).
     @inline(__always)
-    static func multiRow<T: _FloatElement>(_ size: Int, _ load: (Int) -> T) -> T {
+    static func multiRow<T: _CascadeValue>(_ size: Int, _ load: (Int) -> T) -> T {
         let ceilLog2 = size <= 2 ? 1 : (Int.bitWidth - (size - 1).leadingZeroBitCount)
         let levelPower = Swift.max(4, ceilLog2 / 4)
         let step = 1 << levelPower
         let mask = step - 1
-        var a0: T = 0, a1: T = 0, a2: T = 0, a3: T = 0
+        var a0 = T.cascadeZero, a1 = T.cascadeZero, a2 = T.cascadeZero, a3 = T.cascadeZero
         var i = 0
         while i + step <= size {
             for _ in 0..<step {
                 a0 += load(i)
                 i += 1
             }
-            a1 += a0; a0 = 0
+            a1 += a0; a0 = T.cascadeZero
             if i & (mask << levelPower) != 0 { continue }
-            a2 += a1; a1 = 0
+            a2 += a1; a1 = T.cascadeZero
             if i & (mask << (2 * levelPower)) != 0 { continue }
-            a3 += a2; a2 = 0
+            a3 += a2; a2 = T.cascadeZero
         }
         while i < size {
             a0 += load(i)
@@ -43,12 +43,32 @@ enum CascadeSum {
 
     /// `row_sum`: four interleaved streams, the leftovers, then the streams folded together.
     @inline(__always)
-    static func row<T: _FloatElement>(_ size: Int, _ load: (Int) -> T) -> T {
+    static func row<T: _CascadeValue>(_ size: Int, _ load: (Int) -> T) -> T {
         let n4 = size / 4
-        var p0 = multiRow(n4) { load($0 * 4) }
-        let p1 = multiRow(n4) { load($0 * 4 + 1) }
-        let p2 = multiRow(n4) { load($0 * 4 + 2) }
-        let p3 = multiRow(n4) { load($0 * 4 + 3) }
+        var p0: T, p1: T, p2: T, p3: T
+        if n4 < 16 {
+            // A multi-row sum of fewer than 16 steps never reaches its first level: it is a
+            // plain sum from zero, then its three empty levels added. Written out here for
+            // short rows, where four calls of `multiRow` cost more than the additions.
+            p0 = T.cascadeZero; p1 = T.cascadeZero; p2 = T.cascadeZero; p3 = T.cascadeZero
+            for i in 0..<n4 {
+                p0 += load(i * 4)
+                p1 += load(i * 4 + 1)
+                p2 += load(i * 4 + 2)
+                p3 += load(i * 4 + 3)
+            }
+            for _ in 0..<3 {
+                p0 += T.cascadeZero
+                p1 += T.cascadeZero
+                p2 += T.cascadeZero
+                p3 += T.cascadeZero
+            }
+        } else {
+            p0 = multiRow(n4) { load($0 * 4) }
+            p1 = multiRow(n4) { load($0 * 4 + 1) }
+            p2 = multiRow(n4) { load($0 * 4 + 2) }
+            p3 = multiRow(n4) { load($0 * 4 + 3) }
+        }
         for i in (n4 * 4)..<size { p0 += load(i) }
         p0 += p1
         p0 += p2
@@ -122,6 +142,33 @@ enum CascadeSum {
                 result[j] = ((partial[j] + partial[width + j]) + partial[2 * width + j]) + partial[3 * width + j]
             }
         }
+    }
+
+    /// `row` over rows `j..<j+8` of a 2-d loop at once, one row per lane of a vector, for each
+    /// full group of eight rows; returns how many rows it summed into `out` (the caller sums
+    /// the rest). The lanes run `row`'s very additions, so the sums are the same bits; one row
+    /// at a time cost about 5 ns a row.
+    static func shortRowsVectorized<T: _FloatElement>(
+        _ input: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>, _ size0: Int, _ size1: Int, _ in0: Int, _ in1: Int, _ out1: Int
+    ) -> Int {
+        func run<S: BinaryFloatingPoint & SIMDScalar & _CascadeValue>(_: S.Type) -> Int {
+            let p = UnsafeRawPointer(input).assumingMemoryBound(to: S.self)
+            let o = UnsafeMutableRawPointer(out).assumingMemoryBound(to: S.self)
+            var j = 0
+            while j + 8 <= size1 {
+                let base = p + j * in1
+                let sums: SIMD8<S> = row(size0) { i in
+                    let q = base + i * in0
+                    return SIMD8(q[0], q[in1], q[2 * in1], q[3 * in1], q[4 * in1], q[5 * in1], q[6 * in1], q[7 * in1])
+                }
+                for lane in 0..<8 { o[(j + lane) * out1] += sums[lane] }
+                j += 8
+            }
+            return j
+        }
+        if T.self == Float.self { return run(Float.self) }
+        if T.self == Double.self { return run(Double.self) }
+        return 0
     }
 
     /// `multiRowBatch` for `L.count` streams whose values at step `i` are the `L.count`
@@ -373,7 +420,10 @@ enum CascadeSum {
             // vectorized_outer_sum: contiguous columns, blocks of four vectors by multi-row sums.
             columnSums(input, out, rows: size0, columns: size1, rowStride: in0, outStride: out1, blocked: (size1 / (4 * l)) * 4 * l)
         } else if in0 < in1 {
-            for j in 0..<size1 {
+            // Rows shorter than a vector (a sum over a few columns per row): eight rows at a
+            // time, one per lane, each lane the same `row_sum` as the loop below.
+            let done = size0 < l ? shortRowsVectorized(input, out, size0, size1, in0, in1, out1) : 0
+            for j in done..<size1 {
                 let r = input + j * in1
                 out[j * out1] += row(size0) { r[$0 * in0] }
             }
@@ -449,4 +499,22 @@ struct _LaneJoin<A: _Lanes, B: _Lanes>: _Lanes where A.Scalar == B.Scalar {
         get { index < A.count ? low[index] : high[index - A.count] }
         set { if index < A.count { low[index] = newValue } else { high[index - A.count] = newValue } }
     }
+}
+
+/// What the cascade adds: one float, or a vector of floats whose lanes are independent sums.
+protocol _CascadeValue {
+    static var cascadeZero: Self { get }
+    static func += (a: inout Self, b: Self)
+}
+
+extension Float: _CascadeValue {
+    static var cascadeZero: Float { 0 }
+}
+
+extension Double: _CascadeValue {
+    static var cascadeZero: Double { 0 }
+}
+
+extension SIMD8: _CascadeValue where Scalar: BinaryFloatingPoint {
+    static var cascadeZero: Self { Self() }
 }
