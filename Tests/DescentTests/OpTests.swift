@@ -101,6 +101,32 @@ struct VectorizedSumTests {
                 "\(T.self) rows \(rows) width \(width)")
     }
 
+    /// Short contiguous sums (fewer than four vectors) take a direct loop; it must add like the
+    /// four-stream form it replaces.
+    @Test func shortInnerSumsAreTheStreamSums() {
+        let generator = Generator(seed: 77)
+        for size in 0..<70 {
+            let x = Tensor.randn(size + 1, dtype: .float64, generator: generator) * 1000
+            inner(x.scalars(as: Double.self), size)
+            inner(x.scalars(as: Float.self), size)
+        }
+    }
+
+    private func inner<T: _FloatElement>(_ values: [T], _ size: Int) {
+        values.withUnsafeBufferPointer { v in
+            let p = v.baseAddress!
+            let l = CascadeSum.lanes(T.self), vectors = size / l
+            var laneSums = [T](repeating: 0, count: l)
+            laneSums.withUnsafeMutableBufferPointer { out in
+                CascadeSum.rowBatch(vectors, width: l, into: out.baseAddress!) { p + $0 * l }
+            }
+            var expected: T = 0
+            for k in (vectors * l)..<size { expected += p[k] }
+            for lane in 0..<l { expected += laneSums[lane] }
+            #expect(CascadeSum.vectorizedInner(p, size).doubleValue.bitPattern == expected.doubleValue.bitPattern, "\(T.self) size \(size)")
+        }
+    }
+
     /// The first four columns of rows four to seven wide (`scalar_outer_sum`'s group of four).
     @Test(arguments: [4, 5, 6, 7])
     func vectorColumnGroupsAreTheScalarSums(_ rowStride: Int) {

@@ -267,6 +267,20 @@ enum CascadeSum {
     static func vectorizedInner<T: _FloatElement>(_ p: UnsafePointer<T>, _ size: Int) -> T {
         let l = lanes(T.self)
         let vectors = size / l
+        if vectors < 4 {
+            // Fewer than four vectors: the four-stream row sum has no multi-row steps, so each
+            // lane is a plain sum from zero of its column of vectors (its three empty streams
+            // add zeros, which change nothing here: a sum from +0.0 is never -0.0). The same
+            // additions as below without the machinery, for short rows and small tensors.
+            var total = T.cascadeZero
+            for k in (vectors * l)..<size { total += p[k] }
+            for lane in 0..<l {
+                var sum = T.cascadeZero
+                for v in 0..<vectors { sum += p[v * l + lane] }
+                total += sum
+            }
+            return total
+        }
         var laneSums = (T(0), T(0), T(0), T(0), T(0), T(0), T(0), T(0))
         withUnsafeMutableBytes(of: &laneSums) { raw in
             let sums = raw.baseAddress!.assumingMemoryBound(to: T.self)
