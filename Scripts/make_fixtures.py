@@ -330,6 +330,8 @@ def ops():
         "sum_short_rows": (lambda x: x.sum(1), [torch.randn(37, 5, generator=late)]),
         "sum_short_rows_two": (lambda x: x.sum(1), [torch.randn(1001, 2, generator=late)]),
         "sum_short_rows_seven": (lambda x: x.sum(1), [torch.randn(45, 7, generator=late) * 100]),
+        "sum_rows_ten": (lambda x: x.sum(1), [torch.randn(37, 10, generator=late) * 100]),
+        "sum_rows_twenty_nine": (lambda x: x.sum(1), [torch.randn(21, 29, generator=late) * 100]),
     }
     cases = []
     for name, (fn, inputs) in table.items():

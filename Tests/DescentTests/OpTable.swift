@@ -46,6 +46,8 @@ enum OpTable {
         "sum_short_rows": { $0[0].sum(dim: 1) },
         "sum_short_rows_two": { $0[0].sum(dim: 1) },
         "sum_short_rows_seven": { $0[0].sum(dim: 1) },
+        "sum_rows_ten": { $0[0].sum(dim: 1) },
+        "sum_rows_twenty_nine": { $0[0].sum(dim: 1) },
         "mean": { $0[0].mean() },
         "mean_dim1": { $0[0].mean(dim: 1) },
         "max_all": { $0[0].max() },

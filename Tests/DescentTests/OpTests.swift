@@ -53,7 +53,7 @@ struct OpTests {
 
 /// Sums add in PyTorch's order (its `cascade_sum` with 8-lane vectors), so they match bit for bit.
 struct SumOrderTests {
-    @Test(arguments: ["sum", "sum_long", "sum_columns", "sum_narrow_columns", "sum_three_columns", "sum_short_rows", "sum_short_rows_two", "sum_short_rows_seven", "sum_dim0", "sum_dim1_keep", "sum_dims", "mean", "mean_dim1", "mse_seed", "sum_transposed"])
+    @Test(arguments: ["sum", "sum_long", "sum_columns", "sum_narrow_columns", "sum_three_columns", "sum_short_rows", "sum_short_rows_two", "sum_short_rows_seven", "sum_rows_ten", "sum_rows_twenty_nine", "sum_dim0", "sum_dim1_keep", "sum_dims", "mean", "mean_dim1", "mse_seed", "sum_transposed"])
     func sumsMatchPyTorchExactly(_ name: String) throws {
         let c = try #require(OpTests.cases.first { $0.name == name })
         let op = try #require(OpTable.ops[name])
@@ -78,9 +78,10 @@ struct VectorizedSumTests {
         }
     }
 
-    /// Sums along rows shorter than a vector, eight rows to a vector, against the scalar
-    /// `row_sum` of each row (rows as long as a vector or longer take `vectorized_inner_sum`).
-    @Test(arguments: [1, 2, 3, 4, 5, 6, 7])
+    /// Sums along short rows, eight rows to a vector, against the scalar sum of each row
+    /// (`row_sum` below a vector's length, `vectorized_inner_sum` from there; from four
+    /// vectors on, rows are summed one at a time).
+    @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8, 10, 15, 16, 29, 31, 32, 40])
     func shortRowSumsAreTheScalarSums(_ width: Int) {
         let generator = Generator(seed: UInt64(100 + width))
         for rows in [0, 1, 7, 8, 9, 17, 64, 1001] {

@@ -144,12 +144,13 @@ enum CascadeSum {
         }
     }
 
-    /// `row` over rows `j..<j+8` of a 2-d loop at once, one row per lane of a vector, for each
-    /// full group of eight rows; returns how many rows it summed into `out` (the caller sums
-    /// the rest). The lanes run `row`'s very additions, so the sums are the same bits; one row
-    /// at a time cost about 5 ns a row.
+    /// `row` (or, with `inner`, `shortInner`) over rows `j..<j+8` of a 2-d loop at once, one
+    /// row per lane of a vector, for each full group of eight rows; returns how many rows it
+    /// summed into `out` (the caller sums the rest). The lanes run the scalar form's very
+    /// additions, so the sums are the same bits; one row at a time cost 5-12 ns a row.
     static func shortRowsVectorized<T: _FloatElement>(
-        _ input: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>, _ size0: Int, _ size1: Int, _ in0: Int, _ in1: Int, _ out1: Int
+        _ input: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>, _ size0: Int, _ size1: Int, _ in0: Int, _ in1: Int, _ out1: Int,
+        inner: Bool
     ) -> Int {
         func run<S: BinaryFloatingPoint & SIMDScalar & _CascadeValue>(_: S.Type) -> Int {
             let p = UnsafeRawPointer(input).assumingMemoryBound(to: S.self)
@@ -157,10 +158,11 @@ enum CascadeSum {
             var j = 0
             while j + 8 <= size1 {
                 let base = p + j * in1
-                let sums: SIMD8<S> = row(size0) { i in
+                @inline(__always) func gather(_ i: Int) -> SIMD8<S> {
                     let q = base + i * in0
                     return SIMD8(q[0], q[in1], q[2 * in1], q[3 * in1], q[4 * in1], q[5 * in1], q[6 * in1], q[7 * in1])
                 }
+                let sums: SIMD8<S> = inner ? shortInner(size0, lanes: lanes(T.self), gather) : row(size0, gather)
                 for lane in 0..<8 { o[(j + lane) * out1] += sums[lane] }
                 j += 8
             }
@@ -261,26 +263,31 @@ enum CascadeSum {
         return false
     }
 
+    /// `vectorized_inner_sum` of a row of fewer than four vectors of `l` lanes, element `k`
+    /// read through `load`. The four-stream row sum then has no multi-row steps, so each lane
+    /// is a plain sum from zero of its column of vectors (its three empty streams add zeros,
+    /// which change nothing here: a sum from +0.0 is never -0.0): the same additions as the
+    /// general form without its machinery. Generic so that vector lanes can each run one row.
+    @inline(__always)
+    static func shortInner<V: _CascadeValue>(_ size: Int, lanes l: Int, _ load: (Int) -> V) -> V {
+        let vectors = size / l
+        var total = V.cascadeZero
+        for k in (vectors * l)..<size { total += load(k) }
+        for lane in 0..<l {
+            var sum = V.cascadeZero
+            for v in 0..<vectors { sum += load(v * l + lane) }
+            total += sum
+        }
+        return total
+    }
+
     /// `vectorized_inner_sum` for one contiguous row: lanes summed as `row_sum` over vectors,
     /// then the tail, then the lanes, in that order.
     @inline(__always)
     static func vectorizedInner<T: _FloatElement>(_ p: UnsafePointer<T>, _ size: Int) -> T {
         let l = lanes(T.self)
         let vectors = size / l
-        if vectors < 4 {
-            // Fewer than four vectors: the four-stream row sum has no multi-row steps, so each
-            // lane is a plain sum from zero of its column of vectors (its three empty streams
-            // add zeros, which change nothing here: a sum from +0.0 is never -0.0). The same
-            // additions as below without the machinery, for short rows and small tensors.
-            var total = T.cascadeZero
-            for k in (vectors * l)..<size { total += p[k] }
-            for lane in 0..<l {
-                var sum = T.cascadeZero
-                for v in 0..<vectors { sum += p[v * l + lane] }
-                total += sum
-            }
-            return total
-        }
+        if vectors < 4 { return shortInner(size, lanes: l) { p[$0] } }
         var laneSums = (T(0), T(0), T(0), T(0), T(0), T(0), T(0), T(0))
         withUnsafeMutableBytes(of: &laneSums) { raw in
             let sums = raw.baseAddress!.assumingMemoryBound(to: T.self)
@@ -429,14 +436,16 @@ enum CascadeSum {
         }
         let l = lanes(T.self)
         if in0 == 1 && size0 >= l {
-            for j in 0..<size1 { out[j * out1] += vectorizedInner(input + j * in1, size0) }
+            // Rows of fewer than four vectors: eight at a time in vector lanes, as below.
+            let done = size0 < 4 * l ? shortRowsVectorized(input, out, size0, size1, in0, in1, out1, inner: true) : 0
+            for j in done..<size1 { out[j * out1] += vectorizedInner(input + j * in1, size0) }
         } else if in1 == 1 && size1 >= l {
             // vectorized_outer_sum: contiguous columns, blocks of four vectors by multi-row sums.
             columnSums(input, out, rows: size0, columns: size1, rowStride: in0, outStride: out1, blocked: (size1 / (4 * l)) * 4 * l)
         } else if in0 < in1 {
             // Rows shorter than a vector (a sum over a few columns per row): eight rows at a
             // time, one per lane, each lane the same `row_sum` as the loop below.
-            let done = size0 < l ? shortRowsVectorized(input, out, size0, size1, in0, in1, out1) : 0
+            let done = size0 < l ? shortRowsVectorized(input, out, size0, size1, in0, in1, out1, inner: false) : 0
             for j in done..<size1 {
                 let r = input + j * in1
                 out[j * out1] += row(size0) { r[$0 * in0] }
