@@ -174,32 +174,10 @@ enum CascadeSum {
     }
 
     /// `multiRowBatch` for `L.count` streams whose values at step `i` are the `L.count`
-    /// contiguous values at `raw + i * strideBytes`: the same level schedule, one vector add
-    /// per step.
+    /// contiguous values at `raw + i * strideBytes`: `multiRow` with a vector for a value.
     @inline(__always)
     static func multiRowLanes<L: _Lanes>(_ raw: UnsafeRawPointer, _ size: Int, strideBytes: Int, _: L.Type) -> L {
-        let ceilLog2 = size <= 2 ? 1 : (Int.bitWidth - (size - 1).leadingZeroBitCount)
-        let levelPower = Swift.max(4, ceilLog2 / 4)
-        let step = 1 << levelPower
-        let mask = step - 1
-        var a0 = L(), a1 = L(), a2 = L(), a3 = L()
-        var i = 0
-        while i + step <= size {
-            for _ in 0..<step {
-                a0 += L.load(raw, i * strideBytes)
-                i += 1
-            }
-            a1 += a0; a0 = L()
-            if i & (mask << levelPower) != 0 { continue }
-            a2 += a1; a1 = L()
-            if i & (mask << (2 * levelPower)) != 0 { continue }
-            a3 += a2; a2 = L()
-        }
-        while i < size {
-            a0 += L.load(raw, i * strideBytes)
-            i += 1
-        }
-        return ((a0 + a1) + a2) + a3
+        multiRow(size) { L.load(raw, $0 * strideBytes) }
     }
 
     /// `multiRowBatch` over four columns of rows `rowStride` apart, through one vector per
@@ -466,11 +444,10 @@ enum CascadeSum {
 }
 
 /// A block of independent accumulator lanes added a vector at a time.
-protocol _Lanes {
+protocol _Lanes: _CascadeValue {
     associatedtype Scalar: BinaryFloatingPoint
     static var count: Int { get }
     init()
-    static func += (a: inout Self, b: Self)
     static func + (a: Self, b: Self) -> Self
     static func load(_ raw: UnsafeRawPointer, _ byteOffset: Int) -> Self
     subscript(index: Int) -> Scalar { get set }
@@ -502,6 +479,7 @@ struct _LaneJoin<A: _Lanes, B: _Lanes>: _Lanes where A.Scalar == B.Scalar {
     typealias Scalar = A.Scalar
     var low = A(), high = B()
     static var count: Int { A.count + B.count }
+    static var cascadeZero: Self { Self() }
     init() {}
     @inline(__always) static func += (a: inout Self, b: Self) {
         a.low += b.low
@@ -538,6 +516,14 @@ extension Double: _CascadeValue {
     static var cascadeZero: Double { 0 }
 }
 
+extension SIMD4: _CascadeValue where Scalar: BinaryFloatingPoint {
+    static var cascadeZero: Self { Self() }
+}
+
 extension SIMD8: _CascadeValue where Scalar: BinaryFloatingPoint {
+    static var cascadeZero: Self { Self() }
+}
+
+extension SIMD16: _CascadeValue where Scalar: BinaryFloatingPoint {
     static var cascadeZero: Self { Self() }
 }
