@@ -30,7 +30,8 @@ public final class AutogradNode: @unchecked Sendable {
                 leaf = nil
                 shape = []
                 return
-            } else if let fn = input._gradFn {
+            }
+            if let fn = input._gradFn {
                 node = fn
                 leaf = nil
             } else {
