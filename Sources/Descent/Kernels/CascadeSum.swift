@@ -48,20 +48,15 @@ enum CascadeSum {
         var p0: T, p1: T, p2: T, p3: T
         if n4 < 16 {
             // A multi-row sum of fewer than 16 steps never reaches its first level: it is a
-            // plain sum from zero, then its three empty levels added. Written out here for
-            // short rows, where four calls of `multiRow` cost more than the additions.
+            // plain sum from zero, then its three empty levels added, which changes nothing (a
+            // sum from +0.0 is never -0.0). Written out here for short rows, where four calls of
+            // `multiRow` cost more than the additions.
             p0 = T.cascadeZero; p1 = T.cascadeZero; p2 = T.cascadeZero; p3 = T.cascadeZero
             for i in 0..<n4 {
                 p0 += load(i * 4)
                 p1 += load(i * 4 + 1)
                 p2 += load(i * 4 + 2)
                 p3 += load(i * 4 + 3)
-            }
-            for _ in 0..<3 {
-                p0 += T.cascadeZero
-                p1 += T.cascadeZero
-                p2 += T.cascadeZero
-                p3 += T.cascadeZero
             }
         } else {
             p0 = multiRow(n4) { load($0 * 4) }
@@ -448,7 +443,6 @@ protocol _Lanes: _CascadeValue {
     associatedtype Scalar: BinaryFloatingPoint
     static var count: Int { get }
     init()
-    static func + (a: Self, b: Self) -> Self
     static func load(_ raw: UnsafeRawPointer, _ byteOffset: Int) -> Self
     subscript(index: Int) -> Scalar { get set }
 }
@@ -484,11 +478,6 @@ struct _LaneJoin<A: _Lanes, B: _Lanes>: _Lanes where A.Scalar == B.Scalar {
     @inline(__always) static func += (a: inout Self, b: Self) {
         a.low += b.low
         a.high += b.high
-    }
-    @inline(__always) static func + (a: Self, b: Self) -> Self {
-        var r = a
-        r += b
-        return r
     }
     @inline(__always) static func load(_ raw: UnsafeRawPointer, _ byteOffset: Int) -> Self {
         var r = Self()

@@ -33,7 +33,8 @@ enum Elementwise {
         let pb = b.pointer(B.self)
         // Contiguous fast paths: same shape (checked first, before any broadcast arithmetic),
         // one side a single value (also an expanded one), or one side a row repeated over the
-        // other's leading dimensions (a bias).
+        // other's leading dimensions (a bias; arithmetic takes `repeatedRow` before reaching
+        // here, so this one serves comparisons and boolean ops, whose function is a closure).
         if a.isContiguous && b.isContiguous && a.shape == b.shape {
             let out = Tensor(uninitializedLike: a, dtype: R.dtype)
             let po = out.pointer(R.self)
@@ -215,47 +216,50 @@ extension Elementwise {
                     return out
                 }
             }
-            if !sameShape && b.isContiguous && b.rank > 0 && b.rank <= a.rank && b.scalarCount > 0
-                && a.shape.suffix(b.rank).elementsEqual(b.shape) {
-                return repeatedRow(F.self, a, b, T.self)
-            }
+        }
+        // A row repeated over `a`'s leading dimensions (a bias), at any size.
+        if a.isContiguous && b.isContiguous && b.rank > 0 && b.rank < a.rank && b.scalarCount > 0
+            && a.shape.suffix(b.rank).elementsEqual(b.shape) {
+            return repeatedRow(F.self, a, b, T.self)
         }
         return zip(a, b, T.self, T.self, T.self) { F.apply($0, $1) }
     }
 
-    /// `out = F(a, row)` for a large contiguous `a` and a contiguous `row` repeated over its
-    /// leading dimensions (a bias added to a batch), split over threads. The row is first
+    /// `out = F(a, row)` for a contiguous `a` and a contiguous `row` repeated over its leading
+    /// dimensions (a bias added to a batch), split over threads when large. The row is first
     /// repeated into a block of about 64 values, so that the inner loop is long enough to run
     /// in vectors; the function is a type, so the loop is specialised (the closure form of `zip`
     /// ran this at a third of the speed of a same-shape sum).
     static func repeatedRow<F: _BinaryNumericFunction, T: _NumericElement>(_ f: F.Type, _ a: Tensor, _ row: Tensor, _: T.Type) -> Tensor {
         let out = Tensor(uninitializedLike: a, dtype: T.dtype)
         let n = a.scalarCount, r = row.scalarCount
-        let copies = Swift.max(1, 64 / r)
-        let block = r * copies
         let rows = n / r
+        let copies = Swift.max(1, Swift.min(64 / r, rows))
+        let block = r * copies
         let pr = row.pointer(T.self)
-        let repeated = UnsafeMutablePointer<T>.allocate(capacity: block)
-        defer { repeated.deallocate() }
-        for c in 0..<copies { for j in 0..<r { repeated[c * r + j] = pr[j] } }
         // Threads take whole rows, so that every part starts at the row's first element.
         let parts = Threads.parts(work: n, grain: parallelGrain)
         let rowsPerPart = (rows + parts - 1) / parts
-        let pointers = _UncheckedSendable((a.pointer(T.self), UnsafePointer(repeated), out.pointer(T.self)))
-        Threads.run(parts) { t in
-            let (pa, pb, po) = pointers.value
-            var i = Swift.min(rows, t * rowsPerPart) * r
-            let end = Swift.min(rows, (t + 1) * rowsPerPart) * r
-            while i + block <= end {
-                let x = pa + i, y = po + i
-                for j in 0..<block { y[j] = F.apply(x[j], pb[j]) }
-                i += block
-            }
-            var j = 0
-            while i < end {
-                po[i] = F.apply(pa[i], pb[j])
-                i += 1
-                j += 1
+        // The block lives on the stack: small tensors take this path on every training step.
+        withUnsafeTemporaryAllocation(of: T.self, capacity: block) { buffer in
+            let repeated = buffer.baseAddress!
+            for c in 0..<copies { for j in 0..<r { repeated[c * r + j] = pr[j] } }
+            let pointers = _UncheckedSendable((a.pointer(T.self), UnsafePointer(repeated), out.pointer(T.self)))
+            Threads.run(parts) { t in
+                let (pa, pb, po) = pointers.value
+                var i = Swift.min(rows, t * rowsPerPart) * r
+                let end = Swift.min(rows, (t + 1) * rowsPerPart) * r
+                while i + block <= end {
+                    let x = pa + i, y = po + i
+                    for j in 0..<block { y[j] = F.apply(x[j], pb[j]) }
+                    i += block
+                }
+                var j = 0
+                while i < end {
+                    po[i] = F.apply(pa[i], pb[j])
+                    i += 1
+                    j += 1
+                }
             }
         }
         return out
