@@ -83,6 +83,10 @@ extension Tensor {
 
     /// `x[start..<end]`: rows along the first dimension, as a view. The same as the general
     /// subscript; this overload spares a training loop's batch slicing the variadic list.
+    ///
+    /// ```swift
+    /// let batch = x[0..<64]   // the first 64 rows, sharing x's storage
+    /// ```
     public subscript(_ range: Range<Int>) -> Tensor {
         get { rank > 0 ? _slice(0, range.lowerBound, range.upperBound, 1) : _index([range.tensorIndex]) }
         set { _index([range.tensorIndex]).copy(from: newValue) }
@@ -90,6 +94,11 @@ extension Tensor {
 
     /// `x[index]` with an index tensor: the mini-batch gather `x[perm[i..<j]]` goes straight
     /// to the row-gathering kernel. The same as the general subscript otherwise.
+    ///
+    /// ```swift
+    /// let perm = Tensor.randperm(x.size(0))
+    /// let batch = x[perm[0..<64]]   // 64 rows in shuffled order, copied
+    /// ```
     public subscript(_ index: Tensor) -> Tensor {
         get {
             if index.dtype == .int64 && index.rank == 1 && rank > 0 { return _indexSelect(0, index, name: "IndexBackward0") }
