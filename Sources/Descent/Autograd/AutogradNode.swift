@@ -20,8 +20,10 @@ public final class AutogradNode: @unchecked Sendable {
         let dtype: DType
 
         /// The edge an op records for `input`: its `grad_fn`, its accumulator, or none.
+        /// Borrowed (an initializer's parameters are otherwise passed owned, which made every
+        /// caller retain the input and this release it); only a leaf is kept, by a copy.
         @inline(__always)
-        init(_ input: Tensor) {
+        init(_ input: borrowing Tensor) {
             dtype = input.dtype
             if !input._requiresGrad {
                 // No gradient goes this way, so the shape is never read: not holding it saves
@@ -36,7 +38,7 @@ public final class AutogradNode: @unchecked Sendable {
                 leaf = nil
             } else {
                 node = input._accumulator()
-                leaf = input
+                leaf = copy input
             }
             shape = input.shape
         }

@@ -29,14 +29,16 @@ enum Engine {
                 // Borrowed, not retained: the graph owns the node (see above).
                 unmanaged._withUnsafeGuaranteedRef { node in
                     for i in 0..<node.edgeCount {
-                        guard let next = node.nextNode(i) else { continue }
-                        if next.pass != pass {
-                            next.pass = pass
-                            next.dependencies = 0
-                            next.pendingGrad = nil
-                            stack.push(next)
+                        guard let unmanagedNext = node.nextNodeUnretained(i) else { continue }
+                        unmanagedNext._withUnsafeGuaranteedRef { next in
+                            if next.pass != pass {
+                                next.pass = pass
+                                next.dependencies = 0
+                                next.pendingGrad = nil
+                                stack.push(next)
+                            }
+                            next.dependencies += 1
                         }
-                        next.dependencies += 1
                     }
                 }
             }
@@ -65,8 +67,9 @@ enum Engine {
             // One or two inputs: gradients come back as a tuple, no array per node.
             let (g0, g1) = vjp(grad, node)
             if !retainGraph { node.releaseSaved() }
-            deliver(g0, from: node, edge: 0, to: &stack)
-            if node.edgeCount > 1 { deliver(g1, from: node, edge: 1, to: &stack) }
+            // Moved (`consume`): passed as a copy, each gradient took a count up and down.
+            deliver(consume g0, from: node, edge: 0, to: &stack)
+            if node.edgeCount > 1 { deliver(consume g1, from: node, edge: 1, to: &stack) }
         } else {
             let inputGrads = node.vjpN!(grad, node)
             if !retainGraph { node.releaseSaved() }
@@ -82,13 +85,16 @@ enum Engine {
     private static func deliver(_ gradient: consuming Tensor?, from node: AutogradNode, edge i: Int, to ready: inout NodeStack) {
         // Borrowed, like the nodes on the work list: the edge owns it.
         guard let unmanaged = node.nextNodeUnretained(i) else { return }
+        // Fitted outside the borrow: a value moved into the closure's scope was copied (two
+        // retains per delivery), one made there and stored is moved.
+        var fitted: Tensor? = nil
+        if let g = gradient.take() { fitted = node.fitToInput(g, i) }
         unmanaged._withUnsafeGuaranteedRef { next in
-            if let g = gradient.take() {
-                let fitted = node.fitToInput(g, i)
-                if let pending = next.pendingGrad {
-                    next.pendingGrad = pending + fitted
+            if let f = fitted.take() {
+                if let pending = next.pendingGrad.take() {
+                    next.pendingGrad = pending + f
                 } else {
-                    next.pendingGrad = fitted
+                    next.pendingGrad = f
                 }
             }
             next.dependencies -= 1
@@ -97,8 +103,15 @@ enum Engine {
     }
 
     /// Reduces a broadcast gradient to its input's shape (PyTorch's `sum_to`) and dtype.
-    static func fit(_ grad: consuming Tensor, shape: [Int], dtype: DType) -> Tensor {
+    @inline(__always)
+    static func fit(_ grad: consuming Tensor, shape: borrowing [Int], dtype: DType) -> Tensor {
         if grad.dtype == dtype && grad.shape == shape { return grad }
+        return reduce(grad, shape: shape, dtype: dtype)
+    }
+
+    /// The work of `fit` for a gradient that does not fit yet, out of line.
+    @inline(never)
+    private static func reduce(_ grad: Tensor, shape: [Int], dtype: DType) -> Tensor {
         var g = grad
         if g.shape != shape { g = g._sumTo(shape) }
         if g.dtype != dtype { g = g.to(dtype) }

@@ -199,16 +199,18 @@ enum MatmulKernel {
     }
 
     /// Batched product of `[batch, m, k]` and `[batch, k, n]` views (any strides) into a new
-    /// contiguous tensor; `batch == 0` means plain matrices.
+    /// contiguous tensor; `batch == 0` means plain matrices. `transposeA` reads `a`'s last two
+    /// dimensions swapped (and `transposeB` `b`'s), so backward needs no transposed views.
     static func batched(
-        _ a: Tensor, _ b: Tensor, batch: Int, m: Int, k: Int, n: Int, aStrides: [Int]? = nil, bStrides: [Int]? = nil,
+        _ a: Tensor, _ b: Tensor, batch: Int, m: Int, k: Int, n: Int, transposeA: Bool = false, transposeB: Bool = false,
         backend: MatmulBackend? = nil
     ) -> Tensor {
         let out = Tensor(uninitializedShape: batch == 0 ? Shape.pair(m, n) : [batch, m, n], dtype: a.dtype)
-        let sa = aStrides ?? a.strides, sb = bStrides ?? b.strides
-        let (rsa, csa) = (sa[sa.count - 2], sa[sa.count - 1])
-        let (rsb, csb) = (sb[sb.count - 2], sb[sb.count - 1])
-        let bsa = batch == 0 ? 0 : sa[0], bsb = batch == 0 ? 0 : sb[0]
+        // Strides read in place, not copied into a local array (a count up and down per operand).
+        let ra = a.rank, rb = b.rank
+        let (rsa, csa) = transposeA ? (a.strides[ra - 1], a.strides[ra - 2]) : (a.strides[ra - 2], a.strides[ra - 1])
+        let (rsb, csb) = transposeB ? (b.strides[rb - 1], b.strides[rb - 2]) : (b.strides[rb - 2], b.strides[rb - 1])
+        let bsa = batch == 0 ? 0 : a.strides[0], bsb = batch == 0 ? 0 : b.strides[0]
         func run<T: _NumericElement>(_: T.Type) {
             let pa = a.pointer(T.self), pb = b.pointer(T.self), pc = out.pointer(T.self)
             for i in 0..<Swift.max(batch, 1) {

@@ -29,8 +29,15 @@ extension Tensor {
             if promoted != dtype && !(promoted.isFloatingPoint && dtype.isFloatingPoint) {
                 _fail("result type \(promoted._resultName) can't be cast to the desired output type \(dtype._resultName)")
             }
-            let src = other.storage === storage ? other.clone() : other
-            kernel(self, src.to(dtype))
+            // Branches rather than `let src = ...; src.to(dtype)`: the common case (another
+            // tensor of the same dtype) then passes `other` itself, with no count up and down.
+            if other.storage === storage {
+                kernel(self, other.clone().to(dtype))
+            } else if other.dtype == dtype {
+                kernel(self, other)
+            } else {
+                kernel(self, other.to(dtype))
+            }
             storage.version += 1
             return
         }
@@ -148,8 +155,11 @@ extension Tensor {
 
     /// `self += other` for gradient accumulation: no autograd checks, but the version moves.
     func _addInPlaceNoGraph(_ other: Tensor) {
-        let src = other.dtype == dtype ? other : other.to(dtype)
-        Elementwise.updateNumeric(self, src, _Add.self)
+        if other.dtype == dtype {
+            Elementwise.updateNumeric(self, other, _Add.self)
+        } else {
+            Elementwise.updateNumeric(self, other.to(dtype), _Add.self)
+        }
         storage.version += 1
     }
 }

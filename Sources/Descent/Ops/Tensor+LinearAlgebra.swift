@@ -31,9 +31,7 @@ extension Tensor {
     static func _mm(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
         let (m, k) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
         let n = transposeB ? b.shape[0] : b.shape[1]
-        let sa = transposeA ? [a.strides[1], a.strides[0]] : a.strides
-        let sb = transposeB ? [b.strides[1], b.strides[0]] : b.strides
-        return MatmulKernel.batched(a, b, batch: 0, m: m, k: k, n: n, aStrides: sa, bStrides: sb)
+        return MatmulKernel.batched(a, b, batch: 0, m: m, k: k, n: n, transposeA: transposeA, transposeB: transposeB)
     }
 
     /// The product of a matrix and a vector (`MvBackward0`), like `torch.mv`.
