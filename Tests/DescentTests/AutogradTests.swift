@@ -68,6 +68,54 @@ struct AutogradTests {
         #expect(late.grad!.scalars(as: Float.self) == [9])
     }
 
+    @Test func reductionsKeepTheirInputsShapeNotTheInput() {
+        // PyTorch's SumBackward1 and MeanBackward1 save the input's sizes only; an intermediate
+        // that nothing else holds must not live on with the graph.
+        let w = Tensor([[1, 2, 3], [4, 5, 6]], requiresGrad: true)
+        for reduce in [{ (t: Tensor) in t.sum(dim: 1) }, { $0.mean(dim: 0) }, { $0.sum() }] {
+            weak var middle: Tensor?
+            let loss: Tensor
+            do {
+                let m = w * 2   // MulBackward0 by a number saves nothing
+                middle = m
+                loss = reduce(m).sum()
+            }
+            #expect(middle == nil)
+            w.grad = nil
+            loss.backward()
+            #expect(w.grad!.scalarCount == 6)
+        }
+        w.grad = nil
+        (w * 2).sum(dim: 1).sum().backward()
+        #expect(w.grad!.scalars(as: Float.self) == [2, 2, 2, 2, 2, 2])
+        w.grad = nil
+        (w * 2).mean(dim: 0).sum().backward()
+        #expect(w.grad!.scalars(as: Float.self) == [1, 1, 1, 1, 1, 1])
+    }
+
+    @Test func theImplicitGradientOfAScalarIsNeverHandedOut() {
+        // backward() of a rank-0 output starts from one shared 1; whatever receives it gets a copy.
+        for dtype in [DType.float32, .float64] {
+            let x = Tensor.full([], 3, dtype: dtype, requiresGrad: true)
+            x.backward()   // the root is the leaf itself
+            noGrad { x.grad! *= 5 }
+            let loss = (x * x).sum()
+            loss.retainGrad()
+            loss.backward()
+            noGrad { loss.grad! += 10 }
+            let y = Tensor.full([], 2, dtype: dtype, requiresGrad: true)
+            y.backward()
+            #expect(y.grad!.item() == 1)
+            let z = Tensor.full([], 2, dtype: dtype, requiresGrad: true)
+            let l = z * z
+            l.retainGrad()
+            l.backward()
+            #expect(l.grad!.item() == 1)
+            #expect(z.grad!.item() == 4)
+            #expect(x.grad!.item() == 11)   // 1 * 5, then + 2x
+        }
+    }
+
     @Test func graphsThatSaveNothingRunTwice() {
         let x = Tensor([1, 2], requiresGrad: true)
         let y = (x + x).sum()

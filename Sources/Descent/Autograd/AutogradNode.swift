@@ -100,6 +100,9 @@ public final class AutogradNode: @unchecked Sendable {
     /// this node, and every graph that reaches the node holds the leaf in the edge that leads
     /// here, so the leaf outlives every backward pass through it.
     unowned(unsafe) let variable: Tensor?
+    /// A number the vjp needs (the divisor of `x / 2`, for one), kept here rather than
+    /// captured: a closure that captures a number allocates a context for it.
+    var scalar: Double = 0
     /// A non-leaf output that asked for `retainGrad()`. The weak reference sits in a box that
     /// exists only once one is asked for: a `weak` stored property costs runtime calls to
     /// create, read and destroy on every node, and almost no node has one.
@@ -136,9 +139,10 @@ public final class AutogradNode: @unchecked Sendable {
     /// A node with at most two inputs and three saved tensors, built without arrays.
     init(
         name: String, _ e0: Edge, _ e1: Edge?, _ s0: SavedTensor?, _ s1: SavedTensor?, _ s2: SavedTensor?,
-        vjp: @escaping (_ grad: Tensor, _ node: AutogradNode) -> (Tensor?, Tensor?)
+        scalar: Double, vjp: @escaping (_ grad: Tensor, _ node: AutogradNode) -> (Tensor?, Tensor?)
     ) {
         self.name = name
+        self.scalar = scalar
         edge0 = e0
         edge1 = e1
         moreEdges = []
@@ -162,6 +166,12 @@ public final class AutogradNode: @unchecked Sendable {
         vjp2 = nil
         vjpN = nil
         variable = leaf
+    }
+
+    /// The shape of input `i`, which the edge keeps for inputs that need a gradient (the only
+    /// ones a vjp computes for), so reductions need not capture it.
+    func inputShape(_ i: Int) -> [Int] {
+        i == 0 ? edge0!.shape : (i == 1 ? edge1!.shape : moreEdges[i - 2].shape)
     }
 
     /// Whether input `i` needs a gradient; a vjp may skip work for the others.

@@ -126,11 +126,25 @@ extension Tensor {
             seed = gradient.dtype == dtype ? gradient : gradient.to(dtype)
         } else {
             if scalarCount != 1 { _fail("grad can be implicitly created only for scalar outputs") }
-            seed = Tensor.ones(like: self)
+            seed = rank == 0 ? Tensor._implicitSeed(dtype) : Tensor.ones(like: self)
         }
         let root = _gradFn ?? _accumulator()
         noGrad { Engine.run(root: root, gradient: seed, retainGraph: retainGraph) }
     }
+
+    /// The gradient `backward()` starts from for a rank-0 output: a 1 made once per dtype
+    /// rather than per call (two objects fewer per training step). Nothing writes to it: the
+    /// engine only reads gradients, sums them out of place, and gives `.grad` a copy of any it
+    /// does not hold alone (`Engine.accumulateIntoLeaf`), which this never is.
+    static func _implicitSeed(_ dtype: DType) -> Tensor {
+        switch dtype {
+        case .float32: _oneFloat32
+        case .float64: _oneFloat64
+        default: Tensor.ones([], dtype: dtype)
+        }
+    }
+    private static let _oneFloat32 = Tensor.ones([], dtype: .float32)
+    private static let _oneFloat64 = Tensor.ones([], dtype: .float64)
 
     /// The leaf's `AccumulateGrad` node, shared by every graph that uses the leaf.
     func _accumulator() -> AutogradNode {
@@ -147,11 +161,14 @@ extension Tensor {
     /// `vjp` receives the gradient of the result and returns one gradient per input (`nil`
     /// where none is needed). `saving` lists up to two tensors the vjp reads through
     /// `node.savedTensor(i)`; with `savingOutput` the result itself is saved after them.
+    /// `scalar` is a number the vjp reads as `node.scalar`: a closure that captured it instead
+    /// would allocate a context for it on every recorded op.
     @inline(__always)
     @discardableResult
     func _recorded(
         _ name: String, _ a: Tensor, _ b: Tensor? = nil, saving s0: Tensor? = nil, _ s1: Tensor? = nil,
-        savingOutput: Bool = false, _ vjp: @escaping (_ grad: Tensor, _ node: AutogradNode) -> (Tensor?, Tensor?)
+        savingOutput: Bool = false, scalar: Double = 0,
+        _ vjp: @escaping (_ grad: Tensor, _ node: AutogradNode) -> (Tensor?, Tensor?)
     ) -> Tensor {
         guard a._requiresGrad || (b?._requiresGrad ?? false), GradMode.isEnabled else { return self }
         var slots: (SavedTensor?, SavedTensor?, SavedTensor?) = (nil, nil, nil)
@@ -174,7 +191,7 @@ extension Tensor {
         }
         let e0 = AutogradNode.Edge(a)
         let e1 = b.map { AutogradNode.Edge($0) }
-        let node = AutogradNode(name: name, e0, e1, slots.0, slots.1, slots.2, vjp: vjp)
+        let node = AutogradNode(name: name, e0, e1, slots.0, slots.1, slots.2, scalar: scalar, vjp: vjp)
         _gradFn = node
         _requiresGrad = true
         return self

@@ -256,9 +256,7 @@ extension Tensor {
         default:
             out = Elementwise.map(a, Double.self, Double.self) { $0 / s }
         }
-        // Without a graph to record, no closure (and no context for `s`) is made.
-        guard a._requiresGrad, GradMode.isEnabled else { return out }
-        return out._recorded("DivBackward0", a) { g, _ in (g / s, nil) }
+        return out._recorded("DivBackward0", a, scalar: s) { g, node in (g / node.scalar, nil) }
     }
     /// Divides a number by every element: `reciprocal() * n`, as PyTorch records `2 / x`.
     public static func / (lhs: Double, rhs: Tensor) -> Tensor { rhs.reciprocal() * lhs }

@@ -25,10 +25,14 @@ extension Tensor {
         return out
     }
 
-    /// The gradient of a reduction result, shaped to broadcast against the input.
-    func _unreduce(_ g: Tensor, _ flags: [Bool], keepDim: Bool) -> Tensor {
-        if keepDim || g.rank == rank { return g }
-        return g.reshape(_reducedShape(flags, keepDim: true))
+    /// The gradient of a reduction result, shaped to broadcast against an input of shape
+    /// `input`. Static, so that a vjp keeps the input's shape and not the input itself (PyTorch's
+    /// `SumBackward1` saves only the sizes; holding the input kept it alive with the graph).
+    static func _unreduce(_ g: Tensor, _ flags: [Bool], keepDim: Bool, input: [Int]) -> Tensor {
+        if keepDim || g.rank == input.count { return g }
+        var shape = input
+        for d in 0..<input.count where flags[d] { shape[d] = 1 }
+        return g.reshape(shape)
     }
 
     /// Raw sums over the flagged dims; floats accumulate in double.
@@ -67,9 +71,8 @@ extension Tensor {
     /// ```
     public func sum() -> Tensor {
         let flags = Shape.allFlags(rank: rank)
-        let input = shape
-        return _sumKernel(flags, keepDim: false)._recorded("SumBackward0", self) { g, _ in
-            (g.expand(input), nil)
+        return _sumKernel(flags, keepDim: false)._recorded("SumBackward0", self) { g, node in
+            (g.expand(node.inputShape(0)), nil)
         }
     }
 
@@ -90,9 +93,9 @@ extension Tensor {
         let out = _sumKernel(flags, keepDim: keepDim)
         // Without a graph to record, no closure (and no context for its captures) is made.
         guard _requiresGrad, GradMode.isEnabled else { return out }
-        let input = shape
-        return out._recorded("SumBackward1", self) { [self] g, _ in
-            (_unreduce(g, flags, keepDim: keepDim).expand(input), nil)
+        return out._recorded("SumBackward1", self) { g, node in
+            let input = node.inputShape(0)
+            return (Tensor._unreduce(g, flags, keepDim: keepDim, input: input).expand(input), nil)
         }
     }
 
@@ -132,9 +135,9 @@ extension Tensor {
         var n = 1
         for d in 0..<rank where flags[d] { n *= shape[d] }
         let count = Double(n)
-        let input = shape
-        return _sumKernel(flags, keepDim: keepDim, divisor: count)._recorded("MeanBackward1", self) { [self] g, _ in
-            (_unreduce(g, flags, keepDim: keepDim).expand(input) / count, nil)
+        return _sumKernel(flags, keepDim: keepDim, divisor: count)._recorded("MeanBackward1", self, scalar: count) { g, node in
+            let input = node.inputShape(0)
+            return (Tensor._unreduce(g, flags, keepDim: keepDim, input: input).expand(input) / node.scalar, nil)
         }
     }
 
@@ -180,9 +183,9 @@ extension Tensor {
     public func `var`(dims: [Int], correction: Double = 1, keepDim: Bool = false) -> Tensor {
         let flags = _reducedFlags(dims)
         let (value, mean, n) = _variance(flags, correction: correction, keepDim: keepDim)
-        return value._recorded("VarBackward0", self, saving: self) { [self] g, node in
+        return value._recorded("VarBackward0", self, saving: self) { g, node in
             let x = node.savedTensor(0)
-            return (_unreduce(g, flags, keepDim: keepDim) * 2 * (x - mean) / Swift.max(n - correction, 0), nil)
+            return (Tensor._unreduce(g, flags, keepDim: keepDim, input: x.shape) * 2 * (x - mean) / Swift.max(n - correction, 0), nil)
         }
     }
 
@@ -203,9 +206,10 @@ extension Tensor {
         let flags = _reducedFlags(dims)
         let (variance, mean, n) = _variance(flags, correction: correction, keepDim: keepDim)
         let value = noGrad { variance.sqrt() }
-        return value._recorded("StdBackward0", self, saving: self, savingOutput: true) { [self] g, node in
+        return value._recorded("StdBackward0", self, saving: self, savingOutput: true) { g, node in
             let x = node.savedTensor(0), s = node.savedTensor(1)
-            let gk = _unreduce(g, flags, keepDim: keepDim), sk = _unreduce(s, flags, keepDim: keepDim)
+            let gk = Tensor._unreduce(g, flags, keepDim: keepDim, input: x.shape)
+            let sk = Tensor._unreduce(s, flags, keepDim: keepDim, input: x.shape)
             return (gk * (x - mean) / (sk * Swift.max(n - correction, 0)), nil)
         }
     }
