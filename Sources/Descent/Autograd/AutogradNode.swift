@@ -96,10 +96,11 @@ public final class AutogradNode: @unchecked Sendable {
     /// or two inputs (a tuple, so no array is built per backward step), `vjpN` for the rest.
     let vjp2: ((_ grad: Tensor, _ node: AutogradNode) -> (Tensor?, Tensor?))?
     let vjpN: ((_ grad: Tensor, _ node: AutogradNode) -> [Tensor?])?
-    /// For `AccumulateGrad`, the leaf whose `.grad` receives the result. Unowned: the leaf owns
-    /// this node, and every graph that reaches the node holds the leaf in the edge that leads
-    /// here, so the leaf outlives every backward pass through it.
-    unowned(unsafe) let variable: Tensor?
+    /// For `AccumulateGrad`, the leaf whose `.grad` receives the result. Not counted: the leaf
+    /// owns this node, and every graph that reaches the node holds the leaf in the edge that
+    /// leads here, so the leaf outlives every backward pass through it. `Unmanaged` rather than
+    /// `unowned(unsafe)`, so the engine borrows it (a strong copy retained it on every delivery).
+    let variable: Unmanaged<Tensor>?
     /// A number the vjp needs (the divisor of `x / 2`, for one), kept here rather than
     /// captured: a closure that captures a number allocates a context for it.
     var scalar: Double = 0
@@ -165,7 +166,7 @@ public final class AutogradNode: @unchecked Sendable {
         moreSaved = []
         vjp2 = nil
         vjpN = nil
-        variable = leaf
+        variable = Unmanaged.passUnretained(leaf)
     }
 
     /// The shape of input `i`, which the edge keeps for inputs that need a gradient (the only

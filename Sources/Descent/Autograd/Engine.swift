@@ -59,7 +59,7 @@ enum Engine {
         // Moved out (`take`), not copied and then cleared: no count goes up and down.
         guard var grad = node.pendingGrad.take() else { return }
         if let leaf = node.variable {
-            accumulateIntoLeaf(&grad, leaf)
+            leaf._withUnsafeGuaranteedRef { accumulateIntoLeaf(&grad, $0) }
             return
         }
         if let output = node.retainedOutput { accumulate(grad, into: output) }
