@@ -16,16 +16,13 @@ enum Shape {
     }
 
     static let unitStride = [1]
-    /// `[max(n, 1), 1]` for n in 0..<64.
-    static let rowStrides: [[Int]] = (0..<64).map { [Swift.max($0, 1), 1] }
 
     // Shared arrays for the short shapes and strides that ops make on every step of a small
     // model: a transpose's, a matrix product's, a broadcast's, a bias gradient's. Each was an
     // allocation and a free (about 300 instructions), nine times per epoch of the seed loop.
-    // The tables are built once and never change, so any thread may read them.
-    private static let pairLimit = 32
-    private static let singles: [[Int]] = (0..<64).map { [$0] }
-    private static let pairs: [[Int]] = (0..<(pairLimit * pairLimit)).map { [$0 / pairLimit, $0 % pairLimit] }
+    // The tables (`singles`, `pairs`, `rowStrides`, `flagTable`) are array literals generated
+    // into ShapeTables.swift: immortal objects, whose counts cost no atomic write, never
+    // changed, so any thread may read them.
 
     /// `[a]`, shared when small.
     @inline(__always)
@@ -37,13 +34,8 @@ enum Shape {
         a >= 0 && a < pairLimit && b >= 0 && b < pairLimit ? pairs[a * pairLimit + b] : [a, b]
     }
 
-    /// Reduction flags for tensors of up to four dimensions, by rank and bit mask (bit `d` set
-    /// when dimension `d` is reduced), shared like the shapes above.
-    private static let flagTable: [[[Bool]]] = (0...4).map { rank in
-        (0..<(1 << rank)).map { mask in (0..<rank).map { mask & (1 << $0) != 0 } }
-    }
-
-    /// The flags of `mask` for a tensor of at most four dimensions.
+    /// The reduction flags of `mask` (bit `d` set when dimension `d` is reduced) for a tensor
+    /// of at most four dimensions, shared like the shapes above.
     static func flags(_ mask: Int, rank: Int) -> [Bool] { flagTable[rank][mask] }
 
     /// Every dimension of a tensor of `rank` dimensions reduced.
