@@ -1,3 +1,5 @@
+import Foundation
+import Synchronization
 import Testing
 import Descent
 import DescentNN
@@ -27,6 +29,46 @@ struct ConcurrencyTests {
             return results
         }
         #expect(parallel == sequential)
+    }
+
+    /// Small results reuse the storage of small tensors that died on the same thread (a pool
+    /// per thread, drained when the thread exits). Tensors made on one thread and dropped on
+    /// another, by threads that then exit, keep their values; run under the address sanitizer
+    /// this also checks the pool's reference counts.
+    @Test func smallTensorsCrossThreadsThatExit() {
+        let made = Mutex<[Tensor]>([])
+        let done = DispatchGroup()
+        for t in 0..<8 {
+            done.enter()
+            let thread = Thread {
+                var mine: [Tensor] = []
+                for i in 0..<200 {
+                    let a = Tensor([Float(t), Float(i)]) * 2   // a small result, maybe pooled
+                    if i % 2 == 0 { mine.append(a) }
+                }
+                made.withLock { $0 += mine }   // handed to whichever thread drops them last
+                done.leave()
+            }
+            thread.start()
+        }
+        done.wait()
+        let all = made.withLock { $0 }
+        #expect(all.count == 800)
+        var seen = Set<[Float]>()
+        for x in all { seen.insert(x.scalars(as: Float.self)) }
+        #expect(seen.count == 800)
+        for t in 0..<8 { for i in stride(from: 0, to: 200, by: 2) { #expect(seen.contains([Float(2 * t), Float(2 * i)])) } }
+        made.withLock { $0 = [] }   // dropped here, on this thread: into this thread's pool
+
+        // A reused block starts a new life: version 0, the new dtype, the new values.
+        for _ in 0..<100 {
+            let old = Tensor([1.0, 2.0, 3.0], dtype: .float64)
+            noGrad { old += old }
+            #expect(old.version == 1)
+        }
+        let fresh = Tensor([7, 8], dtype: .int64) + 1
+        #expect(fresh.version == 0)
+        #expect(fresh.scalars(as: Int64.self) == [8, 9])
     }
 
     @Test func noGradInOneTaskLeavesAnotherRecording() async {

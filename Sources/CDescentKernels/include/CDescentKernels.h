@@ -59,4 +59,10 @@ void descent_adam_step_f32(int64_t n, float *p, const float *g, float *m, float 
 int descent_grad_mode_override(void);
 void descent_set_grad_mode_override(int value);
 
+/// Takes a pooled small storage object of this thread (retained), or NULL when none is left.
+void *descent_pool_take(void);
+/// Pools a retained storage object for this thread; 0 when the pool is full (the caller then
+/// releases it). `release` releases one object; it runs for each pooled one at thread exit.
+int descent_pool_give(void *object, void (*release)(void *));
+
 #endif

@@ -1,3 +1,4 @@
+import CDescentKernels
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -12,6 +13,8 @@ struct StorageHeader {
     /// Large blocks live outside the object, in memory the buffer cache can reuse.
     var external: UnsafeMutableRawPointer?
     var externalBytes: Int
+    /// A block of exactly ``Storage/pooledWords`` words, which the thread's pool may reuse.
+    var poolable = false
 }
 
 /// A reference-counted block of elements shared by a tensor and all of its views.
@@ -31,6 +34,7 @@ final class Storage: ManagedBuffer<StorageHeader, UInt64> {
     /// Allocates uninitialised memory for `count` elements, 8-byte aligned (64 for large ones).
     static func make(count: Int, dtype: DType) -> Storage {
         let bytes = count * dtype.itemSize
+        if bytes <= pooledWords * 8 { return makeSmall(count: count, dtype: dtype) }
         let external = bytes >= BufferCache.minimumBytes ? BufferCache.take(bytes) : nil
         let words = external == nil ? max((bytes + 7) / 8, 1) : 1
         let buffer = Storage.create(minimumCapacity: words) { _ in
@@ -45,6 +49,48 @@ final class Storage: ManagedBuffer<StorageHeader, UInt64> {
         case .bool: raw.bindMemory(to: Bool.self, capacity: count)
         }
         return storage
+    }
+
+    /// The size of every small block: 64 bytes, sixteen float32 or eight float64 elements. One
+    /// size, so that any pooled block fits any small result.
+    static let pooledWords = 8
+
+    /// A small block: one a tensor of this thread left behind (see `recycle`), or a new one.
+    @inline(__always)
+    private static func makeSmall(count: Int, dtype: DType) -> Storage {
+        let storage: Storage
+        if let pooled = descent_pool_take() {
+            storage = Unmanaged<Storage>.fromOpaque(pooled).takeRetainedValue()
+            let header = storage.headerPointer
+            header.pointee.count = count
+            header.pointee.dtype = dtype
+            header.pointee.version = 0
+            header.pointee.externalBytes = count * dtype.itemSize
+        } else {
+            let buffer = Storage.create(minimumCapacity: pooledWords) { _ in
+                StorageHeader(count: count, dtype: dtype, version: 0, external: nil,
+                              externalBytes: count * dtype.itemSize, poolable: true)
+            }
+            storage = unsafeDowncast(buffer, to: Storage.self)
+        }
+        let raw = storage.withUnsafeMutablePointerToElements { UnsafeMutableRawPointer($0) }
+        switch dtype {
+        case .float32: raw.bindMemory(to: Float.self, capacity: count)
+        case .float64: raw.bindMemory(to: Double.self, capacity: count)
+        case .int64: raw.bindMemory(to: Int64.self, capacity: count)
+        case .bool: raw.bindMemory(to: Bool.self, capacity: count)
+        }
+        return storage
+    }
+
+    /// Keeps a small block that its last tensor is letting go of, for this thread's next small
+    /// result: no free now and no allocation then. The caller must hold the only reference.
+    @inline(__always)
+    static func recycle(_ storage: Storage) {
+        let object = Unmanaged.passRetained(storage).toOpaque()
+        if descent_pool_give(object, { Unmanaged<Storage>.fromOpaque($0!).release() }) == 0 {
+            Unmanaged<Storage>.fromOpaque(object).release()
+        }
     }
 
     /// Allocates memory filled with zero bits, which is 0, 0.0 or false for every dtype.

@@ -23,7 +23,10 @@ public final class Tensor: @unchecked Sendable {
     public let storageOffset: Int
     /// The element type.
     public let dtype: DType
-    let storage: Storage
+    /// A `var` only so that `deinit` can ask whether it holds the last reference; never
+    /// reassigned. Unchecked: a dynamic exclusivity check on every read would cost more than
+    /// the pool saves, and nothing writes it after `init`.
+    @exclusivity(unchecked) private(set) var storage: Storage
     /// The tensor this one is a view of, if any (the root base, as PyTorch's `._base`).
     let base: Tensor?
     /// Whether elements are laid out row-major with no gaps from `storageOffset`.
@@ -53,6 +56,13 @@ public final class Tensor: @unchecked Sendable {
     // The two constructors of fresh results are designated, not convenience, initializers:
     // delegating to `init(storage:...)` retained and released the new object once more per
     // result (16 atomic count operations per epoch of the seed loop).
+
+    deinit {
+        // The last holder of a small block hands it to the thread's pool (Storage.recycle).
+        if storage.headerPointer.pointee.poolable && isKnownUniquelyReferenced(&storage) {
+            Storage.recycle(storage)
+        }
+    }
 
     /// A new contiguous tensor over fresh, uninitialised storage.
     init(uninitializedShape shape: [Int], dtype: DType) {
