@@ -74,13 +74,19 @@ enum MatmulKernel {
     ) {
         // One running sum per output in a register, over p in order: the same additions, in
         // the same order, as accumulating into `c` row by row, without a store per step.
+        // Pointers step along k (no index products, and none of their overflow checks: the
+        // loop was twelve instructions per multiply-add, now six).
         for i in 0..<m {
-            let ai = a + i * rsa
+            let ai = a + i &* rsa
             for j in 0..<n {
-                let bj = b + j * csb
+                var pa = ai, pb = b + j &* csb
                 var sum = T.zero
-                for p in 0..<k { sum += ai[p * csa] * bj[p * rsb] }
-                c[i * n + j] = sum
+                for _ in 0..<k {
+                    sum += pa.pointee * pb.pointee
+                    pa += csa
+                    pb += rsb
+                }
+                c[i &* n &+ j] = sum
             }
         }
     }
