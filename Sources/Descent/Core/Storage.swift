@@ -34,13 +34,7 @@ final class Storage: ManagedBuffer<StorageHeader, UInt64> {
     /// Allocates uninitialised memory for `count` elements, 8-byte aligned (64 for large ones).
     static func make(count: Int, dtype: DType) -> Storage {
         let bytes = count * dtype.itemSize
-        if bytes <= pooledWords * 8 { return makeSmall(count: count, dtype: dtype) }
-        let external = bytes >= BufferCache.minimumBytes ? BufferCache.take(bytes) : nil
-        let words = external == nil ? max((bytes + 7) / 8, 1) : 1
-        let buffer = Storage.create(minimumCapacity: words) { _ in
-            StorageHeader(count: count, dtype: dtype, version: 0, external: external, externalBytes: bytes)
-        }
-        let storage = unsafeDowncast(buffer, to: Storage.self)
+        let storage = bytes <= pooledWords * 8 ? small(count: count, dtype: dtype) : large(count: count, dtype: dtype)
         let raw = storage.data
         switch dtype {
         case .float32: raw.bindMemory(to: Float.self, capacity: count)
@@ -57,30 +51,26 @@ final class Storage: ManagedBuffer<StorageHeader, UInt64> {
 
     /// A small block: one a tensor of this thread left behind (see `recycle`), or a new one.
     @inline(__always)
-    private static func makeSmall(count: Int, dtype: DType) -> Storage {
-        let storage: Storage
+    private static func small(count: Int, dtype: DType) -> Storage {
+        let header = StorageHeader(count: count, dtype: dtype, version: 0, external: nil,
+                                   externalBytes: count * dtype.itemSize, poolable: true)
         if let pooled = descent_pool_take() {
-            storage = Unmanaged<Storage>.fromOpaque(pooled).takeRetainedValue()
-            let header = storage.headerPointer
-            header.pointee.count = count
-            header.pointee.dtype = dtype
-            header.pointee.version = 0
-            header.pointee.externalBytes = count * dtype.itemSize
-        } else {
-            let buffer = Storage.create(minimumCapacity: pooledWords) { _ in
-                StorageHeader(count: count, dtype: dtype, version: 0, external: nil,
-                              externalBytes: count * dtype.itemSize, poolable: true)
-            }
-            storage = unsafeDowncast(buffer, to: Storage.self)
+            let storage = Unmanaged<Storage>.fromOpaque(pooled).takeRetainedValue()
+            storage.headerPointer.pointee = header
+            return storage
         }
-        let raw = storage.withUnsafeMutablePointerToElements { UnsafeMutableRawPointer($0) }
-        switch dtype {
-        case .float32: raw.bindMemory(to: Float.self, capacity: count)
-        case .float64: raw.bindMemory(to: Double.self, capacity: count)
-        case .int64: raw.bindMemory(to: Int64.self, capacity: count)
-        case .bool: raw.bindMemory(to: Bool.self, capacity: count)
+        return unsafeDowncast(Storage.create(minimumCapacity: pooledWords) { _ in header }, to: Storage.self)
+    }
+
+    /// A block in the object for up to 128 KiB, or one from the buffer cache.
+    private static func large(count: Int, dtype: DType) -> Storage {
+        let bytes = count * dtype.itemSize
+        let external = bytes >= BufferCache.minimumBytes ? BufferCache.take(bytes) : nil
+        let words = external == nil ? max((bytes + 7) / 8, 1) : 1
+        let buffer = Storage.create(minimumCapacity: words) { _ in
+            StorageHeader(count: count, dtype: dtype, version: 0, external: external, externalBytes: bytes)
         }
-        return storage
+        return unsafeDowncast(buffer, to: Storage.self)
     }
 
     /// Keeps a small block that its last tensor is letting go of, for this thread's next small

@@ -53,10 +53,6 @@ public final class Tensor: @unchecked Sendable {
         self.isContiguous = contiguous ?? Shape.isContiguous(shape, strides)
     }
 
-    // The two constructors of fresh results are designated, not convenience, initializers:
-    // delegating to `init(storage:...)` retained and released the new object once more per
-    // result (16 atomic count operations per epoch of the seed loop).
-
     deinit {
         // The last holder of a small block hands it to the thread's pool (Storage.recycle).
         if storage.headerPointer.pointee.poolable && isKnownUniquelyReferenced(&storage) {
@@ -76,7 +72,9 @@ public final class Tensor: @unchecked Sendable {
     }
 
     /// A new contiguous tensor with `source`'s shape, sharing its shape and stride arrays
-    /// when `source` is contiguous (no allocation for them).
+    /// when `source` is contiguous (no allocation for them). `source` is borrowed: an
+    /// initializer's arguments are otherwise passed owned, and every result of an op paid a
+    /// retain and a release of its operand for it (16 atomic count operations per seed-loop epoch).
     init(uninitializedLike source: borrowing Tensor, dtype: DType) {
         storage = Storage.make(count: source.scalarCount, dtype: dtype)
         shape = source.shape
