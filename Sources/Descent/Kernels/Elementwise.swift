@@ -285,15 +285,21 @@ extension Elementwise {
 
     static func updateNumeric<F: _BinaryNumericFunction>(_ dst: Tensor, _ src: Tensor, _: F.Type) {
         if dst.isContiguous && src.isContiguous && src.shape == dst.shape && dst.dtype == src.dtype {
+            // Split over threads when large, else one loop specialised on the function (the
+            // general `update` below calls its closure once per element: a small parameter's
+            // optimizer step or gradient accumulation took that path every time).
             let n = dst.scalarCount
-            let done: Bool
-            switch dst.dtype {
-            case .float32: done = parallel(F.self, dst.pointer(Float.self), src.pointer(Float.self), scalarB: false, dst.pointer(Float.self), n)
-            case .float64: done = parallel(F.self, dst.pointer(Double.self), src.pointer(Double.self), scalarB: false, dst.pointer(Double.self), n)
-            case .int64: done = parallel(F.self, dst.pointer(Int64.self), src.pointer(Int64.self), scalarB: false, dst.pointer(Int64.self), n)
-            case .bool: done = false
+            func run<T: _NumericElement>(_: T.Type) {
+                let pd = dst.pointer(T.self), ps = src.pointer(T.self)
+                if parallel(F.self, pd, ps, scalarB: false, pd, n) { return }
+                for i in 0..<n { pd[i] = F.apply(pd[i], ps[i]) }
             }
-            if done { return }
+            switch dst.dtype {
+            case .float32: return run(Float.self)
+            case .float64: return run(Double.self)
+            case .int64: return run(Int64.self)
+            case .bool: break
+            }
         }
         switch dst.dtype {
         case .float32: update(dst, src, Float.self) { F.apply($0, $1) }
