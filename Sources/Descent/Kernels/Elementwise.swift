@@ -234,9 +234,18 @@ extension Elementwise {
         let out = Tensor(uninitializedLike: a, dtype: T.dtype)
         let n = a.scalarCount, r = row.scalarCount
         let rows = n / r
+        let pr = row.pointer(T.self)
+        if n <= 64 {
+            // A training step's small bias: the row as it is, no block and no threads (which
+            // cost twice the arithmetic at this size).
+            let pa = a.pointer(T.self), po = out.pointer(T.self)
+            for i in 0..<rows {
+                for j in 0..<r { po[i &* r &+ j] = F.apply(pa[i &* r &+ j], pr[j]) }
+            }
+            return out
+        }
         let copies = Swift.max(1, Swift.min(64 / r, rows))
         let block = r * copies
-        let pr = row.pointer(T.self)
         // Threads take whole rows, so that every part starts at the row's first element.
         let parts = Threads.parts(work: n, grain: parallelGrain)
         let rowsPerPart = (rows + parts - 1) / parts
