@@ -75,11 +75,12 @@ final class Storage: ManagedBuffer<StorageHeader, UInt64> {
 
     /// Keeps a small block that its last tensor is letting go of, for this thread's next small
     /// result: no free now and no allocation then. The caller must hold the only reference.
+    /// Unmanaged, so that handing it over costs one retain (the pool's reference) and no copy.
     @inline(__always)
-    static func recycle(_ storage: Storage) {
-        let object = Unmanaged.passRetained(storage).toOpaque()
-        if descent_pool_give(object, { Unmanaged<Storage>.fromOpaque($0!).release() }) == 0 {
-            Unmanaged<Storage>.fromOpaque(object).release()
+    static func recycle(_ storage: Unmanaged<Storage>) {
+        _ = storage.retain()
+        if descent_pool_give(storage.toOpaque(), { Unmanaged<Storage>.fromOpaque($0!).release() }) == 0 {
+            storage.release()
         }
     }
 

@@ -56,7 +56,7 @@ public final class Tensor: @unchecked Sendable {
     deinit {
         // The last holder of a small block hands it to the thread's pool (Storage.recycle).
         if storage.headerPointer.pointee.poolable && isKnownUniquelyReferenced(&storage) {
-            Storage.recycle(storage)
+            Storage.recycle(Unmanaged.passUnretained(storage))
         }
     }
 
