@@ -20,8 +20,8 @@ public final class AutogradNode: @unchecked Sendable {
         let dtype: DType
 
         /// The edge an op records for `input`: its `grad_fn`, its accumulator, or none.
-        /// Borrowed (an initializer's parameters are otherwise passed owned, which made every
-        /// caller retain the input and this release it); only a leaf is kept, by a copy.
+        /// Borrowed: an initializer's parameters are otherwise passed owned (a retain by the
+        /// caller, a release here); only a leaf is kept, by a copy.
         @inline(__always)
         init(_ input: borrowing Tensor) {
             dtype = input.dtype

@@ -75,7 +75,7 @@ enum MatmulKernel {
         // One running sum per output in a register, over p in order: the same additions, in
         // the same order, as accumulating into `c` row by row, without a store per step.
         // Pointers step along k (no index products, and none of their overflow checks: the
-        // loop was twelve instructions per multiply-add, now six).
+        // loop was twelve instructions per multiply-add, now seven).
         for i in 0..<m {
             let ai = a + i &* rsa
             for j in 0..<n {
