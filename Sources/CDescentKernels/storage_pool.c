@@ -13,6 +13,9 @@
 static _Thread_local void *pool[POOL_CAPACITY] __attribute__((tls_model("initial-exec")));
 static _Thread_local int pool_count __attribute__((tls_model("initial-exec")));
 static _Thread_local int pool_registered __attribute__((tls_model("initial-exec")));
+// Set when the pool is drained at thread exit: a tensor freed after that (by another key's
+// destructor) frees its block instead of leaving it in a pool nobody drains again.
+static _Thread_local int pool_closed __attribute__((tls_model("initial-exec")));
 
 static void (*pool_release)(void *);
 static pthread_key_t pool_key;
@@ -21,6 +24,7 @@ static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 // Runs when a thread that pooled objects exits: hands each back to Swift to be released.
 static void pool_drain(void *unused) {
     (void)unused;
+    pool_closed = 1;
     while (pool_count > 0) pool_release(pool[--pool_count]);
 }
 
@@ -31,7 +35,7 @@ void *descent_pool_take(void) {
 }
 
 int descent_pool_give(void *object, void (*release)(void *)) {
-    if (pool_count == POOL_CAPACITY) return 0;
+    if (pool_count == POOL_CAPACITY || pool_closed) return 0;
     if (!pool_registered) {
         pool_release = release;
         pthread_once(&pool_once, pool_make_key);
