@@ -61,28 +61,19 @@ public final class Tensor: @unchecked Sendable {
     }
 
     /// A new contiguous tensor over fresh, uninitialised storage.
-    init(uninitializedShape shape: [Int], dtype: DType) {
-        storage = Storage.make(count: Shape.count(shape), dtype: dtype)
-        self.shape = shape
-        strides = Shape.contiguousStrides(shape)
-        storageOffset = 0
-        self.dtype = dtype
-        base = nil
-        isContiguous = true
+    convenience init(uninitializedShape shape: [Int], dtype: DType) {
+        let storage = Storage.make(count: Shape.count(shape), dtype: dtype)
+        self.init(storage: storage, shape: shape, strides: Shape.contiguousStrides(shape), contiguous: true)
     }
 
     /// A new contiguous tensor with `source`'s shape, sharing its shape and stride arrays
     /// when `source` is contiguous (no allocation for them). `source` is borrowed: an
     /// initializer's arguments are otherwise passed owned, and every result of an op paid a
     /// retain and a release of its operand for it (16 atomic count operations per seed-loop epoch).
-    init(uninitializedLike source: borrowing Tensor, dtype: DType) {
-        storage = Storage.make(count: source.scalarCount, dtype: dtype)
-        shape = source.shape
-        strides = source.isContiguous ? source.strides : Shape.contiguousStrides(source.shape)
-        storageOffset = 0
-        self.dtype = dtype
-        base = nil
-        isContiguous = true
+    convenience init(uninitializedLike source: borrowing Tensor, dtype: DType) {
+        let storage = Storage.make(count: source.scalarCount, dtype: dtype)
+        let strides = source.isContiguous ? source.strides : Shape.contiguousStrides(source.shape)
+        self.init(storage: storage, shape: source.shape, strides: strides, contiguous: true)
     }
 
     /// Whether every element reads the same memory: one element, or a single value expanded.

@@ -135,9 +135,9 @@ extension Tensor {
         var n = 1
         for d in 0..<rank where flags[d] { n *= shape[d] }
         let count = Double(n)
-        return _sumKernel(flags, keepDim: keepDim, divisor: count)._recorded("MeanBackward1", self, scalar: count) { g, node in
+        return _sumKernel(flags, keepDim: keepDim, divisor: count)._recorded("MeanBackward1", self) { g, node in
             let input = node.inputShape(0)
-            return (Tensor._unreduce(g, flags, keepDim: keepDim, input: input).expand(input) / node.scalar, nil)
+            return (Tensor._unreduce(g, flags, keepDim: keepDim, input: input).expand(input) / count, nil)
         }
     }
 
