@@ -9,68 +9,94 @@
 /// ```
 public final class AutogradNode: @unchecked Sendable {
     /// PyTorch's name for this node, such as `MmBackward0` or `AccumulateGrad`.
-    public let name: String
+    public var name: String { staticName.description }
+    /// Kept as the literal it is: a `String` field cost a count up and down per recorded op.
+    private let staticName: StaticString
+
     /// Where each input's gradient goes, with the input's shape and dtype to reduce broadcast
     /// gradients (`sum_to`) and cast them.
     struct Edge {
-        let node: AutogradNode?
-        /// The leaf behind an `AccumulateGrad` node, which the node does not keep alive.
-        let leaf: Tensor?
+        /// The input's `grad_fn`, or the leaf itself, whose `AccumulateGrad` node receives its
+        /// gradient: the node does not keep its leaf alive, so the edge keeps the leaf. One
+        /// reference rather than a node and a leaf side by side (one count fewer per edge).
+        enum Target {
+            case node(AutogradNode)
+            case leaf(Tensor)
+        }
+        let target: Target?
         let shape: [Int]
         let dtype: DType
 
-        /// The edge an op records for `input`: its `grad_fn`, its accumulator, or none.
+        /// The edge an op records for `input`: its `grad_fn`, its leaf, or none.
         /// Borrowed: an initializer's parameters are otherwise passed owned (a retain by the
-        /// caller, a release here); only a leaf is kept, by a copy.
+        /// caller, a release here); only what the edge keeps is copied.
         @inline(__always)
         init(_ input: borrowing Tensor) {
             dtype = input.dtype
             if !input._requiresGrad {
                 // No gradient goes this way, so the shape is never read: not holding it saves
                 // a reference count on the input's shape array now and again at the node's end.
-                node = nil
-                leaf = nil
+                target = nil
                 shape = []
                 return
             }
             if let fn = input._gradFn {
-                node = fn
-                leaf = nil
+                target = .node(fn)
             } else {
-                node = input._accumulator()
-                leaf = copy input
+                _ = input._accumulator()
+                target = .leaf(copy input)
             }
             shape = input.shape
         }
+
+        /// The node that receives this edge's gradient, without a reference count: valid while
+        /// the edge lives (it owns the node, or the leaf that owns its accumulator).
+        @inline(__always)
+        var nodeUnretained: Unmanaged<AutogradNode>? {
+            switch target {
+            case .node(let n): Unmanaged.passUnretained(n)
+            case .leaf(let t): Unmanaged.passUnretained(t._gradAccumulator.unsafelyUnwrapped)
+            case nil: nil
+            }
+        }
     }
+
+    /// What few nodes need, boxed so that the common node carries one reference for all of it:
+    /// every stored reference is released when a node ends, even a `nil` one.
+    private final class Extras {
+        /// Edges after the first two.
+        var moreEdges: [Edge] = []
+        /// Saved tensors after the first two.
+        var moreSaved: [SavedTensor] = []
+        /// The vjp of a node with any number of inputs.
+        var vjpN: ((_ grad: Tensor, _ node: AutogradNode) -> [Tensor?])?
+        /// A non-leaf output that asked for `retainGrad()`: a `weak` reference costs runtime
+        /// calls to create, read and destroy.
+        weak var retained: Tensor?
+    }
+
     // The first two edges and saved tensors are stored inline: most ops have one or two
     // inputs, and an array each would cost an allocation per recorded op.
     private let edge0: Edge?
     private let edge1: Edge?
-    private let moreEdges: [Edge]
+    private var extras: Extras?
     /// The number of inputs.
     let edgeCount: Int
 
     /// The edge of input `i`.
     @inline(__always)
     func edge(_ i: Int) -> Edge {
-        i == 0 ? edge0! : (i == 1 ? edge1! : moreEdges[i - 2])
+        i == 0 ? edge0! : (i == 1 ? edge1! : extras!.moreEdges[i - 2])
     }
 
-    /// The node behind edge `i`, read without copying the edge (and retaining its shape).
-    @inline(__always)
-    func nextNode(_ i: Int) -> AutogradNode? {
-        i == 0 ? edge0?.node : (i == 1 ? edge1?.node : moreEdges[i - 2].node)
-    }
-
-    /// `nextNode(i)` without a reference count: valid while this node (which owns the edge)
-    /// lives and its edges are not replaced, which they never are.
+    /// The node behind edge `i` without a reference count: valid while this node (which owns
+    /// the edge) lives and its edges are not replaced, which they never are.
     @inline(__always)
     func nextNodeUnretained(_ i: Int) -> Unmanaged<AutogradNode>? {
         switch i {
-        case 0: edge0?.node.map { Unmanaged.passUnretained($0) }
-        case 1: edge1?.node.map { Unmanaged.passUnretained($0) }
-        default: moreEdges[i - 2].node.map { Unmanaged.passUnretained($0) }
+        case 0: edge0.unsafelyUnwrapped.nodeUnretained
+        case 1: edge1.unsafelyUnwrapped.nodeUnretained
+        default: extras.unsafelyUnwrapped.moreEdges[i - 2].nodeUnretained
         }
     }
 
@@ -80,22 +106,22 @@ public final class AutogradNode: @unchecked Sendable {
         switch i {
         case 0: Engine.fit(grad, shape: edge0!.shape, dtype: edge0!.dtype)
         case 1: Engine.fit(grad, shape: edge1!.shape, dtype: edge1!.dtype)
-        default: Engine.fit(grad, shape: moreEdges[i - 2].shape, dtype: moreEdges[i - 2].dtype)
+        default: Engine.fit(grad, shape: extras!.moreEdges[i - 2].shape, dtype: extras!.moreEdges[i - 2].dtype)
         }
     }
 
     /// The nodes that receive this node's input gradients; `nil` where an input needs none.
-    public var nextFunctions: [AutogradNode?] { (0..<edgeCount).map { edge($0).node } }
+    public var nextFunctions: [AutogradNode?] {
+        (0..<edgeCount).map { i in nextNodeUnretained(i)?.takeUnretainedValue() }
+    }
     /// Tensors the vector-Jacobian product reads; emptied after backward unless retained.
     private var saved0: SavedTensor?
     private var saved1: SavedTensor?
-    private var saved2: SavedTensor?
-    private var moreSaved: [SavedTensor]
     private var savedWereReleased = false
     /// Maps the gradient of the output to the gradients of the inputs: `vjp2` for ops with one
     /// or two inputs (a tuple, so no array is built per backward step), `vjpN` for the rest.
     let vjp2: ((_ grad: Tensor, _ node: AutogradNode) -> (Tensor?, Tensor?))?
-    let vjpN: ((_ grad: Tensor, _ node: AutogradNode) -> [Tensor?])?
+    var vjpN: ((_ grad: Tensor, _ node: AutogradNode) -> [Tensor?])? { extras?.vjpN }
     /// For `AccumulateGrad`, the leaf whose `.grad` receives the result. Not counted: the leaf
     /// owns this node, and every graph that reaches the node holds the leaf in the edge that
     /// leads here, so the leaf outlives every backward pass through it. `Unmanaged` rather than
@@ -104,13 +130,17 @@ public final class AutogradNode: @unchecked Sendable {
     /// A number the vjp needs (the divisor of `x / 2`, for one), kept here rather than
     /// captured: a closure that captures a number allocates a context for it.
     var scalar: Double = 0
-    /// A non-leaf output that asked for `retainGrad()`. The weak reference sits in a box that
-    /// exists only once one is asked for: a `weak` stored property costs runtime calls to
-    /// create, read and destroy on every node, and almost no node has one.
-    private var retained: WeakTensor?
+    /// A non-leaf output that asked for `retainGrad()`.
     var retainedOutput: Tensor? {
-        get { retained?.tensor }
-        set { retained = newValue.map(WeakTensor.init) }
+        get { extras?.retained }
+        set { extrasBox().retained = newValue }
+    }
+
+    private func extrasBox() -> Extras {
+        if let extras { return extras }
+        let box = Extras()
+        extras = box
+        return box
     }
 
     // Scratch state of the backward pass running through this node (see Engine).
@@ -119,64 +149,64 @@ public final class AutogradNode: @unchecked Sendable {
     var pendingGrad: Tensor?
 
     init(
-        name: String, edges: [Edge], saved: [SavedTensor],
+        name: StaticString, edges: [Edge], saved: [SavedTensor],
         vjp: @escaping (_ grad: Tensor, _ node: AutogradNode) -> [Tensor?]
     ) {
-        self.name = name
+        staticName = name
         edgeCount = edges.count
         edge0 = edges.count > 0 ? edges[0] : nil
         edge1 = edges.count > 1 ? edges[1] : nil
-        moreEdges = edges.count > 2 ? Array(edges[2...]) : []
         saved0 = saved.count > 0 ? saved[0] : nil
         saved1 = saved.count > 1 ? saved[1] : nil
-        saved2 = saved.count > 2 ? saved[2] : nil
-        moreSaved = saved.count > 3 ? Array(saved[3...]) : []
-        self.vjp2 = nil
-        self.vjpN = vjp
-        self.variable = nil
+        vjp2 = nil
+        variable = nil
+        let box = Extras()
+        box.moreEdges = edges.count > 2 ? Array(edges[2...]) : []
+        box.moreSaved = saved.count > 2 ? Array(saved[2...]) : []
+        box.vjpN = vjp
+        extras = box
     }
 
-    /// The `AccumulateGrad` node of a leaf.
-    /// A node with at most two inputs and three saved tensors, built without arrays.
+    /// A node with at most two inputs and three saved tensors, built without arrays unless it
+    /// saves three.
     init(
-        name: String, _ e0: Edge, _ e1: Edge?, _ s0: SavedTensor?, _ s1: SavedTensor?, _ s2: SavedTensor?,
+        name: StaticString, _ e0: Edge, _ e1: Edge?, _ s0: SavedTensor?, _ s1: SavedTensor?, _ s2: SavedTensor?,
         scalar: Double, vjp: @escaping (_ grad: Tensor, _ node: AutogradNode) -> (Tensor?, Tensor?)
     ) {
-        self.name = name
+        staticName = name
         self.scalar = scalar
         edge0 = e0
         edge1 = e1
-        moreEdges = []
         edgeCount = e1 == nil ? 1 : 2
         saved0 = s0
         saved1 = s1
-        saved2 = s2
-        moreSaved = []
-        self.vjp2 = vjp
-        self.vjpN = nil
-        self.variable = nil
+        vjp2 = vjp
+        variable = nil
+        if let s2 {
+            let box = Extras()
+            box.moreSaved = [s2]
+            extras = box
+        }
     }
 
+    /// The `AccumulateGrad` node of a leaf.
     init(accumulatingInto leaf: Tensor) {
-        name = "AccumulateGrad"
+        staticName = "AccumulateGrad"
         edge0 = nil
         edge1 = nil
-        moreEdges = []
         edgeCount = 0
-        moreSaved = []
         vjp2 = nil
-        vjpN = nil
         variable = Unmanaged.passUnretained(leaf)
     }
 
     /// The shape of input `i`, which the edge keeps for inputs that need a gradient (the only
     /// ones a vjp computes for), so reductions need not capture it.
     func inputShape(_ i: Int) -> [Int] {
-        i == 0 ? edge0!.shape : (i == 1 ? edge1!.shape : moreEdges[i - 2].shape)
+        i == 0 ? edge0!.shape : (i == 1 ? edge1!.shape : extras!.moreEdges[i - 2].shape)
     }
 
     /// Whether input `i` needs a gradient; a vjp may skip work for the others.
-    func needsInputGrad(_ i: Int) -> Bool { edge(i).node != nil }
+    func needsInputGrad(_ i: Int) -> Bool { nextNodeUnretained(i) != nil }
 
     /// Reads saved tensor `i`, failing with PyTorch's messages when backward already freed it
     /// or when it was modified in place after it was saved.
@@ -189,7 +219,7 @@ public final class AutogradNode: @unchecked Sendable {
                 if you need to access saved tensors after calling backward.
                 """)
         }
-        let s = (i == 0 ? saved0 : i == 1 ? saved1 : i == 2 ? saved2 : moreSaved[i - 3])!
+        let s = (i == 0 ? saved0 : i == 1 ? saved1 : extras!.moreSaved[i - 2])!
         if s.tensor.storage.version != s.version {
             let t = s.tensor
             var producer = ""
@@ -211,8 +241,7 @@ public final class AutogradNode: @unchecked Sendable {
         if saved0 != nil {
             saved0 = nil
             if saved1 != nil { saved1 = nil }
-            if saved2 != nil { saved2 = nil }
-            if !moreSaved.isEmpty { moreSaved = [] }
+            if let extras, !extras.moreSaved.isEmpty { extras.moreSaved = [] }
             savedWereReleased = true
         }
     }
@@ -246,8 +275,3 @@ struct SavedTensor {
     }
 }
 
-/// A weak reference to a tensor, boxed (see `AutogradNode.retainedOutput`).
-final class WeakTensor {
-    weak var tensor: Tensor?
-    init(_ tensor: Tensor) { self.tensor = tensor }
-}

@@ -166,7 +166,7 @@ extension Tensor {
     @inline(__always)
     @discardableResult
     func _recorded(
-        _ name: String, _ a: Tensor, _ b: Tensor? = nil, saving s0: Tensor? = nil, _ s1: Tensor? = nil,
+        _ name: StaticString, _ a: Tensor, _ b: Tensor? = nil, saving s0: Tensor? = nil, _ s1: Tensor? = nil,
         savingOutput: Bool = false, scalar: Double = 0,
         _ vjp: @escaping (_ grad: Tensor, _ node: AutogradNode) -> (Tensor?, Tensor?)
     ) -> Tensor {
@@ -205,7 +205,7 @@ extension Tensor {
     /// the result itself is saved after them.
     @discardableResult
     func _recorded(
-        _ name: String, _ inputs: [Tensor], saving: [Tensor] = [], savingOutput: Bool = false,
+        _ name: StaticString, _ inputs: [Tensor], saving: [Tensor] = [], savingOutput: Bool = false,
         _ vjp: @escaping (_ grad: Tensor, _ node: AutogradNode) -> [Tensor?]
     ) -> Tensor {
         var any = false

@@ -40,7 +40,7 @@ public final class Tensor: @unchecked Sendable {
     /// The leaf's `AccumulateGrad` node, made once when the leaf starts requiring grad and
     /// kept for its life (PyTorch makes one per graph and caches it weakly: two allocations
     /// per step of a training loop). The node refers back without a count; graphs keep the
-    /// leaf alive through their edges (`AutogradNode.Edge.leaf`).
+    /// leaf alive through their edges (`AutogradNode.Edge.Target.leaf`).
     var _gradAccumulator: AutogradNode?
 
     init(storage: Storage, shape: [Int], strides: [Int], offset: Int = 0, base: Tensor? = nil, contiguous: Bool? = nil) {

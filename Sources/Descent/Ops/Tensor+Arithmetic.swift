@@ -43,7 +43,7 @@ extension Tensor {
     /// the result's dtype (a float tensor, or an integer tensor and an integer). The vjp
     /// captures the number instead of saving it. Returns nil when the general path must run.
     static func _scalarOp<F: _BinaryNumericFunction>(
-        _ a: Tensor, _ n: _Number, _ f: F.Type, name: String, _ vjp: @escaping (Tensor, Double) -> Tensor
+        _ a: Tensor, _ n: _Number, _ f: F.Type, name: StaticString, _ vjp: @escaping (Tensor, Double) -> Tensor
     ) -> Tensor? {
         guard DType.promote(a.dtype, scalarIsFloatingPoint: n.isFloatingPoint) == a.dtype else { return nil }
         let out: Tensor

@@ -177,7 +177,7 @@ extension Tensor {
         return _indexSelect(Shape.wrap(dim, rank: rank), index.reshape([index.scalarCount]), name: "IndexSelectBackward0")
     }
 
-    func _indexSelect(_ d: Int, _ index: Tensor, name: String) -> Tensor {
+    func _indexSelect(_ d: Int, _ index: Tensor, name: StaticString) -> Tensor {
         if index.dtype != .int64 { _fail("index_select(): Expected dtype int64 for index") }
         let n = shape[d]
         var positions = index.contiguous()

@@ -250,7 +250,7 @@ extension Tensor {
     }
 
     private static func _extremum<F: _BinaryNumericFunction>(
-        _ lhs: Tensor, _ rhs: Tensor, _ f: F.Type, name: String, greater: Bool
+        _ lhs: Tensor, _ rhs: Tensor, _ f: F.Type, name: StaticString, greater: Bool
     ) -> Tensor {
         let (a, b) = _promote(lhs, rhs)
         return Elementwise.zipNumeric(a, b, F.self)._recorded(name, [a, b], saving: [a, b]) { g, node in

@@ -237,7 +237,7 @@ extension Tensor {
     /// Removes dimension `dim` if its size is one (`SqueezeBackward1`).
     public func squeeze(_ dim: Int) -> Tensor { _squeezed(dim, name: "SqueezeBackward1") }
 
-    func _squeezed(_ dim: Int, name: String) -> Tensor {
+    func _squeezed(_ dim: Int, name: StaticString) -> Tensor {
         let d = Shape.wrap(dim, rank: rank)
         var s = shape, st = strides
         if rank > 0 && shape[d] == 1 {
