@@ -31,10 +31,10 @@ struct ConcurrencyTests {
         #expect(parallel == sequential)
     }
 
-    /// Small results reuse the storage of small tensors that died on the same thread (a pool
+    /// Small results reuse the memory blocks of small tensors that died on the same thread (a pool
     /// per thread, drained when the thread exits). Tensors made on one thread and dropped on
     /// another, by threads that then exit, keep their values; run under the address sanitizer
-    /// this also checks the pool's reference counts.
+    /// this also checks the blocks' holder counts.
     @Test func smallTensorsCrossThreadsThatExit() {
         let made = Mutex<[Tensor]>([])
         let done = DispatchGroup()

@@ -59,10 +59,29 @@ void descent_adam_step_f32(int64_t n, float *p, const float *g, float *m, float 
 int descent_grad_mode_override(void);
 void descent_set_grad_mode_override(int value);
 
-/// Takes a pooled small storage object of this thread (retained), or NULL when none is left.
-void *descent_pool_take(void);
-/// Pools a retained storage object for this thread; 0 when the pool is full (the caller then
-/// releases it). `release` releases one object; it runs for each pooled one at thread exit.
-int descent_pool_give(void *object, void (*release)(void *));
+/// The header after a block of tensor elements, shared by every tensor that reads them.
+typedef struct {
+    /// Bumped by every in-place write; autograd compares it with the version it saved.
+    intptr_t version;
+    /// How many tensors read the block; the last one to let go frees it. Atomic, in C only.
+    intptr_t holders;
+    /// The elements the block was made for, and its size in bytes with this header.
+    intptr_t count;
+    intptr_t bytes;
+} descent_block_header;
+
+/// Element bytes of a small block: sixteen float32 or eight float64 elements.
+#define DESCENT_SMALL_BLOCK_ELEMENT_BYTES 64
+
+/// A small block (elements, then the header) that died on this thread, or a new one.
+void *descent_small_block_take(void);
+/// Keeps a small block for this thread's next small tensor, or frees it when the pool is full.
+void descent_small_block_give(void *block);
+/// Counts one more tensor reading the block.
+void descent_block_hold(descent_block_header *header);
+/// 1 when a single tensor holds the block.
+int descent_block_is_held_once(descent_block_header *header);
+/// Counts one tensor fewer; 1 when it was the last, which then frees the block.
+int descent_block_drop(descent_block_header *header);
 
 #endif

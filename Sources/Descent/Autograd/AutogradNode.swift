@@ -220,7 +220,7 @@ public final class AutogradNode: @unchecked Sendable {
                 """)
         }
         let s = (i == 0 ? saved0 : i == 1 ? saved1 : extras!.moreSaved[i - 2])!
-        if s.tensor.storage.version != s.version {
+        if s.tensor.version != s.version {
             let t = s.tensor
             var producer = ""
             if let name = s.isOutput ? self.name : t._gradFn?.name {
@@ -228,7 +228,7 @@ public final class AutogradNode: @unchecked Sendable {
             }
             _fail("""
                 one of the variables needed for gradient computation has been modified by an inplace operation: \
-                [\(t.dtype.legacyTypeName) \(_shapeString(t.shape))]\(producer) is at version \(t.storage.version); \
+                [\(t.dtype.legacyTypeName) \(_shapeString(t.shape))]\(producer) is at version \(t.version); \
                 expected version \(s.version) instead. Hint: enable anomaly detection to find the operation that \
                 failed to compute its gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).
                 """)
@@ -270,7 +270,7 @@ struct SavedTensor {
 
     init(_ tensor: Tensor, isOutput: Bool = false) {
         self.tensor = tensor
-        self.version = tensor.storage.version
+        self.version = tensor.version
         self.isOutput = isOutput
     }
 }

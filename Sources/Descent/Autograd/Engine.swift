@@ -123,8 +123,8 @@ enum Engine {
     /// being copied, as PyTorch's AccumulateGrad steals such buffers.
     static func accumulateIntoLeaf(_ grad: inout Tensor, _ leaf: Tensor) {
         if leaf._grad == nil, grad.base == nil, grad.isContiguous, grad.storageOffset == 0,
-           grad.dtype == leaf.dtype, grad.shape == leaf.shape, grad.storage.count == grad.scalarCount,
-           !grad._requiresGrad, isKnownUniquelyReferenced(&grad) {
+           grad.dtype == leaf.dtype, grad.shape == leaf.shape, grad.header.pointee.count == grad.scalarCount,
+           !grad._requiresGrad, isKnownUniquelyReferenced(&grad), TensorMemory.isHeldOnce(grad.header) {
             leaf._grad = grad
             return
         }

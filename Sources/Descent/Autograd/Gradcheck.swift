@@ -66,11 +66,11 @@ public func gradcheck(
         let offsets = _elementOffsets(x)
         for (e, offset) in offsets.enumerated() {
             let original = x._double(at: offset)
-            x.storage.pointer(Double.self)[offset] = original + eps
+            x.data.assumingMemoryBound(to: Double.self)[offset] = original + eps
             let plus = noGrad { outValues(f(inputs)) }
-            x.storage.pointer(Double.self)[offset] = original - eps
+            x.data.assumingMemoryBound(to: Double.self)[offset] = original - eps
             let minus = noGrad { outValues(f(inputs)) }
-            x.storage.pointer(Double.self)[offset] = original
+            x.data.assumingMemoryBound(to: Double.self)[offset] = original
             for j in 0..<outCount {
                 let numerical = (plus[j] - minus[j]) / (2 * eps)
                 let a = analytical[k][j][e]

@@ -93,13 +93,13 @@ extension Tensor {
     /// Whether this non-leaf keeps its gradient (PyTorch's `retains_grad`).
     public var retainsGrad: Bool { _retainsGrad }
 
-    /// A tensor sharing this one's storage and version counter, cut from the graph.
+    /// A tensor sharing this one's memory and version counter, cut from the graph.
     ///
     /// ```swift
     /// let frozen = w.detach()   // requiresGrad == false, same memory as w
     /// ```
     public func detach() -> Tensor {
-        Tensor(storage: storage, shape: shape, strides: strides, offset: storageOffset, base: nil)
+        Tensor(over: self, shape: shape, strides: strides, offset: storageOffset, base: nil, contiguous: isContiguous)
     }
 
     /// Computes gradients of this tensor with respect to the graph's leaves and adds them into

@@ -14,8 +14,8 @@ extension Tensor {
     /// escape `body`.
     public func withUnsafeMutableRawBytes<R>(_ body: (UnsafeMutableRawBufferPointer) throws -> R) rethrows -> R {
         guard isContiguous else { _fail("withUnsafeMutableRawBytes needs a contiguous tensor; call contiguous() first") }
-        defer { storage.version += 1 }
-        let start = storage.data + storageOffset * dtype.itemSize
+        defer { _bumpVersion() }
+        let start = data + storageOffset * dtype.itemSize
         return try withExtendedLifetime(self) {
             try body(UnsafeMutableRawBufferPointer(start: start, count: scalarCount * dtype.itemSize))
         }
@@ -24,7 +24,7 @@ extension Tensor {
     /// Calls `body` with the elements of this contiguous tensor as read-only raw bytes.
     public func withUnsafeRawBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         guard isContiguous else { _fail("withUnsafeRawBytes needs a contiguous tensor; call contiguous() first") }
-        let start = storage.data + storageOffset * dtype.itemSize
+        let start = data + storageOffset * dtype.itemSize
         return try withExtendedLifetime(self) {
             try body(UnsafeRawBufferPointer(start: start, count: scalarCount * dtype.itemSize))
         }

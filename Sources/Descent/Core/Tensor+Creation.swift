@@ -26,8 +26,7 @@ extension Tensor {
     /// A tensor of zeros with the shape given as an array.
     public static func zeros(_ shape: [Int], dtype: DType = .float32, requiresGrad: Bool = false) -> Tensor {
         _checkShape(shape)
-        let t = Tensor(storage: Storage.make(zeroedCount: Shape.count(shape), dtype: dtype),
-                       shape: shape, strides: Shape.contiguousStrides(shape))
+        let t = Tensor(freshShape: shape, strides: Shape.contiguousStrides(shape), dtype: dtype, zeroed: true)
         if requiresGrad { t.setRequiresGrad(true, factory: true) }
         return t
     }

@@ -23,10 +23,11 @@ public final class Tensor: @unchecked Sendable {
     public let storageOffset: Int
     /// The element type.
     public let dtype: DType
-    /// A `var` only so that `deinit` can ask whether it holds the last reference; never
-    /// reassigned. Unchecked: a dynamic exclusivity check on every read would cost more than
-    /// the pool saves, and nothing writes it after `init`.
-    @exclusivity(unchecked) private(set) var storage: Storage
+    /// Element 0 of the memory under this tensor (`storageOffset` counts from here), which
+    /// this tensor holds (`TensorMemory`) with its views and aliases.
+    let data: UnsafeMutableRawPointer
+    /// The memory's shared header: its version counter and the count of tensors holding it.
+    let header: UnsafeMutablePointer<TensorMemory.Header>
     /// The tensor this one is a view of, if any (the root base, as PyTorch's `._base`).
     let base: Tensor?
     /// Whether elements are laid out row-major with no gaps from `storageOffset`.
@@ -43,27 +44,45 @@ public final class Tensor: @unchecked Sendable {
     /// leaf alive through their edges (`AutogradNode.Edge.Target.leaf`).
     var _gradAccumulator: AutogradNode?
 
-    init(storage: Storage, shape: [Int], strides: [Int], offset: Int = 0, base: Tensor? = nil, contiguous: Bool? = nil) {
-        self.storage = storage
+    /// A tensor over memory it now holds: fresh memory (its first holder) or memory another
+    /// tensor holds too (`hold` first).
+    private init(
+        data: UnsafeMutableRawPointer, header: UnsafeMutablePointer<TensorMemory.Header>, dtype: DType,
+        shape: [Int], strides: [Int], offset: Int, base: Tensor?, contiguous: Bool
+    ) {
+        self.data = data
+        self.header = header
         self.shape = shape
         self.strides = strides
         self.storageOffset = offset
-        self.dtype = storage.dtype
+        self.dtype = dtype
         self.base = base
-        self.isContiguous = contiguous ?? Shape.isContiguous(shape, strides)
+        self.isContiguous = contiguous
+    }
+
+    /// A new contiguous tensor over fresh memory, uninitialised unless `zeroed`.
+    convenience init(freshShape shape: [Int], strides: [Int], dtype: DType, zeroed: Bool = false) {
+        let count = Shape.count(shape)
+        let block = zeroed ? TensorMemory.allocate(zeroedCount: count, dtype: dtype) : TensorMemory.allocate(count: count, dtype: dtype)
+        self.init(data: block.data, header: block.header, dtype: dtype, shape: shape, strides: strides, offset: 0,
+                  base: nil, contiguous: true)
+    }
+
+    /// Another tensor over `source`'s memory: a view when `base` is given, else an alias.
+    /// `source` is borrowed: an initializer's arguments are otherwise passed owned.
+    convenience init(over source: borrowing Tensor, shape: [Int], strides: [Int], offset: Int, base: Tensor?, contiguous: Bool? = nil) {
+        TensorMemory.hold(source.header)
+        self.init(data: source.data, header: source.header, dtype: source.dtype, shape: shape, strides: strides,
+                  offset: offset, base: base, contiguous: contiguous ?? Shape.isContiguous(shape, strides))
     }
 
     deinit {
-        // The last holder of a small block hands it to the thread's pool (Storage.recycle).
-        if storage.headerPointer.pointee.poolable && isKnownUniquelyReferenced(&storage) {
-            Storage.recycle(Unmanaged.passUnretained(storage))
-        }
+        TensorMemory.drop(data, header)
     }
 
-    /// A new contiguous tensor over fresh, uninitialised storage.
+    /// A new contiguous tensor over fresh, uninitialised memory.
     convenience init(uninitializedShape shape: [Int], dtype: DType) {
-        let storage = Storage.make(count: Shape.count(shape), dtype: dtype)
-        self.init(storage: storage, shape: shape, strides: Shape.contiguousStrides(shape), contiguous: true)
+        self.init(freshShape: shape, strides: Shape.contiguousStrides(shape), dtype: dtype)
     }
 
     /// A new contiguous tensor with `source`'s shape, sharing its shape and stride arrays
@@ -71,9 +90,8 @@ public final class Tensor: @unchecked Sendable {
     /// initializer's arguments are otherwise passed owned, and every result of an op paid a
     /// retain and a release of its operand for it (16 atomic count operations per seed-loop epoch).
     convenience init(uninitializedLike source: borrowing Tensor, dtype: DType) {
-        let storage = Storage.make(count: source.scalarCount, dtype: dtype)
         let strides = source.isContiguous ? source.strides : Shape.contiguousStrides(source.shape)
-        self.init(storage: storage, shape: source.shape, strides: strides, contiguous: true)
+        self.init(freshShape: source.shape, strides: strides, dtype: dtype)
     }
 
     /// Whether every element reads the same memory: one element, or a single value expanded.
@@ -84,14 +102,14 @@ public final class Tensor: @unchecked Sendable {
 
     /// A view of this tensor's storage with another geometry, sharing its version counter.
     func _view(shape: [Int], strides: [Int], offset: Int) -> Tensor {
-        Tensor(storage: storage, shape: shape, strides: strides, offset: offset, base: base ?? self)
+        Tensor(over: self, shape: shape, strides: strides, offset: offset, base: base ?? self)
     }
 
     /// Another geometry over this tensor's storage that is not a view: only for results an op
     /// has just computed and hands out under a new shape (ATen's `_unsafe_view`).
     func _fresh(shape: [Int], strides: [Int]? = nil, offset: Int? = nil) -> Tensor {
-        Tensor(storage: storage, shape: shape, strides: strides ?? Shape.contiguousStrides(shape),
-               offset: offset ?? storageOffset)
+        Tensor(over: self, shape: shape, strides: strides ?? Shape.contiguousStrides(shape),
+               offset: offset ?? storageOffset, base: nil)
     }
 
     /// The number of dimensions (PyTorch's `dim()`).
@@ -109,10 +127,18 @@ public final class Tensor: @unchecked Sendable {
 
     /// The version counter PyTorch exposes as `_version`: how many in-place writes the
     /// storage under this tensor has seen.
-    public var version: Int { storage.version }
+    public var version: Int { header.pointee.version }
+
+    /// Counts an in-place write into this tensor's memory (autograd checks it).
+    @inline(__always)
+    func _bumpVersion() { header.pointee.version &+= 1 }
+
+    /// Whether this tensor reads the same memory as `other`.
+    @inline(__always)
+    func _sharesMemory(with other: Tensor) -> Bool { header == other.header }
 
     @inline(__always)
     func pointer<T>(_ type: T.Type) -> UnsafeMutablePointer<T> {
-        storage.pointer(T.self) + storageOffset
+        data.assumingMemoryBound(to: T.self) + storageOffset
     }
 }

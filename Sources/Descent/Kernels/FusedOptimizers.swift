@@ -26,7 +26,7 @@ public enum _FusedOptimizers {
         if weightDecay == 0 && vmax == nil && w < 0.5 {
             // The common case, in C where it vectorises.
             descent_adam_step_f32(Int64(n), p, g, m, v, w, b2, c2, bc, e, negStep)
-            for t in tensors where t !== grad { t.storage.version += 1 }
+            for t in tensors where t !== grad { t._bumpVersion() }
             return true
         }
         for i in 0..<n {
@@ -45,7 +45,7 @@ public enum _FusedOptimizers {
             let denom = second.squareRoot() / bc + e
             p[i] = p[i] + negStep * (m[i] / denom)
         }
-        for t in tensors where t !== grad { t.storage.version += 1 }
+        for t in tensors where t !== grad { t._bumpVersion() }
         return true
     }
 
@@ -72,7 +72,7 @@ public enum _FusedOptimizers {
             }
             p[i] = p[i] + negLR * d
         }
-        for t in tensors where t !== grad { t.storage.version += 1 }
+        for t in tensors where t !== grad { t._bumpVersion() }
         return true
     }
 }

@@ -84,10 +84,10 @@ extension Tensor {
     /// The element at storage index `i`, widened to Double.
     func _double(at i: Int) -> Double {
         switch dtype {
-        case .float32: Double(storage.pointer(Float.self)[i])
-        case .float64: storage.pointer(Double.self)[i]
-        case .int64: Double(storage.pointer(Int64.self)[i])
-        case .bool: storage.pointer(Bool.self)[i] ? 1 : 0
+        case .float32: Double(data.assumingMemoryBound(to: Float.self)[i])
+        case .float64: data.assumingMemoryBound(to: Double.self)[i]
+        case .int64: Double(data.assumingMemoryBound(to: Int64.self)[i])
+        case .bool: data.assumingMemoryBound(to: Bool.self)[i] ? 1 : 0
         }
     }
 

@@ -31,14 +31,14 @@ extension Tensor {
             }
             // Branches rather than `let src = ...; src.to(dtype)`: the common case (another
             // tensor of the same dtype) then passes `other` itself, with no count up and down.
-            if other.storage === storage {
+            if other._sharesMemory(with: self) {
                 kernel(self, other.clone().to(dtype))
             } else if other.dtype == dtype {
                 kernel(self, other)
             } else {
                 kernel(self, other.to(dtype))
             }
-            storage.version += 1
+            _bumpVersion()
             return
         }
         if recording && base != nil {
@@ -51,7 +51,7 @@ extension Tensor {
         snapshot._requiresGrad = _requiresGrad
         let result = op(snapshot, other)
         _copyRaw(result)
-        storage.version += 1
+        _bumpVersion()
         if recording, let node = result._gradFn {
             _gradFn = node
             _requiresGrad = true
@@ -130,7 +130,7 @@ extension Tensor {
             return
         }
         _fillRaw(value)
-        storage.version += 1
+        _bumpVersion()
     }
 
     /// Copies `source` (broadcast to this shape, converted to this dtype) into this tensor in
@@ -149,7 +149,7 @@ extension Tensor {
 
     /// Writes `src` (broadcast, any dtype) into this tensor's elements, outside autograd.
     func _copyRaw(_ src: Tensor) {
-        let s = src.storage === storage ? src.clone() : src
+        let s = src._sharesMemory(with: self) ? src.clone() : src
         CopyKernel.copy(s, srcStrides: Shape.broadcastStrides(s.shape, s.strides, to: shape), into: self)
     }
 
@@ -160,7 +160,7 @@ extension Tensor {
         } else {
             Elementwise.updateNumeric(self, other.to(dtype), _Add.self)
         }
-        storage.version += 1
+        _bumpVersion()
     }
 }
 

@@ -204,7 +204,7 @@ extension Tensor {
             // Rows are contiguous slabs.
             var rowElements = 1
             for s in shape.dropFirst() { rowElements *= s }
-            descent_gather_rows(out.storage.data, storage.data + storageOffset * dtype.itemSize,
+            descent_gather_rows(out.data, data + storageOffset * dtype.itemSize,
                                 raw, Int64(count), Int64(rowElements * dtype.itemSize))
         } else {
             for k in 0..<count { out.select(d, k)._copyRaw(select(d, Int(raw[k]))) }
@@ -254,12 +254,12 @@ extension Tensor {
         var sourceStrides = strides
         sourceStrides[d] = 0
         let itemSize = dtype.itemSize
-        let src = storage.data + storageOffset * itemSize
+        let src = data + storageOffset * itemSize
         _forEachRun(index.shape, [sourceStrides]) { offsets, count, steps in
             var o = offsets[0]
             for _ in 0..<count {
                 let at = o + Int(idx[k]) * strides[d]
-                (out.storage.data + k * itemSize).copyMemory(from: src + at * itemSize, byteCount: itemSize)
+                (out.data + k * itemSize).copyMemory(from: src + at * itemSize, byteCount: itemSize)
                 o += steps[0]
                 k += 1
             }
@@ -283,7 +283,7 @@ extension Tensor {
             var o = offsets[0]
             for _ in 0..<count {
                 let at = o + Int(idx[k]) * dstride
-                (out.storage.data + at * itemSize).copyMemory(from: v.storage.data + (v.storageOffset + k) * itemSize, byteCount: itemSize)
+                (out.data + at * itemSize).copyMemory(from: v.data + (v.storageOffset + k) * itemSize, byteCount: itemSize)
                 o += steps[0]
                 k += 1
             }

@@ -15,7 +15,7 @@ extension Tensor {
         let target = isContiguous ? self : Tensor(uninitializedShape: shape, dtype: dtype)
         target._fillUniform(from: from, to: to, generator: generator)
         if target !== self { _copyRaw(target) }
-        storage.version += 1
+        _bumpVersion()
     }
 
     /// Overwrites every element with a normal sample, like `normal_`.
@@ -28,6 +28,6 @@ extension Tensor {
         let target = isContiguous ? self : Tensor(uninitializedShape: shape, dtype: dtype)
         target._fillNormal(mean: mean, std: std, generator: generator)
         if target !== self { _copyRaw(target) }
-        storage.version += 1
+        _bumpVersion()
     }
 }
