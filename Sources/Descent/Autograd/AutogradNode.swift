@@ -43,7 +43,9 @@ public final class AutogradNode: @unchecked Sendable {
             if let fn = input._gradFn {
                 target = .node(fn)
             } else {
-                _ = input._accumulator()
+                // Every leaf that requires grad has its accumulator (`setRequiresGrad` makes
+                // it); made here only for one that got the flag some other way.
+                if input._accumulatorUnretained == nil { _ = input._accumulator() }
                 target = .leaf(copy input)
             }
             shape = input.shape
@@ -55,7 +57,7 @@ public final class AutogradNode: @unchecked Sendable {
         var nodeUnretained: Unmanaged<AutogradNode>? {
             switch target {
             case .node(let n): Unmanaged.passUnretained(n)
-            case .leaf(let t): Unmanaged.passUnretained(t._gradAccumulator.unsafelyUnwrapped)
+            case .leaf(let t): t._accumulatorUnretained.unsafelyUnwrapped
             case nil: nil
             }
         }
@@ -206,6 +208,7 @@ public final class AutogradNode: @unchecked Sendable {
     }
 
     /// Whether input `i` needs a gradient; a vjp may skip work for the others.
+    @inline(__always)
     func needsInputGrad(_ i: Int) -> Bool { nextNodeUnretained(i) != nil }
 
     /// Reads saved tensor `i`, failing with PyTorch's messages when backward already freed it

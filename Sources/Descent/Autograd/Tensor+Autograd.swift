@@ -148,10 +148,13 @@ extension Tensor {
 
     /// The leaf's `AccumulateGrad` node, shared by every graph that uses the leaf.
     func _accumulator() -> AutogradNode {
-        if let node = _gradAccumulator { return node }
-        let node = AutogradNode(accumulatingInto: self)
-        _gradAccumulator = node
-        return node
+        if let node = _accumulatorUnretained { return node.takeUnretainedValue() }
+        return _withGradState { box in
+            if let node = box.accumulator { return node }
+            let node = AutogradNode(accumulatingInto: self)
+            box.accumulator = node
+            return node
+        }
     }
 
     /// Records `self`, a freshly computed result of one or two inputs, in the autograd graph:

@@ -29,20 +29,61 @@ public final class Tensor: @unchecked Sendable {
     /// The memory's shared header: its version counter and the count of tensors holding it.
     let header: UnsafeMutablePointer<TensorMemory.Header>
     /// The tensor this one is a view of, if any (the root base, as PyTorch's `._base`).
-    let base: Tensor?
+    var base: Tensor? { baseObject.map { unsafeDowncast($0, to: Tensor.self) } }
+    /// `base`, typed `AnyObject`: given one stored property of its own type, the compiler
+    /// destroys it in a loop meant for long chains (a retain, a release and a uniqueness test
+    /// per tensor, where a view's base is never more than one link away).
+    private let baseObject: AnyObject?
     /// Whether elements are laid out row-major with no gaps from `storageOffset`.
     public let isContiguous: Bool
 
     // Autograd state; see Tensor+Autograd.swift.
     var _requiresGrad: Bool = false
     var _gradFn: AutogradNode?
-    var _grad: Tensor?
-    var _retainsGrad = false
-    /// The leaf's `AccumulateGrad` node, made once when the leaf starts requiring grad and
-    /// kept for its life (PyTorch makes one per graph and caches it weakly: two allocations
-    /// per step of a training loop). The node refers back without a count; graphs keep the
-    /// leaf alive through their edges (`AutogradNode.Edge.Target.leaf`).
-    var _gradAccumulator: AutogradNode?
+    /// What leaves (and non-leaves that retain their gradient) keep, boxed: most tensors are
+    /// intermediate results that never have any of it, and every stored reference costs a
+    /// release call when a tensor ends, even a `nil` one. Unmanaged (released in `deinit`), so
+    /// that reading through it is a load: a strong `var` was retained and released around
+    /// every read of `.grad` (more than the two release calls it saved).
+    private var gradStateReference: Unmanaged<GradState>?
+
+    final class GradState {
+        var grad: Tensor?
+        var retainsGrad = false
+        /// The leaf's `AccumulateGrad` node, made once when the leaf starts requiring grad and
+        /// kept for its life (PyTorch makes one per graph and caches it weakly: two allocations
+        /// per step of a training loop). The node refers back without a count; graphs keep the
+        /// leaf alive through their edges (`AutogradNode.Edge.Target.leaf`).
+        var accumulator: AutogradNode?
+    }
+
+    /// Runs `body` on the box, made on first use.
+    @inline(__always)
+    func _withGradState<R>(_ body: (GradState) -> R) -> R {
+        if gradStateReference == nil { gradStateReference = .passRetained(GradState()) }
+        return gradStateReference.unsafelyUnwrapped._withUnsafeGuaranteedRef(body)
+    }
+
+    var _grad: Tensor? {
+        get { gradStateReference?._withUnsafeGuaranteedRef { $0.grad } }
+        set { if newValue != nil || gradStateReference != nil { _withGradState { $0.grad = newValue } } }
+    }
+
+    var _retainsGrad: Bool {
+        get { gradStateReference?._withUnsafeGuaranteedRef { $0.retainsGrad } ?? false }
+        set { if newValue || gradStateReference != nil { _withGradState { $0.retainsGrad = newValue } } }
+    }
+
+    /// The leaf's `AccumulateGrad` node, if made (see ``GradState/accumulator``); unretained,
+    /// valid while this tensor lives.
+    @inline(__always)
+    var _accumulatorUnretained: Unmanaged<AutogradNode>? {
+        guard let box = gradStateReference else { return nil }
+        return box._withUnsafeGuaranteedRef { state in
+            guard let node = state.accumulator else { return nil }
+            return Unmanaged.passUnretained(node)
+        }
+    }
 
     /// A tensor over memory it now holds: fresh memory (its first holder) or memory another
     /// tensor holds too (`hold` first).
@@ -56,7 +97,7 @@ public final class Tensor: @unchecked Sendable {
         self.strides = strides
         self.storageOffset = offset
         self.dtype = dtype
-        self.base = base
+        self.baseObject = base
         self.isContiguous = contiguous
     }
 
@@ -78,6 +119,7 @@ public final class Tensor: @unchecked Sendable {
 
     deinit {
         TensorMemory.drop(data, header)
+        gradStateReference?.release()
     }
 
     /// A new contiguous tensor over fresh, uninitialised memory.
