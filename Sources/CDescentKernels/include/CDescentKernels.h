@@ -55,9 +55,12 @@ void descent_gather_rows(void *dst, const void *src, const int64_t *indices, int
 void descent_adam_step_f32(int64_t n, float *p, const float *g, float *m, float *v,
                            float w, float b2, float c2, float bc, float e, float neg_step);
 
-/// This thread's grad-mode override: -1 none, 0 disabled, 1 enabled.
-int descent_grad_mode_override(void);
-void descent_set_grad_mode_override(int value);
+/// This thread's grad-mode override: -1 none, 0 disabled, 1 enabled (grad_mode.c). Read and
+/// written through the inline functions below, so that Swift reads it without a call.
+extern _Thread_local int descent_grad_mode_override_value __attribute__((tls_model("initial-exec")));
+
+static inline int descent_grad_mode_override(void) { return descent_grad_mode_override_value; }
+static inline void descent_set_grad_mode_override(int value) { descent_grad_mode_override_value = value; }
 
 /// The header after a block of tensor elements, shared by every tensor that reads them.
 typedef struct {
@@ -73,15 +76,58 @@ typedef struct {
 /// Element bytes of a small block: sixteen float32 or eight float64 elements.
 #define DESCENT_SMALL_BLOCK_ELEMENT_BYTES 64
 
+#define DESCENT_POOL_CAPACITY 64
+
+// This thread's pool of small blocks (tensor_memory.c), used by the inline functions below:
+// the common cases run in the caller without a call.
+extern _Thread_local void *descent_pool_blocks[DESCENT_POOL_CAPACITY] __attribute__((tls_model("initial-exec")));
+extern _Thread_local int descent_pool_count __attribute__((tls_model("initial-exec")));
+/// 0 until the thread first pools a block, 1 while it pools, 2 once drained at thread exit.
+extern _Thread_local int descent_pool_state __attribute__((tls_model("initial-exec")));
+
+/// A new small block from malloc.
+void *descent_small_block_new(void);
+/// Pools a block when `descent_small_block_give` cannot (the first of a thread, a full or
+/// drained pool): registers the thread's drain at exit, or frees the block.
+void descent_small_block_give_slow(void *block);
+
 /// A small block (elements, then the header) that died on this thread, or a new one.
-void *descent_small_block_take(void);
+static inline void *descent_small_block_take(void) {
+    int n = descent_pool_count;
+    if (n > 0) {
+        descent_pool_count = n - 1;
+        return descent_pool_blocks[n - 1];
+    }
+    return descent_small_block_new();
+}
+
 /// Keeps a small block for this thread's next small tensor, or frees it when the pool is full.
-void descent_small_block_give(void *block);
+static inline void descent_small_block_give(void *block) {
+    int n = descent_pool_count;
+    if (descent_pool_state == 1 && n < DESCENT_POOL_CAPACITY) {
+        descent_pool_blocks[n] = block;
+        descent_pool_count = n + 1;
+        return;
+    }
+    descent_small_block_give_slow(block);
+}
+
 /// Counts one more tensor reading the block.
-void descent_block_hold(descent_block_header *header);
+static inline void descent_block_hold(descent_block_header *header) {
+    __atomic_fetch_add(&header->holders, 1, __ATOMIC_RELAXED);
+}
+
 /// 1 when a single tensor holds the block.
-int descent_block_is_held_once(descent_block_header *header);
+static inline int descent_block_is_held_once(descent_block_header *header) {
+    return __atomic_load_n(&header->holders, __ATOMIC_ACQUIRE) == 1;
+}
+
 /// Counts one tensor fewer; 1 when it was the last, which then frees the block.
-int descent_block_drop(descent_block_header *header);
+static inline int descent_block_drop(descent_block_header *header) {
+    // A lone holder needs no atomic write: nobody else can take hold of the block. The acquire
+    // load orders the writes of holders that let go on other threads before the block's reuse.
+    if (__atomic_load_n(&header->holders, __ATOMIC_ACQUIRE) == 1) return 1;
+    return __atomic_sub_fetch(&header->holders, 1, __ATOMIC_ACQ_REL) == 0;
+}
 
 #endif
