@@ -34,7 +34,8 @@ enum Engine {
                             if next.pass != pass {
                                 next.pass = pass
                                 next.dependencies = 0
-                                next.pendingGrad = nil
+                                // Almost always empty already: a test, not a release call.
+                                if next.pendingGrad != nil { next.pendingGrad = nil }
                                 stack.push(next)
                             }
                             next.dependencies += 1

@@ -216,6 +216,12 @@ enum MatmulKernel {
         let ra = a.rank, rb = b.rank
         let (rsa, csa) = transposeA ? (a.strides[ra - 1], a.strides[ra - 2]) : (a.strides[ra - 2], a.strides[ra - 1])
         let (rsb, csb) = transposeB ? (b.strides[rb - 1], b.strides[rb - 2]) : (b.strides[rb - 2], b.strides[rb - 1])
+        if batch == 0 && a.dtype == .float32 && m * n * k < directLimit {
+            // A small float32 matrix product (a training loop's on a few rows) goes straight to
+            // the direct loop, past the batch loop and the backend's dispatch.
+            direct(a.pointer(Float.self), rsa, csa, b.pointer(Float.self), rsb, csb, out.pointer(Float.self), m: m, k: k, n: n)
+            return out
+        }
         let bsa = batch == 0 ? 0 : a.strides[0], bsb = batch == 0 ? 0 : b.strides[0]
         func run<T: _NumericElement>(_: T.Type) {
             let pa = a.pointer(T.self), pb = b.pointer(T.self), pc = out.pointer(T.self)

@@ -245,9 +245,14 @@ extension Tensor {
     public static func / (lhs: Tensor, rhs: Int) -> Tensor { _div(lhs, .int(Int64(rhs))) }
 
     static func _div(_ x: Tensor, _ n: _Number) -> Tensor {
-        // True division: integer tensors divide as the default float dtype.
-        let a = x.dtype.isFloatingPoint ? x : x.to(.float32)
-        let s = n.double
+        // True division: integer tensors divide as the default float dtype. Two calls rather
+        // than `let a = x.dtype.isFloatingPoint ? x : x.to(.float32)`: that copy of `x` cost a
+        // retain and a release on every division.
+        x.dtype.isFloatingPoint ? _divFloating(x, n.double) : _divFloating(x.to(.float32), n.double)
+    }
+
+    @inline(__always)
+    private static func _divFloating(_ a: Tensor, _ s: Double) -> Tensor {
         let out: Tensor
         switch a.dtype {
         case .float32:
