@@ -64,9 +64,10 @@ enum Engine {
             return
         }
         if let output = node.retainedOutput { accumulate(grad, into: output) }
-        if let vjp = node.vjp2 {
-            // One or two inputs: gradients come back as a tuple, no array per node.
-            let (g0, g1) = vjp(grad, node)
+        if node.vjp2 != nil {
+            // One or two inputs: gradients come back as a tuple, no array per node. Called
+            // in place: bound to a local first, the closure's context was retained and released.
+            let (g0, g1) = node.vjp2.unsafelyUnwrapped(grad, node)
             if !retainGraph { node.releaseSaved() }
             // Moved (`consume`): passed as a copy, each gradient took a count up and down.
             deliver(consume g0, from: node, edge: 0, to: &stack)
@@ -106,7 +107,7 @@ enum Engine {
     /// Reduces a broadcast gradient to its input's shape (PyTorch's `sum_to`) and dtype.
     @inline(__always)
     static func fit(_ grad: consuming Tensor, shape: borrowing [Int], dtype: DType) -> Tensor {
-        if grad.dtype == dtype && grad.shape == shape { return grad }
+        if grad.dtype == dtype && Shape.same(grad.shape, shape) { return grad }
         return reduce(grad, shape: shape, dtype: dtype)
     }
 

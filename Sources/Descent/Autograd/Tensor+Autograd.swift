@@ -174,27 +174,21 @@ extension Tensor {
         _ vjp: @escaping (_ grad: Tensor, _ node: AutogradNode) -> (Tensor?, Tensor?)
     ) -> Tensor {
         guard a._requiresGrad || (b?._requiresGrad ?? false), GradMode.isEnabled else { return self }
-        var slots: (SavedTensor?, SavedTensor?, SavedTensor?) = (nil, nil, nil)
-        var count = 0
-        if let s0 {
-            slots.0 = SavedTensor(s0)
-            count = 1
+        // Each saved tensor made once and moved into the node: built in a `var` tuple first,
+        // every one was copied into the node and the tuple's copy released.
+        let output = savingOutput ? SavedTensor(detach(), isOutput: true) : nil
+        let node: AutogradNode
+        switch (s0, s1) {
+        case let (x?, y?):
+            node = AutogradNode(name: name, AutogradNode.Edge(a), b.map { AutogradNode.Edge($0) },
+                                SavedTensor(x), SavedTensor(y), output, scalar: scalar, vjp: vjp)
+        case let (x?, nil), let (nil, x?):
+            node = AutogradNode(name: name, AutogradNode.Edge(a), b.map { AutogradNode.Edge($0) },
+                                SavedTensor(x), output, nil, scalar: scalar, vjp: vjp)
+        case (nil, nil):
+            node = AutogradNode(name: name, AutogradNode.Edge(a), b.map { AutogradNode.Edge($0) },
+                                output, nil, nil, scalar: scalar, vjp: vjp)
         }
-        if let s1 {
-            if count == 0 { slots.0 = SavedTensor(s1) } else { slots.1 = SavedTensor(s1) }
-            count += 1
-        }
-        if savingOutput {
-            let own = SavedTensor(detach(), isOutput: true)
-            switch count {
-            case 0: slots.0 = own
-            case 1: slots.1 = own
-            default: slots.2 = own
-            }
-        }
-        let e0 = AutogradNode.Edge(a)
-        let e1 = b.map { AutogradNode.Edge($0) }
-        let node = AutogradNode(name: name, e0, e1, slots.0, slots.1, slots.2, scalar: scalar, vjp: vjp)
         _gradFn = node
         _requiresGrad = true
         return self

@@ -43,6 +43,21 @@ enum Shape {
         rank < flagTable.count ? flagTable[rank][(1 << rank) - 1] : [Bool](repeating: true, count: rank)
     }
 
+    /// Whether two shapes are equal, inline: the checks an op makes on its operands' shapes
+    /// mostly compare an array with itself (shapes are shared), and `==` was a call each time.
+    @inline(__always)
+    static func same(_ a: [Int], _ b: [Int]) -> Bool {
+        let n = a.count
+        guard n == b.count else { return false }
+        return a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                if pa.baseAddress == pb.baseAddress { return true }
+                for i in 0..<n where pa[i] != pb[i] { return false }
+                return true
+            }
+        }
+    }
+
     static func count(_ shape: [Int]) -> Int {
         var n = 1
         for s in shape { n *= s }

@@ -143,13 +143,16 @@ public final class Tensor: @unchecked Sendable {
     }
 
     /// A view of this tensor's storage with another geometry, sharing its version counter.
-    func _view(shape: [Int], strides: [Int], offset: Int) -> Tensor {
+    /// The arrays are taken `consuming`: a method borrows its arguments by default, and a
+    /// shape just read from a table was then retained once more to be stored and released
+    /// after (two count pairs per view).
+    func _view(shape: consuming [Int], strides: consuming [Int], offset: Int) -> Tensor {
         Tensor(over: self, shape: shape, strides: strides, offset: offset, base: base ?? self)
     }
 
     /// Another geometry over this tensor's storage that is not a view: only for results an op
     /// has just computed and hands out under a new shape (ATen's `_unsafe_view`).
-    func _fresh(shape: [Int], strides: [Int]? = nil, offset: Int? = nil) -> Tensor {
+    func _fresh(shape: consuming [Int], strides: consuming [Int]? = nil, offset: Int? = nil) -> Tensor {
         Tensor(over: self, shape: shape, strides: strides ?? Shape.contiguousStrides(shape),
                offset: offset ?? storageOffset, base: nil)
     }

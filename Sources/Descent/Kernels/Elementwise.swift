@@ -35,7 +35,7 @@ enum Elementwise {
         // one side a single value (also an expanded one), or one side a row repeated over the
         // other's leading dimensions (a bias; arithmetic takes `repeatedRow` before reaching
         // here, so this one serves comparisons and boolean ops, whose function is a closure).
-        if a.isContiguous && b.isContiguous && a.shape == b.shape {
+        if a.isContiguous && b.isContiguous && Shape.same(a.shape, b.shape) {
             let out = Tensor(uninitializedLike: a, dtype: R.dtype)
             let po = out.pointer(R.self)
             for i in 0..<out.scalarCount { po[i] = f(pa[i], pb[i]) }
@@ -137,13 +137,13 @@ enum Elementwise {
     static func update<A: _Element>(_ dst: Tensor, _ src: Tensor, _: A.Type, _ f: (A, A) -> A) {
         let pd = dst.pointer(A.self)
         let ps = src.pointer(A.self)
-        if dst.isContiguous && src.isContiguous && src.shape == dst.shape {
+        if dst.isContiguous && src.isContiguous && Shape.same(src.shape, dst.shape) {
             for i in 0..<dst.scalarCount { pd[i] = f(pd[i], ps[i]) }
             return
         }
         // Matrices of the same shape in any layout (a transposed gradient accumulating into a
         // weight's .grad every step): two loops, none of the general walker's bookkeeping arrays.
-        if dst.rank == 2 && src.shape == dst.shape {
+        if dst.rank == 2 && Shape.same(src.shape, dst.shape) {
             let (rows, cols) = (dst.shape[0], dst.shape[1])
             let (dr, dc, sr, sc) = (dst.strides[0], dst.strides[1], src.strides[0], src.strides[1])
             for i in 0..<rows {
@@ -209,7 +209,7 @@ extension Elementwise {
     /// `zip` of two same-dtype numeric tensors, threaded for large contiguous operands.
     static func zipThreaded<F: _BinaryNumericFunction, T: _NumericElement>(_ a: Tensor, _ b: Tensor, _: F.Type, _: T.Type) -> Tensor {
         if a.isContiguous && a.scalarCount >= 2 * parallelGrain {
-            let sameShape = b.isContiguous && b.shape == a.shape
+            let sameShape = b.isContiguous && Shape.same(b.shape, a.shape)
             if Threads.count > 1 && (sameShape || (b._isSingleValue && Shape.broadcast(a.shape, b.shape) == a.shape)) {
                 let out = Tensor(uninitializedLike: a, dtype: T.dtype)
                 if parallel(F.self, a.pointer(T.self), b.pointer(T.self), scalarB: !sameShape, out.pointer(T.self), a.scalarCount) {
@@ -293,7 +293,7 @@ extension Elementwise {
     }
 
     static func updateNumeric<F: _BinaryNumericFunction>(_ dst: Tensor, _ src: Tensor, _: F.Type) {
-        if dst.isContiguous && src.isContiguous && src.shape == dst.shape && dst.dtype == src.dtype {
+        if dst.isContiguous && src.isContiguous && Shape.same(src.shape, dst.shape) && dst.dtype == src.dtype {
             // Split over threads when large, else one loop specialised on the function (the
             // general `update` below calls its closure once per element: a small parameter's
             // optimizer step or gradient accumulation took that path every time).

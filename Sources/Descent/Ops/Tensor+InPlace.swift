@@ -20,7 +20,7 @@ extension Tensor {
     private func _inPlace(_ other: Tensor, _ op: (Tensor, Tensor) -> Tensor, kernel: ((Tensor, Tensor) -> Void)?) {
         _checkInPlace()
         let broadcast = Shape.broadcast(shape, other.shape)
-        if broadcast != shape {
+        if !Shape.same(broadcast, shape) {
             _fail("output with shape \(_shapeString(shape)) doesn't match the broadcast shape \(_shapeString(broadcast))")
         }
         let recording = GradMode.isEnabled && (_requiresGrad || other._requiresGrad)
