@@ -71,6 +71,27 @@ struct ConcurrencyTests {
         #expect(fresh.scalars(as: Int64.self) == [8, 9])
     }
 
+    /// Views of one tensor let go of its memory on many threads at once, after the tensor
+    /// itself: the last holder, whichever thread it is on, frees the block, once (the address
+    /// sanitizer checks the once; the values check that nobody freed it early).
+    @Test func viewsLetGoOnManyThreads() async {
+        for round in 0..<50 {
+            let sums = await withTaskGroup(of: Float.self) { group in
+                do {
+                    let made = Tensor.full([2, 4], Double(round))   // a pooled block
+                    for i in 0..<8 {
+                        let view = made[i % 2]   // held only by its task from here on
+                        group.addTask { view.scalars(as: Float.self).reduce(0, +) }
+                    }
+                }
+                var all: [Float] = []
+                for await s in group { all.append(s) }
+                return all
+            }
+            #expect(sums == [Float](repeating: Float(4 * round), count: 8))
+        }
+    }
+
     @Test func noGradInOneTaskLeavesAnotherRecording() async {
         let w = Tensor.ones(3, requiresGrad: true)
         async let quiet: Bool = noGrad {
