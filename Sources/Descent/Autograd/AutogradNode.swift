@@ -96,9 +96,9 @@ public final class AutogradNode: @unchecked Sendable {
     @inline(__always)
     func nextNodeUnretained(_ i: Int) -> Unmanaged<AutogradNode>? {
         switch i {
-        case 0: edge0.unsafelyUnwrapped.nodeUnretained
-        case 1: edge1.unsafelyUnwrapped.nodeUnretained
-        default: extras.unsafelyUnwrapped.moreEdges[i - 2].nodeUnretained
+        case 0: edge0?.nodeUnretained
+        case 1: edge1?.nodeUnretained
+        default: extras!.moreEdges[i - 2].nodeUnretained
         }
     }
 

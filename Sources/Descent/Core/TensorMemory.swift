@@ -33,7 +33,7 @@ enum TensorMemory {
             data = descent_small_block_take()
             headerOffset = smallBytes
         } else {
-            headerOffset = (bytes + 63) & ~63
+            headerOffset = (bytes + 15) & ~15
             data = large(headerOffset + headerBytes)
         }
         let header = (data + headerOffset).bindMemory(to: Header.self, capacity: 1)
