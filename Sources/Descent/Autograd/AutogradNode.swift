@@ -66,7 +66,10 @@ public final class AutogradNode: @unchecked Sendable {
     /// What few nodes need, boxed so that the common node carries one reference for all of it:
     /// every stored reference is released when a node ends, even a `nil` one.
     private final class Extras {
-        /// Edges after the first two.
+        /// The third edge, inline: `addmm` has three inputs, and an array for it would be one
+        /// more allocation per recorded `Linear`.
+        var edge2: Edge?
+        /// Edges after the first three.
         var moreEdges: [Edge] = []
         /// Saved tensors after the first two.
         var moreSaved: [SavedTensor] = []
@@ -88,7 +91,12 @@ public final class AutogradNode: @unchecked Sendable {
     /// The edge of input `i`.
     @inline(__always)
     func edge(_ i: Int) -> Edge {
-        i == 0 ? edge0! : (i == 1 ? edge1! : extras!.moreEdges[i - 2])
+        switch i {
+        case 0: edge0!
+        case 1: edge1!
+        case 2: extras!.edge2!
+        default: extras!.moreEdges[i - 3]
+        }
     }
 
     /// The node behind edge `i` without a reference count: valid while this node (which owns
@@ -98,7 +106,8 @@ public final class AutogradNode: @unchecked Sendable {
         switch i {
         case 0: edge0?.nodeUnretained
         case 1: edge1?.nodeUnretained
-        default: extras!.moreEdges[i - 2].nodeUnretained
+        case 2: extras!.edge2!.nodeUnretained
+        default: extras!.moreEdges[i - 3].nodeUnretained
         }
     }
 
@@ -108,8 +117,16 @@ public final class AutogradNode: @unchecked Sendable {
         switch i {
         case 0: Engine.fit(grad, shape: edge0!.shape, dtype: edge0!.dtype)
         case 1: Engine.fit(grad, shape: edge1!.shape, dtype: edge1!.dtype)
-        default: Engine.fit(grad, shape: extras!.moreEdges[i - 2].shape, dtype: extras!.moreEdges[i - 2].dtype)
+        default: fitToLaterInput(grad, i)
         }
+    }
+
+    /// `fitToInput` for the third input on, out of line so that the common case stays small
+    /// enough to inline.
+    @inline(never)
+    private func fitToLaterInput(_ grad: consuming Tensor, _ i: Int) -> Tensor {
+        let edge = i == 2 ? extras!.edge2! : extras!.moreEdges[i - 3]
+        return Engine.fit(grad, shape: edge.shape, dtype: edge.dtype)
     }
 
     /// The nodes that receive this node's input gradients; `nil` where an input needs none.
@@ -163,7 +180,8 @@ public final class AutogradNode: @unchecked Sendable {
         vjp2 = nil
         variable = nil
         let box = Extras()
-        box.moreEdges = edges.count > 2 ? Array(edges[2...]) : []
+        box.edge2 = edges.count > 2 ? edges[2] : nil
+        box.moreEdges = edges.count > 3 ? Array(edges[3...]) : []
         box.moreSaved = saved.count > 2 ? Array(saved[2...]) : []
         box.vjpN = vjp
         extras = box
@@ -204,7 +222,12 @@ public final class AutogradNode: @unchecked Sendable {
     /// The shape of input `i`, which the edge keeps for inputs that need a gradient (the only
     /// ones a vjp computes for), so reductions need not capture it.
     func inputShape(_ i: Int) -> [Int] {
-        i == 0 ? edge0!.shape : (i == 1 ? edge1!.shape : extras!.moreEdges[i - 2].shape)
+        switch i {
+        case 0: edge0!.shape
+        case 1: edge1!.shape
+        case 2: extras!.edge2!.shape
+        default: extras!.moreEdges[i - 3].shape
+        }
     }
 
     /// Whether input `i` needs a gradient; a vjp may skip work for the others.

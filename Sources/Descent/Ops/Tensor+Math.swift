@@ -253,15 +253,15 @@ extension Tensor {
         _ lhs: Tensor, _ rhs: Tensor, _ f: F.Type, name: StaticString, greater: Bool
     ) -> Tensor {
         let (a, b) = _promote(lhs, rhs)
-        return Elementwise.zipNumeric(a, b, F.self)._recorded(name, [a, b], saving: [a, b]) { g, node in
+        return Elementwise.zipNumeric(a, b, F.self)._recorded(name, a, b, saving: a, b) { g, node in
             let a = node.savedTensor(0), b = node.savedTensor(1)
             let tie = a .== b
             let aWins = greater ? a .> b : a .< b
             let bWins = greater ? a .< b : a .> b
             let half = g * 0.5
             let zero = Tensor.zeros(like: g)
-            return [Tensor.where(tie, half, Tensor.where(aWins, g, zero)),
-                    Tensor.where(tie, half, Tensor.where(bWins, g, zero))]
+            return (Tensor.where(tie, half, Tensor.where(aWins, g, zero)),
+                    Tensor.where(tie, half, Tensor.where(bWins, g, zero)))
         }
     }
 }

@@ -245,8 +245,8 @@ extension Tensor {
             st.remove(at: d)
         }
         let input = shape
-        return _view(shape: s, strides: st, offset: storageOffset)._recorded(name, [self]) { g, _ in
-            [g.reshape(input)]
+        return _view(shape: s, strides: st, offset: storageOffset)._recorded(name, self) { g, _ in
+            (g.reshape(input), nil)
         }
     }
 

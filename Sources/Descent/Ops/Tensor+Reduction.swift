@@ -237,11 +237,11 @@ extension Tensor {
         let flat = reshape([scalarCount])
         let index = flat._argExtremum(dim: 0, greater: greater).item(as: Int.self)
         let value = noGrad { flat[index].clone() }
-        return value._recorded(greater ? "MaxBackward1" : "MinBackward1", [self], saving: [self], savingOutput: true) { g, node in
+        return value._recorded(greater ? "MaxBackward1" : "MinBackward1", self, saving: self, savingOutput: true) { g, node in
             let x = node.savedTensor(0), y = node.savedTensor(1)
             let mask = y.isnan().item() != 0 ? x.isnan() : (x .== y)
             let m = mask.to(g.dtype)
-            return [g * m / m.sum()]
+            return (g * m / m.sum(), nil)
         }
     }
 
@@ -272,9 +272,9 @@ extension Tensor {
         let indices = idxKeep.reshape(outShape)
         let input = shape
         let values = valKeep.reshape(outShape).detach()
-        values._recorded(greater ? "MaxBackward0" : "MinBackward0", [self], saving: [idxKeep]) { g, node in
+        values._recorded(greater ? "MaxBackward0" : "MinBackward0", self, saving: idxKeep) { g, node in
             let idx = node.savedTensor(0)
-            return [Tensor._scatterAlong(d, idx, g.reshape(idx.shape), shape: input)]
+            return (Tensor._scatterAlong(d, idx, g.reshape(idx.shape), shape: input), nil)
         }
         return (values, indices)
     }
