@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 @testable import Descent
 
@@ -180,7 +179,7 @@ struct AutogradTests {
     }
 
     @Test func noGradIsPerThread() {
-        let seenByOtherThread = Mutex<Bool?>(nil)
+        let seenByOtherThread = Locked<Bool?>(nil)
         noGrad {
             let thread = Thread { seenByOtherThread.withLock { $0 = GradMode.isEnabled } }
             thread.start()

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 import Descent
 import DescentNN
@@ -36,7 +35,7 @@ struct ConcurrencyTests {
     /// another, by threads that then exit, keep their values; run under the address sanitizer
     /// this also checks the blocks' holder counts.
     @Test func smallTensorsCrossThreadsThatExit() {
-        let made = Mutex<[Tensor]>([])
+        let made = Locked<[Tensor]>([])
         let done = DispatchGroup()
         for t in 0..<8 {
             done.enter()
