@@ -1,13 +1,9 @@
-// Tensor memory blocks: the elements, then a header shared by every tensor that reads them
-// (the one that made the block, its views, its aliases). The header counts those tensors with
-// an atomic integer, so a tensor's memory costs no object of its own: a Swift object costs
-// about 280 instructions to allocate and free through the runtime and malloc, and two
-// atomic counts per tensor besides, which was a tenth of a seed-loop epoch.
-//
-// Small blocks (64 bytes of elements or fewer) come from a per-thread stack of blocks that
-// died on this thread, so a training loop's small results mostly allocate nothing. The stack
-// lives in a C thread-local (a direct access, like the grad mode's) because Swift has no cheap
-// thread-local storage.
+// The per-thread pool of small tensor-memory blocks (elements, then the shared header; see
+// TensorMemory.swift for why memory is a block and not an object). A block whose last holder
+// ends on this thread goes onto the thread's stack, and the next small tensor takes it, so a
+// training loop's small results mostly allocate nothing. The stack lives in a C thread-local (a
+// direct access, like the grad mode's) because Swift has no cheap thread-local storage; its
+// common paths are inline in the header.
 
 #include "CDescentKernels.h"
 #include <pthread.h>

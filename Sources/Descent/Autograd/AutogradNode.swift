@@ -45,7 +45,7 @@ public final class AutogradNode: @unchecked Sendable {
             } else {
                 // Every leaf that requires grad has its accumulator (`setRequiresGrad` makes
                 // it); made here only for one that got the flag some other way.
-                if input._accumulatorUnretained == nil { _ = input._accumulator() }
+                input._ensureAccumulator()
                 target = .leaf(copy input)
             }
             shape = input.shape
@@ -88,15 +88,10 @@ public final class AutogradNode: @unchecked Sendable {
     /// The number of inputs.
     let edgeCount: Int
 
-    /// The edge of input `i`.
-    @inline(__always)
-    func edge(_ i: Int) -> Edge {
-        switch i {
-        case 0: edge0!
-        case 1: edge1!
-        case 2: extras!.edge2!
-        default: extras!.moreEdges[i - 3]
-        }
+    /// Edge `i` from the third on, copied: the first two are read in place on the hot paths,
+    /// where a copy would count the edge's references up and down.
+    private func laterEdge(_ i: Int) -> Edge {
+        i == 2 ? extras!.edge2! : extras!.moreEdges[i - 3]
     }
 
     /// The node behind edge `i` without a reference count: valid while this node (which owns
@@ -106,8 +101,7 @@ public final class AutogradNode: @unchecked Sendable {
         switch i {
         case 0: edge0?.nodeUnretained
         case 1: edge1?.nodeUnretained
-        case 2: extras!.edge2!.nodeUnretained
-        default: extras!.moreEdges[i - 3].nodeUnretained
+        default: laterEdge(i).nodeUnretained
         }
     }
 
@@ -125,7 +119,7 @@ public final class AutogradNode: @unchecked Sendable {
     /// enough to inline.
     @inline(never)
     private func fitToLaterInput(_ grad: consuming Tensor, _ i: Int) -> Tensor {
-        let edge = i == 2 ? extras!.edge2! : extras!.moreEdges[i - 3]
+        let edge = laterEdge(i)
         return Engine.fit(grad, shape: edge.shape, dtype: edge.dtype)
     }
 
@@ -225,8 +219,7 @@ public final class AutogradNode: @unchecked Sendable {
         switch i {
         case 0: edge0!.shape
         case 1: edge1!.shape
-        case 2: extras!.edge2!.shape
-        default: extras!.moreEdges[i - 3].shape
+        default: laterEdge(i).shape
         }
     }
 

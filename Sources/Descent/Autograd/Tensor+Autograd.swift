@@ -43,7 +43,7 @@ extension Tensor {
             _requiresGrad = flag
             // Made here, on the thread that sets up the leaf, so that threads recording ops on
             // a shared parameter later only read it.
-            if flag { _ = _accumulator() }
+            if flag { _ensureAccumulator() }
         }
     }
 
@@ -148,13 +148,20 @@ extension Tensor {
 
     /// The leaf's `AccumulateGrad` node, shared by every graph that uses the leaf.
     func _accumulator() -> AutogradNode {
-        if let node = _accumulatorUnretained { return node.takeUnretainedValue() }
-        return _withGradState { box in
-            if let node = box.accumulator { return node }
-            let node = AutogradNode(accumulatingInto: self)
-            box.accumulator = node
-            return node
-        }
+        _ensureAccumulator()
+        return _accumulatorUnretained.unsafelyUnwrapped.takeUnretainedValue()
+    }
+
+    /// Makes the leaf's `AccumulateGrad` node unless it has one. The test is inline: every op
+    /// that reads a leaf asks (`AutogradNode.Edge.init`).
+    @inline(__always)
+    func _ensureAccumulator() {
+        if _accumulatorUnretained == nil { _makeAccumulator() }
+    }
+
+    @inline(never)
+    private func _makeAccumulator() {
+        _withGradState { $0.accumulator = AutogradNode(accumulatingInto: self) }
     }
 
     /// Records `self`, a freshly computed result of one or two inputs, in the autograd graph:

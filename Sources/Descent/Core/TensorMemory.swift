@@ -13,10 +13,8 @@ import Glibc
 /// A block is not an object: a Swift object per tensor's memory cost about 280 instructions to
 /// allocate and free through the runtime and malloc, and an atomic retain and release per view
 /// and per death, a tenth of a seed-loop epoch (DECISIONS.md). Blocks of 64 bytes or fewer come
-/// from a per-thread pool (`tensor_memory.c`). Large blocks come from ``BufferCache``, which
-/// hands freed blocks back out instead of returning them to the system: a fresh multi-megabyte
-/// allocation costs a page fault and a page clear for every 4 KiB, which made up a third of a
-/// full-batch epoch. Blocks in between come from malloc, 16-byte aligned.
+/// from a per-thread pool (`tensor_memory.c`), blocks of 128 KiB or more from ``BufferCache``,
+/// and blocks in between from malloc, 16-byte aligned.
 enum TensorMemory {
     typealias Header = descent_block_header
 
@@ -93,7 +91,9 @@ enum TensorMemory {
     }
 }
 
-/// Keeps freed large blocks for reuse, up to a fixed total, like PyTorch's caching allocators.
+/// Keeps freed large blocks for reuse, up to a fixed total, like PyTorch's caching allocators:
+/// a fresh multi-megabyte allocation costs a page fault and a page clear for every 4 KiB, which
+/// made up a third of a full-batch epoch.
 ///
 /// Blocks of 128 KiB or more (where glibc switches to mmap) are matched by size rounded up to
 /// 64 KiB. At most ``limitBytes`` are kept; beyond
