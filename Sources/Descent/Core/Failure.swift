@@ -31,3 +31,14 @@ func _printToStandardError(_ message: String) {
     // Write straight to file descriptor 2: the C `stderr` global is not concurrency-safe.
     _ = line.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
 }
+
+import Synchronization
+
+private let _warningsShown = Mutex<Set<String>>([])
+
+/// Prints a `UserWarning` the first time its text comes up in the process, as Python's
+/// default warning filter shows a warning once per place.
+func _warnOnce(_ message: String) {
+    let first = _warningsShown.withLock { $0.insert(message).inserted }
+    if first { _printToStandardError("UserWarning: " + message) }
+}

@@ -109,6 +109,9 @@ enum Shape {
 
     /// Whether `b` broadcasts to exactly `a`.
     @inline(__always)
+    /// Whether a tensor of shape `b` broadcasts to `a` without changing `a`.
+    static func canBroadcast(_ b: [Int], to a: [Int]) -> Bool { covers(a, b) }
+
     private static func covers(_ a: [Int], _ b: [Int]) -> Bool {
         guard a.count >= b.count else { return false }
         let lead = a.count - b.count

@@ -279,8 +279,9 @@ extension Tensor {
         let x = dtype.isFloatingPoint ? self : to(.float32)
         return Elementwise.mapFloat(x, _Reciprocal.self)
             ._recorded("ReciprocalBackward0", x, savingOutput: true) { g, node in
+                // PyTorch's formula, in its order of rounding: -grad * (result * result).
                 let r = node.savedTensor(0)
-                return (-g * r * r, nil)
+                return (-g * (r * r), nil)
             }
     }
 

@@ -43,8 +43,8 @@ extension Tensor {
     }
 
     /// Python slice semantics: bounds clamp to the dimension, negative ones count from the end.
-    func _slice(_ d: Int, _ start: Int?, _ end: Int?, _ step: Int) -> Tensor {
-        guard step > 0 else { _fail("slice step must be positive") }
+    func _slice(_ d: Int, _ start: Int?, _ end: Int?, _ step: Int, skipFull: Bool = false) -> Tensor {
+        guard step > 0 else { _fail("step must be greater than zero") }
         let n = shape[d]
         func clampIndex(_ v: Int?, _ fallback: Int) -> Int {
             guard var v else { return fallback }
@@ -53,7 +53,7 @@ extension Tensor {
         }
         let lo = clampIndex(start, 0)
         let hi = Swift.max(clampIndex(end, n), lo)
-        if lo == 0 && hi == n && step == 1 { return self }
+        if skipFull && lo == 0 && hi == n && step == 1 { return self }
         var s = shape, st = strides
         s[d] = (hi - lo + step - 1) / step
         st[d] = strides[d] * step
@@ -78,7 +78,7 @@ extension Tensor {
     /// ```
     public subscript(_ indices: any TensorIndexConvertible...) -> Tensor {
         get { _index(indices.map(\.tensorIndex)) }
-        set { _index(indices.map(\.tensorIndex)).copy(from: newValue) }
+        set { _indexAssign(indices.map(\.tensorIndex), newValue) }
     }
 
     /// `x[start..<end]`: rows along the first dimension, as a view. The same as the general
@@ -89,7 +89,7 @@ extension Tensor {
     /// ```
     public subscript(_ range: Range<Int>) -> Tensor {
         get { rank > 0 ? _slice(0, range.lowerBound, range.upperBound, 1) : _index([range.tensorIndex]) }
-        set { _index([range.tensorIndex]).copy(from: newValue) }
+        set { _indexAssign([range.tensorIndex], newValue) }
     }
 
     /// `x[index]` with an index tensor: the mini-batch gather `x[perm[i..<j]]` goes straight
@@ -104,10 +104,30 @@ extension Tensor {
             if index.dtype == .int64 && index.rank == 1 && rank > 0 { return _indexSelect(0, index, name: "IndexBackward0") }
             return _index([index.tensorIndex])
         }
-        set { _index([index.tensorIndex]).copy(from: newValue) }
+        set { _indexAssign([index.tensorIndex], newValue) }
     }
 
     func _index(_ indices: [TensorIndex]) -> Tensor {
+        let (result, advanced) = _basicIndex(indices)
+        if let (d, idx) = advanced {
+            let flat = idx.reshape([idx.scalarCount])
+            let gathered = result._indexSelect(d, flat, name: "IndexBackward0")
+            if idx.rank == 1 { return gathered }
+            let s = Array(result.shape[..<d]) + idx.shape + Array(result.shape[(d + 1)...])
+            return noGrad { gathered.reshape(s) }.detach()._recorded("IndexBackward0", gathered) { g, _ in
+                (g.reshape(gathered.shape), nil)
+            }
+        }
+        // PyTorch hands out a new tensor for every subscript, never the indexed one itself:
+        // an alias (`AliasBackward0`) where nothing but full slices, `...` or nothing applied.
+        return result === self ? _alias() : result
+    }
+
+    /// The basic part of a subscript applied as views (integers, slices, new axes, the
+    /// ellipsis), and the one index tensor, if any, as the dimension of the view it indexes
+    /// and its int64 positions (a mask becomes the positions of its `true` elements over the
+    /// mask's flattened dimensions).
+    func _basicIndex(_ indices: [TensorIndex], flattenMask: Bool = true) -> (view: Tensor, advanced: (dim: Int, index: Tensor)?) {
         var consumed = 0
         var ellipses = 0
         for i in indices {
@@ -119,7 +139,15 @@ extension Tensor {
             }
         }
         if ellipses > 1 { _fail("an index can only have a single ellipsis ('...')") }
-        if consumed > rank { _fail("too many indices for tensor of dimension \(rank)") }
+        if consumed > rank {
+            if rank == 0, case .index = indices.first?.kind {
+                _fail("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+            }
+            _fail("too many indices for tensor of dimension \(rank)")
+        }
+        // A lone slice is always sliced (`x[:]` is SliceBackward0 in PyTorch); within a tuple,
+        // full slices are skipped, as PyTorch's applySlicing does.
+        let lone = indices.count == 1
         var result = self
         var dim = 0
         var advanced: (dim: Int, index: Tensor)? = nil
@@ -128,9 +156,10 @@ extension Tensor {
             case .index(let k):
                 result = result.select(dim, k)
             case .slice(let a, let b, let step):
-                result = result._slice(dim, a, b, step)
+                result = result._slice(dim, a, b, step, skipFull: !lone)
                 dim += 1
             case .all:
+                if lone { result = result._slice(dim, nil, nil, 1, skipFull: false) }
                 dim += 1
             case .newAxis:
                 result = result.unsqueeze(dim)
@@ -144,6 +173,13 @@ extension Tensor {
                     for k in 0..<t.rank where t.shape[k] != result.shape[dim + k] {
                         _fail("The shape of the mask \(_shapeString(t.shape)) at index \(k) does not match the shape of the indexed tensor \(_shapeString(result.shape)) at index \(dim + k)")
                     }
+                    if !flattenMask {
+                        // Assignment keeps the mask's shape: flattening a view that is not
+                        // contiguous would copy it, and the writes would land in the copy.
+                        advanced = (dim, t.rank == 0 ? t.reshape([1]) : t)
+                        dim += r
+                        continue
+                    }
                     if r > 1 { result = result.flatten(start: dim, end: dim + r - 1) }
                     advanced = (dim, t.reshape([t.scalarCount]).nonzero().reshape([-1]))
                 } else if t.dtype == .int64 {
@@ -154,16 +190,12 @@ extension Tensor {
                 dim += 1
             }
         }
-        if let (d, idx) = advanced {
-            let flat = idx.reshape([idx.scalarCount])
-            let gathered = result._indexSelect(d, flat, name: "IndexBackward0")
-            if idx.rank == 1 { return gathered }
-            let s = Array(result.shape[..<d]) + idx.shape + Array(result.shape[(d + 1)...])
-            return noGrad { gathered.reshape(s) }.detach()._recorded("IndexBackward0", gathered) { g, _ in
-                (g.reshape(gathered.shape), nil)
-            }
-        }
-        return result
+        return (result, advanced)
+    }
+
+    /// A new tensor over the same elements with the same geometry (`AliasBackward0`).
+    func _alias() -> Tensor {
+        _view(shape: shape, strides: strides, offset: storageOffset)._recorded("AliasBackward0", self) { g, _ in (g, nil) }
     }
 
     /// Gathers the entries of `index` (int64) along `dim` into a new tensor
@@ -180,7 +212,10 @@ extension Tensor {
     func _indexSelect(_ d: Int, _ index: Tensor, name: StaticString) -> Tensor {
         if index.dtype != .int64 { _fail("index_select(): Expected dtype int64 for index") }
         let n = shape[d]
-        var positions = index.contiguous()
+        // `given` lives to the end of the function: when `index` is not contiguous it is the
+        // only reference to the copy that `raw` reads while normalising.
+        let given = index.contiguous()
+        var positions = given
         let count = positions.scalarCount
         // Negative positions count from the end; they get a normalised copy, the usual
         // in-range ones are used as they are.
@@ -209,14 +244,17 @@ extension Tensor {
         } else {
             for k in 0..<count { out.select(d, k)._copyRaw(select(d, Int(raw[k]))) }
         }
-        withExtendedLifetime(positions) {}
+        withExtendedLifetime((given, positions)) {}
         guard _requiresGrad, GradMode.isEnabled else { return out }
         let input = shape
         // The backward pass needs the positions as they are now, whatever the caller later
         // does to its index tensor in place.
         let kept = negative ? positions : noGrad { positions.clone() }
-        return out._recorded(name, self) { g, _ in
+        // Saved through the node, not captured: backward then frees it, and a second backward
+        // without `retainGraph` stops with PyTorch's message as IndexBackward0 does.
+        return out._recorded(name, self, saving: kept) { g, node in
             let full = Tensor.zeros(input, dtype: g.dtype)
+            let kept = node.savedTensor(0)
             let p = kept.pointer(Int64.self)
             for k in 0..<kept.scalarCount { full.select(d, Int(p[k]))._addInPlaceNoGraph(g.select(d, k)) }
             return (full, nil)

@@ -1,6 +1,6 @@
 import RealModule
 
-// Pointwise math: powers, exponentials, activations, clamping and elementwise extrema.
+// Pointwise math: exponentials, activations, clamping and elementwise extrema.
 
 extension Tensor {
     /// Integer and bool inputs compute in the default float dtype, as PyTorch's float ops do.
@@ -126,78 +126,6 @@ extension Tensor {
         return out._recorded("SignBackward0", self) { g, _ in (Tensor.zeros(like: g), nil) }
     }
 
-    /// Raises every element to a number (`PowBackward0`).
-    ///
-    /// ```swift
-    /// let sq = diff.pow(2)
-    /// ```
-    public func pow(_ exponent: Double) -> Tensor {
-        let x = _floating
-        let out: Tensor
-        switch x.dtype {
-        case .float32:
-            let e = Float(exponent)
-            out = Elementwise.map(x, Float.self, Float.self) { Tensor._pow($0, e) }
-        default:
-            out = Elementwise.map(x, Double.self, Double.self) { Tensor._pow($0, exponent) }
-        }
-        return out._recorded("PowBackward0", x, saving: x) { g, node in
-            if exponent == 0 { return (Tensor.zeros(like: g), nil) }
-            return (g * exponent * node.savedTensor(0).pow(exponent - 1), nil)
-        }
-    }
-
-    /// Raises every element to the matching element of `exponent`, broadcasting
-    /// (`PowBackward1`).
-    ///
-    /// ```swift
-    /// let y = base.pow(exps)
-    /// ```
-    public func pow(_ exponent: Tensor) -> Tensor {
-        let (a, b) = Tensor._promote(_floating, exponent._floating)
-        let out: Tensor
-        switch a.dtype {
-        case .float32: out = Elementwise.zip(a, b, Float.self, Float.self, Float.self) { Tensor._pow($0, $1) }
-        default: out = Elementwise.zip(a, b, Double.self, Double.self, Double.self) { Tensor._pow($0, $1) }
-        }
-        return out._recorded("PowBackward1", a, b, saving: a, b, savingOutput: true) { g, node in
-            let a = node.savedTensor(0), b = node.savedTensor(1), y = node.savedTensor(2)
-            let ga = node.needsInputGrad(0) ? g * b * a.pow(b - 1) : nil
-            // d/db a^b = a^b log a, defined as 0 where a == 0 and b >= 0, as PyTorch does.
-            let gb = node.needsInputGrad(1)
-                ? Tensor.where((a .== 0) & (b .>= 0), Tensor.zeros(like: y), g * y * a.log()) : nil
-            return (ga, gb)
-        }
-    }
-
-    /// Raises a number to every element of `exponent` (`PowBackward2`).
-    ///
-    /// ```swift
-    /// let y = Tensor.pow(2, x)   // 2 ** x
-    /// ```
-    public static func pow(_ base: Double, _ exponent: Tensor) -> Tensor {
-        let x = exponent._floating
-        let out: Tensor
-        switch x.dtype {
-        case .float32:
-            let b = Float(base)
-            out = Elementwise.map(x, Float.self, Float.self) { _pow(b, $0) }
-        default:
-            out = Elementwise.map(x, Double.self, Double.self) { _pow(base, $0) }
-        }
-        return out._recorded("PowBackward2", x, savingOutput: true) { g, node in
-            (g * node.savedTensor(0) * _logOf(base), nil)
-        }
-    }
-
-    @inline(__always)
-    static func _pow<T: _FloatElement>(_ x: T, _ e: T) -> T {
-        if e == 2 { return x * x }
-        if e == 1 { return x }
-        if e == 0 { return 1 }
-        return T.pow(x, e)
-    }
-
     /// Limits every element to `[min, max]`; either bound may be left out
     /// (`ClampBackward1`). The gradient passes where the input lies within the bounds.
     ///
@@ -265,10 +193,6 @@ extension Tensor {
         }
     }
 }
-
-/// The natural logarithm of one number.
-@inline(__always)
-func _logOf(_ x: Double) -> Double { Double.log(x) }
 
 extension Tensor {
     /// The Gaussian error linear unit `x Φ(x)` (`GeluBackward0`), like `torch.nn.functional.gelu`;

@@ -145,7 +145,6 @@ extension Tensor {
     /// Reshape with the shape given as an array.
     public func reshape(_ newShape: [Int]) -> Tensor {
         let target = _inferShape(newShape)
-        if target == shape && !_requiresGrad { return self }
         if _viewStrides(target) != nil { return view(target) }
         return noGrad { clone() }._unsafeView(target, source: self)
     }
@@ -186,7 +185,6 @@ extension Tensor {
         if target.count < rank {
             _fail("expand(\(dtype.legacyTypeName){\(_shapeString(shape))}, size=\(_shapeString(target))): the number of sizes provided (\(target.count)) must be greater or equal to the number of dimensions in the tensor (\(rank))")
         }
-        if target == shape { return self }
         let lead = target.count - rank
         var outShape = target, outStrides = target.count == 2 ? Shape.pair(0, 0) : [Int]._small(repeating: 0, count: target.count)
         for i in 0..<target.count {

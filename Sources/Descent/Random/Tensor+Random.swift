@@ -51,17 +51,8 @@ extension Tensor {
     public static func randint(
         _ low: Int, _ high: Int, _ shape: [Int], dtype: DType = .int64, generator: Generator? = nil
     ) -> Tensor {
-        guard high > low else {
-            _fail("random_ expects 'from' to be less than 'to', but got from=\(low) >= to=\(high)")
-        }
         let t = empty(shape, dtype: dtype)
-        let range = UInt64(high - low)
-        (generator ?? .default).withState { g in
-            for i in 0..<t.scalarCount {
-                let draw = range >= 1 << 32 ? g.random64() : UInt64(g.random())
-                t._setRaw(i, Double(Int64(low) + Int64(draw % range)))
-            }
-        }
+        t._randomFromTo(Int64(low), Int64(high), generator: generator)
         return t
     }
 

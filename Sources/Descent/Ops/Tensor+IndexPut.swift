@@ -1,0 +1,173 @@
+// Assignment through a subscript: `x[index] = v`, `x[mask] = v`, and `x[0, 1...] = v`.
+// Basic subscripts copy into a view (`copy_`); an index tensor or a mask writes the chosen
+// elements in place, as ATen's `index_put_` (`IndexPutBackward0`).
+
+extension Tensor {
+    /// `self[indices] = value`, as Python's `__setitem__`.
+    func _indexAssign(_ indices: [TensorIndex], _ value: Tensor) {
+        let (view, advanced) = _basicIndex(indices, flattenMask: false)
+        guard let (d, index) = advanced else {
+            view.copy(from: value)
+            return
+        }
+        view._indexPut(dim: d, index, value)
+    }
+
+    /// Writes `value` (broadcast to the indexing result) into the elements `index` picks along
+    /// `dim`: int64 positions, or a bool mask over the dimensions from `dim` on. The last write
+    /// wins where positions repeat, as on PyTorch's CPU.
+    ///
+    /// ```swift
+    /// let d = Tensor([-1, 2, -3])
+    /// d[d .< 0] = Tensor(0)          // tensor([0., 2., 0.])
+    /// let c = Tensor([1, 2, 3])
+    /// c[Tensor([0, 2], dtype: .int64)] = Tensor(9)   // tensor([9., 2., 9.])
+    /// ```
+    func _indexPut(dim d: Int, _ index: Tensor, _ value: Tensor) {
+        _checkInPlace()
+        if value.dtype != dtype {
+            _fail("Index put requires the source and destination dtypes match, got \(dtype._resultName) for the destination and \(value.dtype._resultName) for the source.")
+        }
+        let sites = _IndexSites(self, dim: d, index)
+        // Python's __setitem__ drops a value's leading dimensions of size one first.
+        var value = value
+        while value.rank > sites.resultShape.count, value.shape[0] == 1 { value = value.squeeze(0) }
+        if !Shape.canBroadcast(value.shape, to: sites.resultShape) {
+            _fail("shape mismatch: value tensor of shape \(_shapeString(value.shape)) cannot be broadcast to indexing result of shape \(_shapeString(sites.resultShape))")
+        }
+        let recording = GradMode.isEnabled && (_requiresGrad || value._requiresGrad)
+        if !recording {
+            sites.put(value, into: self)
+            _bumpVersion()
+            return
+        }
+        if base != nil {
+            _fail("Descent does not yet record in-place operations on views in the autograd graph; use the out-of-place form (for example `y = y + 1`).")
+        }
+        // As `_inPlace` does: the out-of-place result is recorded on a snapshot that keeps this
+        // tensor's place in the graph, then written back, and this tensor takes its node.
+        let snapshot = noGrad { clone() }
+        snapshot._gradFn = _gradFn
+        snapshot._requiresGrad = _requiresGrad
+        let result = noGrad { snapshot.clone() }
+        sites.put(value, into: result)
+        let recorded = result._recorded("IndexPutBackward0", snapshot, value) { g, node in
+            let gSelf = node.needsInputGrad(0) ? noGrad { () -> Tensor in
+                let z = g.clone()
+                sites.put(Tensor.zeros([], dtype: g.dtype), into: z)
+                return z
+            } : nil
+            let gValue = node.needsInputGrad(1) ? sites.gather(g) : nil
+            return (gSelf, gValue)
+        }
+        _copyRaw(result)
+        _bumpVersion()
+        if let node = recorded._gradFn {
+            _gradFn = node
+            _requiresGrad = true
+            if _retainsGrad { node.retainedOutput = self }
+        }
+    }
+}
+
+/// The elements an index tensor or mask picks along one dimension of a tensor: each site is
+/// the sub-tensor left once the indexed dimensions are fixed. Sites are kept as positions
+/// within the indexed dimensions, so that they apply to any tensor of the same shape (the
+/// indexed one, and its gradient in backward).
+struct _IndexSites: @unchecked Sendable {
+    /// Row-major positions within the indexed dimensions, in the order of the result.
+    let positions: [Int]
+    /// The indexed dimensions: one for an index tensor, the mask's for a mask.
+    let dim: Int
+    let indexedShape: [Int]
+    /// The indexing result's shape: dims before `dim`, the index's shape (a mask's count of
+    /// `true` elements), the dims after.
+    let resultShape: [Int]
+    let lead: [Int], tail: [Int]
+
+    init(_ t: Tensor, dim d: Int, _ index: Tensor) {
+        var positions: [Int] = []
+        let indexShape: [Int]
+        if index.dtype == .bool {
+            for k in 0..<index.rank where index.shape[k] != t.shape[d + k] {
+                _fail("The shape of the mask \(_shapeString(index.shape)) at index \(k) does not match the shape of the indexed tensor \(_shapeString(t.shape)) at index \(d + k)")
+            }
+            let mask = index.contiguous()
+            let m = mask.pointer(Bool.self)
+            for i in 0..<mask.scalarCount where m[i] { positions.append(i) }
+            indexShape = [positions.count]
+            indexedShape = index.shape
+        } else {
+            let n = t.shape[d]
+            let given = index.contiguous()
+            let p = given.pointer(Int64.self)
+            positions.reserveCapacity(given.scalarCount)
+            for k in 0..<given.scalarCount {
+                let i = Int(p[k])
+                guard i >= -n && i < n else { _fail("index \(i) is out of bounds for dimension \(d) with size \(n)") }
+                positions.append(i < 0 ? i + n : i)
+            }
+            indexShape = index.shape
+            indexedShape = [n]
+        }
+        self.positions = positions
+        dim = d
+        lead = Array(t.shape[..<d])
+        tail = Array(t.shape[(d + indexedShape.count)...])
+        resultShape = lead + indexShape + tail
+    }
+
+    /// Storage offsets (from the tensor's own) of each site's first element, for a tensor of
+    /// the indexed shape with these strides.
+    private func offsets(_ strides: [Int]) -> [Int] {
+        let inner = Shape.contiguousStrides(indexedShape)
+        return positions.map { i in
+            var rest = i, offset = 0
+            for k in 0..<indexedShape.count {
+                let c = rest / inner[k]
+                rest -= c * inner[k]
+                offset += c * strides[dim + k]
+            }
+            return offset
+        }
+    }
+
+    /// A site of `t` as a tensor over its memory (the dims before and after the indexed ones).
+    private func site(_ t: Tensor, _ offset: Int) -> Tensor {
+        let r = indexedShape.count
+        return Tensor(over: t, shape: lead + tail, strides: Array(t.strides[..<dim]) + Array(t.strides[(dim + r)...]),
+                      offset: t.storageOffset + offset, base: nil)
+    }
+
+    /// Writes `value` (broadcastable to `resultShape`, same dtype) into `t`'s sites.
+    func put(_ value: Tensor, into t: Tensor) {
+        guard !positions.isEmpty else { return }
+        let v = noGrad { value.expand(resultShape).reshape(lead + [positions.count] + tail) }
+        let offsets = offsets(t.strides)
+        if lead.isEmpty && tail.isEmpty {
+            // One element per site: written through pointers, not a tensor per element.
+            let src = v.contiguous()
+            func run<T: _Element>(_: T.Type) {
+                let dst = t.pointer(T.self), s = src.pointer(T.self)
+                for (k, o) in offsets.enumerated() { dst[o] = s[k] }
+            }
+            switch t.dtype {
+            case .float32: run(Float.self)
+            case .float64: run(Double.self)
+            case .int64: run(Int64.self)
+            case .bool: run(Bool.self)
+            }
+            return
+        }
+        for (k, o) in offsets.enumerated() { site(t, o)._copyRaw(v.select(lead.count, k)) }
+    }
+
+    /// The values of `g` (shaped like the indexed tensor) at the sites, shaped as the result.
+    func gather(_ g: Tensor) -> Tensor {
+        noGrad {
+            let out = Tensor(uninitializedShape: lead + [positions.count] + tail, dtype: g.dtype)
+            for (k, o) in offsets(g.strides).enumerated() { out.select(lead.count, k)._copyRaw(site(g, o)) }
+            return out.reshape(resultShape)
+        }
+    }
+}
