@@ -19,14 +19,13 @@ public enum Functional {
         }
     }
 
-    /// Mean squared error, like `F.mse_loss`.
+    /// Mean squared error, like `F.mse_loss` (`MseLossBackward0`).
     ///
     /// ```swift
     /// let loss = Functional.mseLoss(preds, targets)
     /// ```
     public static func mseLoss(_ input: Tensor, _ target: Tensor, reduction: Reduction = .mean) -> Tensor {
-        let d = input - target
-        return reduce(d * d, reduction)
+        Tensor.mseLoss(input, target, reduction: reduction)
     }
 
     /// Negative log-likelihood of class indices given log-probabilities `[n, classes]`, like

@@ -10,38 +10,29 @@ extension Functional {
         reduce((input - target).abs(), reduction)
     }
 
-    /// Huber loss, quadratic within `delta` and linear outside, like `F.huber_loss`.
+    /// Huber loss, quadratic within `delta` and linear outside, like `F.huber_loss`
+    /// (`HuberLossBackward0`).
     public static func huberLoss(_ input: Tensor, _ target: Tensor, delta: Double = 1, reduction: Reduction = .mean) -> Tensor {
-        let d = input - target
-        let a = d.abs()
-        let quadratic = d * d * 0.5
-        let linear = (a - 0.5 * delta) * delta
-        return reduce(Tensor.where(a .< delta, quadratic, linear), reduction)
+        Tensor.huberLoss(input, target, delta: delta, reduction: reduction)
     }
 
-    /// Smooth L1 loss, Huber divided by `beta`, like `F.smooth_l1_loss`.
+    /// Smooth L1 loss, Huber divided by `beta`, like `F.smooth_l1_loss`
+    /// (`SmoothL1LossBackward0`).
     public static func smoothL1Loss(_ input: Tensor, _ target: Tensor, beta: Double = 1, reduction: Reduction = .mean) -> Tensor {
-        if beta == 0 { return l1Loss(input, target, reduction: reduction) }
-        let d = input - target
-        let a = d.abs()
-        let quadratic = d * d * 0.5 / beta
-        let linear = a - 0.5 * beta
-        return reduce(Tensor.where(a .< beta, quadratic, linear), reduction)
+        Tensor.smoothL1Loss(input, target, beta: beta, reduction: reduction)
     }
 
-    /// Binary cross-entropy of probabilities, like `F.binary_cross_entropy`: the logarithms are
-    /// clamped at -100, as PyTorch clamps them, so a probability of 0 or 1 gives a finite loss.
+    /// Binary cross-entropy of probabilities, like `F.binary_cross_entropy`
+    /// (`BinaryCrossEntropyBackward0`): the logarithms are clamped at -100, as PyTorch clamps
+    /// them, so a probability of 0 or 1 gives a finite loss.
     public static func binaryCrossEntropy(_ input: Tensor, _ target: Tensor, reduction: Reduction = .mean) -> Tensor {
-        let logP = input.log().clamp(min: -100)
-        let log1mP = (1 - input).log().clamp(min: -100)
-        return reduce(-(target * logP + (1 - target) * log1mP), reduction)
+        Tensor.binaryCrossEntropy(input, target, reduction: reduction)
     }
 
-    /// Binary cross-entropy of logits, like `F.binary_cross_entropy_with_logits`, in the stable
-    /// form `max(x, 0) - x y + log(1 + exp(-|x|))` that stays finite for any logit.
+    /// Binary cross-entropy of logits, like `F.binary_cross_entropy_with_logits`
+    /// (`BinaryCrossEntropyWithLogitsBackward0`), finite for any logit.
     public static func binaryCrossEntropyWithLogits(_ input: Tensor, _ target: Tensor, reduction: Reduction = .mean) -> Tensor {
-        let losses = input.relu() - input * target + ((-input.abs()).exp() + 1).log()
-        return reduce(losses, reduction)
+        Tensor.binaryCrossEntropyWithLogits(input, target, reduction: reduction)
     }
 }
 

@@ -63,7 +63,7 @@ extension Tensor {
         let out: Tensor
         switch promoted {
         case .float32: out = Elementwise.zip(a, b, Float.self, Float.self, Float.self) { powf($0, $1) }
-        default: out = Elementwise.zip(a, b, Double.self, Double.self, Double.self) { Glibc_pow($0, $1) }
+        default: out = Elementwise.zip(a, b, Double.self, Double.self, Double.self) { CMath.pow($0, $1) }
         }
         return out._recorded("PowBackward1", a, b, saving: a, b, savingOutput: true) { g, node in
             let a = node.savedTensor(0), b = node.savedTensor(1), y = node.savedTensor(2)
@@ -91,13 +91,13 @@ extension Tensor {
             let b = Float(base)
             out = Elementwise.map(x, Float.self, Float.self) { powf(b, $0) }
         default:
-            out = Elementwise.map(x, Double.self, Double.self) { Glibc_pow(base, $0) }
+            out = Elementwise.map(x, Double.self, Double.self) { CMath.pow(base, $0) }
         }
         return out._recorded("PowBackward2", x, saving: x, savingOutput: true) { g, node in
             // pow_backward_exponent for a number base: grad * (result * log(base)), and 0 where
             // the base is 0 and the exponent is not negative.
             let e = node.savedTensor(0), y = node.savedTensor(1)
-            let logBase = Glibc_log(base)
+            let logBase = CMath.log(base)
             if base == 0 {
                 return (g * Tensor.where(e .>= 0, Tensor.zeros([], dtype: g.dtype), y * logBase), nil)
             }
@@ -120,7 +120,7 @@ extension Tensor {
         case -2: out = x._powKernel({ 1 / ($0 * $0) }, { 1 / ($0 * $0) })
         default:
             let f = Float(exponent)
-            out = x._powKernel({ powf($0, f) }, { Glibc_pow($0, exponent) })
+            out = x._powKernel({ powf($0, f) }, { CMath.pow($0, exponent) })
         }
         return out._recorded("PowBackward0", x, saving: x, scalar: exponent) { g, node in
             let e = node.scalar
@@ -154,6 +154,16 @@ extension Tensor {
     }
 }
 
-/// C's `pow` and `log` for doubles, named apart from the `pow` methods above.
-@inline(__always) func Glibc_pow(_ x: Double, _ y: Double) -> Double { pow(x, y) }
-@inline(__always) func Glibc_log(_ x: Double) -> Double { log(x) }
+/// C's math functions for doubles, named apart from `Tensor`'s methods of the same names
+/// (inside a `Tensor` extension, `log(x)` means the method).
+enum CMath {
+    @inline(__always) static func pow(_ x: Double, _ y: Double) -> Double { Glibc_pow(x, y) }
+    @inline(__always) static func log(_ x: Double) -> Double { Glibc_log(x) }
+    @inline(__always) static func log1p(_ x: Double) -> Double { Glibc_log1p(x) }
+    @inline(__always) static func exp(_ x: Double) -> Double { Glibc_exp(x) }
+}
+
+@inline(__always) private func Glibc_pow(_ x: Double, _ y: Double) -> Double { pow(x, y) }
+@inline(__always) private func Glibc_log(_ x: Double) -> Double { log(x) }
+@inline(__always) private func Glibc_log1p(_ x: Double) -> Double { log1p(x) }
+@inline(__always) private func Glibc_exp(_ x: Double) -> Double { exp(x) }
