@@ -1,8 +1,30 @@
 extension Tensor {
-    /// A tensor filled with `value`.
+    /// A tensor filled with an integer: int64 unless `dtype` says otherwise, as
+    /// `torch.full([2, 2], 7)` is.
     ///
     /// ```swift
-    /// let t = Tensor.full([2, 2], 7)   // tensor([[7., 7.], [7., 7.]])
+    /// let t = Tensor.full([2, 2], 7)   // tensor([[7, 7], [7, 7]])
+    /// ```
+    public static func full(_ shape: [Int], _ value: Int, dtype: DType = .int64, requiresGrad: Bool = false) -> Tensor {
+        if dtype == .int64 {
+            _checkShape(shape)
+            let t = Tensor(uninitializedShape: shape, dtype: .int64)
+            t.pointer(Int64.self).update(repeating: Int64(value), count: t.scalarCount)
+            if requiresGrad { t.setRequiresGrad(true, factory: true) }
+            return t
+        }
+        return full(shape, Double(value), dtype: dtype, requiresGrad: requiresGrad)
+    }
+
+    /// A tensor filled with a boolean: bool unless `dtype` says otherwise.
+    public static func full(_ shape: [Int], _ value: Bool, dtype: DType = .bool) -> Tensor {
+        full(shape, value ? 1.0 : 0.0, dtype: dtype)
+    }
+
+    /// A tensor filled with `value`, float32 unless `dtype` says otherwise.
+    ///
+    /// ```swift
+    /// let t = Tensor.full([2, 2], 7.5)   // tensor([[7.5000, 7.5000], [7.5000, 7.5000]])
     /// ```
     public static func full(
         _ shape: [Int], _ value: Double, dtype: DType = .float32, requiresGrad: Bool = false
@@ -37,12 +59,12 @@ extension Tensor {
     /// let b = Tensor.ones(2)
     /// ```
     public static func ones(_ shape: Int..., dtype: DType = .float32, requiresGrad: Bool = false) -> Tensor {
-        full(shape, 1, dtype: dtype, requiresGrad: requiresGrad)
+        full(shape, 1.0, dtype: dtype, requiresGrad: requiresGrad)
     }
 
     /// A tensor of ones with the shape given as an array.
     public static func ones(_ shape: [Int], dtype: DType = .float32, requiresGrad: Bool = false) -> Tensor {
-        full(shape, 1, dtype: dtype, requiresGrad: requiresGrad)
+        full(shape, 1.0, dtype: dtype, requiresGrad: requiresGrad)
     }
 
     /// Zeros with the shape and dtype of `other` (`torch.zeros_like`).
@@ -56,7 +78,7 @@ extension Tensor {
 
     /// Ones with the shape and dtype of `other` (`torch.ones_like`).
     public static func ones(like other: Tensor, dtype: DType? = nil, requiresGrad: Bool = false) -> Tensor {
-        full(other.shape, 1, dtype: dtype ?? other.dtype, requiresGrad: requiresGrad)
+        full(other.shape, 1.0, dtype: dtype ?? other.dtype, requiresGrad: requiresGrad)
     }
 
     /// `value` everywhere, with the shape and dtype of `other` (`torch.full_like`).

@@ -87,12 +87,13 @@ extension Tensor {
 
     /// Creates a tensor of `shape` from values in row-major order.
     ///
-    /// Numbers give float32 and booleans bool unless `dtype` says otherwise, as with nested
-    /// arrays.
+    /// The array's element type gives the dtype, as `torch.tensor` and `torch.from_numpy` do:
+    /// `Int` and `Int64` give int64, `Bool` gives bool, and `Float` and `Double` give float32,
+    /// the default float dtype (pass `dtype: .float64` to keep doubles).
     ///
     /// ```swift
-    /// let m = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])
-    /// let i = Tensor(shape: [3], scalars: [2, 0, 1], dtype: .int64)
+    /// let m = Tensor(shape: [2, 3], scalars: [1.0, 2, 3, 4, 5, 6])   // float32
+    /// let i = Tensor(shape: [3], scalars: [2, 0, 1])                   // int64
     /// ```
     public convenience init<T: TensorScalar & TensorData>(
         shape: [Int], scalars: [T], dtype: DType? = nil, requiresGrad: Bool = false
@@ -100,7 +101,7 @@ extension Tensor {
         guard Shape.count(shape) == scalars.count, !shape.contains(where: { $0 < 0 }) else {
             _fail("shape '\(_shapeString(shape))' is invalid for input of size \(scalars.count)")
         }
-        let dtype = dtype ?? (T.naturalDType == .bool ? .bool : .float32)
+        let dtype = dtype ?? (T.naturalDType == .float64 ? .float32 : T.naturalDType)
         self.init(uninitializedShape: shape, dtype: dtype)
         // Called from another module this initializer runs unspecialized (about 10 ns an
         // element); each Swift type goes to its own specialized copy instead. T is that very

@@ -79,7 +79,19 @@ protocol _Element: Sendable {
 }
 
 /// Elements with arithmetic: float32, float64 and int64.
-protocol _NumericElement: _Element, Numeric, Comparable {}
+protocol _NumericElement: _Element, Numeric, Comparable {
+    /// `+`, `-` and `*` as ATen's kernels compute them: integers wrap on overflow as C++'s
+    /// do (Swift's operators would stop the program).
+    static func _plus(_ a: Self, _ b: Self) -> Self
+    static func _minus(_ a: Self, _ b: Self) -> Self
+    static func _times(_ a: Self, _ b: Self) -> Self
+}
+
+extension _NumericElement where Self: BinaryFloatingPoint {
+    @inline(__always) static func _plus(_ a: Self, _ b: Self) -> Self { a + b }
+    @inline(__always) static func _minus(_ a: Self, _ b: Self) -> Self { a - b }
+    @inline(__always) static func _times(_ a: Self, _ b: Self) -> Self { a * b }
+}
 
 /// Floating-point elements: float32 and float64.
 protocol _FloatElement: _NumericElement, Real, BinaryFloatingPoint, _CascadeValue {}
@@ -101,6 +113,9 @@ extension Double: _FloatElement {
 }
 
 extension Int64: _NumericElement {
+    @inline(__always) static func _plus(_ a: Int64, _ b: Int64) -> Int64 { a &+ b }
+    @inline(__always) static func _minus(_ a: Int64, _ b: Int64) -> Int64 { a &- b }
+    @inline(__always) static func _times(_ a: Int64, _ b: Int64) -> Int64 { a &* b }
     static var dtype: DType { .int64 }
     static var zeroValue: Int64 { 0 }
     static var oneValue: Int64 { 1 }

@@ -133,6 +133,29 @@ extension Tensor {
         _bumpVersion()
     }
 
+    /// Sets every element to the value of a 0-d tensor in place (`fill_`); the value's
+    /// gradient is the sum of the incoming one (`FillBackward1`).
+    ///
+    /// ```swift
+    /// x.fill(Tensor(0.5))
+    /// ```
+    public func fill(_ value: Tensor) {
+        if value.rank != 0 {
+            _fail("fill_ only supports 0-dimension value tensor but got tensor with \(value.rank) dimensions.")
+        }
+        _checkInPlace()
+        if GradMode.isEnabled && (_requiresGrad || value._requiresGrad) {
+            _inPlace(value.detach().to(dtype), { a, _ in
+                Tensor.full(like: a, value.item())._recorded("FillBackward1", a, value) { g, _ in
+                    (Tensor.zeros(like: g), g.sum())
+                }
+            }, kernel: nil)
+            return
+        }
+        _fillRaw(value.item())
+        _bumpVersion()
+    }
+
     /// Copies `source` (broadcast to this shape, converted to this dtype) into this tensor in
     /// place (`copy_`).
     ///

@@ -4,13 +4,18 @@
 
 extension Tensor {
     /// `self[indices] = value`, as Python's `__setitem__`.
+    ///
+    /// Swift has no way to hand a subscript a bare number, so a 0-d value that needs no
+    /// gradient stands for one, as a Python number does in `x[mask] = 0`: it is converted to
+    /// this tensor's dtype and fills the elements (`MaskedFillBackward0`, `IndexFillBackward0`).
     func _indexAssign(_ indices: [TensorIndex], _ value: Tensor) {
         let (view, advanced) = _basicIndex(indices, flattenMask: false)
+        let number = value.rank == 0 && !value._requiresGrad
         guard let (d, index) = advanced else {
-            view.copy(from: value)
+            if number { view.fill(value.item()) } else { view.copy(from: value) }
             return
         }
-        view._indexPut(dim: d, index, value)
+        view._indexPut(dim: d, index, number ? value.to(view.dtype) : value, fill: number)
     }
 
     /// Writes `value` (broadcast to the indexing result) into the elements `index` picks along
@@ -23,7 +28,7 @@ extension Tensor {
     /// let c = Tensor([1, 2, 3])
     /// c[Tensor([0, 2], dtype: .int64)] = Tensor(9)   // tensor([9., 2., 9.])
     /// ```
-    func _indexPut(dim d: Int, _ index: Tensor, _ value: Tensor) {
+    func _indexPut(dim d: Int, _ index: Tensor, _ value: Tensor, fill: Bool = false) {
         _checkInPlace()
         if value.dtype != dtype {
             _fail("Index put requires the source and destination dtypes match, got \(dtype._resultName) for the destination and \(value.dtype._resultName) for the source.")
@@ -51,7 +56,8 @@ extension Tensor {
         snapshot._requiresGrad = _requiresGrad
         let result = noGrad { snapshot.clone() }
         sites.put(value, into: result)
-        let recorded = result._recorded("IndexPutBackward0", snapshot, value) { g, node in
+        let name: StaticString = !fill ? "IndexPutBackward0" : index.dtype == .bool ? "MaskedFillBackward0" : "IndexFillBackward0"
+        let recorded = result._recorded(name, snapshot, value) { g, node in
             let gSelf = node.needsInputGrad(0) ? noGrad { () -> Tensor in
                 let z = g.clone()
                 sites.put(Tensor.zeros([], dtype: g.dtype), into: z)

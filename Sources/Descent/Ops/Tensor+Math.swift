@@ -85,7 +85,7 @@ extension Tensor {
         case .float32: out = Elementwise.map(self, Float.self, Float.self) { $0 > 0 || $0.isNaN ? $0 : 0 }
         case .float64: out = Elementwise.map(self, Double.self, Double.self) { $0 > 0 || $0.isNaN ? $0 : 0 }
         case .int64: out = Elementwise.map(self, Int64.self, Int64.self) { Swift.max($0, 0) }
-        case .bool: _fail("\"clamp_min_scalar_cpu\" not implemented for 'Bool'")
+        case .bool: _fail("Boolean inputs not supported for relu")
         }
         return out._recorded("ReluBackward0", self, savingOutput: true) { g, node in
             (g * (node.savedTensor(0) .> 0), nil)

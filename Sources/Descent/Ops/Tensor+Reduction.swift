@@ -261,6 +261,12 @@ extension Tensor {
     }
 
     private func _extremum(dim: Int, keepDim: Bool, greater: Bool) -> (values: Tensor, indices: Tensor) {
+        if rank == 0 {
+            // PyTorch reduces a 0-d tensor along its one implicit dimension: the element itself.
+            _ = Shape.wrap(dim, rank: 1)
+            let values = noGrad { clone() }._recorded(greater ? "MaxBackward0" : "MinBackward0", self) { g, _ in (g, nil) }
+            return (values, Tensor.zeros([], dtype: .int64))
+        }
         let d = Shape.wrap(dim, rank: rank)
         if rank > 0 && shape[d] == 0 {
             _fail("\(greater ? "max" : "min")(): Expected reduction dim \(d) to have non-zero size.")

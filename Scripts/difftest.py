@@ -1,0 +1,555 @@
+#!/usr/bin/env python3
+"""Differential tester: random short programs run on PyTorch, replayed on Descent.
+
+Each program is a list of statements over Descent's public API and its PyTorch equivalent
+(creation, broadcasting arithmetic with numbers on either side, views, indexing and index
+assignment, reductions, in-place updates inside and outside no_grad, backward with
+accumulation and retain_graph). The generator builds a program one statement at a time while
+running it on PyTorch, so it picks operations that fit the tensors it has, and then records
+what PyTorch ends with: every variable's values, dtype, shape, grad_fn name, requires_grad,
+leaf flag and .grad, or the error PyTorch raised and where.
+
+The Swift tests (Tests/DescentTests/DifferentialTests.swift) interpret the same JSON with
+Descent and compare everything, bit for bit. Run from the repository root:
+
+    ATEN_CPU_CAPABILITY=default python3 Scripts/difftest.py corpus          # the committed corpus
+    ATEN_CPU_CAPABILITY=default python3 Scripts/difftest.py generate --count 5000 --seed 1 --out /tmp/d.json
+    DESCENT_DIFFERENTIAL=/tmp/d.json swift test --filter DifferentialTests   # replay them on Descent
+    python3 Scripts/difftest.py show /tmp/d.json 17                          # one program as Python and Swift
+"""
+import argparse
+import warnings
+import json
+import math
+import os
+import random
+import sys
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
+warnings.simplefilter("ignore")
+
+CORPUS = os.path.join(os.path.dirname(__file__), "..", "Tests", "DescentTests", "Fixtures", "differential.json")
+DTYPES = {torch.float32: "float32", torch.float64: "float64", torch.int64: "int64", torch.bool: "bool"}
+TORCH_DTYPES = {v: k for k, v in DTYPES.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Running one statement on PyTorch
+
+def operand(env, o):
+    if "var" in o:
+        return env[o["var"]]
+    if "int" in o:
+        return int(o["int"])
+    return float(o["float"])
+
+
+def index_items(env, items):
+    out = []
+    for it in items:
+        if "int" in it:
+            out.append(it["int"])
+        elif "slice" in it:
+            a, b, s = it["slice"]
+            out.append(slice(a, b, s))
+        elif "none" in it:
+            out.append(None)
+        elif "ellipsis" in it:
+            out.append(Ellipsis)
+        else:
+            out.append(env[it["tensor"]])
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+BINARY = {
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b, "pow": lambda a, b: a ** b,
+    "maximum": torch.maximum, "minimum": torch.minimum,
+    "eq": lambda a, b: a == b, "lt": lambda a, b: a < b, "gt": lambda a, b: a > b,
+}
+UNARY = {
+    "neg": lambda x: -x, "exp": torch.exp, "log": torch.log, "sqrt": torch.sqrt, "abs": torch.abs,
+    "sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "reciprocal": torch.reciprocal,
+    "clone": torch.clone, "detach": lambda x: x.detach(), "contiguous": lambda x: x.contiguous(),
+    "t": lambda x: x.t(), "float": lambda x: x.float(), "double": lambda x: x.double(),
+    "long": lambda x: x.long(), "square": lambda x: x * x, "sign": torch.sign,
+}
+INPLACE = {"add_": "add_", "sub_": "sub_", "mul_": "mul_", "div_": "div_"}
+
+
+def run_stmt(env, s):
+    op = s["op"]
+    if op == "seed":
+        torch.manual_seed(s["seed"])
+        return
+    if op == "tensor":
+        t = torch.tensor(s["values"], dtype=TORCH_DTYPES[s["dtype"]]).reshape(s["shape"])
+        if s.get("requires_grad"):
+            t.requires_grad_(True)
+        env[s["out"]] = t
+    elif op == "random":
+        kind, shape = s["kind"], s["shape"]
+        if kind == "randn":
+            t = torch.randn(shape, dtype=TORCH_DTYPES[s["dtype"]])
+        elif kind == "rand":
+            t = torch.rand(shape, dtype=TORCH_DTYPES[s["dtype"]])
+        else:
+            t = torch.randint(s["low"], s["high"], shape, dtype=TORCH_DTYPES[s["dtype"]])
+        env[s["out"]] = t
+    elif op == "full":
+        v = s["value"]
+        fill = v["int"] if "int" in v else (v["bool"] if "bool" in v else v["float"])
+        env[s["out"]] = torch.full(s["shape"], fill)
+    elif op == "binary":
+        env[s["out"]] = BINARY[s["fn"]](operand(env, s["a"]), operand(env, s["b"]))
+    elif op == "where":
+        env[s["out"]] = torch.where(env[s["cond"]], operand(env, s["a"]), operand(env, s["b"]))
+    elif op == "unary":
+        env[s["out"]] = UNARY[s["fn"]](env[s["a"]])
+    elif op == "reduce":
+        x, fn, dim, keep = env[s["a"]], s["fn"], s.get("dim"), s.get("keepdim", False)
+        if fn in ("max", "min"):
+            if dim is None:
+                env[s["out"]] = getattr(x, fn)()
+            else:
+                r = getattr(x, fn)(dim=dim, keepdim=keep)
+                env[s["out"]] = r.values
+                env[s["out2"]] = r.indices
+        elif fn in ("std", "var"):
+            kw = {"correction": s.get("correction", 1)}
+            env[s["out"]] = getattr(x, fn)(**kw) if dim is None else getattr(x, fn)(dim=dim, keepdim=keep, **kw)
+        else:
+            env[s["out"]] = getattr(x, fn)() if dim is None else getattr(x, fn)(dim=dim, keepdim=keep)
+    elif op == "softmax":
+        env[s["out"]] = getattr(env[s["a"]], s["fn"])(s["dim"])
+    elif op == "view":
+        x, fn, args = env[s["a"]], s["fn"], s["args"]
+        if fn == "reshape":
+            r = x.reshape(args)
+        elif fn == "view":
+            r = x.view(args)
+        elif fn == "expand":
+            r = x.expand(args)
+        elif fn == "unsqueeze":
+            r = x.unsqueeze(args[0])
+        elif fn == "squeeze":
+            r = x.squeeze() if not args else x.squeeze(args[0])
+        elif fn == "transpose":
+            r = x.transpose(args[0], args[1])
+        elif fn == "permute":
+            r = x.permute(args)
+        elif fn == "flatten":
+            r = x.flatten()
+        else:
+            r = x.narrow(args[0], args[1], args[2])
+        env[s["out"]] = r
+    elif op == "index":
+        env[s["out"]] = env[s["a"]][index_items(env, s["items"])]
+    elif op == "setitem":
+        env[s["target"]][index_items(env, s["items"])] = operand(env, s["value"])
+    elif op == "inplace":
+        t = env[s["target"]]
+
+        def apply():
+            if s["fn"] == "zero_":
+                t.zero_()
+            elif s["fn"] == "fill_":
+                t.fill_(operand(env, s["value"]))
+            else:
+                getattr(t, s["fn"])(operand(env, s["value"]))
+        if s.get("no_grad"):
+            with torch.no_grad():
+                apply()
+        else:
+            apply()
+    elif op == "requires_grad":
+        env[s["target"]].requires_grad_(True)
+    elif op == "retain_grad":
+        env[s["target"]].retain_grad()
+    elif op == "backward":
+        t = env[s["target"]]
+        g = env[s["gradient"]] if s.get("gradient") else None
+        t.backward(g, retain_graph=s.get("retain_graph", False))
+    elif op == "grad_zero":
+        t = env[s["target"]]
+        if t.grad is not None:
+            t.grad.zero_()
+    else:
+        raise ValueError(op)
+
+
+def values_json(t):
+    t = t.detach()
+    if t.dtype == torch.bool:
+        return [bool(v) for v in t.reshape(-1).tolist()]
+    if t.dtype == torch.int64:
+        # As strings: a JSON number reader may go through a double, which holds 53 bits.
+        return [str(int(v)) for v in t.reshape(-1).tolist()]
+    out = []
+    for v in t.reshape(-1).tolist():
+        if math.isnan(v):
+            out.append("nan")
+        elif math.isinf(v):
+            out.append("inf" if v > 0 else "-inf")
+        else:
+            out.append(v)
+    return out
+
+
+def snapshot(env):
+    state = {}
+    for name, t in env.items():
+        if name.startswith("g"):
+            continue
+        entry = {"shape": list(t.shape), "dtype": DTYPES[t.dtype], "values": values_json(t),
+                 "requires_grad": t.requires_grad, "is_leaf": t.is_leaf,
+                 "grad_fn": t.grad_fn.name() if t.grad_fn is not None else None}
+        if t.is_leaf or t.retains_grad:
+            entry["grad"] = None if t.grad is None else {"shape": list(t.grad.shape), "dtype": DTYPES[t.grad.dtype], "values": values_json(t.grad)}
+        state[name] = entry
+    return state
+
+
+def execute(program):
+    """Runs a program from the global generator seeded with 0 (Descent's runner seeds its
+    own generator the same way)."""
+    env = {}
+    error = None
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        for k, s in enumerate(program):
+            try:
+                run_stmt(env, s)
+            except Exception as e:  # PyTorch's error is the expected result
+                error = {"at": k, "type": type(e).__name__, "message": str(e).split("\n")[0]}
+                break
+    return env, error
+
+
+# ---------------------------------------------------------------------------------------------
+# Generating programs
+
+class Gen:
+    def __init__(self, rng):
+        self.r = rng
+        self.prog = []
+        self.env = {}
+        self.n = 0
+
+    def fresh(self):
+        self.n += 1
+        return "t%d" % (self.n - 1)
+
+    def emit(self, s):
+        run_stmt(self.env, s)   # raises for an error: the caller records it
+        self.prog.append(s)
+
+    def pick(self, pred=lambda t: True):
+        # Gradients handed to backward() ("g…") are not used again: PyTorch may make one the
+        # leaf's .grad itself (it steals a buffer nobody else counts), Descent copies it.
+        names = [k for k, t in self.env.items() if pred(t) and not k.startswith("g")]
+        return self.r.choice(names) if names else None
+
+    def shape(self):
+        rank = self.r.choice([0, 1, 1, 2, 2, 2, 3])
+        return [self.r.randint(1, 4) for _ in range(rank)]
+
+    def number(self, integral=None):
+        if integral is None:
+            integral = self.r.random() < 0.4
+        if integral:
+            return {"int": self.r.choice([-3, -2, -1, 0, 1, 2, 3, 5])}
+        return {"float": self.r.choice([-2.5, -1.0, -0.5, 0.0, 0.5, 1.5, 2.0, 3.0, 0.25, 1e-3])}
+
+    def make_tensor(self):
+        shape = self.shape()
+        count = 1
+        for d in shape:
+            count *= d
+        kind = self.r.random()
+        if kind < 0.55:
+            pool = [-2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 0.1, -0.3]
+            vals = [self.r.choice(pool) if self.r.random() < 0.5 else round(self.r.gauss(0, 2), 3) for _ in range(count)]
+            dtype = "float32" if self.r.random() < 0.8 else "float64"
+            s = {"op": "tensor", "out": self.fresh(), "values": vals, "shape": shape, "dtype": dtype,
+                 "requires_grad": self.r.random() < 0.6}
+        elif kind < 0.7:
+            vals = [self.r.randint(-4, 5) for _ in range(count)]
+            s = {"op": "tensor", "out": self.fresh(), "values": vals, "shape": shape, "dtype": "int64"}
+        elif kind < 0.75:
+            vals = [self.r.random() < 0.5 for _ in range(count)]
+            s = {"op": "tensor", "out": self.fresh(), "values": vals, "shape": shape, "dtype": "bool"}
+        elif kind < 0.92:
+            if self.r.random() < 0.3:
+                self.emit({"op": "seed", "seed": self.r.randint(0, 1000)})
+            which = self.r.choice(["randn", "rand", "randint"])
+            if which == "randint":
+                low = self.r.randint(-5, 3)
+                s = {"op": "random", "kind": "randint", "out": self.fresh(), "shape": shape, "low": low,
+                     "high": low + self.r.choice([1, 2, 7, 100, 1 << 30]), "dtype": "int64"}
+            else:
+                s = {"op": "random", "kind": which, "out": self.fresh(), "shape": shape,
+                     "dtype": "float32" if self.r.random() < 0.8 else "float64"}
+        else:
+            v = self.r.choice([{"int": 7}, {"float": 2.5}, {"bool": True}, {"int": -1}])
+            s = {"op": "full", "out": self.fresh(), "shape": shape, "value": v}
+        self.emit(s)
+
+    def index_items(self, t):
+        items = []
+        dims = t.dim()
+        used = 0
+        choices = self.r.randint(1, 3)
+        for _ in range(choices):
+            if used >= dims:
+                if self.r.random() < 0.3:
+                    items.append({"none": True})
+                break
+            n = t.shape[used]
+            c = self.r.random()
+            if c < 0.3:
+                items.append({"int": self.r.randint(-n, n - 1)})
+            elif c < 0.7:
+                a = self.r.choice([None, 0, 1, -1, -n])
+                b = self.r.choice([None, n, 1, -1, 2])
+                step = self.r.choice([1, 1, 2])
+                items.append({"slice": [a, b, step]})
+            elif c < 0.8:
+                items.append({"none": True})
+                continue
+            elif c < 0.9 and not any("tensor" in i for i in items):
+                idx = self.fresh()
+                k = self.r.randint(1, 3)
+                self.emit({"op": "tensor", "out": idx, "values": [self.r.randint(-n, n - 1) for _ in range(k)],
+                           "shape": [k], "dtype": "int64"})
+                items.append({"tensor": idx})
+            else:
+                items.append({"ellipsis": True})
+                break
+            used += 1
+        return items
+
+    def step(self):
+        r = self.r.random()
+        floats = lambda t: t.dtype in (torch.float32, torch.float64)
+        if r < 0.12 or not self.env:
+            self.make_tensor()
+        elif r < 0.34:
+            fn = self.r.choice(list(BINARY))
+            a = self.pick(lambda t: t.dtype != torch.bool or self.r.random() < 0.3)
+            if a is None:
+                return
+            if self.r.random() < 0.3 and fn not in ("maximum", "minimum"):
+                b = self.number()
+                pair = (b, {"var": a}) if self.r.random() < 0.4 and fn in ("add", "sub", "mul", "div", "pow") else ({"var": a}, b)
+            else:
+                b = self.pick(lambda t: t.dim() <= self.env[a].dim()) or a
+                pair = ({"var": a}, {"var": b})
+            self.emit({"op": "binary", "fn": fn, "out": self.fresh(), "a": pair[0], "b": pair[1]})
+        elif r < 0.44:
+            fn = self.r.choice(list(UNARY))
+            a = self.pick() if fn not in ("t",) else self.pick(lambda t: t.dim() <= 2)
+            if a is None:
+                return
+            self.emit({"op": "unary", "fn": fn, "out": self.fresh(), "a": a})
+        elif r < 0.54:
+            a = self.pick(floats)
+            if a is None:
+                return
+            t = self.env[a]
+            fn = self.r.choice(["sum", "mean", "sum", "max", "min", "std", "var", "amax"])
+            fn = "sum" if fn == "amax" else fn
+            dim = None if t.dim() == 0 or self.r.random() < 0.4 else self.r.randint(-t.dim(), t.dim() - 1)
+            s = {"op": "reduce", "fn": fn, "a": a, "out": self.fresh(), "dim": dim, "keepdim": self.r.random() < 0.3}
+            if fn in ("max", "min") and dim is not None:
+                s["out2"] = self.fresh()
+            if fn in ("std", "var"):
+                s["correction"] = self.r.choice([0, 1])
+            self.emit(s)
+        elif r < 0.58:
+            a = self.pick(floats)
+            if a is None:
+                return
+            t = self.env[a]
+            dim = 0 if t.dim() == 0 else self.r.randint(-t.dim(), t.dim() - 1)
+            self.emit({"op": "softmax", "fn": self.r.choice(["softmax", "log_softmax"]), "a": a, "out": self.fresh(), "dim": dim})
+        elif r < 0.68:
+            a = self.pick()
+            t = self.env[a]
+            fn = self.r.choice(["reshape", "view", "expand", "unsqueeze", "squeeze", "transpose", "permute", "flatten", "narrow"])
+            shape = list(t.shape)
+            if fn in ("reshape", "view"):
+                args = [-1] if self.r.random() < 0.5 else shape[::-1] if t.numel() > 0 else shape
+                if self.r.random() < 0.3:
+                    args = shape
+            elif fn == "expand":
+                args = [self.r.choice([2, 3])] + [d if d != 1 else self.r.choice([1, 2]) for d in shape]
+                if self.r.random() < 0.3:
+                    args = shape
+            elif fn == "unsqueeze":
+                args = [self.r.randint(-t.dim() - 1, t.dim())]
+            elif fn == "squeeze":
+                args = [] if t.dim() == 0 or self.r.random() < 0.5 else [self.r.randint(-t.dim(), t.dim() - 1)]
+            elif fn in ("transpose",):
+                if t.dim() == 0:
+                    return
+                args = [self.r.randint(0, t.dim() - 1), self.r.randint(0, t.dim() - 1)]
+            elif fn == "permute":
+                args = list(range(t.dim()))
+                self.r.shuffle(args)
+            elif fn == "narrow":
+                if t.dim() == 0:
+                    return
+                d = self.r.randint(0, t.dim() - 1)
+                start = self.r.randint(0, shape[d] - 1) if shape[d] > 0 else 0
+                args = [d, start, self.r.randint(0, shape[d] - start)]
+            else:
+                args = []
+            self.emit({"op": "view", "fn": fn, "a": a, "out": self.fresh(), "args": args})
+        elif r < 0.76:
+            a = self.pick()
+            t = self.env[a]
+            if t.dim() == 0 and self.r.random() < 0.7:
+                return
+            if self.r.random() < 0.25 and t.dim() > 0:
+                mask = self.fresh()
+                self.emit({"op": "binary", "fn": self.r.choice(["lt", "gt"]), "out": mask, "a": {"var": a}, "b": self.number()})
+                items = [{"tensor": mask}]
+            else:
+                items = self.index_items(t)
+            self.emit({"op": "index", "a": a, "items": items, "out": self.fresh()})
+        elif r < 0.82:
+            a = self.pick()
+            t = self.env[a]
+            if t.dim() == 0:
+                return
+            if self.r.random() < 0.4:
+                mask = self.fresh()
+                self.emit({"op": "binary", "fn": self.r.choice(["lt", "gt"]), "out": mask, "a": {"var": a}, "b": self.number()})
+                items = [{"tensor": mask}]
+            else:
+                items = self.index_items(t)
+            if self.r.random() < 0.5:
+                value = {"float": self.r.choice([0.0, 9.0, -1.5])} if t.dtype != torch.int64 else {"int": 9}
+                if t.dtype == torch.bool:
+                    return
+            else:
+                v = self.pick(lambda u: u.dtype == t.dtype and u.dim() <= 1)
+                if v is None:
+                    return
+                value = {"var": v}
+            self.emit({"op": "setitem", "target": a, "items": items, "value": value})
+        elif r < 0.9:
+            a = self.pick()
+            t = self.env[a]
+            fn = self.r.choice(["add_", "sub_", "mul_", "div_", "zero_", "fill_"])
+            if t.dtype == torch.bool and fn != "zero_" and self.r.random() < 0.8:
+                return
+            if fn == "div_" and not floats(t) and self.r.random() < 0.8:
+                return
+            if self.r.random() < 0.5 or fn == "fill_":
+                value = self.number(integral=not floats(t) if self.r.random() < 0.9 else None)
+            else:
+                value = {"var": self.pick(lambda u: u.dim() <= t.dim() and (floats(t) or not floats(u))) or a}
+            self.emit({"op": "inplace", "fn": fn, "target": a, "value": value,
+                       "no_grad": self.r.random() < (0.6 if not t.requires_grad else 0.9)})
+        elif r < 0.93:
+            a = self.pick(lambda t: t.is_leaf and floats(t) and not t.requires_grad)
+            if a is None:
+                return
+            self.emit({"op": "requires_grad", "target": a})
+        elif r < 0.95:
+            a = self.pick(lambda t: not t.is_leaf)
+            if a is None:
+                return
+            self.emit({"op": "retain_grad", "target": a})
+        else:
+            a = self.pick(lambda t: t.requires_grad)
+            if a is None:
+                return
+            t = self.env[a]
+            s = {"op": "backward", "target": a, "retain_graph": self.r.random() < 0.4}
+            if t.numel() != 1 or self.r.random() < 0.2:
+                g = "g" + self.fresh()
+                self.emit({"op": "tensor", "out": g, "values": [round(self.r.gauss(0, 1), 2) for _ in range(t.numel())],
+                           "shape": list(t.shape), "dtype": DTYPES[t.dtype]})
+                s["gradient"] = g
+            self.emit(s)
+            if self.r.random() < 0.5:
+                leaf = self.pick(lambda u: u.is_leaf and u.grad is not None)
+                if leaf:
+                    self.emit({"op": "grad_zero", "target": leaf})
+
+
+def generate(count, seed):
+    rng = random.Random(seed)
+    programs = []
+    while len(programs) < count:
+        g = _Recording(rng)
+        length = rng.randint(3, 12)
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            while len(g.prog) < length:
+                try:
+                    g.step()
+                except Exception:
+                    # PyTorch refused the statement: it stays as the program's last one.
+                    g.prog.append(g.pending)
+                    break
+        env, error = execute(g.prog)
+        programs.append({"id": len(programs), "program": g.prog, "error": error, "state": snapshot(env)})
+    return programs
+
+
+class _Recording(Gen):
+    """Remembers the statement being run, so that one PyTorch refuses can end the program."""
+
+    def emit(self, s):
+        self.pending = s
+        Gen.emit(self, s)
+
+
+# ---------------------------------------------------------------------------------------------
+# Showing a program as Python and as Swift
+
+def show(programs, k):
+    p = programs[k]
+    print("# program", k, "error:", p["error"])
+    for s in p["program"]:
+        print(json.dumps(s))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("corpus")
+    c.add_argument("--count", type=int, default=400)
+    gen = sub.add_parser("generate")
+    gen.add_argument("--count", type=int, default=1000)
+    gen.add_argument("--seed", type=int, default=1)
+    gen.add_argument("--out", required=True)
+    sh = sub.add_parser("show")
+    sh.add_argument("file")
+    sh.add_argument("index", type=int)
+    args = ap.parse_args()
+    if args.cmd != "show" and os.environ.get("ATEN_CPU_CAPABILITY") != "default":
+        sys.exit("run with ATEN_CPU_CAPABILITY=default, as the fixture script does")
+    if args.cmd == "show":
+        with open(args.file) as f:
+            show(json.load(f)["programs"], args.index)
+        return
+    count, seed, out = (args.count, 0, CORPUS) if args.cmd == "corpus" else (args.count, args.seed, args.out)
+    programs = generate(count, seed)
+    with open(out, "w") as f:
+        json.dump({"generated_by": "Scripts/difftest.py (do not edit by hand)", "torch_version": torch.__version__,
+                   "seed": seed, "programs": programs}, f, separators=(",", ":"))
+        f.write("\n")
+    errors = sum(1 for p in programs if p["error"])
+    print("wrote %d programs (%d end in a PyTorch error) to %s" % (len(programs), errors, out))
+
+
+if __name__ == "__main__":
+    main()
