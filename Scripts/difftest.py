@@ -86,7 +86,8 @@ def run_stmt(env, s):
         torch.manual_seed(s["seed"])
         return
     if op == "tensor":
-        t = torch.tensor(s["values"], dtype=TORCH_DTYPES[s["dtype"]]).reshape(s["shape"])
+        # A fresh tensor, not a view of the flat one (a view's later views would hang off it).
+        t = torch.tensor(s["values"], dtype=TORCH_DTYPES[s["dtype"]]).reshape(s["shape"]).clone()
         if s.get("requires_grad"):
             t.requires_grad_(True)
         env[s["out"]] = t
@@ -206,7 +207,7 @@ def snapshot(env):
             continue
         entry = {"shape": list(t.shape), "dtype": DTYPES[t.dtype], "values": values_json(t),
                  "requires_grad": t.requires_grad, "is_leaf": t.is_leaf,
-                 "grad_fn": t.grad_fn.name() if t.grad_fn is not None else None}
+                 "grad_fn": type(t.grad_fn).__name__ if t.grad_fn is not None else None}
         if t.is_leaf or t.retains_grad:
             entry["grad"] = None if t.grad is None else {"shape": list(t.grad.shape), "dtype": DTYPES[t.grad.dtype], "values": values_json(t.grad)}
         state[name] = entry
@@ -437,7 +438,8 @@ class Gen:
                 if t.dtype == torch.bool:
                     return
             else:
-                v = self.pick(lambda u: u.dtype == t.dtype and u.dim() <= 1)
+                # A 0-d value would stand for a number in Descent (README, "What to expect").
+                v = self.pick(lambda u: u.dtype == t.dtype and u.dim() == 1)
                 if v is None:
                     return
                 value = {"var": v}

@@ -33,6 +33,7 @@ public final class AutogradNode: @unchecked Sendable {
         @inline(__always)
         init(_ input: borrowing Tensor) {
             dtype = input.dtype
+            input._refreshViewHistory()
             if !input._requiresGrad {
                 // No gradient goes this way, so the shape is never read: not holding it saves
                 // a reference count on the input's shape array now and again at the node's end.

@@ -12,7 +12,8 @@ extension Tensor {
     /// w.requiresGrad = true
     /// ```
     public var requiresGrad: Bool {
-        get { _requiresGrad }
+        // A view requires grad once its base does, even if made before (as in PyTorch).
+        get { _requiresGradForRecording }
         set { setRequiresGrad(newValue, factory: false) }
     }
 
@@ -48,10 +49,16 @@ extension Tensor {
     }
 
     /// Whether this tensor is a leaf of the graph: it does not require grad, or the user made it.
-    public var isLeaf: Bool { _gradFn == nil }
+    public var isLeaf: Bool {
+        _refreshViewHistory()
+        return _gradFn == nil
+    }
 
     /// The node that produced this tensor, or `nil` for leaves (PyTorch's `grad_fn`).
-    public var gradFn: AutogradNode? { _gradFn }
+    public var gradFn: AutogradNode? {
+        _refreshViewHistory()
+        return _gradFn
+    }
 
     /// The gradient that ``backward(gradient:retainGraph:)`` accumulated into this leaf.
     ///
@@ -115,6 +122,7 @@ extension Tensor {
     /// loss.backward()
     /// ```
     public func backward(gradient: Tensor? = nil, retainGraph: Bool = false) {
+        _refreshViewHistory()
         guard _requiresGrad else {
             _fail("element 0 of tensors does not require grad and does not have a grad_fn")
         }
@@ -128,6 +136,7 @@ extension Tensor {
             if scalarCount != 1 { _fail("grad can be implicitly created only for scalar outputs") }
             seed = rank == 0 ? Tensor._implicitSeed(dtype) : Tensor.ones(like: self)
         }
+        _refreshViewHistory()
         let root = _gradFn ?? _accumulator()
         noGrad { Engine.run(root: root, gradient: seed, retainGraph: retainGraph) }
     }
@@ -180,7 +189,7 @@ extension Tensor {
         savingOutput: Bool = false, scalar: Double = 0,
         _ vjp: @escaping (_ grad: Tensor, _ node: AutogradNode) -> (Tensor?, Tensor?)
     ) -> Tensor {
-        guard a._requiresGrad || (b?._requiresGrad ?? false), GradMode.isEnabled else { return self }
+        guard GradMode.isEnabled, a._requiresGradForRecording || (b?._requiresGradForRecording ?? false) else { return self }
         // Each saved tensor made once and moved into the node: built in a `var` tuple first,
         // every one was copied into the node and the tuple's copy released.
         let output = savingOutput ? SavedTensor(detach(), isOutput: true) : nil
@@ -213,7 +222,7 @@ extension Tensor {
         _ vjp: @escaping (_ grad: Tensor, _ node: AutogradNode) -> [Tensor?]
     ) -> Tensor {
         var any = false
-        for t in inputs where t._requiresGrad { any = true; break }
+        for t in inputs where t._requiresGradForRecording { any = true; break }
         guard any && GradMode.isEnabled else { return self }
         var saved = saving.map { SavedTensor($0) }
         if savingOutput { saved.append(SavedTensor(detach(), isOutput: true)) }

@@ -65,6 +65,16 @@ public enum DType: Sendable, Hashable, CaseIterable, CustomStringConvertible {
         a.rank >= b.rank ? a : b
     }
 
+    /// ATen's `combine_categories`: the higher-priority participant's dtype, unless the lower
+    /// one is of a higher category (floating over integer over bool).
+    static func _combineCategories(_ higher: DType?, _ lower: DType?) -> DType? {
+        guard let higher else { return lower }
+        guard let lower else { return higher }
+        if higher.isFloatingPoint { return higher }
+        if higher == .bool || lower.isFloatingPoint { return promote(higher, lower) }
+        return higher
+    }
+
     /// The result dtype when a tensor meets a Swift number: a number never widens a tensor
     /// within its category, but a floating-point number lifts integer and bool tensors to the
     /// default float dtype, as a Python scalar does in PyTorch.

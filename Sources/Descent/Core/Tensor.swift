@@ -40,6 +40,10 @@ public final class Tensor: @unchecked Sendable {
     // Autograd state; see Tensor+Autograd.swift.
     var _requiresGrad: Bool = false
     var _gradFn: AutogradNode?
+    /// For a view, the memory's version when its `grad_fn` was recorded: an in-place write
+    /// since then (through the base or another view) makes that history stale
+    /// (Tensor+ViewHistory.swift).
+    var _viewVersion: Int = 0
     /// What leaves (and non-leaves that retain their gradient) keep, boxed: most tensors are
     /// intermediate results that never have any of it, and every stored reference costs a
     /// release call when a tensor ends, even a `nil` one. Unmanaged (released in `deinit`), so
@@ -147,7 +151,10 @@ public final class Tensor: @unchecked Sendable {
     /// shape just read from a table was then retained once more to be stored and released
     /// after (two count pairs per view).
     func _view(shape: consuming [Int], strides: consuming [Int], offset: Int) -> Tensor {
-        Tensor(over: self, shape: shape, strides: strides, offset: offset, base: base ?? self)
+        let v = Tensor(over: self, shape: shape, strides: strides, offset: offset, base: base ?? self)
+        // A view made with grad mode off never takes a history of its own (Int.min marks it).
+        v._viewVersion = GradMode.isEnabled ? header.pointee.version : Int.min
+        return v
     }
 
     /// Another geometry over this tensor's storage that is not a view: only for results an op

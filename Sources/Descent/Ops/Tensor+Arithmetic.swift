@@ -26,11 +26,32 @@ enum _Number {
 }
 
 extension Tensor {
-    /// Brings both operands to their promoted dtype.
+    /// Brings both operands to the dtype PyTorch computes them in (`torch.result_type`).
     static func _promote(_ a: Tensor, _ b: Tensor) -> (Tensor, Tensor) {
         if a.dtype == b.dtype { return (a, b) }
-        let t = DType.promote(a.dtype, b.dtype)
+        let t = _resultType(a, b)
         return (a.to(t), b.to(t))
+    }
+
+    /// `torch.result_type` of two tensors: a 0-d tensor counts only by its category (bool,
+    /// integer, floating) against a tensor with dimensions, so `float32 [3] + float64 0-d` is
+    /// float32 and `int64 [3] + float64 0-d` float64 (TypeProperties.cpp, `combine_categories`).
+    ///
+    /// ```swift
+    /// Tensor.resultType(Tensor.ones(3), Tensor(2.0, dtype: .float64))   // .float32
+    /// ```
+    public static func resultType(_ a: Tensor, _ b: Tensor) -> DType { _resultType(a, b) }
+
+    static func _resultType(_ a: Tensor, _ b: Tensor) -> DType {
+        var dimensioned: DType? = nil, zeroDim: DType? = nil
+        for t in [a, b] {
+            if t.rank > 0 {
+                dimensioned = dimensioned.map { DType.promote($0, t.dtype) } ?? t.dtype
+            } else {
+                zeroDim = zeroDim.map { DType.promote($0, t.dtype) } ?? t.dtype
+            }
+        }
+        return DType._combineCategories(dimensioned, zeroDim)!
     }
 
     /// Brings a tensor and a Swift number to the dtype PyTorch gives their result.
@@ -64,7 +85,7 @@ extension Tensor {
             return nil
         }
         // Checked here too, so that an update under noGrad does not allocate the closure.
-        guard a._requiresGrad, GradMode.isEnabled else { return out }
+        guard GradMode.isEnabled, a._requiresGradForRecording else { return out }
         let value = n.double
         return out._recorded(name, a) { g, _ in (vjp(g, value), nil) }
     }
@@ -183,6 +204,19 @@ extension Tensor {
         }
     }
 
+    /// `a * b` over operands of different dtypes: computed in the result type, recording and
+    /// saving the operands themselves (as PyTorch does), so that an in-place change of one
+    /// before backward() is caught.
+    static func _mulMixed(_ lhs: Tensor, _ rhs: Tensor) -> Tensor {
+        let type = _resultType(lhs, rhs)
+        let a = noGrad { lhs.to(type) }, b = noGrad { rhs.to(type) }
+        let out = a.dtype == .bool ? Elementwise.zip(a, b, Bool.self, Bool.self, Bool.self) { $0 && $1 } : Elementwise.zipNumeric(a, b, _Mul.self)
+        return out._recorded("MulBackward0", lhs, rhs, saving: lhs, rhs) { g, node in
+            (node.needsInputGrad(0) ? g * node.savedTensor(1).to(g.dtype) : nil,
+             node.needsInputGrad(1) ? g * node.savedTensor(0).to(g.dtype) : nil)
+        }
+    }
+
     /// Elementwise product with broadcasting (`MulBackward0`).
     ///
     /// ```swift
@@ -191,8 +225,7 @@ extension Tensor {
     public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
         // Same dtypes (the common case) skip the promotion and its tuple of references.
         if lhs.dtype == rhs.dtype { return _mul(lhs, rhs) }
-        let (a, b) = _promote(lhs, rhs)
-        return _mul(a, b)
+        return _mulMixed(lhs, rhs)
     }
     /// Multiplies every element by a number.
     public static func * (lhs: Tensor, rhs: Double) -> Tensor { _mul(lhs, .float(rhs)) }
@@ -217,17 +250,22 @@ extension Tensor {
 
     static func _div(_ a: Tensor, _ b: Tensor) -> Tensor {
         // True division: integers divide as the default float dtype.
-        let a = a.dtype.isFloatingPoint ? a : a.to(.float32)
-        let b = b.dtype.isFloatingPoint ? b : b.to(.float32)
-        let (x, y) = _promote(a, b)
+        var type = a.dtype == b.dtype ? a.dtype : _resultType(a, b)
+        if !type.isFloatingPoint { type = .float32 }
+        // The inputs themselves are recorded and saved, not their converted copies, so that an
+        // in-place change of an input before backward() is caught, as PyTorch catches it.
+        let x = noGrad { a.to(type) }, y = noGrad { b.to(type) }
         let out: Tensor
-        switch x.dtype {
+        switch type {
         case .float32: out = Elementwise.zip(x, y, Float.self, Float.self, Float.self) { $0 / $1 }
         default: out = Elementwise.zip(x, y, Double.self, Double.self, Double.self) { $0 / $1 }
         }
-        return out._recorded("DivBackward0", x, y, saving: x, y) { g, node in
-            let b = node.savedTensor(1)
-            return (node.needsInputGrad(0) ? g / b : nil, node.needsInputGrad(1) ? -g * node.savedTensor(0) / (b * b) : nil)
+        return out._recorded("DivBackward0", a, b, saving: a, b) { g, node in
+            // PyTorch's formulas: grad / other, and -grad * ((self / other) / other).
+            let other = node.savedTensor(1).to(g.dtype)
+            let ga = node.needsInputGrad(0) ? g / other : nil
+            let gb = node.needsInputGrad(1) ? -g * ((node.savedTensor(0).to(g.dtype) / other) / other) : nil
+            return (ga, gb)
         }
     }
 

@@ -25,9 +25,16 @@ extension Tensor {
         }
         let recording = GradMode.isEnabled && (_requiresGrad || other._requiresGrad)
         if !recording, let kernel {
-            let promoted = DType.promote(dtype, other.dtype)
+            let promoted = other.dtype == dtype ? dtype : Tensor._resultType(self, other)
             if promoted != dtype && !(promoted.isFloatingPoint && dtype.isFloatingPoint) {
                 _fail("result type \(promoted._resultName) can't be cast to the desired output type \(dtype._resultName)")
+            }
+            if promoted != dtype {
+                // A wider operand (float32 /= float64): computed in the wider type and rounded
+                // once into this tensor, as ATen does, not rounded first.
+                _copyRaw(noGrad { op(self, other) })
+                _bumpVersion()
+                return
             }
             // Branches rather than `let src = ...; src.to(dtype)`: the common case (another
             // tensor of the same dtype) then passes `other` itself, with no count up and down.
@@ -65,7 +72,10 @@ extension Tensor {
     /// noGrad { w += update }
     /// ```
     public static func += (lhs: Tensor, rhs: Tensor) {
-        lhs._inPlace(rhs, { $0 + $1 }, kernel: { Elementwise.updateNumeric($0, $1, _Add.self) })
+        lhs._inPlace(rhs, { $0 + $1 }, kernel: { dst, src in
+            // On booleans, addition is `or`, as in PyTorch.
+            if dst.dtype == .bool { Elementwise.update(dst, src, Bool.self) { $0 || $1 } } else { Elementwise.updateNumeric(dst, src, _Add.self) }
+        })
     }
     /// Subtracts `rhs` from `lhs` in place (`sub_`).
     ///
@@ -77,7 +87,9 @@ extension Tensor {
     }
     /// Multiplies `lhs` by `rhs` in place (`mul_`).
     public static func *= (lhs: Tensor, rhs: Tensor) {
-        lhs._inPlace(rhs, { $0 * $1 }, kernel: { Elementwise.updateNumeric($0, $1, _Mul.self) })
+        lhs._inPlace(rhs, { $0 * $1 }, kernel: { dst, src in
+            if dst.dtype == .bool { Elementwise.update(dst, src, Bool.self) { $0 && $1 } } else { Elementwise.updateNumeric(dst, src, _Mul.self) }
+        })
     }
     /// Divides `lhs` by `rhs` in place (`div_`).
     public static func /= (lhs: Tensor, rhs: Tensor) {
@@ -114,18 +126,20 @@ extension Tensor {
     /// ```swift
     /// noGrad { w.grad!.zero() }
     /// ```
-    public func zero() { fill(0) }
+    public func zero() { _fill(0, name: "ZeroBackward0") }
 
     /// Sets every element to `value` in place (`fill_`).
     ///
     /// ```swift
     /// b.fill(0.5)
     /// ```
-    public func fill(_ value: Double) {
+    public func fill(_ value: Double) { _fill(value, name: "FillBackward2") }
+
+    private func _fill(_ value: Double, name: StaticString) {
         _checkInPlace()
         if GradMode.isEnabled && _requiresGrad {
             _inPlace(Tensor.zeros([], dtype: dtype), { a, _ in
-                Tensor.full(like: a, value)._recorded("FillBackward0", a) { g, _ in (Tensor.zeros(like: g), nil) }
+                Tensor.full(like: a, value)._recorded(name, a) { g, _ in (Tensor.zeros(like: g), nil) }
             }, kernel: nil)
             return
         }
@@ -134,7 +148,7 @@ extension Tensor {
     }
 
     /// Sets every element to the value of a 0-d tensor in place (`fill_`); the value's
-    /// gradient is the sum of the incoming one (`FillBackward1`).
+    /// gradient is the sum of the incoming one (`FillBackward3`).
     ///
     /// ```swift
     /// x.fill(Tensor(0.5))
@@ -146,7 +160,7 @@ extension Tensor {
         _checkInPlace()
         if GradMode.isEnabled && (_requiresGrad || value._requiresGrad) {
             _inPlace(value.detach().to(dtype), { a, _ in
-                Tensor.full(like: a, value.item())._recorded("FillBackward1", a, value) { g, _ in
+                Tensor.full(like: a, value.item())._recorded("FillBackward3", a, value) { g, _ in
                     (Tensor.zeros(like: g), g.sum())
                 }
             }, kernel: nil)

@@ -12,6 +12,9 @@ extension Tensor {
         let (view, advanced) = _basicIndex(indices, flattenMask: false)
         let number = value.rank == 0 && !value._requiresGrad
         guard let (d, index) = advanced else {
+            // Python's __setitem__ drops a value's leading dimensions of size one first.
+            var value = value
+            while value.rank > view.rank, value.shape[0] == 1 { value = value.squeeze(0) }
             if number { view.fill(value.item()) } else { view.copy(from: value) }
             return
         }

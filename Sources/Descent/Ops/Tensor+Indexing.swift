@@ -245,7 +245,7 @@ extension Tensor {
             for k in 0..<count { out.select(d, k)._copyRaw(select(d, Int(raw[k]))) }
         }
         withExtendedLifetime((given, positions)) {}
-        guard _requiresGrad, GradMode.isEnabled else { return out }
+        guard GradMode.isEnabled, _requiresGradForRecording else { return out }
         let input = shape
         // The backward pass needs the positions as they are now, whatever the caller later
         // does to its index tensor in place.

@@ -118,8 +118,9 @@ extension Tensor {
     public func sign() -> Tensor {
         let out: Tensor
         switch dtype {
-        case .float32: out = Elementwise.map(self, Float.self, Float.self) { $0 > 0 ? 1 : ($0 < 0 ? -1 : $0) }
-        case .float64: out = Elementwise.map(self, Double.self, Double.self) { $0 > 0 ? 1 : ($0 < 0 ? -1 : $0) }
+        // ATen's `(0 < x) - (x < 0)`: NaN and -0 give 0.
+        case .float32: out = Elementwise.map(self, Float.self, Float.self) { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
+        case .float64: out = Elementwise.map(self, Double.self, Double.self) { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
         case .int64: out = Elementwise.map(self, Int64.self, Int64.self) { $0.signum() }
         case .bool: out = clone()
         }
@@ -181,6 +182,10 @@ extension Tensor {
         _ lhs: Tensor, _ rhs: Tensor, _ f: F.Type, name: StaticString, greater: Bool
     ) -> Tensor {
         let (a, b) = _promote(lhs, rhs)
+        if a.dtype == .bool {
+            // On booleans the larger is `or` and the smaller `and`, as in PyTorch.
+            return Elementwise.zip(a, b, Bool.self, Bool.self, Bool.self) { greater ? ($0 || $1) : ($0 && $1) }
+        }
         return Elementwise.zipNumeric(a, b, F.self)._recorded(name, a, b, saving: a, b) { g, node in
             let a = node.savedTensor(0), b = node.savedTensor(1)
             let tie = a .== b

@@ -145,7 +145,12 @@ extension Tensor {
     /// Reshape with the shape given as an array.
     public func reshape(_ newShape: [Int]) -> Tensor {
         let target = _inferShape(newShape)
-        if _viewStrides(target) != nil { return view(target) }
+        if _viewStrides(target) != nil {
+            // A view either way; PyTorch names the one over a non-contiguous tensor
+            // `_reshape_alias` (ReshapeAliasBackward0).
+            return isContiguous ? view(target) : _view(shape: target, strides: _viewStrides(target)!, offset: storageOffset)
+                ._recorded("ReshapeAliasBackward0", self) { [shape] g, _ in (g.reshape(shape), nil) }
+        }
         return noGrad { clone() }._unsafeView(target, source: self)
     }
 

@@ -105,6 +105,18 @@ extension Tensor {
         }
     }
 
+    /// Raises an integer to every element of `exponent` (`PowBackward2`): an integer tensor
+    /// gives integers, as `2 ** torch.tensor([1, 2])` does; a floating one, floats.
+    ///
+    /// ```swift
+    /// Tensor.pow(2, Tensor(shape: [3], scalars: [0, 1, 2]))   // tensor([1, 2, 4])
+    /// ```
+    public static func pow(_ base: Int, _ exponent: Tensor) -> Tensor {
+        if exponent.dtype.isFloatingPoint { return pow(Double(base), exponent) }
+        let b = Int64(base)
+        return Elementwise.map(exponent.to(.int64), Int64.self, Int64.self) { _integerPower(b, $0) }
+    }
+
     /// `pow(Tensor, Scalar)` for a floating tensor: the kernel PyTorch picks for the exponent,
     /// and pow_backward (`grad * (exponent * self.pow(exponent - 1))`, zero for exponent 0).
     static func _powScalar(_ x: Tensor, _ exponent: Double) -> Tensor {

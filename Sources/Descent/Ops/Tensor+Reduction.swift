@@ -92,7 +92,7 @@ extension Tensor {
     func _sum(_ flags: [Bool], keepDim: Bool) -> Tensor {
         let out = _sumKernel(flags, keepDim: keepDim)
         // Without a graph to record, no closure (and no context for its captures) is made.
-        guard _requiresGrad, GradMode.isEnabled else { return out }
+        guard GradMode.isEnabled, _requiresGradForRecording else { return out }
         return out._recorded("SumBackward1", self) { g, node in
             let input = node.inputShape(0)
             return (Tensor._unreduce(g, flags, keepDim: keepDim, input: input).expand(input), nil)

@@ -11,16 +11,21 @@ extension Tensor {
         let d = Shape.wrap(dim, rank: Swift.max(rank, 1))
         let x = dtype.isFloatingPoint ? self : to(.float32)
         let out = noGrad { () -> Tensor in
-            // A 0-d tensor is its own dimension of one (softmax 1), an empty one stays empty.
-            if x.rank == 0 { return Tensor.ones(like: x) }
+            // A 0-d tensor is a dimension of one (1, or NaN from NaN or infinity); an empty
+            // one stays empty.
+            if x.rank == 0 { return x.reshape([1]).softmax(dim: 0).reshape([]) }
             if x.scalarCount == 0 { return x.clone() }
             let shifted = x - x.max(dim: d, keepDim: true).values
             let e = shifted.exp()
             return e / e.sum(dim: d, keepDim: true)
         }
         return out._recorded("SoftmaxBackward0", x, savingOutput: true) { g, node in
-            if g.rank == 0 || g.scalarCount == 0 { return (Tensor.zeros(like: g), nil) }
+            if g.scalarCount == 0 { return (Tensor.zeros(like: g), nil) }
             let y = node.savedTensor(0)
+            if g.rank == 0 {
+                let y1 = y.reshape([1]), g1 = g.reshape([1])
+                return ((y1 * (g1 - (g1 * y1).sum(dim: 0, keepDim: true))).reshape([]), nil)
+            }
             return (y * (g - (g * y).sum(dim: d, keepDim: true)), nil)
         }
     }
@@ -35,14 +40,15 @@ extension Tensor {
         let d = Shape.wrap(dim, rank: Swift.max(rank, 1))
         let x = dtype.isFloatingPoint ? self : to(.float32)
         let out = noGrad { () -> Tensor in
-            if x.rank == 0 { return Tensor.zeros(like: x) }
+            if x.rank == 0 { return x.reshape([1]).logSoftmax(dim: 0).reshape([]) }
             if x.scalarCount == 0 { return x.clone() }
             let shifted = x - x.max(dim: d, keepDim: true).values
             return shifted - shifted.exp().sum(dim: d, keepDim: true).log()
         }
         return out._recorded("LogSoftmaxBackward0", x, savingOutput: true) { g, node in
-            if g.rank == 0 || g.scalarCount == 0 { return (Tensor.zeros(like: g), nil) }
+            if g.scalarCount == 0 { return (Tensor.zeros(like: g), nil) }
             let y = node.savedTensor(0)
+            if g.rank == 0 { return (g - y.exp() * g, nil) }
             return (g - y.exp() * g.sum(dim: d, keepDim: true), nil)
         }
     }

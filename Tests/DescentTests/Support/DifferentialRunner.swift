@@ -149,7 +149,7 @@ struct DifferentialRunner {
             case "sub": return n - y
             case "mul": return n * y
             case "div": return n / y
-            default: return Tensor.pow(Double(n), y)
+            default: return Tensor.pow(n, y)
             }
         case (.double(let d), .tensor(let y)):
             switch fn {
@@ -322,15 +322,15 @@ struct DifferentialRunner {
         }
     }
 
-    /// Whether the program calls a function PyTorch computes with SLEEF's vectorised
-    /// `exp`/`log`/`pow` (even under `ATEN_CPU_CAPABILITY=default`), which round differently
-    /// from the C library's in about one value in ten: values are then compared to a few units
-    /// in the last place (README, "What to expect").
+    /// Whether the program calls a function that PyTorch's x86 wheels compute with MKL's
+    /// vector math library (`exp`, `log`, `sqrt`, `tanh`, `pow`; softmax through `exp`), which
+    /// is not correctly rounded and differs from the C library in about one value in ten:
+    /// values are then compared to 1e-5 relative (README, "What to expect").
     var usesTranscendentals: Bool {
         program.program.contains { s in
             switch s["op"]?.string {
             case "softmax": true
-            case "unary": ["exp", "log"].contains(s["fn"]?.string ?? "")
+            case "unary": ["exp", "log", "sqrt", "tanh"].contains(s["fn"]?.string ?? "")
             case "binary": s["fn"]?.string == "pow"
             default: false
             }
@@ -357,7 +357,10 @@ struct DifferentialRunner {
             if fn != t.gradFn?.name {
                 out.append("\(name).grad_fn: \(t.gradFn?.name ?? "None"), PyTorch \(fn ?? "None")")
             }
-            if let g = expected["grad"] {
+            // After a backward that PyTorch stopped part-way, which gradients it had already
+            // written is not compared.
+            let failedBackward = program.errorIndex.map { program.program[$0]["op"]?.string == "backward" } ?? false
+            if let g = expected["grad"], !failedBackward {
                 if g.isNull {
                     if t.isLeaf || t.retainsGrad, let mine = t.isLeaf ? t.grad : t._grad {
                         out.append("\(name).grad: \(mine.shape), PyTorch None")
@@ -395,7 +398,8 @@ struct DifferentialRunner {
             if e.isNaN && a.isNaN { continue }
             if e == a && (e != 0 || e.sign == a.sign) { continue }
             if approximate {
-                let tolerance = t.dtype == .float32 ? 1e-5 : 1e-12
+                // float32 intermediates can reach a float64 result: the float32 tolerance.
+                let tolerance = 1e-5
                 if e.isFinite && Swift.abs(a - e) <= tolerance * Swift.max(Swift.abs(e), 1) { continue }
             }
             return ["\(label)[\(k)]: \(a), PyTorch \(e)"]
