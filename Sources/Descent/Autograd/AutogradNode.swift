@@ -79,6 +79,15 @@ public final class AutogradNode: @unchecked Sendable {
         /// A non-leaf output that asked for `retainGrad()`: a `weak` reference costs runtime
         /// calls to create, read and destroy.
         weak var retained: Tensor?
+        /// The node a `CopySlices` node runs for the slice it wrote, whose saved tensors go
+        /// when this node's go.
+        var wrapped: AutogradNode?
+    }
+
+    /// The node this one runs inside its vjp (`CopySlices` runs the in-place op's node).
+    var wrappedNode: AutogradNode? {
+        get { extras?.wrapped }
+        set { extrasBox().wrapped = newValue }
     }
 
     // The first two edges and saved tensors are stored inline: most ops have one or two
@@ -258,6 +267,7 @@ public final class AutogradNode: @unchecked Sendable {
 
     /// Frees saved tensors after a backward pass that did not ask to retain the graph.
     func releaseSaved() {
+        if let extras, let inner = extras.wrapped { inner.releaseSaved() }
         if saved0 != nil {
             saved0 = nil
             if saved1 != nil { saved1 = nil }

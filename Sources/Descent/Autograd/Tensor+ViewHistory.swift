@@ -32,8 +32,12 @@ extension Tensor {
     @inline(never)
     private func _regenerateViewHistory() {
         let base = self.base!
+        // A view outside any graph whose base needs no gradient keeps its old version, so
+        // that it is rebuilt once the base does require grad (VariableHooks::grad_fn).
+        guard base._requiresGrad || _gradFn != nil else { return }
         _viewVersion = header.pointee.version
-        guard base._requiresGrad else { return }
+        // A view in a graph whose base needs no gradient (a view of a view made a leaf) takes
+        // the node too, with no edge: PyTorch's history then stops there as well.
         _requiresGrad = true
         let viewShape = shape, viewStrides = strides, viewOffset = storageOffset
         let baseShape = base.shape, baseStrides = base.strides, baseOffset = base.storageOffset

@@ -58,13 +58,12 @@ extension Bool: TensorScalar {
     public var _literal: _LiteralScalar { .bool(self) }
 }
 
-/// C's float-to-integer conversion, which PyTorch uses; NaN and out-of-range values, undefined
-/// in C, saturate here instead of trapping.
+/// C's float-to-integer conversion, which PyTorch uses. NaN and out-of-range values are
+/// undefined in C; x86's conversion instruction gives the "integer indefinite" value, the most
+/// negative integer, for all of them, so PyTorch prints that for `inf.long()` there.
 @inline(__always)
 func _truncate(_ value: Double) -> Int64 {
-    if value.isNaN { return Int64.min }
-    if value >= 9.2233720368547758e18 { return Int64.max }
-    if value <= -9.2233720368547758e18 { return Int64.min }
+    if value.isNaN || value >= 9.2233720368547758e18 || value < -9.2233720368547758e18 { return Int64.min }
     return Int64(value.rounded(.towardZero))
 }
 

@@ -154,6 +154,7 @@ extension Tensor {
     public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
         // Same dtypes (the common case) skip the promotion and its tuple of references.
         if lhs.dtype == rhs.dtype { return _sub(lhs, rhs) }
+        if lhs.dtype == .bool || rhs.dtype == .bool { _failBoolSubtraction() }
         let (a, b) = _promote(lhs, rhs)
         return _sub(a, b)
     }
@@ -164,7 +165,13 @@ extension Tensor {
     /// Subtracts an integer from every element.
     public static func - (lhs: Tensor, rhs: Int) -> Tensor { _sub(lhs, .int(Int64(rhs))) }
 
+    /// PyTorch's message for a bool tensor on one side of `-`.
+    static func _failBoolSubtraction() -> Never {
+        _fail("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+    }
+
     static func _sub(_ x: Tensor, _ n: _Number) -> Tensor {
+        if x.dtype == .bool { _failBoolSubtraction() }
         if x.dtype != .bool, let out = _scalarOp(x, n, _Sub.self, name: "SubBackward0", { g, _ in g }) { return out }
         let (a, b) = _promote(x, n)
         return _sub(a, b)
@@ -177,6 +184,7 @@ extension Tensor {
     public static func - (lhs: Int, rhs: Tensor) -> Tensor { _rsub(rhs, .int(Int64(lhs))) }
 
     static func _rsub(_ x: Tensor, _ n: _Number) -> Tensor {
+        if x.dtype == .bool { _failBoolSubtraction() }
         let (a, s) = _promote(x, n)
         return Elementwise.zipNumeric(s, a, _Sub.self)._recorded("RsubBackward1", a) { g, _ in (-g, nil) }
     }

@@ -23,12 +23,15 @@ extension Tensor {
         if !Shape.same(broadcast, shape) {
             _fail("output with shape \(_shapeString(shape)) doesn't match the broadcast shape \(_shapeString(broadcast))")
         }
-        let recording = GradMode.isEnabled && (_requiresGrad || other._requiresGrad)
+        if !other._sharesMemory(with: self) || other.storageOffset == storageOffset && Shape.same(other.shape, shape) {
+            // The same elements (`x += x`), or other memory: fine.
+        } else if Tensor._overlaps(self, other) {
+            _fail("unsupported operation: some elements of the input tensor and the written-to tensor refer to a single memory location. Please clone() the tensor before performing the operation.")
+        }
+        let recording = GradMode.isEnabled && (_requiresGradForRecording || other._requiresGrad)
         if !recording, let kernel {
             let promoted = other.dtype == dtype ? dtype : Tensor._resultType(self, other)
-            if promoted != dtype && !(promoted.isFloatingPoint && dtype.isFloatingPoint) {
-                _fail("result type \(promoted._resultName) can't be cast to the desired output type \(dtype._resultName)")
-            }
+            Tensor._checkCast(promoted, to: dtype)
             if promoted != dtype {
                 // A wider operand (float32 /= float64): computed in the wider type and rounded
                 // once into this tensor, as ATen does, not rounded first.
@@ -49,7 +52,8 @@ extension Tensor {
             return
         }
         if recording && base != nil {
-            _fail("Descent does not yet record in-place operations on views in the autograd graph; use the out-of-place form (for example `y = y + 1`).")
+            _inPlaceOnView(other, op)
+            return
         }
         // The snapshot keeps this tensor's place in the graph but not its memory, which is
         // about to be overwritten.
@@ -57,6 +61,7 @@ extension Tensor {
         snapshot._gradFn = _gradFn
         snapshot._requiresGrad = _requiresGrad
         let result = op(snapshot, other)
+        Tensor._checkCast(result.dtype, to: dtype)
         _copyRaw(result)
         _bumpVersion()
         if recording, let node = result._gradFn {
@@ -83,6 +88,7 @@ extension Tensor {
     /// noGrad { w -= w.grad! * 1e-5 }
     /// ```
     public static func -= (lhs: Tensor, rhs: Tensor) {
+        if lhs.dtype == .bool || rhs.dtype == .bool { _failBoolSubtraction() }
         lhs._inPlace(rhs, { $0 - $1 }, kernel: { Elementwise.updateNumeric($0, $1, _Sub.self) })
     }
     /// Multiplies `lhs` by `rhs` in place (`mul_`).
@@ -198,6 +204,15 @@ extension Tensor {
             Elementwise.updateNumeric(self, other.to(dtype), _Add.self)
         }
         _bumpVersion()
+    }
+}
+
+extension Tensor {
+    /// ATen's `canCast` for an in-place result: never from floating to integer or bool, or
+    /// from integer to bool.
+    static func _checkCast(_ from: DType, to: DType) {
+        let allowed = from == to || to.isFloatingPoint || (to == .int64 && from == .bool)
+        if !allowed { _fail("result type \(from._resultName) can't be cast to the desired output type \(to._resultName)") }
     }
 }
 

@@ -9,13 +9,13 @@ extension Tensor {
     /// gradient stands for one, as a Python number does in `x[mask] = 0`: it is converted to
     /// this tensor's dtype and fills the elements (`MaskedFillBackward0`, `IndexFillBackward0`).
     func _indexAssign(_ indices: [TensorIndex], _ value: Tensor) {
-        let (view, advanced) = _basicIndex(indices, flattenMask: false)
+        let (view, advanced) = _basicIndex(indices, flattenMask: false, assigning: true)
         let number = value.rank == 0 && !value._requiresGrad
         guard let (d, index) = advanced else {
             // Python's __setitem__ drops a value's leading dimensions of size one first.
             var value = value
             while value.rank > view.rank, value.shape[0] == 1 { value = value.squeeze(0) }
-            if number { view.fill(value.item()) } else { view.copy(from: value) }
+            if number { view.fill(value.item()) } else { view.copy(from: value.expand(view.shape)) }
             return
         }
         view._indexPut(dim: d, index, number ? value.to(view.dtype) : value, fill: number)
@@ -36,6 +36,10 @@ extension Tensor {
         if value.dtype != dtype {
             _fail("Index put requires the source and destination dtypes match, got \(dtype._resultName) for the destination and \(value.dtype._resultName) for the source.")
         }
+        // One value through a mask is ATen's masked_fill path, which does not check overlap.
+        if !(index.dtype == .bool && value.scalarCount == 1) && Tensor._overlaps(self, value) {
+            _fail("unsupported operation: some elements of the input tensor and the written-to tensor refer to a single memory location. Please clone() the tensor before performing the operation.")
+        }
         let sites = _IndexSites(self, dim: d, index)
         // Python's __setitem__ drops a value's leading dimensions of size one first.
         var value = value
@@ -43,32 +47,37 @@ extension Tensor {
         if !Shape.canBroadcast(value.shape, to: sites.resultShape) {
             _fail("shape mismatch: value tensor of shape \(_shapeString(value.shape)) cannot be broadcast to indexing result of shape \(_shapeString(sites.resultShape))")
         }
-        let recording = GradMode.isEnabled && (_requiresGrad || value._requiresGrad)
+        let recording = GradMode.isEnabled && (_requiresGradForRecording || value._requiresGrad)
         if !recording {
             sites.put(value, into: self)
             _bumpVersion()
             return
         }
-        if base != nil {
-            _fail("Descent does not yet record in-place operations on views in the autograd graph; use the out-of-place form (for example `y = y + 1`).")
+        let name: StaticString = !fill ? "IndexPutBackward0" : index.dtype == .bool ? "MaskedFillBackward0" : "IndexFillBackward0"
+        // The out-of-place op, recorded on a snapshot that keeps this tensor's place in the
+        // graph; its result is written back and takes that place, as `_inPlace` does.
+        let outOfPlace = { (snapshot: Tensor, value: Tensor) -> Tensor in
+            let result = noGrad { snapshot.clone() }
+            sites.put(value, into: result)
+            return result._recorded(name, snapshot, value) { g, node in
+                let gSelf = node.needsInputGrad(0) ? noGrad { () -> Tensor in
+                    let z = g.clone()
+                    sites.put(Tensor.zeros([], dtype: g.dtype), into: z)
+                    return z
+                } : nil
+                let gValue = node.needsInputGrad(1) ? sites.gather(g) : nil
+                return (gSelf, gValue)
+            }
         }
-        // As `_inPlace` does: the out-of-place result is recorded on a snapshot that keeps this
-        // tensor's place in the graph, then written back, and this tensor takes its node.
+        if base != nil {
+            _inPlaceOnView(value, outOfPlace)
+            return
+        }
         let snapshot = noGrad { clone() }
         snapshot._gradFn = _gradFn
         snapshot._requiresGrad = _requiresGrad
-        let result = noGrad { snapshot.clone() }
-        sites.put(value, into: result)
-        let name: StaticString = !fill ? "IndexPutBackward0" : index.dtype == .bool ? "MaskedFillBackward0" : "IndexFillBackward0"
-        let recorded = result._recorded(name, snapshot, value) { g, node in
-            let gSelf = node.needsInputGrad(0) ? noGrad { () -> Tensor in
-                let z = g.clone()
-                sites.put(Tensor.zeros([], dtype: g.dtype), into: z)
-                return z
-            } : nil
-            let gValue = node.needsInputGrad(1) ? sites.gather(g) : nil
-            return (gSelf, gValue)
-        }
+        let result = outOfPlace(snapshot, value)
+        let recorded = result
         _copyRaw(result)
         _bumpVersion()
         if let node = recorded._gradFn {
@@ -178,5 +187,15 @@ struct _IndexSites: @unchecked Sendable {
             for (k, o) in offsets(g.strides).enumerated() { out.select(lead.count, k)._copyRaw(site(g, o)) }
             return out.reshape(resultShape)
         }
+    }
+}
+
+extension Tensor {
+    /// ATen's `get_overlap_status` reduced to what it can tell: two dense tensors over the
+    /// same memory whose element ranges intersect. Other layouts are "too hard" there too.
+    static func _overlaps(_ a: Tensor, _ b: Tensor) -> Bool {
+        guard a._sharesMemory(with: b), a.isContiguous, b.isContiguous, a.scalarCount > 0, b.scalarCount > 0 else { return false }
+        let aEnd = a.storageOffset + a.scalarCount, bEnd = b.storageOffset + b.scalarCount
+        return a.storageOffset < bEnd && b.storageOffset < aEnd
     }
 }

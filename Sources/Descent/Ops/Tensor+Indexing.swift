@@ -53,7 +53,9 @@ extension Tensor {
         }
         let lo = clampIndex(start, 0)
         let hi = Swift.max(clampIndex(end, n), lo)
-        if skipFull && lo == 0 && hi == n && step == 1 { return self }
+        // PyTorch skips a slice within a tuple only when it is written from 0 (or left out)
+        // to the end or past it: `x[-2:, :]` over two rows still slices.
+        if skipFull && (start ?? 0) == 0 && (end ?? n) >= n && step == 1 { return self }
         var s = shape, st = strides
         s[d] = (hi - lo + step - 1) / step
         st[d] = strides[d] * step
@@ -127,7 +129,7 @@ extension Tensor {
     /// ellipsis), and the one index tensor, if any, as the dimension of the view it indexes
     /// and its int64 positions (a mask becomes the positions of its `true` elements over the
     /// mask's flattened dimensions).
-    func _basicIndex(_ indices: [TensorIndex], flattenMask: Bool = true) -> (view: Tensor, advanced: (dim: Int, index: Tensor)?) {
+    func _basicIndex(_ indices: [TensorIndex], flattenMask: Bool = true, assigning: Bool = false) -> (view: Tensor, advanced: (dim: Int, index: Tensor)?) {
         var consumed = 0
         var ellipses = 0
         for i in indices {
@@ -147,7 +149,8 @@ extension Tensor {
         }
         // A lone slice is always sliced (`x[:]` is SliceBackward0 in PyTorch); within a tuple,
         // full slices are skipped, as PyTorch's applySlicing does.
-        let lone = indices.count == 1
+        // Assignment skips full slices even alone (`x[0:] = v` copies into `x` itself).
+        let lone = indices.count == 1 && !assigning
         var result = self
         var dim = 0
         var advanced: (dim: Int, index: Tensor)? = nil

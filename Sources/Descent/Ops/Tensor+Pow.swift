@@ -54,7 +54,8 @@ extension Tensor {
     /// let y = base.pow(exps)
     /// ```
     public func pow(_ exponent: Tensor) -> Tensor {
-        let promoted = DType.promote(dtype, exponent.dtype)
+        let promoted = dtype == exponent.dtype ? dtype : Tensor._resultType(self, exponent)
+        if dtype == .bool && exponent.dtype == .bool { _fail("\"pow\" not implemented for 'Bool'") }
         if !promoted.isFloatingPoint {
             let (a, b) = Tensor._promote(self.to(.int64), exponent.to(.int64))
             return Elementwise.zip(a, b, Int64.self, Int64.self, Int64.self) { Tensor._integerPower($0, $1) }

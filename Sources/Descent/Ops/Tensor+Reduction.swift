@@ -143,27 +143,66 @@ extension Tensor {
 
     // MARK: variance
 
-    /// Variance and the input's mean (keep-dim shaped), both in the input's float dtype.
-    private func _variance(_ flags: [Bool], correction: Double, keepDim: Bool) -> (value: Tensor, mean: Tensor, count: Double) {
-        _checkMeanDType("var")
+    /// The variance (or, with `takeSqrt`, the standard deviation) over the flagged dims, as
+    /// ATen computes it: over every element, the float mean first (`self.mean()`) and then the
+    /// squared deviations summed in double (`std_var_all_cpu`); along dimensions, Welford's
+    /// running mean and sum of squares in double, element by element (`WelfordOps`).
+    private func _variance(_ flags: [Bool], correction: Double, keepDim: Bool, takeSqrt: Bool) -> Tensor {
+        _checkMeanDType(takeSqrt ? "std" : "var")
         var n = 1
         for d in 0..<rank where flags[d] { n *= shape[d] }
-        let keepShape = _reducedShape(flags, keepDim: true)
-        let divisor = Swift.max(Double(n) - correction, 0)
-        func run<T: _FloatElement>(_: T.Type) -> ([Double], [Double]) {
-            let sums = Reduce.fold(self, T.self, reduced: flags, initial: 0.0) { a, x, _ in a + x.doubleValue }
-            let means = sums.map { $0 / Double(n) }
-            let squares = means.withUnsafeBufferPointer { m in
-                Reduce.fold(self, T.self, reduced: flags, initial: 0.0) { acc, x, o in
-                    let d = x.doubleValue - m[o]
-                    return acc + d * d
-                }
-            }
-            return (squares.map { $0 / divisor }, means)
+        let outShape = _reducedShape(flags, keepDim: keepDim)
+        if scalarCount == 0 { return Tensor.full(outShape, Double.nan, dtype: dtype) }
+        // Every dimension that is kept has size one: ATen's whole-tensor path.
+        var whole = true
+        for d in 0..<rank where !flags[d] && shape[d] != 1 { whole = false }
+        func finish(_ m2: Double, _ count: Double) -> Double {
+            let v = m2 / Swift.max(0, count - correction)
+            return takeSqrt ? v.squareRoot() : v
         }
-        let (v, m) = dtype == .float32 ? run(Float.self) : run(Double.self)
-        return (Tensor(shape: _reducedShape(flags, keepDim: keepDim), scalars: v, dtype: dtype),
-                Tensor(shape: keepShape, scalars: m, dtype: dtype), Double(n))
+        func run<T: _FloatElement>(_: T.Type) -> [Double] {
+            if whole {
+                let mean = noGrad { self.mean() }._double(at: 0)
+                let m2 = Reduce.fold(self, T.self, reduced: [Bool](repeating: true, count: rank), initial: 0.0) { acc, x, _ in
+                    let dx = x.doubleValue - mean
+                    return acc + dx * dx
+                }
+                return [finish(m2[0], Double(scalarCount))]
+            }
+            let accs = Reduce.fold(self, T.self, reduced: flags, initial: (mean: 0.0, m2: 0.0, n: 0)) { acc, x, _ in
+                let newN = acc.n + 1
+                let delta = x.doubleValue - acc.mean
+                let newMean = acc.mean + delta / Double(newN)
+                return (newMean, acc.m2 + delta * (x.doubleValue - newMean), newN)
+            }
+            return accs.map { acc in
+                let divisor = Double(acc.n) > correction ? Double(acc.n) - correction : 0
+                let v = acc.m2 / divisor
+                return takeSqrt ? v.squareRoot() : v
+            }
+        }
+        let values = dtype == .float32 ? run(Float.self) : run(Double.self)
+        return Tensor(shape: outShape, scalars: values, dtype: dtype)
+    }
+
+    /// ATen's `var_backward`: `(2 / (n - correction)) * grad * (x - x.mean(dims))`; over every
+    /// element with no degrees of freedom left, NaN where x equals its mean and infinity elsewhere.
+    static func _varianceBackward(
+        _ g: Tensor, _ x: Tensor, _ flags: [Bool], allDims: Bool, correction: Double, keepDim: Bool
+    ) -> Tensor {
+        if allDims || x.rank == 0 {
+            let dof = Double(x.scalarCount) - correction
+            let mean = x.mean()
+            if dof <= 0 {
+                return g * Tensor.where(x .== mean, Tensor.full([], Double.nan, dtype: x.dtype), Tensor.full([], Double.infinity, dtype: x.dtype))
+            }
+            return g * (2 / dof) * (x - mean)
+        }
+        var n = 1
+        for d in 0..<x.rank where flags[d] { n *= x.shape[d] }
+        let gk = _unreduce(g, flags, keepDim: keepDim, input: x.shape)
+        let dims = (0..<x.rank).filter { flags[$0] }
+        return gk * (2 / (Double(n) - correction)) * (x - x.mean(dims: dims, keepDim: true))
     }
 
     /// The variance of all elements with Bessel's correction by default (`VarBackward0`).
@@ -182,10 +221,10 @@ extension Tensor {
     /// The variance along several dimensions; an empty list means all (`VarBackward0`).
     public func `var`(dims: [Int], correction: Double = 1, keepDim: Bool = false) -> Tensor {
         let flags = _reducedFlags(dims)
-        let (value, mean, n) = _variance(flags, correction: correction, keepDim: keepDim)
+        let value = _variance(flags, correction: correction, keepDim: keepDim, takeSqrt: false)
+        let allDims = dims.isEmpty
         return value._recorded("VarBackward0", self, saving: self) { g, node in
-            let x = node.savedTensor(0)
-            return (Tensor._unreduce(g, flags, keepDim: keepDim, input: x.shape) * 2 * (x - mean) / Swift.max(n - correction, 0), nil)
+            (Tensor._varianceBackward(g, node.savedTensor(0), flags, allDims: allDims, correction: correction, keepDim: keepDim), nil)
         }
     }
 
@@ -201,16 +240,17 @@ extension Tensor {
         std(dims: [dim], correction: correction, keepDim: keepDim)
     }
 
-    /// The standard deviation along several dimensions; an empty list means all.
+    /// The standard deviation along several dimensions; an empty list means all. Where the
+    /// deviation is 0 the gradient is 0, as in PyTorch (`StdBackward0`).
     public func std(dims: [Int], correction: Double = 1, keepDim: Bool = false) -> Tensor {
         let flags = _reducedFlags(dims)
-        let (variance, mean, n) = _variance(flags, correction: correction, keepDim: keepDim)
-        let value = noGrad { variance.sqrt() }
+        let value = _variance(flags, correction: correction, keepDim: keepDim, takeSqrt: true)
+        let allDims = dims.isEmpty
         return value._recorded("StdBackward0", self, saving: self, savingOutput: true) { g, node in
-            let x = node.savedTensor(0), s = node.savedTensor(1)
-            let gk = Tensor._unreduce(g, flags, keepDim: keepDim, input: x.shape)
-            let sk = Tensor._unreduce(s, flags, keepDim: keepDim, input: x.shape)
-            return (gk * (x - mean) / (sk * Swift.max(n - correction, 0)), nil)
+            let x = node.savedTensor(0), result = node.savedTensor(1)
+            // std_backward: (grad / (result * 2)).masked_fill_(result == 0, 0), then var_backward.
+            let gradVar = Tensor.where(result .== 0, Tensor.zeros([], dtype: g.dtype), g / (result * 2))
+            return (Tensor._varianceBackward(gradVar, x, flags, allDims: allDims, correction: correction, keepDim: keepDim), nil)
         }
     }
 
@@ -275,7 +315,7 @@ extension Tensor {
         let valKeep = noGrad { _gatherAlong(d, idxKeep) }
         var outShape = idxKeep.shape
         if rank > 0 && !keepDim { outShape.remove(at: d) }
-        let indices = idxKeep.reshape(outShape)
+        let indices = idxKeep._fresh(shape: outShape)
         let input = shape
         let values = valKeep.reshape(outShape).detach()
         values._recorded(greater ? "MaxBackward0" : "MinBackward0", self, saving: idxKeep) { g, node in

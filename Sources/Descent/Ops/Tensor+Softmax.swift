@@ -13,7 +13,7 @@ extension Tensor {
         let out = noGrad { () -> Tensor in
             // A 0-d tensor is a dimension of one (1, or NaN from NaN or infinity); an empty
             // one stays empty.
-            if x.rank == 0 { return x.reshape([1]).softmax(dim: 0).reshape([]) }
+            if x.rank == 0 { return x.reshape([1]).softmax(dim: 0)._fresh(shape: []) }
             if x.scalarCount == 0 { return x.clone() }
             let shifted = x - x.max(dim: d, keepDim: true).values
             let e = shifted.exp()
@@ -40,7 +40,7 @@ extension Tensor {
         let d = Shape.wrap(dim, rank: Swift.max(rank, 1))
         let x = dtype.isFloatingPoint ? self : to(.float32)
         let out = noGrad { () -> Tensor in
-            if x.rank == 0 { return x.reshape([1]).logSoftmax(dim: 0).reshape([]) }
+            if x.rank == 0 { return x.reshape([1]).logSoftmax(dim: 0)._fresh(shape: []) }
             if x.scalarCount == 0 { return x.clone() }
             let shifted = x - x.max(dim: d, keepDim: true).values
             return shifted - shifted.exp().sum(dim: d, keepDim: true).log()

@@ -350,6 +350,9 @@ struct DifferentialRunner {
             if expected["requires_grad"]?.bool != t.requiresGrad {
                 out.append("\(name).requires_grad: \(t.requiresGrad), PyTorch \(expected["requires_grad"]!)")
             }
+            if let view = expected["is_view"]?.bool, view != (t.base != nil) {
+                out.append("\(name) is a view: \(t.base != nil), PyTorch \(view)")
+            }
             if expected["is_leaf"]?.bool != t.isLeaf {
                 out.append("\(name).is_leaf: \(t.isLeaf), PyTorch \(expected["is_leaf"]!)")
             }
