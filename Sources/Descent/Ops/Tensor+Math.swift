@@ -186,7 +186,9 @@ extension Tensor {
             // On booleans the larger is `or` and the smaller `and`, as in PyTorch.
             return Elementwise.zip(a, b, Bool.self, Bool.self, Bool.self) { greater ? ($0 || $1) : ($0 && $1) }
         }
-        return Elementwise.zipNumeric(a, b, F.self)._recorded(name, a, b, saving: a, b) { g, node in
+        let out = Elementwise.zipNumeric(a, b, F.self)
+        if a.dtype.isFloatingPoint { _signedZeroTies(out, a, b) }
+        return out._recorded(name, a, b, saving: a, b) { g, node in
             let a = node.savedTensor(0), b = node.savedTensor(1)
             let tie = a .== b
             let aWins = greater ? a .> b : a .< b
@@ -200,6 +202,28 @@ extension Tensor {
 }
 
 extension Tensor {
+    /// Which zero `maximum(-0.0, 0.0)` gives depends on ATen's path: its vector form
+    /// (`_mm256_max_ps`, and the default build's loop alike) takes the second operand on a tie,
+    /// its scalar form (`std::max`) the first. The vector form runs over blocks of 64 bytes of
+    /// contiguous operands, the scalar one over the rest and over other layouts.
+    /// `Elementwise` took the second everywhere; this gives the scalar part the first.
+    static func _signedZeroTies(_ out: Tensor, _ a: Tensor, _ b: Tensor) {
+        let n = out.scalarCount
+        func dense(_ t: Tensor) -> Bool { t.isContiguous && Shape.same(t.shape, out.shape) }
+        func single(_ t: Tensor) -> Bool { t.scalarCount == 1 }
+        let vectorized = (dense(a) && (dense(b) || single(b))) || (single(a) && dense(b))
+        let block = 64 / out.dtype.itemSize
+        let start = vectorized && n > 1 ? n - n % block : 0
+        guard start < n else { return }
+        let ea = dense(a) ? a : noGrad { a.expand(out.shape).contiguous() }
+        let eb = dense(b) ? b : noGrad { b.expand(out.shape).contiguous() }
+        func fix<T: _FloatElement>(_: T.Type) {
+            let pa = ea.pointer(T.self), pb = eb.pointer(T.self), po = out.pointer(T.self)
+            for k in start..<n where pa[k] == 0 && pb[k] == 0 { po[k] = pa[k] }
+        }
+        if out.dtype == .float32 { fix(Float.self) } else { fix(Double.self) }
+    }
+
     /// The Gaussian error linear unit `x Φ(x)` (`GeluBackward0`), like `torch.nn.functional.gelu`;
     /// `approximateTanh` selects PyTorch's `approximate="tanh"` form.
     ///
