@@ -166,6 +166,34 @@ def run_stmt(env, s):
                 apply()
         else:
             apply()
+    elif op == "random_":
+        t = env[s["target"]]
+        if s.get("from") is None:
+            t.random_()
+        elif s.get("to") is None:
+            t.random_(s["from"], None)   # random_(5) alone would mean to=5
+        else:
+            t.random_(s["from"], s["to"])
+    elif op == "loss":
+        import torch.nn.functional as F
+        a, b, r = env[s["a"]], env[s["b"]], s["reduction"]
+        fn = s["fn"]
+        if fn == "mse":
+            env[s["out"]] = F.mse_loss(a, b, reduction=r)
+        elif fn == "l1":
+            env[s["out"]] = F.l1_loss(a, b, reduction=r)
+        elif fn == "huber":
+            env[s["out"]] = F.huber_loss(a, b, reduction=r, delta=s["param"])
+        elif fn == "smooth_l1":
+            env[s["out"]] = F.smooth_l1_loss(a, b, reduction=r, beta=s["param"])
+        elif fn == "bce":
+            env[s["out"]] = F.binary_cross_entropy(a, b, reduction=r)
+        elif fn == "bce_logits":
+            env[s["out"]] = F.binary_cross_entropy_with_logits(a, b, reduction=r)
+        else:
+            env[s["out"]] = F.nll_loss(a, b, reduction=r)
+    elif op == "matmul":
+        env[s["out"]] = env[s["a"]] @ env[s["b"]]
     elif op == "requires_grad":
         env[s["target"]].requires_grad_(True)
     elif op == "retain_grad":
@@ -458,6 +486,8 @@ class Gen:
                 value = {"var": self.pick(lambda u: u.dim() <= t.dim() and (floats(t) or not floats(u))) or a}
             self.emit({"op": "inplace", "fn": fn, "target": a, "value": value,
                        "no_grad": self.r.random() < (0.6 if not t.requires_grad else 0.9)})
+        elif r < 0.915:
+            self.extra()
         elif r < 0.93:
             a = self.pick(lambda t: t.is_leaf and floats(t) and not t.requires_grad)
             if a is None:
@@ -484,6 +514,77 @@ class Gen:
                 leaf = self.pick(lambda u: u.is_leaf and u.grad is not None)
                 if leaf:
                     self.emit({"op": "grad_zero", "target": leaf})
+
+
+def _extra(self):
+    """Losses, in-place integer draws, big integer ranges and matrix products."""
+    floats = lambda t: t.dtype in (torch.float32, torch.float64)
+    c = self.r.random()
+    if c < 0.45:
+        a = self.pick(lambda t: floats(t) and t.numel() > 0)
+        if a is None:
+            return
+        t = self.env[a]
+        fn = self.r.choice(["mse", "l1", "huber", "smooth_l1", "bce", "bce_logits", "nll"])
+        reduction = self.r.choice(["mean", "sum", "none"])
+        if fn == "nll":
+            if t.dim() != 2:
+                return
+            logp = self.fresh()
+            self.emit({"op": "softmax", "fn": "log_softmax", "a": a, "out": logp, "dim": 1})
+            target = self.fresh()
+            self.emit({"op": "tensor", "out": target, "values": [self.r.randint(0, t.shape[1] - 1) for _ in range(t.shape[0])],
+                       "shape": [t.shape[0]], "dtype": "int64"})
+            self.emit({"op": "loss", "fn": "nll", "a": logp, "b": target, "reduction": reduction, "out": self.fresh()})
+            return
+        b = self.fresh()
+        n = t.numel()
+        vals = [round(self.r.random(), 3) if fn.startswith("bce") else round(self.r.gauss(0, 2), 3) for _ in range(n)]
+        self.emit({"op": "tensor", "out": b, "values": vals, "shape": list(t.shape), "dtype": DTYPES[t.dtype],
+                   "requires_grad": self.r.random() < 0.3})
+        x = a
+        if fn == "bce":
+            x = self.fresh()
+            self.emit({"op": "unary", "fn": "sigmoid", "out": x, "a": a})
+        s = {"op": "loss", "fn": fn, "a": x, "b": b, "reduction": reduction, "out": self.fresh()}
+        if fn in ("huber", "smooth_l1"):
+            s["param"] = self.r.choice([1.0, 0.5, 2.0])
+        self.emit(s)
+    elif c < 0.65:
+        a = self.pick(lambda t: not t.requires_grad)
+        if a is None:
+            return
+        t = self.env[a]
+        kind = self.r.random()
+        if kind < 0.3 or t.dtype == torch.bool:
+            s = {"op": "random_", "target": a}
+        elif kind < 0.5:
+            s = {"op": "random_", "target": a, "from": self.r.randint(-5, 5)}
+        else:
+            lo = self.r.randint(-10, 10)
+            s = {"op": "random_", "target": a, "from": lo, "to": lo + self.r.choice([1, 3, 50, 1 << 28, 1 << 40])}
+        self.emit(s)
+    elif c < 0.8:
+        shape = self.shape() or [2]
+        low = self.r.choice([0, -(1 << 40), 5])
+        self.emit({"op": "random", "kind": "randint", "out": self.fresh(), "shape": shape, "low": low,
+                   "high": low + self.r.choice([1 << 28, (1 << 28) - 1, 1 << 32, 1 << 53, 1 << 60]), "dtype": "int64"})
+    else:
+        a = self.pick(lambda t: floats(t) and 1 <= t.dim() <= 3)
+        if a is None:
+            return
+        t = self.env[a]
+        k = t.shape[-1]
+        b = self.fresh()
+        shape = self.r.choice([[k], [k, 2], [2, k, 3], [3, k, 1]])
+        vals = [round(self.r.gauss(0, 1), 3) for _ in range(math.prod(shape))]
+        self.emit({"op": "tensor", "out": b, "values": vals, "shape": shape, "dtype": DTYPES[t.dtype],
+                   "requires_grad": self.r.random() < 0.5})
+        pair = (a, b) if self.r.random() < 0.6 else (b, a)
+        self.emit({"op": "matmul", "a": pair[0], "b": pair[1], "out": self.fresh()})
+
+
+Gen.extra = _extra
 
 
 def generate(count, seed):

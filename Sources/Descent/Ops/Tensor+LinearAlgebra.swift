@@ -107,21 +107,28 @@ extension Tensor {
         }
         if da == 1 && db == 1 { return dot(other) }
         if da == 2 && db == 1 { return mv(other) }
-        if da == 1 && db == 2 { return unsqueeze(0).mm(other)._squeezed(0, name: "SqueezeBackward4") }
-        if da == 2 && db == 2 { return mm(other) }
-        if da >= 3 && db <= 2 {
-            // Fold the batch into the rows: one matrix product, then restore the batch shape.
-            let k = shape[da - 1]
-            let rows = Shape.count(Array(shape.dropLast()))
-            let right = db == 1 ? other.unsqueeze(1) : other
-            let product = reshape([rows, k]).mm(right)
-            var outShape = Array(shape.dropLast())
-            if db == 2 { outShape.append(other.shape[1]) }
-            return product._unsafeView(outShape)
+        if da == 1 && db == 2 {
+            // `mm(x.unsqueeze(0), w).squeeze_(0)`: squeezed in place, so the result is the
+            // product itself, not a view of it.
+            let product = unsqueeze(0).mm(other)
+            return product._fresh(shape: [product.shape[1]])._recorded("SqueezeBackward4", product) { g, _ in (g.unsqueeze(0), nil) }
         }
-        if da == 2 && db >= 3 && requiresGrad && GradMode.isEnabled {
-            // PyTorch folds this case too, through transposes: (b^T @ a^T)^T, made contiguous.
-            return other.transpose(-1, -2).matmul(t()).transpose(-1, -2).contiguous()
+        if da == 2 && db == 2 { return mm(other) }
+        if Tensor._shouldFold(self, other) {
+            // One matrix product with the batch of the larger operand folded into its rows
+            // (ATen's `_matmul_impl`); a vector operand makes it a matrix-vector product.
+            let transpose = db > da
+            let t1 = transpose ? other.transpose(-1, -2) : self
+            let t2 = !transpose ? other : (da == 2 ? t() : self)
+            var outShape = Array(t1.shape.dropLast())
+            let folded = Shape.count(outShape)
+            if t2.rank == 2 { outShape.append(t2.shape[1]) }
+            let t1Folded = t1.reshape([folded, t1.shape[t1.rank - 1]])
+            if t2.rank == 2 {
+                let output = t1Folded.mm(t2)._unsafeView(outShape)
+                return transpose ? output.transpose(-1, -2).contiguous() : output
+            }
+            return t1Folded.mv(t2)._unsafeView(outShape)
         }
         // Batched: broadcast the batch dimensions, then one bmm.
         let left = da == 1 ? unsqueeze(0) : self
@@ -137,6 +144,23 @@ extension Tensor {
         if da > 1 { outShape.append(n) }
         if db > 1 { outShape.append(p) }
         return a3.bmm(b3)._unsafeView(outShape)
+    }
+}
+
+extension Tensor {
+    /// ATen's `should_fold`: whether the larger operand (three or more dimensions, against
+    /// one or two) folds into a matrix without a copy, or the smaller one requires grad (a
+    /// copy then saves a large tensor in backward).
+    static func _shouldFold(_ a: Tensor, _ b: Tensor) -> Bool {
+        let aLarger = a.rank >= b.rank
+        let t1 = aLarger ? a : b.transpose(-1, -2)
+        let smallerRank = aLarger ? b.rank : a.rank
+        guard t1.rank >= 3 && smallerRank <= 2 else { return false }
+        if aLarger ? b._requiresGrad : a._requiresGrad { return true }
+        if a.rank == 2 { return false }
+        if t1.scalarCount == 0 { return true }
+        for i in 0..<(t1.rank - 2) where t1.strides[i] != t1.strides[i + 1] * t1.shape[i + 1] { return false }
+        return true
     }
 }
 

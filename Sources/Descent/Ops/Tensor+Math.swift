@@ -189,14 +189,14 @@ extension Tensor {
         let out = Elementwise.zipNumeric(a, b, F.self)
         if a.dtype.isFloatingPoint { _signedZeroTies(out, a, b) }
         return out._recorded(name, a, b, saving: a, b) { g, node in
+            // PyTorch's formulas: where(a == b, grad / 2, grad), zeroed where the other
+            // operand won (so a NaN operand gets the whole gradient, as there).
             let a = node.savedTensor(0), b = node.savedTensor(1)
-            let tie = a .== b
-            let aWins = greater ? a .> b : a .< b
-            let bWins = greater ? a .< b : a .> b
-            let half = g * 0.5
-            let zero = Tensor.zeros(like: g)
-            return (Tensor.where(tie, half, Tensor.where(aWins, g, zero)),
-                    Tensor.where(tie, half, Tensor.where(bWins, g, zero)))
+            let shared = Tensor.where(a .== b, g / 2, g)
+            let zero = Tensor.zeros([], dtype: g.dtype)
+            let aLoses = greater ? a .< b : a .> b
+            let bLoses = greater ? a .> b : a .< b
+            return (Tensor.where(aLoses, zero, shared), Tensor.where(bLoses, zero, shared))
         }
     }
 }

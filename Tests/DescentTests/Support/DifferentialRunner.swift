@@ -1,5 +1,6 @@
 import Foundation
 @testable import Descent
+import DescentNN
 
 /// A JSON value as `Scripts/difftest.py` writes programs and results.
 enum JSONValue: Decodable, Sendable {
@@ -17,7 +18,10 @@ enum JSONValue: Decodable, Sendable {
         else if let b = try? c.decode(Bool.self) { self = .bool(b) }
         // Doubles first: Foundation reads `-0.0` as the integer 0. The script writes int64
         // tensor values as strings, so no integer here needs more than a double's 53 bits.
-        else if let d = try? c.decode(Double.self) { self = .double(d) }
+        else if let d = try? c.decode(Double.self) {
+            // Integers past 2^53 (randint's bounds) read exactly as integers.
+            if d == d.rounded(), Swift.abs(d) >= 0x1p53, let i = try? c.decode(Int64.self) { self = .int(i) } else { self = .double(d) }
+        }
         else if let s = try? c.decode(String.self) { self = .string(s) }
         else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
         else { self = .object(try c.decode([String: JSONValue].self)) }
@@ -307,6 +311,28 @@ struct DifferentialRunner {
                 }
             }
             if s["no_grad"]?.bool == true { noGrad(body) } else { body() }
+        case "random_":
+            let t = env[s["target"]!.string!]!
+            if let from = s["from"]?.int {
+                t.random(from: Int64(from), to: s["to"]?.int.map(Int64.init), generator: generator)
+            } else {
+                t.random(generator: generator)
+            }
+        case "loss":
+            let a = env[s["a"]!.string!]!, b = env[s["b"]!.string!]!
+            let reduction: Reduction = s["reduction"]?.string == "sum" ? .sum : s["reduction"]?.string == "none" ? .none : .mean
+            let param = s["param"]?.number ?? 1
+            switch s["fn"]!.string! {
+            case "mse": env[out!] = Tensor.mseLoss(a, b, reduction: reduction)
+            case "l1": env[out!] = Functional.l1Loss(a, b, reduction: reduction)
+            case "huber": env[out!] = Tensor.huberLoss(a, b, delta: param, reduction: reduction)
+            case "smooth_l1": env[out!] = Tensor.smoothL1Loss(a, b, beta: param, reduction: reduction)
+            case "bce": env[out!] = Tensor.binaryCrossEntropy(a, b, reduction: reduction)
+            case "bce_logits": env[out!] = Tensor.binaryCrossEntropyWithLogits(a, b, reduction: reduction)
+            default: env[out!] = a.nllLoss(b, reduction: reduction)
+            }
+        case "matmul":
+            env[out!] = env[s["a"]!.string!]!.matmul(env[s["b"]!.string!]!)
         case "requires_grad":
             env[s["target"]!.string!]!.requiresGrad = true
         case "retain_grad":
@@ -331,6 +357,7 @@ struct DifferentialRunner {
             switch s["op"]?.string {
             case "softmax": true
             case "unary": ["exp", "log", "sqrt", "tanh"].contains(s["fn"]?.string ?? "")
+            case "loss": s["fn"]?.string == "bce_logits"
             default: false
             }
         }
