@@ -314,11 +314,12 @@ enum CascadeSum {
         var outStrides = Shape.contiguousStrides(outShape)
         for d in 0..<input.rank where reduced[d] { outStrides[d] = 0 }
 
-        // TensorIterator's order: reduced dims first, by input stride; then kept dims by
-        // output stride. Dims of size one play no part.
-        let dims = (0..<input.rank).reversed().filter { input.shape[$0] != 1 }
-        let order = dims.filter { reduced[$0] }.sorted { input.strides[$0] < input.strides[$1] }
-            + dims.filter { !reduced[$0] }.sorted { outStrides[$0] < outStrides[$1] }
+        // TensorIterator's order (`reorder_dimensions`): an insertion sort from the last dim
+        // to the first, reduced dims ahead of kept ones, then by each operand's stride where
+        // neither is broadcast (stride 0), then the smaller size first; ambiguous pairs keep
+        // their place. Dims of size one then coalesce away.
+        let order = _iteratorOrder(input.shape, [outStrides, input.strides], reductionOutput: 0)
+            .filter { input.shape[$0] != 1 }
         var sizes: [Int] = [], inS: [Int] = [], outS: [Int] = []
         for d in order {
             if let last = sizes.last,
@@ -358,6 +359,42 @@ enum CascadeSum {
             }
             if d == outer.count { return }
         }
+    }
+
+    /// TensorIterator's `reorder_dimensions`: dimensions from innermost to outermost, for
+    /// operands with these strides (the one at `reductionOutput` is a reduction's output,
+    /// zero on reduced dims).
+    static func _iteratorOrder(_ shape: [Int], _ strides: [[Int]], reductionOutput: Int?) -> [Int] {
+        let rank = shape.count
+        var perm = Array((0..<rank).reversed())
+        func shouldSwap(_ d0: Int, _ d1: Int) -> Int {
+            for (arg, st) in strides.enumerated() {
+                let s0 = st[d0], s1 = st[d1]
+                if arg == reductionOutput && (s0 == 0) != (s1 == 0) { return s1 == 0 ? 1 : -1 }
+                if s0 == 0 || s1 == 0 { continue }
+                if s0 < s1 { return -1 }
+                if s0 > s1 { return 1 }
+                if shape[d0] > shape[d1] { return 1 }
+            }
+            return 0
+        }
+        if rank > 1 {
+            for i in 1..<rank {
+                var d1 = i
+                var d0 = i - 1
+                while d0 >= 0 {
+                    let c = shouldSwap(perm[d0], perm[d1])
+                    if c > 0 {
+                        perm.swapAt(d0, d1)
+                        d1 = d0
+                    } else if c < 0 {
+                        break
+                    }
+                    d0 -= 1
+                }
+            }
+        }
+        return perm
     }
 
     /// Column sums in one pass over the rows: columns below `blocked` by multi-row sums, the
