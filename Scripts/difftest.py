@@ -616,6 +616,245 @@ class _Recording(Gen):
 
 
 # ---------------------------------------------------------------------------------------------
+# Named programs: each disagreement found by hand or by the generator, kept as a test
+
+def T(out, values, shape, dtype="float32", grad=False):
+    return {"op": "tensor", "out": out, "values": values, "shape": shape, "dtype": dtype, "requires_grad": grad}
+
+
+def B(out, fn, a, b):
+    return {"op": "binary", "fn": fn, "out": out, "a": a, "b": b}
+
+
+def V(name):
+    return {"var": name}
+
+
+NAMED = {
+    # pow: the real power of a negative base for integral exponents, NaN for fractional ones,
+    # and PyTorch's kernels for 2, 3, -1, -2, 0.5 and -0.5 (issue 15, item 1).
+    "pow_negative_base": [
+        T("x", [-2.0, -1.5, 0.0, 3.0, -0.25], [5], grad=True),
+        B("cube", "pow", V("x"), {"int": 3}), B("inverse", "pow", V("x"), {"int": -1}),
+        B("square", "pow", V("x"), {"int": 2}), B("inverse_square", "pow", V("x"), {"float": -2.0}),
+        B("root", "pow", V("x"), {"float": 0.5}), B("fractional", "pow", V("x"), {"float": 1.5}),
+        B("seventh", "pow", V("x"), {"float": 7.0}),
+        {"op": "reduce", "fn": "sum", "a": "cube", "out": "s", "dim": None},
+        {"op": "backward", "target": "s"},
+    ],
+    "pow_tensor_exponent_and_number_base": [
+        T("x", [-2.0, -1.0, 0.5, 2.0], [4], grad=True),
+        T("e", [3.0, -1.0, 2.0, 0.5], [4], grad=True),
+        B("y", "pow", V("x"), V("e")),
+        B("z", "pow", {"float": -2.0}, V("e")),
+        T("k", [0, 1, 5], [3], "int64"), B("w", "pow", {"int": 2}, V("k")),
+        B("u", "add", V("y"), V("z")),
+        {"op": "reduce", "fn": "sum", "a": "u", "out": "s", "dim": None},
+        {"op": "backward", "target": "s"},
+    ],
+    "pow_integer_tensor": [
+        T("i", [-3, -1, 0, 2, 5], [5], "int64"),
+        B("sq", "pow", V("i"), {"int": 2}), B("cube", "pow", V("i"), {"int": 3}),
+        T("e", [-2, -1, 0, 3, 1], [5], "int64"), B("t", "pow", V("i"), V("e")),
+    ],
+    # randint switches to 64-bit draws at 2^28; big ranges keep their low bits (item 2).
+    "randint_ranges": [
+        {"op": "seed", "seed": 0},
+        {"op": "random", "kind": "randint", "out": "a", "shape": [5], "low": 0, "high": 1 << 30, "dtype": "int64"},
+        {"op": "random", "kind": "randint", "out": "b", "shape": [5], "low": 0, "high": 1 << 60, "dtype": "int64"},
+        {"op": "random", "kind": "randint", "out": "c", "shape": [5], "low": 0, "high": (1 << 28) - 1, "dtype": "int64"},
+        {"op": "random", "kind": "randint", "out": "d", "shape": [3], "low": -(1 << 40), "high": (1 << 53) + 5, "dtype": "int64"},
+    ],
+    "random_in_place": [
+        {"op": "seed", "seed": 0},
+        T("i", [0, 0, 0], [3], "int64"), {"op": "random_", "target": "i", "from": 0, "to": 10},
+        T("j", [0, 0, 0], [3], "int64"), {"op": "random_", "target": "j"},
+        T("f", [0.0, 0.0, 0.0], [3]), {"op": "random_", "target": "f"},
+        T("g", [0.0, 0.0], [2]), {"op": "random_", "target": "g", "from": 5},
+        T("d", [0.0, 0.0], [2], "float64"), {"op": "random_", "target": "d"},
+        T("b", [False, False, False], [3], "bool"), {"op": "random_", "target": "b"},
+        T("m", [0, 0, 0, 0, 0, 0], [2, 3], "int64"),
+        {"op": "view", "fn": "transpose", "a": "m", "out": "mt", "args": [0, 1]},
+        {"op": "random_", "target": "mt", "from": 0, "to": 100},
+    ],
+    # Assignment through an index tensor or a mask writes (item 6).
+    "index_assignment": [
+        T("c", [1.0, 2.0, 3.0], [3]), T("idx", [0, 2], [2], "int64"),
+        {"op": "setitem", "target": "c", "items": [{"tensor": "idx"}], "value": {"int": 9}},
+        T("d", [-1.0, 2.0, -3.0, 4.0], [4]), B("neg", "lt", V("d"), {"int": 0}),
+        {"op": "setitem", "target": "d", "items": [{"tensor": "neg"}], "value": {"int": 0}},
+        T("m", [0.0] * 6, [2, 3]), T("cols", [0, 2], [2], "int64"), T("v", [5.0, 6.0], [2]),
+        {"op": "setitem", "target": "m", "items": [{"slice": [None, None, 1]}, {"tensor": "cols"}], "value": V("v")},
+        T("n", [0.0] * 12, [4, 3]), {"op": "view", "fn": "narrow", "a": "n", "out": "tail", "args": [0, 1, 3]},
+        T("rows", [0, 2], [2], "int64"),
+        {"op": "setitem", "target": "tail", "items": [{"tensor": "rows"}], "value": {"int": 7}},
+        T("p", [1.0, 2.0, 3.0], [3]), T("dup", [0, 0], [2], "int64"), T("vals", [1.0, 2.0], [2]),
+        {"op": "setitem", "target": "p", "items": [{"tensor": "dup"}], "value": V("vals")},
+    ],
+    "index_assignment_gradients": [
+        T("w", [1.0, 1.0, 1.0], [3], grad=True), T("v", [4.0, 5.0], [2], grad=True),
+        B("a", "mul", V("w"), {"int": 2}), T("idx", [1, 1], [2], "int64"),
+        {"op": "setitem", "target": "a", "items": [{"tensor": "idx"}], "value": V("v")},
+        {"op": "random", "kind": "rand", "out": "weights", "shape": [3], "dtype": "float32"},
+        B("weighted", "mul", V("a"), V("weights")),
+        {"op": "reduce", "fn": "sum", "a": "weighted", "out": "s", "dim": None},
+        {"op": "backward", "target": "s"},
+        T("w2", [1.0, 2.0, 3.0], [3], grad=True), B("b", "mul", V("w2"), {"int": 2}),
+        B("big", "gt", V("b"), {"int": 3}),
+        {"op": "setitem", "target": "b", "items": [{"tensor": "big"}], "value": {"int": 0}},
+        {"op": "reduce", "fn": "sum", "a": "b", "out": "s2", "dim": None},
+        {"op": "backward", "target": "s2"},
+    ],
+    # A view sees an in-place op made through its base (AsStridedBackward0).
+    "view_after_in_place_on_base": [
+        T("x", [1.0, 2.0, 3.0], [3], grad=True), B("a", "mul", V("x"), {"int": 1}),
+        {"op": "index", "a": "a", "items": [{"slice": [0, 2, 1]}], "out": "v"},
+        {"op": "inplace", "fn": "mul_", "target": "a", "value": {"int": 3}},
+        {"op": "reduce", "fn": "sum", "a": "v", "out": "s", "dim": None},
+        {"op": "backward", "target": "s"},
+    ],
+    "in_place_on_view_of_graph": [
+        T("x", [1.0, 2.0, 3.0, 4.0], [4], grad=True), B("a", "mul", V("x"), {"int": 2}),
+        {"op": "index", "a": "a", "items": [{"slice": [1, 3, 1]}], "out": "v"},
+        {"op": "inplace", "fn": "mul_", "target": "v", "value": {"float": 1.5}},
+        B("y", "mul", V("a"), V("a")),
+        {"op": "reduce", "fn": "sum", "a": "y", "out": "s", "dim": None},
+        {"op": "backward", "target": "s"},
+    ],
+    "view_requires_grad_follows_base": [
+        T("c", [1.0, 2.0], [2]), {"op": "view", "fn": "unsqueeze", "a": "c", "out": "u", "args": [0]},
+        {"op": "requires_grad", "target": "c"},
+        B("d", "mul", V("u"), {"int": 2}),
+        {"op": "inplace", "fn": "add_", "target": "c", "value": {"int": 1}, "no_grad": True},
+        B("e", "mul", V("u"), {"int": 2}),
+        {"op": "reduce", "fn": "sum", "a": "e", "out": "s", "dim": None},
+        {"op": "backward", "target": "s"},
+    ],
+    # A mixed-dtype op saves its inputs, so an in-place change of one is caught.
+    "mixed_dtype_saved_input_version_error": [
+        T("c", [1.0, 2.0], [2], grad=True), B("c2", "mul", V("c"), {"int": 1}),
+        T("x64", [3.0, 4.0], [2], "float64"),
+        B("y", "div", V("c2"), V("x64")),
+        {"op": "inplace", "fn": "fill_", "target": "x64", "value": {"int": 5}, "no_grad": True},
+        {"op": "reduce", "fn": "sum", "a": "y", "out": "s", "dim": None},
+        {"op": "backward", "target": "s"},
+    ],
+    "result_type_of_zero_dim_tensors": [
+        T("f", [1.0, 2.0], [2]), T("d0", [0.5], [], "float64"), T("i", [1, 2], [2], "int64"),
+        T("b", [True, False], [2], "bool"), T("i0", [3], [], "int64"), T("f0", [0.25], [], "float32"),
+        B("f_plus_d0", "add", V("f"), V("d0")), B("i_plus_d0", "add", V("i"), V("d0")),
+        B("b_plus_i0", "add", V("b"), V("i0")), B("i_times_f0", "mul", V("i"), V("f0")),
+        B("d0_plus_f0", "add", V("d0"), V("f0")), B("max_f_d0", "maximum", V("f"), V("d0")),
+        B("f_lt_d0", "lt", V("f"), V("d0")), B("pow_f_d0", "pow", V("f"), V("d0")),
+        {"op": "full", "out": "full_int", "shape": [2, 2], "value": {"int": 7}},
+        {"op": "full", "out": "full_float", "shape": [2], "value": {"float": 2.5}},
+    ],
+    "in_place_division_by_float64": [
+        T("x", [1.0, 2.0, 3.0], [3]), T("y", [3.0, 3.0, 7.0], [3], "float64"),
+        {"op": "inplace", "fn": "div_", "target": "x", "value": V("y")},
+    ],
+    "zero_dim_reductions": [
+        T("s", [3.0], [], grad=True),
+        {"op": "reduce", "fn": "max", "a": "s", "out": "mx", "dim": 0, "out2": "mxi"},
+        {"op": "reduce", "fn": "min", "a": "s", "out": "mn", "dim": -1, "out2": "mni"},
+        {"op": "softmax", "fn": "softmax", "a": "s", "out": "sm", "dim": 0},
+        {"op": "softmax", "fn": "log_softmax", "a": "s", "out": "lsm", "dim": 0},
+        T("e", [], [2, 0]), {"op": "softmax", "fn": "softmax", "a": "e", "out": "se", "dim": 1},
+        B("all", "add", V("mx"), V("sm")), B("all2", "add", V("all"), V("lsm")),
+        {"op": "backward", "target": "all2"},
+    ],
+    "std_var_gradient_at_zero_deviation": [
+        T("x", [1.0, 1.0, 1.0], [3], grad=True),
+        {"op": "reduce", "fn": "std", "a": "x", "out": "s", "dim": None},
+        {"op": "backward", "target": "s"},
+        T("y", [2.0, 2.0, 5.0, 5.0], [2, 2], grad=True),
+        {"op": "reduce", "fn": "std", "a": "y", "out": "sd", "dim": 1, "correction": 0},
+        {"op": "reduce", "fn": "sum", "a": "sd", "out": "t", "dim": None},
+        {"op": "backward", "target": "t"},
+    ],
+    "matmul_vector_batch_saves_a_copy": [
+        T("v", [1.0, 2.0], [2], grad=True), T("b", [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0], [2, 2, 2], grad=True),
+        B("bb", "mul", V("b"), {"int": 1}),
+        {"op": "matmul", "a": "v", "b": "bb", "out": "y"},
+        {"op": "inplace", "fn": "mul_", "target": "bb", "value": {"int": 2}, "no_grad": True},
+        {"op": "reduce", "fn": "sum", "a": "y", "out": "s", "dim": None},
+        {"op": "backward", "target": "s"},
+    ],
+    "no_op_views_are_new_tensors": [
+        T("x", [1.0, 2.0, 3.0, 4.0], [4], grad=True), B("a", "mul", V("x"), {"int": 1}),
+        {"op": "index", "a": "a", "items": [{"slice": [None, 4, 1]}], "out": "v"},
+        {"op": "retain_grad", "target": "v"},
+        {"op": "index", "a": "a", "items": [{"ellipsis": True}], "out": "e"},
+        {"op": "view", "fn": "expand", "a": "a", "out": "ex", "args": [4]},
+        {"op": "view", "fn": "view", "a": "a", "out": "vw", "args": [4]},
+        B("y", "mul", V("v"), {"int": 2}), B("y2", "add", V("y"), V("a")),
+        {"op": "reduce", "fn": "sum", "a": "y2", "out": "s", "dim": None},
+        {"op": "backward", "target": "s"},
+    ],
+    "second_backward_through_index_fails": [
+        T("v0", [float(i) for i in range(12)], [1, 3, 4], grad=True), T("idx", [0, 2], [2], "int64"),
+        {"op": "index", "a": "v0", "items": [{"slice": [None, None, 1]}, {"slice": [None, None, 1]}, {"tensor": "idx"}], "out": "g"},
+        {"op": "reduce", "fn": "sum", "a": "g", "out": "s", "dim": None},
+        {"op": "backward", "target": "s"}, {"op": "backward", "target": "s"},
+    ],
+    "integer_arrays_are_int64": [
+        T("i", [1, 2, 3], [3], "int64"), B("j", "add", V("i"), {"int": 1}), B("k", "div", V("i"), {"int": 2}),
+    ],
+    "error_step_must_be_positive": [
+        T("x", [1.0, 2.0, 3.0], [3]), {"op": "index", "a": "x", "items": [{"slice": [None, None, -1]}], "out": "y"},
+    ],
+    "error_index_of_zero_dim": [
+        T("x", [1.0], []), {"op": "index", "a": "x", "items": [{"int": 0}], "out": "y"},
+    ],
+    "error_max_version": [
+        T("x", [1.0, 3.0, 2.0], [3], grad=True), {"op": "reduce", "fn": "max", "a": "x", "out": "m", "dim": None},
+        B("z", "mul", V("m"), {"int": 1}),
+        {"op": "inplace", "fn": "mul_", "target": "m", "value": {"int": 2}, "no_grad": True},
+        {"op": "backward", "target": "z"},
+    ],
+    # Fused losses: one node each, PyTorch's values and gradients, over 37 elements so that
+    # ATen's vector and scalar loops both run (item 4).
+    "losses_fused": [
+        {"op": "seed", "seed": 3},
+        {"op": "random", "kind": "randn", "out": "p0", "shape": [37], "dtype": "float32"},
+        {"op": "random", "kind": "randn", "out": "t", "shape": [37], "dtype": "float32"},
+        {"op": "random", "kind": "rand", "out": "u", "shape": [37], "dtype": "float32"},
+        B("p", "mul", V("p0"), {"float": 1.0}),
+        {"op": "requires_grad", "target": "p0"},
+        B("x", "mul", V("p0"), {"float": 1.0}),
+        {"op": "loss", "fn": "mse", "a": "x", "b": "t", "reduction": "mean", "out": "mse"},
+        {"op": "loss", "fn": "huber", "a": "x", "b": "t", "reduction": "sum", "out": "huber", "param": 0.7},
+        {"op": "loss", "fn": "smooth_l1", "a": "x", "b": "t", "reduction": "mean", "out": "smooth", "param": 0.5},
+        {"op": "loss", "fn": "l1", "a": "x", "b": "t", "reduction": "mean", "out": "l1"},
+        {"op": "unary", "fn": "sigmoid", "out": "prob", "a": "x"},
+        {"op": "loss", "fn": "bce", "a": "prob", "b": "u", "reduction": "mean", "out": "bce"},
+        {"op": "loss", "fn": "mse", "a": "x", "b": "t", "reduction": "none", "out": "mse_none"},
+        B("l", "add", V("mse"), V("huber")), B("l2", "add", V("l"), V("smooth")),
+        B("l3", "add", V("l2"), V("l1")), B("l4", "add", V("l3"), V("bce")),
+        {"op": "backward", "target": "l4"},
+    ],
+    "nll_loss_sum_order": [
+        {"op": "seed", "seed": 5},
+        {"op": "random", "kind": "randn", "out": "logits", "shape": [70, 5], "dtype": "float32"},
+        {"op": "requires_grad", "target": "logits"},
+        {"op": "softmax", "fn": "log_softmax", "a": "logits", "out": "lp", "dim": 1},
+        {"op": "random", "kind": "randint", "out": "y", "shape": [70], "low": 0, "high": 5, "dtype": "int64"},
+        {"op": "loss", "fn": "nll", "a": "lp", "b": "y", "reduction": "mean", "out": "nll"},
+        {"op": "loss", "fn": "nll", "a": "lp", "b": "y", "reduction": "sum", "out": "nll_sum"},
+        {"op": "backward", "target": "nll"},
+    ],
+}
+
+
+def named():
+    out = []
+    for name, prog in NAMED.items():
+        env, error = execute(prog)
+        out.append({"id": len(out), "name": name, "program": prog, "error": error, "state": snapshot(env)})
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
 # Showing a program as Python and as Swift
 
 def show(programs, k):
@@ -628,6 +867,7 @@ def show(programs, k):
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("named")
     c = sub.add_parser("corpus")
     c.add_argument("--count", type=int, default=400)
     gen = sub.add_parser("generate")
@@ -643,6 +883,14 @@ def main():
     if args.cmd == "show":
         with open(args.file) as f:
             show(json.load(f)["programs"], args.index)
+        return
+    if args.cmd == "named":
+        path = os.path.join(os.path.dirname(CORPUS), "correctness.json")
+        with open(path, "w") as f:
+            json.dump({"generated_by": "Scripts/difftest.py named (do not edit by hand)", "torch_version": torch.__version__,
+                       "programs": named()}, f, indent=1)
+            f.write("\n")
+        print("wrote", path)
         return
     count, seed, out = (args.count, 0, CORPUS) if args.cmd == "corpus" else (args.count, args.seed, args.out)
     programs = generate(count, seed)

@@ -59,3 +59,37 @@ struct DifferentialTests {
         #expect(stderr.contains(expected), "program \(id): PyTorch said \(expected); Descent: \(stderr.suffix(400))")
     }
 }
+
+/// The disagreements issue 15 lists, each a named program with PyTorch's end state
+/// (`Scripts/difftest.py named`), replayed as the generated ones are.
+struct CorrectnessTests {
+    static let programs: [DifferentialProgram] = (try? Fixtures.load("correctness", as: DifferentialFile.self).programs) ?? []
+    static var names: [String] { programs.compactMap(\.name) }
+    static var refused: [String] { programs.filter { $0.errorIndex != nil }.compactMap(\.name) }
+
+    @Test func everyCaseIsThere() {
+        #expect(Self.programs.count >= 20)
+    }
+
+    @Test(arguments: names)
+    func endsAsInPyTorch(_ name: String) throws {
+        let p = try #require(Self.programs.first { $0.name == name })
+        var runner = DifferentialRunner(p)
+        runner.run()
+        let diffs = runner.differences()
+        #expect(diffs.isEmpty, Comment(rawValue: "\(name): " + diffs.joined(separator: "; ")))
+    }
+
+    @Test(arguments: refused)
+    func stopsWithPyTorchsMessage(_ name: String) async throws {
+        let p = try #require(Self.programs.first { $0.name == name })
+        let expected = try #require(p.error?["message"]?.string)
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) { [name] in
+            let p = CorrectnessTests.programs.first { $0.name == name }!
+            var runner = DifferentialRunner(p)
+            runner.run(upTo: p.program.count)
+        }
+        let stderr = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(stderr.contains(expected), "\(name): PyTorch said \(expected); Descent: \(stderr.suffix(400))")
+    }
+}

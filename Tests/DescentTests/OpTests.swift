@@ -191,4 +191,20 @@ struct GatherTests {
             }
         }
     }
+
+    /// A non-contiguous index tensor with negative entries gets a contiguous copy that the
+    /// normalising loop reads: that copy must outlive the loop (it was freed before, which the
+    /// address sanitizer reports; run this suite under `--sanitize=address`).
+    @Test func nonContiguousIndexWithNegativeEntries() {
+        let x = Tensor(shape: [5, 2], scalars: (0..<10).map(Double.init))
+        // Every other entry of [-1, 9, 0, 9, -5, 9, 2, 9]: [-1, 0, -5, 2], stride 2.
+        let raw = Tensor(shape: [8], scalars: [Int64(-1), 9, 0, 9, -5, 9, 2, 9])
+        let index = raw[.slice(nil, nil, step: 2)]
+        #expect(!index.isContiguous)
+        for _ in 0..<50 {
+            let rows = x.indexSelect(0, index)
+            #expect(rows.scalars(as: Double.self) == [8, 9, 0, 1, 0, 1, 4, 5])
+            #expect(x[index].scalars(as: Double.self) == [8, 9, 0, 1, 0, 1, 4, 5])
+        }
+    }
 }

@@ -276,13 +276,17 @@ public final class AutogradNode: @unchecked Sendable {
         }
     }
 
-    /// PyTorch 2.13 names the forward op in messages: `ExpBackward0` becomes `Exp`.
-    private static func forwardName(_ name: String) -> String {
+    /// PyTorch names the forward op in messages: `ExpBackward0` becomes `Exp`, and an
+    /// overload's number other than 0 stays, so `MaxBackward1` becomes `Max1`.
+    static func forwardName(_ name: String) -> String {
         let chars = Array(name)
         let marker = Array("Backward")
         var i = chars.count - marker.count
         while i >= 0 {
-            if Array(chars[i..<i + marker.count]) == marker { return String(chars[..<i]) }
+            if Array(chars[i..<i + marker.count]) == marker {
+                let suffix = String(chars[(i + marker.count)...])
+                return String(chars[..<i]) + (suffix == "0" ? "" : suffix)
+            }
             i -= 1
         }
         return name

@@ -59,6 +59,8 @@ enum JSONValue: Decodable, Sendable {
 /// One generated program with PyTorch's results.
 struct DifferentialProgram: Decodable, Sendable {
     let id: Int
+    /// A named program's name (`Scripts/difftest.py named`).
+    let name: String?
     let program: [JSONValue]
     let error: JSONValue?
     let state: [String: JSONValue]
