@@ -197,14 +197,18 @@ struct GatherTests {
     /// address sanitizer reports; run this suite under `--sanitize=address`).
     @Test func nonContiguousIndexWithNegativeEntries() {
         let x = Tensor(shape: [5, 2], scalars: (0..<10).map(Double.init))
-        // Every other entry of [-1, 9, 0, 9, -5, 9, 2, 9]: [-1, 0, -5, 2], stride 2.
-        let raw = Tensor(shape: [8], scalars: [Int64(-1), 9, 0, 9, -5, 9, 2, 9])
+        // Every other entry: 200 positions cycling through -1, 0, -5, 2, with a stride of 2.
+        // More than 64 bytes, so the copy comes from malloc, where the sanitizer watches it,
+        // and not from the small-block pool.
+        let cycle: [Int64] = [-1, 0, -5, 2]
+        let raw = Tensor(shape: [400], scalars: (0..<400).map { $0 % 2 == 0 ? cycle[($0 / 2) % 4] : 9 })
         let index = raw[.slice(nil, nil, step: 2)]
         #expect(!index.isContiguous)
-        for _ in 0..<50 {
-            let rows = x.indexSelect(0, index)
-            #expect(rows.scalars(as: Double.self) == [8, 9, 0, 1, 0, 1, 4, 5])
-            #expect(x[index].scalars(as: Double.self) == [8, 9, 0, 1, 0, 1, 4, 5])
+        let expected = (0..<200).flatMap { k -> [Double] in
+            let row = Int(cycle[k % 4] < 0 ? cycle[k % 4] + 5 : cycle[k % 4])
+            return [Double(2 * row), Double(2 * row + 1)]
         }
+        #expect(x.indexSelect(0, index).scalars(as: Double.self) == expected)
+        #expect(x[index].scalars(as: Double.self) == expected)
     }
 }
