@@ -125,7 +125,9 @@ def printing():
 # ---------------------------------------------------------------------------------------------
 # Random streams (§4 of the semantics spec)
 
-def random_streams():
+def random_streams(avx2=False):
+    """The random streams of PyTorch's reference build; with `avx2`, of its AVX2 build (the
+    vectorised normal fill, fused uniform_), run in a second process (see avx2_random)."""
     cases = []
 
     def add(name, seed, make):
@@ -150,7 +152,26 @@ def random_streams():
     add("randperm_2000", 11, lambda: torch.randperm(2000))
     add("notebook_w", 0, lambda: torch.randn(2, 3))
     add("notebook_b", 0, lambda: (torch.randn(2, 3), torch.randn(2))[1])
-    write("random.json", {"cases": cases})
+    add("normal_mean2_std0.5_37", 7, lambda: torch.empty(37).normal_(2.0, 0.5))
+    add("normal64_mean2_std0.5_37", 7, lambda: torch.empty(37, dtype=torch.float64).normal_(2.0, 0.5))
+    add("normal_mean2_std0.5_5", 7, lambda: torch.empty(5).normal_(2.0, 0.5))
+    add("uniform_linear_bound_300", 1, lambda: torch.empty(300).uniform_(-1 / math.sqrt(3), 1 / math.sqrt(3)))
+    add("uniform64_2_5_100", 1, lambda: torch.empty(100, dtype=torch.float64).uniform_(2.0, 5.0))
+    add("randn_4099", 3, lambda: torch.randn(4099))
+    add("linear_20_7_weight", 1, lambda: torch.nn.Linear(20, 7).weight.detach())
+    if avx2:
+        write("random_avx2.json", {"capability": torch.backends.cpu.get_cpu_capability(), "cases": cases})
+    else:
+        write("random.json", {"cases": cases})
+
+
+def avx2_random():
+    """random_avx2.json from a PyTorch that runs its AVX2 build (this machine must have AVX2)."""
+    import subprocess
+    env = dict(os.environ, ATEN_CPU_CAPABILITY="avx2")
+    done = subprocess.run([sys.executable, __file__, "--avx2-random"], env=env)
+    if done.returncode != 0:
+        print("random_avx2.json not written: this CPU cannot run PyTorch's AVX2 build")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -708,12 +729,18 @@ def notebooks():
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--avx2-random"]:
+        if torch.backends.cpu.get_cpu_capability() != "AVX2":
+            sys.exit(1)
+        random_streams(avx2=True)
+        sys.exit(0)
     if os.environ.get("ATEN_CPU_CAPABILITY") != "default":
         sys.exit("run with ATEN_CPU_CAPABILITY=default so PyTorch uses its reference kernels")
     os.makedirs(OUT, exist_ok=True)
     printing()
     creation()
     random_streams()
+    avx2_random()
     ops()
     errors()
     nn_fixtures()

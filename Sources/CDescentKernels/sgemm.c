@@ -28,6 +28,16 @@ int descent_cpu_has_avx2_fma(void) {
 #endif
 }
 
+int descent_cpu_has_avx512_for_aten(void) {
+#if DESCENT_X86
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
 // MARK: OpenBLAS, found at run time
 
 typedef void (*cblas_sgemm_fn)(int, int, int, int, int, int, float, const float *, int,

@@ -3,7 +3,7 @@ import Descent
 import DescentNN
 
 /// torch.nn and torch.optim behaviour against PyTorch's own numbers.
-@Suite(.serialized) struct NNTests {
+@Suite(.serialized, .referenceKernels) struct NNTests {
     struct LinearInit: Decodable {
         let seed: UInt64
         let `in`: Int

@@ -1,8 +1,9 @@
 import Testing
 @testable import Descent
+import DescentNN
 
 /// Random streams bit for bit against PyTorch's CPU generator.
-@Suite(.serialized) struct RandomTests {
+@Suite(.serialized, .referenceKernels) struct RandomTests {
     struct Case: Decodable {
         let name: String
         let seed: UInt64
@@ -10,6 +11,8 @@ import Testing
     }
     struct File: Decodable { let cases: [Case] }
     static let cases: [Case] = (try? Fixtures.load("random", as: File.self).cases) ?? []
+    /// The same draws from PyTorch's AVX2 build (`random_avx2.json`).
+    static let avx2Cases: [Case] = (try? Fixtures.load("random_avx2", as: File.self).cases) ?? []
 
     /// The Descent call for each named fixture.
     static func draw(_ name: String, _ generator: Generator) -> Tensor {
@@ -39,6 +42,20 @@ import Testing
         case "randperm_10": return Tensor.randperm(10, generator: generator)
         case "randperm_30": return Tensor.randperm(30, generator: generator)
         case "randperm_2000": return Tensor.randperm(2000, generator: generator)
+        case "normal_mean2_std0.5_37": return Tensor.empty([37])._filledNormal(2, 0.5, generator)
+        case "normal64_mean2_std0.5_37": return Tensor.empty([37], dtype: .float64)._filledNormal(2, 0.5, generator)
+        case "normal_mean2_std0.5_5": return Tensor.empty([5])._filledNormal(2, 0.5, generator)
+        case "uniform_linear_bound_300":
+            let t = Tensor.empty([300])
+            let bound = 1 / Double(3).squareRoot()
+            t.uniform(from: -bound, to: bound, generator: generator)
+            return t
+        case "uniform64_2_5_100":
+            let t = Tensor.empty([100], dtype: .float64)
+            t.uniform(from: 2, to: 5, generator: generator)
+            return t
+        case "randn_4099": return Tensor.randn(4099, generator: generator)
+        case "linear_20_7_weight": return Linear(inFeatures: 20, outFeatures: 7, generator: generator).weight.detach()
         case "notebook_w": return Tensor.randn(2, 3, generator: generator)
         case "notebook_b":
             _ = Tensor.randn(2, 3, generator: generator)
@@ -48,7 +65,20 @@ import Testing
         }
     }
 
-    @Test func fixturesLoaded() { #expect(Self.cases.count > 30) }
+    @Test func fixturesLoaded() {
+        #expect(Self.cases.count > 30)
+        #expect(Self.avx2Cases.count == Self.cases.count)
+    }
+
+    /// PyTorch's AVX2 build: its vectorised normal fill and fused uniform, whatever CPU runs
+    /// the test (Descent's emulation of that build is plain Swift).
+    @Test(arguments: avx2Cases.map(\.name))
+    func bitForBitOnTheAVX2Build(_ name: String) throws {
+        let c = try #require(Self.avx2Cases.first { $0.name == name })
+        let t = CPUCapability.$override.withValue(.avx2) { Self.draw(name, Generator(seed: c.seed)) }
+        #expect(t.shape == c.tensor.shape)
+        #expect(t.scalars(as: Double.self) == c.tensor.doubles, "\(name)")
+    }
 
     @Test(arguments: cases.map(\.name))
     func bitForBit(_ name: String) throws {
@@ -96,5 +126,13 @@ import Testing
             let w = Tensor.randn(2, 3, requiresGrad: true)
             #expect(w.requiresGrad && w.isLeaf && w.gradFn == nil)
         }
+    }
+}
+
+extension Tensor {
+    /// `normal_(mean, std)` on this tensor, returned for chaining.
+    func _filledNormal(_ mean: Double, _ std: Double, _ generator: Generator) -> Tensor {
+        normal(mean: mean, std: std, generator: generator)
+        return self
     }
 }

@@ -13,6 +13,9 @@ enum {
 /// 1 when the CPU runs AVX2 and FMA instructions.
 int descent_cpu_has_avx2_fma(void);
 
+/// 1 when the CPU has what PyTorch's dispatch asks of its AVX-512 kernels (VL, BW, DQ, FMA).
+int descent_cpu_has_avx512_for_aten(void);
+
 /// 1 when an OpenBLAS shared library could be loaded (looked up once).
 int descent_openblas_available(void);
 

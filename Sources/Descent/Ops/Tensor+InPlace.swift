@@ -4,13 +4,26 @@
 extension Tensor {
     /// PyTorch's `check_inplace`: leaves that require grad (and views of them) may be changed
     /// in place only while grad mode is off.
-    func _checkInPlace() {
-        guard GradMode.isEnabled else { return }
+    /// `overlap: false` for fills, which ATen lets write an expanded tensor.
+    func _checkInPlace(overlap: Bool = true) {
+        guard GradMode.isEnabled else {
+            if overlap { _checkNoInternalOverlap() }
+            return
+        }
         if _requiresGrad && _gradFn == nil {
             _fail("a leaf Variable that requires grad is being used in an in-place operation.")
         }
         if let base, base._requiresGrad && base._gradFn == nil {
             _fail("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+        }
+        if overlap { _checkNoInternalOverlap() }
+    }
+
+    /// ATen's `assert_no_internal_overlap`: an expanded tensor (stride 0 over more than one
+    /// element) cannot be written in place.
+    func _checkNoInternalOverlap() {
+        for d in 0..<rank where strides[d] == 0 && shape[d] > 1 {
+            _fail("unsupported operation: more than one element of the written-to tensor refers to a single memory location. Please clone() the tensor before performing the operation.")
         }
     }
 
@@ -142,7 +155,7 @@ extension Tensor {
     public func fill(_ value: Double) { _fill(value, name: "FillBackward2") }
 
     private func _fill(_ value: Double, name: StaticString) {
-        _checkInPlace()
+        _checkInPlace(overlap: false)
         if GradMode.isEnabled && _requiresGrad {
             _inPlace(Tensor.zeros([], dtype: dtype), { a, _ in
                 Tensor.full(like: a, value)._recorded(name, a) { g, _ in (Tensor.zeros(like: g), nil) }
@@ -163,7 +176,7 @@ extension Tensor {
         if value.rank != 0 {
             _fail("fill_ only supports 0-dimension value tensor but got tensor with \(value.rank) dimensions.")
         }
-        _checkInPlace()
+        _checkInPlace(overlap: false)
         if GradMode.isEnabled && (_requiresGrad || value._requiresGrad) {
             _inPlace(value.detach().to(dtype), { a, _ in
                 Tensor.full(like: a, value.item())._recorded("FillBackward3", a, value) { g, _ in

@@ -109,15 +109,20 @@ extension Tensor {
                 // uniform_real works in the element type: bounds rounded to float first.
                 let p = pointer(Float.self)
                 let lo = Float(from), hi = Float(to)
+                // `x * (to - from) + from`, which PyTorch's AVX2 and AVX-512 builds fuse.
+                let fused = CPUCapability.current.fusesMultiplyAdd
                 for i in 0..<n {
-                    var x = g.uniformFloat() * (hi - lo) + lo
+                    let u = g.uniformFloat()
+                    var x = fused ? lo.addingProduct(u, hi - lo) : u * (hi - lo) + lo
                     if x == hi { x = lo }
                     p[i] = x
                 }
             case .float64:
                 let p = pointer(Double.self)
+                let fused = CPUCapability.current.fusesMultiplyAdd
                 for i in 0..<n {
-                    var x = g.uniformDouble() * (to - from) + from
+                    let u = g.uniformDouble()
+                    var x = fused ? from.addingProduct(u, to - from) : u * (to - from) + from
                     if x == to { x = from }
                     p[i] = x
                 }
@@ -128,25 +133,37 @@ extension Tensor {
     }
 
     /// Overwrites the values with normal samples (`normal_`), following PyTorch's CPU kernel:
-    /// 16 or more contiguous values use the batched Box-Muller fill, fewer use the scalar one.
+    /// 16 or more contiguous values use the batched Box-Muller fill (the vectorised one on the
+    /// AVX2 build, see ``CPUCapability``), fewer use the scalar one.
     func _fillNormal(mean: Double, std: Double, generator: Generator?) {
         precondition(isContiguous)
         let n = scalarCount
+        let capability = CPUCapability.current
+        let fused = capability.fusesMultiplyAdd
         (generator ?? .default).withState { g in
             switch dtype {
             case .float32:
                 let p = pointer(Float.self)
-                if n >= 16 {
+                if n >= 16 && capability == .avx2 {
+                    Tensor._normalFillAVX2(p, n, Float(mean), Float(std)) { g.uniformFloat() }
+                } else if n >= 16 {
                     Tensor._normalFill(p, n, Float(mean), Float(std)) { g.uniformFloat() }
                 } else {
-                    for i in 0..<n { p[i] = Float(g.normalDouble() * std + mean) }
+                    // `normal_distribution<double>`: `z * std + mean`, fused in the AVX2 build.
+                    for i in 0..<n {
+                        let z = g.normalDouble()
+                        p[i] = Float(fused ? mean.addingProduct(z, std) : z * std + mean)
+                    }
                 }
             case .float64:
                 let p = pointer(Double.self)
                 if n >= 16 {
                     Tensor._normalFill(p, n, mean, std) { g.uniformDouble() }
                 } else {
-                    for i in 0..<n { p[i] = g.normalDouble() * std + mean }
+                    for i in 0..<n {
+                        let z = g.normalDouble()
+                        p[i] = fused ? mean.addingProduct(z, std) : z * std + mean
+                    }
                 }
             default:
                 _fail("\"normal_kernel_cpu\" not implemented for '\(dtype == .int64 ? "Long" : "Bool")'")
@@ -172,7 +189,27 @@ extension Tensor {
         }
     }
 
-    /// Scalar `normal_fill_16`: the reference path on every CPU.
+    /// `normal_fill_AVX2`: the same blocks of 16 and the same redrawn tail, through the
+    /// vectorised transform (NormalFillAVX2.swift).
+    private static func _normalFillAVX2(
+        _ p: UnsafeMutablePointer<Float>, _ n: Int, _ mean: Float, _ std: Float, _ uniform: () -> Float
+    ) {
+        for i in 0..<n { p[i] = uniform() }
+        var i = 0
+        while i + 16 <= n {
+            _normalFill16AVX2(p + i, mean: mean, std: std)
+            i += 16
+        }
+        if n % 16 != 0 {
+            let tail = p + (n - 16)
+            for j in 0..<16 { tail[j] = uniform() }
+            _normalFill16AVX2(tail, mean: mean, std: std)
+        }
+    }
+
+    /// Scalar `normal_fill_16`, `radius * cos(theta) * std + mean` with the product rounded,
+    /// in every build (PyTorch's AVX2 build gives the same float64 values as its reference
+    /// build on 100,000 draws with std 0.5).
     @inline(__always)
     private static func _fill16<T: _FloatElement>(_ d: UnsafeMutablePointer<T>, _ mean: T, _ std: T) {
         for j in 0..<8 {
@@ -180,8 +217,9 @@ extension Tensor {
             let u2 = d[j + 8]
             let radius = (-2 * T.log(u1)).squareRoot()
             let theta = T(2.0 * Double.pi * Double(u2))
-            d[j] = mean.addingProduct(radius * T.cos(theta), std)
-            d[j + 8] = mean.addingProduct(radius * T.sin(theta), std)
+            let c = radius * T.cos(theta), s = radius * T.sin(theta)
+            d[j] = c * std + mean
+            d[j + 8] = s * std + mean
         }
     }
 }

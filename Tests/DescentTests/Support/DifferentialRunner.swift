@@ -87,7 +87,10 @@ struct DifferentialRunner {
     /// Runs every statement before PyTorch's error (all of them when there is none).
     mutating func run(upTo end: Int? = nil) {
         let stop = end ?? program.errorIndex ?? program.program.count
-        for s in program.program.prefix(stop) { run(s) }
+        // The programs ran on PyTorch's reference build (ATEN_CPU_CAPABILITY=default).
+        CPUCapability.$override.withValue(.default) {
+            for s in program.program.prefix(stop) { run(s) }
+        }
     }
 
     private func dtype(_ name: String?) -> DType {
