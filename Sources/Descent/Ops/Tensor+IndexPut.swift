@@ -32,7 +32,8 @@ extension Tensor {
     /// c[Tensor([0, 2], dtype: .int64)] = Tensor(9)   // tensor([9., 2., 9.])
     /// ```
     func _indexPut(dim d: Int, _ index: Tensor, _ value: Tensor, fill: Bool = false) {
-        _checkInPlace()
+        // A mask with one value is ATen's masked_fill, which may write an expanded tensor.
+        _checkInPlace(overlap: !(index.dtype == .bool && value.scalarCount == 1))
         if value.dtype != dtype {
             _fail("Index put requires the source and destination dtypes match, got \(dtype._resultName) for the destination and \(value.dtype._resultName) for the source.")
         }

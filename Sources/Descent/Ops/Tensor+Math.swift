@@ -69,8 +69,9 @@ extension Tensor {
     public func sigmoid() -> Tensor {
         let x = _floating
         return Elementwise.mapFloat(x, _Sigmoid.self)._recorded("SigmoidBackward0", x, savingOutput: true) { g, node in
+            // sigmoid_backward's order of rounding: grad * (1 - y) * y.
             let y = node.savedTensor(0)
-            return (g * y * (1 - y), nil)
+            return (g * (1 - y) * y, nil)
         }
     }
 
