@@ -189,7 +189,7 @@ extension Tensor {
         savingOutput: Bool = false, scalar: Double = 0,
         _ vjp: @escaping (_ grad: Tensor, _ node: AutogradNode) -> (Tensor?, Tensor?)
     ) -> Tensor {
-        guard GradMode.isEnabled, a._requiresGradForRecording || (b?._requiresGradForRecording ?? false) else { return self }
+        guard a._requiresGradForRecording || (b?._requiresGradForRecording ?? false), GradMode.isEnabled else { return self }
         // Each saved tensor made once and moved into the node: built in a `var` tuple first,
         // every one was copied into the node and the tuple's copy released.
         let output = savingOutput ? SavedTensor(detach(), isOutput: true) : nil

@@ -8,7 +8,7 @@ extension Tensor {
     /// recorded. Cheap when nothing changed: this runs for every input of every recorded op.
     @inline(__always)
     func _refreshViewHistory() {
-        if _viewVersion != header.pointee.version, _viewVersion != Int.min, base != nil {
+        if _isView, _viewVersion != header.pointee.version, _viewVersion != Int.min {
             _regenerateViewHistory()
         }
     }
@@ -20,7 +20,7 @@ extension Tensor {
     @inline(__always)
     var _requiresGradForRecording: Bool {
         if _requiresGrad { return true }
-        return base != nil && _viewRequiresGradSlow()
+        return _isView && _viewRequiresGradSlow()
     }
 
     @inline(never)

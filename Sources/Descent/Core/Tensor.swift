@@ -34,6 +34,9 @@ public final class Tensor: @unchecked Sendable {
     /// destroys it in a loop meant for long chains (a retain, a release and a uniqueness test
     /// per tensor, where a view's base is never more than one link away).
     private let baseObject: AnyObject?
+    /// Whether this tensor is a view (has a base), read without counting the base.
+    @inline(__always)
+    var _isView: Bool { baseObject != nil }
     /// Whether elements are laid out row-major with no gaps from `storageOffset`.
     public let isContiguous: Bool
 

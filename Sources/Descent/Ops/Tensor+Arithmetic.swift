@@ -85,7 +85,7 @@ extension Tensor {
             return nil
         }
         // Checked here too, so that an update under noGrad does not allocate the closure.
-        guard GradMode.isEnabled, a._requiresGradForRecording else { return out }
+        guard a._requiresGradForRecording, GradMode.isEnabled else { return out }
         let value = n.double
         return out._recorded(name, a) { g, _ in (vjp(g, value), nil) }
     }
