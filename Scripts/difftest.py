@@ -857,11 +857,203 @@ def named():
 # ---------------------------------------------------------------------------------------------
 # Showing a program as Python and as Swift
 
+def _py_operand(o):
+    return o["var"] if "var" in o else repr(o.get("int", o.get("float")))
+
+
+def _sw_operand(o):
+    if "var" in o:
+        return o["var"]
+    return str(o["int"]) if "int" in o else repr(float(o["float"]))
+
+
+def _items(items, swift):
+    out = []
+    for it in items:
+        if "int" in it:
+            out.append(str(it["int"]))
+        elif "slice" in it:
+            a, b, st = it["slice"]
+            if swift:
+                out.append(".slice(%s, %s, step: %d)" % ("nil" if a is None else a, "nil" if b is None else b, st))
+            else:
+                out.append("%s:%s:%d" % ("" if a is None else a, "" if b is None else b, st))
+        elif "none" in it:
+            out.append(".newAxis" if swift else "None")
+        elif "ellipsis" in it:
+            out.append(".ellipsis" if swift else "...")
+        else:
+            out.append(it["tensor"])
+    return ", ".join(out)
+
+
+PY_BIN = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**", "eq": "==", "lt": "<", "gt": ">"}
+SW_BIN = {"add": "+", "sub": "-", "mul": "*", "div": "/", "eq": ".==", "lt": ".<", "gt": ".>"}
+SW_DTYPE = {"float32": ".float32", "float64": ".float64", "int64": ".int64", "bool": ".bool"}
+
+
+def as_python(prog):
+    """A program as the PyTorch a person would write."""
+    lines = ["import torch", "import torch.nn.functional as F", "torch.manual_seed(0)"]
+    for s in prog:
+        op, out = s["op"], s.get("out")
+        if op == "seed":
+            lines.append("torch.manual_seed(%d)" % s["seed"])
+        elif op == "tensor":
+            rg = ", requires_grad=True" if s.get("requires_grad") else ""
+            lines.append("%s = torch.tensor(%r, dtype=torch.%s).reshape(%r)%s" % (
+                out, s["values"], s["dtype"], s["shape"], ".requires_grad_()" if rg else ""))
+        elif op == "random":
+            if s["kind"] == "randint":
+                lines.append("%s = torch.randint(%d, %d, %r)" % (out, s["low"], s["high"], s["shape"]))
+            else:
+                lines.append("%s = torch.%s(%r, dtype=torch.%s)" % (out, s["kind"], s["shape"], s["dtype"]))
+        elif op == "full":
+            v = s["value"]
+            lines.append("%s = torch.full(%r, %r)" % (out, s["shape"], v.get("int", v.get("bool", v.get("float")))))
+        elif op == "binary":
+            a, b = _py_operand(s["a"]), _py_operand(s["b"])
+            if s["fn"] in PY_BIN:
+                lines.append("%s = %s %s %s" % (out, a, PY_BIN[s["fn"]], b))
+            else:
+                lines.append("%s = torch.%s(%s, %s)" % (out, s["fn"], a, b))
+        elif op == "unary":
+            x = s["a"]
+            expr = {"neg": "-" + x, "square": x + " * " + x}.get(s["fn"], "%s.%s()" % (x, s["fn"]))
+            lines.append("%s = %s" % (out, expr))
+        elif op == "reduce":
+            args = [] if s.get("dim") is None else ["dim=%d" % s["dim"], "keepdim=%s" % s.get("keepdim", False)]
+            if s["fn"] in ("std", "var"):
+                args.append("correction=%d" % s.get("correction", 1))
+            call = "%s.%s(%s)" % (s["a"], s["fn"], ", ".join(args))
+            lines.append("%s, %s = %s" % (out, s["out2"], call) if s.get("out2") else "%s = %s" % (out, call))
+        elif op == "softmax":
+            lines.append("%s = %s.%s(%d)" % (out, s["a"], s["fn"], s["dim"]))
+        elif op == "view":
+            lines.append("%s = %s.%s(%s)" % (out, s["a"], s["fn"], ", ".join(map(str, s["args"]))))
+        elif op == "index":
+            lines.append("%s = %s[%s]" % (out, s["a"], _items(s["items"], False)))
+        elif op == "setitem":
+            lines.append("%s[%s] = %s" % (s["target"], _items(s["items"], False), _py_operand(s["value"])))
+        elif op == "inplace":
+            call = "%s.%s(%s)" % (s["target"], s["fn"], "" if s["fn"] == "zero_" else _py_operand(s["value"]))
+            lines.append(("with torch.no_grad(): " if s.get("no_grad") else "") + call)
+        elif op == "random_":
+            args = [] if s.get("from") is None else [str(s["from"]), str(s.get("to"))]
+            lines.append("%s.random_(%s)" % (s["target"], ", ".join(args)))
+        elif op == "loss":
+            fn = {"mse": "mse_loss", "l1": "l1_loss", "huber": "huber_loss", "smooth_l1": "smooth_l1_loss",
+                  "bce": "binary_cross_entropy", "bce_logits": "binary_cross_entropy_with_logits", "nll": "nll_loss"}[s["fn"]]
+            extra = ", %s=%r" % ("delta" if s["fn"] == "huber" else "beta", s["param"]) if "param" in s else ""
+            lines.append("%s = F.%s(%s, %s, reduction=%r%s)" % (out, fn, s["a"], s["b"], s["reduction"], extra))
+        elif op == "matmul":
+            lines.append("%s = %s @ %s" % (out, s["a"], s["b"]))
+        elif op == "requires_grad":
+            lines.append("%s.requires_grad_()" % s["target"])
+        elif op == "retain_grad":
+            lines.append("%s.retain_grad()" % s["target"])
+        elif op == "backward":
+            g = s.get("gradient")
+            lines.append("%s.backward(%s%sretain_graph=%s)" % (s["target"], g or "", ", " if g else "", s.get("retain_graph", False)))
+        elif op == "grad_zero":
+            lines.append("if %s.grad is not None: %s.grad.zero_()" % (s["target"], s["target"]))
+    return "\n".join(lines)
+
+
+def as_swift(prog):
+    """The same program with Descent's API, as a person would write it."""
+    lines = ["import Descent", "import DescentNN", "manualSeed(0)"]
+    for s in prog:
+        op, out = s["op"], s.get("out")
+        if op == "seed":
+            lines.append("manualSeed(%d)" % s["seed"])
+        elif op == "tensor":
+            vals = ", ".join(str(v).lower() if isinstance(v, bool) else repr(v) for v in s["values"])
+            lines.append("let %s = Tensor(shape: %r, scalars: [%s], dtype: %s%s)" % (
+                out, s["shape"], vals, SW_DTYPE[s["dtype"]], ", requiresGrad: true" if s.get("requires_grad") else ""))
+        elif op == "random":
+            if s["kind"] == "randint":
+                lines.append("let %s = Tensor.randint(%d, %d, %r)" % (out, s["low"], s["high"], s["shape"]))
+            else:
+                lines.append("let %s = Tensor.%s(%r, dtype: %s)" % (out, s["kind"], s["shape"], SW_DTYPE[s["dtype"]]))
+        elif op == "full":
+            v = s["value"]
+            val = v.get("int", v.get("float"))
+            if "bool" in v:
+                val = str(v["bool"]).lower()
+            lines.append("let %s = Tensor.full(%r, %s)" % (out, s["shape"], val))
+        elif op == "binary":
+            a, b = _sw_operand(s["a"]), _sw_operand(s["b"])
+            if s["fn"] in SW_BIN:
+                lines.append("let %s = %s %s %s" % (out, a, SW_BIN[s["fn"]], b))
+            elif s["fn"] == "pow":
+                lines.append("let %s = %s" % (out, "%s.pow(%s)" % (a, b) if "var" in s["a"] else "Tensor.pow(%s, %s)" % (a, b)))
+            else:
+                lines.append("let %s = Tensor.%s(%s, %s)" % (out, s["fn"], a, b))
+        elif op == "unary":
+            x = s["a"]
+            expr = {"neg": "-%s" % x, "square": "%s * %s" % (x, x), "float": "%s.to(.float32)" % x,
+                    "double": "%s.to(.float64)" % x, "long": "%s.to(.int64)" % x}.get(s["fn"], "%s.%s()" % (x, s["fn"]))
+            lines.append("let %s = %s" % (out, expr))
+        elif op == "reduce":
+            args = []
+            if s.get("dim") is not None:
+                args = ["dim: %d" % s["dim"]]
+            if s["fn"] in ("std", "var"):
+                args.append("correction: %d" % s.get("correction", 1))
+            if s.get("dim") is not None:
+                args.append("keepDim: %s" % str(s.get("keepdim", False)).lower())
+            call = "%s.%s(%s)" % (s["a"], s["fn"], ", ".join(args))
+            lines.append("let (%s, %s) = %s" % (out, s["out2"], call) if s.get("out2") else "let %s = %s" % (out, call))
+        elif op == "softmax":
+            lines.append("let %s = %s.%s(dim: %d)" % (out, s["a"], "softmax" if s["fn"] == "softmax" else "logSoftmax", s["dim"]))
+        elif op == "view":
+            args = s["args"]
+            body = {"reshape": "reshape(%r)" % args, "view": "view(%r)" % args, "expand": "expand(%r)" % args,
+                    "permute": "permute(%r)" % args, "flatten": "flatten()"}.get(s["fn"], "%s(%s)" % (s["fn"], ", ".join(map(str, args))))
+            lines.append("let %s = %s.%s" % (out, s["a"], body))
+        elif op == "index":
+            lines.append("let %s = %s[%s]" % (out, s["a"], _items(s["items"], True)))
+        elif op == "setitem":
+            v = s["value"]
+            val = v["var"] if "var" in v else "Tensor(%s)" % _sw_operand(v)
+            lines.append("%s[%s] = %s" % (s["target"], _items(s["items"], True), val))
+        elif op == "inplace":
+            sym = {"add_": "+=", "sub_": "-=", "mul_": "*=", "div_": "/="}.get(s["fn"])
+            stmt = "%s.zero()" % s["target"] if s["fn"] == "zero_" else (
+                "%s.fill(%s)" % (s["target"], _sw_operand(s["value"])) if s["fn"] == "fill_" else "%s %s %s" % (s["target"], sym, _sw_operand(s["value"])))
+            lines.append("noGrad { %s }" % stmt if s.get("no_grad") else stmt)
+        elif op == "random_":
+            args = "" if s.get("from") is None else "from: %s, to: %s" % (s["from"], "nil" if s.get("to") is None else s["to"])
+            lines.append("%s.random(%s)" % (s["target"], args))
+        elif op == "loss":
+            fn = {"mse": "Tensor.mseLoss", "l1": "Functional.l1Loss", "huber": "Tensor.huberLoss",
+                  "smooth_l1": "Tensor.smoothL1Loss", "bce": "Tensor.binaryCrossEntropy",
+                  "bce_logits": "Tensor.binaryCrossEntropyWithLogits"}.get(s["fn"])
+            extra = ", %s: %r" % ("delta" if s["fn"] == "huber" else "beta", s["param"]) if "param" in s else ""
+            if fn is None:
+                lines.append("let %s = %s.nllLoss(%s, reduction: .%s)" % (out, s["a"], s["b"], s["reduction"]))
+            else:
+                lines.append("let %s = %s(%s, %s%s, reduction: .%s)" % (out, fn, s["a"], s["b"], extra, s["reduction"]))
+        elif op == "matmul":
+            lines.append("let %s = %s.matmul(%s)" % (out, s["a"], s["b"]))
+        elif op == "requires_grad":
+            lines.append("%s.requiresGrad = true" % s["target"])
+        elif op == "retain_grad":
+            lines.append("%s.retainGrad()" % s["target"])
+        elif op == "backward":
+            g = s.get("gradient")
+            lines.append("%s.backward(%sretainGraph: %s)" % (s["target"], "gradient: %s, " % g if g else "", str(s.get("retain_graph", False)).lower()))
+        elif op == "grad_zero":
+            lines.append("%s.grad?.zero()" % s["target"])
+    return "\n".join(lines)
+
+
 def show(programs, k):
     p = programs[k]
-    print("# program", k, "error:", p["error"])
-    for s in p["program"]:
-        print(json.dumps(s))
+    print("# program", k, "PyTorch's error: %s" % p["error"] if p["error"] else "")
+    print("\n# PyTorch\n" + as_python(p["program"]))
+    print("\n// Descent\n" + as_swift(p["program"]))
 
 
 def main():
