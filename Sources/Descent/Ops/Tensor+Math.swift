@@ -182,14 +182,15 @@ extension Tensor {
     private static func _extremum<F: _BinaryNumericFunction>(
         _ lhs: Tensor, _ rhs: Tensor, _ f: F.Type, name: StaticString, greater: Bool
     ) -> Tensor {
-        let (a, b) = _promote(lhs, rhs)
+        let (a, b) = lhs.dtype == rhs.dtype ? (lhs, rhs) : noGrad { _promote(lhs, rhs) }
         if a.dtype == .bool {
             // On booleans the larger is `or` and the smaller `and`, as in PyTorch.
             return Elementwise.zip(a, b, Bool.self, Bool.self, Bool.self) { greater ? ($0 || $1) : ($0 && $1) }
         }
         let out = Elementwise.zipNumeric(a, b, F.self)
         if a.dtype.isFloatingPoint { _signedZeroTies(out, a, b) }
-        return out._recorded(name, a, b, saving: a, b) { g, node in
+        // The operands themselves are recorded and saved (not converted copies), as in PyTorch.
+        return out._recorded(name, lhs, rhs, saving: lhs, rhs) { g, node in
             // PyTorch's formulas: where(a == b, grad / 2, grad), zeroed where the other
             // operand won (so a NaN operand gets the whole gradient, as there).
             let a = node.savedTensor(0), b = node.savedTensor(1)

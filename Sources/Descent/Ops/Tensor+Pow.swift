@@ -60,14 +60,16 @@ extension Tensor {
             let (a, b) = Tensor._promote(self.to(.int64), exponent.to(.int64))
             return Elementwise.zip(a, b, Int64.self, Int64.self, Int64.self) { Tensor._integerPower($0, $1) }
         }
-        let a = to(promoted), b = exponent.to(promoted)
+        // Computed on converted copies; the operands themselves are recorded and saved, so an
+        // in-place change of one before backward() is caught, as in PyTorch.
+        let a = noGrad { to(promoted) }, b = noGrad { exponent.to(promoted) }
         let out: Tensor
         switch promoted {
         case .float32: out = Elementwise.zip(a, b, Float.self, Float.self, Float.self) { powf($0, $1) }
         default: out = Elementwise.zip(a, b, Double.self, Double.self, Double.self) { CMath.pow($0, $1) }
         }
-        return out._recorded("PowBackward1", a, b, saving: a, b, savingOutput: true) { g, node in
-            let a = node.savedTensor(0), b = node.savedTensor(1), y = node.savedTensor(2)
+        return out._recorded("PowBackward1", self, exponent, saving: self, exponent, savingOutput: true) { g, node in
+            let a = node.savedTensor(0).to(g.dtype), b = node.savedTensor(1).to(g.dtype), y = node.savedTensor(2)
             // pow_backward_self: where(exponent == 0, 0, grad * (exponent * self.pow(exponent - 1))).
             let ga = node.needsInputGrad(0)
                 ? Tensor.where(b .== 0, Tensor.zeros([], dtype: g.dtype), g * (b * a.pow(b - 1))) : nil
