@@ -46,7 +46,9 @@ struct DifferentialTests {
 
     static var refused: [Int] { programs.filter { $0.errorIndex != nil && !isKnownDifference($0) }.map(\.id) }
 
-    @Test(arguments: refused)
+    // One process at a time: exit tests all start at once otherwise, and under the address
+    // sanitizer seventy processes of ~360 MB each exhausted the machine's memory.
+    @Test(.serialized, arguments: refused)
     func refusedProgramsStopWithPyTorchsMessage(_ id: Int) async throws {
         let p = try #require(Self.programs.first { $0.id == id })
         let expected = try #require(p.error?["message"]?.string)
@@ -80,7 +82,7 @@ struct CorrectnessTests {
         #expect(diffs.isEmpty, Comment(rawValue: "\(name): " + diffs.joined(separator: "; ")))
     }
 
-    @Test(arguments: refused)
+    @Test(.serialized, arguments: refused)
     func stopsWithPyTorchsMessage(_ name: String) async throws {
         let p = try #require(Self.programs.first { $0.name == name })
         let expected = try #require(p.error?["message"]?.string)
