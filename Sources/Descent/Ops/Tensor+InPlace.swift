@@ -64,12 +64,18 @@ extension Tensor {
             _bumpVersion()
             return
         }
+        _recordInPlace(other, op, recording: recording)
+    }
+
+    /// `self = op(self, other)` through autograd: for a view in a graph, PyTorch's CopySlices
+    /// on the base; otherwise the op runs out of place on a snapshot that keeps this tensor's
+    /// place in the graph (but not its memory, about to be overwritten), the result is written
+    /// back, and this tensor takes the result's node (PyTorch's rebase).
+    func _recordInPlace(_ other: Tensor, _ op: (Tensor, Tensor) -> Tensor, recording: Bool = true) {
         if recording && base != nil {
             _inPlaceOnView(other, op)
             return
         }
-        // The snapshot keeps this tensor's place in the graph but not its memory, which is
-        // about to be overwritten.
         let snapshot = noGrad { clone() }
         snapshot._gradFn = _gradFn
         snapshot._requiresGrad = _requiresGrad

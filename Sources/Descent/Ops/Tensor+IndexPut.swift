@@ -70,22 +70,7 @@ extension Tensor {
                 return (gSelf, gValue)
             }
         }
-        if base != nil {
-            _inPlaceOnView(value, outOfPlace)
-            return
-        }
-        let snapshot = noGrad { clone() }
-        snapshot._gradFn = _gradFn
-        snapshot._requiresGrad = _requiresGrad
-        let result = outOfPlace(snapshot, value)
-        let recorded = result
-        _copyRaw(result)
-        _bumpVersion()
-        if let node = recorded._gradFn {
-            _gradFn = node
-            _requiresGrad = true
-            if _retainsGrad { node.retainedOutput = self }
-        }
+        _recordInPlace(value, outOfPlace)
     }
 }
 
