@@ -46,7 +46,8 @@ public enum DType: Sendable, Hashable, CaseIterable, CustomStringConvertible {
         case .float32: "torch.FloatTensor"
         case .float64: "torch.DoubleTensor"
         case .int64: "torch.LongTensor"
-        case .bool: "torch.BoolTensor"
+        // PyTorch's `toString()` has no legacy name for bool and falls back to the dispatch key.
+        case .bool: "CPUBoolType"
         }
     }
 

@@ -32,14 +32,14 @@ extension Tensor {
     /// written back, and `self` takes the result's place in the graph (PyTorch's rebase).
     private func _inPlace(_ other: Tensor, _ op: (Tensor, Tensor) -> Tensor, kernel: ((Tensor, Tensor) -> Void)?) {
         _checkInPlace()
+        // TensorIterator checks memory overlap before it broadcasts: `x += x` (the same
+        // elements in the same layout) is fine, any other overlap is not.
+        if Tensor._overlap(self, other) == .partial {
+            _fail("unsupported operation: some elements of the input tensor and the written-to tensor refer to a single memory location. Please clone() the tensor before performing the operation.")
+        }
         let broadcast = Shape.broadcast(shape, other.shape)
         if !Shape.same(broadcast, shape) {
             _fail("output with shape \(_shapeString(shape)) doesn't match the broadcast shape \(_shapeString(broadcast))")
-        }
-        if !other._sharesMemory(with: self) || other.storageOffset == storageOffset && Shape.same(other.shape, shape) {
-            // The same elements (`x += x`), or other memory: fine.
-        } else if Tensor._overlaps(self, other) {
-            _fail("unsupported operation: some elements of the input tensor and the written-to tensor refer to a single memory location. Please clone() the tensor before performing the operation.")
         }
         let recording = GradMode.isEnabled && (_requiresGradForRecording || other._requiresGrad)
         if !recording, let kernel {
@@ -107,6 +107,9 @@ extension Tensor {
     /// noGrad { w -= w.grad! * 1e-5 }
     /// ```
     public static func -= (lhs: Tensor, rhs: Tensor) {
+        if lhs.dtype == .bool && rhs.dtype == .bool {
+            _fail("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.")
+        }
         if lhs.dtype == .bool || rhs.dtype == .bool { _failBoolSubtraction() }
         lhs._inPlace(rhs, { $0 - $1 }, kernel: { Elementwise.updateNumeric($0, $1, _Sub.self) })
     }

@@ -177,11 +177,33 @@ struct _IndexSites: @unchecked Sendable {
 }
 
 extension Tensor {
-    /// ATen's `get_overlap_status` reduced to what it can tell: two dense tensors over the
-    /// same memory whose element ranges intersect. Other layouts are "too hard" there too.
-    static func _overlaps(_ a: Tensor, _ b: Tensor) -> Bool {
-        guard a._sharesMemory(with: b), a.isContiguous, b.isContiguous, a.scalarCount > 0, b.scalarCount > 0 else { return false }
+    enum _Overlap { case none, full, partial }
+
+    /// ATen's `get_overlap_status`: two dense tensors (no gaps, no repeats, in any order of
+    /// dimensions) over the same memory overlap fully when they cover the same range with the
+    /// same strides, partially when their ranges otherwise intersect. Other layouts are "too
+    /// hard" there, and pass.
+    static func _overlap(_ a: Tensor, _ b: Tensor) -> _Overlap {
+        if a === b { return .full }
+        guard a._sharesMemory(with: b), a.scalarCount > 0, b.scalarCount > 0, a._isDense, b._isDense else { return .none }
         let aEnd = a.storageOffset + a.scalarCount, bEnd = b.storageOffset + b.scalarCount
-        return a.storageOffset < bEnd && b.storageOffset < aEnd
+        if a.storageOffset == b.storageOffset && aEnd == bEnd { return a.strides == b.strides ? .full : .partial }
+        return a.storageOffset < bEnd && b.storageOffset < aEnd ? .partial : .none
+    }
+
+    /// `assert_no_overlap`: any shared element.
+    static func _overlaps(_ a: Tensor, _ b: Tensor) -> Bool { _overlap(a, b) != .none }
+
+    /// `is_non_overlapping_and_dense`: the elements fill a block of memory exactly, in some
+    /// order of the dimensions.
+    var _isDense: Bool {
+        if isContiguous { return true }
+        let dims = (0..<rank).filter { shape[$0] != 1 }.sorted { strides[$0] < strides[$1] }
+        var expected = 1
+        for d in dims {
+            if strides[d] != expected { return false }
+            expected *= shape[d]
+        }
+        return true
     }
 }

@@ -16,7 +16,7 @@ extension Tensor {
         if rank != 2 { _fail("self must be a matrix") }
         if other.rank != 2 { _fail("mat2 must be a matrix") }
         if shape[1] != other.shape[0] {
-            _fail("mat1 and mat2 shapes cannot be multiplied (\(shape[0])x\(shape[1]) and \(other.shape[0])x\(other.shape[1]))")
+            _fail("mm: mat1 and mat2 shapes cannot be multiplied (\(shape[0])x\(shape[1]) and \(other.shape[0])x\(other.shape[1]))")
         }
         Tensor._checkSameDType(self, other)
         let out = MatmulKernel.batched(self, other, batch: 0, m: shape[0], k: shape[1], n: other.shape[1])
