@@ -211,6 +211,14 @@ extension Tensor {
                 _fail("The expanded size of the tensor (\(want)) must match the existing size (\(shape[j])) at non-singleton dimension \(i).  Target sizes: \(_shapeString(target)).  Tensor sizes: \(_shapeString(shape))")
             }
         }
+        // ATen's inferExpandGeometry: a new leading dimension of size one takes the stride it
+        // would have in a dense tensor (the next size times the next stride), not 0, so that
+        // `x[None]` and `x.expand(1, n)` keep dense strides (memory-overlap checks read them).
+        if lead > 0 {
+            for i in stride(from: lead - 1, through: 0, by: -1) where outShape[i] == 1 {
+                outStrides[i] = i + 1 < outShape.count ? outShape[i + 1] * outStrides[i + 1] : 1
+            }
+        }
         let input = shape
         return _view(shape: outShape, strides: outStrides, offset: storageOffset)._recorded("ExpandBackward0", self) { g, _ in
             (g._sumTo(input), nil)
