@@ -51,7 +51,8 @@ enum Elementwise {
                 for i in 0..<n { po[i] = f(pa[i], y) }
                 return out
             }
-            if b.isContiguous && b.rank <= shape.count && b.rank > 0 && shape.suffix(b.rank).elementsEqual(b.shape) {
+            // (Not for an empty row: the loop below would never advance.)
+            if b.isContiguous && b.rank <= shape.count && b.rank > 0 && b.scalarCount > 0 && shape.suffix(b.rank).elementsEqual(b.shape) {
                 var row = b.scalarCount
                 // A short row (a bias of two) repeated into a block of about 64 values gives
                 // the inner loop enough length to vectorise. The block lives on the stack: an
