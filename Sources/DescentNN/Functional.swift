@@ -11,13 +11,7 @@ public enum Functional {
         Tensor.linear(input, weight: weight, bias: bias)
     }
 
-    static func reduce(_ losses: Tensor, _ reduction: Reduction) -> Tensor {
-        switch reduction {
-        case .none: losses
-        case .mean: losses.mean()
-        case .sum: losses.sum()
-        }
-    }
+    static func reduce(_ losses: Tensor, _ reduction: Reduction) -> Tensor { Tensor._reduce(losses, reduction) }
 
     /// Mean squared error, like `F.mse_loss` (`MseLossBackward0`).
     ///

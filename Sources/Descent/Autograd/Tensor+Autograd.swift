@@ -1,5 +1,3 @@
-import Synchronization
-
 extension Tensor {
     /// Whether autograd tracks operations on this tensor.
     ///
@@ -235,16 +233,9 @@ extension Tensor {
     }
 }
 
-private let _nonLeafWarningShown = Mutex(false)
-
 private func _warnNonLeafGrad() {
-    let first = _nonLeafWarningShown.withLock { shown in
-        defer { shown = true }
-        return !shown
-    }
-    guard first else { return }
-    _printToStandardError("""
-        UserWarning: The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad \
+    _warnOnce("""
+        The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad \
         attribute won't be populated during autograd.backward(). If you indeed want the .grad field to be \
         populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf \
         Tensor by mistake, make sure you access the leaf Tensor instead. See \

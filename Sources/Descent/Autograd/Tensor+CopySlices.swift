@@ -55,10 +55,7 @@ extension Tensor {
     /// `g` (laid out as `geometry` describes a tensor over some memory) written into a zeroed
     /// copy of that memory's span, and the span's first offset.
     static func _memoryImage(_ g: Tensor, _ geometry: (shape: [Int], strides: [Int], offset: Int)) -> (Tensor, Int) {
-        var lo = geometry.offset, hi = geometry.offset
-        for (n, s) in zip(geometry.shape, geometry.strides) where n > 1 {
-            if s > 0 { hi += (n - 1) * s } else { lo += (n - 1) * s }
-        }
+        let (lo, hi) = _span(geometry.shape, geometry.strides, geometry.offset)
         let memory = Tensor.zeros([hi - lo + 1], dtype: g.dtype)
         Tensor(over: memory, shape: geometry.shape, strides: geometry.strides, offset: geometry.offset - lo, base: nil)._copyRaw(g)
         return (memory, lo)

@@ -55,15 +55,8 @@ extension Tensor {
     static func _asStridedBackward(
         _ g: Tensor, view: (shape: [Int], strides: [Int], offset: Int), base: (shape: [Int], strides: [Int], offset: Int)
     ) -> Tensor {
-        func extent(_ shape: [Int], _ strides: [Int], _ offset: Int) -> (Int, Int) {
-            var lo = offset, hi = offset
-            for (n, s) in zip(shape, strides) where n > 1 {
-                if s > 0 { hi += (n - 1) * s } else { lo += (n - 1) * s }
-            }
-            return (lo, hi)
-        }
-        let (vlo, vhi) = extent(view.shape, view.strides, view.offset)
-        let (blo, bhi) = extent(base.shape, base.strides, base.offset)
+        let (vlo, vhi) = _span(view.shape, view.strides, view.offset)
+        let (blo, bhi) = _span(base.shape, base.strides, base.offset)
         let lo = Swift.min(vlo, blo), hi = Swift.max(vhi, bhi)
         let memory = Tensor.zeros([hi - lo + 1], dtype: g.dtype)
         let viewed = Tensor(over: memory, shape: view.shape, strides: view.strides, offset: view.offset - lo, base: nil)
@@ -71,5 +64,14 @@ extension Tensor {
         viewed._addInPlaceNoGraph(g)
         let based = Tensor(over: memory, shape: base.shape, strides: base.strides, offset: base.offset - lo, base: nil)
         return based.contiguous()
+    }
+
+    /// The first and last storage offsets a geometry reads.
+    static func _span(_ shape: [Int], _ strides: [Int], _ offset: Int) -> (lo: Int, hi: Int) {
+        var lo = offset, hi = offset
+        for (n, s) in zip(shape, strides) where n > 1 {
+            if s > 0 { hi += (n - 1) * s } else { lo += (n - 1) * s }
+        }
+        return (lo, hi)
     }
 }

@@ -262,7 +262,7 @@ extension Tensor {
         if !type.isFloatingPoint { type = .float32 }
         // The inputs themselves are recorded and saved, not their converted copies, so that an
         // in-place change of an input before backward() is caught, as PyTorch catches it.
-        let x = noGrad { a.to(type) }, y = noGrad { b.to(type) }
+        let x = a.dtype == type ? a : noGrad { a.to(type) }, y = b.dtype == type ? b : noGrad { b.to(type) }
         let out: Tensor
         switch type {
         case .float32: out = Elementwise.zip(x, y, Float.self, Float.self, Float.self) { $0 / $1 }

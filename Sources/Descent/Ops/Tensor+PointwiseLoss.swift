@@ -239,8 +239,8 @@ extension Tensor {
         }
     }
 
-    /// `apply_loss_reduction`.
-    static func _reduce(_ losses: Tensor, _ reduction: Reduction) -> Tensor {
+    /// `apply_loss_reduction`, shared with `DescentNN`'s losses.
+    package static func _reduce(_ losses: Tensor, _ reduction: Reduction) -> Tensor {
         switch reduction {
         case .none: losses
         case .mean: losses.mean()

@@ -144,7 +144,10 @@ extension Tensor {
     private func _fillRandomInteger(generator: Generator?, _ draw: (inout Generator.State) -> Int64) {
         let n = scalarCount
         guard n > 0 else { return }
-        let target = _memoryOrderBuffer()
+        // TensorIterator's order of dimensions, outermost first: a buffer laid out that way is
+        // filled in row-major order, then copied in through the matching view of it.
+        let order = isContiguous ? nil : Array(CascadeSum._iteratorOrder(shape, [strides], reductionOutput: nil).reversed())
+        let target = order.map { Tensor(uninitializedShape: $0.map { shape[$0] }, dtype: dtype) } ?? self
         (generator ?? .default).withState { g in
             switch dtype {
             case .float32: let p = target.pointer(Float.self); for i in 0..<n { p[i] = Float(draw(&g)) }
@@ -153,31 +156,11 @@ extension Tensor {
             case .bool: let p = target.pointer(Bool.self); for i in 0..<n { p[i] = draw(&g) != 0 }
             }
         }
-        if target !== self { _copyRaw(target._fromMemoryOrder(of: self)) }
-    }
-
-    /// This tensor itself when contiguous; otherwise a contiguous tensor whose row-major order
-    /// is this tensor's memory order (dimensions sorted by stride, as TensorIterator does).
-    func _memoryOrderBuffer() -> Tensor {
-        if isContiguous { return self }
-        let order = _memoryOrder()
-        return Tensor(uninitializedShape: order.map { shape[$0] }, dtype: dtype)
-    }
-
-    /// The buffer made by `_memoryOrderBuffer()`, viewed back in `target`'s dimension order.
-    func _fromMemoryOrder(of target: Tensor) -> Tensor {
-        let order = target._memoryOrder()
-        var inverse = [Int](repeating: 0, count: order.count)
-        for (i, d) in order.enumerated() { inverse[d] = i }
-        return Tensor(over: self, shape: inverse.map { shape[$0] }, strides: inverse.map { strides[$0] },
-                      offset: storageOffset, base: nil)
-    }
-
-    /// Dimensions from outermost to innermost by stride; ties keep their order.
-    private func _memoryOrder() -> [Int] {
-        Array(0..<rank).sorted { a, b in
-            let sa = shape[a] == 1 ? Int.max : strides[a], sb = shape[b] == 1 ? Int.max : strides[b]
-            return sa != sb ? sa > sb : a < b
+        if let order {
+            var inverse = [Int](repeating: 0, count: order.count)
+            for (i, d) in order.enumerated() { inverse[d] = i }
+            _copyRaw(Tensor(over: target, shape: inverse.map { target.shape[$0] }, strides: inverse.map { target.strides[$0] },
+                            offset: 0, base: nil))
         }
     }
 }
