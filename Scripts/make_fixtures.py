@@ -354,6 +354,98 @@ def ops():
         "sum_rows_ten": (lambda x: x.sum(1), [torch.randn(37, 10, generator=late) * 100]),
         "sum_rows_twenty_nine": (lambda x: x.sum(1), [torch.randn(21, 29, generator=late) * 100]),
     }
+    cases = run_table(table, g) + run_table(vocabulary_ops(), torch.Generator().manual_seed(16))
+    write("ops.json", {"cases": cases})
+
+
+def vocabulary_ops():
+    """The ops of the vocabulary issue, with inputs drawn from a generator of their own so that
+    the cases above keep their values."""
+    g = torch.Generator().manual_seed(15)
+
+    def rn(*shape):
+        return torch.randn(shape, generator=g)
+
+    def pos(*shape):
+        return torch.rand(shape, generator=g) + 0.5
+
+    def unit(*shape):   # inside (-0.9, 0.9)
+        return torch.rand(shape, generator=g) * 1.8 - 0.9
+
+    def prob(*shape):   # inside (0.05, 0.95)
+        return torch.rand(shape, generator=g) * 0.9 + 0.05
+
+    F = torch.nn.functional
+    return {
+        "sin": (torch.sin, [rn(3, 4)]),
+        "cos": (torch.cos, [rn(3, 4)]),
+        "tan": (torch.tan, [unit(3, 4)]),
+        "asin": (torch.asin, [unit(3, 4)]),
+        "acos": (torch.acos, [unit(3, 4)]),
+        "atan": (torch.atan, [rn(3, 4)]),
+        "sinh": (torch.sinh, [rn(3, 4)]),
+        "cosh": (torch.cosh, [rn(3, 4)]),
+        "asinh": (torch.asinh, [rn(3, 4)]),
+        "acosh": (torch.acosh, [pos(3, 4) + 1]),
+        "atanh": (torch.atanh, [unit(3, 4)]),
+        "exp2": (torch.exp2, [rn(3, 4)]),
+        "expm1": (torch.expm1, [rn(3, 4)]),
+        "log2": (torch.log2, [pos(3, 4)]),
+        "log10": (torch.log10, [pos(3, 4)]),
+        "log1p": (torch.log1p, [pos(3, 4)]),
+        "erf": (torch.erf, [rn(3, 4)]),
+        "erfc": (torch.erfc, [rn(3, 4)]),
+        "erfinv": (torch.erfinv, [unit(3, 4)]),
+        "lgamma": (torch.lgamma, [pos(3, 4) * 3]),
+        "digamma": (torch.digamma, [pos(3, 4) * 3]),
+        "rsqrt": (torch.rsqrt, [pos(3, 4)]),
+        "square": (torch.square, [rn(3, 4)]),
+        "floor": (torch.floor, [rn(3, 4) * 3]),
+        "ceil": (torch.ceil, [rn(3, 4) * 3]),
+        "trunc": (torch.trunc, [rn(3, 4) * 3]),
+        "round": (torch.round, [rn(3, 4) * 3]),
+        "round_decimals": (lambda x: torch.round(x, decimals=2), [rn(3, 4) * 3]),
+        "frac": (torch.frac, [rn(3, 4) * 3]),
+        "softplus": (F.softplus, [rn(3, 4) * 3]),
+        "softplus_beta": (lambda x: F.softplus(x, beta=2, threshold=3), [rn(3, 4) * 3]),
+        "silu": (F.silu, [rn(3, 4) * 3]),
+        "mish": (F.mish, [rn(3, 4) * 3]),
+        "leaky_relu": (lambda x: F.leaky_relu(x, 0.1), [rn(3, 4)]),
+        "elu": (lambda x: F.elu(x, 0.7), [rn(3, 4)]),
+        "selu": (F.selu, [rn(3, 4)]),
+        "celu": (lambda x: F.celu(x, 1.5), [rn(3, 4)]),
+        "hardtanh": (lambda x: F.hardtanh(x, -0.5, 0.8), [rn(3, 4)]),
+        "relu6": (F.relu6, [rn(3, 4) * 4]),
+        "hardsigmoid": (F.hardsigmoid, [rn(3, 4) * 3]),
+        "hardswish": (F.hardswish, [rn(3, 4) * 3]),
+        "logsigmoid": (F.logsigmoid, [rn(3, 4) * 3]),
+        "softsign": (F.softsign, [rn(3, 4)]),
+        "threshold": (lambda x: F.threshold(x, 0.1, 20.0), [rn(3, 4)]),
+        "glu": (lambda x: F.glu(x, 1), [rn(3, 4)]),
+        "glu_dim0": (lambda x: F.glu(x, 0), [rn(4, 3)]),
+        "logit": (torch.logit, [prob(3, 4)]),
+        "logit_eps": (lambda x: torch.logit(x, eps=0.2), [prob(3, 4)]),
+        "atan2": (torch.atan2, [rn(3, 4), rn(4)]),
+        "hypot": (torch.hypot, [rn(3, 4), rn(3, 1)]),
+        "xlogy": (torch.xlogy, [rn(3, 4), pos(4)]),
+        "xlogy_scalar": (lambda x: torch.xlogy(x, 3.0), [rn(3, 4)]),
+        "copysign": (torch.copysign, [rn(3, 4), rn(4)]),
+        "copysign_scalar": (lambda x: torch.copysign(x, -2.0), [rn(3, 4)]),
+        "fmod": (torch.fmod, [rn(3, 4) * 3, pos(4)]),
+        "fmod_scalar": (lambda x: torch.fmod(x, 0.7), [rn(3, 4) * 3]),
+        "remainder": (torch.remainder, [rn(3, 4) * 3, pos(4)]),
+        "remainder_scalar": (lambda x: torch.remainder(x, 0.7), [rn(3, 4) * 3]),
+        "lerp": (lambda a, b: torch.lerp(a, b, 0.3), [rn(3, 4), rn(4)]),
+        "lerp_tensor": (torch.lerp, [rn(3, 4), rn(4), rn(3, 1)]),
+        "nan_to_num": (torch.nan_to_num, [rn(3, 4)]),
+        "sin_transposed": (lambda x: x.t().sin(), [rn(3, 4)]),
+        "erf_sliced": (lambda x: x[1:, ::2].erf(), [rn(3, 4)]),
+        "atan2_expanded": (lambda x, y: torch.atan2(x.expand(3, 4), y), [rn(1, 4), rn(3, 4)]),
+        "silu_transposed": (lambda x: F.silu(x.t()), [rn(3, 4)]),
+    }
+
+
+def run_table(table, g):
     cases = []
     for name, (fn, inputs) in table.items():
         leaves = [t.clone().requires_grad_(t.is_floating_point()) for t in inputs]
@@ -369,7 +461,7 @@ def ops():
             "upstream": tensor_json(upstream),
             "grads": [tensor_json(t.grad) if t.grad is not None else None for t in leaves],
         })
-    write("ops.json", {"cases": cases})
+    return cases
 
 
 # ---------------------------------------------------------------------------------------------

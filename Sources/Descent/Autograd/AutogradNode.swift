@@ -9,7 +9,7 @@
 /// ```
 public final class AutogradNode: @unchecked Sendable {
     /// PyTorch's name for this node, such as `MmBackward0` or `AccumulateGrad`.
-    public var name: String { staticName.description }
+    public var name: String { extras?.dynamicName ?? staticName.description }
     /// Kept as the literal it is: a `String` field cost a count up and down per recorded op.
     private let staticName: StaticString
 
@@ -82,6 +82,19 @@ public final class AutogradNode: @unchecked Sendable {
         /// The node a `CopySlices` node runs for the slice it wrote, whose saved tensors go
         /// when this node's go.
         var wrapped: AutogradNode?
+        /// The name of a node whose name is made at run time (a custom `Function`'s).
+        var dynamicName: String?
+    }
+
+    /// A node named at run time, with any number of inputs: a custom ``Function``'s.
+    convenience init(dynamicName: String, edges: [Edge], saved: [SavedTensor], vjp: @escaping (_ grad: Tensor, _ node: AutogradNode) -> [Tensor?]) {
+        self.init(name: "Function", edges: edges, saved: saved, vjp: vjp)
+        extras!.dynamicName = dynamicName
+    }
+
+    /// How many tensors the node saved.
+    var savedCount: Int {
+        (saved0 == nil ? 0 : 1) + (saved1 == nil ? 0 : 1) + (extras?.moreSaved.count ?? 0)
     }
 
     /// The node this one runs inside its vjp (`CopySlices` runs the in-place op's node).
@@ -152,7 +165,7 @@ public final class AutogradNode: @unchecked Sendable {
     let variable: Unmanaged<Tensor>?
     /// A number the vjp needs (the divisor of `x / 2`, for one), kept here rather than
     /// captured: a closure that captures a number allocates a context for it.
-    var scalar: Double = 0
+    package var scalar: Double = 0
     /// A non-leaf output that asked for `retainGrad()`.
     var retainedOutput: Tensor? {
         get { extras?.retained }
@@ -225,7 +238,7 @@ public final class AutogradNode: @unchecked Sendable {
 
     /// The shape of input `i`, which the edge keeps for inputs that need a gradient (the only
     /// ones a vjp computes for), so reductions need not capture it.
-    func inputShape(_ i: Int) -> [Int] {
+    package func inputShape(_ i: Int) -> [Int] {
         switch i {
         case 0: edge0!.shape
         case 1: edge1!.shape
@@ -235,11 +248,11 @@ public final class AutogradNode: @unchecked Sendable {
 
     /// Whether input `i` needs a gradient; a vjp may skip work for the others.
     @inline(__always)
-    func needsInputGrad(_ i: Int) -> Bool { nextNodeUnretained(i) != nil }
+    package func needsInputGrad(_ i: Int) -> Bool { nextNodeUnretained(i) != nil }
 
     /// Reads saved tensor `i`, failing with PyTorch's messages when backward already freed it
     /// or when it was modified in place after it was saved.
-    func savedTensor(_ i: Int) -> Tensor {
+    package func savedTensor(_ i: Int) -> Tensor {
         if savedWereReleased {
             _fail("""
                 Trying to backward through the graph a second time (or directly access saved tensors after they have \
@@ -261,6 +274,16 @@ public final class AutogradNode: @unchecked Sendable {
                 expected version \(s.version) instead. Hint: enable anomaly detection to find the operation that \
                 failed to compute its gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).
                 """)
+        }
+        if s.isOutput && GradMode.isEnabled {
+            // Read while the backward pass records a graph (`createGraph`): the output is saved
+            // detached (the node cannot own its own output), so the tensor handed out gets the
+            // node back as its `grad_fn`, as PyTorch's SavedVariable does on unpacking.
+            let t = s.tensor
+            let alias = Tensor(over: t, shape: t.shape, strides: t.strides, offset: t.storageOffset, base: nil, contiguous: t.isContiguous)
+            alias._gradFn = self
+            alias._requiresGrad = true
+            return alias
         }
         return s.tensor
     }

@@ -93,3 +93,34 @@ private func _elementOffsets(_ t: Tensor) -> [Int] {
     if t.rank == 0 { return [t.storageOffset] }
     return out
 }
+
+/// Checks second derivatives, like `torch.autograd.gradgradcheck`: the first gradients of `f`
+/// (computed with `createGraph`) are differentiated by autograd and compared with central
+/// finite differences of the first gradients themselves.
+///
+/// The gradient flowing into `f`'s output is a fixed random tensor that is itself an input of
+/// the check, so a backward formula that drops its dependence on it is caught too.
+///
+/// ```swift
+/// let x = Tensor.randn(3, dtype: .float64, requiresGrad: true)
+/// let ok = try gradgradcheck({ $0[0].sin() * $0[0] }, inputs: [x])
+/// ```
+@discardableResult
+public func gradgradcheck(
+    _ f: @escaping ([Tensor]) -> Tensor, inputs: [Tensor],
+    eps: Double = 1e-6, atol: Double = 1e-5, rtol: Double = 1e-3
+) throws -> Bool {
+    let output = enableGrad { f(inputs) }
+    guard output.requiresGrad else { return true }
+    let upstream = Tensor.randn(output.shape, dtype: .float64, generator: Generator(seed: 0)).requiresGrad(true)
+    let differentiable = inputs.indices.filter { inputs[$0].requiresGrad }
+    return try gradcheck({ args in
+        enableGrad {
+            let xs = Array(args.dropLast())
+            let y = f(xs)
+            let firsts = grad(outputs: [y], inputs: differentiable.map { xs[$0] }, gradOutputs: [args.last!],
+                              createGraph: true, materializeGrads: true)
+            return Tensor.cat(firsts.map { $0!.reshape(-1) })
+        }
+    }, inputs: inputs + [upstream], eps: eps, atol: atol, rtol: rtol)
+}

@@ -113,13 +113,18 @@ extension Tensor {
     /// - Parameters:
     ///   - gradient: The gradient of some final value with respect to this tensor. May be left
     ///     out only when this tensor has one element.
-    ///   - retainGraph: Keep the saved tensors so that backward can run through the graph again.
+    ///   - retainGraph: Keep the saved tensors so that backward can run through the graph again;
+    ///     `nil` (the default) means the value of `createGraph`, as in PyTorch.
+    ///   - createGraph: Record the backward pass itself, so that the gradients it leaves in
+    ///     ``grad`` are differentiable again (gradient penalties, Hessian-vector products).
+    ///     ``grad(outputs:inputs:gradOutputs:retainGraph:createGraph:allowUnused:)`` is usually
+    ///     the better tool: it returns the gradients instead of keeping them in the leaves.
     ///
     /// ```swift
     /// let loss = ((x.matmul(w.t()) + b - y).pow(2)).mean()
     /// loss.backward()
     /// ```
-    public func backward(gradient: Tensor? = nil, retainGraph: Bool = false) {
+    public func backward(gradient: Tensor? = nil, retainGraph: Bool? = nil, createGraph: Bool = false) {
         _refreshViewHistory()
         guard _requiresGrad else {
             _fail("element 0 of tensors does not require grad and does not have a grad_fn")
@@ -136,7 +141,17 @@ extension Tensor {
         }
         _refreshViewHistory()
         let root = _gradFn ?? _accumulator()
-        noGrad { Engine.run(root: root, gradient: seed, retainGraph: retainGraph) }
+        if createGraph {
+            _warnOnce("""
+                Using backward() with create_graph=True will create a reference cycle between the parameter and its \
+                gradient which can cause a memory leak. We recommend using autograd.grad when creating the graph to \
+                avoid this. If you have to use this function, make sure to reset the .grad fields of your parameters \
+                to None after use to break the cycle and avoid the leak.
+                """)
+            _ = Engine.runGraph(roots: [(root, seed)], captures: nil, retainGraph: retainGraph ?? true, createGraph: true)
+            return
+        }
+        noGrad { Engine.run(root: root, gradient: seed, retainGraph: retainGraph ?? false) }
     }
 
     /// The gradient `backward()` starts from for a rank-0 output: a 1 made once per dtype
@@ -182,7 +197,7 @@ extension Tensor {
     /// would allocate a context for it on every recorded op.
     @inline(__always)
     @discardableResult
-    func _recorded(
+    package func _recorded(
         _ name: StaticString, _ a: Tensor, _ b: Tensor? = nil, saving s0: Tensor? = nil, _ s1: Tensor? = nil,
         savingOutput: Bool = false, scalar: Double = 0,
         _ vjp: @escaping (_ grad: Tensor, _ node: AutogradNode) -> (Tensor?, Tensor?)
@@ -208,6 +223,18 @@ extension Tensor {
         return self
     }
 
+    /// A gradient that is a linear function of `g` (a view's gradient placed into zeros, an index
+    /// gradient scattered back), computed by `forward` without recording. When the backward pass
+    /// is itself recorded (`createGraph`), the result is recorded as `name` with `adjoint` (the
+    /// map back, such as the view again) as its vector-Jacobian product, so it is differentiable.
+    package static func _linearBackward(
+        _ g: Tensor, _ name: StaticString, _ forward: () -> Tensor, adjoint: @escaping (Tensor) -> Tensor
+    ) -> Tensor {
+        let out = noGrad(forward)
+        guard GradMode.isEnabled, g._requiresGradForRecording else { return out }
+        return out._recorded(name, g) { gg, _ in (adjoint(gg), nil) }
+    }
+
     /// Records `self`, a freshly computed result of `inputs`, in the autograd graph.
     ///
     /// The forward op computes its value first and then calls this once; `vjp` receives the
@@ -215,7 +242,7 @@ extension Tensor {
     /// `saving` lists tensors the vjp reads through `node.savedTensor(i)`; with `savingOutput`
     /// the result itself is saved after them.
     @discardableResult
-    func _recorded(
+    package func _recorded(
         _ name: StaticString, _ inputs: [Tensor], saving: [Tensor] = [], savingOutput: Bool = false,
         _ vjp: @escaping (_ grad: Tensor, _ node: AutogradNode) -> [Tensor?]
     ) -> Tensor {

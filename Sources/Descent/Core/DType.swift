@@ -51,6 +51,16 @@ public enum DType: Sendable, Hashable, CaseIterable, CustomStringConvertible {
         }
     }
 
+    /// The C++ scalar type name ATen's dispatch messages use (`"frac_cpu" not implemented for 'Long'`).
+    var cppName: String {
+        switch self {
+        case .float32: "Float"
+        case .float64: "Double"
+        case .int64: "Long"
+        case .bool: "Bool"
+        }
+    }
+
     /// Order used by type promotion within and across categories.
     private var rank: Int {
         switch self {

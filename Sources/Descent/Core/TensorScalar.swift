@@ -84,12 +84,16 @@ protocol _NumericElement: _Element, Numeric, Comparable {
     static func _plus(_ a: Self, _ b: Self) -> Self
     static func _minus(_ a: Self, _ b: Self) -> Self
     static func _times(_ a: Self, _ b: Self) -> Self
+    /// True division for floats; integer division (a zero divisor gives 0 rather than a trap,
+    /// though no op divides integers through it: division promotes them to float first).
+    static func _divide(_ a: Self, _ b: Self) -> Self
 }
 
 extension _NumericElement where Self: BinaryFloatingPoint {
     @inline(__always) static func _plus(_ a: Self, _ b: Self) -> Self { a + b }
     @inline(__always) static func _minus(_ a: Self, _ b: Self) -> Self { a - b }
     @inline(__always) static func _times(_ a: Self, _ b: Self) -> Self { a * b }
+    @inline(__always) static func _divide(_ a: Self, _ b: Self) -> Self { a / b }
 }
 
 /// Floating-point elements: float32 and float64.
@@ -115,6 +119,7 @@ extension Int64: _NumericElement {
     @inline(__always) static func _plus(_ a: Int64, _ b: Int64) -> Int64 { a &+ b }
     @inline(__always) static func _minus(_ a: Int64, _ b: Int64) -> Int64 { a &- b }
     @inline(__always) static func _times(_ a: Int64, _ b: Int64) -> Int64 { a &* b }
+    @inline(__always) static func _divide(_ a: Int64, _ b: Int64) -> Int64 { b == 0 ? 0 : a.dividedReportingOverflow(by: b).partialValue }
     static var dtype: DType { .int64 }
     static var zeroValue: Int64 { 0 }
     static var oneValue: Int64 { 1 }

@@ -275,12 +275,46 @@ extension Elementwise {
         return out
     }
 
+    /// `F` over a float tensor: the one driver of unary float ops. Large contiguous inputs are
+    /// split over threads; the function is a type, so each thread's loop is specialised.
     static func mapFloat<F: _UnaryFloatFunction>(_ a: Tensor, _: F.Type) -> Tensor {
         switch a.dtype {
-        case .float32: map(a, Float.self, Float.self) { F.apply($0) }
-        case .float64: map(a, Double.self, Double.self) { F.apply($0) }
+        case .float32: mapThreaded(a, F.self, Float.self)
+        case .float64: mapThreaded(a, F.self, Double.self)
         default: _fail("expected a floating-point tensor, got \(a.dtype)")
         }
+    }
+
+    @inline(__always)
+    private static func mapThreaded<F: _UnaryFloatFunction, T: _FloatElement>(_ a: Tensor, _: F.Type, _: T.Type) -> Tensor {
+        let n = a.scalarCount
+        let parts = a.isContiguous ? Threads.parts(work: n, grain: parallelGrain) : 1
+        guard parts > 1 else { return map(a, T.self, T.self) { F.apply($0) } }
+        let out = Tensor(uninitializedLike: a, dtype: T.dtype)
+        let step = (n + parts - 1) / parts
+        let pointers = _UncheckedSendable((a.pointer(T.self), out.pointer(T.self)))
+        Threads.run(parts) { t in
+            let (pa, po) = pointers.value
+            let lo = t * step, hi = Swift.min(n, lo + step)
+            for i in lo..<hi { po[i] = F.apply(pa[i]) }
+        }
+        return out
+    }
+
+    /// `F(a[i], y)` for a float tensor and one number, threaded as ``mapFloat(_:_:)`` is.
+    static func mapFloat<F: _BinaryNumericFunction>(_ a: Tensor, _: F.Type, scalar y: Double) -> Tensor {
+        func run<T: _FloatElement>(_: T.Type) -> Tensor {
+            let value = T(y)
+            if a.isContiguous && Threads.count > 1 && a.scalarCount >= 2 * parallelGrain {
+                let out = Tensor(uninitializedLike: a, dtype: T.dtype)
+                let done = withUnsafePointer(to: value) {
+                    parallel(F.self, a.pointer(T.self), $0, scalarB: true, out.pointer(T.self), a.scalarCount)
+                }
+                if done { return out }
+            }
+            return map(a, T.self, T.self) { F.apply($0, value) }
+        }
+        return a.dtype == .float32 ? run(Float.self) : run(Double.self)
     }
 
     /// Both operands must already have the same numeric dtype.

@@ -42,9 +42,12 @@ extension Tensor {
     /// ```
     public static func resultType(_ a: Tensor, _ b: Tensor) -> DType { _resultType(a, b) }
 
-    static func _resultType(_ a: Tensor, _ b: Tensor) -> DType {
+    static func _resultType(_ a: Tensor, _ b: Tensor) -> DType { _resultType([a, b]) }
+
+    /// `torch.result_type` over any number of tensors (`lerp`'s three, `where`'s two).
+    static func _resultType(_ tensors: [Tensor]) -> DType {
         var dimensioned: DType? = nil, zeroDim: DType? = nil
-        for t in [a, b] {
+        for t in tensors {
             if t.rank > 0 {
                 dimensioned = dimensioned.map { DType.promote($0, t.dtype) } ?? t.dtype
             } else {
@@ -203,7 +206,9 @@ extension Tensor {
             // the same number (doubling is exact) for one pass instead of three.
             return out._recorded("MulBackward0", a, b, saving: a) { g, node in
                 let x = node.savedTensor(0)
-                return (g._isSingleValue && g.dtype == x.dtype ? x * (2 * g._double(at: g.storageOffset)) : g * x * 2, nil)
+                // The shortcut reads g as a number: not when the backward pass is recorded.
+                let single = g._isSingleValue && g.dtype == x.dtype && !GradMode.isEnabled
+                return (single ? x * (2 * g._double(at: g.storageOffset)) : g * x * 2, nil)
             }
         }
         return out._recorded("MulBackward0", a, b, saving: a, b) { g, node in
@@ -263,11 +268,7 @@ extension Tensor {
         // The inputs themselves are recorded and saved, not their converted copies, so that an
         // in-place change of an input before backward() is caught, as PyTorch catches it.
         let x = a.dtype == type ? a : noGrad { a.to(type) }, y = b.dtype == type ? b : noGrad { b.to(type) }
-        let out: Tensor
-        switch type {
-        case .float32: out = Elementwise.zip(x, y, Float.self, Float.self, Float.self) { $0 / $1 }
-        default: out = Elementwise.zip(x, y, Double.self, Double.self, Double.self) { $0 / $1 }
-        }
+        let out = Elementwise.zipNumeric(x, y, _Div.self)
         return out._recorded("DivBackward0", a, b, saving: a, b) { g, node in
             // PyTorch's formulas: grad / other, and -grad * ((self / other) / other).
             let other = node.savedTensor(1).to(g.dtype)
@@ -299,14 +300,7 @@ extension Tensor {
 
     @inline(__always)
     private static func _divFloating(_ a: Tensor, _ s: Double) -> Tensor {
-        let out: Tensor
-        switch a.dtype {
-        case .float32:
-            let y = Float(s)
-            out = Elementwise.map(a, Float.self, Float.self) { $0 / y }
-        default:
-            out = Elementwise.map(a, Double.self, Double.self) { $0 / s }
-        }
+        let out = Elementwise.mapFloat(a, _Div.self, scalar: s)
         return out._recorded("DivBackward0", a, scalar: s) { g, node in (g / node.scalar, nil) }
     }
     /// Divides a number by every element: `reciprocal() * n`, as PyTorch records `2 / x`.

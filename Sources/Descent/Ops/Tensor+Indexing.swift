@@ -22,9 +22,11 @@ extension Tensor {
         let input = shape, dtype = self.dtype
         return _view(shape: s, strides: st, offset: storageOffset + i * strides[d])
             ._recorded("SelectBackward0", self) { g, _ in
-                let full = Tensor.zeros(input, dtype: dtype)
-                full.select(d, i)._copyRaw(g)
-                return (full, nil)
+                (Tensor._linearBackward(g, "SelectBackwardBackward0", {
+                    let full = Tensor.zeros(input, dtype: dtype)
+                    full.select(d, i)._copyRaw(g)
+                    return full
+                }, adjoint: { $0.select(d, i) }), nil)
             }
     }
 
@@ -62,9 +64,11 @@ extension Tensor {
         let input = shape, dtype = self.dtype
         return _view(shape: s, strides: st, offset: storageOffset + lo * strides[d])
             ._recorded("SliceBackward0", self) { g, _ in
-                let full = Tensor.zeros(input, dtype: dtype)
-                full._slice(d, lo, hi, step)._copyRaw(g)
-                return (full, nil)
+                (Tensor._linearBackward(g, "SliceBackwardBackward0", {
+                    let full = Tensor.zeros(input, dtype: dtype)
+                    full._slice(d, lo, hi, step)._copyRaw(g)
+                    return full
+                }, adjoint: { $0._slice(d, lo, hi, step) }), nil)
             }
     }
 
@@ -256,11 +260,13 @@ extension Tensor {
         // Saved through the node, not captured: backward then frees it, and a second backward
         // without `retainGraph` stops with PyTorch's message as IndexBackward0 does.
         return out._recorded(name, self, saving: kept) { g, node in
-            let full = Tensor.zeros(input, dtype: g.dtype)
             let kept = node.savedTensor(0)
-            let p = kept.pointer(Int64.self)
-            for k in 0..<kept.scalarCount { full.select(d, Int(p[k]))._addInPlaceNoGraph(g.select(d, k)) }
-            return (full, nil)
+            return (Tensor._linearBackward(g, "IndexPutBackward0", {
+                let full = Tensor.zeros(input, dtype: g.dtype)
+                let p = kept.pointer(Int64.self)
+                for k in 0..<kept.scalarCount { full.select(d, Int(p[k]))._addInPlaceNoGraph(g.select(d, k)) }
+                return full
+            }, adjoint: { $0._indexSelect(d, kept, name: "IndexBackward0") }), nil)
         }
     }
 

@@ -22,9 +22,18 @@ extension Tensor {
         let out = MatmulKernel.batched(self, other, batch: 0, m: shape[0], k: shape[1], n: other.shape[1])
         return out._recorded("MmBackward0", self, other, saving: self, other) { g, node in
             // The transposes are read through strides; no view tensors are made.
-            (node.needsInputGrad(0) ? Tensor._mm(g, node.savedTensor(1), transposeB: true) : nil,
-             node.needsInputGrad(1) ? Tensor._mm(node.savedTensor(0), g, transposeA: true) : nil)
+            (node.needsInputGrad(0) ? Tensor._mmGrad(g, node.savedTensor(1), transposeB: true) : nil,
+             node.needsInputGrad(1) ? Tensor._mmGrad(node.savedTensor(0), g, transposeA: true) : nil)
         }
+    }
+
+    /// `_mm` for a gradient: when the backward pass is recorded (`createGraph`), the
+    /// differentiable `mm` of transposed views instead.
+    static func _mmGrad(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+        if GradMode.isEnabled && (a._requiresGradForRecording || b._requiresGradForRecording) {
+            return (transposeA ? a.t() : a).mm(transposeB ? b.t() : b)
+        }
+        return _mm(a, b, transposeA: transposeA, transposeB: transposeB)
     }
 
     /// `a @ b` (or with either operand transposed) without recording and without view tensors.
@@ -183,15 +192,15 @@ extension Tensor {
         let product = _mm(x, weight, transposeB: true)
         guard let bias else {
             return product._recorded("MmBackward0", x, weight, saving: x, weight) { g, node in
-                (node.needsInputGrad(0) ? Tensor._mm(g, node.savedTensor(1)) : nil,
-                 node.needsInputGrad(1) ? Tensor._mm(g, node.savedTensor(0), transposeA: true) : nil)
+                (node.needsInputGrad(0) ? Tensor._mmGrad(g, node.savedTensor(1)) : nil,
+                 node.needsInputGrad(1) ? Tensor._mmGrad(g, node.savedTensor(0), transposeA: true) : nil)
             }
         }
         let out = noGrad { product + bias }
         return out._recorded("AddmmBackward0", [bias, x, weight], saving: [x, weight]) { g, node in
             [g,
-             node.needsInputGrad(1) ? Tensor._mm(g, node.savedTensor(1)) : nil,
-             node.needsInputGrad(2) ? Tensor._mm(g, node.savedTensor(0), transposeA: true) : nil]
+             node.needsInputGrad(1) ? Tensor._mmGrad(g, node.savedTensor(1)) : nil,
+             node.needsInputGrad(2) ? Tensor._mmGrad(g, node.savedTensor(0), transposeA: true) : nil]
         }
     }
 
@@ -211,8 +220,8 @@ extension Tensor {
         let out = noGrad { product + bias }
         return out._recorded("AddmmBackward0", [bias, a, b], saving: [a, b]) { g, node in
             [g,
-             node.needsInputGrad(1) ? Tensor._mm(g, node.savedTensor(1), transposeB: true) : nil,
-             node.needsInputGrad(2) ? Tensor._mm(node.savedTensor(0), g, transposeA: true) : nil]
+             node.needsInputGrad(1) ? Tensor._mmGrad(g, node.savedTensor(1), transposeB: true) : nil,
+             node.needsInputGrad(2) ? Tensor._mmGrad(node.savedTensor(0), g, transposeA: true) : nil]
         }
     }
 }

@@ -243,6 +243,16 @@ extension Tensor {
         let out = x.dtype == .float32 ? run(Float.self) : run(Double.self)
         return out._recorded("GeluBackward0", x, saving: x) { g, node in
             let v = node.savedTensor(0)
+            if GradMode.isEnabled && (g._requiresGradForRecording || v._requiresGradForRecording) {
+                // The backward pass is recorded (`createGraph`): the same derivative in tensor ops.
+                if approximateTanh {
+                    let t = ((v + v.pow(3) * 0.044715) * 0.7978845608028654).tanh()
+                    let d = (t + 1) * 0.5 + v * 0.5 * (1 - t * t) * 0.7978845608028654 * (v * v * (3 * 0.044715) + 1)
+                    return (g * d, nil)
+                }
+                let d = ((v * 0.7071067811865476).erf() + 1) * 0.5 + v * 0.3989422804014327 * (v * v * -0.5).exp()
+                return (g * d, nil)
+            }
             func grad<T: _FloatElement>(_: T.Type) -> Tensor {
                 let k = T(0.7978845608028654), c = T(0.044715), r = T(0.7071067811865476), pdf = T(0.3989422804014327)
                 return Elementwise.map(v, T.self, T.self) { x in

@@ -320,7 +320,9 @@ extension Tensor {
         let values = valKeep.reshape(outShape).detach()
         values._recorded(greater ? "MaxBackward0" : "MinBackward0", self, saving: idxKeep) { g, node in
             let idx = node.savedTensor(0)
-            return (Tensor._scatterAlong(d, idx, g.reshape(idx.shape), shape: input), nil)
+            return (Tensor._linearBackward(g, "ScatterBackward0", {
+                Tensor._scatterAlong(d, idx, g.reshape(idx.shape), shape: input)
+            }, adjoint: { $0._gatherAlong(d, idx).reshape(g.shape) }), nil)
         }
         return (values, indices)
     }
