@@ -10,9 +10,9 @@ import Descent
 /// ```
 public final class Linear: Module {
     /// `[outFeatures, inFeatures]`.
-    public let weight: Tensor
+    public let weight: Parameter
     /// `[outFeatures]`, or `nil` without bias.
-    public let bias: Tensor?
+    public let bias: Parameter?
     /// Features each input row has.
     public let inFeatures: Int
     /// Features each output row has.
@@ -27,21 +27,16 @@ public final class Linear: Module {
         // kaiming_uniform_(a=sqrt(5)): gain sqrt(2 / (1 + 5)), bound sqrt(3) * gain / sqrt(fan_in).
         let gain = (2.0 / 6.0).squareRoot()
         let weightBound = inFeatures > 0 ? 3.0.squareRoot() * gain / Double(inFeatures).squareRoot() : 0
-        weight = Tensor.empty([outFeatures, inFeatures])
-        weight.uniform(from: -weightBound, to: weightBound, generator: generator)
-        weight.requiresGrad = true
+        let w = Tensor.empty([outFeatures, inFeatures])
+        w.uniform(from: -weightBound, to: weightBound, generator: generator)
+        weight = Parameter(w)
         if bias {
             let b = Tensor.empty([outFeatures])
             b.uniform(from: -bound, to: bound, generator: generator)
-            b.requiresGrad = true
-            self.bias = b
+            self.bias = Parameter(b)
         } else {
             self.bias = nil
         }
-    }
-
-    public override var namedOwnParameters: [(String, Tensor)] {
-        bias.map { [("weight", weight), ("bias", $0)] } ?? [("weight", weight)]
     }
 
     public override func forward(_ input: Tensor) -> Tensor {
@@ -66,6 +61,20 @@ public final class Sequential: Module {
     public override var namedChildren: [(String, Module)] {
         layers.enumerated().map { (String($0.offset), $0.element) }
     }
+    public override var namedOwnParameters: [(String, Tensor)] { [] }
+
+    /// The module at `index` (`model[0]`); negative indices count from the end.
+    public subscript(index: Int) -> Module {
+        let i = index < 0 ? index + layers.count : index
+        guard i >= 0 && i < layers.count else { preconditionFailure("index \(index) is out of range") }
+        return layers[i]
+    }
+
+    /// The modules in `range` as a new `Sequential` sharing them (`model[0:2]`).
+    public subscript(range: Range<Int>) -> Sequential { Sequential(Array(layers[range])) }
+
+    /// The number of modules (`len(model)`).
+    public var count: Int { layers.count }
 
     public override func forward(_ input: Tensor) -> Tensor {
         layers.reduce(input) { $1($0) }

@@ -14,7 +14,7 @@
 ///
 /// Tensors may be passed between tasks and threads, like PyTorch's; writing to one tensor from
 /// two threads at once is a data race the caller must avoid, also as in PyTorch.
-public final class Tensor: @unchecked Sendable {
+public class Tensor: @unchecked Sendable {
     /// The size of each dimension.
     public let shape: [Int]
     /// Elements to step over in storage for one step along each dimension.
@@ -94,7 +94,7 @@ public final class Tensor: @unchecked Sendable {
 
     /// A tensor over memory it now holds: fresh memory (its first holder) or memory another
     /// tensor holds too (`hold` first).
-    private init(
+    init(
         data: UnsafeMutableRawPointer, header: UnsafeMutablePointer<TensorMemory.Header>, dtype: DType,
         shape: [Int], strides: [Int], offset: Int, base: Tensor?, contiguous: Bool
     ) {

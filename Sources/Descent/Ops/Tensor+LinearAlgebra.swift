@@ -13,8 +13,8 @@ extension Tensor {
     /// let y = x.mm(w.t())   // [5, 3] x [3, 2] -> [5, 2]
     /// ```
     public func mm(_ other: Tensor) -> Tensor {
-        if rank != 2 { _fail("self must be a matrix") }
-        if other.rank != 2 { _fail("mat2 must be a matrix") }
+        if rank != 2 { _fail("mm: self must be a matrix, got \(rank)-D tensor") }
+        if other.rank != 2 { _fail("mm: mat2 must be a matrix, got \(other.rank)-D tensor") }
         if shape[1] != other.shape[0] {
             _fail("mm: mat1 and mat2 shapes cannot be multiplied (\(shape[0])x\(shape[1]) and \(other.shape[0])x\(other.shape[1]))")
         }
@@ -211,8 +211,8 @@ extension Tensor {
     /// let y = Tensor.addmm(b, x, w.t())
     /// ```
     public static func addmm(_ bias: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
-        if a.rank != 2 { _fail("self must be a matrix") }
-        if b.rank != 2 { _fail("mat2 must be a matrix") }
+        if a.rank != 2 { _fail("addmm: self must be a matrix, got \(a.rank)-D tensor") }
+        if b.rank != 2 { _fail("addmm: mat2 must be a matrix, got \(b.rank)-D tensor") }
         if a.shape[1] != b.shape[0] {
             _fail("mat1 and mat2 shapes cannot be multiplied (\(a.shape[0])x\(a.shape[1]) and \(b.shape[0])x\(b.shape[1]))")
         }

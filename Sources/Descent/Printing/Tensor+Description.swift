@@ -8,7 +8,9 @@ extension Tensor: CustomStringConvertible, CustomDebugStringConvertible {
     /// // tensor([[ 56.,  70.],
     /// //         [ 81., 101.]])
     /// ```
-    public var description: String { _repr(PrintOptions.current) }
+    public var description: String {
+        self is Parameter ? "Parameter containing:\n" + _repr(PrintOptions.current) : _repr(PrintOptions.current)
+    }
 
     /// The same text as ``description``.
     public var debugDescription: String { description }
