@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+import Descent
+import DescentNN
+
+/// DataLoader and randomSplit visit samples in exactly PyTorch's order (Scripts/make_data_fixtures.py).
+@Suite(.serialized)
+struct DataLoaderTests {
+    struct Loader: Decodable {
+        let n: Int, batch_size: Int, drop_last: Bool, seed: UInt64, generator_seed: UInt64?
+        let epochs: [[[Int]]]
+        let next_randint: Int64
+    }
+    struct Split: Decodable { let n: Int, lengths: [Double], seed: UInt64, subsets: [[Int]] }
+    struct File: Decodable { let loaders: [Loader], splits: [Split] }
+    static let file = try? Fixtures.load("data", as: File.self)
+
+    @Test func shuffledEpochsFollowPyTorch() throws {
+        let file = try #require(Self.file)
+        for c in file.loaders {
+            manualSeed(c.seed)
+            let dataset = TensorDataset(Tensor.arange(c.n), Tensor.arange(c.n) * 2)
+            let loader = DataLoader(dataset, batchSize: c.batch_size, shuffle: true, dropLast: c.drop_last,
+                                    generator: c.generator_seed.map { Generator(seed: $0) })
+            for expected in c.epochs {
+                let batches = loader.map { $0[0].scalars(as: Int64.self).map { Int($0) } }
+                #expect(batches == expected, "n \(c.n), batch \(c.batch_size)")
+            }
+        }
+        // Every batch pairs the rows of all tensors.
+        for batch in DataLoader(TensorDataset(Tensor.arange(10), Tensor.arange(10) * 2), batchSize: 4, shuffle: true) {
+            #expect(batch[1].scalars(as: Int64.self) == batch[0].scalars(as: Int64.self).map { $0 * 2 })
+        }
+    }
+
+    @Test func globalGeneratorAdvancesAsPyTorchsDoes() throws {
+        let file = try #require(Self.file)
+        for c in file.loaders {
+            manualSeed(c.seed)
+            let loader = DataLoader(TensorDataset(Tensor.arange(c.n)), batchSize: c.batch_size, shuffle: true,
+                                    dropLast: c.drop_last, generator: c.generator_seed.map { Generator(seed: $0) })
+            for _ in 0..<3 { for _ in loader {} }
+            #expect(Tensor.randint(0, 1 << 30, [1]).item(as: Int64.self) == c.next_randint)
+        }
+    }
+
+    @Test func unshuffledBatchesAreInOrder() {
+        let loader = DataLoader(TensorDataset(Tensor.arange(7)), batchSize: 3)
+        #expect(loader.map { $0[0].scalars(as: Int64.self) } == [[0, 1, 2], [3, 4, 5], [6]])
+        #expect(loader.count == 3)
+        let dropping = DataLoader(TensorDataset(Tensor.arange(7)), batchSize: 3, dropLast: true)
+        #expect(dropping.count == 2 && Array(dropping).count == 2)
+    }
+
+    @Test func randomSplitFollowsPyTorch() throws {
+        let file = try #require(Self.file)
+        for s in file.splits {
+            let dataset = TensorDataset(Tensor.arange(s.n))
+            let parts = s.lengths.allSatisfy({ $0 == $0.rounded() }) && s.lengths.reduce(0, +) == Double(s.n)
+                ? randomSplit(dataset, lengths: s.lengths.map { Int($0) }, generator: Generator(seed: s.seed))
+                : randomSplit(dataset, fractions: s.lengths, generator: Generator(seed: s.seed))
+            #expect(parts.map(\.indices) == s.subsets)
+        }
+    }
+
+    @Test func collateBuildsBatchesFromSamples() {
+        struct Squares: Dataset {
+            var count: Int { 5 }
+            subscript(index: Int) -> Int { index * index }
+        }
+        let loader = DataLoader(Squares(), batchSize: 2) { $0.reduce(0, +) }
+        #expect(Array(loader) == [1, 13, 16])
+    }
+}
