@@ -23,7 +23,7 @@ struct DescentBench: ParsableCommand {
     @Option(help: "Threads for Descent's kernels (like torch.set_num_threads).")
     var threads = 1
 
-    @Option(help: "Comma-separated workloads: seed_loop, sgemm, fullbatch, minibatch, mlp_adam; or seed_memory alone for resident memory over 1,000,000 seed-loop epochs; or bandwidth alone for the memory read speed of one and two threads.")
+    @Option(help: "Comma-separated workloads: seed_loop, sgemm, fullbatch, minibatch, mlp_adam, elementwise; or seed_memory alone for resident memory over 1,000,000 seed-loop epochs; or bandwidth alone for the memory read speed of one and two threads.")
     var only = ""
 
     @Flag(help: "Run fullbatch_1m_x32 data-parallel over MPI instead (under `mpirun -np N`): each process trains on its share of the rows.")
@@ -35,7 +35,7 @@ struct DescentBench: ParsableCommand {
         let selected = Set(only.split(separator: ",").map(String.init))
         let workloads: [(String, () -> Void)] = [
             ("seed_loop", Workloads.seedLoop), ("sgemm", Workloads.sgemm), ("fullbatch", Workloads.fullBatch),
-            ("minibatch", Workloads.miniBatch), ("mlp_adam", Workloads.mlpAdam),
+            ("minibatch", Workloads.miniBatch), ("mlp_adam", Workloads.mlpAdam), ("elementwise", Workloads.elementwise),
         ]
         if distributed {
             let group = try MPIProcessGroup()

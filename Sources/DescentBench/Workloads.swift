@@ -198,6 +198,15 @@ enum Workloads {
         report("mlp_adam_step", seconds / 20 * 1e3, "ms/step")
     }
 
+    /// `exp_4m`: `x.exp()` over 4,000,000 standard normal floats, a fresh output each call.
+    static func elementwise() {
+        let x = Tensor.randn(4_000_000, generator: Generator(seed: 0))
+        let seconds = bestOf(3) {
+            for _ in 0..<10 { _ = x.exp() }
+        }
+        report("exp_4m", seconds / 10 * 1e3, "ms")
+    }
+
     /// How fast one and two threads can stream memory on this machine: the ceiling for
     /// `fullbatch_1m_x32`, which reads x twice per epoch. Not a workload of WORKLOADS.md; it
     /// says whether two threads can be expected to beat one on a memory-bound pass here.

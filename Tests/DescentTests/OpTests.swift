@@ -39,7 +39,11 @@ struct OpTests {
         }
     }
 
-    @Test(arguments: cases.map(\.name))
+    /// Ops whose value jumps under the finite differences' perturbation at the fixture's
+    /// input: `mode` of repeated values (a perturbed copy is no longer the mode).
+    static let notDifferentiableAtFixture: Set<String> = ["mode"]
+
+    @Test(arguments: cases.map(\.name).filter { !notDifferentiableAtFixture.contains($0) })
     func gradcheckInFloat64(_ name: String) throws {
         let c = try #require(Self.cases.first { $0.name == name })
         let op = try #require(OpTable.ops[name])
@@ -53,7 +57,7 @@ struct OpTests {
     /// Ops whose second derivative Descent does not provide: digamma's needs polygamma(2, x).
     static let withoutSecondDerivative: Set<String> = ["digamma"]
 
-    @Test(arguments: cases.map(\.name).filter { !withoutSecondDerivative.contains($0) })
+    @Test(arguments: cases.map(\.name).filter { !withoutSecondDerivative.contains($0) && !notDifferentiableAtFixture.contains($0) })
     func gradgradcheckInFloat64(_ name: String) throws {
         let c = try #require(Self.cases.first { $0.name == name })
         let op = try #require(OpTable.ops[name])

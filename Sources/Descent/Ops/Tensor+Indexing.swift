@@ -8,7 +8,10 @@ extension Tensor {
     /// ```swift
     /// let firstRow = x.select(0, 0)
     /// ```
-    public func select(_ dim: Int, _ index: Int) -> Tensor {
+    public func select(_ dim: Int, _ index: Int) -> Tensor { _select(dim, index, name: "SelectBackward0") }
+
+    /// `select` recorded under `name` (`UnbindBackward0` for `unbind`'s pieces).
+    func _select(_ dim: Int, _ index: Int, name: StaticString) -> Tensor {
         if rank == 0 { _fail("select() cannot be applied to a 0-dim tensor.") }
         let d = Shape.wrap(dim, rank: rank)
         let n = shape[d]
@@ -21,7 +24,7 @@ extension Tensor {
         st.remove(at: d)
         let input = shape, dtype = self.dtype
         return _view(shape: s, strides: st, offset: storageOffset + i * strides[d])
-            ._recorded("SelectBackward0", self) { g, _ in
+            ._recorded(name, self) { g, _ in
                 (Tensor._linearBackward(g, "SelectBackwardBackward0", {
                     let full = Tensor.zeros(input, dtype: dtype)
                     full.select(d, i)._copyRaw(g)
@@ -45,7 +48,7 @@ extension Tensor {
     }
 
     /// Python slice semantics: bounds clamp to the dimension, negative ones count from the end.
-    func _slice(_ d: Int, _ start: Int?, _ end: Int?, _ step: Int, skipFull: Bool = false) -> Tensor {
+    func _slice(_ d: Int, _ start: Int?, _ end: Int?, _ step: Int, skipFull: Bool = false, name: StaticString = "SliceBackward0") -> Tensor {
         guard step > 0 else { _fail("step must be greater than zero") }
         let n = shape[d]
         func clampIndex(_ v: Int?, _ fallback: Int) -> Int {
@@ -63,7 +66,7 @@ extension Tensor {
         st[d] = strides[d] * step
         let input = shape, dtype = self.dtype
         return _view(shape: s, strides: st, offset: storageOffset + lo * strides[d])
-            ._recorded("SliceBackward0", self) { g, _ in
+            ._recorded(name, self) { g, _ in
                 (Tensor._linearBackward(g, "SliceBackwardBackward0", {
                     let full = Tensor.zeros(input, dtype: dtype)
                     full._slice(d, lo, hi, step)._copyRaw(g)
