@@ -563,6 +563,80 @@ def vocabulary_ops():
     }
 
 
+def values():
+    """Ops with discrete or random results, compared exactly: indices, unique, searches,
+    logic, creation, and random draws from a seeded global generator."""
+    g = torch.Generator().manual_seed(21)
+
+    def rn(*shape):
+        return torch.randn(shape, generator=g)
+
+    ties = torch.tensor([[3.0, 1.0, 3.0, float("nan"), 1.0, 2.0], [0.5, 0.5, -1.0, 2.0, 2.0, -1.0]])
+    ints = torch.tensor([[5, -3, 0, 7], [-8, 2, 2, 0]])
+    table = {
+        "argsort_ties": (lambda x: [x.argsort(1)], [ties]),
+        "argsort_descending": (lambda x: [x.argsort(1, descending=True)], [ties]),
+        "sort_nan": (lambda x: list(x.sort(1)), [ties]),
+        "sort_descending_nan": (lambda x: list(x.sort(1, descending=True)), [ties]),
+        "topk_indices": (lambda x: list(x.topk(3, 1)), [rn(4, 6)]),
+        "max_ties": (lambda x: list(x.max(1)), [ties.nan_to_num(9.0)]),
+        "cummax_ties": (lambda x: list(x.cummax(1)), [ties]),
+        "cummin_ties": (lambda x: list(x.cummin(1)), [ties]),
+        "median_indices": (lambda x: list(x.median(1)), [ties.nan_to_num(9.0)]),
+        "kthvalue_indices": (lambda x: list(x.kthvalue(3, 1)), [ties.nan_to_num(9.0)]),
+        "mode_indices": (lambda x: list(x.mode(1)), [torch.tensor([[1.0, 2.0, 2.0, 3.0, 1.0], [5.0, 4.0, 4.0, 5.0, 0.0]])]),
+        "unique": (lambda x: list(torch.unique(x, return_inverse=True, return_counts=True)), [torch.tensor([[3, 1, 3], [2, 1, 7]])]),
+        "unique_float": (lambda x: [torch.unique(x)], [torch.tensor([2.5, -1.0, 2.5, 0.0, -1.0])]),
+        "searchsorted": (lambda s, v: [torch.searchsorted(s, v), torch.searchsorted(s, v, right=True)],
+                         [torch.tensor([1.0, 3.0, 3.0, 5.0, 7.0]), torch.tensor([[3.0, 6.0, 9.0], [0.0, 1.0, 7.0]])]),
+        "searchsorted_rows": (lambda s, v: [torch.searchsorted(s, v)], [torch.tensor([[1.0, 3.0, 5.0], [2.0, 4.0, 6.0]]), torch.tensor([[3.0, 6.0], [1.0, 4.0]])]),
+        "bucketize": (lambda x, b: [torch.bucketize(x, b), torch.bucketize(x, b, right=True)], [torch.tensor([[0.5, 1.0, 4.0], [9.0, 2.0, 1.0]]), torch.tensor([1.0, 2.0, 4.0])]),
+        "count_nonzero": (lambda x: [torch.count_nonzero(x), torch.count_nonzero(x, dim=1)], [ints]),
+        "argwhere": (lambda x: [torch.argwhere(x)], [ints]),
+        "isclose": (lambda a, b: [torch.isclose(a, b), torch.isclose(a, b, equal_nan=True), torch.isclose(a, b, rtol=0.1, atol=0.0)],
+                    [torch.tensor([1.0, float("nan"), float("inf"), 1.0, 1e-9]), torch.tensor([1.0 + 1e-6, float("nan"), float("inf"), 1.2, 0.0])]),
+        "logical": (lambda a, b: [a.logical_and(b), a.logical_or(b), a.logical_xor(b), a.logical_not()], [ints, torch.tensor([[0, 1, 0, 0], [1, 0, 2, 2]])]),
+        "bitwise": (lambda a, b: [a.bitwise_and(b), a.bitwise_or(b), a.bitwise_xor(b), a.bitwise_not(), a.bitwise_left_shift(torch.tensor(2)), a.bitwise_right_shift(torch.tensor(1))],
+                    [ints, torch.tensor([[3, 1, 7, 2], [1, 6, 2, 9]])]),
+        "bitwise_bool": (lambda a, b: [a.bitwise_and(b), a.bitwise_or(b), a.bitwise_xor(b), a.bitwise_not()],
+                         [torch.tensor([True, False, True]), torch.tensor([True, True, False])]),
+        "fmod_int": (lambda a, b: [torch.fmod(a, b), torch.remainder(a, b)], [ints, torch.tensor([3, 3, 5, -2])]),
+        "floor_int": (lambda a: [a.floor(), a.round()], [ints]),
+        "triu_indices": (lambda: [torch.triu_indices(3, 4), torch.triu_indices(4, 3, 1), torch.tril_indices(3, 3), torch.tril_indices(3, 4, -1)], []),
+        "meshgrid": (lambda a, b: list(torch.meshgrid(a, b, indexing="ij")) + list(torch.meshgrid(a, b, indexing="xy")), [torch.tensor([1.0, 2.0, 3.0]), torch.tensor([4.0, 5.0])]),
+        "logspace": (lambda: [torch.logspace(-2, 2, 5), torch.logspace(0, 3, 4, base=2.0, dtype=torch.float64)], []),
+        "linspace": (lambda: [torch.linspace(-math.pi, math.pi, 2000), torch.linspace(0, 1, 7, dtype=torch.float64), torch.linspace(-5, 3, 33),
+                              torch.linspace(2, 10, 5, dtype=torch.int64), torch.linspace(1, 1, 1)], []),
+        "repeat_interleave_int": (lambda x: [x.repeat_interleave(2, dim=1)], [ints]),
+        "flip_int": (lambda x: [x.flip(1), x.roll(1, 0), x.tril(), x.cumsum(1), x.cumprod(0)], [ints]),
+        "gather_int": (lambda x, i: [x.gather(1, i), x.scatter_add(1, i, x[:, :2])], [ints, torch.tensor([[0, 0], [3, 1]])]),
+        "pad_int": (lambda x: [torch.nn.functional.pad(x, (1, 1), value=9)], [ints]),
+        "cumsum_bool": (lambda x: [x.cumsum(1)], [torch.tensor([[True, False, True], [True, True, False]])]),
+    }
+    random_table = {
+        "bernoulli": (lambda p: [torch.bernoulli(p)], [torch.rand(3, 5, generator=g)]),
+        "bernoulli_double": (lambda p: [torch.bernoulli(p)], [torch.rand(2, 7, generator=g).double()]),
+        "multinomial_replacement": (lambda p: [torch.multinomial(p, 6, replacement=True)], [torch.rand(3, 5, generator=g) + 0.1]),
+        "multinomial_replacement_double": (lambda p: [torch.multinomial(p, 4, replacement=True)], [torch.rand(5, generator=g).double()]),
+        "multinomial": (lambda p: [torch.multinomial(p, 3)], [torch.rand(3, 5, generator=g)]),
+        "multinomial_one": (lambda p: [torch.multinomial(p, 1)], [torch.rand(4, 6, generator=g)]),
+        "poisson_small": (lambda r: [torch.poisson(r)], [torch.rand(3, 4, generator=g) * 5]),
+        "poisson_large": (lambda r: [torch.poisson(r)], [torch.rand(3, 4, generator=g) * 40 + 10]),
+        "exponential": (lambda: [torch.empty(3, 4).exponential_(), torch.empty(5, dtype=torch.float64).exponential_(2.5)], []),
+        "normal": (lambda: [torch.normal(2.0, 3.0, size=(2, 5)), torch.normal(torch.zeros(3), torch.ones(3) * 2)], []),
+        "randperm_then_rand": (lambda: [torch.randperm(7), torch.rand(2)], []),
+    }
+    cases = []
+    for name, (fn, inputs) in table.items():
+        outs = fn(*inputs)
+        cases.append({"name": name, "seed": None, "inputs": [tensor_json(t) for t in inputs], "outputs": [tensor_json(t) for t in outs]})
+    for name, (fn, inputs) in random_table.items():
+        torch.manual_seed(123)
+        outs = fn(*inputs)
+        cases.append({"name": name, "seed": 123, "inputs": [tensor_json(t) for t in inputs], "outputs": [tensor_json(t) for t in outs]})
+    write("values.json", {"cases": cases})
+
+
 def run_table(table, g):
     cases = []
     for name, (fn, inputs) in table.items():
@@ -952,6 +1026,7 @@ if __name__ == "__main__":
     random_streams()
     avx2_random()
     ops()
+    values()
     errors()
     nn_fixtures()
     files()

@@ -216,6 +216,7 @@ extension Tensor {
     public static func meshgrid(_ tensors: [Tensor], indexing: String = "ij") -> [Tensor] {
         if indexing != "ij" && indexing != "xy" { _fail("torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: \(indexing)") }
         for t in tensors where t.rank > 1 { _fail("torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: \(t.shape)") }
+        if tensors.contains(where: { $0.dtype != tensors[0].dtype }) { _fail("meshgrid expects all tensors to have the same dtype") }
         var sizes = tensors.map { Swift.max($0.scalarCount, $0.rank == 0 ? 1 : 0) }
         let swap = indexing == "xy" && tensors.count >= 2
         if swap { sizes.swapAt(0, 1) }
