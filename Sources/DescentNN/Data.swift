@@ -45,6 +45,9 @@ public struct TensorDataset: Dataset {
     /// Row `index` of every tensor.
     public subscript(index: Int) -> [Tensor] { tensors.map { $0[index] } }
 
+    /// Rows `range` of every tensor (`train_ds[0:3]`), as views.
+    public subscript(range: Range<Int>) -> [Tensor] { tensors.map { $0[range] } }
+
     /// The rows at `indices` of every tensor, gathered in one indexing each: what the default
     /// collate (`torch.stack` of the rows) gives, without making a tensor per row.
     public func batch(_ indices: [Int]) -> [Tensor] {
