@@ -13,6 +13,9 @@ enum {
 /// 1 when the CPU runs AVX2 and FMA instructions.
 int descent_cpu_has_avx2_fma(void);
 
+/// `y[i] = expf(x[i])`, bit for bit, eight values at a time on CPUs with AVX2 and FMA.
+void descent_expf(int64_t n, const float *x, float *y);
+
 /// 1 when the CPU has what PyTorch's dispatch asks of its AVX-512 kernels (VL, BW, DQ, FMA).
 int descent_cpu_has_avx512_for_aten(void);
 

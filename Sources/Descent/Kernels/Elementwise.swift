@@ -301,6 +301,22 @@ extension Elementwise {
         return out
     }
 
+    /// A C kernel over a contiguous float32 tensor into a new one, in parallel parts when
+    /// large (`descent_expf`).
+    static func mapFloat32(_ a: Tensor, _ kernel: @convention(c) (Int64, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?) -> Void) -> Tensor {
+        let out = Tensor(uninitializedLike: a, dtype: .float32)
+        let n = a.scalarCount
+        let parts = Threads.parts(work: n, grain: parallelGrain)
+        let step = (n + parts - 1) / parts
+        let pointers = _UncheckedSendable((a.pointer(Float.self), out.pointer(Float.self)))
+        Threads.run(parts) { t in
+            let (pa, po) = pointers.value
+            let lo = t * step, hi = Swift.min(n, lo + step)
+            if hi > lo { kernel(Int64(hi - lo), pa + lo, po + lo) }
+        }
+        return out
+    }
+
     /// `F(a[i], y)` for a float tensor and one number, threaded as ``mapFloat(_:_:)`` is.
     static func mapFloat<F: _BinaryNumericFunction>(_ a: Tensor, _: F.Type, scalar y: Double) -> Tensor {
         func run<T: _FloatElement>(_: T.Type) -> Tensor {

@@ -1,3 +1,4 @@
+import CDescentKernels
 import RealModule
 
 // Pointwise math: exponentials, activations, clamping and elementwise extrema.
@@ -13,7 +14,9 @@ extension Tensor {
     /// ```
     public func exp() -> Tensor {
         let x = _floating
-        return Elementwise.mapFloat(x, _Exp.self)._recorded("ExpBackward0", x, savingOutput: true) { g, node in
+        // float32 in memory order: the vectorised kernel with the C library's results.
+        let out = x.dtype == .float32 && x.isContiguous ? Elementwise.mapFloat32(x, descent_expf) : Elementwise.mapFloat(x, _Exp.self)
+        return out._recorded("ExpBackward0", x, savingOutput: true) { g, node in
             (g * node.savedTensor(0), nil)
         }
     }
