@@ -133,22 +133,43 @@ public struct DataLoader<D: Dataset, Batch>: Sequence {
     public let dropLast: Bool
     /// Where the shuffling seeds come from; the global generator when `nil`.
     public let generator: Generator?
+    /// Threads that make the next batches while the current one is used; 0 makes them on the
+    /// iterating thread. The batches and their order do not depend on it.
+    public let numWorkers: Int
+    /// Chooses the samples of each epoch instead of `shuffle` (`sampler=` in PyTorch): this
+    /// process's share in data-parallel training.
+    public let sampler: DistributedSampler?
+    /// The epoch the sampler draws for (`sampler.set_epoch(e)` in PyTorch).
+    public private(set) var epoch = 0
+
+    /// Sets the epoch a `DistributedSampler` draws its permutation for, as
+    /// `sampler.set_epoch(epoch)` does; call it before each epoch so every epoch has its own order.
+    public mutating func setEpoch(_ epoch: Int) { self.epoch = epoch }
     private let makeBatch: (D, [Int]) -> Batch
 
     /// A loader that builds each batch from its samples with `collate`.
     public init(
         _ dataset: D, batchSize: Int = 1, shuffle: Bool = false, dropLast: Bool = false, generator: Generator? = nil,
-        collate: @escaping ([D.Sample]) -> Batch
+        numWorkers: Int = 0, sampler: DistributedSampler? = nil, collate: @escaping ([D.Sample]) -> Batch
     ) {
-        self.init(dataset, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, generator: generator) { d, indices in
+        self.init(dataset, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, generator: generator, numWorkers: numWorkers, sampler: sampler) { d, indices in
             collate(indices.map { d[$0] })
         }
     }
 
     private init(
-        _ dataset: D, batchSize: Int, shuffle: Bool, dropLast: Bool, generator: Generator?,
-        batch: @escaping (D, [Int]) -> Batch
+        _ dataset: D, batchSize: Int, shuffle: Bool, dropLast: Bool, generator: Generator?, numWorkers: Int,
+        sampler: DistributedSampler?, batch: @escaping (D, [Int]) -> Batch
     ) {
+        if sampler != nil && shuffle { preconditionFailure("sampler option is mutually exclusive with shuffle") }
+        if let sampler, sampler.count != dataset.count {
+            preconditionFailure("the sampler covers \(sampler.count) samples but the dataset has \(dataset.count)")
+        }
+        self.sampler = sampler
+        if numWorkers < 0 {
+            preconditionFailure("num_workers option should be non-negative; use num_workers=0 to disable multiprocessing.")
+        }
+        self.numWorkers = numWorkers
         if batchSize <= 0 {
             preconditionFailure("batch_size should be a positive integer value, but got batch_size=\(batchSize)")
         }
@@ -166,11 +187,12 @@ public struct DataLoader<D: Dataset, Batch>: Sequence {
     /// The sample positions of one epoch, in the order they are visited.
     public func epochOrder() -> [Int] {
         let n = dataset.count
-        guard shuffle else { return Array(0..<n) }
-        // `_BaseDataLoaderIter` draws its base seed first. `RandomSampler` then permutes with
-        // the loader's generator when it has one, else with a new generator seeded by a draw
-        // from the global one.
+        // `_BaseDataLoaderIter` draws its base seed for workers on every epoch, shuffled or not.
         _ = Tensor.empty([], dtype: .int64).random(generator: generator)
+        if let sampler { return sampler.indices(epoch: epoch).scalars(as: Int64.self).map { Int($0) } }
+        guard shuffle else { return Array(0..<n) }
+        // `RandomSampler` permutes with the loader's generator when it has one, else with a new
+        // generator seeded by a draw from the global one.
         let sampler: Descent.Generator
         if let generator {
             sampler = generator
@@ -189,18 +211,41 @@ public struct DataLoader<D: Dataset, Batch>: Sequence {
         Iterator(loader: self, order: epochOrder())
     }
 
+    /// The sample positions of each batch of an epoch visited in `order`.
+    private func batches(_ order: [Int]) -> [[Int]] {
+        stride(from: 0, to: order.count, by: batchSize).compactMap { start in
+            let end = Swift.min(start + batchSize, order.count)
+            return dropLast && end - start < batchSize ? nil : Array(order[start..<end])
+        }
+    }
+
     /// One epoch's batches.
     public struct Iterator: IteratorProtocol {
         let loader: DataLoader
-        let order: [Int]
+        let plan: [[Int]]
         var position = 0
+        let prefetch: _PrefetchHandle<Batch>?
+
+        init(loader: DataLoader, order: [Int]) {
+            self.loader = loader
+            let plan = loader.batches(order)
+            self.plan = plan
+            if loader.numWorkers > 0 && plan.count > 1 {
+                let work = _SendableBox((loader.dataset, loader.makeBatch, plan))
+                prefetch = _PrefetchHandle(_BatchPrefetcher(total: plan.count, workers: loader.numWorkers) { k in
+                    let (dataset, make, plan) = work.value
+                    return make(dataset, plan[k])
+                })
+            } else {
+                prefetch = nil
+            }
+        }
 
         public mutating func next() -> Batch? {
-            let remaining = order.count - position
-            guard remaining > 0, !(loader.dropLast && remaining < loader.batchSize) else { return nil }
-            let take = Swift.min(loader.batchSize, remaining)
-            defer { position += take }
-            return loader.makeBatch(loader.dataset, Array(order[position..<position + take]))
+            guard position < plan.count else { return nil }
+            defer { position += 1 }
+            if let prefetch { return prefetch.prefetcher.take(position) }
+            return loader.makeBatch(loader.dataset, plan[position])
         }
     }
 }
@@ -208,8 +253,8 @@ public struct DataLoader<D: Dataset, Batch>: Sequence {
 extension DataLoader where D == TensorDataset, Batch == [Tensor] {
     /// A loader over tensors: each batch holds the batch's rows of every tensor, as PyTorch's
     /// default collate stacks them.
-    public init(_ dataset: TensorDataset, batchSize: Int = 1, shuffle: Bool = false, dropLast: Bool = false, generator: Generator? = nil) {
-        self.init(dataset, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, generator: generator) { d, indices in
+    public init(_ dataset: TensorDataset, batchSize: Int = 1, shuffle: Bool = false, dropLast: Bool = false, generator: Generator? = nil, numWorkers: Int = 0, sampler: DistributedSampler? = nil) {
+        self.init(dataset, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, generator: generator, numWorkers: numWorkers, sampler: sampler) { d, indices in
             d.batch(indices)
         }
     }
@@ -217,9 +262,15 @@ extension DataLoader where D == TensorDataset, Batch == [Tensor] {
 
 extension DataLoader where D == Subset<TensorDataset>, Batch == [Tensor] {
     /// A loader over a subset of tensors (a `randomSplit` part).
-    public init(_ dataset: Subset<TensorDataset>, batchSize: Int = 1, shuffle: Bool = false, dropLast: Bool = false, generator: Generator? = nil) {
-        self.init(dataset, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, generator: generator) { d, indices in
+    public init(_ dataset: Subset<TensorDataset>, batchSize: Int = 1, shuffle: Bool = false, dropLast: Bool = false, generator: Generator? = nil, numWorkers: Int = 0, sampler: DistributedSampler? = nil) {
+        self.init(dataset, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, generator: generator, numWorkers: numWorkers, sampler: sampler) { d, indices in
             d.base.batch(indices.map { d.indices[$0] })
         }
     }
+}
+
+/// Hands the dataset and batch builder to worker threads, which only read them.
+struct _SendableBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }

@@ -12,7 +12,9 @@ struct DataLoaderTests {
         let next_randint: Int64
     }
     struct Split: Decodable { let n: Int, lengths: [Double], seed: UInt64, subsets: [[Int]] }
-    struct File: Decodable { let loaders: [Loader], splits: [Split] }
+    struct Plain: Decodable { let n: Int, batch_size: Int, epochs: [[[Int]]], next_randint: Int64 }
+    struct Distributed: Decodable { let n: Int, batch_size: Int, replicas: Int, rank: Int, seed: UInt64, drop_last: Bool, epochs: [[[Int]]] }
+    struct File: Decodable { let loaders: [Loader], splits: [Split], plain: [Plain], distributed: [Distributed] }
     static let file = try? Fixtures.load("data", as: File.self)
 
     @Test func shuffledEpochsFollowPyTorch() throws {
@@ -78,5 +80,54 @@ struct DataLoaderTests {
         }
         let loader = DataLoader(Squares(), batchSize: 2) { $0.reduce(0, +) }
         #expect(Array(loader) == [1, 13, 16])
+    }
+
+    @Test func workersChangeNeitherBatchesNorOrder() {
+        let data = TensorDataset(Tensor.arange(103), Tensor.randn(103, 3, generator: Generator(seed: 1)))
+        for dropLast in [false, true] {
+            let plain = DataLoader(data, batchSize: 8, shuffle: true, dropLast: dropLast, generator: Generator(seed: 9))
+            let threaded = DataLoader(data, batchSize: 8, shuffle: true, dropLast: dropLast, generator: Generator(seed: 9), numWorkers: 3)
+            for _ in 0..<3 {
+                let a = plain.map { $0.map { $0.scalars(as: Double.self) } }
+                let b = threaded.map { $0.map { $0.scalars(as: Double.self) } }
+                #expect(a == b)
+            }
+        }
+        // Leaving an epoch early stops the workers (the iterator's end cancels them).
+        for batch in DataLoader(data, batchSize: 4, numWorkers: 2) {
+            #expect(batch[0].scalars(as: Int64.self) == [0, 1, 2, 3])
+            break
+        }
+        let collated = DataLoader(data, batchSize: 10, numWorkers: 2) { samples in samples.count }
+        #expect(Array(collated) == [10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 3])
+    }
+
+    @Test func unshuffledEpochsStillDrawABaseSeed() throws {
+        let file = try #require(Self.file)
+        try exclusiveGlobalGenerator {
+            for c in file.plain {
+                manualSeed(4)
+                let loader = DataLoader(TensorDataset(Tensor.arange(c.n)), batchSize: c.batch_size)
+                for expected in c.epochs { #expect(loader.map { $0[0].scalars(as: Int64.self).map { Int($0) } } == expected) }
+                #expect(Tensor.randint(0, 1 << 30, [1]).item(as: Int64.self) == c.next_randint)
+            }
+            _ = try #require(file.plain.first)
+        }
+    }
+
+    @Test func distributedSamplerPlugsIn() throws {
+        let file = try #require(Self.file)
+        try exclusiveGlobalGenerator {
+            for c in file.distributed {
+                manualSeed(0)
+                let sampler = DistributedSampler(count: c.n, rank: c.rank, worldSize: c.replicas, seed: c.seed, dropLast: c.drop_last)
+                var loader = DataLoader(TensorDataset(Tensor.arange(c.n)), batchSize: c.batch_size, sampler: sampler)
+                for (e, expected) in c.epochs.enumerated() {
+                    loader.setEpoch(e)
+                    #expect(loader.map { $0[0].scalars(as: Int64.self).map { Int($0) } } == expected, "epoch \(e)")
+                }
+            }
+            _ = try #require(file.distributed.first)
+        }
     }
 }
