@@ -560,6 +560,23 @@ def vocabulary_ops():
         "cross": (lambda a, b: torch.linalg.cross(a, b), [rn(4, 3), rn(4, 3)]),
         "clamp_tensor": (lambda x, lo, hi: x.clamp(min=lo, max=hi), [rn(3, 4), rn(4) - 0.5, rn(3, 1) + 0.5]),
         "clamp_tensor_min": (lambda x, lo: x.clamp(min=lo), [rn(3, 4), rn(4)]),
+        # Linear algebra (well-conditioned inputs: a random matrix plus 3 I).
+        "inverse": (torch.linalg.inv, [rn(3, 3) + 3 * torch.eye(3)]),
+        "inverse_batched": (torch.linalg.inv, [rn(2, 3, 3) + 3 * torch.eye(3)]),
+        "det": (torch.linalg.det, [rn(3, 3) + 3 * torch.eye(3)]),
+        "slogdet": (lambda x: torch.linalg.slogdet(x).logabsdet, [rn(2, 3, 3) - 3 * torch.eye(3)]),
+        "matrix_power": (lambda x: torch.linalg.matrix_power(x, 3), [rn(3, 3)]),
+        "matrix_power_negative": (lambda x: torch.linalg.matrix_power(x, -2), [rn(3, 3) + 3 * torch.eye(3)]),
+        "matrix_exp": (torch.linalg.matrix_exp, [rn(3, 3)]),
+        "qr_q": (lambda x: torch.linalg.qr(x).Q, [rn(4, 3)]),
+        "qr_r": (lambda x: torch.linalg.qr(x).R, [rn(4, 3)]),
+        "qr_square": (lambda x: torch.linalg.qr(x).Q @ torch.linalg.qr(x).R.exp(), [rn(3, 3)]),
+        "eigh_values": (lambda x: torch.linalg.eigh(x + x.mT).eigenvalues, [rn(4, 4)]),
+        "eigh_projector": (lambda x: (lambda r: r.eigenvectors @ torch.diag_embed(r.eigenvalues ** 2) @ r.eigenvectors.mT)(torch.linalg.eigh(x + x.mT)), [rn(3, 3)]),
+        "svd_values": (lambda x: torch.linalg.svd(x, full_matrices=False).S, [rn(4, 3)]),
+        "svd_values_wide": (lambda x: torch.linalg.svd(x, full_matrices=False).S, [rn(2, 4)]),
+        "svd_reconstruct": (lambda x: (lambda r: r.U @ torch.diag_embed(r.S.exp()) @ r.Vh)(torch.linalg.svd(x, full_matrices=False)), [rn(4, 3)]),
+        "pinverse": (torch.linalg.pinv, [rn(4, 3)]),
     }
 
 
