@@ -169,6 +169,16 @@ protocol _UnaryFloatFunction {
     static func apply<T: _FloatElement>(_ x: T) -> T
 }
 
+/// A float function of one variable with parameters (a slope, a threshold), as a value.
+protocol _FloatMap {
+    func apply<T: _FloatElement>(_ x: T) -> T
+}
+
+/// A parameterless `_UnaryFloatFunction` as a `_FloatMap`.
+struct _StaticFloatMap<F: _UnaryFloatFunction>: _FloatMap {
+    @inline(__always) func apply<T: _FloatElement>(_ x: T) -> T { F.apply(x) }
+}
+
 /// A function of two numbers of the same dtype, such as `+`.
 protocol _BinaryNumericFunction {
     static func apply<T: _NumericElement>(_ x: T, _ y: T) -> T
@@ -287,16 +297,32 @@ extension Elementwise {
 
     @inline(__always)
     private static func mapThreaded<F: _UnaryFloatFunction, T: _FloatElement>(_ a: Tensor, _: F.Type, _: T.Type) -> Tensor {
+        mapThreaded(a, _StaticFloatMap<F>(), T.self)
+    }
+
+    /// `op` over a float tensor, with the parameters `op` carries (a slope, a threshold): the
+    /// driver of parameterised unary float ops, threaded like ``mapFloat(_:_:)``. The op is a
+    /// value of a concrete type, so each thread's loop is specialised on it.
+    static func mapFloat<Op: _FloatMap>(_ a: Tensor, _ op: Op) -> Tensor {
+        switch a.dtype {
+        case .float32: mapThreaded(a, op, Float.self)
+        case .float64: mapThreaded(a, op, Double.self)
+        default: _fail("expected a floating-point tensor, got \(a.dtype)")
+        }
+    }
+
+    @inline(__always)
+    private static func mapThreaded<Op: _FloatMap, T: _FloatElement>(_ a: Tensor, _ op: Op, _: T.Type) -> Tensor {
         let n = a.scalarCount
         let parts = a.isContiguous ? Threads.parts(work: n, grain: parallelGrain) : 1
-        guard parts > 1 else { return map(a, T.self, T.self) { F.apply($0) } }
+        guard parts > 1 else { return map(a, T.self, T.self) { op.apply($0) } }
         let out = Tensor(uninitializedLike: a, dtype: T.dtype)
         let step = (n + parts - 1) / parts
-        let pointers = _UncheckedSendable((a.pointer(T.self), out.pointer(T.self)))
+        let pointers = _UncheckedSendable((a.pointer(T.self), out.pointer(T.self), op))
         Threads.run(parts) { t in
-            let (pa, po) = pointers.value
+            let (pa, po, op) = pointers.value
             let lo = t * step, hi = Swift.min(n, lo + step)
-            for i in lo..<hi { po[i] = F.apply(pa[i]) }
+            for i in lo..<hi { po[i] = op.apply(pa[i]) }
         }
         return out
     }

@@ -5,13 +5,6 @@ import RealModule
 // differentiable again.
 
 extension Tensor {
-    /// A float kernel given once for both float dtypes.
-    @inline(__always)
-    func _mapFloats(_ f32: (Float) -> Float, _ f64: (Double) -> Double) -> Tensor {
-        let x = _asFloating
-        return x.dtype == .float32 ? Elementwise.map(x, Float.self, Float.self, f32) : Elementwise.map(x, Double.self, Double.self, f64)
-    }
-
     /// `log(1 + e^(βx)) / β`, linear above `threshold` (`SoftplusBackward0`), like `F.softplus`.
     ///
     /// ```swift
@@ -19,10 +12,7 @@ extension Tensor {
     /// ```
     public func softplus(beta: Double = 1, threshold: Double = 20) -> Tensor {
         let x = _asFloating
-        let out = x._mapFloats({ v in
-            let (b, t) = (Float(beta), Float(threshold))
-            return v * b > t ? v : Float.log(onePlus: Float.exp(v * b)) / b
-        }, { v in v * beta > threshold ? v : Double.log(onePlus: Double.exp(v * beta)) / beta })
+        let out = Elementwise.mapFloat(x, _SoftplusOp(beta: beta, threshold: threshold))
         return out._recorded("SoftplusBackward0", x, saving: x) { g, n in
             let xb = n.savedTensor(0) * beta
             let z = xb.exp()
@@ -33,7 +23,7 @@ extension Tensor {
     /// `x · sigmoid(x)` (`SiluBackward0`), like `F.silu`.
     public func silu() -> Tensor {
         let x = _asFloating
-        let out = x._mapFloats({ $0 / (1 + Float.exp(-$0)) }, { $0 / (1 + Double.exp(-$0)) })
+        let out = Elementwise.mapFloat(x, _StaticFloatMap<_Silu>())
         return out._recorded("SiluBackward0", x, saving: x) { g, n in
             let x = n.savedTensor(0)
             let s = x.sigmoid()
@@ -44,8 +34,7 @@ extension Tensor {
     /// `x · tanh(softplus(x))` (`MishBackward0`), like `F.mish`.
     public func mish() -> Tensor {
         let x = _asFloating
-        let out = x._mapFloats({ $0 * Float.tanh(Float.log(onePlus: Float.exp($0))) },
-                               { $0 * Double.tanh(Double.log(onePlus: Double.exp($0))) })
+        let out = Elementwise.mapFloat(x, _StaticFloatMap<_Mish>())
         return out._recorded("MishBackward0", x, saving: x) { g, n in
             let x = n.savedTensor(0)
             let t = x.softplus().tanh()
@@ -56,7 +45,7 @@ extension Tensor {
     /// `x` where positive, `negativeSlope · x` elsewhere (`LeakyReluBackward0`).
     public func leakyRelu(negativeSlope: Double = 0.01) -> Tensor {
         let x = _asFloating
-        let out = x._mapFloats({ $0 > 0 ? $0 : $0 * Float(negativeSlope) }, { $0 > 0 ? $0 : $0 * negativeSlope })
+        let out = Elementwise.mapFloat(x, _LeakyReluOp(slope: negativeSlope))
         return out._recorded("LeakyReluBackward0", x, saving: x) { g, n in
             (Tensor.where(n.savedTensor(0) .> 0, g, g * negativeSlope), nil)
         }
@@ -80,9 +69,7 @@ extension Tensor {
         let x = _asFloating
         let negcoef = alpha * scale
         // ATen's elu kernel: expm1 of the scaled input below zero, the scaled input above.
-        let out = x._mapFloats({ v in
-            v <= 0 ? Float.expMinusOne(v * Float(inputScale)) * Float(negcoef) : v * Float(scale)
-        }, { v in v <= 0 ? Double.expMinusOne(v * inputScale) * negcoef : v * scale })
+        let out = Elementwise.mapFloat(x, _EluOp(inputScale: inputScale, negcoef: negcoef, scale: scale))
         return out._recorded(name, x, saving: x) { g, n in
             let x = n.savedTensor(0)
             let negative = g * (inputScale * negcoef) * (x * inputScale).exp()
@@ -93,8 +80,7 @@ extension Tensor {
     /// Clamps to `[minVal, maxVal]` (`HardtanhBackward0`); the gradient passes strictly inside.
     public func hardtanh(minVal: Double = -1, maxVal: Double = 1) -> Tensor {
         let x = _asFloating
-        let out = x._mapFloats({ v in v < Float(minVal) ? Float(minVal) : (v > Float(maxVal) ? Float(maxVal) : v) },
-                               { v in v < minVal ? minVal : (v > maxVal ? maxVal : v) })
+        let out = Elementwise.mapFloat(x, _HardtanhOp(low: minVal, high: maxVal))
         return out._recorded("HardtanhBackward0", x, saving: x) { g, n in
             let x = n.savedTensor(0)
             return (Tensor.where((x .<= minVal) | (x .>= maxVal), Tensor.zeros([], dtype: g.dtype), g), nil)
@@ -107,7 +93,7 @@ extension Tensor {
     /// `relu6(x + 3) / 6` (`HardsigmoidBackward0`).
     public func hardsigmoid() -> Tensor {
         let x = _asFloating
-        let out = x._mapFloats({ Swift.min(Swift.max($0 + 3, 0), 6) / 6 }, { Swift.min(Swift.max($0 + 3, 0), 6) / 6 })
+        let out = Elementwise.mapFloat(x, _StaticFloatMap<_Hardsigmoid>())
         return out._recorded("HardsigmoidBackward0", x, saving: x) { g, n in
             let x = n.savedTensor(0)
             return (Tensor.where((x .> -3) & (x .< 3), g / 6, Tensor.zeros([], dtype: g.dtype)), nil)
@@ -117,7 +103,7 @@ extension Tensor {
     /// `x · relu6(x + 3) / 6` (`HardswishBackward0`).
     public func hardswish() -> Tensor {
         let x = _asFloating
-        let out = x._mapFloats({ $0 * Swift.min(Swift.max($0 + 3, 0), 6) / 6 }, { $0 * Swift.min(Swift.max($0 + 3, 0), 6) / 6 })
+        let out = Elementwise.mapFloat(x, _StaticFloatMap<_Hardswish>())
         return out._recorded("HardswishBackward0", x, saving: x) { g, n in
             let x = n.savedTensor(0)
             let middle = Tensor.where(x .<= 3, g * (x / 3 + 0.5), g)
@@ -128,8 +114,7 @@ extension Tensor {
     /// `log(sigmoid(x))`, computed stably (`LogSigmoidBackward0`).
     public func logsigmoid() -> Tensor {
         let x = _asFloating
-        let out = x._mapFloats({ Swift.min($0, 0) - Float.log(onePlus: Float.exp(-Swift.abs($0))) },
-                               { Swift.min($0, 0) - Double.log(onePlus: Double.exp(-Swift.abs($0))) })
+        let out = Elementwise.mapFloat(x, _StaticFloatMap<_Logsigmoid>())
         return out._recorded("LogSigmoidBackward0", x, saving: x) { g, n in
             let x = n.savedTensor(0)
             let negative = x .< 0
@@ -177,13 +162,7 @@ extension Tensor {
     /// (`LogitBackward0`).
     public func logit(eps: Double? = nil) -> Tensor {
         let x = _asFloating
-        let out = x._mapFloats({ v in
-            let z = eps.map { e in Swift.min(Swift.max(v, Float(e)), 1 - Float(e)) } ?? v
-            return Float.log(z / (1 - z))
-        }, { v in
-            let z = eps.map { e in Swift.min(Swift.max(v, e), 1 - e) } ?? v
-            return Double.log(z / (1 - z))
-        })
+        let out = Elementwise.mapFloat(x, _LogitOp(eps: eps))
         return out._recorded("LogitBackward0", x, saving: x) { g, n in
             let x = n.savedTensor(0)
             let inside = g / (x * (1 - x))
@@ -192,5 +171,52 @@ extension Tensor {
             }
             return (Tensor.where((x .< eps) | (x .> 1 - eps), Tensor.zeros([], dtype: g.dtype), inside), nil)
         }
+    }
+}
+
+// The scalar functions of the activations, as ATen's CPU kernels write them.
+
+enum _Silu: _UnaryFloatFunction { static func apply<T: _FloatElement>(_ v: T) -> T { v / (1 + T.exp(-v)) } }
+enum _Mish: _UnaryFloatFunction { static func apply<T: _FloatElement>(_ v: T) -> T { v * T.tanh(T.log(onePlus: T.exp(v))) } }
+enum _Hardsigmoid: _UnaryFloatFunction { static func apply<T: _FloatElement>(_ v: T) -> T { Swift.min(Swift.max(v + 3, 0), 6) / 6 } }
+enum _Hardswish: _UnaryFloatFunction { static func apply<T: _FloatElement>(_ v: T) -> T { v * Swift.min(Swift.max(v + 3, 0), 6) / 6 } }
+enum _Logsigmoid: _UnaryFloatFunction {
+    static func apply<T: _FloatElement>(_ v: T) -> T { Swift.min(v, 0) - T.log(onePlus: T.exp(-Swift.abs(v))) }
+}
+
+struct _SoftplusOp: _FloatMap {
+    let beta: Double, threshold: Double
+    @inline(__always) func apply<T: _FloatElement>(_ v: T) -> T {
+        let (b, t) = (T(beta), T(threshold))
+        return v * b > t ? v : T.log(onePlus: T.exp(v * b)) / b
+    }
+}
+
+struct _LeakyReluOp: _FloatMap {
+    let slope: Double
+    @inline(__always) func apply<T: _FloatElement>(_ v: T) -> T { v > 0 ? v : v * T(slope) }
+}
+
+/// ATen's elu kernel: expm1 of the scaled input below zero, the scaled input above.
+struct _EluOp: _FloatMap {
+    let inputScale: Double, negcoef: Double, scale: Double
+    @inline(__always) func apply<T: _FloatElement>(_ v: T) -> T {
+        v <= 0 ? T.expMinusOne(v * T(inputScale)) * T(negcoef) : v * T(scale)
+    }
+}
+
+struct _HardtanhOp: _FloatMap {
+    let low: Double, high: Double
+    @inline(__always) func apply<T: _FloatElement>(_ v: T) -> T {
+        let (lo, hi) = (T(low), T(high))
+        return v < lo ? lo : (v > hi ? hi : v)
+    }
+}
+
+struct _LogitOp: _FloatMap {
+    let eps: Double?
+    @inline(__always) func apply<T: _FloatElement>(_ v: T) -> T {
+        let z = eps.map { e in Swift.min(Swift.max(v, T(e)), 1 - T(e)) } ?? v
+        return T.log(z / (1 - z))
     }
 }

@@ -205,12 +205,7 @@ extension Tensor {
     /// finite values by default), like `torch.nan_to_num` (`NanToNumBackward0`).
     public func nanToNum(nan: Double = 0, posinf: Double? = nil, neginf: Double? = nil) -> Tensor {
         if !dtype.isFloatingPoint { return clone() }
-        let out = _mapFloats({ v in
-            v.isNaN ? Float(nan) : (v == .infinity ? Float(posinf ?? Double(Float.greatestFiniteMagnitude))
-                : (v == -.infinity ? Float(neginf ?? -Double(Float.greatestFiniteMagnitude)) : v))
-        }, { v in
-            v.isNaN ? nan : (v == .infinity ? (posinf ?? .greatestFiniteMagnitude) : (v == -.infinity ? (neginf ?? -.greatestFiniteMagnitude) : v))
-        })
+        let out = Elementwise.mapFloat(self, _NanToNumOp(nan: nan, posinf: posinf, neginf: neginf))
         return out._recorded("NanToNumBackward0", self, saving: self) { g, n in
             let x = n.savedTensor(0)
             return (Tensor.where(x.isnan() | x.isinf(), Tensor.zeros([], dtype: g.dtype), g), nil)
@@ -231,3 +226,14 @@ extension Tensor {
 }
 
 private func Foundation_log(_ x: Double) -> Double { Double.log(x) }
+
+/// NaN and infinities replaced; the defaults are the element type's largest finite values.
+struct _NanToNumOp: _FloatMap {
+    let nan: Double, posinf: Double?, neginf: Double?
+    @inline(__always) func apply<T: _FloatElement>(_ v: T) -> T {
+        if v.isNaN { return T(nan) }
+        if v == .infinity { return posinf.map { T($0) } ?? T.greatestFiniteMagnitude }
+        if v == -.infinity { return neginf.map { T($0) } ?? -T.greatestFiniteMagnitude }
+        return v
+    }
+}

@@ -40,12 +40,7 @@ extension Tensor {
     /// ```
     public func sqrt() -> Tensor {
         let x = _floating
-        // Concrete closures: through the generic functor, squareRoot became a libm call.
-        let out: Tensor
-        switch x.dtype {
-        case .float32: out = Elementwise.map(x, Float.self, Float.self) { $0.squareRoot() }
-        default: out = Elementwise.map(x, Double.self, Double.self) { $0.squareRoot() }
-        }
+        let out = Elementwise.mapFloat(x, _StaticFloatMap<_Sqrt>())
         return out._recorded("SqrtBackward0", x, savingOutput: true) { g, node in
             (g / (node.savedTensor(0) * 2), nil)
         }
@@ -86,8 +81,7 @@ extension Tensor {
     public func relu() -> Tensor {
         let out: Tensor
         switch dtype {
-        case .float32: out = Elementwise.map(self, Float.self, Float.self) { $0 > 0 || $0.isNaN ? $0 : 0 }
-        case .float64: out = Elementwise.map(self, Double.self, Double.self) { $0 > 0 || $0.isNaN ? $0 : 0 }
+        case .float32, .float64: out = Elementwise.mapFloat(self, _StaticFloatMap<_Relu>())
         case .int64: out = Elementwise.map(self, Int64.self, Int64.self) { Swift.max($0, 0) }
         case .bool: _fail("Boolean inputs not supported for relu")
         }
@@ -104,8 +98,7 @@ extension Tensor {
     public func abs() -> Tensor {
         let out: Tensor
         switch dtype {
-        case .float32: out = Elementwise.map(self, Float.self, Float.self) { Swift.abs($0) }
-        case .float64: out = Elementwise.map(self, Double.self, Double.self) { Swift.abs($0) }
+        case .float32, .float64: out = Elementwise.mapFloat(self, _StaticFloatMap<_Abs>())
         case .int64: out = Elementwise.map(self, Int64.self, Int64.self) { $0 < 0 ? 0 &- $0 : $0 }
         case .bool: _fail("\"abs_cpu\" not implemented for 'Bool'")
         }
@@ -144,11 +137,8 @@ extension Tensor {
         let lo = lower ?? -.infinity, hi = upper ?? .infinity
         let out: Tensor
         switch dtype {
-        case .float32:
-            let l = Float(lo), h = Float(hi)
-            out = Elementwise.map(self, Float.self, Float.self) { $0.isNaN ? $0 : Swift.min(Swift.max($0, l), h) }
-        case .float64:
-            out = Elementwise.map(self, Double.self, Double.self) { $0.isNaN ? $0 : Swift.min(Swift.max($0, lo), hi) }
+        case .float32, .float64:
+            out = Elementwise.mapFloat(self, _ClampOp(low: lo, high: hi))
         case .int64:
             out = Elementwise.map(self, Int64.self, Int64.self) {
                 let v = Double($0)
@@ -284,5 +274,18 @@ extension Tensor {
         if p == 1 { return self * 0 }
         let keep = Tensor.rand(shape, dtype: dtype.isFloatingPoint ? dtype : .float32, generator: generator) .>= p
         return self * (keep.to(dtype.isFloatingPoint ? dtype : .float32) / (1 - p))
+    }
+}
+
+enum _Sqrt: _UnaryFloatFunction { static func apply<T: _FloatElement>(_ x: T) -> T { x.squareRoot() } }
+/// NaN passes through relu, as in PyTorch.
+enum _Relu: _UnaryFloatFunction { static func apply<T: _FloatElement>(_ x: T) -> T { x > 0 || x.isNaN ? x : 0 } }
+enum _Abs: _UnaryFloatFunction { static func apply<T: _FloatElement>(_ x: T) -> T { Swift.abs(x) } }
+
+/// Clamping to number bounds; NaN stays NaN.
+struct _ClampOp: _FloatMap {
+    let low: Double, high: Double
+    @inline(__always) func apply<T: _FloatElement>(_ x: T) -> T {
+        x.isNaN ? x : Swift.min(Swift.max(x, T(low)), T(high))
     }
 }
