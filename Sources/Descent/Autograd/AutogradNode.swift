@@ -277,11 +277,17 @@ public final class AutogradNode: @unchecked Sendable {
         }
         if s.isOutput && GradMode.isEnabled {
             // Read while the backward pass records a graph (`createGraph`): the output is saved
-            // detached (the node cannot own its own output), so the tensor handed out gets the
-            // node back as its `grad_fn`, as PyTorch's SavedVariable does on unpacking.
+            // detached (the node cannot own its own output), so the tensor handed out gets its
+            // node back as its `grad_fn`, as PyTorch's SavedVariable does on unpacking: this
+            // node, or for a sibling output of a multi-output op the sibling's node, held weakly
+            // (gone with its output, which then counts as a constant).
             let t = s.tensor
             let alias = Tensor(over: t, shape: t.shape, strides: t.strides, offset: t.storageOffset, base: nil, contiguous: t.isContiguous)
-            alias._gradFn = self
+            if let sibling = s.sibling {
+                alias._gradFn = sibling.group.makeNode(sibling.index)
+            } else {
+                alias._gradFn = self
+            }
             alias._requiresGrad = true
             return alias
         }
@@ -324,11 +330,45 @@ struct SavedTensor {
     /// cycle); the in-place error message then names the node. A flag rather than the name:
     /// a string here made every read of a saved tensor retain and release it too.
     let isOutput: Bool
+    /// For an output of a multi-output op saved by a sibling output's node: the op and which
+    /// output it is, to make that output's node again when the backward pass is recorded.
+    let sibling: (group: _OutputGroup, index: Int)?
 
-    init(_ tensor: Tensor, isOutput: Bool = false) {
+    init(_ tensor: Tensor, isOutput: Bool = false, sibling: (group: _OutputGroup, index: Int)? = nil) {
         self.tensor = tensor
         self.version = tensor.version
         self.isOutput = isOutput
+        self.sibling = sibling
+    }
+}
+
+/// What a multi-output op recorded: its inputs, the tensors it saved, its outputs (detached)
+/// and its vector-Jacobian product. Each output's node is made from it; a node that unpacks a
+/// sibling output under `createGraph` makes that sibling's node again, so second derivatives
+/// flow through every output whether or not the caller kept it. Nothing here refers to a
+/// node, so no cycle forms.
+final class _OutputGroup {
+    let name: StaticString
+    let inputs: [Tensor]
+    let saving: [Tensor]
+    let outputs: [Tensor]
+    let vjp: (_ output: Int, _ grad: Tensor, _ node: AutogradNode) -> [Tensor?]
+
+    init(name: StaticString, inputs: [Tensor], saving: [Tensor], outputs: [Tensor],
+         vjp: @escaping (_ output: Int, _ grad: Tensor, _ node: AutogradNode) -> [Tensor?]) {
+        self.name = name
+        self.inputs = inputs
+        self.saving = saving
+        self.outputs = outputs.map { $0.detach() }
+        self.vjp = vjp
+    }
+
+    /// The node of output `k`: edges to the inputs, the saved tensors, then every output.
+    func makeNode(_ k: Int) -> AutogradNode {
+        let saved = saving.map { SavedTensor($0) }
+            + outputs.enumerated().map { SavedTensor($0.element, isOutput: true, sibling: $0.offset == k ? nil : (self, $0.offset)) }
+        let vjp = self.vjp
+        return AutogradNode(name: name, edges: inputs.map { AutogradNode.Edge($0) }, saved: saved) { g, node in vjp(k, g, node) }
     }
 }
 

@@ -223,6 +223,26 @@ extension Tensor {
         return self
     }
 
+    /// Records the outputs of one op computed together (eigenvalues and eigenvectors, Q and R),
+    /// each with a node named `name` whose vjp gets the output's position, its gradient and
+    /// the node; `saving` tensors come first among the saved tensors, then every output. An
+    /// output is saved detached (no node may own its output) and unpacks, when the backward
+    /// pass is recorded, with the node of the output it is, so second derivatives flow through
+    /// it. The engine adds the parts each output's node contributes, as the gradient is the
+    /// sum over outputs.
+    package static func _recordedOutputs(
+        _ name: StaticString, _ outputs: [Tensor], inputs: [Tensor], saving: [Tensor],
+        _ vjp: @escaping (_ output: Int, _ grad: Tensor, _ node: AutogradNode) -> [Tensor?]
+    ) -> [Tensor] {
+        guard GradMode.isEnabled, inputs.contains(where: { $0._requiresGradForRecording }) else { return outputs }
+        let group = _OutputGroup(name: name, inputs: inputs, saving: saving, outputs: outputs, vjp: vjp)
+        for (k, output) in outputs.enumerated() {
+            output._gradFn = group.makeNode(k)
+            output._requiresGrad = true
+        }
+        return outputs
+    }
+
     /// A gradient that is a linear function of `g` (a view's gradient placed into zeros, an index
     /// gradient scattered back), computed by `forward` without recording. When the backward pass
     /// is itself recorded (`createGraph`), the result is recorded as `name` with `adjoint` (the

@@ -239,13 +239,10 @@ extension Tensor {
         // PyTorch records one node for both outputs; here each output has its own node under
         // that name, and since the gradient is linear in (gQ, gR) the engine's sum of the two
         // parts is the same gradient.
-        let qOut = q._recorded("LinalgQrBackward0", self, saving: q, r) { g, node in
-            (Tensor._qrBackward(gQ: g, gR: nil, q: node.savedTensor(0), r: node.savedTensor(1)), nil)
+        let out = Tensor._recordedOutputs("LinalgQrBackward0", [q, r], inputs: [self], saving: []) { k, g, node in
+            [Tensor._qrBackward(gQ: k == 0 ? g : nil, gR: k == 1 ? g : nil, q: node.savedTensor(0), r: node.savedTensor(1))]
         }
-        let rOut = r._recorded("LinalgQrBackward0", self, saving: q, r) { g, node in
-            (Tensor._qrBackward(gQ: nil, gR: g, q: node.savedTensor(0), r: node.savedTensor(1)), nil)
-        }
-        return (qOut, rOut)
+        return (out[0], out[1])
     }
 
     /// PyTorch's `linalg_qr_backward` for the reduced decomposition with m >= n: with
@@ -283,12 +280,9 @@ extension Tensor {
         }
         let lOut = Tensor._fromDoubles(values, batch + [n], dtype)
         let vOut = Tensor._fromDoubles(vectors, batch + [n, n], dtype)
-        let lRec = lOut._recorded("LinalgEighBackward0", self, saving: lOut, vOut) { g, node in
-            let v = node.savedTensor(1)
-            return (v.matmul(g.diagEmbed()).matmul(v.mT), nil)
-        }
-        let vRec = vOut._recorded("LinalgEighBackward0", self, saving: lOut, vOut) { g, node in
+        let out = Tensor._recordedOutputs("LinalgEighBackward0", [lOut, vOut], inputs: [self], saving: []) { k, g, node in
             let l = node.savedTensor(0), v = node.savedTensor(1)
+            if k == 0 { return [v.matmul(g.diagEmbed()).matmul(v.mT)] }
             // V ((V^T gV) / E) V^T with E_ij = λ_j - λ_i off the diagonal (PyTorch's
             // linalg_eig_backward for Hermitian input; the diagonal of V^T gV does not matter).
             let e = l.unsqueeze(-2) - l.unsqueeze(-1)
@@ -296,9 +290,9 @@ extension Tensor {
             let eye = Tensor.eye(size, dtype: g.dtype)
             let safe = e + eye
             let inner = (v.mT.matmul(g) / safe) * (1 - eye)
-            return (v.matmul(inner).matmul(v.mT), nil)
+            return [v.matmul(inner).matmul(v.mT)]
         }
-        return (lRec, vRec)
+        return (out[0], out[1])
     }
 
     /// Cyclic Jacobi eigen-decomposition of a symmetric n×n matrix: ascending eigenvalues and
@@ -387,13 +381,11 @@ extension Tensor {
         let uOut = Tensor._fromDoubles(us, batch + [m, k], dtype)
         let sOut = Tensor._fromDoubles(ss, batch + [k], dtype)
         let vhOut = Tensor._fromDoubles(vhs, batch + [k, n], dtype)
-        func grad(_ gU: Tensor?, _ gS: Tensor?, _ gVh: Tensor?, _ node: AutogradNode) -> Tensor {
-            Tensor._svdBackward(gU: gU, gS: gS, gVh: gVh, u: node.savedTensor(0), s: node.savedTensor(1), vh: node.savedTensor(2))
+        let out = Tensor._recordedOutputs("LinalgSvdBackward0", [uOut, sOut, vhOut], inputs: [self], saving: []) { k, g, node in
+            [Tensor._svdBackward(gU: k == 0 ? g : nil, gS: k == 1 ? g : nil, gVh: k == 2 ? g : nil,
+                                 u: node.savedTensor(0), s: node.savedTensor(1), vh: node.savedTensor(2))]
         }
-        let u = uOut._recorded("LinalgSvdBackward0", [self], saving: [uOut, sOut, vhOut]) { g, n in [grad(g, nil, nil, n)] }
-        let s = sOut._recorded("LinalgSvdBackward0", [self], saving: [uOut, sOut, vhOut]) { g, n in [grad(nil, g, nil, n)] }
-        let vh = vhOut._recorded("LinalgSvdBackward0", [self], saving: [uOut, sOut, vhOut]) { g, n in [grad(nil, nil, g, n)] }
-        return (u, s, vh)
+        return (out[0], out[1], out[2])
     }
 
     /// The gradient of the reduced SVD (PyTorch's `svd_backward`, real case), linear in each of
