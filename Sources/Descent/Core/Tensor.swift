@@ -14,45 +14,48 @@
 ///
 /// Tensors may be passed between tasks and threads, like PyTorch's; writing to one tensor from
 /// two threads at once is a data race the caller must avoid, also as in PyTorch.
+///
+/// The class is not `final` only so that ``Parameter`` can subclass it; every member declared
+/// here is, so calls from other modules stay direct (no table lookup per property read).
 public class Tensor: @unchecked Sendable {
     /// The size of each dimension.
-    public let shape: [Int]
+    public final let shape: [Int]
     /// Elements to step over in storage for one step along each dimension.
-    public let strides: [Int]
+    public final let strides: [Int]
     /// Index of the first element in storage.
-    public let storageOffset: Int
+    public final let storageOffset: Int
     /// The element type.
-    public let dtype: DType
+    public final let dtype: DType
     /// Element 0 of the memory under this tensor (`storageOffset` counts from here), which
     /// this tensor holds (`TensorMemory`) with its views and aliases.
-    let data: UnsafeMutableRawPointer
+    final let data: UnsafeMutableRawPointer
     /// The memory's shared header: its version counter and the count of tensors holding it.
-    let header: UnsafeMutablePointer<TensorMemory.Header>
+    final let header: UnsafeMutablePointer<TensorMemory.Header>
     /// The tensor this one is a view of, if any (the root base, as PyTorch's `._base`).
-    var base: Tensor? { baseObject.map { unsafeDowncast($0, to: Tensor.self) } }
+    final var base: Tensor? { baseObject.map { unsafeDowncast($0, to: Tensor.self) } }
     /// `base`, typed `AnyObject`: given one stored property of its own type, the compiler
     /// destroys it in a loop meant for long chains (a retain, a release and a uniqueness test
     /// per tensor, where a view's base is never more than one link away).
-    private let baseObject: AnyObject?
+    private final let baseObject: AnyObject?
     /// Whether this tensor is a view (has a base), read without counting the base.
     @inline(__always)
-    var _isView: Bool { baseObject != nil }
+    final var _isView: Bool { baseObject != nil }
     /// Whether elements are laid out row-major with no gaps from `storageOffset`.
-    public let isContiguous: Bool
+    public final let isContiguous: Bool
 
     // Autograd state; see Tensor+Autograd.swift.
-    var _requiresGrad: Bool = false
-    var _gradFn: AutogradNode?
+    final var _requiresGrad: Bool = false
+    final var _gradFn: AutogradNode?
     /// For a view, the memory's version when its `grad_fn` was recorded: an in-place write
     /// since then (through the base or another view) makes that history stale
     /// (Tensor+ViewHistory.swift).
-    var _viewVersion: Int = 0
+    final var _viewVersion: Int = 0
     /// What leaves (and non-leaves that retain their gradient) keep, boxed: most tensors are
     /// intermediate results that never have any of it, and every stored reference costs a
     /// release call when a tensor ends, even a `nil` one. Unmanaged (released in `deinit`), so
     /// that reading through it is a load: a strong `var` was retained and released around
     /// every read of `.grad` (more than the two release calls it saved).
-    private var gradStateReference: Unmanaged<GradState>?
+    private final var gradStateReference: Unmanaged<GradState>?
 
     final class GradState {
         var grad: Tensor?
@@ -66,17 +69,17 @@ public class Tensor: @unchecked Sendable {
 
     /// Runs `body` on the box, made on first use.
     @inline(__always)
-    func _withGradState<R>(_ body: (GradState) -> R) -> R {
+    final func _withGradState<R>(_ body: (GradState) -> R) -> R {
         if gradStateReference == nil { gradStateReference = .passRetained(GradState()) }
         return gradStateReference.unsafelyUnwrapped._withUnsafeGuaranteedRef(body)
     }
 
-    var _grad: Tensor? {
+    final var _grad: Tensor? {
         get { gradStateReference?._withUnsafeGuaranteedRef { $0.grad } }
         set { if newValue != nil || gradStateReference != nil { _withGradState { $0.grad = newValue } } }
     }
 
-    var _retainsGrad: Bool {
+    final var _retainsGrad: Bool {
         get { gradStateReference?._withUnsafeGuaranteedRef { $0.retainsGrad } ?? false }
         set { if newValue || gradStateReference != nil { _withGradState { $0.retainsGrad = newValue } } }
     }
@@ -84,7 +87,7 @@ public class Tensor: @unchecked Sendable {
     /// The leaf's `AccumulateGrad` node, if made (see ``GradState/accumulator``); unretained,
     /// valid while this tensor lives.
     @inline(__always)
-    var _accumulatorUnretained: Unmanaged<AutogradNode>? {
+    final var _accumulatorUnretained: Unmanaged<AutogradNode>? {
         guard let box = gradStateReference else { return nil }
         return box._withUnsafeGuaranteedRef { state in
             guard let node = state.accumulator else { return nil }
@@ -144,7 +147,7 @@ public class Tensor: @unchecked Sendable {
     }
 
     /// Whether every element reads the same memory: one element, or a single value expanded.
-    var _isSingleValue: Bool {
+    final var _isSingleValue: Bool {
         for d in 0..<shape.count where shape[d] != 1 && strides[d] != 0 { return false }
         return true
     }
@@ -153,7 +156,7 @@ public class Tensor: @unchecked Sendable {
     /// The arrays are taken `consuming`: a method borrows its arguments by default, and a
     /// shape just read from a table was then retained once more to be stored and released
     /// after (two count pairs per view).
-    func _view(shape: consuming [Int], strides: consuming [Int], offset: Int) -> Tensor {
+    final func _view(shape: consuming [Int], strides: consuming [Int], offset: Int) -> Tensor {
         let v = Tensor(over: self, shape: shape, strides: strides, offset: offset, base: base ?? self)
         // A view made with grad mode off never takes a history of its own (Int.min marks it).
         v._viewVersion = GradMode.isEnabled ? header.pointee.version : Int.min
@@ -162,38 +165,38 @@ public class Tensor: @unchecked Sendable {
 
     /// Another geometry over this tensor's storage that is not a view: only for results an op
     /// has just computed and hands out under a new shape (ATen's `_unsafe_view`).
-    func _fresh(shape: consuming [Int], strides: consuming [Int]? = nil, offset: Int? = nil) -> Tensor {
+    final func _fresh(shape: consuming [Int], strides: consuming [Int]? = nil, offset: Int? = nil) -> Tensor {
         Tensor(over: self, shape: shape, strides: strides ?? Shape.contiguousStrides(shape),
                offset: offset ?? storageOffset, base: nil)
     }
 
     /// The number of dimensions (PyTorch's `dim()`).
-    public var rank: Int { shape.count }
+    public final var rank: Int { shape.count }
 
     /// The total number of elements (PyTorch's `numel()`).
-    public var scalarCount: Int { Shape.count(shape) }
+    public final var scalarCount: Int { Shape.count(shape) }
 
     /// The size of one dimension; negative dimensions count from the end.
     ///
     /// ```swift
     /// Tensor.zeros(5, 3).size(-1)   // 3
     /// ```
-    public func size(_ dim: Int) -> Int { shape[Shape.wrap(dim, rank: rank)] }
+    public final func size(_ dim: Int) -> Int { shape[Shape.wrap(dim, rank: rank)] }
 
     /// The version counter PyTorch exposes as `_version`: how many in-place writes the
     /// storage under this tensor has seen.
-    public var version: Int { header.pointee.version }
+    public final var version: Int { header.pointee.version }
 
     /// Counts an in-place write into this tensor's memory (autograd checks it).
     @inline(__always)
-    func _bumpVersion() { header.pointee.version &+= 1 }
+    final func _bumpVersion() { header.pointee.version &+= 1 }
 
     /// Whether this tensor reads the same memory as `other`.
     @inline(__always)
-    func _sharesMemory(with other: Tensor) -> Bool { header == other.header }
+    final func _sharesMemory(with other: Tensor) -> Bool { header == other.header }
 
     @inline(__always)
-    func pointer<T>(_ type: T.Type) -> UnsafeMutablePointer<T> {
+    final func pointer<T>(_ type: T.Type) -> UnsafeMutablePointer<T> {
         data.assumingMemoryBound(to: T.self) + storageOffset
     }
 }

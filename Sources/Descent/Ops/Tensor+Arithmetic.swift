@@ -300,7 +300,19 @@ extension Tensor {
 
     @inline(__always)
     private static func _divFloating(_ a: Tensor, _ s: Double) -> Tensor {
-        let out = Elementwise.mapFloat(a, _Div.self, scalar: s)
+        let out: Tensor
+        if a.scalarCount >= 2 * Elementwise.parallelGrain {
+            out = Elementwise.mapFloat(a, _Div.self, scalar: s)
+        } else {
+            // Small (a loss and its gradient every step): the concrete loop, no generic driver.
+            switch a.dtype {
+            case .float32:
+                let y = Float(s)
+                out = Elementwise.map(a, Float.self, Float.self) { $0 / y }
+            default:
+                out = Elementwise.map(a, Double.self, Double.self) { $0 / s }
+            }
+        }
         return out._recorded("DivBackward0", a, scalar: s) { g, node in (g / node.scalar, nil) }
     }
     /// Divides a number by every element: `reciprocal() * n`, as PyTorch records `2 / x`.
