@@ -9,7 +9,7 @@
 /// ```
 public final class AutogradNode: @unchecked Sendable {
     /// PyTorch's name for this node, such as `MmBackward0` or `AccumulateGrad`.
-    public var name: String { extras?.dynamicName ?? staticName.description }
+    public var name: String { extras?.custom?.name ?? staticName.description }
     /// Kept as the literal it is: a `String` field cost a count up and down per recorded op.
     private let staticName: StaticString
 
@@ -82,14 +82,30 @@ public final class AutogradNode: @unchecked Sendable {
         /// The node a `CopySlices` node runs for the slice it wrote, whose saved tensors go
         /// when this node's go.
         var wrapped: AutogradNode?
-        /// The name of a node whose name is made at run time (a custom `Function`'s).
-        var dynamicName: String?
+        /// What only custom functions and multi-output ops need, one reference for both.
+        var custom: Custom?
+    }
+
+    /// A run-time name (a custom `Function`'s) and, for an output of a multi-output op, which
+    /// saved tensors are sibling outputs (the op, and which output each is).
+    final class Custom {
+        var name: String?
+        var siblings: [Int: (group: _OutputGroup, index: Int)] = [:]
     }
 
     /// A node named at run time, with any number of inputs: a custom ``Function``'s.
     convenience init(dynamicName: String, edges: [Edge], saved: [SavedTensor], vjp: @escaping (_ grad: Tensor, _ node: AutogradNode) -> [Tensor?]) {
         self.init(name: "Function", edges: edges, saved: saved, vjp: vjp)
-        extras!.dynamicName = dynamicName
+        let custom = Custom()
+        custom.name = dynamicName
+        extras!.custom = custom
+    }
+
+    /// Marks saved tensor `i` as output `index` of `group` (a sibling of this node's output).
+    func setSibling(_ i: Int, _ group: _OutputGroup, _ index: Int) {
+        let box = extrasBox()
+        if box.custom == nil { box.custom = Custom() }
+        box.custom!.siblings[i] = (group, index)
     }
 
     /// How many tensors the node saved.
@@ -275,23 +291,24 @@ public final class AutogradNode: @unchecked Sendable {
                 failed to compute its gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).
                 """)
         }
-        if s.isOutput && GradMode.isEnabled {
-            // Read while the backward pass records a graph (`createGraph`): the output is saved
-            // detached (the node cannot own its own output), so the tensor handed out gets its
-            // node back as its `grad_fn`, as PyTorch's SavedVariable does on unpacking: this
-            // node, or for a sibling output of a multi-output op the sibling's node, held weakly
-            // (gone with its output, which then counts as a constant).
-            let t = s.tensor
-            let alias = Tensor(over: t, shape: t.shape, strides: t.strides, offset: t.storageOffset, base: nil, contiguous: t.isContiguous)
-            if let sibling = s.sibling {
-                alias._gradFn = sibling.group.makeNode(sibling.index)
-            } else {
-                alias._gradFn = self
-            }
-            alias._requiresGrad = true
-            return alias
-        }
+        if s.isOutput && GradMode.isEnabled { return unpackOutput(s.tensor, i) }
         return s.tensor
+    }
+
+    /// A saved output read while the backward pass records a graph (`createGraph`): it is
+    /// saved detached (a node cannot own its own output), so the tensor handed out gets its
+    /// node back as its `grad_fn`, as PyTorch's SavedVariable does on unpacking: this node, or
+    /// for a sibling output of a multi-output op, that output's node made again.
+    @inline(never)
+    private func unpackOutput(_ t: Tensor, _ i: Int) -> Tensor {
+        let alias = Tensor(over: t, shape: t.shape, strides: t.strides, offset: t.storageOffset, base: nil, contiguous: t.isContiguous)
+        if let sibling = extras?.custom?.siblings[i] {
+            alias._gradFn = sibling.group.makeNode(sibling.index)
+        } else {
+            alias._gradFn = self
+        }
+        alias._requiresGrad = true
+        return alias
     }
 
     /// Frees saved tensors after a backward pass that did not ask to retain the graph.
@@ -330,15 +347,11 @@ struct SavedTensor {
     /// cycle); the in-place error message then names the node. A flag rather than the name:
     /// a string here made every read of a saved tensor retain and release it too.
     let isOutput: Bool
-    /// For an output of a multi-output op saved by a sibling output's node: the op and which
-    /// output it is, to make that output's node again when the backward pass is recorded.
-    let sibling: (group: _OutputGroup, index: Int)?
 
-    init(_ tensor: Tensor, isOutput: Bool = false, sibling: (group: _OutputGroup, index: Int)? = nil) {
+    init(_ tensor: Tensor, isOutput: Bool = false) {
         self.tensor = tensor
         self.version = tensor.version
         self.isOutput = isOutput
-        self.sibling = sibling
     }
 }
 
@@ -365,10 +378,11 @@ final class _OutputGroup {
 
     /// The node of output `k`: edges to the inputs, the saved tensors, then every output.
     func makeNode(_ k: Int) -> AutogradNode {
-        let saved = saving.map { SavedTensor($0) }
-            + outputs.enumerated().map { SavedTensor($0.element, isOutput: true, sibling: $0.offset == k ? nil : (self, $0.offset)) }
+        let saved = saving.map { SavedTensor($0) } + outputs.map { SavedTensor($0, isOutput: true) }
         let vjp = self.vjp
-        return AutogradNode(name: name, edges: inputs.map { AutogradNode.Edge($0) }, saved: saved) { g, node in vjp(k, g, node) }
+        let node = AutogradNode(name: name, edges: inputs.map { AutogradNode.Edge($0) }, saved: saved) { g, node in vjp(k, g, node) }
+        for j in outputs.indices where j != k { node.setSibling(saving.count + j, self, j) }
+        return node
     }
 }
 
