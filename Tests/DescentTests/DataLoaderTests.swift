@@ -55,11 +55,13 @@ struct DataLoaderTests {
     }
 
     @Test func unshuffledBatchesAreInOrder() {
-        let loader = DataLoader(TensorDataset(Tensor.arange(7)), batchSize: 3)
-        #expect(loader.map { $0[0].scalars(as: Int64.self) } == [[0, 1, 2], [3, 4, 5], [6]])
-        #expect(loader.count == 3)
-        let dropping = DataLoader(TensorDataset(Tensor.arange(7)), batchSize: 3, dropLast: true)
-        #expect(dropping.count == 2 && Array(dropping).count == 2)
+        exclusiveGlobalGenerator {
+            let loader = DataLoader(TensorDataset(Tensor.arange(7)), batchSize: 3)
+            #expect(loader.map { $0[0].scalars(as: Int64.self) } == [[0, 1, 2], [3, 4, 5], [6]])
+            #expect(loader.count == 3)
+            let dropping = DataLoader(TensorDataset(Tensor.arange(7)), batchSize: 3, dropLast: true)
+            #expect(dropping.count == 2 && Array(dropping).count == 2)
+        }
     }
 
     @Test func randomSplitFollowsPyTorch() throws {
@@ -74,32 +76,36 @@ struct DataLoaderTests {
     }
 
     @Test func collateBuildsBatchesFromSamples() {
-        struct Squares: Dataset {
-            var count: Int { 5 }
-            subscript(index: Int) -> Int { index * index }
+        exclusiveGlobalGenerator {
+            struct Squares: Dataset {
+                var count: Int { 5 }
+                subscript(index: Int) -> Int { index * index }
+            }
+            let loader = DataLoader(Squares(), batchSize: 2) { $0.reduce(0, +) }
+            #expect(Array(loader) == [1, 13, 16])
         }
-        let loader = DataLoader(Squares(), batchSize: 2) { $0.reduce(0, +) }
-        #expect(Array(loader) == [1, 13, 16])
     }
 
     @Test func workersChangeNeitherBatchesNorOrder() {
-        let data = TensorDataset(Tensor.arange(103), Tensor.randn(103, 3, generator: Generator(seed: 1)))
-        for dropLast in [false, true] {
-            let plain = DataLoader(data, batchSize: 8, shuffle: true, dropLast: dropLast, generator: Generator(seed: 9))
-            let threaded = DataLoader(data, batchSize: 8, shuffle: true, dropLast: dropLast, generator: Generator(seed: 9), numWorkers: 3)
-            for _ in 0..<3 {
-                let a = plain.map { $0.map { $0.scalars(as: Double.self) } }
-                let b = threaded.map { $0.map { $0.scalars(as: Double.self) } }
-                #expect(a == b)
+        exclusiveGlobalGenerator {
+            let data = TensorDataset(Tensor.arange(103), Tensor.randn(103, 3, generator: Generator(seed: 1)))
+            for dropLast in [false, true] {
+                let plain = DataLoader(data, batchSize: 8, shuffle: true, dropLast: dropLast, generator: Generator(seed: 9))
+                let threaded = DataLoader(data, batchSize: 8, shuffle: true, dropLast: dropLast, generator: Generator(seed: 9), numWorkers: 3)
+                for _ in 0..<3 {
+                    let a = plain.map { $0.map { $0.scalars(as: Double.self) } }
+                    let b = threaded.map { $0.map { $0.scalars(as: Double.self) } }
+                    #expect(a == b)
+                }
             }
+            // Leaving an epoch early stops the workers (the iterator's end cancels them).
+            for batch in DataLoader(data, batchSize: 4, numWorkers: 2) {
+                #expect(batch[0].scalars(as: Int64.self) == [0, 1, 2, 3])
+                break
+            }
+            let collated = DataLoader(data, batchSize: 10, numWorkers: 2) { samples in samples.count }
+            #expect(Array(collated) == [10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 3])
         }
-        // Leaving an epoch early stops the workers (the iterator's end cancels them).
-        for batch in DataLoader(data, batchSize: 4, numWorkers: 2) {
-            #expect(batch[0].scalars(as: Int64.self) == [0, 1, 2, 3])
-            break
-        }
-        let collated = DataLoader(data, batchSize: 10, numWorkers: 2) { samples in samples.count }
-        #expect(Array(collated) == [10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 3])
     }
 
     @Test func unshuffledEpochsStillDrawABaseSeed() throws {

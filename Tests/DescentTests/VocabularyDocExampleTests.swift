@@ -41,18 +41,20 @@ import DescentNN
     }
 
     @Test func moduleExample() {
-        final class Block: Module {
-            let fc = Linear(inFeatures: 4, outFeatures: 4)
-            override func forward(_ x: Tensor) -> Tensor { fc(x).relu() + x }
+        exclusiveGlobalGenerator {
+            final class Block: Module {
+                let fc = Linear(inFeatures: 4, outFeatures: 4)
+                override func forward(_ x: Tensor) -> Tensor { fc(x).relu() + x }
+            }
+            final class Net: Module {
+                let scale = Parameter(Tensor.ones([]))
+                let blocks = [Block(), Block()]
+                override func forward(_ x: Tensor) -> Tensor { blocks.reduce(x) { $1($0) } * scale }
+            }
+            #expect(Net().namedParameters().map(\.0) == ["scale", "blocks.0.fc.weight", "blocks.0.fc.bias", "blocks.1.fc.weight", "blocks.1.fc.bias"])
+            let a = Parameter(Tensor.zeros(2))
+            #expect("\(a)" == "Parameter containing:\ntensor([0., 0.], requires_grad=True)")
         }
-        final class Net: Module {
-            let scale = Parameter(Tensor.ones([]))
-            let blocks = [Block(), Block()]
-            override func forward(_ x: Tensor) -> Tensor { blocks.reduce(x) { $1($0) } * scale }
-        }
-        #expect(Net().namedParameters().map(\.0) == ["scale", "blocks.0.fc.weight", "blocks.0.fc.bias", "blocks.1.fc.weight", "blocks.1.fc.bias"])
-        let a = Parameter(Tensor.zeros(2))
-        #expect("\(a)" == "Parameter containing:\ntensor([0., 0.], requires_grad=True)")
     }
 
     @Test func opExamples() {
@@ -73,19 +75,21 @@ import DescentNN
         #expect(Tensor.ones(4, 4).tril().sum().item() == 10)
     }
 
-    @Test func dataExamples() throws {
-        let inputs = Tensor.randn(10, 3, generator: Generator(seed: 4)), targets = Tensor.randn(10, 2, generator: Generator(seed: 5))
-        let train = TensorDataset(inputs, targets)
-        #expect(train[0][0].shape == [3] && train[0][1].shape == [2])
-        let parts = randomSplit(train, lengths: [8, 2], generator: Generator(seed: 42))
-        #expect(parts[0].count == 8 && parts[1].count == 2)
-        let loader = DataLoader(train, batchSize: 5, shuffle: true, generator: Generator(seed: 0))
-        var rows = 0
-        for batch in loader {
-            let (xb, yb) = (batch[0], batch[1])
-            rows += xb.shape[0]
-            #expect(yb.shape[0] == xb.shape[0])
+    @Test func dataExamples() {
+        exclusiveGlobalGenerator {
+            let inputs = Tensor.randn(10, 3, generator: Generator(seed: 4)), targets = Tensor.randn(10, 2, generator: Generator(seed: 5))
+            let train = TensorDataset(inputs, targets)
+            #expect(train[0][0].shape == [3] && train[0][1].shape == [2])
+            let parts = randomSplit(train, lengths: [8, 2], generator: Generator(seed: 42))
+            #expect(parts[0].count == 8 && parts[1].count == 2)
+            let loader = DataLoader(train, batchSize: 5, shuffle: true, generator: Generator(seed: 0))
+            var rows = 0
+            for batch in loader {
+                let (xb, yb) = (batch[0], batch[1])
+                rows += xb.shape[0]
+                #expect(yb.shape[0] == xb.shape[0])
+            }
+            #expect(rows == 10)
         }
-        #expect(rows == 10)
     }
 }
