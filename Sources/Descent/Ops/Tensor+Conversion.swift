@@ -40,8 +40,12 @@ extension Tensor {
     }
 
     func _scalars<T: TensorScalar>(_: T.Type) -> [T] {
-        let c = contiguous()
         let n = scalarCount
+        // Empty: `[T](unsafeUninitializedCapacity: 0)` hands out the process-wide empty array
+        // storage, and setting its count writes to that global (a race the thread sanitizer
+        // reported between two tests).
+        if n == 0 { return [] }
+        let c = contiguous()
         return [T](unsafeUninitializedCapacity: n) { out, initialized in
             let o = out.baseAddress!
             switch dtype {
