@@ -132,6 +132,28 @@ open class Module {
         return out
     }
 
+    /// Converts every floating-point parameter and buffer (and the parameters' gradients) to
+    /// `dtype` in place, like `module.to(dtype)`; integer buffers keep their dtype, as in
+    /// PyTorch. The tensors stay the same objects, so an optimizer made before still holds them.
+    ///
+    /// ```swift
+    /// let model = Linear(inFeatures: 3, outFeatures: 1).to(.float64)   // model.double()
+    /// ```
+    @discardableResult
+    public func to(_ dtype: DType) -> Self {
+        if !dtype.isFloatingPoint { preconditionFailure("nn.Module.to only accepts floating point dtypes, but got desired dtype=\(dtype)") }
+        for t in parameters() + buffers() where t.dtype.isFloatingPoint { t._convertInPlace(to: dtype) }
+        return self
+    }
+
+    /// `to(.float64)`, like `module.double()`.
+    @discardableResult
+    public func double() -> Self { to(.float64) }
+
+    /// `to(.float32)`, like `module.float()`.
+    @discardableResult
+    public func float() -> Self { to(.float32) }
+
     /// Every buffer, children's included, like `buffers()`.
     public func buffers() -> [Tensor] { namedBuffers().map(\.1) }
 

@@ -113,4 +113,27 @@ struct ModuleTests {
             #expect(dict["decoder"] is Linear)
         }
     }
+
+    @Test func parametersAndBuffersMoveWithTheModule() {
+        exclusiveGlobalGenerator {
+            let net = Net()
+            let weight = net.blocks[0].fc.weight
+            let before = weight.scalars(as: Double.self)
+            net(Tensor.ones(2, 3)).sum().backward()
+            net.registerBuffer("steps", Tensor.zeros([], dtype: .int64))
+            net.double()
+            #expect(net.parameters().allSatisfy { $0.dtype == .float64 })
+            #expect(net.buffer("running_mean")!.dtype == .float64)
+            #expect(net.buffer("steps")!.dtype == .int64, "integer buffers keep their dtype")
+            #expect(weight === net.blocks[0].fc.weight && weight.dtype == .float64, "the same tensor, converted")
+            #expect(weight.scalars(as: Double.self) == before)
+            #expect(weight.grad?.dtype == .float64)
+            #expect(weight.isLeaf && weight.requiresGrad)
+            let y = net(Tensor.ones(2, 3, dtype: .float64))
+            #expect(y.dtype == .float64)
+            y.sum().backward()
+            net.float()
+            #expect(net.parameters().allSatisfy { $0.dtype == .float32 })
+        }
+    }
 }

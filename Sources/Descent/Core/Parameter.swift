@@ -17,3 +17,14 @@ public final class Parameter: Tensor, @unchecked Sendable {
         if requiresGrad { setRequiresGrad(true, factory: false) }
     }
 }
+
+extension Tensor {
+    /// Converts this tensor to `dtype` in place (its `.grad` too), keeping its identity, as
+    /// `module.to(dtype)` converts each parameter's `.data`. Not for views.
+    package func _convertInPlace(to dtype: DType) {
+        if self.dtype == dtype { return }
+        let converted = noGrad { self.to(dtype).contiguous() }
+        _replaceStorage(with: converted.base == nil ? converted : noGrad { converted.clone() })
+        if let g = _grad { _grad = g.to(dtype) }
+    }
+}

@@ -21,16 +21,16 @@ public class Tensor: @unchecked Sendable {
     /// The size of each dimension.
     public final let shape: [Int]
     /// Elements to step over in storage for one step along each dimension.
-    public final let strides: [Int]
+    @exclusivity(unchecked) public private(set) final var strides: [Int]
     /// Index of the first element in storage.
-    public final let storageOffset: Int
+    @exclusivity(unchecked) public private(set) final var storageOffset: Int
     /// The element type.
-    public final let dtype: DType
+    @exclusivity(unchecked) public private(set) final var dtype: DType
     /// Element 0 of the memory under this tensor (`storageOffset` counts from here), which
     /// this tensor holds (`TensorMemory`) with its views and aliases.
-    final let data: UnsafeMutableRawPointer
+    @exclusivity(unchecked) private(set) final var data: UnsafeMutableRawPointer
     /// The memory's shared header: its version counter and the count of tensors holding it.
-    final let header: UnsafeMutablePointer<TensorMemory.Header>
+    @exclusivity(unchecked) private(set) final var header: UnsafeMutablePointer<TensorMemory.Header>
     /// The tensor this one is a view of, if any (the root base, as PyTorch's `._base`).
     final var base: Tensor? { baseObject.map { unsafeDowncast($0, to: Tensor.self) } }
     /// `base`, typed `AnyObject`: given one stored property of its own type, the compiler
@@ -41,7 +41,7 @@ public class Tensor: @unchecked Sendable {
     @inline(__always)
     final var _isView: Bool { baseObject != nil }
     /// Whether elements are laid out row-major with no gaps from `storageOffset`.
-    public final let isContiguous: Bool
+    @exclusivity(unchecked) public private(set) final var isContiguous: Bool
 
     // Autograd state; see Tensor+Autograd.swift.
     final var _requiresGrad: Bool = false
@@ -125,6 +125,25 @@ public class Tensor: @unchecked Sendable {
         TensorMemory.hold(source.header)
         self.init(data: source.data, header: source.header, dtype: source.dtype, shape: shape, strides: strides,
                   offset: offset, base: base, contiguous: contiguous ?? Shape.isContiguous(shape, strides))
+    }
+
+    /// Puts `source`'s memory (same shape, any dtype) under this tensor, as assigning
+    /// `param.data` does in PyTorch: `Module.to(_:)` converts parameters and buffers in place,
+    /// so optimizers and graphs holding them see the new values. Only for tensors that are not
+    /// views; views of this one keep the old memory. The fields are set only here and in the
+    /// initialisers, so reading them needs no exclusivity check.
+    final func _replaceStorage(with source: Tensor) {
+        precondition(baseObject == nil, "a view's memory cannot be replaced")
+        precondition(source.shape == shape, "the new data must have the tensor's shape")
+        TensorMemory.hold(source.header)
+        let (oldData, oldHeader) = (data, header)
+        data = source.data
+        header = source.header
+        dtype = source.dtype
+        strides = source.strides
+        storageOffset = source.storageOffset
+        isContiguous = source.isContiguous
+        TensorMemory.drop(oldData, oldHeader)
     }
 
     deinit {
