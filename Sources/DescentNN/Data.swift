@@ -231,7 +231,7 @@ public struct DataLoader<D: Dataset, Batch>: Sequence {
             let plan = loader.batches(order)
             self.plan = plan
             if loader.numWorkers > 0 && plan.count > 1 {
-                let work = _SendableBox((loader.dataset, loader.makeBatch, plan))
+                let work = _UncheckedSendable((loader.dataset, loader.makeBatch, plan))
                 prefetch = _PrefetchHandle(_BatchPrefetcher(total: plan.count, workers: loader.numWorkers) { k in
                     let (dataset, make, plan) = work.value
                     return make(dataset, plan[k])
@@ -267,10 +267,4 @@ extension DataLoader where D == Subset<TensorDataset>, Batch == [Tensor] {
             d.base.batch(indices.map { d.indices[$0] })
         }
     }
-}
-
-/// Hands the dataset and batch builder to worker threads, which only read them.
-struct _SendableBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }

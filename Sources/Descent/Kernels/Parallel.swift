@@ -47,9 +47,9 @@ public enum Threads {
 
 /// Passes a non-Sendable value into `concurrentPerform`, whose iterations only read it or
 /// write disjoint memory.
-struct _UncheckedSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
+package struct _UncheckedSendable<T>: @unchecked Sendable {
+    package let value: T
+    package init(_ value: T) { self.value = value }
 }
 
 #if canImport(Glibc)

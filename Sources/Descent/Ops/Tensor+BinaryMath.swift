@@ -84,7 +84,7 @@ extension Tensor {
         let b = _wrapped(other)
         let (out, _, _) = Tensor._zipFloat(self, b, _Xlogy.self)
         return out._recorded("XlogyBackward2", self, scalar: other) { g, n in
-            (g * Foundation_log(n.scalar), nil)
+            (g * Double.log(n.scalar), nil)
         }
     }
 
@@ -225,7 +225,6 @@ extension Tensor {
 
 }
 
-private func Foundation_log(_ x: Double) -> Double { Double.log(x) }
 
 /// NaN and infinities replaced; the defaults are the element type's largest finite values.
 struct _NanToNumOp: _FloatMap {

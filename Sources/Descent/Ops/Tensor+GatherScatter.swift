@@ -305,7 +305,7 @@ extension Tensor {
     /// let scores = attention.maskedFill(causal .== 0, -.infinity)
     /// ```
     public func maskedFill(_ mask: Tensor, _ value: Double) -> Tensor {
-        if mask.dtype != .bool { _fail("masked_fill_ only supports boolean masks, but got mask with dtype \(mask.dtype.shortName)") }
+        if mask.dtype != .bool { _fail("masked_fill_ only supports boolean masks, but got mask with dtype \(mask.dtype.cppName)") }
         let out = noGrad { Tensor.where(mask, Tensor.full([], value, dtype: dtype), self) }
         return (out === self ? noGrad { clone() } : out)._recorded("MaskedFillBackward0", self, saving: mask) { g, n in
             (g.maskedFill(n.savedTensor(0), 0), nil)
@@ -331,7 +331,7 @@ extension Tensor {
     /// A copy with the elements where `mask` is true replaced, in row-major order, by the
     /// leading elements of `source` (`MaskedScatterBackward0`), like `torch.masked_scatter`.
     public func maskedScatter(_ mask: Tensor, _ source: Tensor) -> Tensor {
-        if mask.dtype != .bool { _fail("masked_scatter_ only supports boolean masks, but got mask with dtype \(mask.dtype.shortName)") }
+        if mask.dtype != .bool { _fail("masked_scatter_ only supports boolean masks, but got mask with dtype \(mask.dtype.cppName)") }
         let common = Shape.broadcast(shape, mask.shape)
         let m = noGrad { mask.expand(common).contiguous().scalars(as: Bool.self) }
         let picked = m.enumerated().compactMap { $0.element ? Int64($0.offset) : nil }
@@ -358,7 +358,7 @@ extension Tensor {
     /// A copy with the elements at flat positions `index` (in row-major order) replaced by
     /// `source`, or added to with `accumulate` (`PutBackward0`), like `torch.Tensor.put`.
     public func put(_ index: Tensor, _ source: Tensor, accumulate: Bool = false) -> Tensor {
-        if index.dtype != .int64 { _fail("put_(): Expected a long tensor for index, but got \(index.dtype.shortName)") }
+        if index.dtype != .int64 { _fail("put_(): Expected a long tensor for index, but got \(index.dtype.cppName)") }
         if index.scalarCount != source.scalarCount {
             _fail("put_(): Expected source and index to have the same number of elements, but got source.numel() = \(source.scalarCount), index.numel() = \(index.scalarCount)")
         }
@@ -399,7 +399,3 @@ extension Tensor {
     }
 }
 
-extension DType {
-    /// The short name PyTorch prints in some messages (`Long`, `Float`).
-    var shortName: String { cppName }
-}

@@ -190,7 +190,7 @@ extension Tensor {
         // round half to even, undo.
         let negative = decimals < 0
         func run<T: _FloatElement>(_: T.Type) -> Tensor {
-            let p = T(Foundation_pow10(Swift.abs(decimals)))
+            let p = T(_pow10(Swift.abs(decimals)))
             return Elementwise.map(self, T.self, T.self) { x in
                 negative ? (x / p).rounded(.toNearestOrEven) * p : (x * p).rounded(.toNearestOrEven) / p
             }
@@ -219,7 +219,7 @@ extension Tensor {
 }
 
 /// `10^n` for a non-negative `n`, exactly as a double (what C's `pow(10, n)` gives for these).
-private func Foundation_pow10(_ n: Int) -> Double {
+private func _pow10(_ n: Int) -> Double {
     var r = 1.0
     for _ in 0..<n { r *= 10 }
     return r
