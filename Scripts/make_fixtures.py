@@ -354,7 +354,8 @@ def ops():
         "sum_rows_ten": (lambda x: x.sum(1), [torch.randn(37, 10, generator=late) * 100]),
         "sum_rows_twenty_nine": (lambda x: x.sum(1), [torch.randn(21, 29, generator=late) * 100]),
     }
-    cases = run_table(table, g) + run_table(vocabulary_ops(), torch.Generator().manual_seed(16))
+    cases = (run_table(table, g) + run_table(vocabulary_ops(), torch.Generator().manual_seed(16))
+             + run_table(vision_ops(), torch.Generator().manual_seed(18)))
     write("ops.json", {"cases": cases})
 
 
@@ -660,6 +661,63 @@ def vocabulary_ops():
         "gelu_float64": (F.gelu, [rn(3, 4).double()]),
     }
 
+
+
+def vision_ops():
+    """The ops of the vision issue (convolution, pooling, normalisation, resampling), with inputs
+    from a generator of their own."""
+    g = torch.Generator().manual_seed(17)
+    F = torch.nn.functional
+
+    def rn(*shape):
+        return torch.randn(shape, generator=g)
+
+    def distinct(*shape):   # no ties, so max pooling's gradient is well defined
+        n = math.prod(shape)
+        return (torch.randperm(n, generator=g).float() / n - 0.5).reshape(shape) + rn(*shape) * 1e-3
+
+    return {
+        "conv1d": (lambda x, w, b: F.conv1d(x, w, b, stride=2, padding=1), [rn(2, 3, 7), rn(4, 3, 3), rn(4)]),
+        "conv1d_same": (lambda x, w: F.conv1d(x, w, padding="same"), [rn(1, 2, 9), rn(3, 2, 4)]),
+        "conv1d_valid_dilated": (lambda x, w: F.conv1d(x, w, padding="valid", dilation=2), [rn(2, 2, 9), rn(3, 2, 3)]),
+        "conv2d": (lambda x, w, b: F.conv2d(x, w, b, padding=1), [rn(2, 3, 6, 5), rn(4, 3, 3, 3), rn(4)]),
+        "conv2d_stride_dilation": (lambda x, w: F.conv2d(x, w, stride=(2, 1), padding=(1, 0), dilation=(1, 2)), [rn(1, 2, 7, 8), rn(3, 2, 3, 2)]),
+        "conv2d_groups": (lambda x, w: F.conv2d(x, w, groups=2), [rn(2, 4, 5, 5), rn(6, 2, 3, 3)]),
+        "conv2d_depthwise": (lambda x, w, b: F.conv2d(x, w, b, padding=1, groups=3), [rn(2, 3, 5, 5), rn(3, 1, 3, 3), rn(3)]),
+        "conv2d_pointwise": (lambda x, w: F.conv2d(x, w), [rn(2, 4, 3, 3), rn(5, 4, 1, 1)]),
+        "conv2d_same": (lambda x, w: F.conv2d(x, w, padding="same"), [rn(1, 2, 5, 6), rn(3, 2, 2, 3)]),
+        "conv2d_unbatched": (lambda x, w: F.conv2d(x, w), [rn(3, 5, 5), rn(2, 3, 3, 3)]),
+        "conv3d": (lambda x, w, b: F.conv3d(x, w, b, stride=(1, 2, 1), padding=1), [rn(1, 2, 4, 5, 4), rn(3, 2, 2, 3, 2), rn(3)]),
+        "conv_transpose1d": (lambda x, w, b: F.conv_transpose1d(x, w, b, stride=2, output_padding=1), [rn(2, 3, 4), rn(3, 2, 3), rn(2)]),
+        "conv_transpose2d": (lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1), [rn(2, 4, 3, 3), rn(4, 3, 4, 4), rn(3)]),
+        "conv_transpose2d_groups_dilation": (lambda x, w: F.conv_transpose2d(x, w, stride=2, output_padding=1, groups=2, dilation=2),
+                                             [rn(1, 4, 3, 4), rn(4, 1, 3, 3)]),
+        "max_pool1d": (lambda x: F.max_pool1d(x, 3, stride=2, padding=1), [distinct(2, 3, 8)]),
+        "max_pool2d": (lambda x: F.max_pool2d(x, 2), [distinct(2, 3, 6, 6)]),
+        "max_pool2d_ceil_dilation": (lambda x: F.max_pool2d(x, 3, stride=2, padding=1, dilation=2, ceil_mode=True), [distinct(1, 2, 7, 8)]),
+        "max_pool2d_unbatched": (lambda x: F.max_pool2d(x, (2, 3), stride=(1, 2)), [distinct(2, 5, 7)]),
+        "max_pool3d": (lambda x: F.max_pool3d(x, 2, stride=(1, 2, 2), padding=(1, 0, 1)), [distinct(1, 2, 4, 4, 5)]),
+        "avg_pool1d": (lambda x: F.avg_pool1d(x, 3, stride=2, padding=1, count_include_pad=False), [rn(2, 3, 8)]),
+        "avg_pool2d": (lambda x: F.avg_pool2d(x, 2), [rn(2, 3, 6, 6)]),
+        "avg_pool2d_padded_ceil": (lambda x: F.avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True), [rn(1, 2, 6, 7)]),
+        "avg_pool2d_exclude_pad": (lambda x: F.avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True, count_include_pad=False), [rn(1, 2, 6, 7)]),
+        "avg_pool2d_divisor": (lambda x: F.avg_pool2d(x, (2, 3), padding=(1, 1), divisor_override=4), [rn(2, 1, 5, 6)]),
+        "adaptive_avg_pool1d": (lambda x: F.adaptive_avg_pool1d(x, 3), [rn(2, 3, 8)]),
+        "adaptive_avg_pool2d": (lambda x: F.adaptive_avg_pool2d(x, (3, 2)), [rn(2, 3, 7, 5)]),
+        "adaptive_avg_pool2d_global": (lambda x: F.adaptive_avg_pool2d(x, 1), [rn(2, 3, 4, 5)]),
+        "adaptive_max_pool2d": (lambda x: F.adaptive_max_pool2d(x, (3, 2)), [distinct(2, 2, 7, 5)]),
+        "max_unpool2d": (lambda x: F.max_unpool2d(*F.max_pool2d(x, 2, return_indices=True), 2), [distinct(1, 2, 4, 6)]),
+        "batch_norm_train": (lambda x, w, b: F.batch_norm(x, torch.zeros(3), torch.ones(3), w, b, training=True), [rn(4, 3, 3, 2), rn(3), rn(3)]),
+        "batch_norm_train_1d": (lambda x: F.batch_norm(x, None, None, training=True, eps=1e-3), [rn(6, 4)]),
+        "batch_norm_eval": (lambda x, w, b: F.batch_norm(x, torch.tensor([0.1, -0.2, 0.3]), torch.tensor([0.5, 1.5, 0.8]), w, b),
+                            [rn(2, 3, 4), rn(3), rn(3)]),
+        "group_norm": (lambda x, w, b: F.group_norm(x, 2, w, b), [rn(2, 4, 3, 3), rn(4), rn(4)]),
+        "group_norm_plain": (lambda x: F.group_norm(x, 3, eps=1e-3), [rn(3, 6, 5)]),
+        "instance_norm": (lambda x: F.instance_norm(x), [rn(2, 3, 4, 4)]),
+        "instance_norm_affine": (lambda x, w, b: F.instance_norm(x, weight=w, bias=b), [rn(2, 3, 5), rn(3), rn(3)]),
+        "local_response_norm": (lambda x: F.local_response_norm(x, 3, alpha=0.5, beta=0.75, k=1.5), [rn(2, 5, 3, 3)]),
+        "local_response_norm_3d": (lambda x: F.local_response_norm(x, 2), [rn(2, 4, 5)]),
+    }
 
 def values():
     """Ops with discrete or random results, compared exactly: indices, unique, searches,

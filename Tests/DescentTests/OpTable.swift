@@ -377,5 +377,53 @@ enum OpTable {
         "sqrt_float64": { $0[0].sqrt() },
         "gelu_expanded": { $0[0].expand(3, 4).gelu() },
         "gelu_float64": { $0[0].gelu() },
+        // Vision: convolution, pooling, normalisation.
+        "conv1d": { Tensor.conv1d($0[0], $0[1], bias: $0[2], stride: 2, padding: 1) },
+        "conv1d_same": { Tensor.conv1d($0[0], $0[1], padding: .same) },
+        "conv1d_valid_dilated": { Tensor.conv1d($0[0], $0[1], padding: .valid, dilation: 2) },
+        "conv2d": { Tensor.conv2d($0[0], $0[1], bias: $0[2], padding: 1) },
+        "conv2d_stride_dilation": { Tensor.conv2d($0[0], $0[1], stride: [2, 1], padding: [1, 0], dilation: [1, 2]) },
+        "conv2d_groups": { Tensor.conv2d($0[0], $0[1], groups: 2) },
+        "conv2d_depthwise": { Tensor.conv2d($0[0], $0[1], bias: $0[2], padding: 1, groups: 3) },
+        "conv2d_pointwise": { Tensor.conv2d($0[0], $0[1]) },
+        "conv2d_same": { Tensor.conv2d($0[0], $0[1], padding: .same) },
+        "conv2d_unbatched": { Tensor.conv2d($0[0], $0[1]) },
+        "conv3d": { Tensor.conv3d($0[0], $0[1], bias: $0[2], stride: [1, 2, 1], padding: 1) },
+        "conv_transpose1d": { Tensor.convTranspose1d($0[0], $0[1], bias: $0[2], stride: 2, outputPadding: 1) },
+        "conv_transpose2d": { Tensor.convTranspose2d($0[0], $0[1], bias: $0[2], stride: 2, padding: 1) },
+        "conv_transpose2d_groups_dilation": { Tensor.convTranspose2d($0[0], $0[1], stride: 2, outputPadding: 1, groups: 2, dilation: 2) },
+        "max_pool1d": { Tensor.maxPool1d($0[0], kernelSize: 3, stride: 2, padding: 1) },
+        "max_pool2d": { Tensor.maxPool2d($0[0], kernelSize: 2) },
+        "max_pool2d_ceil_dilation": { Tensor.maxPool2d($0[0], kernelSize: 3, stride: 2, padding: 1, dilation: 2, ceilMode: true) },
+        "max_pool2d_unbatched": { Tensor.maxPool2d($0[0], kernelSize: [2, 3], stride: [1, 2]) },
+        "max_pool3d": { Tensor.maxPool3d($0[0], kernelSize: 2, stride: [1, 2, 2], padding: [1, 0, 1]) },
+        "avg_pool1d": { Tensor.avgPool1d($0[0], kernelSize: 3, stride: 2, padding: 1, countIncludePad: false) },
+        "avg_pool2d": { Tensor.avgPool2d($0[0], kernelSize: 2) },
+        "avg_pool2d_padded_ceil": { Tensor.avgPool2d($0[0], kernelSize: 3, stride: 2, padding: 1, ceilMode: true) },
+        "avg_pool2d_exclude_pad": { Tensor.avgPool2d($0[0], kernelSize: 3, stride: 2, padding: 1, ceilMode: true, countIncludePad: false) },
+        "avg_pool2d_divisor": { Tensor.avgPool2d($0[0], kernelSize: [2, 3], padding: [1, 1], divisorOverride: 4) },
+        "adaptive_avg_pool1d": { Tensor.adaptiveAvgPool1d($0[0], outputSize: 3) },
+        "adaptive_avg_pool2d": { Tensor.adaptiveAvgPool2d($0[0], outputSize: [3, 2]) },
+        "adaptive_avg_pool2d_global": { Tensor.adaptiveAvgPool2d($0[0], outputSize: 1) },
+        "adaptive_max_pool2d": { Tensor.adaptiveMaxPool2d($0[0], outputSize: [3, 2]) },
+        "max_unpool2d": {
+            let (y, i) = Tensor.maxPool2dWithIndices($0[0], kernelSize: 2)
+            return Tensor.maxUnpool2d(y, indices: i, kernelSize: 2)
+        },
+        "batch_norm_train": {
+            Tensor.batchNorm($0[0], runningMean: Tensor.zeros(3, dtype: $0[0].dtype), runningVar: Tensor.ones(3, dtype: $0[0].dtype),
+                             weight: $0[1], bias: $0[2], training: true)
+        },
+        "batch_norm_train_1d": { Tensor.batchNorm($0[0], runningMean: nil, runningVar: nil, training: true, eps: 1e-3) },
+        "batch_norm_eval": {
+            Tensor.batchNorm($0[0], runningMean: Tensor([0.1, -0.2, 0.3]).to($0[0].dtype), runningVar: Tensor([0.5, 1.5, 0.8]).to($0[0].dtype),
+                             weight: $0[1], bias: $0[2])
+        },
+        "group_norm": { Tensor.groupNorm($0[0], numGroups: 2, weight: $0[1], bias: $0[2]) },
+        "group_norm_plain": { Tensor.groupNorm($0[0], numGroups: 3, eps: 1e-3) },
+        "instance_norm": { Tensor.instanceNorm($0[0]) },
+        "instance_norm_affine": { Tensor.instanceNorm($0[0], weight: $0[1], bias: $0[2]) },
+        "local_response_norm": { Tensor.localResponseNorm($0[0], size: 3, alpha: 0.5, beta: 0.75, k: 1.5) },
+        "local_response_norm_3d": { Tensor.localResponseNorm($0[0], size: 2) },
     ]
 }

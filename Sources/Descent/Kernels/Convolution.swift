@@ -1,0 +1,300 @@
+import CDescentKernels
+
+/// The shape of one convolution, for one, two or three spatial dimensions, held as three (a
+/// missing leading dimension has size 1, so conv1d and conv2d run the conv3d loops).
+///
+/// A convolution is three bilinear maps over the same geometry, and each one's derivative is
+/// written with the other two:
+/// - `forward(x, w)`: the convolution itself, `[N, Cin, in…] -> [N, Cout, out…]`;
+/// - `inputGradient(gy, w)`: the map back to the input's shape (a transposed convolution);
+/// - `weightGradient(x, gy)`: the map to the weight's shape.
+/// Each runs im2col (or reads the input in place for a 1x1 kernel) and one matrix product per
+/// image and group, images split over threads.
+struct _ConvGeometry: Equatable {
+    let batch: Int, inChannels: Int, outChannels: Int, groups: Int
+    /// Spatial sizes, three each (depth, height, width).
+    let input: [Int], output: [Int], kernel: [Int], stride: [Int], padding: [Int], dilation: [Int]
+
+    var inputVolume: Int { input[0] * input[1] * input[2] }
+    var outputVolume: Int { output[0] * output[1] * output[2] }
+    var kernelVolume: Int { kernel[0] * kernel[1] * kernel[2] }
+    var inPerGroup: Int { inChannels / groups }
+    var outPerGroup: Int { outChannels / groups }
+    /// Rows of one group's column matrix.
+    var columnRows: Int { inPerGroup * kernelVolume }
+    var inputShapeTail: [Int] { [inChannels] + input }
+    /// A kernel that reads each input element once, in place: no im2col needed.
+    var isPointwise: Bool {
+        kernel == [1, 1, 1] && stride == [1, 1, 1] && padding == [0, 0, 0]
+    }
+
+    /// Output sizes for an input, from PyTorch's formula.
+    static func outputSize(input: Int, kernel: Int, stride: Int, padding: Int, dilation: Int) -> Int {
+        (input + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1
+    }
+
+    // MARK: im2col / col2im for one image
+
+    /// Writes the `[C·kvol, outVolume]` columns of the image at `src` (`[C, D, H, W]`).
+    func im2col<T: _NumericElement>(_ src: UnsafePointer<T>, channels: Int, _ cols: UnsafeMutablePointer<T>) {
+        let (D, H, W) = (input[0], input[1], input[2])
+        let (OD, OH, OW) = (output[0], output[1], output[2])
+        let ov = outputVolume
+        var row = 0
+        for c in 0..<channels {
+            let image = src + c * inputVolume
+            for kd in 0..<kernel[0] {
+                for kh in 0..<kernel[1] {
+                    for kw in 0..<kernel[2] {
+                        let dst = cols + row * ov
+                        row += 1
+                        let (lo, hi) = validRange(kw, 2)
+                        for od in 0..<OD {
+                            let id = od * stride[0] - padding[0] + kd * dilation[0]
+                            for oh in 0..<OH {
+                                let out = dst + (od * OH + oh) * OW
+                                let ih = oh * stride[1] - padding[1] + kh * dilation[1]
+                                if id < 0 || id >= D || ih < 0 || ih >= H {
+                                    out.update(repeating: .zero, count: OW)
+                                    continue
+                                }
+                                let line = image + (id * H + ih) * W - padding[2] + kw * dilation[2]
+                                if lo > 0 { out.update(repeating: .zero, count: lo) }
+                                if stride[2] == 1 {
+                                    (out + lo).update(from: line + lo, count: hi - lo)
+                                } else {
+                                    var ow = lo
+                                    while ow < hi { out[ow] = line[ow &* stride[2]]; ow &+= 1 }
+                                }
+                                if hi < OW { (out + hi).update(repeating: .zero, count: OW - hi) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds the `[C·kvol, outVolume]` columns back into the image at `dst` (`[C, D, H, W]`),
+    /// which the caller has zeroed.
+    func col2im<T: _NumericElement>(_ cols: UnsafePointer<T>, channels: Int, _ dst: UnsafeMutablePointer<T>) {
+        let (D, H, W) = (input[0], input[1], input[2])
+        let (OD, OH, OW) = (output[0], output[1], output[2])
+        let ov = outputVolume
+        var row = 0
+        for c in 0..<channels {
+            let image = dst + c * inputVolume
+            for kd in 0..<kernel[0] {
+                for kh in 0..<kernel[1] {
+                    for kw in 0..<kernel[2] {
+                        let src = cols + row * ov
+                        row += 1
+                        let (lo, hi) = validRange(kw, 2)
+                        for od in 0..<OD {
+                            let id = od * stride[0] - padding[0] + kd * dilation[0]
+                            if id < 0 || id >= D { continue }
+                            for oh in 0..<OH {
+                                let ih = oh * stride[1] - padding[1] + kh * dilation[1]
+                                if ih < 0 || ih >= H { continue }
+                                let from = src + (od * OH + oh) * OW
+                                let line = image + (id * H + ih) * W - padding[2] + kw * dilation[2]
+                                var ow = lo
+                                while ow < hi {
+                                    let p = line + ow &* stride[2]
+                                    p.pointee = T._plus(p.pointee, from[ow])
+                                    ow &+= 1
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The output positions `lo..<hi` along dimension `d` whose input position, for kernel
+    /// offset `k`, lies inside the input.
+    private func validRange(_ k: Int, _ d: Int) -> (Int, Int) {
+        let offset = k * dilation[d] - padding[d]
+        // ow*stride + offset >= 0  and  ow*stride + offset < input
+        var lo = 0
+        if offset < 0 { lo = (-offset + stride[d] - 1) / stride[d] }
+        var hi = output[d]
+        let limit = input[d] - offset
+        if limit <= 0 { hi = 0 } else { hi = Swift.min(hi, (limit - 1) / stride[d] + 1) }
+        return (Swift.min(lo, hi), hi)
+    }
+
+    // MARK: The three maps
+
+    /// `y = conv(x, w)`: `x` is `[N, Cin, in…]`, `w` `[Cout, Cin/g, k…]`, both contiguous.
+    func forward(_ x: Tensor, _ w: Tensor, outputShape: [Int]) -> Tensor {
+        let y = Tensor(uninitializedShape: outputShape, dtype: x.dtype)
+        _ConvKernels.forward(self, x, w, y)
+        return y
+    }
+
+    /// `gx` of `conv(x, w)` for `gy`: `[N, Cout, out…] -> [N, Cin, in…]`.
+    func inputGradient(_ gy: Tensor, _ w: Tensor, inputShape: [Int]) -> Tensor {
+        let gx = Tensor.zeros(inputShape, dtype: gy.dtype)
+        _ConvKernels.inputGradient(self, gy, w, gx)
+        return gx
+    }
+
+    /// `gw` of `conv(x, w)` for `gy`: `[Cout, Cin/g, k…]`.
+    func weightGradient(_ x: Tensor, _ gy: Tensor, weightShape: [Int]) -> Tensor {
+        let gw = Tensor.zeros(weightShape, dtype: x.dtype)
+        _ConvKernels.weightGradient(self, x, gy, gw)
+        return gw
+    }
+
+    /// How many threads to split the batch over: each takes whole images.
+    var threads: Int {
+        let work = batch * outChannels * outputVolume * columnRows
+        return Swift.min(batch, Threads.parts(work: work, grain: 1 << 18))
+    }
+}
+
+/// float32 and float64, the element types convolutions run on.
+protocol _ConvElement: _NumericElement {}
+extension Float: _ConvElement {}
+extension Double: _ConvElement {}
+
+/// The per-image loops of the three maps.
+enum _ConvKernels {
+    static func forward(_ g: _ConvGeometry, _ x: Tensor, _ w: Tensor, _ y: Tensor) {
+        switch x.dtype {
+        case .float32: forward(g, x.pointer(Float.self), w.pointer(Float.self), y.pointer(Float.self))
+        case .float64: forward(g, x.pointer(Double.self), w.pointer(Double.self), y.pointer(Double.self))
+        default: _fail("\"slow_conv2d_cpu\" not implemented for '\(x.dtype.cppName)'")
+        }
+    }
+
+    static func inputGradient(_ g: _ConvGeometry, _ gy: Tensor, _ w: Tensor, _ gx: Tensor) {
+        switch gy.dtype {
+        case .float32: inputGradient(g, gy.pointer(Float.self), w.pointer(Float.self), gx.pointer(Float.self))
+        case .float64: inputGradient(g, gy.pointer(Double.self), w.pointer(Double.self), gx.pointer(Double.self))
+        default: _fail("\"slow_conv2d_cpu\" not implemented for '\(gy.dtype.cppName)'")
+        }
+    }
+
+    static func weightGradient(_ g: _ConvGeometry, _ x: Tensor, _ gy: Tensor, _ gw: Tensor) {
+        switch x.dtype {
+        case .float32: weightGradient(g, x.pointer(Float.self), gy.pointer(Float.self), gw.pointer(Float.self))
+        case .float64: weightGradient(g, x.pointer(Double.self), gy.pointer(Double.self), gw.pointer(Double.self))
+        default: _fail("\"slow_conv2d_cpu\" not implemented for '\(x.dtype.cppName)'")
+        }
+    }
+
+    /// Splits `0..<g.batch` into contiguous shares, one per thread, each with a scratch buffer
+    /// of `scratch` elements.
+    private static func images<T: _NumericElement>(
+        _ g: _ConvGeometry, scratch: Int, _: T.Type, _ body: (_ part: Int, _ range: Range<Int>, _ buffer: UnsafeMutablePointer<T>) -> Void
+    ) {
+        let parts = Swift.max(1, g.threads)
+        let buffer = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, scratch * parts))
+        defer { buffer.deallocate() }
+        let pb = _UncheckedSendable(buffer)
+        let step = (g.batch + parts - 1) / parts
+        Threads.run(parts) { t in
+            let lo = t * step, hi = Swift.min(g.batch, lo + step)
+            if lo < hi { body(t, lo..<hi, pb.value + t * scratch) }
+        }
+    }
+
+    static func forward<T: _ConvElement>(_ g: _ConvGeometry, _ x: UnsafeMutablePointer<T>, _ w: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>) {
+        let rows = g.columnRows, ov = g.outputVolume, cog = g.outPerGroup
+        let pointwise = g.isPointwise
+        let (px, pw, py) = (_UncheckedSendable(x), _UncheckedSendable(w), _UncheckedSendable(y))
+        images(g, scratch: pointwise ? 0 : g.inChannels * g.kernelVolume * ov, T.self) { _, range, cols in
+            for n in range {
+                let image = px.value + n * g.inChannels * g.inputVolume
+                if !pointwise { g.im2col(image, channels: g.inChannels, cols) }
+                let source = pointwise ? image : cols
+                for group in 0..<g.groups {
+                    _gemm(pw.value + group * cog * rows, rows, 1, source + group * rows * ov, ov, 1,
+                          py.value + (n * g.outChannels + group * cog) * ov, m: cog, k: rows, n: ov, accumulate: false)
+                }
+            }
+        }
+    }
+
+    static func inputGradient<T: _ConvElement>(_ g: _ConvGeometry, _ gy: UnsafeMutablePointer<T>, _ w: UnsafeMutablePointer<T>, _ gx: UnsafeMutablePointer<T>) {
+        let rows = g.columnRows, ov = g.outputVolume, cog = g.outPerGroup
+        let pointwise = g.isPointwise
+        let (py, pw, px) = (_UncheckedSendable(gy), _UncheckedSendable(w), _UncheckedSendable(gx))
+        images(g, scratch: pointwise ? 0 : g.inChannels * g.kernelVolume * ov, T.self) { _, range, cols in
+            for n in range {
+                let image = px.value + n * g.inChannels * g.inputVolume
+                let target = pointwise ? image : cols
+                for group in 0..<g.groups {
+                    // W[g]^T (rows x cog) @ gy[n, g] (cog x ov)
+                    _gemm(pw.value + group * cog * rows, 1, rows, py.value + (n * g.outChannels + group * cog) * ov, ov, 1,
+                          target + group * rows * ov, m: rows, k: cog, n: ov, accumulate: false)
+                }
+                if !pointwise { g.col2im(cols, channels: g.inChannels, image) }
+            }
+        }
+    }
+
+    static func weightGradient<T: _ConvElement>(_ g: _ConvGeometry, _ x: UnsafeMutablePointer<T>, _ gy: UnsafeMutablePointer<T>, _ gw: UnsafeMutablePointer<T>) {
+        let rows = g.columnRows, ov = g.outputVolume, cog = g.outPerGroup
+        let pointwise = g.isPointwise
+        let weightCount = g.outChannels * rows
+        let parts = Swift.max(1, g.threads)
+        // Each thread sums its images' products into its own weight-shaped buffer (the first
+        // thread into `gw` itself); the buffers then add in thread order.
+        let partials = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, (parts - 1) * weightCount))
+        partials.initialize(repeating: .zero, count: (parts - 1) * weightCount)
+        defer { partials.deallocate() }
+        let (px, py, pw, pp) = (_UncheckedSendable(x), _UncheckedSendable(gy), _UncheckedSendable(gw), _UncheckedSendable(partials))
+        images(g, scratch: pointwise ? 0 : g.inChannels * g.kernelVolume * ov, T.self) { part, range, cols in
+            let out = part == 0 ? pw.value : pp.value + (part - 1) * weightCount
+            for n in range {
+                let image = px.value + n * g.inChannels * g.inputVolume
+                if !pointwise { g.im2col(image, channels: g.inChannels, cols) }
+                let source = pointwise ? image : cols
+                for group in 0..<g.groups {
+                    // gy[n, g] (cog x ov) @ cols[g]^T (ov x rows)
+                    _gemm(py.value + (n * g.outChannels + group * cog) * ov, ov, 1, source + group * rows * ov, 1, ov,
+                          out + group * cog * rows, m: cog, k: ov, n: rows, accumulate: true)
+                }
+            }
+        }
+        for part in 1..<parts {
+            let from = partials + (part - 1) * weightCount
+            for i in 0..<weightCount { gw[i] = T._plus(gw[i], from[i]) }
+        }
+    }
+}
+
+/// `c (+)= a @ b` on the calling thread; the callers split work over threads themselves.
+@inline(__always)
+func _gemm<T: _ConvElement>(
+    _ a: UnsafePointer<T>, _ rsa: Int, _ csa: Int, _ b: UnsafePointer<T>, _ rsb: Int, _ csb: Int,
+    _ c: UnsafeMutablePointer<T>, m: Int, k: Int, n: Int, accumulate: Bool
+) {
+    if T.self == Float.self {
+        let fa = UnsafeRawPointer(a).assumingMemoryBound(to: Float.self)
+        let fb = UnsafeRawPointer(b).assumingMemoryBound(to: Float.self)
+        let fc = UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self)
+        // OpenBLAS would start its own threads inside each image's share: Descent's kernel
+        // runs where the convolution already split the work.
+        let backend = MatmulBackend.current == .openBLAS ? (MatmulBackend.avx2.isAvailable ? MatmulBackend.avx2 : .generic) : MatmulBackend.current
+        descent_sgemm(backend.kernelID, Int64(m), Int64(n), Int64(k), fa, Int64(rsa), Int64(csa), fb, Int64(rsb), Int64(csb),
+                      fc, Int64(n), accumulate ? 1 : 0)
+        return
+    }
+    for i in 0..<m {
+        for j in 0..<n {
+            var pa = a + i &* rsa, pb = b + j &* csb
+            var sum = accumulate ? c[i &* n &+ j] : T.zero
+            for _ in 0..<k {
+                sum += pa.pointee * pb.pointee
+                pa += csa
+                pb += rsb
+            }
+            c[i &* n &+ j] = sum
+        }
+    }
+}

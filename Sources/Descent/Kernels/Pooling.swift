@@ -1,0 +1,214 @@
+/// The windows of a pooling op over up to three spatial dimensions (leading ones of size 1
+/// for 1-D and 2-D pooling): for each output index along a dimension, the first input index
+/// inside the input, how many window positions lie inside, and the step between them.
+///
+/// Max pooling, average pooling and their adaptive forms differ only in these windows and in
+/// what they do with the elements, so they share the loops below.
+struct _PoolWindows: Sendable {
+    let input: [Int], output: [Int]
+    let first: [[Int]], count: [[Int]], step: [Int]
+    /// Average pooling's divisor along each dimension for each output index (product over
+    /// dimensions gives the divisor), when the windows count padding or differ from `count`.
+    let divisorCount: [[Int]]?
+
+    var inputVolume: Int { input[0] * input[1] * input[2] }
+    var outputVolume: Int { output[0] * output[1] * output[2] }
+
+    /// PyTorch's `pooling_output_shape`.
+    static func outputSize(input: Int, kernel: Int, stride: Int, padding: Int, dilation: Int, ceilMode: Bool) -> Int {
+        let numerator = input + 2 * padding - dilation * (kernel - 1) - 1 + (ceilMode ? stride - 1 : 0)
+        var size = Int((Double(numerator) / Double(stride)).rounded(.down)) + 1
+        if ceilMode && (size - 1) * stride >= input + padding { size -= 1 }
+        return size
+    }
+
+    /// Windows of `kernel` positions `dilation` apart, `stride` apart, after `padding`.
+    init(input: [Int], output: [Int], kernel: [Int], stride: [Int], padding: [Int], dilation: [Int], countIncludePad: Bool?) {
+        self.input = input
+        self.output = output
+        var first: [[Int]] = [], count: [[Int]] = [], divisors: [[Int]] = []
+        for d in 0..<3 {
+            var f: [Int] = [], c: [Int] = [], q: [Int] = []
+            for o in 0..<output[d] {
+                let start = o * stride[d] - padding[d]
+                if countIncludePad != nil {
+                    // Average pooling: a contiguous window, clipped to the padded then the real input.
+                    let end = Swift.min(start + kernel[d], input[d] + padding[d])
+                    let lo = Swift.max(start, 0), hi = Swift.min(end, input[d])
+                    f.append(lo)
+                    c.append(Swift.max(0, hi - lo))
+                    q.append(countIncludePad! ? end - start : Swift.max(0, hi - lo))
+                } else {
+                    var jlo = 0
+                    if start < 0 { jlo = (-start + dilation[d] - 1) / dilation[d] }
+                    var jhi = kernel[d]
+                    let room = input[d] - start
+                    jhi = room <= 0 ? 0 : Swift.min(jhi, (room - 1) / dilation[d] + 1)
+                    f.append(start + jlo * dilation[d])
+                    c.append(Swift.max(0, jhi - jlo))
+                }
+            }
+            first.append(f)
+            count.append(c)
+            divisors.append(q)
+        }
+        self.first = first
+        self.count = count
+        self.step = countIncludePad != nil ? [1, 1, 1] : dilation
+        self.divisorCount = countIncludePad != nil ? divisors : nil
+    }
+
+    /// Adaptive windows: output `o` of `out` covers `floor(o·in/out) ..< ceil((o+1)·in/out)`.
+    init(adaptiveInput input: [Int], output: [Int]) {
+        self.input = input
+        self.output = output
+        var first: [[Int]] = [], count: [[Int]] = []
+        for d in 0..<3 {
+            var f: [Int] = [], c: [Int] = []
+            for o in 0..<output[d] {
+                let lo = (o * input[d]) / output[d]
+                let hi = ((o + 1) * input[d] + output[d] - 1) / output[d]
+                f.append(lo)
+                c.append(hi - lo)
+            }
+            first.append(f)
+            count.append(c)
+        }
+        self.first = first
+        self.count = count
+        self.step = [1, 1, 1]
+        self.divisorCount = count
+    }
+
+    private func planes(_ count: Int, _ body: @escaping (Range<Int>) -> Void) {
+        let parts = Threads.parts(work: count * Swift.max(inputVolume, outputVolume), grain: 1 << 16)
+        let step = (count + parts - 1) / Swift.max(parts, 1)
+        Threads.run(parts) { t in
+            let lo = t * step, hi = Swift.min(count, lo + step)
+            if lo < hi { body(lo..<hi) }
+        }
+    }
+
+    /// Max over each window, NaN winning as in PyTorch (`val > max || isnan(val)`), with the
+    /// flat index of the winner within its plane.
+    func max<T: BinaryFloatingPoint & _NumericElement>(_ x: UnsafePointer<T>, planes count: Int, _ y: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>) {
+        let (px, py, pi) = (_UncheckedSendable(x), _UncheckedSendable(y), _UncheckedSendable(indices))
+        planes(count) { range in
+            let (H, W) = (self.input[1], self.input[2])
+            for plane in range {
+                let src = px.value + plane * self.inputVolume
+                var o = plane * self.outputVolume
+                for od in 0..<self.output[0] {
+                    for oh in 0..<self.output[1] {
+                        for ow in 0..<self.output[2] {
+                            let (fd, fh, fw) = (self.first[0][od], self.first[1][oh], self.first[2][ow])
+                            var best = -T.infinity
+                            var bestIndex = (fd * H + fh) * W + fw
+                            for a in 0..<self.count[0][od] {
+                                let id = fd + a * self.step[0]
+                                for b in 0..<self.count[1][oh] {
+                                    let row = (id * H + fh + b * self.step[1]) * W
+                                    for c in 0..<self.count[2][ow] {
+                                        let index = row + fw + c * self.step[2]
+                                        let v = src[index]
+                                        if v > best || v.isNaN {
+                                            best = v
+                                            bestIndex = index
+                                        }
+                                    }
+                                }
+                            }
+                            py.value[o] = best
+                            pi.value[o] = Int64(bestIndex)
+                            o += 1
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Each window's sum over its divisor (`divisorOverride` when given).
+    func average<T: BinaryFloatingPoint & _NumericElement>(_ x: UnsafePointer<T>, planes count: Int, _ y: UnsafeMutablePointer<T>, divisorOverride: Int?) {
+        let (px, py) = (_UncheckedSendable(x), _UncheckedSendable(y))
+        planes(count) { range in
+            let (H, W) = (self.input[1], self.input[2])
+            for plane in range {
+                let src = px.value + plane * self.inputVolume
+                var o = plane * self.outputVolume
+                for od in 0..<self.output[0] {
+                    for oh in 0..<self.output[1] {
+                        for ow in 0..<self.output[2] {
+                            let (fd, fh, fw) = (self.first[0][od], self.first[1][oh], self.first[2][ow])
+                            let (cd, ch, cw) = (self.count[0][od], self.count[1][oh], self.count[2][ow])
+                            if cd == 0 || ch == 0 || cw == 0 {
+                                py.value[o] = 0
+                                o += 1
+                                continue
+                            }
+                            var sum = T.zero
+                            for id in fd..<(fd + cd) {
+                                for ih in fh..<(fh + ch) {
+                                    let row = src + (id * H + ih) * W
+                                    for iw in fw..<(fw + cw) { sum += row[iw] }
+                                }
+                            }
+                            py.value[o] = sum / T(self.divisor(od, oh, ow, divisorOverride))
+                            o += 1
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The gradient of ``average(_:planes:_:divisorOverride:)``: each output's gradient over its
+    /// divisor, added to every input of its window.
+    func averageBackward<T: BinaryFloatingPoint & _NumericElement>(_ g: UnsafePointer<T>, planes count: Int, _ gx: UnsafeMutablePointer<T>, divisorOverride: Int?) {
+        let (pg, px) = (_UncheckedSendable(g), _UncheckedSendable(gx))
+        planes(count) { range in
+            let (H, W) = (self.input[1], self.input[2])
+            for plane in range {
+                let dst = px.value + plane * self.inputVolume
+                var o = plane * self.outputVolume
+                for od in 0..<self.output[0] {
+                    for oh in 0..<self.output[1] {
+                        for ow in 0..<self.output[2] {
+                            let (fd, fh, fw) = (self.first[0][od], self.first[1][oh], self.first[2][ow])
+                            let (cd, ch, cw) = (self.count[0][od], self.count[1][oh], self.count[2][ow])
+                            let share = pg.value[o] / T(self.divisor(od, oh, ow, divisorOverride))
+                            o += 1
+                            for id in fd..<(fd + cd) {
+                                for ih in fh..<(fh + ch) {
+                                    let row = dst + (id * H + ih) * W
+                                    for iw in fw..<(fw + cw) { row[iw] += share }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    private func divisor(_ od: Int, _ oh: Int, _ ow: Int, _ override: Int?) -> Int {
+        if let override { return override }
+        let q = divisorCount!
+        return q[0][od] * q[1][oh] * q[2][ow]
+    }
+}
+
+/// `gx[plane][indices[o]] += g[o]`: the gradient of max pooling (and the forward of max
+/// unpooling), planes of `inputVolume` in the result and `outputVolume` in `g`.
+func _scatterToPlanes<T: _NumericElement>(_ g: UnsafePointer<T>, _ indices: UnsafePointer<Int64>, planes: Int, outputVolume: Int,
+                                          _ gx: UnsafeMutablePointer<T>, inputVolume: Int, accumulate: Bool) {
+    for plane in 0..<planes {
+        let dst = gx + plane * inputVolume
+        let src = g + plane * outputVolume, idx = indices + plane * outputVolume
+        for o in 0..<outputVolume {
+            let i = Int(idx[o])
+            dst[i] = accumulate ? T._plus(dst[i], src[o]) : src[o]
+        }
+    }
+}

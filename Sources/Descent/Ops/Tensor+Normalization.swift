@@ -1,0 +1,324 @@
+// Normalisation over channels: batch, group, instance and local response normalisation, as
+// `torch.nn.functional` has them.
+
+extension Tensor {
+    /// Batch normalisation of `[N, C, …]` over every dimension but the channels, like
+    /// `F.batch_norm` (`NativeBatchNormBackward0`).
+    ///
+    /// Training normalises with the batch's mean and biased variance and, when running
+    /// statistics are given, moves them toward the batch's (`running = (1 - momentum)·running
+    /// + momentum·batch`, the variance unbiased), in place. Evaluation normalises with the
+    /// running statistics.
+    ///
+    /// ```swift
+    /// let mean = Tensor.zeros(3), variance = Tensor.ones(3)
+    /// let y = Tensor.batchNorm(x, runningMean: mean, runningVar: variance, training: true)
+    /// ```
+    public static func batchNorm(_ input: Tensor, runningMean: Tensor?, runningVar: Tensor?, weight: Tensor? = nil, bias: Tensor? = nil,
+                                 training: Bool = false, momentum: Double = 0.1, eps: Double = 1e-5) -> Tensor {
+        if input.rank < 2 { _fail("batch_norm: expected at least 2-D input (got \(input.rank)-D)") }
+        if !input.dtype.isFloatingPoint { _fail("\"batch_norm\" not implemented for '\(input.dtype.cppName)'") }
+        let channels = input.shape[1]
+        for (name, t) in [("running_mean", runningMean), ("running_var", runningVar), ("weight", weight), ("bias", bias)] {
+            if let t, t.scalarCount != channels { _fail("\(name) should contain \(channels) elements not \(t.scalarCount)") }
+        }
+        let count = input.scalarCount / Swift.max(channels, 1)
+        if training && count <= 1 {
+            _fail("Expected more than 1 value per channel when training, got input size torch.Size(\(_shapeString(input.shape)))")
+        }
+        if !training && (runningMean == nil || runningVar == nil) {
+            _fail("running_mean and running_var must be defined in evaluation mode")
+        }
+        let x = input.contiguous()
+        let batch = input.shape[0], inner = count / Swift.max(batch, 1)
+        var mean = [Double](repeating: 0, count: channels), invstd = mean
+        if training {
+            let (m, varSum) = _channelMoments(x, batch: batch, channels: channels, inner: inner)
+            mean = m
+            for c in 0..<channels { invstd[c] = 1 / (varSum[c] / Double(count) + eps).squareRoot() }
+            if let runningMean, let runningVar {
+                noGrad {
+                    let rm = runningMean.to(.float64).scalars(as: Double.self), rv = runningVar.to(.float64).scalars(as: Double.self)
+                    let newMean = (0..<channels).map { momentum * m[$0] + (1 - momentum) * rm[$0] }
+                    let newVar = (0..<channels).map { momentum * varSum[$0] / Double(count - 1) + (1 - momentum) * rv[$0] }
+                    runningMean._copyRaw(Tensor(shape: runningMean.shape, scalars: newMean, dtype: .float64).to(runningMean.dtype))
+                    runningMean._bumpVersion()
+                    runningVar._copyRaw(Tensor(shape: runningVar.shape, scalars: newVar, dtype: .float64).to(runningVar.dtype))
+                    runningVar._bumpVersion()
+                }
+            }
+        } else {
+            mean = runningMean!.to(.float64).scalars(as: Double.self)
+            invstd = runningVar!.to(.float64).scalars(as: Double.self).map { 1 / ($0 + eps).squareRoot() }
+        }
+        let w = weight.map { $0.to(.float64).scalars(as: Double.self) } ?? [Double](repeating: 1, count: channels)
+        let b = bias.map { $0.to(.float64).scalars(as: Double.self) } ?? [Double](repeating: 0, count: channels)
+        let alpha = (0..<channels).map { invstd[$0] * w[$0] }
+        let beta = (0..<channels).map { b[$0] - mean[$0] * alpha[$0] }
+        let y = _channelAffine(x, alpha, beta, batch: batch, channels: channels, inner: inner)
+        var inputs = [input]
+        if let weight { inputs.append(weight) }
+        if let bias { inputs.append(bias) }
+        let (wIndex, bIndex) = (weight == nil ? -1 : 1, bias == nil ? -1 : (weight == nil ? 1 : 2))
+        let fixedMean = mean, fixedInvstd = invstd, shape = input.shape
+        return y._recorded("NativeBatchNormBackward0", inputs, saving: [input] + (weight.map { [$0] } ?? [])) { g, node in
+            let savedX = node.savedTensor(0), savedW = weight == nil ? nil : node.savedTensor(1)
+            if GradMode.isEnabled {
+                // The backward pass is recorded: differentiate the composite form again.
+                let statistics = training ? nil : (Tensor(shape: [channels], scalars: fixedMean, dtype: .float64).to(input.dtype), Tensor(shape: [channels], scalars: fixedInvstd, dtype: .float64).to(input.dtype))
+                let parts = [savedX] + (savedW.map { [$0] } ?? []) + (bias.map { [$0.detach()] } ?? [])
+                let grads = _recomputedGradients(parts, g) { t in
+                    _batchNormComposite(t[0], weight: wIndex < 0 ? nil : t[wIndex], bias: bIndex < 0 ? nil : t[bIndex],
+                                        statistics: statistics, eps: eps)
+                }
+                var out: [Tensor?] = [node.needsInputGrad(0) ? grads[0] : nil]
+                if wIndex > 0 { out.append(node.needsInputGrad(wIndex) ? grads[wIndex] : nil) }
+                if bIndex > 0 { out.append(node.needsInputGrad(bIndex) ? grads[bIndex] : nil) }
+                return out
+            }
+            let (gx, gw, gb) = _batchNormBackward(g.contiguous(), savedX.contiguous(), mean: fixedMean, invstd: fixedInvstd,
+                                                  weight: w, training: training, shape: shape)
+            var out: [Tensor?] = [node.needsInputGrad(0) ? gx : nil]
+            if wIndex > 0 { out.append(node.needsInputGrad(wIndex) ? gw.to(weight!.dtype).view(weight!.shape) : nil) }
+            if bIndex > 0 { out.append(node.needsInputGrad(bIndex) ? gb.to(bias!.dtype).view(bias!.shape) : nil) }
+            return out
+        }
+    }
+
+    /// Batch normalisation from differentiable ops: with the batch's statistics, or with fixed
+    /// `(mean, invstd)` per channel.
+    static func _batchNormComposite(_ x: Tensor, weight: Tensor?, bias: Tensor?, statistics: (Tensor, Tensor)?, eps: Double) -> Tensor {
+        var view = [Int](repeating: 1, count: x.rank)
+        view[1] = x.shape[1]
+        let normalised: Tensor
+        if let (mean, invstd) = statistics {
+            normalised = (x - mean.view(view)) * invstd.view(view)
+        } else {
+            let dims = [0] + Array(2..<x.rank)
+            let mean = x.mean(dims: dims, keepDim: true)
+            let centred = x - mean
+            normalised = centred * ((centred * centred).mean(dims: dims, keepDim: true) + eps).rsqrt()
+        }
+        var y = normalised
+        if let weight { y = y * weight.view(view) }
+        if let bias { y = y + bias.view(view) }
+        return y
+    }
+
+    /// Per-channel mean and sum of squared deviations of a contiguous `[N, C, inner]` tensor.
+    static func _channelMoments(_ x: Tensor, batch: Int, channels: Int, inner: Int) -> ([Double], [Double]) {
+        var mean = [Double](repeating: 0, count: channels), varSum = mean
+        func run<T: BinaryFloatingPoint & _NumericElement>(_: T.Type) {
+            let p = x.pointer(T.self)
+            let count = Double(batch * inner)
+            for c in 0..<channels {
+                var sum = 0.0
+                for n in 0..<batch {
+                    let row = p + (n * channels + c) * inner
+                    for i in 0..<inner { sum += Double(row[i]) }
+                }
+                let m = sum / count
+                var squares = 0.0
+                for n in 0..<batch {
+                    let row = p + (n * channels + c) * inner
+                    for i in 0..<inner {
+                        let d = Double(row[i]) - m
+                        squares += d * d
+                    }
+                }
+                mean[c] = m
+                varSum[c] = squares
+            }
+        }
+        if x.dtype == .float32 { run(Float.self) } else { run(Double.self) }
+        return (mean, varSum)
+    }
+
+    /// `x·alpha[c] + beta[c]` over a contiguous `[N, C, inner]` tensor, without recording.
+    static func _channelAffine(_ x: Tensor, _ alpha: [Double], _ beta: [Double], batch: Int, channels: Int, inner: Int) -> Tensor {
+        let y = Tensor(uninitializedShape: x.shape, dtype: x.dtype)
+        func run<T: BinaryFloatingPoint & _NumericElement>(_: T.Type) {
+            let px = x.pointer(T.self), py = y.pointer(T.self)
+            for n in 0..<batch {
+                for c in 0..<channels {
+                    let a = T(alpha[c]), b = T(beta[c])
+                    let offset = (n * channels + c) * inner
+                    for i in 0..<inner { py[offset + i] = px[offset + i] * a + b }
+                }
+            }
+        }
+        if x.dtype == .float32 { run(Float.self) } else { run(Double.self) }
+        return y
+    }
+
+    /// Batch normalisation's gradients (ATen's `batch_norm_backward_cpu`): for the input, and
+    /// per channel for the weight (`Σ g·(x - mean)·invstd`) and bias (`Σ g`), as float64.
+    static func _batchNormBackward(_ g: Tensor, _ x: Tensor, mean: [Double], invstd: [Double], weight: [Double], training: Bool,
+                                   shape: [Int]) -> (Tensor, Tensor, Tensor) {
+        let batch = shape[0], channels = shape[1]
+        let inner = x.scalarCount / Swift.max(1, batch * channels)
+        let count = Double(batch * inner)
+        let gx = Tensor(uninitializedShape: shape, dtype: x.dtype)
+        var gw = [Double](repeating: 0, count: channels), gb = gw
+        func run<T: BinaryFloatingPoint & _NumericElement>(_: T.Type) {
+            let px = x.pointer(T.self), pg = g.pointer(T.self), po = gx.pointer(T.self)
+            for c in 0..<channels {
+                var sumG = 0.0, dot = 0.0
+                for n in 0..<batch {
+                    let offset = (n * channels + c) * inner
+                    for i in 0..<inner {
+                        let gv = Double(pg[offset + i])
+                        sumG += gv
+                        dot += (Double(px[offset + i]) - mean[c]) * gv
+                    }
+                }
+                gw[c] = dot * invstd[c]
+                gb[c] = sumG
+                let scale = invstd[c] * weight[c]
+                if training {
+                    let k = dot * invstd[c] * invstd[c] / count, gradMean = sumG / count
+                    for n in 0..<batch {
+                        let offset = (n * channels + c) * inner
+                        for i in 0..<inner {
+                            let dx = (Double(px[offset + i]) - mean[c]) * k
+                            po[offset + i] = T((Double(pg[offset + i]) - gradMean - dx) * scale)
+                        }
+                    }
+                } else {
+                    for n in 0..<batch {
+                        let offset = (n * channels + c) * inner
+                        for i in 0..<inner { po[offset + i] = T(Double(pg[offset + i]) * scale) }
+                    }
+                }
+            }
+        }
+        if x.dtype == .float32 { run(Float.self) } else { run(Double.self) }
+        return (gx, Tensor(shape: [channels], scalars: gw, dtype: .float64), Tensor(shape: [channels], scalars: gb, dtype: .float64))
+    }
+
+    /// Gradients of `f` at `inputs` for `g`, by recording `f` again from the inputs and
+    /// differentiating it (with a graph when the backward pass is itself recorded).
+    static func _recomputedGradients(_ inputs: [Tensor], _ g: Tensor, _ f: ([Tensor]) -> Tensor) -> [Tensor?] {
+        let recording = GradMode.isEnabled
+        return enableGrad {
+            // Inputs that are not part of the recorded graph become leaves of their own: their
+            // gradients are computed and then dropped by the caller.
+            let leaves = inputs.map { recording && $0.requiresGrad ? $0 : $0.detach().requiresGrad(true) }
+            let y = f(leaves)
+            return Descent.grad(outputs: [y], inputs: leaves, gradOutputs: [g], createGraph: recording, allowUnused: true, materializeGrads: true)
+        }
+    }
+
+    /// Group normalisation of `[N, C, …]`: the channels split into `numGroups` groups, each
+    /// group of each sample normalised by its own mean and biased variance, then an optional
+    /// per-channel affine map, like `F.group_norm` (`NativeGroupNormBackward0`).
+    ///
+    /// ```swift
+    /// let y = Tensor.groupNorm(x, numGroups: 2, weight: gamma, bias: beta)
+    /// ```
+    public static func groupNorm(_ input: Tensor, numGroups: Int, weight: Tensor? = nil, bias: Tensor? = nil, eps: Double = 1e-5) -> Tensor {
+        if input.rank < 2 { _fail("Expected at least 2 dimensions for input tensor but received \(input.rank)") }
+        let (batch, channels) = (input.shape[0], input.shape[1])
+        if numGroups <= 0 || channels % numGroups != 0 {
+            _fail("Expected number of channels in input to be divisible by num_groups, but got input of shape \(_shapeString(input.shape)) and num_groups=\(numGroups)")
+        }
+        for (name, t) in [("weight", weight), ("bias", bias)] {
+            if let t, t.rank != 1 || t.scalarCount != channels {
+                _fail("Expected \(name) to be a vector of size equal to the number of channels in input, but got \(name) of shape \(_shapeString(t.shape)) and input of shape \(_shapeString(input.shape))")
+            }
+        }
+        let x = input.contiguous()
+        let inner = input.scalarCount / Swift.max(1, batch * channels)
+        // Each (sample, group) is one "channel" of a [1, N·G, C/G·inner] batch normalisation.
+        let (mean, varSum) = _channelMoments(x, batch: 1, channels: batch * numGroups, inner: channels / numGroups * inner)
+        let groupCount = Double(channels / numGroups * inner)
+        let invstd = varSum.map { 1 / ($0 / groupCount + eps).squareRoot() }
+        let w = weight.map { $0.to(.float64).scalars(as: Double.self) } ?? [Double](repeating: 1, count: channels)
+        let b = bias.map { $0.to(.float64).scalars(as: Double.self) } ?? [Double](repeating: 0, count: channels)
+        var alpha = [Double](repeating: 0, count: batch * channels), beta = alpha
+        for n in 0..<batch {
+            for c in 0..<channels {
+                let k = n * numGroups + c / (channels / numGroups)
+                alpha[n * channels + c] = invstd[k] * w[c]
+                beta[n * channels + c] = b[c] - mean[k] * invstd[k] * w[c]
+            }
+        }
+        let y = _channelAffine(x, alpha, beta, batch: 1, channels: batch * channels, inner: inner)
+        var inputs = [input]
+        if let weight { inputs.append(weight) }
+        if let bias { inputs.append(bias) }
+        let (wIndex, bIndex) = (weight == nil ? -1 : 1, bias == nil ? -1 : (weight == nil ? 1 : 2))
+        return y._recorded("NativeGroupNormBackward0", inputs, saving: inputs) { g, node in
+            let parts = (0..<inputs.count).map { node.savedTensor($0) }
+            let grads = _recomputedGradients(parts, g) { t in
+                _groupNormComposite(t[0], numGroups: numGroups, weight: wIndex < 0 ? nil : t[wIndex], bias: bIndex < 0 ? nil : t[bIndex], eps: eps)
+            }
+            return (0..<inputs.count).map { node.needsInputGrad($0) ? grads[$0] : nil }
+        }
+    }
+
+    static func _groupNormComposite(_ x: Tensor, numGroups: Int, weight: Tensor?, bias: Tensor?, eps: Double) -> Tensor {
+        let grouped = x.reshape([x.shape[0], numGroups, -1])
+        let centred = grouped - grouped.mean(dim: 2, keepDim: true)
+        var y = (centred * ((centred * centred).mean(dim: 2, keepDim: true) + eps).rsqrt()).reshape(x.shape)
+        var view = [Int](repeating: 1, count: x.rank)
+        view[1] = x.shape[1]
+        if let weight { y = y * weight.view(view) }
+        if let bias { y = y + bias.view(view) }
+        return y
+    }
+
+    /// Instance normalisation: each channel of each sample normalised on its own, like
+    /// `F.instance_norm` (a batch normalisation of `[1, N·C, …]`, viewed back). Running
+    /// statistics, when given and `useInputStats`, move toward the batch's averaged over samples.
+    ///
+    /// ```swift
+    /// let y = Tensor.instanceNorm(x)
+    /// ```
+    public static func instanceNorm(_ input: Tensor, runningMean: Tensor? = nil, runningVar: Tensor? = nil, weight: Tensor? = nil,
+                                    bias: Tensor? = nil, useInputStats: Bool = true, momentum: Double = 0.1, eps: Double = 1e-5) -> Tensor {
+        if input.rank < 3 { _fail("instance_norm: expected at least 3-D input (got \(input.rank)-D)") }
+        let (batch, channels) = (input.shape[0], input.shape[1])
+        let folded = input.reshape([1, batch * channels] + Array(input.shape[2...]))
+        let repeatedMean = runningMean.map { $0.repeat(batch) }, repeatedVar = runningVar.map { $0.repeat(batch) }
+        let y = batchNorm(folded, runningMean: repeatedMean, runningVar: repeatedVar, weight: weight?.repeat(batch), bias: bias?.repeat(batch),
+                          training: useInputStats, momentum: momentum, eps: eps)
+        if useInputStats {
+            noGrad {
+                if let runningMean, let repeatedMean {
+                    runningMean._copyRaw(repeatedMean.view(batch, channels).mean(dim: 0))
+                    runningMean._bumpVersion()
+                }
+                if let runningVar, let repeatedVar {
+                    runningVar._copyRaw(repeatedVar.view(batch, channels).mean(dim: 0))
+                    runningVar._bumpVersion()
+                }
+            }
+        }
+        return y.view(input.shape)
+    }
+
+    /// Local response normalisation across channels, like `F.local_response_norm`:
+    /// `x / (k + alpha · mean of x² over size neighbouring channels)^beta`.
+    ///
+    /// ```swift
+    /// let y = Tensor.localResponseNorm(x, size: 2)
+    /// ```
+    public static func localResponseNorm(_ input: Tensor, size: Int, alpha: Double = 1e-4, beta: Double = 0.75, k: Double = 1) -> Tensor {
+        if input.rank < 3 {
+            _fail("Expected 3D or higher dimensionality input (got \(input.rank) dimensions)")
+        }
+        if input.scalarCount == 0 { return input }
+        var div = input * input
+        if input.rank == 3 {
+            div = div.unsqueeze(1).pad([0, 0, size / 2, (size - 1) / 2])
+            div = avgPool2d(div, kernelSize: [size, 1], stride: 1).squeeze(1)
+        } else {
+            let sizes = input.shape
+            div = div.view([sizes[0], 1, sizes[1], sizes[2], -1]).pad([0, 0, 0, 0, size / 2, (size - 1) / 2])
+            div = avgPool3d(div, kernelSize: [size, 1, 1], stride: 1).squeeze(1).view(sizes)
+        }
+        div = (div * alpha + k).pow(beta)
+        return input / div
+    }
+}
