@@ -51,6 +51,33 @@ extension Tensor {
         }
     }
 
+    /// `x` where positive, `weight · x` elsewhere, with a learnable slope per channel (dimension
+    /// 1) or one for all, like `F.prelu` (`PreluKernelBackward0`).
+    ///
+    /// ```swift
+    /// let y = x.prelu(Tensor([0.25]))
+    /// ```
+    public func prelu(_ weight: Tensor) -> Tensor {
+        let channels = rank >= 2 ? shape[1] : 1
+        if weight.rank > 1 { _fail("prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = \(weight.rank)") }
+        if weight.scalarCount != 1 && weight.scalarCount != channels {
+            _fail("Mismatch of parameter numbers and input channel size. Found parameter numbers = \(weight.scalarCount) and channel size = \(channels).")
+        }
+        var view = [Int](repeating: 1, count: Swift.max(rank, 1))
+        if rank >= 2 { view[1] = weight.scalarCount }
+        if rank == 0 { view = [] }
+        let slope = weight.reshape(view)
+        let out = noGrad { Tensor.where(self .> 0, self, slope * self) }
+        let weightShape = weight.shape
+        let reduced = (0..<rank).filter { rank < 2 || weight.scalarCount == 1 || $0 != 1 }
+        return out._recorded("PreluKernelBackward0", self, weight, saving: self, weight) { g, node in
+            let x = node.savedTensor(0), w = node.savedTensor(1).reshape(view)
+            let positive = x .> 0
+            return (node.needsInputGrad(0) ? Tensor.where(positive, g, w * g) : nil,
+                    node.needsInputGrad(1) ? Tensor.where(positive, Tensor.zeros([], dtype: x.dtype), x * g).sum(dims: reduced).reshape(weightShape) : nil)
+        }
+    }
+
     /// The exponential linear unit, `α(e^x - 1)` below zero (`EluBackward0`), like `F.elu`.
     public func elu(alpha: Double = 1) -> Tensor { _elu(alpha: alpha, scale: 1, inputScale: 1, name: "EluBackward0") }
 

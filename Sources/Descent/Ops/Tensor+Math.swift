@@ -275,6 +275,44 @@ extension Tensor {
         let keep = Tensor.rand(shape, dtype: dtype.isFloatingPoint ? dtype : .float32, generator: generator) .>= p
         return self * (keep.to(dtype.isFloatingPoint ? dtype : .float32) / (1 - p))
     }
+
+    /// Zeroes whole channels of `[N, C, L]` (or `[C, L]`) with probability `p`, scaling the rest
+    /// by `1/(1-p)`, like `F.dropout1d` in training mode (`MulBackward0`).
+    ///
+    /// ```swift
+    /// let h = x.dropout1d(p: 0.2)
+    /// ```
+    public func dropout1d(p: Double, generator: Generator? = nil) -> Tensor {
+        if rank != 2 && rank != 3 {
+            _fail("dropout1d: Expected 2D or 3D input, but received a \(rank)D input. Note that dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
+        }
+        return _featureDropout(p: p, spatial: 1, generator: generator)
+    }
+
+    /// Zeroes whole channels of `[N, C, H, W]` (or `[C, H, W]`) with probability `p`, scaling
+    /// the rest by `1/(1-p)`, like `F.dropout2d` in training mode (`MulBackward0`).
+    ///
+    /// ```swift
+    /// let h = features.dropout2d(p: 0.25)
+    /// ```
+    public func dropout2d(p: Double, generator: Generator? = nil) -> Tensor {
+        if rank != 3 && rank != 4 {
+            _fail("dropout2d: Received a \(rank)-D input to dropout2d, which is deprecated and will result in an error in a future release. To retain the behavior and silence this warning, please use dropout instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D inputs).")
+        }
+        return _featureDropout(p: p, spatial: 2, generator: generator)
+    }
+
+    /// ATen's `_feature_dropout`: one draw per channel (of each sample), broadcast over the
+    /// spatial dimensions.
+    private func _featureDropout(p: Double, spatial: Int, generator: Generator?) -> Tensor {
+        guard p >= 0 && p <= 1 else { _fail("dropout probability has to be between 0 and 1, but got \(p)") }
+        if p == 0 { return self }
+        let maskShape = Array(shape.dropLast(spatial)) + Array(repeating: 1, count: spatial)
+        let floating = dtype.isFloatingPoint ? dtype : .float32
+        if p == 1 { return self * Tensor.zeros(maskShape, dtype: floating) }
+        let keep = Tensor.rand(maskShape, dtype: floating, generator: generator) .>= p
+        return self * (keep.to(floating) / (1 - p))
+    }
 }
 
 enum _Sqrt: _UnaryFloatFunction { static func apply<T: _FloatElement>(_ x: T) -> T { x.squareRoot() } }

@@ -1,0 +1,214 @@
+// `F.grid_sample` for 4-D inputs: bilinear and nearest sampling at the grid's points, with
+// zeros, border or reflection padding, following ATen's GridSampler.h formulas.
+
+/// How ``Tensor/gridSample(_:grid:mode:paddingMode:alignCorners:)`` reads between pixels.
+public enum GridSampleMode: String, Sendable {
+    /// The four neighbours, weighted by distance.
+    case bilinear
+    /// The nearest pixel (halves round to even, as `nearbyint`).
+    case nearest
+}
+
+/// What ``Tensor/gridSample(_:grid:mode:paddingMode:alignCorners:)`` reads outside the input.
+public enum GridSamplePadding: String, Sendable {
+    /// Zeros.
+    case zeros
+    /// The nearest border pixel.
+    case border
+    /// The input mirrored at its borders.
+    case reflection
+}
+
+extension Tensor {
+    /// Samples `input` (`[N, C, H, W]`) at the points of `grid` (`[N, Ho, Wo, 2]`, x then y,
+    /// normalised to [-1, 1]), like `F.grid_sample` (`GridSampler2DBackward0`). Gradients flow
+    /// to both the input and the grid; PyTorch has no second derivative for it, nor has Descent.
+    ///
+    /// ```swift
+    /// let grid = Tensor.affineGrid(theta, size: [1, 1, 28, 28])
+    /// let warped = Tensor.gridSample(image, grid: grid, alignCorners: false)
+    /// ```
+    public static func gridSample(_ input: Tensor, grid: Tensor, mode: GridSampleMode = .bilinear, paddingMode: GridSamplePadding = .zeros,
+                                  alignCorners: Bool = false) -> Tensor {
+        if input.dtype != grid.dtype {
+            _fail("grid_sampler(): expected input and grid to have same dtype, but input has \(input.dtype.cppName) and grid has \(grid.dtype.cppName)")
+        }
+        if input.rank != 4 || grid.rank != 4 {
+            _fail("grid_sampler(): expected 4D input and grid with same number of dimensions, but got input with sizes \(_shapeString(input.shape)) and grid with sizes \(_shapeString(grid.shape))")
+        }
+        if input.shape[0] != grid.shape[0] {
+            _fail("grid_sampler(): expected grid and input to have same batch size, but got input with sizes \(_shapeString(input.shape)) and grid with sizes \(_shapeString(grid.shape))")
+        }
+        if grid.shape[3] != 2 {
+            _fail("grid_sampler(): expected grid to have size 2 in last dimension, but got grid with sizes \(_shapeString(grid.shape))")
+        }
+        if !input.dtype.isFloatingPoint { _fail("\"grid_sampler_2d_cpu\" not implemented for '\(input.dtype.cppName)'") }
+        let sampler = _GridSampler(shape: input.shape, outHeight: grid.shape[1], outWidth: grid.shape[2], mode: mode,
+                                   padding: paddingMode, alignCorners: alignCorners)
+        let x = input.contiguous(), gc = grid.contiguous()
+        let out = Tensor(uninitializedShape: [input.shape[0], input.shape[1], grid.shape[1], grid.shape[2]], dtype: input.dtype)
+        switch input.dtype {
+        case .float32: sampler.forward(x.pointer(Float.self), gc.pointer(Float.self), out.pointer(Float.self))
+        default: sampler.forward(x.pointer(Double.self), gc.pointer(Double.self), out.pointer(Double.self))
+        }
+        return out._recorded("GridSampler2DBackward0", input, grid, saving: input, grid) { g, node in
+            let (xs, gs, go) = (node.savedTensor(0).contiguous(), node.savedTensor(1).contiguous(), g.contiguous())
+            let gInput = Tensor.zeros(xs.shape, dtype: xs.dtype), gGrid = Tensor.zeros(gs.shape, dtype: gs.dtype)
+            switch xs.dtype {
+            case .float32: sampler.backward(xs.pointer(Float.self), gs.pointer(Float.self), go.pointer(Float.self), gInput.pointer(Float.self), gGrid.pointer(Float.self))
+            default: sampler.backward(xs.pointer(Double.self), gs.pointer(Double.self), go.pointer(Double.self), gInput.pointer(Double.self), gGrid.pointer(Double.self))
+            }
+            return (node.needsInputGrad(0) ? gInput : nil, node.needsInputGrad(1) ? gGrid : nil)
+        }
+    }
+}
+
+struct _GridSampler {
+    let batch: Int, channels: Int, height: Int, width: Int, outHeight: Int, outWidth: Int
+    let mode: GridSampleMode, padding: GridSamplePadding, alignCorners: Bool
+
+    init(shape: [Int], outHeight: Int, outWidth: Int, mode: GridSampleMode, padding: GridSamplePadding, alignCorners: Bool) {
+        (batch, channels, height, width) = (shape[0], shape[1], shape[2], shape[3])
+        self.outHeight = outHeight
+        self.outWidth = outWidth
+        self.mode = mode
+        self.padding = padding
+        self.alignCorners = alignCorners
+    }
+
+    /// ATen's `grid_sampler_compute_source_index_set_grad`: the pixel coordinate of a grid
+    /// coordinate, and its derivative.
+    func sourceIndex<T: BinaryFloatingPoint>(_ coord: T, _ size: Int) -> (T, T) {
+        var c: T, gradient: T
+        if alignCorners {
+            c = (coord + 1) / 2 * T(size - 1)
+            gradient = T(size - 1) / 2
+        } else {
+            c = ((coord + 1) * T(size) - 1) / 2
+            gradient = T(size) / 2
+        }
+        switch padding {
+        case .zeros: break
+        case .border:
+            let (v, g) = clip(c, size)
+            c = v
+            gradient *= g
+        case .reflection:
+            let (r, g1) = alignCorners ? reflect(c, 0, T(2 * (size - 1))) : reflect(c, -1, T(2 * size - 1))
+            let (v, g2) = clip(r, size)
+            c = v
+            gradient *= g1 * g2
+        }
+        return (c, gradient)
+    }
+
+    private func clip<T: BinaryFloatingPoint>(_ x: T, _ size: Int) -> (T, T) {
+        if x <= 0 { return (0, 0) }
+        let top = T(size - 1)
+        if x >= top { return (top, 0) }
+        return (x, 1)
+    }
+
+    private func reflect<T: BinaryFloatingPoint>(_ x: T, _ twiceLow: T, _ twiceHigh: T) -> (T, T) {
+        if twiceLow == twiceHigh { return (0, 0) }
+        var gradient: T = 1
+        let low = twiceLow / 2, span = (twiceHigh - twiceLow) / 2
+        var v = x - low
+        if v < 0 {
+            gradient = -1
+            v = -v
+        }
+        let extra = v.truncatingRemainder(dividingBy: span)
+        let flips = Int((v / span).rounded(.down))
+        if flips % 2 == 0 { return (extra + low, gradient) }
+        return (span - extra + low, -gradient)
+    }
+
+    private func inside(_ y: Int, _ x: Int) -> Bool { y >= 0 && y < height && x >= 0 && x < width }
+
+    func forward<T: BinaryFloatingPoint & _NumericElement>(_ input: UnsafePointer<T>, _ grid: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>) {
+        let plane = height * width, outPlane = outHeight * outWidth
+        for n in 0..<batch {
+            for p in 0..<outPlane {
+                let g = grid + (n * outPlane + p) * 2
+                let (ix, _) = sourceIndex(g[0], width), (iy, _) = sourceIndex(g[1], height)
+                for c in 0..<channels {
+                    let src = input + (n * channels + c) * plane
+                    out[(n * channels + c) * outPlane + p] = sample(src, ix, iy)
+                }
+            }
+        }
+    }
+
+    private func sample<T: BinaryFloatingPoint>(_ src: UnsafePointer<T>, _ ix: T, _ iy: T) -> T {
+        switch mode {
+        case .nearest:
+            let x = Int(ix.rounded(.toNearestOrEven)), y = Int(iy.rounded(.toNearestOrEven))
+            return inside(y, x) ? src[y * width + x] : 0
+        case .bilinear:
+            let x0 = Int(ix.rounded(.down)), y0 = Int(iy.rounded(.down))
+            let (x1, y1) = (x0 + 1, y0 + 1)
+            let nw = (T(x1) - ix) * (T(y1) - iy), ne = (ix - T(x0)) * (T(y1) - iy)
+            let sw = (T(x1) - ix) * (iy - T(y0)), se = (ix - T(x0)) * (iy - T(y0))
+            var v: T = 0
+            if inside(y0, x0) { v += src[y0 * width + x0] * nw }
+            if inside(y0, x1) { v += src[y0 * width + x1] * ne }
+            if inside(y1, x0) { v += src[y1 * width + x0] * sw }
+            if inside(y1, x1) { v += src[y1 * width + x1] * se }
+            return v
+        }
+    }
+
+    func backward<T: BinaryFloatingPoint & _NumericElement>(_ input: UnsafePointer<T>, _ grid: UnsafePointer<T>, _ gOut: UnsafePointer<T>,
+                                                          _ gInput: UnsafeMutablePointer<T>, _ gGrid: UnsafeMutablePointer<T>) {
+        let plane = height * width, outPlane = outHeight * outWidth
+        for n in 0..<batch {
+            for p in 0..<outPlane {
+                let g = grid + (n * outPlane + p) * 2
+                let (ix, mx) = sourceIndex(g[0], width), (iy, my) = sourceIndex(g[1], height)
+                var gx: T = 0, gy: T = 0
+                for c in 0..<channels {
+                    let src = input + (n * channels + c) * plane, dst = gInput + (n * channels + c) * plane
+                    let go = gOut[(n * channels + c) * outPlane + p]
+                    switch mode {
+                    case .nearest:
+                        let x = Int(ix.rounded(.toNearestOrEven)), y = Int(iy.rounded(.toNearestOrEven))
+                        if inside(y, x) { dst[y * width + x] += go }
+                    case .bilinear:
+                        let x0 = Int(ix.rounded(.down)), y0 = Int(iy.rounded(.down))
+                        let (x1, y1) = (x0 + 1, y0 + 1)
+                        let nw = (T(x1) - ix) * (T(y1) - iy), ne = (ix - T(x0)) * (T(y1) - iy)
+                        let sw = (T(x1) - ix) * (iy - T(y0)), se = (ix - T(x0)) * (iy - T(y0))
+                        if inside(y0, x0) {
+                            let v = src[y0 * width + x0]
+                            dst[y0 * width + x0] += nw * go
+                            gx -= v * (T(y1) - iy) * go
+                            gy -= v * (T(x1) - ix) * go
+                        }
+                        if inside(y0, x1) {
+                            let v = src[y0 * width + x1]
+                            dst[y0 * width + x1] += ne * go
+                            gx += v * (T(y1) - iy) * go
+                            gy -= v * (ix - T(x0)) * go
+                        }
+                        if inside(y1, x0) {
+                            let v = src[y1 * width + x0]
+                            dst[y1 * width + x0] += sw * go
+                            gx -= v * (iy - T(y0)) * go
+                            gy += v * (T(x1) - ix) * go
+                        }
+                        if inside(y1, x1) {
+                            let v = src[y1 * width + x1]
+                            dst[y1 * width + x1] += se * go
+                            gx += v * (iy - T(y0)) * go
+                            gy += v * (ix - T(x0)) * go
+                        }
+                    }
+                }
+                let out = gGrid + (n * outPlane + p) * 2
+                out[0] = mx * gx
+                out[1] = my * gy
+            }
+        }
+    }
+}
