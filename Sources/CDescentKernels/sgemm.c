@@ -81,7 +81,7 @@ int descent_openblas_threads(void) {
 // MARK: packing
 
 // A block (mc x kc) into row panels of MR: for each k, MR consecutive values (zero padded).
-static void pack_a(int64_t mc, int64_t kc, const float *a, int64_t rsa, int64_t csa, float *out) {
+static void pack_a_generic(int64_t mc, int64_t kc, const float *a, int64_t rsa, int64_t csa, float *out) {
     for (int64_t i0 = 0; i0 < mc; i0 += MR) {
         int64_t rows = mc - i0 < MR ? mc - i0 : MR;
         for (int64_t p = 0; p < kc; p++) {
@@ -94,8 +94,65 @@ static void pack_a(int64_t mc, int64_t kc, const float *a, int64_t rsa, int64_t 
     }
 }
 
+#if DESCENT_X86
+// A row-major A block (csa == 1): each whole panel's six rows, eight k values at a time,
+// through an 8 x 8 register transpose whose last two rows repeat the sixth (never stored).
+// Each k's eight-lane store runs two floats into the next k's slot, which the next store
+// overwrites; the last one runs into the buffer's slack. Values are only moved.
+__attribute__((target("avx2,fma")))
+static void pack_a_rows_avx2(int64_t mc, int64_t kc, const float *a, int64_t rsa, float *out) {
+    for (int64_t i0 = 0; i0 < mc; i0 += MR) {
+        int64_t rows = mc - i0 < MR ? mc - i0 : MR;
+        if (rows < MR) {
+            pack_a_generic(rows, kc, a + i0 * rsa, rsa, 1, out);
+            out += MR * kc;
+            continue;
+        }
+        const float *r0p = a + i0 * rsa;
+        int64_t p = 0;
+        for (; p + 8 <= kc; p += 8) {
+            __m256 r0 = _mm256_loadu_ps(r0p + p), r1 = _mm256_loadu_ps(r0p + rsa + p);
+            __m256 r2 = _mm256_loadu_ps(r0p + 2 * rsa + p), r3 = _mm256_loadu_ps(r0p + 3 * rsa + p);
+            __m256 r4 = _mm256_loadu_ps(r0p + 4 * rsa + p), r5 = _mm256_loadu_ps(r0p + 5 * rsa + p);
+            __m256 r6 = r5, r7 = r5;
+            __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+            __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+            __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+            __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+            __m256 u0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)), u1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+            __m256 u2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)), u3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+            __m256 u4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0)), u5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+            __m256 u6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0)), u7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+            float *o = out + p * MR;
+            _mm256_storeu_ps(o + 0 * MR, _mm256_permute2f128_ps(u0, u4, 0x20));
+            _mm256_storeu_ps(o + 1 * MR, _mm256_permute2f128_ps(u1, u5, 0x20));
+            _mm256_storeu_ps(o + 2 * MR, _mm256_permute2f128_ps(u2, u6, 0x20));
+            _mm256_storeu_ps(o + 3 * MR, _mm256_permute2f128_ps(u3, u7, 0x20));
+            _mm256_storeu_ps(o + 4 * MR, _mm256_permute2f128_ps(u0, u4, 0x31));
+            _mm256_storeu_ps(o + 5 * MR, _mm256_permute2f128_ps(u1, u5, 0x31));
+            _mm256_storeu_ps(o + 6 * MR, _mm256_permute2f128_ps(u2, u6, 0x31));
+            _mm256_storeu_ps(o + 7 * MR, _mm256_permute2f128_ps(u3, u7, 0x31));
+        }
+        for (; p < kc; p++)
+            for (int64_t r = 0; r < MR; r++) out[p * MR + r] = r0p[r * rsa + p];
+        out += MR * kc;
+    }
+}
+#endif
+
+static void pack_a(int avx2, int64_t mc, int64_t kc, const float *a, int64_t rsa, int64_t csa, float *out) {
+#if DESCENT_X86
+    if (avx2 && csa == 1 && rsa >= 8) {
+        pack_a_rows_avx2(mc, kc, a, rsa, out);
+        return;
+    }
+#endif
+    (void)avx2;
+    pack_a_generic(mc, kc, a, rsa, csa, out);
+}
+
 // B block (kc x nc) into column panels of NR: for each k, NR consecutive values (zero padded).
-static void pack_b(int64_t kc, int64_t nc, const float *b, int64_t rsb, int64_t csb, float *out) {
+static void pack_b_generic(int64_t kc, int64_t nc, const float *b, int64_t rsb, int64_t csb, float *out) {
     for (int64_t j0 = 0; j0 < nc; j0 += NR) {
         int64_t cols = nc - j0 < NR ? nc - j0 : NR;
         for (int64_t p = 0; p < kc; p++) {
@@ -110,6 +167,69 @@ static void pack_b(int64_t kc, int64_t nc, const float *b, int64_t rsb, int64_t 
             out += NR;
         }
     }
+}
+
+#if DESCENT_X86
+// Eight columns of a column-major B (each eight consecutive k values at `src + j * csb`) as
+// eight rows of a panel, `NR` apart: an 8 x 8 transpose in registers.
+__attribute__((target("avx2,fma")))
+static void transpose8_avx2(const float *src, int64_t csb, float *out) {
+    __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + csb);
+    __m256 r2 = _mm256_loadu_ps(src + 2 * csb), r3 = _mm256_loadu_ps(src + 3 * csb);
+    __m256 r4 = _mm256_loadu_ps(src + 4 * csb), r5 = _mm256_loadu_ps(src + 5 * csb);
+    __m256 r6 = _mm256_loadu_ps(src + 6 * csb), r7 = _mm256_loadu_ps(src + 7 * csb);
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+    __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+    __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+    __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)), u1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)), u3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0)), u5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0)), u7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+    _mm256_storeu_ps(out + 0 * NR, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_storeu_ps(out + 1 * NR, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_storeu_ps(out + 2 * NR, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_storeu_ps(out + 3 * NR, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_storeu_ps(out + 4 * NR, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_storeu_ps(out + 5 * NR, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_storeu_ps(out + 6 * NR, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_storeu_ps(out + 7 * NR, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+
+// A column-major B block (rsb == 1): whole panels eight k values at a time through register
+// transposes, where the scalar gather of `pack_b_generic` cost a third of a convolution's
+// weight gradient (B is im2col's columns, transposed). The values are only moved, so the
+// product is the same bit for bit.
+__attribute__((target("avx2,fma")))
+static void pack_b_columns_avx2(int64_t kc, int64_t nc, const float *b, int64_t csb, float *out) {
+    for (int64_t j0 = 0; j0 < nc; j0 += NR) {
+        int64_t cols = nc - j0 < NR ? nc - j0 : NR;
+        if (cols < NR) {
+            pack_b_generic(kc, cols, b + j0 * csb, 1, csb, out);
+            out += NR * kc;
+            continue;
+        }
+        int64_t p = 0;
+        for (; p + 8 <= kc; p += 8) {
+            transpose8_avx2(b + p + j0 * csb, csb, out + p * NR);
+            transpose8_avx2(b + p + (j0 + 8) * csb, csb, out + p * NR + 8);
+        }
+        for (; p < kc; p++)
+            for (int64_t c = 0; c < NR; c++) out[p * NR + c] = b[p + (j0 + c) * csb];
+        out += NR * kc;
+    }
+}
+#endif
+
+static void pack_b(int avx2, int64_t kc, int64_t nc, const float *b, int64_t rsb, int64_t csb, float *out) {
+#if DESCENT_X86
+    if (avx2 && rsb == 1 && csb >= 8) {
+        pack_b_columns_avx2(kc, nc, b, csb, out);
+        return;
+    }
+#endif
+    (void)avx2;
+    pack_b_generic(kc, nc, b, rsb, csb, out);
 }
 
 // MARK: micro-kernels: an MR x NR tile of C from packed panels
@@ -217,10 +337,10 @@ static void sgemm_packed(int avx2, int64_t m, int64_t n, int64_t k,
         for (int64_t p0 = 0; p0 < k; p0 += KC) {
             int64_t kc = k - p0 < KC ? k - p0 : KC;
             int add = accumulate || p0 > 0;
-            pack_b(kc, nc, b + p0 * rsb + j0 * csb, rsb, csb, pb);
+            pack_b(avx2, kc, nc, b + p0 * rsb + j0 * csb, rsb, csb, pb);
             for (int64_t i0 = 0; i0 < m; i0 += MC) {
                 int64_t mc = m - i0 < MC ? m - i0 : MC;
-                pack_a(mc, kc, a + i0 * rsa + p0 * csa, rsa, csa, pa);
+                pack_a(avx2, mc, kc, a + i0 * rsa + p0 * csa, rsa, csa, pa);
                 for (int64_t jr = 0; jr < nc; jr += NR) {
                     int64_t cols = nc - jr < NR ? nc - jr : NR;
                     for (int64_t ir = 0; ir < mc; ir += MR) {

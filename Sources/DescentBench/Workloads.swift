@@ -198,6 +198,49 @@ enum Workloads {
         report("mlp_adam_step", seconds / 20 * 1e3, "ms/step")
     }
 
+    /// `lenet_step`: LeNet-5 on 64 x 1 x 28 x 28, cross-entropy, SGD with momentum.
+    static func lenet() {
+        let g = Generator(seed: 0)
+        let x = Tensor.randn(64, 1, 28, 28, generator: g)
+        let labels = Tensor.randint(0, 10, [64], generator: g)
+        let net = Sequential(Conv2d(inChannels: 1, outChannels: 6, kernelSize: 5, padding: 2), ReLU(), MaxPool2d(kernelSize: 2),
+                             Conv2d(inChannels: 6, outChannels: 16, kernelSize: 5), ReLU(), MaxPool2d(kernelSize: 2), Flatten(),
+                             Linear(inFeatures: 400, outFeatures: 120), ReLU(), Linear(inFeatures: 120, outFeatures: 84), ReLU(),
+                             Linear(inFeatures: 84, outFeatures: 10))
+        let opt = SGD(net.parameters(), lr: 0.01, momentum: 0.9)
+        let lossFunction = CrossEntropyLoss()
+        let seconds = bestOf(3) {
+            for _ in 0..<10 {
+                opt.zeroGrad()
+                let loss = lossFunction(net(x), labels)
+                loss.backward()
+                opt.step()
+            }
+        }
+        report("lenet_step", seconds / 10 * 1e3, "ms/step")
+    }
+
+    /// `resnet_block_step`: `relu(bn2(conv2(relu(bn1(conv1(x))))) + x)` on 16 x 64 x 32 x 32,
+    /// loss the mean square, SGD with momentum.
+    static func resnetBlock() {
+        let g = Generator(seed: 0)
+        let x = Tensor.randn(16, 64, 32, 32, generator: g)
+        let conv1 = Conv2d(inChannels: 64, outChannels: 64, kernelSize: 3, padding: 1, bias: false)
+        let conv2 = Conv2d(inChannels: 64, outChannels: 64, kernelSize: 3, padding: 1, bias: false)
+        let bn1 = BatchNorm2d(numFeatures: 64), bn2 = BatchNorm2d(numFeatures: 64)
+        let params = conv1.parameters() + conv2.parameters() + bn1.parameters() + bn2.parameters()
+        let opt = SGD(params, lr: 0.01, momentum: 0.9)
+        let seconds = bestOf(3) {
+            for _ in 0..<3 {
+                opt.zeroGrad()
+                let out = (bn2(conv2(bn1(conv1(x)).relu())) + x).relu()
+                out.square().mean().backward()
+                opt.step()
+            }
+        }
+        report("resnet_block_step", seconds / 3 * 1e3, "ms/step")
+    }
+
     /// `exp_4m`: `x.exp()` over 4,000,000 standard normal floats, a fresh output each call.
     static func elementwise() {
         let x = Tensor.randn(4_000_000, generator: Generator(seed: 0))

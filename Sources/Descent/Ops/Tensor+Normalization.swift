@@ -105,27 +105,19 @@ extension Tensor {
         return y
     }
 
-    /// Per-channel mean and sum of squared deviations of a contiguous `[N, C, inner]` tensor.
+    /// Per-channel mean and sum of squared deviations of a contiguous `[N, C, inner]` tensor:
+    /// each row summed in eight lanes of the element type, rows added in float64.
     static func _channelMoments(_ x: Tensor, batch: Int, channels: Int, inner: Int) -> ([Double], [Double]) {
         var mean = [Double](repeating: 0, count: channels), varSum = mean
-        func run<T: BinaryFloatingPoint & _NumericElement>(_: T.Type) {
+        func run<T: BinaryFloatingPoint & _NumericElement & SIMDScalar>(_: T.Type) {
             let p = x.pointer(T.self)
             let count = Double(batch * inner)
             for c in 0..<channels {
                 var sum = 0.0
-                for n in 0..<batch {
-                    let row = p + (n * channels + c) * inner
-                    for i in 0..<inner { sum += Double(row[i]) }
-                }
+                for n in 0..<batch { sum += _NormLanes.sum(p + (n * channels + c) * inner, inner) }
                 let m = sum / count
                 var squares = 0.0
-                for n in 0..<batch {
-                    let row = p + (n * channels + c) * inner
-                    for i in 0..<inner {
-                        let d = Double(row[i]) - m
-                        squares += d * d
-                    }
-                }
+                for n in 0..<batch { squares += _NormLanes.squaredDeviations(p + (n * channels + c) * inner, inner, from: T(m)) }
                 mean[c] = m
                 varSum[c] = squares
             }
@@ -137,13 +129,12 @@ extension Tensor {
     /// `x·alpha[c] + beta[c]` over a contiguous `[N, C, inner]` tensor, without recording.
     static func _channelAffine(_ x: Tensor, _ alpha: [Double], _ beta: [Double], batch: Int, channels: Int, inner: Int) -> Tensor {
         let y = Tensor(uninitializedShape: x.shape, dtype: x.dtype)
-        func run<T: BinaryFloatingPoint & _NumericElement>(_: T.Type) {
+        func run<T: BinaryFloatingPoint & _NumericElement & SIMDScalar>(_: T.Type) {
             let px = x.pointer(T.self), py = y.pointer(T.self)
             for n in 0..<batch {
                 for c in 0..<channels {
-                    let a = T(alpha[c]), b = T(beta[c])
                     let offset = (n * channels + c) * inner
-                    for i in 0..<inner { py[offset + i] = px[offset + i] * a + b }
+                    _NormLanes.affine(px + offset, py + offset, inner, T(alpha[c]), T(beta[c]))
                 }
             }
         }
@@ -160,35 +151,23 @@ extension Tensor {
         let count = Double(batch * inner)
         let gx = Tensor(uninitializedShape: shape, dtype: x.dtype)
         var gw = [Double](repeating: 0, count: channels), gb = gw
-        func run<T: BinaryFloatingPoint & _NumericElement>(_: T.Type) {
+        func run<T: BinaryFloatingPoint & _NumericElement & SIMDScalar>(_: T.Type) {
             let px = x.pointer(T.self), pg = g.pointer(T.self), po = gx.pointer(T.self)
             for c in 0..<channels {
                 var sumG = 0.0, dot = 0.0
                 for n in 0..<batch {
                     let offset = (n * channels + c) * inner
-                    for i in 0..<inner {
-                        let gv = Double(pg[offset + i])
-                        sumG += gv
-                        dot += (Double(px[offset + i]) - mean[c]) * gv
-                    }
+                    sumG += _NormLanes.sum(pg + offset, inner)
+                    dot += _NormLanes.centredDot(px + offset, pg + offset, inner, mean: T(mean[c]))
                 }
                 gw[c] = dot * invstd[c]
                 gb[c] = sumG
-                let scale = invstd[c] * weight[c]
-                if training {
-                    let k = dot * invstd[c] * invstd[c] / count, gradMean = sumG / count
-                    for n in 0..<batch {
-                        let offset = (n * channels + c) * inner
-                        for i in 0..<inner {
-                            let dx = (Double(px[offset + i]) - mean[c]) * k
-                            po[offset + i] = T((Double(pg[offset + i]) - gradMean - dx) * scale)
-                        }
-                    }
-                } else {
-                    for n in 0..<batch {
-                        let offset = (n * channels + c) * inner
-                        for i in 0..<inner { po[offset + i] = T(Double(pg[offset + i]) * scale) }
-                    }
+                let scale = T(invstd[c] * weight[c])
+                let k = training ? T(dot * invstd[c] * invstd[c] / count) : 0, gradMean = training ? T(sumG / count) : 0
+                for n in 0..<batch {
+                    let offset = (n * channels + c) * inner
+                    _NormLanes.batchNormInputGradient(px + offset, pg + offset, po + offset, inner, mean: T(mean[c]), k: k,
+                                                  gradMean: gradMean, scale: scale)
                 }
             }
         }
@@ -320,5 +299,71 @@ extension Tensor {
         }
         div = (div * alpha + k).pow(beta)
         return input / div
+    }
+}
+
+/// Row loops of the normalisations in eight lanes of the element type.
+enum _NormLanes {
+    @inline(__always)
+    static func load<T: SIMDScalar>(_ p: UnsafePointer<T>) -> SIMD8<T> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<T>.self)
+    }
+
+    static func sum<T: BinaryFloatingPoint & SIMDScalar>(_ p: UnsafePointer<T>, _ n: Int) -> Double {
+        var acc = SIMD8<T>.zero
+        var i = 0
+        while i + 8 <= n { acc += load(p + i); i += 8 }
+        var tail = T.zero
+        while i < n { tail += p[i]; i += 1 }
+        return Double(acc.sum()) + Double(tail)
+    }
+
+    static func squaredDeviations<T: BinaryFloatingPoint & SIMDScalar>(_ p: UnsafePointer<T>, _ n: Int, from m: T) -> Double {
+        var acc = SIMD8<T>.zero
+        let mv = SIMD8<T>(repeating: m)
+        var i = 0
+        while i + 8 <= n {
+            let d = load(p + i) - mv
+            acc += d * d
+            i += 8
+        }
+        var tail = T.zero
+        while i < n { let d = p[i] - m; tail += d * d; i += 1 }
+        return Double(acc.sum()) + Double(tail)
+    }
+
+    static func centredDot<T: BinaryFloatingPoint & SIMDScalar>(_ x: UnsafePointer<T>, _ g: UnsafePointer<T>, _ n: Int, mean m: T) -> Double {
+        var acc = SIMD8<T>.zero
+        let mv = SIMD8<T>(repeating: m)
+        var i = 0
+        while i + 8 <= n { acc += (load(x + i) - mv) * load(g + i); i += 8 }
+        var tail = T.zero
+        while i < n { tail += (x[i] - m) * g[i]; i += 1 }
+        return Double(acc.sum()) + Double(tail)
+    }
+
+    static func affine<T: BinaryFloatingPoint & SIMDScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int, _ a: T, _ b: T) {
+        let av = SIMD8<T>(repeating: a), bv = SIMD8<T>(repeating: b)
+        var i = 0
+        while i + 8 <= n {
+            UnsafeMutableRawPointer(y + i).storeBytes(of: load(x + i) * av + bv, as: SIMD8<T>.self)
+            i += 8
+        }
+        while i < n { y[i] = x[i] * a + b; i += 1 }
+    }
+
+    /// `(g - gradMean - (x - mean)·k)·scale`, ATen's training-mode input gradient (k and
+    /// gradMean zero in evaluation).
+    static func batchNormInputGradient<T: BinaryFloatingPoint & SIMDScalar>(
+        _ x: UnsafePointer<T>, _ g: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>, _ n: Int, mean m: T, k: T, gradMean: T, scale: T
+    ) {
+        let mv = SIMD8<T>(repeating: m), kv = SIMD8<T>(repeating: k), gm = SIMD8<T>(repeating: gradMean), sv = SIMD8<T>(repeating: scale)
+        var i = 0
+        while i + 8 <= n {
+            let v = (load(g + i) - gm - (load(x + i) - mv) * kv) * sv
+            UnsafeMutableRawPointer(out + i).storeBytes(of: v, as: SIMD8<T>.self)
+            i += 8
+        }
+        while i < n { out[i] = (g[i] - gradMean - (x[i] - m) * k) * scale; i += 1 }
     }
 }
