@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "DescentMPI", targets: ["DescentMPI"]),
         .executable(name: "descent", targets: ["DescentCLI"]),
         .executable(name: "descent-bench", targets: ["DescentBench"]),
+        .executable(name: "mnist", targets: ["MNISTExample"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,6 +45,11 @@ let package = Package(
         .executableTarget(
             name: "DescentBench",
             dependencies: ["Descent", "DescentNN", "DescentMPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // The README's vision example: LeNet-5 on MNIST-format files (Data/digits by default).
+        .executableTarget(
+            name: "MNISTExample",
+            dependencies: ["Descent", "DescentNN", "DescentData", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "DescentTests",

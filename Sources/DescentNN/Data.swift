@@ -157,7 +157,7 @@ public struct DataLoader<D: Dataset, Batch>: Sequence {
         }
     }
 
-    private init(
+    init(
         _ dataset: D, batchSize: Int, shuffle: Bool, dropLast: Bool, generator: Generator?, numWorkers: Int,
         sampler: DistributedSampler?, batch: @escaping (D, [Int]) -> Batch
     ) {
