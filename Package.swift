@@ -53,7 +53,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DescentTests",
-            dependencies: ["Descent", "DescentNN", "DescentData", "DescentMPI", "DescentCLI"],
+            dependencies: ["Descent", "DescentNN", "DescentData", "DescentMPI", "DescentCLI", "MNISTExample"],
             resources: [.copy("Fixtures")]
         ),
     ],

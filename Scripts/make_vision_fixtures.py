@@ -187,6 +187,25 @@ def dcgan():
             "d_g_z2": out.mean().item()}
 
 
+def digits():
+    """Facts of the shipped Data/digits files the readers must reproduce."""
+    import gzip
+    root = os.path.join(HERE, "..", "Data", "digits")
+
+    def idx(name):
+        data = gzip.decompress(open(os.path.join(root, name), "rb").read())
+        rank = data[3]
+        dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(rank)]
+        return dims, data[4 + 4 * rank:]
+
+    dims, pixels = idx("train-images-idx3-ubyte.gz")
+    _, labels = idx("train-labels-idx1-ubyte.gz")
+    test_dims, test_pixels = idx("t10k-images-idx3-ubyte.gz")
+    image = torch.tensor(list(pixels[:784]), dtype=torch.float32).div(255)
+    return {"train_shape": dims, "test_shape": test_dims, "train_pixel_sum": sum(pixels), "test_pixel_sum": sum(test_pixels),
+            "first_labels": list(labels[:10]), "first_image_sum": float(image.sum()), "first_image_max": float(image.max())}
+
+
 if __name__ == "__main__":
     os.makedirs(FILES, exist_ok=True)
     layers, inits = initialisations()
@@ -197,6 +216,7 @@ if __name__ == "__main__":
         "lenet_losses": train_lenet(),
         "resnet_block_losses": train_resnet_block(),
         "dcgan": dcgan(),
+        "digits": digits(),
     }
     with open(os.path.join(OUT, "vision.json"), "w") as f:
         json.dump(payload, f, indent=1)
