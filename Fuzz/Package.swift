@@ -11,7 +11,7 @@ let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingL
 
 let harnesses: [(name: String, product: String)] = [
     ("FuzzCSV", "DescentData"), ("FuzzNpy", "DescentData"), ("FuzzNpz", "DescentData"),
-    ("FuzzSafetensors", "DescentData"), ("FuzzModel", "DescentNN"),
+    ("FuzzSafetensors", "DescentData"), ("FuzzModel", "DescentNN"), ("FuzzIDX", "DescentData"), ("FuzzCIFAR", "DescentData"),
 ]
 
 let package = Package(

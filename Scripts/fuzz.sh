@@ -8,7 +8,7 @@
 #   Scripts/fuzz.sh 1800 csv model           # only these
 #   FUZZ_RUNS=10000000 Scripts/fuzz.sh 0 npy # stop after 10 million executions instead
 #
-# Harnesses: csv npy npz safetensors model. A crash leaves its input as
+# Harnesses: csv npy npz safetensors model idx cifar. A crash leaves its input as
 # .build-fuzz/findings/<name>/crash-* (also printed by libFuzzer), to turn into a regression
 # test; the script exits non-zero if any harness failed.
 set -euo pipefail
@@ -16,14 +16,14 @@ cd "$(dirname "$0")/../Fuzz"
 seconds="${1:-60}"
 shift || true
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(csv npy npz safetensors model)
-declare -A target=([csv]=FuzzCSV [npy]=FuzzNpy [npz]=FuzzNpz [safetensors]=FuzzSafetensors [model]=FuzzModel)
+[ ${#names[@]} -gt 0 ] || names=(csv npy npz safetensors model idx cifar)
+declare -A target=([csv]=FuzzCSV [npy]=FuzzNpy [npz]=FuzzNpz [safetensors]=FuzzSafetensors [model]=FuzzModel [idx]=FuzzIDX [cifar]=FuzzCIFAR)
 
 # gold, the default linker here, fails with an internal error on these sanitized objects; lld links them.
 swift build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -use-ld=lld --scratch-path ../.build-fuzz
 status=0
 for name in "${names[@]}"; do
-    exe="${target[$name]:?unknown harness $name (csv npy npz safetensors model)}"
+    exe="${target[$name]:?unknown harness $name (csv npy npz safetensors model idx cifar)}"
     work="../.build-fuzz/corpus/$name"
     findings="../.build-fuzz/findings/$name"
     mkdir -p "$work" "$findings"

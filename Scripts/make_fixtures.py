@@ -842,6 +842,8 @@ def run_table(table, g):
 # Error messages (§3 and autograd misuse)
 
 def errors():
+    F = torch.nn.functional
+
     def message(fn):
         try:
             fn()
@@ -901,6 +903,25 @@ def errors():
         "inplace_int_float": lambda: torch.arange(3).add_(2.5),
         "cholesky_not_pd": lambda: torch.linalg.cholesky(torch.tensor([[1.0, 2.0], [2.0, 1.0]])),
         "solve_singular": lambda: torch.linalg.solve(torch.tensor([[1.0, 2.0], [2.0, 4.0]]), torch.ones(2)),
+        "conv_channels": lambda: F.conv2d(torch.ones(2, 3, 8, 8), torch.ones(6, 1, 5, 5)),
+        "conv_kernel_too_large": lambda: F.conv2d(torch.ones(2, 1, 4, 4), torch.ones(6, 1, 5, 5)),
+        "conv_stride_zero": lambda: F.conv2d(torch.ones(2, 3, 8, 8), torch.ones(6, 3, 3, 3), stride=0),
+        "conv_groups": lambda: F.conv2d(torch.ones(2, 3, 8, 8), torch.ones(5, 1, 3, 3), groups=3),
+        "conv_bias": lambda: F.conv2d(torch.ones(2, 3, 8, 8), torch.ones(6, 3, 3, 3), torch.ones(5)),
+        "conv_same_strided": lambda: F.conv2d(torch.ones(2, 3, 8, 8), torch.ones(6, 3, 3, 3), stride=2, padding="same"),
+        "conv_input_rank": lambda: F.conv2d(torch.ones(1, 2, 3, 8, 8), torch.ones(6, 3, 3, 3)),
+        "conv_transpose_channels": lambda: F.conv_transpose2d(torch.ones(2, 3, 8, 8), torch.ones(4, 2, 3, 3)),
+        "conv_transpose_output_padding": lambda: F.conv_transpose2d(torch.ones(2, 3, 8, 8), torch.ones(3, 2, 3, 3), output_padding=1),
+        "pool_stride_zero": lambda: F.max_pool2d(torch.ones(2, 3, 8, 8), 2, stride=0),
+        "pool_padding": lambda: F.max_pool2d(torch.ones(2, 3, 8, 8), 3, padding=2),
+        "pool_too_small": lambda: F.max_pool2d(torch.ones(1, 1, 2, 2), 3),
+        "batch_norm_running": lambda: F.batch_norm(torch.ones(2, 3, 4, 4), torch.zeros(2), torch.ones(2)),
+        "batch_norm_one_value": lambda: F.batch_norm(torch.ones(1, 3), None, None, training=True),
+        "group_norm_groups": lambda: F.group_norm(torch.ones(2, 3, 4, 4), 2),
+        "pixel_shuffle_channels": lambda: F.pixel_shuffle(torch.ones(2, 3, 4, 4), 2),
+        "interpolate_both": lambda: F.interpolate(torch.ones(1, 1, 4, 4), size=3, scale_factor=2),
+        "interpolate_align_nearest": lambda: F.interpolate(torch.ones(1, 1, 4, 4), size=3, align_corners=True),
+        "grid_sample_last_dim": lambda: F.grid_sample(torch.ones(1, 1, 4, 4), torch.ones(1, 3, 3, 3), align_corners=False),
     }
     write("errors.json", {"messages": {k: message(v) for k, v in table.items()}})
 

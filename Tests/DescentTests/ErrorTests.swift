@@ -56,6 +56,25 @@ struct ErrorTests {
         case "inplace_int_float": Tensor.arange(3) += 2.5
         case "cholesky_not_pd": _ = Tensor([[1, 2], [2, 1]]).cholesky()
         case "solve_singular": _ = Tensor.solve(Tensor([[1, 2], [2, 4]]), Tensor.ones(2))
+        case "conv_channels": _ = Tensor.conv2d(Tensor.ones(2, 3, 8, 8), Tensor.ones(6, 1, 5, 5))
+        case "conv_kernel_too_large": _ = Tensor.conv2d(Tensor.ones(2, 1, 4, 4), Tensor.ones(6, 1, 5, 5))
+        case "conv_stride_zero": _ = Tensor.conv2d(Tensor.ones(2, 3, 8, 8), Tensor.ones(6, 3, 3, 3), stride: 0)
+        case "conv_groups": _ = Tensor.conv2d(Tensor.ones(2, 3, 8, 8), Tensor.ones(5, 1, 3, 3), groups: 3)
+        case "conv_bias": _ = Tensor.conv2d(Tensor.ones(2, 3, 8, 8), Tensor.ones(6, 3, 3, 3), bias: Tensor.ones(5))
+        case "conv_same_strided": _ = Tensor.conv2d(Tensor.ones(2, 3, 8, 8), Tensor.ones(6, 3, 3, 3), stride: 2, padding: .same)
+        case "conv_input_rank": _ = Tensor.conv2d(Tensor.ones(1, 2, 3, 8, 8), Tensor.ones(6, 3, 3, 3))
+        case "conv_transpose_channels": _ = Tensor.convTranspose2d(Tensor.ones(2, 3, 8, 8), Tensor.ones(4, 2, 3, 3))
+        case "conv_transpose_output_padding": _ = Tensor.convTranspose2d(Tensor.ones(2, 3, 8, 8), Tensor.ones(3, 2, 3, 3), outputPadding: 1)
+        case "pool_stride_zero": _ = Tensor.maxPool2d(Tensor.ones(2, 3, 8, 8), kernelSize: 2, stride: 0)
+        case "pool_padding": _ = Tensor.maxPool2d(Tensor.ones(2, 3, 8, 8), kernelSize: 3, padding: 2)
+        case "pool_too_small": _ = Tensor.maxPool2d(Tensor.ones(1, 1, 2, 2), kernelSize: 3)
+        case "batch_norm_running": _ = Tensor.batchNorm(Tensor.ones(2, 3, 4, 4), runningMean: Tensor.zeros(2), runningVar: Tensor.ones(2))
+        case "batch_norm_one_value": _ = Tensor.batchNorm(Tensor.ones(1, 3), runningMean: nil, runningVar: nil, training: true)
+        case "group_norm_groups": _ = Tensor.groupNorm(Tensor.ones(2, 3, 4, 4), numGroups: 2)
+        case "pixel_shuffle_channels": _ = Tensor.pixelShuffle(Tensor.ones(2, 3, 4, 4), upscaleFactor: 2)
+        case "interpolate_both": _ = Tensor.interpolate(Tensor.ones(1, 1, 4, 4), size: 3, scaleFactor: 2)
+        case "interpolate_align_nearest": _ = Tensor.interpolate(Tensor.ones(1, 1, 4, 4), size: 3, alignCorners: true)
+        case "grid_sample_last_dim": _ = Tensor.gridSample(Tensor.ones(1, 1, 4, 4), grid: Tensor.ones(1, 3, 3, 3))
         default: break
         }
     }
