@@ -77,6 +77,25 @@ def initialisations():
     return cases, init_cases()
 
 
+def padding_modes_and_cumulative_norm():
+    """Conv2d's padding modes (forward from a fixed input), and BatchNorm2d with momentum=None
+    (a cumulative average) over three training batches."""
+    out = {}
+    g = torch.Generator().manual_seed(50)
+    x = torch.randn(2, 2, 5, 6, generator=g)
+    out["padding_input"] = {"shape": list(x.shape), "values": values(x)}
+    for mode in ["zeros", "reflect", "replicate", "circular"]:
+        torch.manual_seed(51)
+        conv = nn.Conv2d(2, 3, 3, padding=(1, 2), padding_mode=mode)
+        out["padding_" + mode] = {"shape": list(conv(x).shape), "values": values(conv(x))}
+    bn = nn.BatchNorm2d(3, momentum=None)
+    for _ in range(3):
+        bn(torch.randn(4, 3, 2, 2, generator=g) * 2 + 1)
+    out["cumulative_mean"] = {"shape": [3], "values": values(bn.running_mean)}
+    out["cumulative_var"] = {"shape": [3], "values": values(bn.running_var)}
+    return out
+
+
 def lenet():
     return nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
                          nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
@@ -217,6 +236,7 @@ if __name__ == "__main__":
         "resnet_block_losses": train_resnet_block(),
         "dcgan": dcgan(),
         "digits": digits(),
+        "padding_and_norm": padding_modes_and_cumulative_norm(),
     }
     with open(os.path.join(OUT, "vision.json"), "w") as f:
         json.dump(payload, f, indent=1)

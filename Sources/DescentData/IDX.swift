@@ -112,6 +112,15 @@ public enum IDX {
             }
             elements = product
         }
+        // An empty array may still declare huge dimensions, whose strides would overflow.
+        var strideProduct = 1
+        for size in shape where size > 0 {
+            let (product, overflow) = strideProduct.multipliedReportingOverflow(by: size)
+            guard !overflow, product <= Int(Int32.max) * 1 << 16 else {
+                throw TensorFileError(path, "IDX dimensions \(shape) are too large for a tensor")
+            }
+            strideProduct = product
+        }
         let payload = bytes.count - header
         guard elements * type.size == payload else {
             throw TensorFileError(path, "IDX dimensions \(shape) of \(type) need \(elements * type.size) bytes of data, the file has \(payload)")

@@ -80,6 +80,8 @@ struct ImageDataTests {
         ("count mismatch", [0, 0, 8, 1, 0, 0, 0, 5, 1, 2], "need 5 bytes of data, the file has 2"),
         ("huge dimensions", [0, 0, 8, 3, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF], "hold more elements than the file's"),
         ("no dimensions", [0, 0, 8, 0], "declares no dimensions"),
+        // Found by the fuzzer: no elements, but dimensions whose strides overflow.
+        ("empty with huge dimensions", [0, 0, 0x0D, 3, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF], "are too large for a tensor"),
     ])
     func damagedIDXThrows(_ label: String, _ bytes: [UInt8], _ message: String) throws {
         let url = try Self.temporaryFile("bad-\(label.replacingOccurrences(of: " ", with: "-")).idx", Data(bytes))

@@ -21,6 +21,7 @@ struct VisionTests {
         let lenet_losses: [Double]
         let resnet_block_losses: [Double]
         let dcgan: DCGANFixture
+        let padding_and_norm: [String: StateFixture]
     }
     static let file = try? Fixtures.load("vision", as: File.self)
 
@@ -88,6 +89,30 @@ struct VisionTests {
         } else {
             #expect(w.scalars(as: Double.self) == expected.values)
         }
+    }
+
+    @Test(arguments: [ConvPaddingMode.zeros, .reflect, .replicate, .circular])
+    func convPaddingModesMatchPyTorch(_ mode: ConvPaddingMode) throws {
+        let cases = try #require(Self.file?.padding_and_norm)
+        let input = try #require(cases["padding_input"]), expected = try #require(cases["padding_\(mode.rawValue)"])
+        let x = Tensor(shape: input.shape, scalars: input.values)
+        let y = exclusiveGlobalGenerator {
+            manualSeed(51)
+            return Conv2d(inChannels: 2, outChannels: 3, kernelSize: 3, padding: [1, 2], paddingMode: mode)(x)
+        }
+        #expect(y.shape == expected.shape)
+        #expect(close(y.scalars(as: Double.self), expected.values, rtol: 1e-5, atol: 1e-6))
+    }
+
+    @Test func batchNormWithoutMomentumAveragesCumulatively() throws {
+        let cases = try #require(Self.file?.padding_and_norm)
+        let g = Generator(seed: 50)
+        _ = Tensor.randn([2, 2, 5, 6], generator: g)   // the padding cases' input, drawn first
+        let bn = BatchNorm2d(numFeatures: 3, momentum: nil)
+        for _ in 0..<3 { _ = bn(Tensor.randn([4, 3, 2, 2], generator: g) * 2 + 1) }
+        #expect(close(bn.runningMean!.scalars(as: Double.self), try #require(cases["cumulative_mean"]).values))
+        #expect(close(bn.runningVar!.scalars(as: Double.self), try #require(cases["cumulative_var"]).values))
+        #expect(bn.numBatchesTracked?.item(as: Int64.self) == 3)
     }
 
     @Test func applyVisitsChildrenFirstAndNamedModulesNamesThem() {
