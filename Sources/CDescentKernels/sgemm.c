@@ -95,6 +95,30 @@ static void pack_a_generic(int64_t mc, int64_t kc, const float *a, int64_t rsa, 
 }
 
 #if DESCENT_X86
+// Eight registers of eight floats, transposed, stored as eight rows `stride` floats apart.
+__attribute__((target("avx2,fma")))
+static inline void store_transposed8_avx2(__m256 r0, __m256 r1, __m256 r2, __m256 r3, __m256 r4, __m256 r5, __m256 r6,
+                                          __m256 r7, float *out, int64_t stride) {
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+    __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+    __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+    __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)), u1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)), u3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0)), u5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0)), u7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+    _mm256_storeu_ps(out + 0 * stride, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_storeu_ps(out + 1 * stride, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_storeu_ps(out + 2 * stride, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_storeu_ps(out + 3 * stride, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_storeu_ps(out + 4 * stride, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_storeu_ps(out + 5 * stride, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_storeu_ps(out + 6 * stride, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_storeu_ps(out + 7 * stride, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+#endif
+
+#if DESCENT_X86
 // A row-major A block (csa == 1): each whole panel's six rows, eight k values at a time,
 // through an 8 x 8 register transpose whose last two rows repeat the sixth (never stored).
 // Each k's eight-lane store runs two floats into the next k's slot, which the next store
@@ -111,27 +135,10 @@ static void pack_a_rows_avx2(int64_t mc, int64_t kc, const float *a, int64_t rsa
         const float *r0p = a + i0 * rsa;
         int64_t p = 0;
         for (; p + 8 <= kc; p += 8) {
-            __m256 r0 = _mm256_loadu_ps(r0p + p), r1 = _mm256_loadu_ps(r0p + rsa + p);
-            __m256 r2 = _mm256_loadu_ps(r0p + 2 * rsa + p), r3 = _mm256_loadu_ps(r0p + 3 * rsa + p);
-            __m256 r4 = _mm256_loadu_ps(r0p + 4 * rsa + p), r5 = _mm256_loadu_ps(r0p + 5 * rsa + p);
-            __m256 r6 = r5, r7 = r5;
-            __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
-            __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-            __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
-            __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
-            __m256 u0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)), u1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
-            __m256 u2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)), u3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
-            __m256 u4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0)), u5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
-            __m256 u6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0)), u7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
-            float *o = out + p * MR;
-            _mm256_storeu_ps(o + 0 * MR, _mm256_permute2f128_ps(u0, u4, 0x20));
-            _mm256_storeu_ps(o + 1 * MR, _mm256_permute2f128_ps(u1, u5, 0x20));
-            _mm256_storeu_ps(o + 2 * MR, _mm256_permute2f128_ps(u2, u6, 0x20));
-            _mm256_storeu_ps(o + 3 * MR, _mm256_permute2f128_ps(u3, u7, 0x20));
-            _mm256_storeu_ps(o + 4 * MR, _mm256_permute2f128_ps(u0, u4, 0x31));
-            _mm256_storeu_ps(o + 5 * MR, _mm256_permute2f128_ps(u1, u5, 0x31));
-            _mm256_storeu_ps(o + 6 * MR, _mm256_permute2f128_ps(u2, u6, 0x31));
-            _mm256_storeu_ps(o + 7 * MR, _mm256_permute2f128_ps(u3, u7, 0x31));
+            __m256 r5 = _mm256_loadu_ps(r0p + 5 * rsa + p);
+            store_transposed8_avx2(_mm256_loadu_ps(r0p + p), _mm256_loadu_ps(r0p + rsa + p), _mm256_loadu_ps(r0p + 2 * rsa + p),
+                                   _mm256_loadu_ps(r0p + 3 * rsa + p), _mm256_loadu_ps(r0p + 4 * rsa + p), r5, r5, r5,
+                                   out + p * MR, MR);
         }
         for (; p < kc; p++)
             for (int64_t r = 0; r < MR; r++) out[p * MR + r] = r0p[r * rsa + p];
@@ -174,26 +181,9 @@ static void pack_b_generic(int64_t kc, int64_t nc, const float *b, int64_t rsb, 
 // eight rows of a panel, `NR` apart: an 8 x 8 transpose in registers.
 __attribute__((target("avx2,fma")))
 static void transpose8_avx2(const float *src, int64_t csb, float *out) {
-    __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + csb);
-    __m256 r2 = _mm256_loadu_ps(src + 2 * csb), r3 = _mm256_loadu_ps(src + 3 * csb);
-    __m256 r4 = _mm256_loadu_ps(src + 4 * csb), r5 = _mm256_loadu_ps(src + 5 * csb);
-    __m256 r6 = _mm256_loadu_ps(src + 6 * csb), r7 = _mm256_loadu_ps(src + 7 * csb);
-    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
-    __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-    __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
-    __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
-    __m256 u0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)), u1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
-    __m256 u2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)), u3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
-    __m256 u4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0)), u5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
-    __m256 u6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0)), u7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
-    _mm256_storeu_ps(out + 0 * NR, _mm256_permute2f128_ps(u0, u4, 0x20));
-    _mm256_storeu_ps(out + 1 * NR, _mm256_permute2f128_ps(u1, u5, 0x20));
-    _mm256_storeu_ps(out + 2 * NR, _mm256_permute2f128_ps(u2, u6, 0x20));
-    _mm256_storeu_ps(out + 3 * NR, _mm256_permute2f128_ps(u3, u7, 0x20));
-    _mm256_storeu_ps(out + 4 * NR, _mm256_permute2f128_ps(u0, u4, 0x31));
-    _mm256_storeu_ps(out + 5 * NR, _mm256_permute2f128_ps(u1, u5, 0x31));
-    _mm256_storeu_ps(out + 6 * NR, _mm256_permute2f128_ps(u2, u6, 0x31));
-    _mm256_storeu_ps(out + 7 * NR, _mm256_permute2f128_ps(u3, u7, 0x31));
+    store_transposed8_avx2(_mm256_loadu_ps(src), _mm256_loadu_ps(src + csb), _mm256_loadu_ps(src + 2 * csb),
+                           _mm256_loadu_ps(src + 3 * csb), _mm256_loadu_ps(src + 4 * csb), _mm256_loadu_ps(src + 5 * csb),
+                           _mm256_loadu_ps(src + 6 * csb), _mm256_loadu_ps(src + 7 * csb), out, NR);
 }
 
 // A column-major B block (rsb == 1): whole panels eight k values at a time through register

@@ -21,15 +21,19 @@ public enum ConvPaddingMode: String, Sendable {
     }
 }
 
-/// PyTorch's `_ConvNd.reset_parameters` bias: uniform in `±1/sqrt(fan_in)`, drawn after the
-/// Kaiming-uniform weights (`a = sqrt(5)`).
-private func _uniformBias(count: Int, fanIn: Int, generator: Generator?) -> Tensor {
-    let b = Tensor.empty([count])
+/// PyTorch's `_ConvNd.reset_parameters`: Kaiming-uniform weights with `a = sqrt(5)`, then (for
+/// `biasCount` outputs) a uniform bias in `±1/sqrt(fan_in)`, drawn in that order.
+private func _convParameters(_ weightShape: [Int], biasCount: Int?, generator: Generator?) -> (Parameter, Parameter?) {
+    let w = Tensor.empty(weightShape)
+    Init.kaimingUniform(w, a: 5.0.squareRoot(), generator: generator)
+    guard let biasCount else { return (Parameter(w), nil) }
+    let b = Tensor.empty([biasCount])
+    let fanIn = Init.fans(w).fanIn
     if fanIn != 0 {
         let bound = 1 / Double(fanIn).squareRoot()
         Init.uniform(b, a: -bound, b: bound, generator: generator)
     }
-    return b
+    return (Parameter(w), Parameter(b))
 }
 
 /// Checks shared by the convolution layers, with PyTorch's messages.
@@ -80,10 +84,7 @@ public class ConvNd: Module {
             }
         }
         reversedPadding = reversed
-        let w = Tensor.empty([outChannels, inChannels / groups] + kernel)
-        Init.kaimingUniform(w, a: 5.0.squareRoot(), generator: generator)
-        weight = Parameter(w)
-        self.bias = bias ? Parameter(_uniformBias(count: outChannels, fanIn: Init.fans(w).fanIn, generator: generator)) : nil
+        (weight, self.bias) = _convParameters([outChannels, inChannels / groups] + kernel, biasCount: bias ? outChannels : nil, generator: generator)
     }
 
     public override func forward(_ input: Tensor) -> Tensor {
@@ -167,10 +168,7 @@ public class ConvTransposeNd: Module {
         self.padding = padding.expanded(spatial, "padding")
         self.outputPadding = outputPadding.expanded(spatial, "output_padding")
         self.dilation = dilation.expanded(spatial, "dilation")
-        let w = Tensor.empty([inChannels, outChannels / groups] + kernel)
-        Init.kaimingUniform(w, a: 5.0.squareRoot(), generator: generator)
-        weight = Parameter(w)
-        self.bias = bias ? Parameter(_uniformBias(count: outChannels, fanIn: Init.fans(w).fanIn, generator: generator)) : nil
+        (weight, self.bias) = _convParameters([inChannels, outChannels / groups] + kernel, biasCount: bias ? outChannels : nil, generator: generator)
     }
 
     public override func forward(_ input: Tensor) -> Tensor {

@@ -124,6 +124,16 @@ public final class AdaptiveMaxPool2d: Module {
 
 // MARK: Normalisation
 
+extension Module {
+    /// `running_mean` (zeros), `running_var` (ones) and `num_batches_tracked` (0), as PyTorch's
+    /// normalisation layers register them.
+    func registerRunningStatistics(_ features: Int) {
+        registerBuffer("running_mean", Tensor.zeros([features]))
+        registerBuffer("running_var", Tensor.ones([features]))
+        registerBuffer("num_batches_tracked", Tensor.zeros([], dtype: .int64))
+    }
+}
+
 /// Batch normalisation over channels, like PyTorch's `_BatchNorm`: ``BatchNorm1d``,
 /// ``BatchNorm2d`` and ``BatchNorm3d`` are this class with the input ranks they accept.
 ///
@@ -147,11 +157,7 @@ public class BatchNorm: Module {
         weight = affine ? Parameter(Tensor.ones([numFeatures])) : nil
         bias = affine ? Parameter(Tensor.zeros([numFeatures])) : nil
         super.init()
-        if trackRunningStats {
-            registerBuffer("running_mean", Tensor.zeros([numFeatures]))
-            registerBuffer("running_var", Tensor.ones([numFeatures]))
-            registerBuffer("num_batches_tracked", Tensor.zeros([], dtype: .int64))
-        }
+        if trackRunningStats { registerRunningStatistics(numFeatures) }
     }
 
     /// `running_mean`, or `nil` without tracked statistics.
@@ -249,11 +255,7 @@ public final class InstanceNorm2d: Module {
         weight = affine ? Parameter(Tensor.ones([numFeatures])) : nil
         bias = affine ? Parameter(Tensor.zeros([numFeatures])) : nil
         super.init()
-        if trackRunningStats {
-            registerBuffer("running_mean", Tensor.zeros([numFeatures]))
-            registerBuffer("running_var", Tensor.ones([numFeatures]))
-            registerBuffer("num_batches_tracked", Tensor.zeros([], dtype: .int64))
-        }
+        if trackRunningStats { registerRunningStatistics(numFeatures) }
     }
     public override func forward(_ input: Tensor) -> Tensor {
         if input.rank != 3 && input.rank != 4 { preconditionFailure("expected 3D or 4D input (got \(input.rank)D input)") }
