@@ -743,6 +743,12 @@ def vision_ops():
                                 [rn(1, 2, 4, 5), torch.rand(1, 3, 3, 2, generator=g) * 2 - 1]),
         "prelu": (lambda x, w: F.prelu(x, w), [rn(2, 3, 4), rn(3) * 0.3]),
         "prelu_shared": (lambda x, w: F.prelu(x, w), [rn(2, 3, 2, 2), torch.tensor([0.25])]),
+        "grid_sample_bicubic": (lambda x, grid: F.grid_sample(x, grid, mode="bicubic", align_corners=False),
+                                [rn(1, 2, 5, 5), torch.rand(1, 3, 3, 2, generator=g) * 2.4 - 1.2]),
+        "grid_sample_bicubic_reflection": (lambda x, grid: F.grid_sample(x, grid, mode="bicubic", padding_mode="reflection", align_corners=True),
+                                           [rn(1, 1, 4, 5), torch.rand(1, 2, 3, 2, generator=g) * 3 - 1.5]),
+        "grid_sample_bicubic_border": (lambda x, grid: F.grid_sample(x, grid, mode="bicubic", padding_mode="border", align_corners=False),
+                                       [rn(1, 1, 4, 4), torch.rand(1, 2, 2, 2, generator=g) * 3 - 1.5]),
     }
 
 def values():

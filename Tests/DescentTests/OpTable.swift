@@ -448,5 +448,8 @@ enum OpTable {
         "grid_sample_nearest": { Tensor.gridSample($0[0], grid: $0[1], mode: .nearest) },
         "prelu": { $0[0].prelu($0[1]) },
         "prelu_shared": { $0[0].prelu($0[1]) },
+        "grid_sample_bicubic": { Tensor.gridSample($0[0], grid: $0[1], mode: .bicubic) },
+        "grid_sample_bicubic_reflection": { Tensor.gridSample($0[0], grid: $0[1], mode: .bicubic, paddingMode: .reflection, alignCorners: true) },
+        "grid_sample_bicubic_border": { Tensor.gridSample($0[0], grid: $0[1], mode: .bicubic, paddingMode: .border) },
     ]
 }

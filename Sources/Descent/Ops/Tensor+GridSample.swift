@@ -7,6 +7,8 @@ public enum GridSampleMode: String, Sendable {
     case bilinear
     /// The nearest pixel (halves round to even, as `nearbyint`).
     case nearest
+    /// Cubic convolution (a = -0.75) over the 4 x 4 neighbours, padding applied per tap.
+    case bicubic
 }
 
 /// What ``Tensor/gridSample(_:grid:mode:paddingMode:alignCorners:)`` reads outside the input.
@@ -76,17 +78,17 @@ struct _GridSampler {
         self.alignCorners = alignCorners
     }
 
+    /// ATen's `grid_sampler_unnormalize_set_grad`: the pixel coordinate of a grid coordinate,
+    /// before padding, and its derivative.
+    func unnormalize<T: BinaryFloatingPoint>(_ coord: T, _ size: Int) -> (T, T) {
+        if alignCorners { return ((coord + 1) / 2 * T(size - 1), T(size - 1) / 2) }
+        return (((coord + 1) * T(size) - 1) / 2, T(size) / 2)
+    }
+
     /// ATen's `grid_sampler_compute_source_index_set_grad`: the pixel coordinate of a grid
     /// coordinate, and its derivative.
     func sourceIndex<T: BinaryFloatingPoint>(_ coord: T, _ size: Int) -> (T, T) {
-        var c: T, gradient: T
-        if alignCorners {
-            c = (coord + 1) / 2 * T(size - 1)
-            gradient = T(size - 1) / 2
-        } else {
-            c = ((coord + 1) * T(size) - 1) / 2
-            gradient = T(size) / 2
-        }
+        var (c, gradient) = unnormalize(coord, size)
         switch padding {
         case .zeros: break
         case .border:
@@ -131,6 +133,13 @@ struct _GridSampler {
         for n in 0..<batch {
             for p in 0..<outPlane {
                 let g = grid + (n * outPlane + p) * 2
+                if mode == .bicubic {
+                    let ix = unnormalize(g[0], width).0, iy = unnormalize(g[1], height).0
+                    for c in 0..<channels {
+                        out[(n * channels + c) * outPlane + p] = bicubic(input + (n * channels + c) * plane, ix, iy)
+                    }
+                    continue
+                }
                 let (ix, _) = sourceIndex(g[0], width), (iy, _) = sourceIndex(g[1], height)
                 for c in 0..<channels {
                     let src = input + (n * channels + c) * plane
@@ -140,11 +149,72 @@ struct _GridSampler {
         }
     }
 
+    /// ATen's `compute_coordinates`: a tap's coordinate after padding (border and reflection).
+    private func padded<T: BinaryFloatingPoint>(_ x: T, _ size: Int) -> T {
+        switch padding {
+        case .zeros: return x
+        case .border: return clip(x, size).0
+        case .reflection:
+            let r = alignCorners ? reflect(x, 0, T(2 * (size - 1))).0 : reflect(x, -1, T(2 * size - 1)).0
+            return clip(r, size).0
+        }
+    }
+
+    /// The pixel at integer tap `(x, y)` after padding, or 0 outside (`get_value_bounded`).
+    private func tap<T: BinaryFloatingPoint>(_ src: UnsafePointer<T>, _ x: Int, _ y: Int) -> T {
+        let px = Int(padded(T(x), width)), py = Int(padded(T(y), height))
+        return inside(py, px) ? src[py * width + px] : 0
+    }
+
+    /// The tap's gradient added in place, where `tap` read it (`add_value_bounded`).
+    private func addTap<T: BinaryFloatingPoint>(_ dst: UnsafeMutablePointer<T>, _ x: Int, _ y: Int, _ value: T) {
+        let px = Int(padded(T(x), width)), py = Int(padded(T(y), height))
+        if inside(py, px) { dst[py * width + px] += value }
+    }
+
+    /// `get_cubic_upsample_coefficients` (A = -0.75).
+    private func cubicCoefficients<T: BinaryFloatingPoint>(_ t: T) -> [T] {
+        let a = T(-0.75)
+        func c1(_ x: T) -> T { ((a + 2) * x - (a + 3)) * x * x + 1 }
+        func c2(_ x: T) -> T { ((a * x - 5 * a) * x + 8 * a) * x - 4 * a }
+        return [c2(t + 1), c1(t), c1(1 - t), c2(2 - t)]
+    }
+
+    /// `get_cubic_coefficients_grad`: the coefficients' derivatives with respect to `t`, as
+    /// ATen writes them (the caller subtracts).
+    private func cubicCoefficientGradients<T: BinaryFloatingPoint>(_ t: T) -> [T] {
+        let a = T(-0.75)
+        var x = -1 - t
+        let g0 = (-3 * a * x - 10 * a) * x - 8 * a
+        x = -t
+        let g1 = (-3 * (a + 2) * x - 2 * (a + 3)) * x
+        x = 1 - t
+        let g2 = (3 * (a + 2) * x - 2 * (a + 3)) * x
+        x = 2 - t
+        let g3 = (3 * a * x - 10 * a) * x + 8 * a
+        return [g0, g1, g2, g3]
+    }
+
+    private func bicubic<T: BinaryFloatingPoint>(_ src: UnsafePointer<T>, _ ix: T, _ iy: T) -> T {
+        let x0 = ix.rounded(.down), y0 = iy.rounded(.down)
+        let wx = cubicCoefficients(ix - x0), wy = cubicCoefficients(iy - y0)
+        let (bx, by) = (Int(x0), Int(y0))
+        var out: T = 0
+        for j in 0..<4 {
+            var row: T = 0
+            for i in 0..<4 { row += tap(src, bx - 1 + i, by - 1 + j) * wx[i] }
+            out += row * wy[j]
+        }
+        return out
+    }
+
     private func sample<T: BinaryFloatingPoint>(_ src: UnsafePointer<T>, _ ix: T, _ iy: T) -> T {
         switch mode {
         case .nearest:
             let x = Int(ix.rounded(.toNearestOrEven)), y = Int(iy.rounded(.toNearestOrEven))
             return inside(y, x) ? src[y * width + x] : 0
+        case .bicubic:
+            return bicubic(src, ix, iy)
         case .bilinear:
             let x0 = Int(ix.rounded(.down)), y0 = Int(iy.rounded(.down))
             let (x1, y1) = (x0 + 1, y0 + 1)
@@ -165,13 +235,38 @@ struct _GridSampler {
         for n in 0..<batch {
             for p in 0..<outPlane {
                 let g = grid + (n * outPlane + p) * 2
+                if mode == .bicubic {
+                    let (ix, mx) = unnormalize(g[0], width), (iy, my) = unnormalize(g[1], height)
+                    let x0 = ix.rounded(.down), y0 = iy.rounded(.down)
+                    let (tx, ty) = (ix - x0, iy - y0)
+                    let wx = cubicCoefficients(tx), wy = cubicCoefficients(ty)
+                    let dx = cubicCoefficientGradients(tx), dy = cubicCoefficientGradients(ty)
+                    let (bx, by) = (Int(x0), Int(y0))
+                    var gx: T = 0, gy: T = 0
+                    for c in 0..<channels {
+                        let src = input + (n * channels + c) * plane, dst = gInput + (n * channels + c) * plane
+                        let go = gOut[(n * channels + c) * outPlane + p]
+                        for i in 0..<4 {
+                            for j in 0..<4 {
+                                addTap(dst, bx - 1 + i, by - 1 + j, go * wx[i] * wy[j])
+                                let v = tap(src, bx - 1 + i, by - 1 + j)
+                                gx -= v * dx[i] * wy[j] * go
+                                gy -= v * dy[j] * wx[i] * go
+                            }
+                        }
+                    }
+                    let out = gGrid + (n * outPlane + p) * 2
+                    out[0] = mx * gx
+                    out[1] = my * gy
+                    continue
+                }
                 let (ix, mx) = sourceIndex(g[0], width), (iy, my) = sourceIndex(g[1], height)
                 var gx: T = 0, gy: T = 0
                 for c in 0..<channels {
                     let src = input + (n * channels + c) * plane, dst = gInput + (n * channels + c) * plane
                     let go = gOut[(n * channels + c) * outPlane + p]
                     switch mode {
-                    case .nearest:
+                    case .nearest, .bicubic:
                         let x = Int(ix.rounded(.toNearestOrEven)), y = Int(iy.rounded(.toNearestOrEven))
                         if inside(y, x) { dst[y * width + x] += go }
                     case .bilinear:
