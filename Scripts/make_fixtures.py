@@ -747,6 +747,9 @@ def vision_ops():
                                 [rn(1, 2, 5, 5), torch.rand(1, 3, 3, 2, generator=g) * 2.4 - 1.2]),
         "grid_sample_bicubic_reflection": (lambda x, grid: F.grid_sample(x, grid, mode="bicubic", padding_mode="reflection", align_corners=True),
                                            [rn(1, 1, 4, 5), torch.rand(1, 2, 3, 2, generator=g) * 3 - 1.5]),
+        "interpolate_bilinear_antialias": (lambda x: F.interpolate(x, size=(3, 2), mode="bilinear", antialias=True), [rn(1, 2, 7, 5)]),
+        "interpolate_bicubic_antialias": (lambda x: F.interpolate(x, scale_factor=0.4, mode="bicubic", antialias=True), [rn(1, 1, 8, 9)]),
+        "interpolate_bilinear_antialias_up": (lambda x: F.interpolate(x, size=(5, 6), mode="bilinear", antialias=True), [rn(1, 1, 3, 4)]),
         "grid_sample_bicubic_border": (lambda x, grid: F.grid_sample(x, grid, mode="bicubic", padding_mode="border", align_corners=False),
                                        [rn(1, 1, 4, 4), torch.rand(1, 2, 2, 2, generator=g) * 3 - 1.5]),
     }

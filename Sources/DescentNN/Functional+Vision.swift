@@ -99,8 +99,8 @@ extension Functional {
     /// let up = Functional.interpolate(x, scaleFactor: 2, mode: .bilinear, alignCorners: false)
     /// ```
     public static func interpolate(_ input: Tensor, size: SpatialSize? = nil, scaleFactor: SpatialScale? = nil, mode: InterpolationMode = .nearest,
-                                   alignCorners: Bool? = nil) -> Tensor {
-        Tensor.interpolate(input, size: size, scaleFactor: scaleFactor, mode: mode, alignCorners: alignCorners)
+                                   alignCorners: Bool? = nil, antialias: Bool = false) -> Tensor {
+        Tensor.interpolate(input, size: size, scaleFactor: scaleFactor, mode: mode, alignCorners: alignCorners, antialias: antialias)
     }
     /// Like `F.pixel_shuffle`.
     public static func pixelShuffle(_ input: Tensor, upscaleFactor: Int) -> Tensor { Tensor.pixelShuffle(input, upscaleFactor: upscaleFactor) }

@@ -93,7 +93,7 @@ public struct RandomHorizontalFlip: ImageTransform {
 
 /// A crop of random area (a `scale` fraction of the image) and aspect ratio, resized to `size`,
 /// like `transforms.RandomResizedCrop`, drawing its parameters as torchvision does (up to ten
-/// tries, then a centre crop). Resizing is bilinear without torchvision's antialiasing.
+/// tries, then a centre crop), resized bilinearly with antialiasing as torchvision's default.
 public struct RandomResizedCrop: ImageTransform {
     public let size: [Int], scale: (Double, Double), ratio: (Double, Double)
     public init(size: SpatialSize, scale: (Double, Double) = (0.08, 1), ratio: (Double, Double) = (3.0 / 4, 4.0 / 3)) {
@@ -135,7 +135,7 @@ public struct RandomResizedCrop: ImageTransform {
         let (top, left, h, w) = parameters(height: image.shape[image.rank - 2], width: image.shape[image.rank - 1], generator: generator)
         let crop = image.narrow(-2, top, h).narrow(-1, left, w)
         let batched = crop.rank == 3 ? crop.unsqueeze(0) : crop
-        let resized = Tensor.interpolate(batched, size: SpatialSize(size), mode: .bilinear, alignCorners: false)
+        let resized = Tensor.interpolate(batched, size: SpatialSize(size), mode: .bilinear, alignCorners: false, antialias: true)
         return crop.rank == 3 ? resized.squeeze(0) : resized
     }
 }

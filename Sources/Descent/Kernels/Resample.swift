@@ -173,4 +173,35 @@ enum _ResampleTaps {
         }
         return (idx, wts)
     }
+
+    /// Antialiased taps (`compute_indices_weights_aa`): when shrinking, the filter (linear, or
+    /// cubic with a = -0.5) is widened by the scale, so every input pixel contributes, and each
+    /// output's weights are normalised to sum to one.
+    static func antialiased<T: BinaryFloatingPoint>(input: Int, output: Int, alignCorners: Bool, scale: Double?, cubic: Bool,
+                                                    _: T.Type) -> ([[Int]], [[Double]]) {
+        let ratio = areaScale(input, output, alignCorners: alignCorners, scale, T.self)
+        let interpolationSize: T = cubic ? 4 : 2
+        let support = ratio >= 1 ? interpolationSize * T(0.5) * ratio : interpolationSize * T(0.5)
+        let invscale: T = ratio >= 1 ? 1 / ratio : 1
+        func filter(_ v: T) -> T {
+            let x = Swift.abs(v)
+            if !cubic { return x < 1 ? 1 - x : 0 }
+            let a = T(-0.5)
+            if x < 1 { return ((a + 2) * x - (a + 3)) * x * x + 1 }
+            if x < 2 { return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a }
+            return 0
+        }
+        var idx: [[Int]] = [], wts: [[Double]] = []
+        for o in 0..<output {
+            let center = ratio * (T(o) + T(0.5))
+            let lo = Swift.max(Int(center - support + T(0.5)), 0)
+            let count = Swift.max(Swift.min(Int(center + support + T(0.5)), input) - lo, 1)
+            var w = (0..<count).map { filter((T($0 + lo) - center + T(0.5)) * invscale) }
+            let total = w.reduce(0, +)
+            if total != 0 { w = w.map { $0 / total } }
+            idx.append((0..<count).map { Swift.min(lo + $0, input - 1) })
+            wts.append(w.map { Double($0) })
+        }
+        return (idx, wts)
+    }
 }

@@ -22,14 +22,19 @@ extension Tensor {
     ///
     /// `alignCorners` (linear and cubic modes only) maps the corner samples of input and output
     /// onto each other; without it samples are taken at pixel centres, as PyTorch does.
+    /// `antialias` (bilinear and bicubic) widens the filter when shrinking, as
+    /// `F.interpolate(..., antialias=True)` and torchvision's resizes do.
     ///
     /// ```swift
     /// let up = Tensor.interpolate(x, scaleFactor: 2)                                  // nearest
     /// let smooth = Tensor.interpolate(x, size: [32, 32], mode: .bilinear, alignCorners: false)
     /// ```
     public static func interpolate(_ input: Tensor, size: SpatialSize? = nil, scaleFactor: SpatialScale? = nil,
-                                   mode: InterpolationMode = .nearest, alignCorners: Bool? = nil) -> Tensor {
+                                   mode: InterpolationMode = .nearest, alignCorners: Bool? = nil, antialias: Bool = false) -> Tensor {
         let spatial = input.rank - 2
+        if antialias && !((mode == .bilinear || mode == .bicubic) && input.rank == 4) {
+            _fail("Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D tensor as input")
+        }
         if alignCorners != nil && mode == .nearest {
             _fail("align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear")
         }
@@ -68,6 +73,12 @@ extension Tensor {
             let align = alignCorners ?? false
             let taps: ([[Int]], [[Double]])
             switch (mode, input.dtype) {
+            case (_, .float32) where antialias:
+                taps = _ResampleTaps.antialiased(input: inSizes[d], output: outSizes[d], alignCorners: align, scale: scales[d],
+                                                 cubic: mode == .bicubic, Float.self)
+            case (_, _) where antialias:
+                taps = _ResampleTaps.antialiased(input: inSizes[d], output: outSizes[d], alignCorners: align, scale: scales[d],
+                                                 cubic: mode == .bicubic, Double.self)
             case (.nearest, _): taps = _ResampleTaps.nearest(input: inSizes[d], output: outSizes[d], scale: scales[d])
             case (.bicubic, .float32): taps = _ResampleTaps.cubic(input: inSizes[d], output: outSizes[d], alignCorners: align, scale: scales[d], Float.self)
             case (.bicubic, _): taps = _ResampleTaps.cubic(input: inSizes[d], output: outSizes[d], alignCorners: align, scale: scales[d], Double.self)
@@ -84,8 +95,8 @@ extension Tensor {
         case (.nearest, 2): name = "UpsampleNearest2DBackward0"
         case (.nearest, _): name = "UpsampleNearest3DBackward0"
         case (.linear, _): name = "UpsampleLinear1DBackward0"
-        case (.bilinear, _): name = "UpsampleBilinear2DBackward0"
-        case (.bicubic, _): name = "UpsampleBicubic2DBackward0"
+        case (.bilinear, _): name = antialias ? "UpsampleBilinear2DAaBackward0" : "UpsampleBilinear2DBackward0"
+        case (.bicubic, _): name = antialias ? "UpsampleBicubic2DAaBackward0" : "UpsampleBicubic2DBackward0"
         case (.trilinear, _): name = "UpsampleTrilinear3DBackward0"
         }
         return _resample(input, resampler, outputShape: Array(input.shape.prefix(2)) + outSizes, name: name)
