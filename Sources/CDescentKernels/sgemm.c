@@ -9,6 +9,7 @@
 #include "CDescentKernels.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -304,8 +305,30 @@ static _Thread_local float *pack_b_buffer __attribute__((tls_model("initial-exec
 static _Thread_local size_t pack_a_floats __attribute__((tls_model("initial-exec"))) = 0;
 static _Thread_local size_t pack_b_floats __attribute__((tls_model("initial-exec"))) = 0;
 
+// The buffers are freed when their thread exits: the threads that run products come and go
+// (Dispatch's workers retire when idle), and a buffer left behind by each would add up over a
+// long run (the leak sanitizer found it once convolutions ran products on worker threads).
+static pthread_key_t pack_key;
+static pthread_once_t pack_once = PTHREAD_ONCE_INIT;
+
+static void pack_buffers_free(void *unused) {
+    (void)unused;
+    free(pack_a_buffer);
+    free(pack_b_buffer);
+    pack_a_buffer = pack_b_buffer = 0;
+    pack_a_floats = pack_b_floats = 0;
+}
+
+static void pack_make_key(void) { pthread_key_create(&pack_key, pack_buffers_free); }
+
 static float *pack_buffer(float **buffer, size_t *capacity, size_t floats) {
     if (*capacity < floats) {
+        if (*capacity == 0 && pack_a_floats + pack_b_floats == 0) {
+            // This thread's first buffer: any non-null value makes the key's destructor run
+            // at its exit.
+            pthread_once(&pack_once, pack_make_key);
+            pthread_setspecific(pack_key, (void *)1);
+        }
         free(*buffer);
         *buffer = aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64);
         *capacity = floats;
