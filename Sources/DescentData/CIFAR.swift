@@ -23,9 +23,13 @@ public enum CIFAR {
     /// A batch's images (`count` records of 3,072 bytes, channel planes in turn) and labels
     /// (CIFAR-100: the fine labels; `coarseLabels` has the others).
     public struct Batch: Sendable {
+        /// Image bytes, 3,072 per record: the red, green and blue 32x32 planes in turn.
         public var images: [UInt8]
+        /// Each record's label (CIFAR-100: the fine label).
         public var labels: [Int64]
+        /// CIFAR-100's coarse labels (empty for CIFAR-10).
         public var coarseLabels: [Int64]
+        /// The number of records.
         public var count: Int { labels.count }
     }
 

@@ -44,6 +44,7 @@ public struct ImageDataset: BatchedDataset, Sendable {
         (self.pixels, self.labels, self.imageShape, self.transform, self.generator) = (pixels, labels, imageShape, transform, generator)
     }
 
+    /// See the type's documentation.
     public var count: Int { labels.count }
 
     private var imageSize: Int { imageShape.reduce(1, *) }
@@ -54,6 +55,7 @@ public struct ImageDataset: BatchedDataset, Sendable {
         return Tensor(shape: imageShape, scalars: pixels[start..<(start + imageSize)].map { Float($0) / 255 })
     }
 
+    /// Sample `index`: the image and its label.
     public subscript(index: Int) -> [Tensor] {
         let x = image(index)
         return [transform.map { $0(x, generator: generator) } ?? x, Tensor(labels[index])]
@@ -135,6 +137,7 @@ public struct CIFAR10: Sendable {
     /// The images and labels.
     public let dataset: ImageDataset
 
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(root: URL, train: Bool = true, variant: CIFAR.Variant = .cifar10, transform: (any ImageTransform)? = nil,
                 generator: Generator? = nil) throws {
         let files: [String]

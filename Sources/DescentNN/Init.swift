@@ -12,12 +12,16 @@ import RealModule
 public enum Init {
     /// The nonlinearity a gain is computed for, `torch.nn.init.calculate_gain`'s first argument.
     public enum Nonlinearity: String, Sendable {
+        /// Gain 1: linear maps, convolutions and the sigmoid.
         case linear, conv1d, conv2d, conv3d, convTranspose1d = "conv_transpose1d", convTranspose2d = "conv_transpose2d"
+        /// Gain 1 for `convTranspose3d` and `sigmoid`, 5/3 for `tanh`, √2 for `relu`,
+        /// √(2 / (1 + slope²)) for `leakyRelu`, 3/4 for `selu`.
         case convTranspose3d = "conv_transpose3d", sigmoid, tanh, relu, leakyRelu = "leaky_relu", selu
     }
 
     /// Which fan Kaiming initialisation preserves: the forward pass's (`fan_in`) or the backward's.
     public enum FanMode: String, Sendable {
+        /// `fan_in` keeps the forward pass's variance, `fan_out` the backward pass's.
         case fanIn = "fan_in", fanOut = "fan_out"
     }
 

@@ -53,9 +53,13 @@ public class ConvNd: Module {
     public let weight: Parameter
     /// `[outChannels]`, or `nil` without bias.
     public let bias: Parameter?
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let inChannels: Int, outChannels: Int, groups: Int
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let kernelSize: [Int], stride: [Int], dilation: [Int]
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let padding: ConvPadding
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let paddingMode: ConvPaddingMode
     let spatial: Int
     /// `F.pad`'s amounts (last dimension first) when a padding mode other than zeros pads.
@@ -108,6 +112,7 @@ public class ConvNd: Module {
 /// let y = conv(Tensor.randn(20, 16, 50))   // [20, 33, 24]
 /// ```
 public final class Conv1d: ConvNd {
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(inChannels: Int, outChannels: Int, kernelSize: SpatialSize, stride: SpatialSize = 1, padding: ConvPadding = 0,
                 dilation: SpatialSize = 1, groups: Int = 1, bias: Bool = true, paddingMode: ConvPaddingMode = .zeros,
                 generator: Generator? = nil) {
@@ -125,6 +130,7 @@ public final class Conv1d: ConvNd {
 /// let y = conv(Tensor.randn(64, 1, 28, 28))                                     // [64, 6, 28, 28]
 /// ```
 public final class Conv2d: ConvNd {
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(inChannels: Int, outChannels: Int, kernelSize: SpatialSize, stride: SpatialSize = 1, padding: ConvPadding = 0,
                 dilation: SpatialSize = 1, groups: Int = 1, bias: Bool = true, paddingMode: ConvPaddingMode = .zeros,
                 generator: Generator? = nil) {
@@ -139,6 +145,7 @@ public final class Conv2d: ConvNd {
 /// let conv = Conv3d(inChannels: 1, outChannels: 4, kernelSize: 3, padding: 1)
 /// ```
 public final class Conv3d: ConvNd {
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(inChannels: Int, outChannels: Int, kernelSize: SpatialSize, stride: SpatialSize = 1, padding: ConvPadding = 0,
                 dilation: SpatialSize = 1, groups: Int = 1, bias: Bool = true, paddingMode: ConvPaddingMode = .zeros,
                 generator: Generator? = nil) {
@@ -153,7 +160,9 @@ public class ConvTransposeNd: Module {
     public let weight: Parameter
     /// `[outChannels]`, or `nil` without bias.
     public let bias: Parameter?
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let inChannels: Int, outChannels: Int, groups: Int
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let kernelSize: [Int], stride: [Int], padding: [Int], outputPadding: [Int], dilation: [Int]
     let spatial: Int
 
@@ -187,6 +196,7 @@ public class ConvTransposeNd: Module {
 /// let up = ConvTranspose1d(inChannels: 8, outChannels: 4, kernelSize: 4, stride: 2, padding: 1)
 /// ```
 public final class ConvTranspose1d: ConvTransposeNd {
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(inChannels: Int, outChannels: Int, kernelSize: SpatialSize, stride: SpatialSize = 1, padding: SpatialSize = 0,
                 outputPadding: SpatialSize = 0, groups: Int = 1, bias: Bool = true, dilation: SpatialSize = 1, generator: Generator? = nil) {
         super.init(spatial: 1, inChannels: inChannels, outChannels: outChannels, kernelSize: kernelSize, stride: stride, padding: padding,
@@ -201,6 +211,7 @@ public final class ConvTranspose1d: ConvTransposeNd {
 /// let y = up(Tensor.randn(8, 100, 1, 1))   // [8, 64, 4, 4]
 /// ```
 public final class ConvTranspose2d: ConvTransposeNd {
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(inChannels: Int, outChannels: Int, kernelSize: SpatialSize, stride: SpatialSize = 1, padding: SpatialSize = 0,
                 outputPadding: SpatialSize = 0, groups: Int = 1, bias: Bool = true, dilation: SpatialSize = 1, generator: Generator? = nil) {
         super.init(spatial: 2, inChannels: inChannels, outChannels: outChannels, kernelSize: kernelSize, stride: stride, padding: padding,
@@ -210,6 +221,7 @@ public final class ConvTranspose2d: ConvTransposeNd {
 
 /// A 3-D transposed convolution, like `torch.nn.ConvTranspose3d`.
 public final class ConvTranspose3d: ConvTransposeNd {
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(inChannels: Int, outChannels: Int, kernelSize: SpatialSize, stride: SpatialSize = 1, padding: SpatialSize = 0,
                 outputPadding: SpatialSize = 0, groups: Int = 1, bias: Bool = true, dilation: SpatialSize = 1, generator: Generator? = nil) {
         super.init(spatial: 3, inChannels: inChannels, outChannels: outChannels, kernelSize: kernelSize, stride: stride, padding: padding,

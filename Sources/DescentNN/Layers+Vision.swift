@@ -9,7 +9,9 @@ import Descent
 /// let pool = MaxPool1d(kernelSize: 2)
 /// ```
 public final class MaxPool1d: Module {
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let kernelSize: Int, stride: Int, padding: Int, dilation: Int, ceilMode: Bool
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0, dilation: Int = 1, ceilMode: Bool = false) {
         (self.kernelSize, self.stride, self.padding, self.dilation, self.ceilMode) = (kernelSize, stride ?? kernelSize, padding, dilation, ceilMode)
     }
@@ -26,7 +28,9 @@ public final class MaxPool1d: Module {
 /// let y = pool(Tensor.randn(64, 6, 28, 28))   // [64, 6, 14, 14]
 /// ```
 public final class MaxPool2d: Module {
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let kernelSize: SpatialSize, stride: SpatialSize, padding: SpatialSize, dilation: SpatialSize, ceilMode: Bool
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(kernelSize: SpatialSize, stride: SpatialSize? = nil, padding: SpatialSize = 0, dilation: SpatialSize = 1, ceilMode: Bool = false) {
         (self.kernelSize, self.stride, self.padding, self.dilation, self.ceilMode) = (kernelSize, stride ?? kernelSize, padding, dilation, ceilMode)
     }
@@ -41,7 +45,9 @@ public final class MaxPool2d: Module {
 
 /// Max pooling over `[N, C, D, H, W]`, like `torch.nn.MaxPool3d`.
 public final class MaxPool3d: Module {
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let kernelSize: SpatialSize, stride: SpatialSize, padding: SpatialSize, dilation: SpatialSize, ceilMode: Bool
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(kernelSize: SpatialSize, stride: SpatialSize? = nil, padding: SpatialSize = 0, dilation: SpatialSize = 1, ceilMode: Bool = false) {
         (self.kernelSize, self.stride, self.padding, self.dilation, self.ceilMode) = (kernelSize, stride ?? kernelSize, padding, dilation, ceilMode)
     }
@@ -57,7 +63,9 @@ public final class MaxPool3d: Module {
 /// let back = MaxUnpool2d(kernelSize: 2).forward(y, indices: i)
 /// ```
 public final class MaxUnpool2d: Module {
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let kernelSize: SpatialSize, stride: SpatialSize, padding: SpatialSize
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(kernelSize: SpatialSize, stride: SpatialSize? = nil, padding: SpatialSize = 0) {
         (self.kernelSize, self.stride, self.padding) = (kernelSize, stride ?? kernelSize, padding)
     }
@@ -69,7 +77,9 @@ public final class MaxUnpool2d: Module {
 
 /// Average pooling over `[N, C, L]`, like `torch.nn.AvgPool1d`.
 public final class AvgPool1d: Module {
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let kernelSize: Int, stride: Int, padding: Int, ceilMode: Bool, countIncludePad: Bool
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0, ceilMode: Bool = false, countIncludePad: Bool = true) {
         (self.kernelSize, self.stride, self.padding, self.ceilMode, self.countIncludePad) = (kernelSize, stride ?? kernelSize, padding, ceilMode, countIncludePad)
     }
@@ -84,8 +94,11 @@ public final class AvgPool1d: Module {
 /// let pool = AvgPool2d(kernelSize: 2)
 /// ```
 public final class AvgPool2d: Module {
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let kernelSize: SpatialSize, stride: SpatialSize, padding: SpatialSize, ceilMode: Bool, countIncludePad: Bool
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let divisorOverride: Int?
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(kernelSize: SpatialSize, stride: SpatialSize? = nil, padding: SpatialSize = 0, ceilMode: Bool = false,
                 countIncludePad: Bool = true, divisorOverride: Int? = nil) {
         (self.kernelSize, self.stride, self.padding, self.ceilMode) = (kernelSize, stride ?? kernelSize, padding, ceilMode)
@@ -99,7 +112,9 @@ public final class AvgPool2d: Module {
 
 /// Average pooling to a fixed length, like `torch.nn.AdaptiveAvgPool1d`.
 public final class AdaptiveAvgPool1d: Module {
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let outputSize: Int
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(outputSize: Int) { self.outputSize = outputSize }
     public override func forward(_ input: Tensor) -> Tensor { Tensor.adaptiveAvgPool1d(input, outputSize: outputSize) }
 }
@@ -110,14 +125,18 @@ public final class AdaptiveAvgPool1d: Module {
 /// let pool = AdaptiveAvgPool2d(outputSize: 1)   // [N, C, H, W] -> [N, C, 1, 1]
 /// ```
 public final class AdaptiveAvgPool2d: Module {
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let outputSize: SpatialSize
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(outputSize: SpatialSize) { self.outputSize = outputSize }
     public override func forward(_ input: Tensor) -> Tensor { Tensor.adaptiveAvgPool2d(input, outputSize: outputSize) }
 }
 
 /// Max pooling to a fixed size, like `torch.nn.AdaptiveMaxPool2d`.
 public final class AdaptiveMaxPool2d: Module {
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let outputSize: SpatialSize
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(outputSize: SpatialSize) { self.outputSize = outputSize }
     public override func forward(_ input: Tensor) -> Tensor { Tensor.adaptiveMaxPool2d(input, outputSize: outputSize) }
 }
@@ -141,11 +160,17 @@ extension Module {
 /// `running_var` and `num_batches_tracked` when `trackRunningStats`, in PyTorch's state-dict
 /// order. With `momentum: nil` the running statistics are a cumulative average.
 public class BatchNorm: Module {
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let weight: Parameter?
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let bias: Parameter?
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let numFeatures: Int
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let eps: Double
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let momentum: Double?
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let trackRunningStats: Bool
     private let ranks: [Int]
     private let rankDescription: String
@@ -192,6 +217,7 @@ public class BatchNorm: Module {
 
 /// Batch normalisation of `[N, C]` or `[N, C, L]`, like `torch.nn.BatchNorm1d`.
 public final class BatchNorm1d: BatchNorm {
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(numFeatures: Int, eps: Double = 1e-5, momentum: Double? = 0.1, affine: Bool = true, trackRunningStats: Bool = true) {
         super.init(numFeatures: numFeatures, eps: eps, momentum: momentum, affine: affine, trackRunningStats: trackRunningStats,
                    ranks: [2, 3], rankDescription: "2D or 3D")
@@ -206,6 +232,7 @@ public final class BatchNorm1d: BatchNorm {
 /// bn.eval(); let z = bn(x)         // evaluation: running statistics
 /// ```
 public final class BatchNorm2d: BatchNorm {
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(numFeatures: Int, eps: Double = 1e-5, momentum: Double? = 0.1, affine: Bool = true, trackRunningStats: Bool = true) {
         super.init(numFeatures: numFeatures, eps: eps, momentum: momentum, affine: affine, trackRunningStats: trackRunningStats,
                    ranks: [4], rankDescription: "4D")
@@ -214,6 +241,7 @@ public final class BatchNorm2d: BatchNorm {
 
 /// Batch normalisation of `[N, C, D, H, W]`, like `torch.nn.BatchNorm3d`.
 public final class BatchNorm3d: BatchNorm {
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(numFeatures: Int, eps: Double = 1e-5, momentum: Double? = 0.1, affine: Bool = true, trackRunningStats: Bool = true) {
         super.init(numFeatures: numFeatures, eps: eps, momentum: momentum, affine: affine, trackRunningStats: trackRunningStats,
                    ranks: [5], rankDescription: "5D")
@@ -226,9 +254,13 @@ public final class BatchNorm3d: BatchNorm {
 /// let gn = GroupNorm(numGroups: 8, numChannels: 64)
 /// ```
 public final class GroupNorm: Module {
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let weight: Parameter?
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let bias: Parameter?
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let numGroups: Int, numChannels: Int, eps: Double
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(numGroups: Int, numChannels: Int, eps: Double = 1e-5, affine: Bool = true) {
         if numChannels % numGroups != 0 { preconditionFailure("num_channels must be divisible by num_groups") }
         (self.numGroups, self.numChannels, self.eps) = (numGroups, numChannels, eps)
@@ -247,9 +279,13 @@ public final class GroupNorm: Module {
 /// let norm = InstanceNorm2d(numFeatures: 64, affine: true)
 /// ```
 public final class InstanceNorm2d: Module {
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let weight: Parameter?
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let bias: Parameter?
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let numFeatures: Int, eps: Double, momentum: Double, trackRunningStats: Bool
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(numFeatures: Int, eps: Double = 1e-5, momentum: Double = 0.1, affine: Bool = false, trackRunningStats: Bool = false) {
         (self.numFeatures, self.eps, self.momentum, self.trackRunningStats) = (numFeatures, eps, momentum, trackRunningStats)
         weight = affine ? Parameter(Tensor.ones([numFeatures])) : nil
@@ -268,7 +304,9 @@ public final class InstanceNorm2d: Module {
 
 /// Local response normalisation across channels, like `torch.nn.LocalResponseNorm`.
 public final class LocalResponseNorm: Module {
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let size: Int, alpha: Double, beta: Double, k: Double
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(size: Int, alpha: Double = 1e-4, beta: Double = 0.75, k: Double = 1) {
         (self.size, self.alpha, self.beta, self.k) = (size, alpha, beta, k)
     }
@@ -279,7 +317,9 @@ public final class LocalResponseNorm: Module {
 
 /// Zeroes whole channels of `[N, C, L]` while training, like `torch.nn.Dropout1d`.
 public final class Dropout1d: Module {
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let p: Double
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(p: Double = 0.5) { self.p = p }
     public override func forward(_ input: Tensor) -> Tensor { isTraining ? input.dropout1d(p: p) : input }
 }
@@ -290,7 +330,9 @@ public final class Dropout1d: Module {
 /// let drop = Dropout2d(p: 0.25)
 /// ```
 public final class Dropout2d: Module {
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let p: Double
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(p: Double = 0.5) { self.p = p }
     public override func forward(_ input: Tensor) -> Tensor { isTraining ? input.dropout2d(p: p) : input }
 }
@@ -301,7 +343,9 @@ public final class Dropout2d: Module {
 /// let up = Upsample(scaleFactor: 2, mode: .bilinear, alignCorners: false)
 /// ```
 public final class Upsample: Module {
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let size: SpatialSize?, scaleFactor: SpatialScale?, mode: InterpolationMode, alignCorners: Bool?
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(size: SpatialSize? = nil, scaleFactor: SpatialScale? = nil, mode: InterpolationMode = .nearest, alignCorners: Bool? = nil) {
         (self.size, self.scaleFactor, self.mode, self.alignCorners) = (size, scaleFactor, mode, alignCorners)
     }
@@ -312,14 +356,18 @@ public final class Upsample: Module {
 
 /// `[*, C·r², H, W]` to `[*, C, H·r, W·r]`, like `torch.nn.PixelShuffle`.
 public final class PixelShuffle: Module {
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let upscaleFactor: Int
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(upscaleFactor: Int) { self.upscaleFactor = upscaleFactor }
     public override func forward(_ input: Tensor) -> Tensor { Tensor.pixelShuffle(input, upscaleFactor: upscaleFactor) }
 }
 
 /// `[*, C, H·r, W·r]` to `[*, C·r², H, W]`, like `torch.nn.PixelUnshuffle`.
 public final class PixelUnshuffle: Module {
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let downscaleFactor: Int
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(downscaleFactor: Int) { self.downscaleFactor = downscaleFactor }
     public override func forward(_ input: Tensor) -> Tensor { Tensor.pixelUnshuffle(input, downscaleFactor: downscaleFactor) }
 }
@@ -332,26 +380,32 @@ public final class PixelUnshuffle: Module {
 /// let act = LeakyReLU(negativeSlope: 0.2)   // a DCGAN discriminator's
 /// ```
 public final class LeakyReLU: Module {
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let negativeSlope: Double
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(negativeSlope: Double = 0.01) { self.negativeSlope = negativeSlope }
     public override func forward(_ input: Tensor) -> Tensor { input.leakyRelu(negativeSlope: negativeSlope) }
 }
 
 /// The exponential linear unit, like `torch.nn.ELU`.
 public final class ELU: Module {
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let alpha: Double
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(alpha: Double = 1) { self.alpha = alpha }
     public override func forward(_ input: Tensor) -> Tensor { input.elu(alpha: alpha) }
 }
 
 /// `x · sigmoid(x)`, like `torch.nn.SiLU`.
 public final class SiLU: Module {
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public override init() {}
     public override func forward(_ input: Tensor) -> Tensor { input.silu() }
 }
 
 /// The hard swish, like `torch.nn.Hardswish`.
 public final class Hardswish: Module {
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public override init() {}
     public override func forward(_ input: Tensor) -> Tensor { input.hardswish() }
 }
@@ -363,7 +417,9 @@ public final class Hardswish: Module {
 /// let act = PReLU(numParameters: 64)
 /// ```
 public final class PReLU: Module {
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let weight: Parameter
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(numParameters: Int = 1, init value: Double = 0.25) {
         weight = Parameter(Tensor.full([numParameters], value))
     }

@@ -23,9 +23,13 @@ extension ImageTransform {
 
 /// Transforms applied in order, like `transforms.Compose`.
 public struct Compose: ImageTransform {
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let transforms: [any ImageTransform]
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(_ transforms: any ImageTransform...) { self.transforms = transforms }
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(_ transforms: [any ImageTransform]) { self.transforms = transforms }
+    /// The transformed image.
     public func callAsFunction(_ image: Tensor, generator: Generator?) -> Tensor {
         transforms.reduce(image) { $1($0, generator: generator) }
     }
@@ -35,7 +39,9 @@ public struct Compose: ImageTransform {
 /// like `transforms.ToTensor`; a float `[C, H, W]` passes through. Descent's image datasets
 /// already yield scaled `[C, H, W]` images.
 public struct ToTensor: ImageTransform {
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init() {}
+    /// The transformed image.
     public func callAsFunction(_ image: Tensor, generator: Generator?) -> Tensor {
         if image.dtype.isFloatingPoint { return image }
         let hwc = image.rank == 2 ? image.unsqueeze(-1) : image
@@ -45,11 +51,14 @@ public struct ToTensor: ImageTransform {
 
 /// `(x - mean[c]) / std[c]` per channel, like `transforms.Normalize`.
 public struct Normalize: ImageTransform {
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let mean: [Double], std: [Double]
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(mean: [Double], std: [Double]) {
         if std.contains(0) { preconditionFailure("std evaluated to zero after conversion to float32, leading to division by zero.") }
         (self.mean, self.std) = (mean, std)
     }
+    /// The transformed image.
     public func callAsFunction(_ image: Tensor, generator: Generator?) -> Tensor {
         let c = image.shape[image.rank - 3]
         let shape = [c, 1, 1]
@@ -62,11 +71,14 @@ public struct Normalize: ImageTransform {
 /// A random `size` crop, after zero padding of `padding` on every side, like
 /// `transforms.RandomCrop` (the offsets drawn with `randint`, top then left).
 public struct RandomCrop: ImageTransform {
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let size: [Int], padding: Int
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(size: SpatialSize, padding: Int = 0) {
         self.size = size.values.count == 1 ? [size.values[0], size.values[0]] : size.values
         self.padding = padding
     }
+    /// The transformed image.
     public func callAsFunction(_ image: Tensor, generator: Generator?) -> Tensor {
         let padded = padding > 0 ? image.pad([padding, padding, padding, padding]) : image
         let (h, w) = (padded.shape[padded.rank - 2], padded.shape[padded.rank - 1])
@@ -84,8 +96,11 @@ public struct RandomCrop: ImageTransform {
 /// Mirrors the image left to right with probability `p`, like `transforms.RandomHorizontalFlip`
 /// (one `rand` draw per image).
 public struct RandomHorizontalFlip: ImageTransform {
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let p: Double
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(p: Double = 0.5) { self.p = p }
+    /// The transformed image.
     public func callAsFunction(_ image: Tensor, generator: Generator?) -> Tensor {
         Tensor.rand([1], generator: generator).item() < p ? image.flip(image.rank - 1) : image
     }
@@ -95,7 +110,9 @@ public struct RandomHorizontalFlip: ImageTransform {
 /// like `transforms.RandomResizedCrop`, drawing its parameters as torchvision does (up to ten
 /// tries, then a centre crop), resized bilinearly with antialiasing as torchvision's default.
 public struct RandomResizedCrop: ImageTransform {
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let size: [Int], scale: (Double, Double), ratio: (Double, Double)
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(size: SpatialSize, scale: (Double, Double) = (0.08, 1), ratio: (Double, Double) = (3.0 / 4, 4.0 / 3)) {
         self.size = size.values.count == 1 ? [size.values[0], size.values[0]] : size.values
         self.scale = scale
@@ -131,6 +148,7 @@ public struct RandomResizedCrop: ImageTransform {
         return ((height - h) / 2, (width - w) / 2, h, w)
     }
 
+    /// The transformed image.
     public func callAsFunction(_ image: Tensor, generator: Generator?) -> Tensor {
         let (top, left, h, w) = parameters(height: image.shape[image.rank - 2], width: image.shape[image.rank - 1], generator: generator)
         let crop = image.narrow(-2, top, h).narrow(-1, left, w)
@@ -144,10 +162,13 @@ public struct RandomResizedCrop: ImageTransform {
 /// factor drawn from `[max(0, 1 - b), 1 + b]` for each, applied in an order drawn with
 /// `randperm(4)` as torchvision draws it; results clamped to [0, 1].
 public struct ColorJitter: ImageTransform {
+    /// As given to the initialiser (PyTorch's attribute of the same name).
     public let brightness: Double, contrast: Double
+    /// Takes PyTorch's constructor arguments, under their Swift names; see the type's documentation.
     public init(brightness: Double = 0, contrast: Double = 0) {
         (self.brightness, self.contrast) = (brightness, contrast)
     }
+    /// The transformed image.
     public func callAsFunction(_ image: Tensor, generator: Generator?) -> Tensor {
         let order = Tensor.randperm(4, generator: generator).scalars(as: Int64.self)
         func factor(_ amount: Double) -> Double? {

@@ -26,6 +26,7 @@ public struct SpatialSize: Sendable, Equatable, ExpressibleByIntegerLiteral, Exp
         return values
     }
 
+    /// See the type's documentation.
     public var description: String { values.count == 1 ? "\(values[0])" : _shapeString(values) }
 }
 
@@ -44,7 +45,9 @@ public enum ConvPadding: Sendable, Equatable, ExpressibleByIntegerLiteral, Expre
     /// No padding (`padding="valid"`).
     case valid
 
+    /// The value a literal writes.
     public init(integerLiteral value: Int) { self = .sizes(SpatialSize(integerLiteral: value)) }
+    /// The value a literal writes.
     public init(arrayLiteral elements: Int...) { self = .sizes(SpatialSize(elements)) }
 
     /// PyTorch's strings: `"same"` or `"valid"`; anything else stops with PyTorch's message.

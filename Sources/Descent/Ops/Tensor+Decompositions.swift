@@ -428,15 +428,21 @@ extension Tensor {
         }
     }
 
-    /// The gradient of `f` at `x` for `g`, by recording `f` again from `x` and differentiating
-    /// it (with a graph when the backward pass itself is recorded): for an op recorded as one
-    /// node whose formula is its composite's.
+    /// The gradient of `f` at `x` for `g`: ``_recomputedGradients(_:_:_:)`` of one input.
     static func _recomputedGradient(_ x: Tensor, _ g: Tensor, _ f: (Tensor) -> Tensor) -> Tensor {
+        _recomputedGradients([x], g) { f($0[0]) }[0]!
+    }
+
+    /// Gradients of `f` at `inputs` for `g`, by recording `f` again from the inputs and
+    /// differentiating it (with a graph when the backward pass is itself recorded).
+    static func _recomputedGradients(_ inputs: [Tensor], _ g: Tensor, _ f: ([Tensor]) -> Tensor) -> [Tensor?] {
         let recording = GradMode.isEnabled
         return enableGrad {
-            let input = recording ? x : x.detach().requiresGrad(true)
-            let y = f(input)
-            return Descent.grad(outputs: [y], inputs: [input], gradOutputs: [g], createGraph: recording, materializeGrads: true)[0]!
+            // Inputs that are not part of the recorded graph become leaves of their own: their
+            // gradients are computed and then dropped by the caller.
+            let leaves = inputs.map { recording && $0.requiresGrad ? $0 : $0.detach().requiresGrad(true) }
+            let y = f(leaves)
+            return Descent.grad(outputs: [y], inputs: leaves, gradOutputs: [g], createGraph: recording, allowUnused: true, materializeGrads: true)
         }
     }
 

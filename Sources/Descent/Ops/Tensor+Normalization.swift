@@ -175,19 +175,6 @@ extension Tensor {
         return (gx, Tensor(shape: [channels], scalars: gw, dtype: .float64), Tensor(shape: [channels], scalars: gb, dtype: .float64))
     }
 
-    /// Gradients of `f` at `inputs` for `g`, by recording `f` again from the inputs and
-    /// differentiating it (with a graph when the backward pass is itself recorded).
-    static func _recomputedGradients(_ inputs: [Tensor], _ g: Tensor, _ f: ([Tensor]) -> Tensor) -> [Tensor?] {
-        let recording = GradMode.isEnabled
-        return enableGrad {
-            // Inputs that are not part of the recorded graph become leaves of their own: their
-            // gradients are computed and then dropped by the caller.
-            let leaves = inputs.map { recording && $0.requiresGrad ? $0 : $0.detach().requiresGrad(true) }
-            let y = f(leaves)
-            return Descent.grad(outputs: [y], inputs: leaves, gradOutputs: [g], createGraph: recording, allowUnused: true, materializeGrads: true)
-        }
-    }
-
     /// Group normalisation of `[N, C, …]`: the channels split into `numGroups` groups, each
     /// group of each sample normalised by its own mean and biased variance, then an optional
     /// per-channel affine map, like `F.group_norm` (`NativeGroupNormBackward0`).

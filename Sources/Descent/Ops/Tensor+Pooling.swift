@@ -107,16 +107,22 @@ extension Tensor {
                                    padding: _lead3(padding, 0), dilation: _lead3(dilation), countIncludePad: nil)
         let planes = Shape.count(Array(x.shape.dropLast(spatial)))
         let shape = Array(x.shape.dropLast(spatial)) + out
-        let values = Tensor(uninitializedShape: shape, dtype: x.dtype)
-        let indices = Tensor(uninitializedShape: shape, dtype: .int64)
+        let (values, indices) = _windowMax(x, windows, outputShape: shape, planes: planes)
+        let name: StaticString = spatial == 2 ? "MaxPool2DWithIndicesBackward0" : "MaxPool3DWithIndicesBackward0"
+        let inputShape = x.shape
+        values._recorded(name, x) { g, _ in (Tensor._gradientAtIndices(g, indices, inputShape: inputShape, spatial: spatial), nil) }
+        return (values, indices)
+    }
+
+    /// Each window's maximum and its flat position in the plane, without recording.
+    private static func _windowMax(_ x: Tensor, _ windows: _PoolWindows, outputShape: [Int], planes: Int) -> (Tensor, Tensor) {
+        let values = Tensor(uninitializedShape: outputShape, dtype: x.dtype)
+        let indices = Tensor(uninitializedShape: outputShape, dtype: .int64)
         let src = x.contiguous()
         switch x.dtype {
         case .float32: windows.max(src.pointer(Float.self), planes: planes, values.pointer(Float.self), indices.pointer(Int64.self))
         default: windows.max(src.pointer(Double.self), planes: planes, values.pointer(Double.self), indices.pointer(Int64.self))
         }
-        let name: StaticString = spatial == 2 ? "MaxPool2DWithIndicesBackward0" : "MaxPool3DWithIndicesBackward0"
-        let inputShape = x.shape
-        values._recorded(name, x) { g, _ in (Tensor._gradientAtIndices(g, indices, inputShape: inputShape, spatial: spatial), nil) }
         return (values, indices)
     }
 
@@ -259,13 +265,7 @@ extension Tensor {
         let x = input
         let windows = _PoolWindows(adaptiveInput: _lead3(Array(x.shape.suffix(2))), output: _lead3(out))
         let shape = Array(x.shape.dropLast(2)) + out
-        let values = Tensor(uninitializedShape: shape, dtype: x.dtype)
-        let indices = Tensor(uninitializedShape: shape, dtype: .int64)
-        let src = x.contiguous(), planes = Shape.count(Array(x.shape.dropLast(2)))
-        switch x.dtype {
-        case .float32: windows.max(src.pointer(Float.self), planes: planes, values.pointer(Float.self), indices.pointer(Int64.self))
-        default: windows.max(src.pointer(Double.self), planes: planes, values.pointer(Double.self), indices.pointer(Int64.self))
-        }
+        let (values, indices) = _windowMax(x, windows, outputShape: shape, planes: Shape.count(Array(x.shape.dropLast(2))))
         let inputShape = x.shape
         values._recorded("AdaptiveMaxPool2DBackward0", x) { g, _ in (Tensor._gradientAtIndices(g, indices, inputShape: inputShape, spatial: 2), nil) }
         return (values, indices)

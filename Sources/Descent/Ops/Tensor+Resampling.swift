@@ -9,8 +9,11 @@
 public struct SpatialScale: Sendable, Equatable, ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral, ExpressibleByArrayLiteral {
     /// The factors as given.
     public let values: [Double]
+    /// The value a literal writes.
     public init(floatLiteral value: Double) { values = [value] }
+    /// The value a literal writes.
     public init(integerLiteral value: Int) { values = [Double(value)] }
+    /// The value a literal writes.
     public init(arrayLiteral elements: Double...) { values = elements }
     /// One factor per spatial dimension (or a single one for all).
     public init(_ values: [Double]) { self.values = values }
