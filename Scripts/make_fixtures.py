@@ -355,7 +355,8 @@ def ops():
         "sum_rows_twenty_nine": (lambda x: x.sum(1), [torch.randn(21, 29, generator=late) * 100]),
     }
     cases = (run_table(table, g) + run_table(vocabulary_ops(), torch.Generator().manual_seed(16))
-             + run_table(vision_ops(), torch.Generator().manual_seed(18)))
+             + run_table(vision_ops(), torch.Generator().manual_seed(18))
+             + run_table(sequence_ops(), torch.Generator().manual_seed(20)))
     write("ops.json", {"cases": cases})
 
 
@@ -754,6 +755,63 @@ def vision_ops():
                                        [rn(1, 1, 4, 4), torch.rand(1, 2, 2, 2, generator=g) * 3 - 1.5]),
     }
 
+
+def sequence_ops():
+    """The ops of the sequences issue (embeddings, layer and RMS norm, attention, cross-entropy
+    over sequences), with inputs from a generator of their own."""
+    g = torch.Generator().manual_seed(19)
+    F = torch.nn.functional
+
+    def rn(*shape):
+        return torch.randn(shape, generator=g)
+
+    ids = torch.tensor([[1, 2, 4], [4, 3, 9]])
+    bag_ids = torch.tensor([1, 2, 4, 5, 4, 3, 2, 9])
+    offsets = torch.tensor([0, 3, 3, 5])
+    masked_row = torch.ones(4, 6, dtype=torch.bool)
+    masked_row[2] = False
+    masked_row[0, 3:] = False
+    ce_target = torch.tensor([[1, 0, -100], [3, 2, 1]])
+    return {
+        "embedding": (lambda i, w: F.embedding(i, w), [ids, rn(10, 4)]),
+        "embedding_padding": (lambda i, w: F.embedding(i, w, padding_idx=4), [ids, rn(10, 4)]),
+        "embedding_scale_grad": (lambda i, w: F.embedding(i, w, scale_grad_by_freq=True), [ids, rn(10, 4)]),
+        "embedding_bag_sum": (lambda i, w: F.embedding_bag(i, w, offsets, mode="sum"), [bag_ids, rn(10, 3)]),
+        "embedding_bag_mean": (lambda i, w: F.embedding_bag(i, w, offsets, mode="mean"), [bag_ids, rn(10, 3)]),
+        "embedding_bag_max": (lambda i, w: F.embedding_bag(i, w, offsets, mode="max"), [bag_ids, rn(10, 3)]),
+        "embedding_bag_2d_padding": (lambda i, w: F.embedding_bag(i, w, mode="mean", padding_idx=4), [ids, rn(10, 3)]),
+        "embedding_bag_weighted": (lambda i, w, p: F.embedding_bag(i, w, offsets, mode="sum", per_sample_weights=p),
+                                   [bag_ids, rn(10, 3), rn(8)]),
+        "embedding_bag_last_offset": (lambda i, w: F.embedding_bag(i, w, torch.tensor([0, 3, 3, 5, 8]), mode="sum", include_last_offset=True), [bag_ids, rn(10, 3)]),
+        "layer_norm": (lambda x, w, b: F.layer_norm(x, (5,), w, b), [rn(2, 3, 5), rn(5), rn(5)]),
+        "layer_norm_plain": (lambda x: F.layer_norm(x, (3, 4), eps=1e-3), [rn(2, 3, 4)]),
+        "layer_norm_weight_only": (lambda x, w: F.layer_norm(x, (6,), w), [rn(4, 6) * 3 + 1, rn(6)]),
+        "rms_norm": (lambda x, w: F.rms_norm(x, (5,), w), [rn(2, 3, 5), rn(5)]),
+        "rms_norm_plain": (lambda x: F.rms_norm(x, (3, 4), eps=1e-3), [rn(2, 3, 4)]),
+        "sdpa": (lambda q, k, v: F.scaled_dot_product_attention(q, k, v), [rn(2, 2, 5, 4), rn(2, 2, 6, 4), rn(2, 2, 6, 3)]),
+        "sdpa_causal": (lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True), [rn(1, 2, 6, 4), rn(1, 2, 6, 4), rn(1, 2, 6, 4)]),
+        "sdpa_causal_rect": (lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True), [rn(1, 1, 4, 3), rn(1, 1, 7, 3), rn(1, 1, 7, 2)]),
+        "sdpa_bool_mask": (lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=masked_row), [rn(2, 2, 4, 3), rn(2, 2, 6, 3), rn(2, 2, 6, 3)]),
+        "sdpa_float_mask_scale": (lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m, scale=0.3),
+                                  [rn(2, 2, 4, 3), rn(2, 2, 5, 3), rn(2, 2, 5, 3), rn(2, 1, 4, 5)], [True, True, True, False]),
+        "sdpa_gqa": (lambda q, k, v: F.scaled_dot_product_attention(q, k, v, enable_gqa=True), [rn(1, 4, 5, 4), rn(1, 2, 6, 4), rn(1, 2, 6, 4)]),
+        "sdpa_math_gqa": (lambda q, k, v: F.scaled_dot_product_attention(q, k, v, enable_gqa=True), [rn(1, 4, 5, 4), rn(1, 2, 6, 4), rn(1, 2, 6, 3)]),
+        "sdpa_transposed": (lambda x: F.scaled_dot_product_attention(*(t.view(2, 5, 2, 3).transpose(1, 2) for t in x.split(6, dim=2)), is_causal=True),
+                            [rn(2, 5, 18)]),
+        "sdpa_long_blocks": (lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True), [rn(1, 1, 70, 2), rn(1, 1, 140, 2), rn(1, 1, 140, 2)]),
+        "cross_entropy_nd_ignore": (lambda x, t: F.cross_entropy(x, t), [rn(2, 4, 3), ce_target]),
+        "cross_entropy_smoothing": (lambda x, t: F.cross_entropy(x, t, label_smoothing=0.1), [rn(2, 4, 3), ce_target]),
+        "cross_entropy_smoothing_sum": (lambda x, t: F.cross_entropy(x, t, label_smoothing=0.2, reduction="sum"), [rn(5, 4), torch.tensor([1, 0, 3, -100, 2])]),
+        "cross_entropy_smoothing_none": (lambda x, t: F.cross_entropy(x, t, label_smoothing=0.2, reduction="none"), [rn(2, 4, 3), ce_target]),
+        "cross_entropy_weight_smoothing": (lambda x, t, w: F.cross_entropy(x, t, weight=w, label_smoothing=0.2),
+                                           [rn(2, 4, 3), ce_target, torch.rand(4, generator=g) + 0.5], [True, False, False]),
+        "cross_entropy_ignore_class": (lambda x, t: F.cross_entropy(x, t, ignore_index=2), [rn(5, 4), torch.tensor([1, 2, 3, 2, 0])]),
+        "cross_entropy_4d": (lambda x, t: F.cross_entropy(x, t), [rn(2, 3, 2, 2), torch.tensor([[[0, 2], [1, 1]], [[2, 0], [0, 1]]])]),
+        "cross_entropy_unbatched": (lambda x, t: F.cross_entropy(x, t), [rn(5), torch.tensor(3)]),
+        "cross_entropy_probs_smoothing": (lambda x, t: F.cross_entropy(x, t, label_smoothing=0.1), [rn(3, 4), rn(3, 4).softmax(1)], [True, False]),
+        "nll_loss_weight_none": (lambda x, t, w: F.nll_loss(x, t, weight=w, reduction="none"), [rn(2, 4, 3), ce_target, torch.rand(4, generator=g) + 0.5], [True, False, False]),
+    }
+
 def values():
     """Ops with discrete or random results, compared exactly: indices, unique, searches,
     logic, creation, and random draws from a seeded global generator."""
@@ -777,6 +835,7 @@ def values():
         "kthvalue_indices": (lambda x: list(x.kthvalue(3, 1)), [ties.nan_to_num(9.0)]),
         "mode_indices": (lambda x: list(x.mode(1)), [torch.tensor([[1.0, 2.0, 2.0, 3.0, 1.0], [5.0, 4.0, 4.0, 5.0, 0.0]])]),
         "unique": (lambda x: list(torch.unique(x, return_inverse=True, return_counts=True)), [torch.tensor([[3, 1, 3], [2, 1, 7]])]),
+        "one_hot": (lambda x: [torch.nn.functional.one_hot(x), torch.nn.functional.one_hot(x, 7)], [torch.tensor([[1, 0], [3, 5]])]),
         "unique_float": (lambda x: [torch.unique(x)], [torch.tensor([2.5, -1.0, 2.5, 0.0, -1.0])]),
         "searchsorted": (lambda s, v: [torch.searchsorted(s, v), torch.searchsorted(s, v, right=True)],
                          [torch.tensor([1.0, 3.0, 3.0, 5.0, 7.0]), torch.tensor([[3.0, 6.0, 9.0], [0.0, 1.0, 7.0]])]),
@@ -830,15 +889,18 @@ def values():
 
 def run_table(table, g):
     cases = []
-    for name, (fn, inputs) in table.items():
-        leaves = [t.clone().requires_grad_(t.is_floating_point()) for t in inputs]
+    for name, (fn, inputs, *flags) in table.items():
+        # An optional third entry says which inputs are differentiable (a mask or class
+        # weights are not); otherwise every floating-point input is.
+        needs = flags[0] if flags else [t.is_floating_point() for t in inputs]
+        leaves = [t.clone().requires_grad_(n) for t, n in zip(inputs, needs)]
         out = fn(*leaves)
         upstream = torch.randn(out.shape, generator=g, dtype=out.dtype)
         out.backward(upstream)
         cases.append({
             "name": name,
             "inputs": [tensor_json(t) for t in inputs],
-            "requires_grad": [t.is_floating_point() for t in inputs],
+            "requires_grad": needs,
             "output": tensor_json(out),
             "grad_fn": type(out.grad_fn).__name__ if out.grad_fn is not None else None,
             "upstream": tensor_json(upstream),

@@ -22,25 +22,23 @@ public enum Functional {
         Tensor.mseLoss(input, target, reduction: reduction)
     }
 
-    /// Negative log-likelihood of class indices given log-probabilities `[n, classes]`, like
-    /// `F.nll_loss` (`NllLossBackward0`).
-    public static func nllLoss(_ logProbs: Tensor, _ target: Tensor, reduction: Reduction = .mean) -> Tensor {
-        logProbs.nllLoss(target, reduction: reduction)
+    /// Negative log-likelihood of class indices given log-probabilities `[n, classes]` (or
+    /// `[n, classes, d1, …]`), like `F.nll_loss` (`NllLossBackward0`).
+    public static func nllLoss(_ logProbs: Tensor, _ target: Tensor, weight: Tensor? = nil, ignoreIndex: Int = -100,
+                               reduction: Reduction = .mean) -> Tensor {
+        logProbs.nllLoss(target, weight: weight, ignoreIndex: ignoreIndex, reduction: reduction)
     }
 
-    /// Cross-entropy of logits `[n, classes]` and class indices `[n]`, like `F.cross_entropy`:
-    /// a stable log-softmax followed by the negative log-likelihood.
+    /// Cross-entropy of logits `[n, classes]` (or `[n, classes, d1, …]`) and class indices or
+    /// probabilities, like `F.cross_entropy`: a stable log-softmax followed by the negative
+    /// log-likelihood, with `ignoreIndex`, class `weight` and `labelSmoothing`.
     ///
     /// ```swift
     /// let loss = Functional.crossEntropy(net(x), labels)
     /// ```
-    public static func crossEntropy(_ logits: Tensor, _ target: Tensor, reduction: Reduction = .mean) -> Tensor {
-        if target.dtype.isFloatingPoint && target.shape == logits.shape {
-            // Class probabilities: -sum(p log q) per row.
-            let perRow = -(target * logits.logSoftmax(dim: 1)).sum(dim: 1)
-            return reduce(perRow, reduction)
-        }
-        return nllLoss(logits.logSoftmax(dim: 1), target, reduction: reduction)
+    public static func crossEntropy(_ logits: Tensor, _ target: Tensor, weight: Tensor? = nil, ignoreIndex: Int = -100,
+                                    reduction: Reduction = .mean, labelSmoothing: Double = 0) -> Tensor {
+        Tensor.crossEntropy(logits, target, weight: weight, ignoreIndex: ignoreIndex, reduction: reduction, labelSmoothing: labelSmoothing)
     }
 
     /// `max(x, 0)`, like `F.relu`.
@@ -99,10 +97,21 @@ public struct MSELoss: Sendable {
 public struct CrossEntropyLoss: Sendable {
     /// How per-element losses combine.
     public let reduction: Reduction
+    /// Per-class weights, or `nil`.
+    public let weight: Tensor?
+    /// The target value that contributes nothing.
+    public let ignoreIndex: Int
+    /// How much of the target is mixed with the uniform distribution.
+    public let labelSmoothing: Double
     /// A loss that combines per-element losses by `reduction`.
-    public init(reduction: Reduction = .mean) { self.reduction = reduction }
+    public init(weight: Tensor? = nil, ignoreIndex: Int = -100, reduction: Reduction = .mean, labelSmoothing: Double = 0) {
+        self.weight = weight
+        self.ignoreIndex = ignoreIndex
+        self.reduction = reduction
+        self.labelSmoothing = labelSmoothing
+    }
     /// The loss of `logits` against class indices or probabilities `target`.
     public func callAsFunction(_ logits: Tensor, _ target: Tensor) -> Tensor {
-        Functional.crossEntropy(logits, target, reduction: reduction)
+        Functional.crossEntropy(logits, target, weight: weight, ignoreIndex: ignoreIndex, reduction: reduction, labelSmoothing: labelSmoothing)
     }
 }

@@ -454,5 +454,54 @@ enum OpTable {
         "grid_sample_bicubic": { Tensor.gridSample($0[0], grid: $0[1], mode: .bicubic) },
         "grid_sample_bicubic_reflection": { Tensor.gridSample($0[0], grid: $0[1], mode: .bicubic, paddingMode: .reflection, alignCorners: true) },
         "grid_sample_bicubic_border": { Tensor.gridSample($0[0], grid: $0[1], mode: .bicubic, paddingMode: .border) },
+        "embedding": { Tensor.embedding($0[0], weight: $0[1]) },
+        "embedding_padding": { Tensor.embedding($0[0], weight: $0[1], paddingIdx: 4) },
+        "embedding_scale_grad": { Tensor.embedding($0[0], weight: $0[1], scaleGradByFreq: true) },
+        "embedding_bag_sum": { Tensor.embeddingBag($0[0], weight: $0[1], offsets: OpTable.bagOffsets, mode: .sum) },
+        "embedding_bag_mean": { Tensor.embeddingBag($0[0], weight: $0[1], offsets: OpTable.bagOffsets, mode: .mean) },
+        "embedding_bag_max": { Tensor.embeddingBag($0[0], weight: $0[1], offsets: OpTable.bagOffsets, mode: .max) },
+        "embedding_bag_2d_padding": { Tensor.embeddingBag($0[0], weight: $0[1], mode: .mean, paddingIdx: 4) },
+        "embedding_bag_weighted": { Tensor.embeddingBag($0[0], weight: $0[1], offsets: OpTable.bagOffsets, mode: .sum, perSampleWeights: $0[2]) },
+        "embedding_bag_last_offset": { Tensor.embeddingBag($0[0], weight: $0[1], offsets: Tensor(shape: [5], scalars: [Int64(0), 3, 3, 5, 8]), mode: .sum, includeLastOffset: true) },
+        "layer_norm": { Tensor.layerNorm($0[0], normalizedShape: [5], weight: $0[1], bias: $0[2]) },
+        "layer_norm_plain": { Tensor.layerNorm($0[0], normalizedShape: [3, 4], eps: 1e-3) },
+        "layer_norm_weight_only": { Tensor.layerNorm($0[0], normalizedShape: [6], weight: $0[1]) },
+        "rms_norm": { Tensor.rmsNorm($0[0], normalizedShape: [5], weight: $0[1]) },
+        "rms_norm_plain": { Tensor.rmsNorm($0[0], normalizedShape: [3, 4], eps: 1e-3) },
+        "sdpa": { Tensor.scaledDotProductAttention($0[0], $0[1], $0[2]) },
+        "sdpa_causal": { Tensor.scaledDotProductAttention($0[0], $0[1], $0[2], isCausal: true) },
+        "sdpa_causal_rect": { Tensor.scaledDotProductAttention($0[0], $0[1], $0[2], isCausal: true) },
+        "sdpa_bool_mask": { Tensor.scaledDotProductAttention($0[0], $0[1], $0[2], attnMask: OpTable.maskedRows) },
+        "sdpa_float_mask_scale": { Tensor.scaledDotProductAttention($0[0], $0[1], $0[2], attnMask: $0[3], scale: 0.3) },
+        "sdpa_gqa": { Tensor.scaledDotProductAttention($0[0], $0[1], $0[2], enableGQA: true) },
+        "sdpa_math_gqa": { Tensor.scaledDotProductAttention($0[0], $0[1], $0[2], enableGQA: true) },
+        "sdpa_transposed": {
+            let parts = $0[0].split(6, dim: 2).map { $0.view(2, 5, 2, 3).transpose(1, 2) }
+            return Tensor.scaledDotProductAttention(parts[0], parts[1], parts[2], isCausal: true)
+        },
+        "sdpa_long_blocks": { Tensor.scaledDotProductAttention($0[0], $0[1], $0[2], isCausal: true) },
+        "cross_entropy_nd_ignore": { Tensor.crossEntropy($0[0], $0[1]) },
+        "cross_entropy_smoothing": { Tensor.crossEntropy($0[0], $0[1], labelSmoothing: 0.1) },
+        "cross_entropy_smoothing_sum": { Tensor.crossEntropy($0[0], $0[1], reduction: .sum, labelSmoothing: 0.2) },
+        "cross_entropy_smoothing_none": { Tensor.crossEntropy($0[0], $0[1], reduction: .none, labelSmoothing: 0.2) },
+        "cross_entropy_weight_smoothing": { Tensor.crossEntropy($0[0], $0[1], weight: $0[2], labelSmoothing: 0.2) },
+        "cross_entropy_ignore_class": { Tensor.crossEntropy($0[0], $0[1], ignoreIndex: 2) },
+        "cross_entropy_4d": { Tensor.crossEntropy($0[0], $0[1]) },
+        "cross_entropy_unbatched": { Tensor.crossEntropy($0[0], $0[1]) },
+        "cross_entropy_probs_smoothing": { Tensor.crossEntropy($0[0], $0[1], labelSmoothing: 0.1) },
+        "nll_loss_weight_none": { $0[0].nllLoss($0[1], weight: $0[2], reduction: .none) },
     ]
+
+    /// `embedding_bag`'s offsets in the fixtures: four bags, the second empty. (With
+    /// `includeLastOffset` the fixture ends the last bag at the input's end: PyTorch 2.15's
+    /// backward reads uninitialised memory for ids after the last offset.)
+    static let bagOffsets = Tensor(shape: [4], scalars: [Int64(0), 3, 3, 5])
+
+    /// A boolean attention mask with a partly and a wholly masked query row.
+    static var maskedRows: Tensor {
+        var rows = [[Bool]](repeating: [Bool](repeating: true, count: 6), count: 4)
+        rows[2] = [Bool](repeating: false, count: 6)
+        for j in 3..<6 { rows[0][j] = false }
+        return Tensor(rows)
+    }
 }

@@ -43,7 +43,11 @@ struct OpTests {
     /// input: `mode` of repeated values (a perturbed copy is no longer the mode).
     static let notDifferentiableAtFixture: Set<String> = ["mode"]
 
-    @Test(arguments: cases.map(\.name).filter { !notDifferentiableAtFixture.contains($0) })
+    /// Ops whose gradient is, by PyTorch's definition, not the derivative: an embedding's
+    /// padding row gets none, and `scaleGradByFreq` divides by how often a row is used.
+    static let gradientByDefinition: Set<String> = ["embedding_padding", "embedding_scale_grad"]
+
+    @Test(arguments: cases.map(\.name).filter { !notDifferentiableAtFixture.contains($0) && !gradientByDefinition.contains($0) })
     func gradcheckInFloat64(_ name: String) throws {
         let c = try #require(Self.cases.first { $0.name == name })
         let op = try #require(OpTable.ops[name])
@@ -57,11 +61,16 @@ struct OpTests {
     /// Ops whose second derivative Descent does not provide: digamma's needs polygamma(2, x);
     /// grid_sample's, which PyTorch does not have either.
     static let withoutSecondDerivative: Set<String> = [
+        // Its second derivative is the composed attention's, checked on the small cases; this
+        // case's length (past one block of queries and keys) is for the streaming kernel.
+        "sdpa_long_blocks",
         "digamma", "grid_sample", "grid_sample_border_align", "grid_sample_reflection", "grid_sample_nearest",
         "grid_sample_bicubic", "grid_sample_bicubic_reflection", "grid_sample_bicubic_border",
     ]
 
-    @Test(arguments: cases.map(\.name).filter { !withoutSecondDerivative.contains($0) && !notDifferentiableAtFixture.contains($0) })
+    @Test(arguments: cases.map(\.name).filter {
+        !withoutSecondDerivative.contains($0) && !notDifferentiableAtFixture.contains($0) && !gradientByDefinition.contains($0)
+    })
     func gradgradcheckInFloat64(_ name: String) throws {
         let c = try #require(Self.cases.first { $0.name == name })
         let op = try #require(OpTable.ops[name])

@@ -27,6 +27,7 @@ struct ValueTests {
         "kthvalue_indices": { let r = $0[0].kthvalue(3, dim: 1); return [r.values, r.indices] },
         "mode_indices": { let r = $0[0].mode(dim: 1); return [r.values, r.indices] },
         "unique": { let r = $0[0].unique(returnInverse: true, returnCounts: true); return [r.values, r.inverse!, r.counts!] },
+        "one_hot": { [Tensor.oneHot($0[0]), Tensor.oneHot($0[0], numClasses: 7)] },
         "unique_float": { [$0[0].unique().values] },
         "searchsorted": { [Tensor.searchsorted($0[0], $0[1]), Tensor.searchsorted($0[0], $0[1], right: true)] },
         "searchsorted_rows": { [Tensor.searchsorted($0[0], $0[1])] },

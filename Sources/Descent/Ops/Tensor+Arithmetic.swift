@@ -298,8 +298,14 @@ extension Tensor {
         x.dtype.isFloatingPoint ? _divFloating(x, n.double) : _divFloating(x.to(.float32), n.double)
     }
 
+    /// `self / s` recorded as ATen's Scalar overload records it (`DivBackward1`), for ops
+    /// PyTorch composes in C++ (`input.sum() / count`).
+    package func _dividedByScalarOverload(_ s: Double) -> Tensor {
+        Tensor._divFloating(dtype.isFloatingPoint ? self : to(.float32), s, name: "DivBackward1")
+    }
+
     @inline(__always)
-    private static func _divFloating(_ a: Tensor, _ s: Double) -> Tensor {
+    private static func _divFloating(_ a: Tensor, _ s: Double, name: StaticString = "DivBackward0") -> Tensor {
         let out: Tensor
         if a.scalarCount >= 2 * Elementwise.parallelGrain {
             out = Elementwise.mapFloat(a, _Div.self, scalar: s)
@@ -313,7 +319,7 @@ extension Tensor {
                 out = Elementwise.map(a, Double.self, Double.self) { $0 / s }
             }
         }
-        return out._recorded("DivBackward0", a, scalar: s) { g, node in (g / node.scalar, nil) }
+        return out._recorded(name, a, scalar: s) { g, node in (g / node.scalar, nil) }
     }
     /// Divides a number by every element: `reciprocal() * n`, as PyTorch records `2 / x`.
     public static func / (lhs: Double, rhs: Tensor) -> Tensor { rhs.reciprocal() * lhs }
