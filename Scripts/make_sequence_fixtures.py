@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""PyTorch's numbers for the sequence layers Descent's SequenceTests compare with.
+
+Run from the repository root with PyTorch and safetensors installed
+(python3 -m pip install torch numpy safetensors):
+
+    python3 Scripts/make_sequence_fixtures.py
+
+Writes safetensors files under Tests/DescentTests/Fixtures/sequence/:
+- init_<layer>.safetensors: a layer's state dict right after torch.manual_seed(seed);
+- <rnn>.safetensors: a recurrent stack's parameters ("p.<name>"), inputs, initial states,
+  upstream gradients ("up.*"), outputs and every gradient ("g.*");
+- mha.safetensors: MultiheadAttention with a key padding mask and averaged weights, the same way;
+- gpt.safetensors: the gpt_tiny_step model of ../shared/bench (nanoGPT's parameter names),
+  a batch, the logits, and the losses of ten AdamW steps with gradient clipping.
+"""
+import math
+import os
+
+for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ[_name] = "1"
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import save_file
+
+torch.set_num_threads(1)
+nn = torch.nn
+HERE = os.path.dirname(os.path.abspath(__file__))
+FILES = os.path.join(HERE, "..", "Tests", "DescentTests", "Fixtures", "sequence")
+
+
+def save(name, tensors):
+    save_file({k: v.detach().contiguous() for k, v in tensors.items()}, os.path.join(FILES, name), metadata={"format": "pt"})
+
+
+# Seeds and constructors; SequenceTests builds the same layers under the same seeds.
+INIT = {
+    "embedding": (0, lambda: nn.Embedding(10, 4)),
+    "embedding_padding": (1, lambda: nn.Embedding(10, 4, padding_idx=2)),
+    "lstm": (2, lambda: nn.LSTM(3, 5, num_layers=2, bidirectional=True)),
+    "lstm_proj": (3, lambda: nn.LSTM(3, 5, proj_size=2)),
+    "gru": (4, lambda: nn.GRU(3, 4, bias=False)),
+    "rnn": (5, lambda: nn.RNN(3, 4, num_layers=2, nonlinearity="relu")),
+    "lstm_cell": (6, lambda: nn.LSTMCell(3, 4)),
+    "gru_cell": (7, lambda: nn.GRUCell(3, 4)),
+    "rnn_cell": (8, lambda: nn.RNNCell(3, 4)),
+    "layer_norm": (9, lambda: nn.LayerNorm(6)),
+    "mha": (10, lambda: nn.MultiheadAttention(8, 2)),
+    "mha_kv_dims": (11, lambda: nn.MultiheadAttention(8, 2, kdim=5, vdim=3)),
+    "encoder_layer": (12, lambda: nn.TransformerEncoderLayer(8, 2, 16)),
+    "decoder_layer": (13, lambda: nn.TransformerDecoderLayer(8, 2, 16)),
+    "transformer": (14, lambda: nn.Transformer(8, 2, 2, 1, 16)),
+}
+
+
+def initialisations():
+    for name, (seed, make) in INIT.items():
+        torch.manual_seed(seed)
+        save(f"init_{name}.safetensors", make().state_dict())
+
+
+def recurrent():
+    """Two-layer bidirectional batch-first stacks (and a projected LSTM) with initial states."""
+    cases = {
+        "lstm_stack": lambda: nn.LSTM(4, 5, num_layers=2, bidirectional=True, batch_first=True),
+        "gru_stack": lambda: nn.GRU(4, 5, num_layers=2, bidirectional=True, batch_first=True),
+        "rnn_stack": lambda: nn.RNN(4, 5, num_layers=2, bidirectional=True, batch_first=True),
+        "lstm_proj_stack": lambda: nn.LSTM(4, 5, num_layers=2, bidirectional=True, batch_first=True, proj_size=3),
+    }
+    g = torch.Generator().manual_seed(30)
+    for name, make in cases.items():
+        torch.manual_seed(31)
+        layer = make()
+        x = torch.randn(3, 6, 4, generator=g).requires_grad_()
+        hidden = layer.proj_size if getattr(layer, "proj_size", 0) else layer.hidden_size
+        h0 = torch.randn(4, 3, hidden, generator=g).requires_grad_()
+        tensors = {f"p.{k}": v for k, v in layer.state_dict().items()}
+        tensors.update({"x": x, "h0": h0})
+        if isinstance(layer, nn.LSTM):
+            c0 = torch.randn(4, 3, layer.hidden_size, generator=g).requires_grad_()
+            out, (h, c) = layer(x, (h0, c0))
+            tensors.update({"c0": c0, "c": c})
+        else:
+            out, h = layer(x, h0)
+        ups = {"out": out, "h": h} | ({"c": c} if isinstance(layer, nn.LSTM) else {})
+        loss = 0
+        for k, v in ups.items():
+            u = torch.randn(v.shape, generator=g)
+            tensors[f"up.{k}"] = u
+            loss = loss + (v * u).sum()
+        loss.backward()
+        tensors.update({"out": out, "h": h, "g.x": x.grad, "g.h0": h0.grad})
+        if isinstance(layer, nn.LSTM):
+            tensors["g.c0"] = c0.grad
+        tensors.update({f"g.p.{k}": p.grad for k, p in layer.named_parameters()})
+        save(f"{name}.safetensors", tensors)
+
+
+def main():
+    os.makedirs(FILES, exist_ok=True)
+    initialisations()
+    recurrent()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+import CDescentKernels
+
+/// Elementwise pieces of the recurrent cells, over rows of a gate buffer: float32 through the
+/// AVX2 `expf` (a recurrent step is a few thousand activations, and libm's scalar `tanh` was
+/// most of a step's time), float64 through the scalar functions.
+enum _RecurrentMath {
+    /// `x = 1 / (1 + exp(-x))`.
+    @inline(__always)
+    static func sigmoid<T: _FloatElement>(_ x: UnsafeMutablePointer<T>, _ n: Int) {
+        if T.self == Float.self {
+            let f = UnsafeMutableRawPointer(x).assumingMemoryBound(to: Float.self)
+            for j in 0..<n { f[j] = -f[j] }
+            descent_expf(Int64(n), f, f)
+            for j in 0..<n { f[j] = 1 / (1 + f[j]) }
+        } else {
+            for j in 0..<n { x[j] = 1 / (1 + T.exp(-x[j])) }
+        }
+    }
+
+    /// `x = tanh(x)`, as `sign(x) · (1 - e) / (1 + e)` with `e = exp(-2|x|)` for float32.
+    @inline(__always)
+    static func tanh<T: _FloatElement>(_ x: UnsafeMutablePointer<T>, _ n: Int, scratch: UnsafeMutablePointer<T>) {
+        if T.self == Float.self {
+            let f = UnsafeMutableRawPointer(x).assumingMemoryBound(to: Float.self)
+            let e = UnsafeMutableRawPointer(scratch).assumingMemoryBound(to: Float.self)
+            for j in 0..<n { e[j] = -2 * Swift.abs(f[j]) }
+            descent_expf(Int64(n), e, e)
+            for j in 0..<n {
+                let v = (1 - e[j]) / (1 + e[j])
+                f[j] = f[j] < 0 ? -v : v
+            }
+        } else {
+            for j in 0..<n { x[j] = T.tanh(x[j]) }
+        }
+    }
+
+    /// `c (+)= a @ b` for a contiguous `c` with `n` columns, on this thread.
+    @inline(__always)
+    static func product<T: _FloatElement & _ConvElement>(
+        _ a: UnsafePointer<T>, _ rsa: Int, _ csa: Int, _ b: UnsafePointer<T>, _ rsb: Int, _ csb: Int,
+        _ c: UnsafeMutablePointer<T>, m: Int, k: Int, n: Int, accumulate: Bool
+    ) {
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            if !accumulate { c.initialize(repeating: 0, count: m * n) }
+            return
+        }
+        _gemm(a, rsa, csa, b, rsb, csb, c, m: m, k: k, n: n, accumulate: accumulate)
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+@testable import Descent
+import DescentData
+@testable import DescentNN
+
+/// Sequence layers against PyTorch (Scripts/make_sequence_fixtures.py): initialisation under
+/// the same seed, recurrent stacks' outputs, states and gradients, attention with masks, and
+/// the GPT of the `gpt_tiny_step` benchmark trained from PyTorch's initial weights.
+struct SequenceTests {
+    static func tensors(_ name: String) throws -> [String: Tensor] {
+        let url = try #require(Bundle.module.url(forResource: "Fixtures/sequence/" + name, withExtension: nil)
+            ?? Bundle.module.resourceURL?.appendingPathComponent("Fixtures/sequence/\(name)"))
+        return try Safetensors.read(from: url).tensors
+    }
+
+    /// The layers of `INIT` in the fixture script, under the same seeds.
+    static let layers: [String: (UInt64, @Sendable () -> Module)] = [
+        "embedding": (0, { Embedding(numEmbeddings: 10, embeddingDim: 4) }),
+        "embedding_padding": (1, { Embedding(numEmbeddings: 10, embeddingDim: 4, paddingIdx: 2) }),
+        "lstm": (2, { LSTM(inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true) }),
+        "lstm_proj": (3, { LSTM(inputSize: 3, hiddenSize: 5, projSize: 2) }),
+        "gru": (4, { GRU(inputSize: 3, hiddenSize: 4, bias: false) }),
+        "rnn": (5, { RNN(inputSize: 3, hiddenSize: 4, numLayers: 2, nonlinearity: "relu") }),
+        "lstm_cell": (6, { LSTMCell(inputSize: 3, hiddenSize: 4) }),
+        "gru_cell": (7, { GRUCell(inputSize: 3, hiddenSize: 4) }),
+        "rnn_cell": (8, { RNNCell(inputSize: 3, hiddenSize: 4) }),
+        "layer_norm": (9, { LayerNorm(6) }),
+    ]
+
+    @Test(arguments: layers.keys.sorted())
+    func layersInitialiseAsPyTorch(_ name: String) throws {
+        let expected = try Self.tensors("init_\(name).safetensors")
+        let (seed, make) = try #require(Self.layers[name])
+        let state = exclusiveGlobalGenerator {
+            manualSeed(seed)
+            return make().stateDict()
+        }
+        #expect(state.keys == expected.keys.sorted { a, b in state.keys.firstIndex(of: a) ?? 0 < state.keys.firstIndex(of: b) ?? 0 })
+        #expect(Set(state.keys) == Set(expected.keys))
+        for (key, tensor) in state.items {
+            let e = try #require(expected[key])
+            #expect(tensor.shape == e.shape, "\(name).\(key)")
+            #expect(tensor.scalars(as: Double.self) == e.scalars(as: Double.self), "\(name).\(key) differs from PyTorch's")
+        }
+    }
+
+    static let stacks: [String: @Sendable () -> RNNBase] = [
+        "lstm_stack": { LSTM(inputSize: 4, hiddenSize: 5, numLayers: 2, batchFirst: true, bidirectional: true) },
+        "gru_stack": { GRU(inputSize: 4, hiddenSize: 5, numLayers: 2, batchFirst: true, bidirectional: true) },
+        "rnn_stack": { RNN(inputSize: 4, hiddenSize: 5, numLayers: 2, batchFirst: true, bidirectional: true) },
+        "lstm_proj_stack": { LSTM(inputSize: 4, hiddenSize: 5, numLayers: 2, batchFirst: true, bidirectional: true, projSize: 3) },
+    ]
+
+    /// Two layers, both directions, batch first, from given states: outputs, final states and
+    /// the gradients of every input and parameter within 1e-5 of PyTorch's.
+    @Test(arguments: stacks.keys.sorted())
+    func recurrentStacksMatchPyTorch(_ name: String) throws {
+        let f = try Self.tensors("\(name).safetensors")
+        let layer = exclusiveGlobalGenerator { Self.stacks[name]!() }
+        let params = f.filter { $0.key.hasPrefix("p.") }.map { (String($0.key.dropFirst(2)), $0.value) }
+        try layer.loadStateDict(StateDict(params))
+        let x = try #require(f["x"]).requiresGrad(true), h0 = try #require(f["h0"]).requiresGrad(true)
+        let c0 = f["c0"]?.requiresGrad(true)
+        let (out, states) = layer.run(x, c0.map { [h0, $0] } ?? [h0])
+        var loss = (out * f["up.out"]!).sum() + (states[0] * f["up.h"]!).sum()
+        if states.count > 1 { loss = loss + (states[1] * f["up.c"]!).sum() }
+        loss.backward()
+        func expectClose(_ t: Tensor?, _ key: String) {
+            guard let t, let e = f[key] else {
+                Issue.record("\(name): missing \(key)")
+                return
+            }
+            #expect(t.shape == e.shape, "\(name): \(key) shape")
+            #expect(close(t.scalars(as: Double.self), e.scalars(as: Double.self), rtol: 1e-5, atol: 1e-5), "\(name): \(key)")
+        }
+        expectClose(out, "out")
+        expectClose(states[0], "h")
+        if states.count > 1 { expectClose(states[1], "c") }
+        expectClose(x.grad, "g.x")
+        expectClose(h0.grad, "g.h0")
+        if let c0 { expectClose(c0.grad, "g.c0") }
+        for (key, p) in layer.namedParameters() { expectClose(p.grad, "g.p.\(key)") }
+    }
+
+    /// The fused LSTM layer's gradients and gradients of gradients in float64, both
+    /// directions, with and without a projection, every output at once.
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func fusedLSTMPassesGradcheck(_ reverse: Bool, _ projected: Bool) throws {
+        let g = Generator(seed: 5)
+        func r(_ shape: Int...) -> Tensor { Tensor.randn(shape, dtype: .float64, generator: g).requiresGrad(true) }
+        let (hidden, out) = (3, projected ? 2 : 3)
+        var inputs = [r(4, 2, 3), r(2, out), r(2, hidden), r(4 * hidden, 3), r(4 * hidden, out), r(4 * hidden), r(4 * hidden)]
+        if projected { inputs.append(r(out, hidden)) }
+        let op: ([Tensor]) -> Tensor = { t in
+            let y = Tensor._lstmLayer(t[0], h0: t[1], c0: t[2], wIh: t[3], wHh: t[4], bIh: t[5], bHh: t[6],
+                                      wHr: projected ? t[7] : nil, reverse: reverse)
+            return Tensor.cat([y.output.flatten(), y.h.flatten() * 2, y.c.flatten() * 3])
+        }
+        #expect(try gradcheck(op, inputs: inputs))
+        #expect(try gradgradcheck(op, inputs: inputs))
+    }
+}
