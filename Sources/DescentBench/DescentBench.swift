@@ -23,7 +23,7 @@ struct DescentBench: ParsableCommand {
     @Option(help: "Threads for Descent's kernels (like torch.set_num_threads).")
     var threads = 1
 
-    @Option(help: "Comma-separated workloads: seed_loop, sgemm, fullbatch, minibatch, mlp_adam, lenet, resnet_block, elementwise (or a figure's name, such as exp_4m); or seed_memory alone for resident memory over 1,000,000 seed-loop epochs; or bandwidth alone for the memory read speed of one and two threads.")
+    @Option(help: "Comma-separated workloads: seed_loop, sgemm, fullbatch, minibatch, mlp_adam, lenet, resnet_block, gpt_tiny, lstm, elementwise (or a figure's name, such as exp_4m); or seed_memory alone for resident memory over 1,000,000 seed-loop epochs; or bandwidth alone for the memory read speed of one and two threads.")
     var only = ""
 
     @Flag(help: "Run fullbatch_1m_x32 data-parallel over MPI instead (under `mpirun -np N`): each process trains on its share of the rows.")
@@ -34,13 +34,13 @@ struct DescentBench: ParsableCommand {
         print("# descent-bench: matmul backend \(MatmulBackend.current), threads \(Threads.count)")
         // A figure's name selects its workload too (`--only exp_4m` is `--only elementwise`).
         let aliases = ["exp_4m": "elementwise", "seed_loop": "seed_loop", "minibatch_64": "minibatch", "mlp_adam_step": "mlp_adam",
-                       "lenet_step": "lenet", "resnet_block_step": "resnet_block",
+                       "lenet_step": "lenet", "resnet_block_step": "resnet_block", "lstm_step": "lstm",
                        "fullbatch_1m_x32": "fullbatch", "sgemm_256": "sgemm", "sgemm_1024": "sgemm"]
         let selected = Set(only.split(separator: ",").map { aliases[String($0)] ?? String($0) })
         let workloads: [(String, () -> Void)] = [
             ("seed_loop", Workloads.seedLoop), ("sgemm", Workloads.sgemm), ("fullbatch", Workloads.fullBatch),
             ("minibatch", Workloads.miniBatch), ("mlp_adam", Workloads.mlpAdam), ("lenet", Workloads.lenet),
-            ("resnet_block", Workloads.resnetBlock), ("elementwise", Workloads.elementwise),
+            ("resnet_block", Workloads.resnetBlock), ("lstm", Workloads.lstm), ("elementwise", Workloads.elementwise),
         ]
         if distributed {
             let group = try MPIProcessGroup()

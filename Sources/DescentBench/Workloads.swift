@@ -241,6 +241,27 @@ enum Workloads {
         report("resnet_block_step", seconds / 3 * 1e3, "ms/step")
     }
 
+    /// `lstm_step`: LSTM(64, 128) over 32 x 50 x 64 (batch first), a linear head on the last
+    /// step's output, cross-entropy, Adam.
+    static func lstm() {
+        let g = Generator(seed: 0)
+        let x = Tensor.randn(32, 50, 64, generator: g)
+        let labels = Tensor.randint(0, 10, [32], generator: g)
+        let rnn = LSTM(inputSize: 64, hiddenSize: 128, batchFirst: true)
+        let head = Linear(inFeatures: 128, outFeatures: 10)
+        let opt = Adam(rnn.parameters() + head.parameters(), lr: 1e-3)
+        let lossFunction = CrossEntropyLoss()
+        let seconds = bestOf(3) {
+            for _ in 0..<5 {
+                opt.zeroGrad()
+                let (out, _) = rnn(x)
+                lossFunction(head(out[.all, -1]), labels).backward()
+                opt.step()
+            }
+        }
+        report("lstm_step", seconds / 5 * 1e3, "ms/step")
+    }
+
     /// `exp_4m`: `x.exp()` over 4,000,000 standard normal floats, a fresh output each call.
     static func elementwise() {
         let x = Tensor.randn(4_000_000, generator: Generator(seed: 0))

@@ -37,6 +37,15 @@ void descent_sgemm(int kernel, int64_t m, int64_t n, int64_t k,
                    const float *b, int64_t rsb, int64_t csb,
                    float *c, int64_t ldc, int accumulate);
 
+/// Floats a packed k x n B needs (`descent_sgemm_pack_b`).
+int64_t descent_sgemm_packed_b_floats(int64_t k, int64_t n);
+/// B (any strides) packed once into the kernel's panels, for `descent_sgemm_prepacked`.
+void descent_sgemm_pack_b(int64_t k, int64_t n, const float *b, int64_t rsb, int64_t csb, float *out);
+/// C (+)= A * B with B packed by `descent_sgemm_pack_b` for the same k and n; the same
+/// arithmetic, in the same order, as `descent_sgemm`'s own kernel.
+void descent_sgemm_prepacked(int64_t m, int64_t n, int64_t k, const float *a, int64_t rsa, int64_t csa,
+                             const float *packed_b, float *c, int64_t ldc, int accumulate);
+
 /// Which memory-bound case `descent_sgemm_skinny` takes for a shape: DESCENT_SKINNY_ROWS
 /// (a narrow output, rows independent), DESCENT_SKINNY_SUM (a small output summed over a long
 /// k), or DESCENT_SKINNY_NONE. Callers split work over threads by it.

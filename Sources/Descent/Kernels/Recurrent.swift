@@ -47,4 +47,36 @@ enum _RecurrentMath {
         }
         _gemm(a, rsa, csa, b, rsb, csb, c, m: m, k: k, n: n, accumulate: accumulate)
     }
+
+    /// A weight used as `B` at every step: packed once for float32's kernel, read in place for
+    /// float64. Call ``release()`` when the sequence is done.
+    struct PackedWeight<T: _FloatElement & _ConvElement> {
+        let b: UnsafePointer<T>, rsb: Int, csb: Int, k: Int, n: Int
+        let packed: UnsafeMutablePointer<Float>?
+
+        init(_ b: UnsafePointer<T>, _ rsb: Int, _ csb: Int, k: Int, n: Int) {
+            (self.b, self.rsb, self.csb, self.k, self.n) = (b, rsb, csb, k, n)
+            guard T.self == Float.self, k > 0, n > 0 else {
+                packed = nil
+                return
+            }
+            let out = UnsafeMutablePointer<Float>.allocate(capacity: Int(descent_sgemm_packed_b_floats(Int64(k), Int64(n))))
+            descent_sgemm_pack_b(Int64(k), Int64(n), UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), Int64(rsb), Int64(csb), out)
+            packed = out
+        }
+
+        /// `c (+)= a @ B` for `m` rows of `a`, `c` contiguous with `n` columns.
+        @inline(__always)
+        func multiply(_ a: UnsafePointer<T>, _ rsa: Int, _ csa: Int, _ c: UnsafeMutablePointer<T>, m: Int, accumulate: Bool) {
+            if let packed {
+                descent_sgemm_prepacked(Int64(m), Int64(n), Int64(k), UnsafeRawPointer(a).assumingMemoryBound(to: Float.self),
+                                        Int64(rsa), Int64(csa), packed,
+                                        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), Int64(n), accumulate ? 1 : 0)
+                return
+            }
+            product(a, rsa, csa, b, rsb, csb, c, m: m, k: k, n: n, accumulate: accumulate)
+        }
+
+        func release() { packed?.deallocate() }
+    }
 }

@@ -36,7 +36,8 @@ extension Tensor {
             }
             let grads = plan.backward(output: k, g.contiguous(), x: t[0].contiguous(), h0: t[1], c0: t[2].contiguous(),
                                       wIh: t[3], wHh: t[4].contiguous(), wHr: rIndex.map { t[$0].contiguous() },
-                                      output: node.savedTensor(count), internals: internals)
+                                      output: node.savedTensor(count), internals: internals,
+                                      needs: (node.needsInputGrad(0), node.needsInputGrad(1)))
             var out: [Tensor?] = [grads.x, grads.h0, grads.c0, grads.wIh, grads.wHh]
             if bIhIndex != nil { out.append(grads.bias) }
             if bHhIndex != nil { out.append(grads.bias) }
@@ -118,14 +119,20 @@ struct _LSTMPlan: @unchecked Sendable {
                 }
             }
             let scratch = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, hidden))
-            defer { scratch.deallocate() }
+            let recurrent = _RecurrentMath.PackedWeight(UnsafePointer(whh), 1, outSize, k: outSize, n: g4)
+            let projection = whr.map { _RecurrentMath.PackedWeight(UnsafePointer($0), 1, hidden, k: hidden, n: outSize) }
+            defer {
+                scratch.deallocate()
+                recurrent.release()
+                projection?.release()
+            }
             var previous = -1
             for t in order {
                 let hPrev = previous < 0 ? UnsafePointer(h0.pointer(T.self)) : UnsafePointer(po + previous * batch * outSize)
                 let cPrev = previous < 0 ? UnsafePointer(c0.pointer(T.self)) : UnsafePointer(pc + previous * batch * hidden)
                 let gt = pg + t * batch * g4
                 // gates += h_{t-1} W_hhᵀ
-                _RecurrentMath.product(hPrev, outSize, 1, whh, 1, outSize, gt, m: batch, k: outSize, n: g4, accumulate: true)
+                recurrent.multiply(hPrev, outSize, 1, gt, m: batch, accumulate: true)
                 let ct = pc + t * batch * hidden, tt = pt + t * batch * hidden
                 let rt = pr.map { $0 + t * batch * hidden } ?? (po + t * batch * outSize)
                 for b in 0..<batch {
@@ -139,10 +146,9 @@ struct _LSTMPlan: @unchecked Sendable {
                     _RecurrentMath.tanh(th, hidden, scratch: scratch)
                     for j in 0..<hidden { r[j] = row[3 * hidden + j] * th[j] }
                 }
-                if let whr, let pr {
+                if let projection, let pr {
                     // h_t = r_t W_hrᵀ
-                    _RecurrentMath.product(pr + t * batch * hidden, hidden, 1, whr, 1, hidden, po + t * batch * outSize,
-                                           m: batch, k: hidden, n: outSize, accumulate: false)
+                    projection.multiply(pr + t * batch * hidden, hidden, 1, po + t * batch * outSize, m: batch, accumulate: false)
                 }
                 previous = t
             }
@@ -161,7 +167,7 @@ struct _LSTMPlan: @unchecked Sendable {
 
     /// Back through time for the gradient `g` of output `k` (0: outputs, 1: final h, 2: final c).
     func backward(output k: Int, _ g: Tensor, x: Tensor, h0: Tensor, c0: Tensor, wIh: Tensor, wHh: Tensor, wHr: Tensor?,
-                  output: Tensor, internals saved: Internals) -> Gradients {
+                  output: Tensor, internals saved: Internals, needs: (x: Bool, h0: Bool)) -> Gradients {
         let dtype = x.dtype, g4 = 4 * hidden
         let dA = Tensor(uninitializedShape: [steps, batch, g4], dtype: dtype)
         // With a projection, the gradient reaching each step's h is kept to form W_hr's.
@@ -175,17 +181,23 @@ struct _LSTMPlan: @unchecked Sendable {
             let whh = wHh.pointer(T.self), whr = wHr?.pointer(T.self)
             let pc0 = c0.pointer(T.self), gout = k == 0 ? g.pointer(T.self) : nil
             let dr = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, batch * hidden))
-            defer { dr.deallocate() }
+            let recurrent = _RecurrentMath.PackedWeight(UnsafePointer(whh), outSize, 1, k: g4, n: outSize)
+            let projection = whr.map { _RecurrentMath.PackedWeight(UnsafePointer($0), hidden, 1, k: outSize, n: hidden) }
+            defer {
+                dr.deallocate()
+                recurrent.release()
+                projection?.release()
+            }
             let visit = order
             for (n, t) in visit.enumerated().reversed() {
                 if let gout {
                     let gt = gout + t * batch * outSize
                     for j in 0..<(batch * outSize) { pdh[j] += gt[j] }
                 }
-                if let whr, let dH {
+                if let projection, let dH {
                     let ph = dH.pointer(T.self) + t * batch * outSize
                     ph.update(from: pdh, count: batch * outSize)
-                    _RecurrentMath.product(pdh, outSize, 1, whr, hidden, 1, dr, m: batch, k: outSize, n: hidden, accumulate: false)
+                    projection.multiply(pdh, outSize, 1, dr, m: batch, accumulate: false)
                 } else {
                     dr.update(from: pdh, count: batch * hidden)
                 }
@@ -207,25 +219,28 @@ struct _LSTMPlan: @unchecked Sendable {
                         c[j] = dcj * f
                     }
                 }
-                // dh_{t-1} = dA_t W_hh
-                _RecurrentMath.product(at, g4, 1, whh, outSize, 1, pdh, m: batch, k: g4, n: outSize, accumulate: false)
+                // dh_{t-1} = dA_t W_hh (not needed past the first step unless h0 wants a gradient)
+                if n > 0 || needs.h0 {
+                    recurrent.multiply(at, g4, 1, pdh, m: batch, accumulate: false)
+                }
             }
         }
         if dtype == .float64 { run(Double.self) } else { run(Float.self) }
         return noGrad {
             let rows = steps * batch
             let a2 = dA.view([rows, g4])
-            // Every step's previous h, in one matrix: h0 where the recurrence starts.
-            let previous = Tensor(uninitializedShape: [steps, batch, outSize], dtype: dtype)
-            if steps > 0 {
-                let order = self.order
-                previous.select(0, order[0])._copyRaw(h0)
-                for n in 1..<steps { previous.select(0, order[n])._copyRaw(output.select(0, order[n - 1])) }
-            }
             var grads = Gradients()
-            grads.x = a2.mm(wIh).view([steps, batch, inputSize])
+            if needs.x { grads.x = a2.mm(wIh).view([steps, batch, inputSize]) }
             grads.wIh = a2.t().mm(x.view([rows, inputSize]))
-            grads.wHh = a2.t().mm(previous.view([rows, outSize]))
+            // W_hh's gradient pairs each step's dA with the h before it: the outputs one step
+            // back (two products over the steps in order, no copy), and h0 for the first step.
+            if steps > 1 {
+                let later = dA.narrow(0, reverse ? 0 : 1, steps - 1).reshape([(steps - 1) * batch, g4])
+                let earlier = output.narrow(0, reverse ? 1 : 0, steps - 1).reshape([(steps - 1) * batch, outSize])
+                grads.wHh = later.t().mm(earlier)
+            }
+            let first = dA.select(0, reverse ? steps - 1 : 0).t().mm(h0)
+            grads.wHh = grads.wHh.map { $0 + first } ?? first
             grads.bias = a2.sum(dim: 0)
             grads.h0 = dh
             grads.c0 = dc
