@@ -97,10 +97,58 @@ def recurrent():
         save(f"{name}.safetensors", tensors)
 
 
+def attention():
+    """MultiheadAttention with a key padding mask and averaged weights, causal self-attention
+    through scaled_dot_product_attention, and transformer layers, each with every gradient."""
+    g = torch.Generator().manual_seed(40)
+
+    def run(name, seed, make, inputs, call):
+        torch.manual_seed(seed)
+        module = make()
+        leaves = {k: v.clone().requires_grad_(v.is_floating_point() and not k.startswith("mask")) for k, v in inputs.items()}
+        outputs = call(module, leaves)
+        tensors = {f"p.{k}": v for k, v in module.state_dict().items()}
+        tensors.update(inputs)
+        loss = 0
+        for k, v in outputs.items():
+            u = torch.randn(v.shape, generator=g)
+            tensors[f"up.{k}"] = u
+            tensors[f"out.{k}"] = v
+            loss = loss + (v * u).sum()
+        loss.backward()
+        tensors.update({f"g.{k}": v.grad for k, v in leaves.items() if v.grad is not None})
+        tensors.update({f"g.p.{k}": p.grad for k, p in module.named_parameters() if p.grad is not None})
+        save(f"{name}.safetensors", tensors)
+
+    padding = torch.tensor([[False, False, False, False, True, True], [False, True, False, False, False, False]])
+    run("mha_padding", 41, lambda: nn.MultiheadAttention(8, 2, batch_first=True),
+        {"q": torch.randn(2, 4, 8, generator=g), "k": torch.randn(2, 6, 8, generator=g), "v": torch.randn(2, 6, 8, generator=g),
+         "mask_padding": padding},
+        lambda m, t: dict(zip(["y", "w"], m(t["q"], t["k"], t["v"], key_padding_mask=t["mask_padding"]))))
+    run("mha_self_causal", 42, lambda: nn.MultiheadAttention(8, 2),
+        {"x": torch.randn(5, 2, 8, generator=g), "mask_attn": nn.Transformer.generate_square_subsequent_mask(5)},
+        lambda m, t: {"y": m(t["x"], t["x"], t["x"], attn_mask=t["mask_attn"], need_weights=False)[0]})
+    run("mha_kv_dims", 43, lambda: nn.MultiheadAttention(8, 2, kdim=5, vdim=3, add_bias_kv=True),
+        {"q": torch.randn(3, 2, 8, generator=g), "k": torch.randn(4, 2, 5, generator=g), "v": torch.randn(4, 2, 3, generator=g)},
+        lambda m, t: dict(zip(["y", "w"], m(t["q"], t["k"], t["v"], average_attn_weights=False))))
+    run("encoder_layer", 44, lambda: nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, activation="gelu", batch_first=True, norm_first=True),
+        {"x": torch.randn(2, 5, 8, generator=g), "mask_padding": padding[:, :5]},
+        lambda m, t: {"y": m(t["x"], src_key_padding_mask=t["mask_padding"])})
+    run("decoder_layer", 45, lambda: nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0),
+        {"x": torch.randn(4, 2, 8, generator=g), "memory": torch.randn(6, 2, 8, generator=g),
+         "mask_attn": nn.Transformer.generate_square_subsequent_mask(4)},
+        lambda m, t: {"y": m(t["x"], t["memory"], tgt_mask=t["mask_attn"])})
+    run("transformer", 46, lambda: nn.Transformer(8, 2, 2, 1, 16, dropout=0.0),
+        {"src": torch.randn(5, 2, 8, generator=g), "x": torch.randn(4, 2, 8, generator=g),
+         "mask_attn": nn.Transformer.generate_square_subsequent_mask(4)},
+        lambda m, t: {"y": m(t["src"], t["x"], tgt_mask=t["mask_attn"])})
+
+
 def main():
     os.makedirs(FILES, exist_ok=True)
     initialisations()
     recurrent()
+    attention()
 
 
 if __name__ == "__main__":

@@ -26,6 +26,11 @@ struct SequenceTests {
         "gru_cell": (7, { GRUCell(inputSize: 3, hiddenSize: 4) }),
         "rnn_cell": (8, { RNNCell(inputSize: 3, hiddenSize: 4) }),
         "layer_norm": (9, { LayerNorm(6) }),
+        "mha": (10, { MultiheadAttention(embedDim: 8, numHeads: 2) }),
+        "mha_kv_dims": (11, { MultiheadAttention(embedDim: 8, numHeads: 2, kdim: 5, vdim: 3) }),
+        "encoder_layer": (12, { TransformerEncoderLayer(dModel: 8, nhead: 2, dimFeedforward: 16) }),
+        "decoder_layer": (13, { TransformerDecoderLayer(dModel: 8, nhead: 2, dimFeedforward: 16) }),
+        "transformer": (14, { Transformer(dModel: 8, nhead: 2, numEncoderLayers: 2, numDecoderLayers: 1, dimFeedforward: 16) }),
     ]
 
     @Test(arguments: layers.keys.sorted())
@@ -99,5 +104,61 @@ struct SequenceTests {
         }
         #expect(try gradcheck(op, inputs: inputs))
         #expect(try gradgradcheck(op, inputs: inputs))
+    }
+
+    /// The attention fixtures: a module built as the script builds it (weights then loaded
+    /// from PyTorch's), and its call on the fixture's inputs.
+    static let attentionCases: [String: (@Sendable () -> Module, @Sendable (Module, [String: Tensor]) -> [String: Tensor])] = [
+        "mha_padding": ({ MultiheadAttention(embedDim: 8, numHeads: 2, batchFirst: true) }, { m, t in
+            let (y, w) = (m as! MultiheadAttention)(t["q"]!, t["k"]!, t["v"]!, keyPaddingMask: t["mask_padding"]!)
+            return ["y": y, "w": w!]
+        }),
+        "mha_self_causal": ({ MultiheadAttention(embedDim: 8, numHeads: 2) }, { m, t in
+            ["y": (m as! MultiheadAttention)(t["x"]!, t["x"]!, t["x"]!, needWeights: false, attnMask: t["mask_attn"]!).0]
+        }),
+        "mha_kv_dims": ({ MultiheadAttention(embedDim: 8, numHeads: 2, addBiasKV: true, kdim: 5, vdim: 3) }, { m, t in
+            let (y, w) = (m as! MultiheadAttention)(t["q"]!, t["k"]!, t["v"]!, averageAttnWeights: false)
+            return ["y": y, "w": w!]
+        }),
+        "encoder_layer": ({ TransformerEncoderLayer(dModel: 8, nhead: 2, dimFeedforward: 16, dropout: 0, activation: .gelu, batchFirst: true, normFirst: true) }, { m, t in
+            ["y": (m as! TransformerEncoderLayer)(t["x"]!, srcKeyPaddingMask: t["mask_padding"]!)]
+        }),
+        "decoder_layer": ({ TransformerDecoderLayer(dModel: 8, nhead: 2, dimFeedforward: 16, dropout: 0) }, { m, t in
+            ["y": (m as! TransformerDecoderLayer)(t["x"]!, memory: t["memory"]!, tgtMask: t["mask_attn"]!)]
+        }),
+        "transformer": ({ Transformer(dModel: 8, nhead: 2, numEncoderLayers: 2, numDecoderLayers: 1, dimFeedforward: 16, dropout: 0) }, { m, t in
+            ["y": (m as! Transformer)(t["src"]!, t["x"]!, tgtMask: t["mask_attn"]!)]
+        }),
+    ]
+
+    /// Outputs (and attention weights) of attention and transformer layers from PyTorch's
+    /// weights, and the gradients of every input and parameter, within 1e-5.
+    @Test(arguments: attentionCases.keys.sorted())
+    func attentionMatchesPyTorch(_ name: String) throws {
+        let f = try Self.tensors("\(name).safetensors")
+        let (make, call) = try #require(Self.attentionCases[name])
+        let module = exclusiveGlobalGenerator { make() }
+        try module.loadStateDict(StateDict(f.filter { $0.key.hasPrefix("p.") }.map { (String($0.key.dropFirst(2)), $0.value) }))
+        var inputs: [String: Tensor] = [:]
+        for (key, t) in f where !key.contains(".") {
+            inputs[key] = t.dtype.isFloatingPoint && !key.hasPrefix("mask") ? t.requiresGrad(true) : t
+        }
+        let outputs = call(module, inputs)
+        var loss = Tensor(0)
+        for (key, y) in outputs {
+            let e = try #require(f["out.\(key)"])
+            #expect(y.shape == e.shape, "\(name): \(key) shape")
+            #expect(close(y.scalars(as: Double.self), e.scalars(as: Double.self), rtol: 1e-5, atol: 1e-5), "\(name): \(key)")
+            loss = loss + (y * f["up.\(key)"]!).sum()
+        }
+        loss.backward()
+        for (key, t) in inputs where t.requiresGrad {
+            let e = try #require(f["g.\(key)"])
+            #expect(close(try #require(t.grad).scalars(as: Double.self), e.scalars(as: Double.self), rtol: 1e-5, atol: 1e-5), "\(name): gradient of \(key)")
+        }
+        for (key, p) in module.namedParameters() {
+            guard let e = f["g.p.\(key)"] else { continue }
+            #expect(close(try #require(p.grad).scalars(as: Double.self), e.scalars(as: Double.self), rtol: 1e-5, atol: 1e-5), "\(name): gradient of \(key)")
+        }
     }
 }
