@@ -144,11 +144,73 @@ def attention():
         lambda m, t: {"y": m(t["src"], t["x"], tgt_mask=t["mask_attn"])})
 
 
+def gpt():
+    """The gpt_tiny_step model of ../shared/bench/peer_torch.py, its weights renamed to nanoGPT's
+    names; a batch of four, the logits, and ten AdamW steps with gradient clipping."""
+    V, T, L, H, C, B = 65, 64, 4, 4, 128, 4
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln1, self.ln2 = nn.LayerNorm(C), nn.LayerNorm(C)
+            self.qkv, self.proj = nn.Linear(C, 3 * C), nn.Linear(C, C)
+            self.fc, self.out = nn.Linear(C, 4 * C), nn.Linear(4 * C, C)
+
+        def forward(self, x):
+            q, k, v = self.qkv(self.ln1(x)).split(C, dim=2)
+            q, k, v = (t.view(x.shape[0], T, H, C // H).transpose(1, 2) for t in (q, k, v))
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            x = x + self.proj(y.transpose(1, 2).contiguous().view(x.shape[0], T, C))
+            return x + self.out(F.gelu(self.fc(self.ln2(x))))
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.wte, self.wpe = nn.Embedding(V, C), nn.Embedding(T, C)
+            self.blocks = nn.ModuleList([Block() for _ in range(L)])
+            self.ln_f, self.head = nn.LayerNorm(C), nn.Linear(C, V, bias=False)
+            self.head.weight = self.wte.weight
+
+        def forward(self, idx):
+            x = self.wte(idx) + self.wpe(torch.arange(T))
+            for blk in self.blocks:
+                x = blk(x)
+            return self.head(self.ln_f(x))
+
+    torch.manual_seed(0)
+    model = Model()
+    names = {"wte": "transformer.wte", "wpe": "transformer.wpe", "ln_f": "transformer.ln_f", "head": "lm_head",
+             "ln1": "ln_1", "ln2": "ln_2", "qkv": "attn.c_attn", "proj": "attn.c_proj", "fc": "mlp.c_fc", "out": "mlp.c_proj"}
+
+    def nano(key):
+        parts = key.split(".")
+        if parts[0] == "blocks":
+            return f"transformer.h.{parts[1]}.{names[parts[2]]}.{parts[3]}"
+        return f"{names[parts[0]]}.{parts[1]}"
+
+    tensors = {"p." + nano(k): v.clone() for k, v in model.state_dict().items()}
+    g = torch.Generator().manual_seed(50)
+    idx, targets = torch.randint(0, V, (B, T), generator=g), torch.randint(0, V, (B, T), generator=g)
+    tensors.update({"idx": idx, "targets": targets, "logits": model(idx)})
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.1)
+    losses = []
+    for _ in range(10):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(idx).view(-1, V), targets.view(-1))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        losses.append(loss.item())
+    tensors["losses"] = torch.tensor(losses, dtype=torch.float64)
+    save("gpt.safetensors", tensors)
+
+
 def main():
     os.makedirs(FILES, exist_ok=True)
     initialisations()
     recurrent()
     attention()
+    gpt()
 
 
 if __name__ == "__main__":

@@ -34,13 +34,13 @@ struct DescentBench: ParsableCommand {
         print("# descent-bench: matmul backend \(MatmulBackend.current), threads \(Threads.count)")
         // A figure's name selects its workload too (`--only exp_4m` is `--only elementwise`).
         let aliases = ["exp_4m": "elementwise", "seed_loop": "seed_loop", "minibatch_64": "minibatch", "mlp_adam_step": "mlp_adam",
-                       "lenet_step": "lenet", "resnet_block_step": "resnet_block", "lstm_step": "lstm",
+                       "lenet_step": "lenet", "resnet_block_step": "resnet_block", "lstm_step": "lstm", "gpt_tiny_step": "gpt_tiny",
                        "fullbatch_1m_x32": "fullbatch", "sgemm_256": "sgemm", "sgemm_1024": "sgemm"]
         let selected = Set(only.split(separator: ",").map { aliases[String($0)] ?? String($0) })
         let workloads: [(String, () -> Void)] = [
             ("seed_loop", Workloads.seedLoop), ("sgemm", Workloads.sgemm), ("fullbatch", Workloads.fullBatch),
             ("minibatch", Workloads.miniBatch), ("mlp_adam", Workloads.mlpAdam), ("lenet", Workloads.lenet),
-            ("resnet_block", Workloads.resnetBlock), ("lstm", Workloads.lstm), ("elementwise", Workloads.elementwise),
+            ("resnet_block", Workloads.resnetBlock), ("gpt_tiny", Workloads.gptTiny), ("lstm", Workloads.lstm), ("elementwise", Workloads.elementwise),
         ]
         if distributed {
             let group = try MPIProcessGroup()

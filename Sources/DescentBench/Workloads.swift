@@ -241,6 +241,25 @@ enum Workloads {
         report("resnet_block_step", seconds / 3 * 1e3, "ms/step")
     }
 
+    /// `gpt_tiny_step`: a character-level GPT (vocabulary 65, context 64, 4 pre-norm blocks of
+    /// width 128 and 4 heads, tied head) on 16 random sequences; cross-entropy; AdamW with
+    /// weight decay 0.1 on every parameter, as the peer's; gradients clipped to norm 1.
+    static func gptTiny() {
+        let g = Generator(seed: 0)
+        let model = GPT(GPTConfig(blockSize: 64, vocabSize: 65, nLayer: 4, nHead: 4, nEmbd: 128), generator: g)
+        let idx = Tensor.randint(0, 65, [16, 64], generator: g), targets = Tensor.randint(0, 65, [16, 64], generator: g)
+        let opt = AdamW(model.parameters(), lr: 1e-3, weightDecay: 0.1)
+        let seconds = bestOf(3) {
+            for _ in 0..<5 {
+                opt.zeroGrad()
+                model.loss(idx, targets: targets).backward()
+                _ = clipGradNorm(model.parameters(), maxNorm: 1)
+                opt.step()
+            }
+        }
+        report("gpt_tiny_step", seconds / 5 * 1e3, "ms/step")
+    }
+
     /// `lstm_step`: LSTM(64, 128) over 32 x 50 x 64 (batch first), a linear head on the last
     /// step's output, cross-entropy, Adam.
     static func lstm() {

@@ -9,8 +9,9 @@ import Descent
 /// let y = layer(x)                                     // grad_fn=<AddmmBackward0>
 /// ```
 public final class Linear: Module {
-    /// `[outFeatures, inFeatures]`.
-    public let weight: Parameter
+    /// `[outFeatures, inFeatures]`; a `var`, so it can be tied to another layer's weight
+    /// (`head.weight = embedding.weight`).
+    public var weight: Parameter
     /// `[outFeatures]`, or `nil` without bias.
     public let bias: Parameter?
     /// Features each input row has.

@@ -175,10 +175,19 @@ open class Module {
     /// ```swift
     /// for (name, p) in model.namedParameters() { print(name, p.shape) }
     /// ```
+    ///
+    /// A parameter shared by two modules (an output layer tied to an embedding) is listed
+    /// once, under its first name, as PyTorch's `remove_duplicate` does: an optimizer then
+    /// steps it once. ``stateDict()`` lists it under every name.
     public func namedParameters() -> [(String, Tensor)] {
+        var seen = Set<ObjectIdentifier>()
+        return _allNamedParameters().filter { seen.insert(ObjectIdentifier($0.1)).inserted }
+    }
+
+    private func _allNamedParameters() -> [(String, Tensor)] {
         var out = namedOwnParameters
         for (name, child) in namedChildren {
-            out += child.namedParameters().map { ("\(name).\($0.0)", $0.1) }
+            out += child._allNamedParameters().map { ("\(name).\($0.0)", $0.1) }
         }
         return out
     }

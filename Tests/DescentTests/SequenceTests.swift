@@ -161,4 +161,26 @@ struct SequenceTests {
             #expect(close(try #require(p.grad).scalars(as: Double.self), e.scalars(as: Double.self), rtol: 1e-5, atol: 1e-5), "\(name): gradient of \(key)")
         }
     }
+
+    /// The `gpt_tiny_step` model from PyTorch's weights (nanoGPT's names): logits within 1e-5,
+    /// and ten AdamW steps with gradient clipping to PyTorch's losses within 1e-4 relative.
+    @Test func gptTrainsToPyTorchsLosses() throws {
+        let f = try Self.tensors("gpt.safetensors")
+        let model = exclusiveGlobalGenerator { GPT(GPTConfig(blockSize: 64, vocabSize: 65, nLayer: 4, nHead: 4, nEmbd: 128)) }
+        try model.loadStateDict(StateDict(f.filter { $0.key.hasPrefix("p.") }.map { (String($0.key.dropFirst(2)), $0.value) }))
+        #expect(model.parameters().count == model.stateDict().keys.count - 1, "the tied head is one parameter")
+        let (idx, targets) = (try #require(f["idx"]), try #require(f["targets"]))
+        let logits = model(idx)
+        #expect(close(logits.scalars(as: Double.self), try #require(f["logits"]).scalars(as: Double.self), rtol: 1e-5, atol: 1e-5))
+        let losses = try #require(f["losses"]).scalars(as: Double.self)
+        let optimizer = AdamW(model.parameters(), lr: 1e-3, weightDecay: 0.1)
+        for (step, expected) in losses.enumerated() {
+            optimizer.zeroGrad()
+            let loss = model.loss(idx, targets: targets)
+            loss.backward()
+            _ = clipGradNorm(model.parameters(), maxNorm: 1)
+            optimizer.step()
+            #expect(Swift.abs(loss.item() - expected) <= 1e-4 * Swift.abs(expected), "step \(step): \(loss.item()) vs \(expected)")
+        }
+    }
 }
