@@ -133,7 +133,7 @@ public final class MultiheadAttention: Module {
             let m = mask.map { $0.rank == 2 ? $0 : $0.view([batch, heads, -1, sourceLength]) }
             output = Tensor.scaledDotProductAttention(q.view([batch, heads, targetLength, headDim]), k.view([batch, heads, sourceLength, headDim]),
                                                       v.view([batch, heads, sourceLength, headDim]), attnMask: m, dropoutP: p)
-                .view([batch * heads, targetLength, headDim])
+                .reshape([batch * heads, targetLength, headDim])
             weights = nil
         }
         var y = output.transpose(0, 1).contiguous().view([targetLength * batch, embedDim])

@@ -10,6 +10,10 @@ struct _AttentionGeometry: Sendable {
     /// Element strides: (batch, head, row, feature) for q, k and v; (batch, head, row, column) for the mask.
     var q = [Int](repeating: 0, count: 4), k = [Int](repeating: 0, count: 4), v = [Int](repeating: 0, count: 4)
     var mask: [Int]? = nil
+    /// Element strides (batch, head, row) of the output and of its gradient; features are
+    /// contiguous. The output is laid out `[B, L, H, Ev]` (PyTorch's flash kernel's layout),
+    /// so merging the heads back (`transpose(1, 2).contiguous()`) copies nothing.
+    var out = [Int](repeating: 0, count: 3), gradOut = [Int](repeating: 0, count: 3)
 
     /// Query rows and key columns handled together: a block of scores `[64, 128]` stays in
     /// the L1/L2 caches however long the sequence is (the streaming, flash-style form).
@@ -18,14 +22,20 @@ struct _AttentionGeometry: Sendable {
     /// Keys a query row may see under the causal mask (top-left aligned, as PyTorch's `tril`).
     @inline(__always)
     func keyLimit(_ rowEnd: Int) -> Int { causal ? Swift.min(keys, rowEnd) : keys }
+
+    /// Columns of a block starting at key `j0` that query `row` may see: the causally hidden
+    /// ones are left out of the exponential (at -inf they sent the vector `expf` to its
+    /// scalar fallback).
+    @inline(__always)
+    func visibleColumns(row: Int, j0: Int, cols: Int) -> Int { causal ? Swift.max(0, Swift.min(cols, row + 1 - j0)) : cols }
 }
 
 /// The streaming attention kernels: scores computed block by block with a running maximum and
 /// sum per row (the online softmax), so memory is one block of scores per thread, never
 /// `[L, S]` per head; the backward pass recomputes each block from the saved log-sum-exp.
 enum _AttentionKernels {
-    /// `out = softmax(scale · q kᵀ + mask) v` and each row's log-sum-exp; `out` and `lse` are
-    /// contiguous `[B, H, L, Ev]` and `[B, H, L]`.
+    /// `out = softmax(scale · q kᵀ + mask) v` and each row's log-sum-exp; `out` through
+    /// `g.out`'s strides, `lse` contiguous `[B, H, L]`.
     static func forward<T: _FloatElement & _ConvElement>(
         _ g: _AttentionGeometry, q: UnsafePointer<T>, k: UnsafePointer<T>, v: UnsafePointer<T>, mask: UnsafePointer<T>?,
         out: UnsafeMutablePointer<T>, lse: UnsafeMutablePointer<T>
@@ -46,14 +56,14 @@ enum _AttentionKernels {
                 let kBase = pk.value + b * g.k[0] + kh * g.k[1], vBase = pv.value + b * g.v[0] + kh * g.v[1]
                 for h in (kh * group)..<((kh + 1) * group) {
                     let qBase = pq.value + b * g.q[0] + h * g.q[1]
-                    let outBase = po.value + ((b * g.heads + h) * g.queries) * g.valueFeatures
+                    let outBase = po.value + b * g.out[0] + h * g.out[1], os = g.out[2]
                     let lseBase = pl.value + (b * g.heads + h) * g.queries
                     let maskBase = pm.value.map { $0 + b * g.mask![0] + h * g.mask![1] }
                     for i0 in stride(from: 0, to: g.queries, by: bq) {
                         let rows = Swift.min(bq, g.queries - i0)
-                        let o = outBase + i0 * g.valueFeatures
-                        o.initialize(repeating: 0, count: rows * g.valueFeatures)
+                        let o = outBase + i0 * os
                         for r in 0..<rows {
+                            (o + r * os).initialize(repeating: 0, count: g.valueFeatures)
                             rowMax[r] = -.infinity
                             rowSum[r] = 0
                         }
@@ -70,22 +80,24 @@ enum _AttentionKernels {
                                     continue
                                 }
                                 let correction = rowMax[r] == -.infinity ? 0 : T.exp(rowMax[r] - m)
-                                for c in 0..<cols { s[c] -= m }
-                                exponentiate(s, cols)
+                                let valid = g.visibleColumns(row: i0 + r, j0: j0, cols: cols)
+                                for c in 0..<valid { s[c] -= m }
+                                exponentiate(s, valid)
+                                for c in valid..<cols { s[c] = 0 }
                                 var sum: T = 0
                                 for c in 0..<cols { sum += s[c] }
                                 rowSum[r] = rowSum[r] * correction + sum
                                 rowMax[r] = m
                                 if correction != 1 {
-                                    let orow = o + r * g.valueFeatures
+                                    let orow = o + r * os
                                     for e in 0..<g.valueFeatures { orow[e] *= correction }
                                 }
                             }
                             _gemm(UnsafePointer(scores), cols, 1, vBase + j0 * g.v[2], g.v[2], g.v[3], o,
-                                  m: rows, k: cols, n: g.valueFeatures, accumulate: true)
+                                  m: rows, k: cols, n: g.valueFeatures, ldc: os, accumulate: true)
                         }
                         for r in 0..<rows {
-                            let orow = o + r * g.valueFeatures
+                            let orow = o + r * os
                             if rowSum[r] == 0 {
                                 // Every key masked: zeros, as PyTorch's safe softmax gives.
                                 for e in 0..<g.valueFeatures { orow[e] = 0 }
@@ -135,19 +147,20 @@ enum _AttentionKernels {
                 for h in (kh * group)..<((kh + 1) * group) {
                     let qBase = pq.value + b * g.q[0] + h * g.q[1]
                     let head = (b * g.heads + h) * g.queries
-                    let oBase = po.value + head * g.valueFeatures, goBase = pg.value + head * g.valueFeatures
+                    let oBase = po.value + b * g.out[0] + h * g.out[1], goBase = pg.value + b * g.gradOut[0] + h * g.gradOut[1]
+                    let os = g.out[2], gs = g.gradOut[2]
                     let gqBase = pgq.value + head * g.features
                     let lseBase = pl.value + head
                     let maskBase = pm.value.map { $0 + b * g.mask![0] + h * g.mask![1] }
                     for i in 0..<g.queries {
                         var sum: T = 0
-                        for e in 0..<g.valueFeatures { sum += goBase[i * g.valueFeatures + e] * oBase[i * g.valueFeatures + e] }
+                        for e in 0..<g.valueFeatures { sum += goBase[i * gs + e] * oBase[i * os + e] }
                         delta[i] = sum
                     }
                     for i0 in stride(from: 0, to: g.queries, by: bq) {
                         let rows = Swift.min(bq, g.queries - i0)
                         let limit = g.keyLimit(i0 + rows)
-                        let qBlock = qBase + i0 * g.q[2], goBlock = goBase + i0 * g.valueFeatures
+                        let qBlock = qBase + i0 * g.q[2], goBlock = goBase + i0 * gs
                         for j0 in stride(from: 0, to: limit, by: bk) {
                             let cols = Swift.min(bk, limit - j0)
                             blockScores(g, qBlock, kBase + j0 * g.k[2], maskBase, i0: i0, j0: j0, rows: rows, cols: cols, into: p)
@@ -157,14 +170,16 @@ enum _AttentionKernels {
                                     for c in 0..<cols { s[c] = 0 }
                                     continue
                                 }
-                                for c in 0..<cols { s[c] -= l }
-                                exponentiate(s, cols)
+                                let valid = g.visibleColumns(row: i0 + r, j0: j0, cols: cols)
+                                for c in 0..<valid { s[c] -= l }
+                                exponentiate(s, valid)
+                                for c in valid..<cols { s[c] = 0 }
                             }
                             // dV_j += Pᵀ dO
-                            _gemm(UnsafePointer(p), 1, cols, goBlock, g.valueFeatures, 1, gvBase + j0 * g.valueFeatures,
+                            _gemm(UnsafePointer(p), 1, cols, goBlock, gs, 1, gvBase + j0 * g.valueFeatures,
                                   m: cols, k: rows, n: g.valueFeatures, accumulate: true)
                             // dP = dO Vᵀ, then dS = scale · P ∘ (dP - delta)
-                            _gemm(goBlock, g.valueFeatures, 1, vBase + j0 * g.v[2], g.v[3], g.v[2], dp,
+                            _gemm(goBlock, gs, 1, vBase + j0 * g.v[2], g.v[3], g.v[2], dp,
                                   m: rows, k: g.valueFeatures, n: cols, accumulate: false)
                             for r in 0..<rows {
                                 let s = p + r * cols, d = dp + r * cols, dr = delta[i0 + r]

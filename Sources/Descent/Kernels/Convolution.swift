@@ -290,26 +290,27 @@ var _convMatmulBackend: MatmulBackend {
 @inline(__always)
 func _gemm<T: _ConvElement>(
     _ a: UnsafePointer<T>, _ rsa: Int, _ csa: Int, _ b: UnsafePointer<T>, _ rsb: Int, _ csb: Int,
-    _ c: UnsafeMutablePointer<T>, m: Int, k: Int, n: Int, accumulate: Bool
+    _ c: UnsafeMutablePointer<T>, m: Int, k: Int, n: Int, ldc: Int? = nil, accumulate: Bool
 ) {
+    let ldc = ldc ?? n
     if T.self == Float.self {
         let fa = UnsafeRawPointer(a).assumingMemoryBound(to: Float.self)
         let fb = UnsafeRawPointer(b).assumingMemoryBound(to: Float.self)
         let fc = UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self)
         descent_sgemm(_convMatmulBackend.kernelID, Int64(m), Int64(n), Int64(k), fa, Int64(rsa), Int64(csa), fb, Int64(rsb), Int64(csb),
-                      fc, Int64(n), accumulate ? 1 : 0)
+                      fc, Int64(ldc), accumulate ? 1 : 0)
         return
     }
     for i in 0..<m {
         for j in 0..<n {
             var pa = a + i &* rsa, pb = b + j &* csb
-            var sum = accumulate ? c[i &* n &+ j] : T.zero
+            var sum = accumulate ? c[i &* ldc &+ j] : T.zero
             for _ in 0..<k {
                 sum += pa.pointee * pb.pointee
                 pa += csa
                 pb += rsb
             }
-            c[i &* n &+ j] = sum
+            c[i &* ldc &+ j] = sum
         }
     }
 }

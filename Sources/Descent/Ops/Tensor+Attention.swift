@@ -68,7 +68,9 @@ extension Tensor {
             return values.detach().expand([g.batch, g.heads, g.queries, g.keys])
         }
         g.mask = additive?.strides
-        let out = Tensor(uninitializedShape: [g.batch, g.heads, g.queries, g.valueFeatures], dtype: query.dtype)
+        // [B, L, H, Ev] memory seen as [B, H, L, Ev], as PyTorch's flash kernel returns it.
+        let out = Tensor(uninitializedShape: [g.batch, g.queries, g.heads, g.valueFeatures], dtype: query.dtype).transpose(1, 2)
+        g.out = Array(out.strides.prefix(3))
         let lse = Tensor(uninitializedShape: [g.batch, g.heads, g.queries], dtype: query.dtype)
         func forward<T: _FloatElement & _ConvElement>(_: T.Type) {
             _AttentionKernels.forward(g, q: query.pointer(T.self), k: key.pointer(T.self), v: value.pointer(T.self),
@@ -88,7 +90,10 @@ extension Tensor {
                                    enableGQA: enableGQA, generator: nil)
                 }
             }
-            let go = gout.contiguous()
+            var geometry = geometry
+            let go = gout.strides[3] == 1 ? gout : gout.contiguous()
+            geometry.out = Array(o.strides.prefix(3))
+            geometry.gradOut = Array(go.strides.prefix(3))
             let gq = Tensor.zeros(q.shape, dtype: q.dtype), gk = Tensor.zeros(k.shape, dtype: k.dtype)
             let gv = Tensor.zeros(v.shape, dtype: v.dtype)
             func backward<T: _FloatElement & _ConvElement>(_: T.Type) {

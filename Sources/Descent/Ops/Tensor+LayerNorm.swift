@@ -29,7 +29,7 @@ extension Tensor {
         let w = weight?.contiguous(), b = bias?.contiguous()
         let y = Tensor(uninitializedShape: input.shape, dtype: input.dtype)
         var mean = [Double](repeating: 0, count: rows), rstd = mean
-        func forward<T: _FloatElement>(_: T.Type) {
+        func forward<T: _FloatElement & SIMDScalar>(_: T.Type) {
             let px = x.pointer(T.self), py = y.pointer(T.self)
             let pw = w?.pointer(T.self), pb = b?.pointer(T.self)
             for r in 0..<rows {
@@ -39,11 +39,11 @@ extension Tensor {
                 // ATen's `(x · rstd + (-mean · rstd)) · gamma + beta`, in the element type.
                 let scale = T(s), shift = T(-m * s)
                 let row = px + r * n, out = py + r * n
-                for j in 0..<n {
-                    var v = row[j] * scale + shift
-                    if let pw { v *= pw[j] }
-                    if let pb { v += pb[j] }
-                    out[j] = v
+                switch (pw, pb) {
+                case let (w?, b?): for j in 0..<n { out[j] = (row[j] * scale + shift) * w[j] + b[j] }
+                case let (w?, nil): for j in 0..<n { out[j] = (row[j] * scale + shift) * w[j] }
+                case let (nil, b?): for j in 0..<n { out[j] = row[j] * scale + shift + b[j] }
+                case (nil, nil): for j in 0..<n { out[j] = row[j] * scale + shift }
                 }
             }
         }
@@ -112,18 +112,13 @@ extension Tensor {
 /// Row kernels of layer normalisation: statistics in float64, so rows of any length keep their
 /// precision.
 enum _LayerNormRows {
-    /// Mean and `1 / sqrt(biased variance + eps)` of one row, by two passes.
+    /// Mean and `1 / sqrt(biased variance + eps)` of one row, by two passes in eight lanes of
+    /// the element type (batch normalisation's row sums).
     @inline(__always)
-    static func moments<T: _FloatElement>(_ p: UnsafeMutablePointer<T>, _ n: Int, eps: Double) -> (Double, Double) {
-        var sum = 0.0
-        for j in 0..<n { sum += Double(p[j]) }
-        let mean = sum / Double(n)
-        var squares = 0.0
-        for j in 0..<n {
-            let d = Double(p[j]) - mean
-            squares += d * d
-        }
-        return (mean, 1 / (Swift.max(squares / Double(n), 0) + eps).squareRoot())
+    static func moments<T: _FloatElement & SIMDScalar>(_ p: UnsafeMutablePointer<T>, _ n: Int, eps: Double) -> (Double, Double) {
+        let mean = _NormLanes.sum(p, n) / Double(n)
+        let variance = _NormLanes.squaredDeviations(p, n, from: T(mean)) / Double(n)
+        return (mean, 1 / (Swift.max(variance, 0) + eps).squareRoot())
     }
 
     /// ATen's `LayerNormBackwardKernelImpl`: per row, with `ĝ = g · gamma`,
@@ -134,32 +129,35 @@ enum _LayerNormRows {
         let gx = needs.0 ? Tensor(uninitializedShape: x.shape, dtype: x.dtype) : nil
         var gw = needs.1 ? [Double](repeating: 0, count: n) : [], gb = needs.2 ? [Double](repeating: 0, count: n) : []
         func run<T: _FloatElement>(_: T.Type) {
-            let px = x.pointer(T.self), pg = g.pointer(T.self), pw = w?.pointer(T.self)
+            let px = x.pointer(T.self), pg = g.pointer(T.self)
             let po = gx?.pointer(T.self)
+            // gamma (ones without a weight) and each row's x̂ and ĝ = g · gamma, in the element type.
+            let gamma = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(n, 1))
+            let xhat = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(n, 1))
+            let ghat = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(n, 1))
+            defer {
+                gamma.deallocate()
+                xhat.deallocate()
+                ghat.deallocate()
+            }
+            if let w { gamma.update(from: w.pointer(T.self), count: n) } else { gamma.initialize(repeating: 1, count: n) }
             for r in 0..<rows {
                 let xr = px + r * n, gr = pg + r * n
-                let m = mean[r], s = rstd[r]
-                if needs.1 || needs.2 {
-                    for j in 0..<n {
-                        let gv = Double(gr[j])
-                        if needs.1 { gw[j] += gv * (Double(xr[j]) - m) * s }
-                        if needs.2 { gb[j] += gv }
-                    }
-                }
-                guard let po else { continue }
+                let m = T(mean[r]), s = T(rstd[r])
                 var sumG = 0.0, sumGX = 0.0
                 for j in 0..<n {
-                    let gh = Double(gr[j]) * (pw.map { Double($0[j]) } ?? 1)
-                    sumG += gh
-                    sumGX += gh * (Double(xr[j]) - m) * s
+                    let xh = (xr[j] - m) * s, gh = gr[j] * gamma[j]
+                    xhat[j] = xh
+                    ghat[j] = gh
+                    sumG += Double(gh)
+                    sumGX += Double(gh * xh)
                 }
-                let meanG = sumG / Double(n), meanGX = sumGX / Double(n)
+                if needs.1 { for j in 0..<n { gw[j] += Double(gr[j] * xhat[j]) } }
+                if needs.2 { for j in 0..<n { gb[j] += Double(gr[j]) } }
+                guard let po else { continue }
+                let meanG = T(sumG / Double(n)), meanGX = T(sumGX / Double(n))
                 let out = po + r * n
-                for j in 0..<n {
-                    let gh = Double(gr[j]) * (pw.map { Double($0[j]) } ?? 1)
-                    let xh = (Double(xr[j]) - m) * s
-                    out[j] = T(s * (gh - meanG - xh * meanGX))
-                }
+                for j in 0..<n { out[j] = s * (ghat[j] - meanG - xhat[j] * meanGX) }
             }
         }
         if x.dtype == .float64 { run(Double.self) } else { run(Float.self) }

@@ -233,7 +233,12 @@ extension Tensor {
                 approximateTanh ? T(0.5) * v * (1 + T.tanh(k * (v + c * v * v * v))) : v * T(0.5) * (1 + T.erf(v * r))
             }
         }
-        let out = x.dtype == .float32 ? run(Float.self) : run(Double.self)
+        let out: Tensor
+        if x.dtype == .float32 && !approximateTanh, let fast = Tensor._geluVectorised(x) {
+            out = fast
+        } else {
+            out = x.dtype == .float32 ? run(Float.self) : run(Double.self)
+        }
         return out._recorded("GeluBackward0", x, saving: x) { g, node in
             let v = node.savedTensor(0)
             if GradMode.isEnabled && (g._requiresGradForRecording || v._requiresGradForRecording) {
@@ -245,6 +250,9 @@ extension Tensor {
                 }
                 let d = ((v * 0.7071067811865476).erf() + 1) * 0.5 + v * 0.3989422804014327 * (v * v * -0.5).exp()
                 return (g * d, nil)
+            }
+            if v.dtype == .float32 && g.dtype == .float32 && !approximateTanh, let fast = Tensor._geluVectorisedBackward(v, g) {
+                return (fast, nil)
             }
             func grad<T: _FloatElement>(_: T.Type) -> Tensor {
                 let k = T(0.7978845608028654), c = T(0.044715), r = T(0.7071067811865476), pdf = T(0.3989422804014327)
@@ -258,6 +266,46 @@ extension Tensor {
                 }
             }
             return (g * (v.dtype == .float32 ? grad(Float.self) : grad(Double.self)), nil)
+        }
+    }
+
+    /// Exact float32 GELU through ATen's vectorised formula (`descent_gelu_f32`), split over
+    /// threads when large; `nil` on CPUs without AVX2/FMA.
+    static func _geluVectorised(_ x: Tensor) -> Tensor? {
+        guard descent_cpu_has_avx2_fma() != 0 else { return nil }
+        let c = x.contiguous()
+        let out = Tensor(uninitializedShape: x.shape, dtype: .float32)
+        let (px, po) = (_UncheckedSendable(c.pointer(Float.self)), _UncheckedSendable(out.pointer(Float.self)))
+        _splitRange(c.scalarCount) { lo, hi in _ = descent_gelu_f32(Int64(hi - lo), px.value + lo, po.value + lo) }
+        withExtendedLifetime(c) {}
+        return out
+    }
+
+    /// `g · GELU'(x)` through ATen's vectorised backward formula; `nil` without AVX2/FMA.
+    static func _geluVectorisedBackward(_ x: Tensor, _ g: Tensor) -> Tensor? {
+        guard descent_cpu_has_avx2_fma() != 0, x.shape == g.shape else { return nil }
+        let cx = x.contiguous(), cg = g.contiguous()
+        let out = Tensor(uninitializedShape: x.shape, dtype: .float32)
+        let (px, pg, po) = (_UncheckedSendable(cx.pointer(Float.self)), _UncheckedSendable(cg.pointer(Float.self)),
+                            _UncheckedSendable(out.pointer(Float.self)))
+        _splitRange(cx.scalarCount) { lo, hi in
+            _ = descent_gelu_backward_f32(Int64(hi - lo), px.value + lo, pg.value + lo, po.value + lo)
+        }
+        withExtendedLifetime((cx, cg)) {}
+        return out
+    }
+
+    /// Runs `body` over `0..<count` in one piece per thread, pieces a multiple of 8 long.
+    static func _splitRange(_ count: Int, _ body: (Int, Int) -> Void) {
+        let parts = Threads.parts(work: count, grain: 1 << 16)
+        if parts <= 1 {
+            body(0, count)
+            return
+        }
+        let step = (count / parts + 7) / 8 * 8
+        Threads.run(parts) { t in
+            let lo = t * step, hi = Swift.min(count, lo + step)
+            if lo < hi { body(lo, hi) }
         }
     }
 
