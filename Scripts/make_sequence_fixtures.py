@@ -97,6 +97,33 @@ def recurrent():
         save(f"{name}.safetensors", tensors)
 
 
+def packed():
+    """A two-layer bidirectional LSTM over a packed batch of unsorted lengths, from initial
+    states: packed outputs, final states and gradients."""
+    g = torch.Generator().manual_seed(35)
+    torch.manual_seed(36)
+    layer = nn.LSTM(3, 4, num_layers=2, bidirectional=True)
+    x = torch.randn(6, 3, 3, generator=g).requires_grad_()
+    h0 = torch.randn(4, 3, 4, generator=g).requires_grad_()
+    c0 = torch.randn(4, 3, 4, generator=g).requires_grad_()
+    lengths = [4, 6, 2]
+    packed = nn.utils.rnn.pack_padded_sequence(x, lengths, enforce_sorted=False)
+    out, (h, c) = layer(packed, (h0, c0))
+    padded, out_lengths = nn.utils.rnn.pad_packed_sequence(out)
+    tensors = {f"p.{k}": v for k, v in layer.state_dict().items()}
+    tensors.update({"x": x, "h0": h0, "c0": c0, "data": out.data, "batch_sizes": out.batch_sizes, "h": h, "c": c,
+                    "padded": padded, "lengths": out_lengths})
+    loss = 0
+    for k, v in {"data": out.data, "h": h, "c": c}.items():
+        u = torch.randn(v.shape, generator=g)
+        tensors[f"up.{k}"] = u
+        loss = loss + (v * u).sum()
+    loss.backward()
+    tensors.update({"g.x": x.grad, "g.h0": h0.grad, "g.c0": c0.grad})
+    tensors.update({f"g.p.{k}": p.grad for k, p in layer.named_parameters()})
+    save("lstm_packed.safetensors", tensors)
+
+
 def attention():
     """MultiheadAttention with a key padding mask and averaged weights, causal self-attention
     through scaled_dot_product_attention, and transformer layers, each with every gradient."""
@@ -202,6 +229,18 @@ def gpt():
         opt.step()
         losses.append(loss.item())
     tensors["losses"] = torch.tensor(losses, dtype=torch.float64)
+    # nanoGPT's generate from the trained model: temperature 0.8, top-k 10, seed 1337.
+    torch.manual_seed(1337)
+    sequence = idx[:1, :8]
+    with torch.no_grad():
+        for _ in range(20):
+            context = sequence[:, -T:]
+            padded = torch.cat([context, torch.zeros(1, T - context.shape[1], dtype=torch.long)], dim=1)
+            logits = model(padded)[:, context.shape[1] - 1, :] / 0.8
+            v, _ = torch.topk(logits, 10)
+            logits[logits < v[:, [-1]]] = -float("Inf")
+            sequence = torch.cat([sequence, torch.multinomial(F.softmax(logits, dim=-1), num_samples=1)], dim=1)
+    tensors["sample"] = sequence
     save("gpt.safetensors", tensors)
 
 
@@ -209,6 +248,7 @@ def main():
     os.makedirs(FILES, exist_ok=True)
     initialisations()
     recurrent()
+    packed()
     attention()
     gpt()
 

@@ -183,4 +183,76 @@ struct SequenceTests {
             #expect(Swift.abs(loss.item() - expected) <= 1e-4 * Swift.abs(expected), "step \(step): \(loss.item()) vs \(expected)")
         }
     }
+
+    /// A two-layer bidirectional LSTM over a packed batch of unsorted lengths: packed outputs,
+    /// each sequence's final states (original order), the unpacked padding, and gradients.
+    @Test func packedLSTMMatchesPyTorch() throws {
+        let f = try Self.tensors("lstm_packed.safetensors")
+        let layer = exclusiveGlobalGenerator { LSTM(inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true) }
+        try layer.loadStateDict(StateDict(f.filter { $0.key.hasPrefix("p.") }.map { (String($0.key.dropFirst(2)), $0.value) }))
+        let x = try #require(f["x"]).requiresGrad(true), h0 = try #require(f["h0"]).requiresGrad(true)
+        let c0 = try #require(f["c0"]).requiresGrad(true)
+        let packed = packPaddedSequence(x, lengths: [4, 6, 2], enforceSorted: false)
+        let (out, (h, c)) = layer(packed, (h0, c0))
+        #expect(out.batchSizes.scalars(as: Int.self) == f["batch_sizes"]!.scalars(as: Int.self))
+        let (padded, lengths) = padPackedSequence(out)
+        #expect(lengths.scalars(as: Int.self) == [4, 6, 2])
+        for (t, key) in [(out.data, "data"), (h, "h"), (c, "c"), (padded, "padded")] {
+            #expect(t.shape == f[key]!.shape, "\(key) shape")
+            #expect(close(t.scalars(as: Double.self), f[key]!.scalars(as: Double.self), rtol: 1e-5, atol: 1e-5), "\(key)")
+        }
+        let loss = (out.data * f["up.data"]!).sum() + (h * f["up.h"]!).sum() + (c * f["up.c"]!).sum()
+        loss.backward()
+        for (t, key) in [(x, "g.x"), (h0, "g.h0"), (c0, "g.c0")] {
+            #expect(close(try #require(t.grad).scalars(as: Double.self), f[key]!.scalars(as: Double.self), rtol: 1e-5, atol: 1e-5), "\(key)")
+        }
+        for (key, p) in layer.namedParameters() {
+            #expect(close(try #require(p.grad).scalars(as: Double.self), f["g.p.\(key)"]!.scalars(as: Double.self), rtol: 1e-5, atol: 1e-5), "\(key)")
+        }
+    }
+
+    @Test func padSequencePadsAndPackSequenceRoundTrips() {
+        let a = Tensor([[1.0, 2], [3, 4], [5, 6]]), b = Tensor([[7.0, 8]])
+        let padded = padSequence([a, b], batchFirst: true, paddingValue: -1)
+        #expect(padded.shape == [2, 3, 2])
+        #expect(padded.scalars(as: Double.self) == [1, 2, 3, 4, 5, 6, 7, 8, -1, -1, -1, -1])
+        let packed = packSequence([a, b])
+        #expect(packed.batchSizes.scalars(as: Int.self) == [2, 1, 1])
+        #expect(packed.data.scalars(as: Double.self) == [1, 2, 7, 8, 3, 4, 5, 6])
+        let (back, lengths) = padPackedSequence(packed, batchFirst: true, paddingValue: -1)
+        #expect(back.scalars(as: Double.self) == padded.scalars(as: Double.self))
+        #expect(lengths.scalars(as: Int.self) == [3, 1])
+    }
+
+    /// nanoGPT's `generate` (temperature 0.8, top-k 10) under `torch.manual_seed(1337)` from
+    /// the trained fixture model: the same 20 tokens, drawn from Descent's global generator.
+    @Test func gptGeneratesPyTorchsTokens() throws {
+        let f = try Self.tensors("gpt.safetensors")
+        let model = exclusiveGlobalGenerator { GPT(GPTConfig(blockSize: 64, vocabSize: 65, nLayer: 4, nHead: 4, nEmbd: 128)) }
+        try model.loadStateDict(StateDict(f.filter { $0.key.hasPrefix("p.") }.map { (String($0.key.dropFirst(2)), $0.value) }))
+        let (idx, targets) = (try #require(f["idx"]), try #require(f["targets"]))
+        let optimizer = AdamW(model.parameters(), lr: 1e-3, weightDecay: 0.1)
+        for _ in 0..<10 {
+            optimizer.zeroGrad()
+            model.loss(idx, targets: targets).backward()
+            _ = clipGradNorm(model.parameters(), maxNorm: 1)
+            optimizer.step()
+        }
+        let sample = exclusiveGlobalGenerator { () -> Tensor in
+            manualSeed(1337)
+            return model.generate(idx.narrow(0, 0, 1).narrow(1, 0, 8), maxNewTokens: 20, temperature: 0.8, topK: 10)
+        }
+        #expect(sample.scalars(as: Int.self) == f["sample"]!.scalars(as: Int.self))
+        let again = model.generate(idx.narrow(0, 0, 1).narrow(1, 0, 8), maxNewTokens: 20, temperature: 0.8, topK: 10, generator: Generator(seed: 7))
+        let repeated = model.generate(idx.narrow(0, 0, 1).narrow(1, 0, 8), maxNewTokens: 20, temperature: 0.8, topK: 10, generator: Generator(seed: 7))
+        #expect(again.scalars(as: Int.self) == repeated.scalars(as: Int.self), "a seed reproduces a sample")
+    }
+
+    @Test func topPKeepsTheSmallestSetPastP() {
+        let logits = Tensor([[Float.log(0.5), Float.log(0.3), Float.log(0.15), Float.log(0.05)]])
+        let kept = Sampling.topPFilter(logits, p: 0.7).isinf().scalars(as: Bool.self)
+        #expect(kept == [false, false, true, true])
+        let top2 = Sampling.topKFilter(logits, k: 2).isinf().scalars(as: Bool.self)
+        #expect(top2 == [false, false, true, true])
+    }
 }
