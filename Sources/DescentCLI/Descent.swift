@@ -15,8 +15,10 @@ struct DescentCommand: ParsableCommand {
               descent predict model.safetensors new.csv --output predictions.csv
               descent inspect model.safetensors
               descent notebook                          replay the seed notebook cell by cell
+              descent lm train Data/shakespeare/input.txt   train a character-level GPT
+              descent lm sample lm.safetensors --prompt "MENENIUS:"
             """,
-        subcommands: [FitCommand.self, PredictCommand.self, InspectCommand.self, NotebookCommand.self],
+        subcommands: [FitCommand.self, PredictCommand.self, InspectCommand.self, NotebookCommand.self, LMCommand.self],
         defaultSubcommand: FitCommand.self
     )
 }

@@ -57,4 +57,28 @@ enum SVGPlot {
         }
         return frame(title, body, xLabel: "actual", yLabel: "predicted", xRange: range, yRange: range)
     }
+
+    /// Several named series of (x, y) points on one chart, with a legend.
+    static func curves(_ series: [(String, [(Double, Double)])], title: String, xLabel: String, yLabel: String) -> String {
+        let points = series.flatMap(\.1).filter { $0.0.isFinite && $0.1.isFinite }
+        let xRange = (points.map(\.0).min() ?? 0, points.map(\.0).max() ?? 1)
+        let yRange = (points.map(\.1).min() ?? 0, points.map(\.1).max() ?? 1)
+        let colours = ["#9ecae1", "steelblue", "darkorange", "seagreen"]
+        var body = ""
+        for (k, (name, values)) in series.enumerated() {
+            let colour = colours[k % colours.count]
+            let step = Swift.max(1, values.count / 1000)
+            let coordinates = stride(from: 0, to: values.count, by: step).compactMap { i -> String? in
+                let (x, y) = values[i]
+                guard x.isFinite && y.isFinite else { return nil }
+                return "\(scale(x, xRange, margin, width - margin / 2)),\(scale(y, yRange, height - margin, margin))"
+            }.joined(separator: " ")
+            body += "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" points=\"\(coordinates)\"/>"
+            let legendY = margin + 8 + Double(k) * 16
+            let escaped = name.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            body += "<line x1=\"\(width - 190)\" y1=\"\(legendY - 4)\" x2=\"\(width - 170)\" y2=\"\(legendY - 4)\" stroke=\"\(colour)\" stroke-width=\"3\"/>"
+            body += "<text x=\"\(width - 164)\" y=\"\(legendY)\">\(escaped)</text>"
+        }
+        return frame(title, body, xLabel: xLabel, yLabel: yLabel, xRange: xRange, yRange: yRange)
+    }
 }
