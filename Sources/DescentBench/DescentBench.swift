@@ -23,7 +23,7 @@ struct DescentBench: ParsableCommand {
     @Option(help: "Threads for Descent's kernels (like torch.set_num_threads).")
     var threads = 1
 
-    @Option(help: "Comma-separated workloads: seed_loop, sgemm, fullbatch, minibatch, mlp_adam, lenet, resnet_block, gpt_tiny, lstm, elementwise (or a figure's name, such as exp_4m); or seed_memory alone for resident memory over 1,000,000 seed-loop epochs; or bandwidth alone for the memory read speed of one and two threads.")
+    @Option(help: "Comma-separated workloads: seed_loop, sgemm, fullbatch, minibatch, mlp_adam, lenet, resnet_block, gpt_tiny, lstm, elementwise (or a figure's name, such as exp_4m); or seed_memory alone for resident memory over 1,000,000 seed-loop epochs; or bandwidth alone for the memory read speed of one and two threads; or attention alone for the streaming attention kernel against the composed math path.")
     var only = ""
 
     @Flag(help: "Run fullbatch_1m_x32 data-parallel over MPI instead (under `mpirun -np N`): each process trains on its share of the rows.")
@@ -53,6 +53,10 @@ struct DescentBench: ParsableCommand {
         }
         if selected.contains("bandwidth") {
             Workloads.bandwidth()
+            return
+        }
+        if selected.contains("attention") {
+            Workloads.attention()
             return
         }
         for (name, body) in workloads where selected.isEmpty || selected.contains(name) { body() }

@@ -260,6 +260,26 @@ enum Workloads {
         report("gpt_tiny_step", seconds / 5 * 1e3, "ms/step")
     }
 
+    /// Not a workload of WORKLOADS.md: causal attention forward and backward, the streaming
+    /// kernel against the composed math path that builds the `[T, T]` scores, at GPT sizes.
+    static func attention() {
+        let g = Generator(seed: 0)
+        for (b, h, t, d) in [(16, 4, 64, 32), (4, 4, 256, 32), (1, 4, 1024, 32)] {
+            let q = Tensor.randn(b, h, t, d, generator: g).requiresGrad(true)
+            let k = Tensor.randn(b, h, t, d, generator: g).requiresGrad(true)
+            let v = Tensor.randn(b, h, t, d, generator: g).requiresGrad(true)
+            let fused = bestOf(3) {
+                Tensor.scaledDotProductAttention(q, k, v, isCausal: true).sum().backward()
+            }
+            let math = bestOf(3) {
+                Tensor._attentionMath(q, k, v, mask: nil, dropoutP: 0, isCausal: true, scale: 1 / Double(d).squareRoot(),
+                                      enableGQA: false, generator: nil).sum().backward()
+            }
+            report("attention_T\(t)_fused", fused * 1e3, "ms")
+            report("attention_T\(t)_math", math * 1e3, "ms")
+        }
+    }
+
     /// `lstm_step`: LSTM(64, 128) over 32 x 50 x 64 (batch first), a linear head on the last
     /// step's output, cross-entropy, Adam.
     static func lstm() {

@@ -111,7 +111,7 @@ extension Tensor {
     /// PyTorch's `_scaled_dot_product_attention_math`: `q` and `k` each scaled by `sqrt(scale)`,
     /// the full score matrix, a safe softmax (zeros where every key is masked), dropout, and
     /// the product with `v`.
-    static func _attentionMath(_ query: Tensor, _ key: Tensor, _ value: Tensor, mask: Tensor?, dropoutP: Double, isCausal: Bool,
+    package static func _attentionMath(_ query: Tensor, _ key: Tensor, _ value: Tensor, mask: Tensor?, dropoutP: Double, isCausal: Bool,
                                scale: Double, enableGQA: Bool, generator: Generator?) -> Tensor {
         var k = key, v = value
         if enableGQA && query.rank >= 3 && key.rank >= 3 {
