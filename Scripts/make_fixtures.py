@@ -993,6 +993,15 @@ def errors():
         "interpolate_both": lambda: F.interpolate(torch.ones(1, 1, 4, 4), size=3, scale_factor=2),
         "interpolate_align_nearest": lambda: F.interpolate(torch.ones(1, 1, 4, 4), size=3, align_corners=True),
         "grid_sample_last_dim": lambda: F.grid_sample(torch.ones(1, 1, 4, 4), torch.ones(1, 3, 3, 3), align_corners=False),
+        "embedding_float_ids": lambda: F.embedding(torch.ones(2, 3), torch.ones(10, 4)),
+        "embedding_out_of_range": lambda: F.embedding(torch.tensor([1, 10]), torch.ones(10, 4)),
+        "layer_norm_shape": lambda: F.layer_norm(torch.ones(2, 3, 5), (4,)),
+        "sdpa_mask_and_causal": lambda: F.scaled_dot_product_attention(torch.ones(1, 1, 3, 4), torch.ones(1, 1, 3, 4), torch.ones(1, 1, 3, 4),
+                                                                       attn_mask=torch.ones(3, 3, dtype=torch.bool), is_causal=True),
+        "one_hot_negative": lambda: F.one_hot(torch.tensor([1, -1])),
+        "one_hot_too_large": lambda: F.one_hot(torch.tensor([1, 5]), 4),
+        "nll_target_shape": lambda: F.nll_loss(torch.ones(2, 4, 3), torch.zeros(2, 4, dtype=torch.long)),
+        "label_smoothing_range": lambda: F.cross_entropy(torch.ones(2, 4), torch.zeros(2, dtype=torch.long), label_smoothing=1.5),
     }
     write("errors.json", {"messages": {k: message(v) for k, v in table.items()}})
 

@@ -75,6 +75,16 @@ struct ErrorTests {
         case "interpolate_both": _ = Tensor.interpolate(Tensor.ones(1, 1, 4, 4), size: 3, scaleFactor: 2)
         case "interpolate_align_nearest": _ = Tensor.interpolate(Tensor.ones(1, 1, 4, 4), size: 3, alignCorners: true)
         case "grid_sample_last_dim": _ = Tensor.gridSample(Tensor.ones(1, 1, 4, 4), grid: Tensor.ones(1, 3, 3, 3))
+        case "embedding_float_ids": _ = Tensor.embedding(Tensor.ones(2, 3), weight: Tensor.ones(10, 4))
+        case "embedding_out_of_range": _ = Tensor.embedding(Tensor(shape: [2], scalars: [Int64(1), 10]), weight: Tensor.ones(10, 4))
+        case "layer_norm_shape": _ = Tensor.layerNorm(Tensor.ones(2, 3, 5), normalizedShape: [4])
+        case "sdpa_mask_and_causal":
+            _ = Tensor.scaledDotProductAttention(Tensor.ones(1, 1, 3, 4), Tensor.ones(1, 1, 3, 4), Tensor.ones(1, 1, 3, 4),
+                                                 attnMask: Tensor.ones([3, 3], dtype: .bool), isCausal: true)
+        case "one_hot_negative": _ = Tensor.oneHot(Tensor(shape: [2], scalars: [Int64(1), -1]))
+        case "one_hot_too_large": _ = Tensor.oneHot(Tensor(shape: [2], scalars: [Int64(1), 5]), numClasses: 4)
+        case "nll_target_shape": _ = Tensor.ones(2, 4, 3).nllLoss(Tensor.zeros([2, 4], dtype: .int64))
+        case "label_smoothing_range": _ = Tensor.crossEntropy(Tensor.ones(2, 4), Tensor.zeros([2], dtype: .int64), labelSmoothing: 1.5)
         default: break
         }
     }
