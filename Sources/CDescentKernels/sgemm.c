@@ -336,6 +336,28 @@ static float *pack_buffer(float **buffer, size_t *capacity, size_t floats) {
     return *buffer;
 }
 
+// C[mc x nc] (+)= the packed A block times the packed B block, one MR x NR tile at a time.
+static void multiply_panels(int avx2, int64_t mc, int64_t nc, int64_t kc, const float *pa, const float *pb,
+                            float *c, int64_t ldc, int add) {
+    float tile[MR * NR] __attribute__((aligned(64)));
+    for (int64_t jr = 0; jr < nc; jr += NR) {
+        int64_t cols = nc - jr < NR ? nc - jr : NR;
+        for (int64_t ir = 0; ir < mc; ir += MR) {
+            int64_t rows = mc - ir < MR ? mc - ir : MR;
+            float *ct = c + ir * ldc + jr;
+#if DESCENT_X86
+            if (avx2) {
+                kernel_avx2(kc, pa + ir * kc, pb + jr * kc, tile);
+                add_tile_avx2(tile, ct, ldc, rows, cols, add);
+                continue;
+            }
+#endif
+            kernel_generic(kc, pa + ir * kc, pb + jr * kc, tile);
+            add_tile_generic(tile, ct, ldc, rows, cols, add);
+        }
+    }
+}
+
 static void sgemm_packed(int avx2, int64_t m, int64_t n, int64_t k,
                          const float *a, int64_t rsa, int64_t csa,
                          const float *b, int64_t rsb, int64_t csb,
@@ -344,7 +366,6 @@ static void sgemm_packed(int avx2, int64_t m, int64_t n, int64_t k,
     int64_t mcap = (m < MC ? m : MC), ncap = (n < NC ? n : NC), kcap = (k < KC ? k : KC);
     float *pa = pack_buffer(&pack_a_buffer, &pack_a_floats, (size_t)((mcap + MR - 1) / MR * MR * kcap + 16));
     float *pb = pack_buffer(&pack_b_buffer, &pack_b_floats, (size_t)((ncap + NR - 1) / NR * NR * kcap + 16));
-    float tile[MR * NR] __attribute__((aligned(64)));
     for (int64_t j0 = 0; j0 < n; j0 += NC) {
         int64_t nc = n - j0 < NC ? n - j0 : NC;
         for (int64_t p0 = 0; p0 < k; p0 += KC) {
@@ -354,22 +375,7 @@ static void sgemm_packed(int avx2, int64_t m, int64_t n, int64_t k,
             for (int64_t i0 = 0; i0 < m; i0 += MC) {
                 int64_t mc = m - i0 < MC ? m - i0 : MC;
                 pack_a(avx2, mc, kc, a + i0 * rsa + p0 * csa, rsa, csa, pa);
-                for (int64_t jr = 0; jr < nc; jr += NR) {
-                    int64_t cols = nc - jr < NR ? nc - jr : NR;
-                    for (int64_t ir = 0; ir < mc; ir += MR) {
-                        int64_t rows = mc - ir < MR ? mc - ir : MR;
-                        float *ct = c + (i0 + ir) * ldc + j0 + jr;
-#if DESCENT_X86
-                        if (avx2) {
-                            kernel_avx2(kc, pa + ir * kc, pb + jr * kc, tile);
-                            add_tile_avx2(tile, ct, ldc, rows, cols, add);
-                            continue;
-                        }
-#endif
-                        kernel_generic(kc, pa + ir * kc, pb + jr * kc, tile);
-                        add_tile_generic(tile, ct, ldc, rows, cols, add);
-                    }
-                }
+                multiply_panels(avx2, mc, nc, kc, pa, pb, c + i0 * ldc + j0, ldc, add);
             }
         }
     }
@@ -409,7 +415,6 @@ void descent_sgemm_prepacked(int64_t m, int64_t n, int64_t k, const float *a, in
     int avx2 = descent_cpu_has_avx2_fma();
     int64_t mcap = (m < MC ? m : MC), kcap = (k < KC ? k : KC);
     float *pa = pack_buffer(&pack_a_buffer, &pack_a_floats, (size_t)((mcap + MR - 1) / MR * MR * kcap + 16));
-    float tile[MR * NR] __attribute__((aligned(64)));
     const float *pb = packed_b;
     for (int64_t j0 = 0; j0 < n; j0 += NC) {
         int64_t nc = n - j0 < NC ? n - j0 : NC;
@@ -419,22 +424,7 @@ void descent_sgemm_prepacked(int64_t m, int64_t n, int64_t k, const float *a, in
             for (int64_t i0 = 0; i0 < m; i0 += MC) {
                 int64_t mc = m - i0 < MC ? m - i0 : MC;
                 pack_a(avx2, mc, kc, a + i0 * rsa + p0 * csa, rsa, csa, pa);
-                for (int64_t jr = 0; jr < nc; jr += NR) {
-                    int64_t cols = nc - jr < NR ? nc - jr : NR;
-                    for (int64_t ir = 0; ir < mc; ir += MR) {
-                        int64_t rows = mc - ir < MR ? mc - ir : MR;
-                        float *ct = c + (i0 + ir) * ldc + j0 + jr;
-#if DESCENT_X86
-                        if (avx2) {
-                            kernel_avx2(kc, pa + ir * kc, pb + jr * kc, tile);
-                            add_tile_avx2(tile, ct, ldc, rows, cols, add);
-                            continue;
-                        }
-#endif
-                        kernel_generic(kc, pa + ir * kc, pb + jr * kc, tile);
-                        add_tile_generic(tile, ct, ldc, rows, cols, add);
-                    }
-                }
+                multiply_panels(avx2, mc, nc, kc, pa, pb, c + i0 * ldc + j0, ldc, add);
             }
             pb += (nc + NR - 1) / NR * NR * kc;
         }

@@ -100,24 +100,8 @@ struct FitCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard distributed else { return try fit(group: SingleProcessGroup()) }
-        let group: MPIProcessGroup
-        do {
-            group = try MPIProcessGroup()
-        } catch {
-            throw CLIError("--distributed needs Open MPI: \(error)")
-        }
-        do {
-            try fit(group: group)
-        } catch {
-            guard group.worldSize > 1 else { throw error }
-            // The other ranks would wait for this one forever: stop them all. Data errors
-            // differ between ranks and are printed by each; the rest are the same everywhere.
-            if group.isMain || error is RankError {
-                FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
-            }
-            group.abort(code: 1)
-        }
+        // Data errors differ between ranks and are printed by each; the rest are the same everywhere.
+        try runProcesses(distributed: distributed, printedByEveryRank: { $0 is RankError }) { try fit(group: $0) }
     }
 
     /// Reading this rank's rows failed: the message names the rank.

@@ -153,20 +153,7 @@ struct LMTrainCommand: ParsableCommand {
 
     func run() throws {
         if let threads { Threads.count = threads }
-        guard distributed else { return try train(group: SingleProcessGroup()) }
-        let group: MPIProcessGroup
-        do {
-            group = try MPIProcessGroup()
-        } catch {
-            throw CLIError("--distributed needs Open MPI: \(error)")
-        }
-        do {
-            try train(group: group)
-        } catch {
-            guard group.worldSize > 1 else { throw error }
-            if group.isMain { FileHandle.standardError.write(Data("Error: \(error)\n".utf8)) }
-            group.abort(code: 1)
-        }
+        try runProcesses(distributed: distributed) { try train(group: $0) }
     }
 
     /// nanoGPT's schedule: linear warm-up, cosine decay to `minLR` at the last step.

@@ -32,10 +32,7 @@ public final class Embedding: Module {
             if p >= numEmbeddings || p < -numEmbeddings { preconditionFailure("Padding_idx must be within num_embeddings") }
             return p < 0 ? p + numEmbeddings : p
         }
-        let w = Tensor.empty([numEmbeddings, embeddingDim])
-        w.normal(generator: generator)
-        if let padding { noGrad { w.select(0, padding).fill(0) } }
-        weight = Parameter(w)
+        weight = Embedding.table(numEmbeddings, embeddingDim, padding: padding, generator: generator)
         self.numEmbeddings = numEmbeddings
         self.embeddingDim = embeddingDim
         self.paddingIdx = padding
@@ -54,6 +51,14 @@ public final class Embedding: Module {
         noGrad { layer.weight.copy(from: embeddings) }
         layer.weight.requiresGrad = !freeze
         return layer
+    }
+
+    /// Standard-normal rows, the padding row zeroed, as `nn.Embedding.reset_parameters`.
+    static func table(_ rows: Int, _ dim: Int, padding: Int?, generator: Generator?) -> Parameter {
+        let w = Tensor.empty([rows, dim])
+        w.normal(generator: generator)
+        if let padding { noGrad { w.select(0, padding).fill(0) } }
+        return Parameter(w)
     }
 
     public override func forward(_ input: Tensor) -> Tensor {
@@ -85,10 +90,7 @@ public final class EmbeddingBag: Module {
     public init(numEmbeddings: Int, embeddingDim: Int, maxNorm: Double? = nil, normType: Double = 2, mode: EmbeddingBagMode = .mean,
                 includeLastOffset: Bool = false, paddingIdx: Int? = nil, generator: Generator? = nil) {
         let padding = paddingIdx.map { $0 < 0 ? $0 + numEmbeddings : $0 }
-        let w = Tensor.empty([numEmbeddings, embeddingDim])
-        w.normal(generator: generator)
-        if let padding { noGrad { w.select(0, padding).fill(0) } }
-        weight = Parameter(w)
+        weight = Embedding.table(numEmbeddings, embeddingDim, padding: padding, generator: generator)
         self.mode = mode
         self.maxNorm = maxNorm
         self.normType = normType
