@@ -292,7 +292,18 @@ struct LMTrainCommand: ParsableCommand {
             }
         }
         progress.finish()
+        // Every rank should hold the same weights after averaged gradients; check it.
+        var agreement: String?
+        if world > 1 {
+            let mine = Tensor.cat(parameters.map { $0.detach().reshape(-1) }).to(.float64)
+            let highest = mine.clone(), lowest = mine.clone()
+            group.allReduce(highest, op: .max)
+            group.allReduce(lowest, op: .min)
+            agreement = highest.scalars(as: Double.self) == lowest.scalars(as: Double.self)
+                ? "Parameters identical on all \(world) processes." : "Warning: the processes ended with different parameters."
+        }
         guard main else { return }
+        if let agreement { print(agreement) }
         if let last = evalPoints.last {
             print(String(format: "step %d: train loss %.4f, val loss %.4f", last.step, last.train, last.validation))
         }

@@ -99,4 +99,19 @@ struct LMCommandTests {
         let overwrite = try DescentExecutable.run(["lm", "train", text.path, "--output", text.path] + Self.tiny)
         #expect(overwrite.status == 1 && overwrite.stderr.contains("is the text being trained on"), "\(overwrite.stderr)")
     }
+
+    /// `descent lm train --distributed` under `mpirun`: two processes, their own batches,
+    /// averaged gradients, the same weights at the end.
+    @Test(.enabled(if: MPITests.mpirun != nil, "mpirun is not installed"))
+    func trainsOverMPI() throws {
+        let dir = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let text = try Self.text(in: dir), model = dir.appendingPathComponent("m.safetensors")
+        let out = try DescentExecutable.runProgram(MPITests.mpirun!, ["--oversubscribe", "-np", "2", DescentExecutable.url!.path, "lm", "train",
+                                                                      text.path, "--steps", "6", "--output", model.path, "--distributed"]
+                                                   + Self.tiny.filter { $0 != "--quiet" }, environment: MPITests.environment)
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(out.stdout.contains("Parameters identical on all 2 processes."), "\(out.stdout)")
+        #expect(FileManager.default.fileExists(atPath: model.path))
+    }
 }
