@@ -335,7 +335,9 @@ public final class AutogradNode: @unchecked Sendable {
             }
             i -= 1
         }
-        return name
+        // A node that is not a generated `…Backward` function (CopySlices) is named by its C++
+        // class, as PyTorch's message prints it.
+        return "torch::autograd::" + name
     }
 }
 

@@ -64,7 +64,7 @@ extension Tensor {
         // nll_loss_nd runs other ranks than 4 as a reshaped [N, C, d, 1] problem: an unreduced
         // loss comes back through a view (`ViewBackward0`).
         let viewedBack = reduction == .none && rank != 4 && rank > 2
-        let result = reduction == .none && !viewedBack ? out.view(outShape) : out
+        let result = reduction == .none && !viewedBack && out.shape != outShape ? out._fresh(shape: outShape) : out
         let inputShape = shape, inputRank = rank, dtype = self.dtype
         // Per row: the class it reads and the factor its gradient gets (0 when ignored).
         let factors = labels.map { t -> Double in

@@ -86,7 +86,9 @@ extension Tensor {
         case .bool: _fail("Boolean inputs not supported for relu")
         }
         return out._recorded("ReluBackward0", self, savingOutput: true) { g, node in
-            (g * (node.savedTensor(0) .> 0), nil)
+            // threshold_backward selects: +0 where the output is not positive, whatever g's sign
+            // (a product gave -0 for a negative g).
+            (Tensor.where(node.savedTensor(0) .> 0, g, Tensor.zeros([], dtype: g.dtype)), nil)
         }
     }
 
