@@ -88,7 +88,7 @@ extension Tensor {
         return out._recorded("ReluBackward0", self, savingOutput: true) { g, node in
             // threshold_backward selects: +0 where the output is not positive, whatever g's sign
             // (a product gave -0 for a negative g).
-            (Tensor.where(node.savedTensor(0) .> 0, g, Tensor.zeros([], dtype: g.dtype)), nil)
+            (Tensor._reluBackward(g, node.savedTensor(0)), nil)
         }
     }
 
@@ -269,6 +269,27 @@ extension Tensor {
             }
             return (g * (v.dtype == .float32 ? grad(Float.self) : grad(Double.self)), nil)
         }
+    }
+
+    /// `y > 0 ? g : +0`, ATen's `threshold_backward`: one pass for contiguous operands of one
+    /// shape and type (the common case), a `where` otherwise and when the backward pass is recorded.
+    static func _reluBackward(_ g: Tensor, _ y: Tensor) -> Tensor {
+        guard !(GradMode.isEnabled && g._requiresGradForRecording), g.shape == y.shape, g.dtype == y.dtype,
+              g.dtype.isFloatingPoint, g.isContiguous, y.isContiguous else {
+            return Tensor.where(y .> 0, g, Tensor.zeros([], dtype: g.dtype))
+        }
+        let out = Tensor(uninitializedShape: g.shape, dtype: g.dtype)
+        let n = g.scalarCount
+        // Masks on the bit patterns: a branch per element mispredicted on half of them (a
+        // LeNet step ran 17% slower), a select of floats did not vectorise.
+        if g.dtype == .float32 {
+            let pg = g.pointer(UInt32.self), py = y.pointer(Float.self), po = out.pointer(UInt32.self)
+            for i in 0..<n { po[i] = pg[i] & (0 &- UInt32(truncatingIfNeeded: py[i] > 0 ? 1 : 0)) }
+        } else {
+            let pg = g.pointer(UInt64.self), py = y.pointer(Double.self), po = out.pointer(UInt64.self)
+            for i in 0..<n { po[i] = pg[i] & (0 &- UInt64(truncatingIfNeeded: py[i] > 0 ? 1 : 0)) }
+        }
+        return out
     }
 
     /// Exact float32 GELU through ATen's vectorised formula (`descent_gelu_f32`), split over
