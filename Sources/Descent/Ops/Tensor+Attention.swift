@@ -9,8 +9,9 @@ extension Tensor {
     ///
     /// - `attnMask`: a boolean mask (`true` takes part) or an additive float mask, broadcast to
     ///   `[…, L, S]`. `isCausal` hides later keys (top-left aligned); the two are exclusive.
-    /// - `dropoutP`: dropout on the attention weights, drawn from `generator` (the global one
-    ///   by default) as PyTorch's math path draws it.
+    /// - `dropoutP`: dropout on the attention weights (PyTorch's math path: the weights, then
+    ///   dropout), the mask drawn from `generator` (the global one by default); PyTorch draws
+    ///   dropout masks through MKL, so the masks differ while their statistics agree.
     /// - `scale`: `1 / sqrt(E)` unless given.
     /// - `enableGQA`: `key`/`value` may have fewer heads than `query` (a divisor of them).
     ///
