@@ -46,11 +46,6 @@ struct CharacterText {
         ids = scalars.map { index[$0]! }
     }
 
-    init(vocabulary: [Unicode.Scalar], ids: [Int64]) {
-        self.vocabulary = vocabulary
-        self.ids = ids
-    }
-
     /// The vocabulary as the JSON array of one-character strings a model file's metadata holds.
     var vocabularyJSON: String {
         let strings = vocabulary.map { String(Character($0)) }

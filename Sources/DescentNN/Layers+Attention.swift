@@ -83,12 +83,12 @@ public final class MultiheadAttention: Module {
         if features != embedDim { preconditionFailure("was expecting embedding dimension of \(embedDim), but got \(features)") }
         let heads = numHeads, headDim = embedDim / numHeads
         // Projections: one product for self-attention with the packed weight.
-        let bias = inProjBias?.chunk(3)
         if let w = inProjWeight, query === key && key === value {
             let qkv = Functional.linear(q, weight: w, bias: inProjBias).chunk(3, dim: -1)
             (q, k, v) = (qkv[0], qkv[1], qkv[2])
         } else {
             let w = inProjWeight?.chunk(3) ?? [qProjWeight!, kProjWeight!, vProjWeight!]
+            let bias = inProjBias?.chunk(3)
             q = Functional.linear(q, weight: w[0], bias: bias?[0])
             k = Functional.linear(k, weight: w[1], bias: bias?[1])
             v = Functional.linear(v, weight: w[2], bias: bias?[2])

@@ -122,7 +122,7 @@ open class RNNBase: Module {
             let s = unbatched ? given.unsqueeze(1) : given
             let expected = [numLayers * directions, batch, size]
             if s.shape != expected {
-                preconditionFailure("Expected hidden\(mode == .lstm ? (k == 0 ? "[0]" : "[1]") : "") size \(_shape(expected)), got \(_shape(s.shape))")
+                preconditionFailure("Expected hidden\(mode == .lstm ? (k == 0 ? "[0]" : "[1]") : "") size \(_shapeString(expected)), got \(_shapeString(s.shape))")
             }
             return s
         }
@@ -202,8 +202,6 @@ open class RNNBase: Module {
         }
     }
 }
-
-func _shape(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
 
 /// An Elman recurrent network, like `torch.nn.RNN` (`nonlinearity` tanh or ReLU).
 ///

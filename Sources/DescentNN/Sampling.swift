@@ -20,9 +20,9 @@ public enum Sampling {
     public static func topPFilter(_ logits: Tensor, p: Double) -> Tensor {
         if p >= 1 { return logits }
         let (sorted, order) = logits.sort(dim: -1, descending: true)
-        let cumulative = sorted.softmax(dim: -1).cumsum(-1)
+        let probabilities = sorted.softmax(dim: -1)
         // Drop an entry when the mass before it already exceeds p.
-        let before = cumulative - sorted.softmax(dim: -1)
+        let before = probabilities.cumsum(-1) - probabilities
         let dropSorted = before .> p
         let drop = dropSorted.scatter(-1, order, dropSorted)
         return logits.maskedFill(drop, -.infinity)

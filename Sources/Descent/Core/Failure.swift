@@ -8,7 +8,7 @@ func _fail(_ message: @autoclosure () -> String, file: StaticString = #file, lin
 }
 
 /// Formats a shape the way PyTorch's messages print `IntArrayRef`: `[2, 3]`.
-func _shapeString(_ shape: [Int]) -> String {
+package func _shapeString(_ shape: [Int]) -> String {
     "[" + shape.map(String.init).joined(separator: ", ") + "]"
 }
 

@@ -34,20 +34,6 @@ enum _RecurrentMath {
         }
     }
 
-    /// `c (+)= a @ b` for a contiguous `c` with `n` columns, on this thread.
-    @inline(__always)
-    static func product<T: _FloatElement & _ConvElement>(
-        _ a: UnsafePointer<T>, _ rsa: Int, _ csa: Int, _ b: UnsafePointer<T>, _ rsb: Int, _ csb: Int,
-        _ c: UnsafeMutablePointer<T>, m: Int, k: Int, n: Int, accumulate: Bool
-    ) {
-        if m == 0 || n == 0 { return }
-        if k == 0 {
-            if !accumulate { c.initialize(repeating: 0, count: m * n) }
-            return
-        }
-        _gemm(a, rsa, csa, b, rsb, csb, c, m: m, k: k, n: n, accumulate: accumulate)
-    }
-
     /// A weight used as `B` at every step: packed once for float32's kernel, read in place for
     /// float64. Call ``release()`` when the sequence is done.
     struct PackedWeight<T: _FloatElement & _ConvElement> {
@@ -74,7 +60,7 @@ enum _RecurrentMath {
                                         UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), Int64(n), accumulate ? 1 : 0)
                 return
             }
-            product(a, rsa, csa, b, rsb, csb, c, m: m, k: k, n: n, accumulate: accumulate)
+            _gemm(a, rsa, csa, b, rsb, csb, c, m: m, k: k, n: n, accumulate: accumulate)
         }
 
         func release() { packed?.deallocate() }

@@ -39,6 +39,9 @@ extension Tensor {
         if key.shape[key.rank - 2] != value.shape[value.rank - 2] {
             _fail("Expected key and value to have the same sequence length, but got \(key.shape[key.rank - 2]) and \(value.shape[value.rank - 2])")
         }
+        if query.rank == 4 && key.rank == 4 && !enableGQA && query.shape[1] != key.shape[1] {
+            _fail("Expected query, key and value to have the same number of heads, or enable_gqa=True")
+        }
         let factor = scale ?? 1 / Double(e).squareRoot()
         let mask = attnMask.map { m -> Tensor in
             if m.dtype == .bool || m.dtype.isFloatingPoint { return m }
@@ -53,9 +56,6 @@ extension Tensor {
         guard fused else {
             return _attentionMath(query, key, value, mask: mask, dropoutP: dropoutP, isCausal: isCausal, scale: factor,
                                   enableGQA: enableGQA, generator: generator)
-        }
-        if query.shape[1] != key.shape[1] && !enableGQA {
-            _fail("Expected query, key and value to have the same number of heads, or enable_gqa=True")
         }
         var g = _AttentionGeometry()
         (g.batch, g.heads, g.kvHeads) = (query.shape[0], query.shape[1], key.shape[1])

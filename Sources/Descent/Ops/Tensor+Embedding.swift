@@ -48,7 +48,8 @@ extension Tensor {
             for i in ids { counts[i, default: 0] += 1 }
             scales = ids.map { 1 / Double(counts[$0]!) }
         }
-        let plan = _BagPlan(rows: rows, bags: ids.enumerated().map { [(row: $0.element, scale: $0.element == padding ? 0 : scales[$0.offset])] })
+        for (k, i) in ids.enumerated() where i == padding { scales[k] = 0 }
+        let plan = _BagPlan(rows: rows, members: ids, scales: scales, starts: Array(0...ids.count))
         return out._recorded("EmbeddingBackward0", weight) { g, _ in
             (plan.scatter(g.reshape([ids.count, dim]), dim: dim), nil)
         }
@@ -116,14 +117,18 @@ extension Tensor {
         let padding = paddingIdx.map { $0 < 0 ? $0 + rows : $0 }
         if let maxNorm { _embeddingRenorm(weight, ids, maxNorm: maxNorm, normType: normType) }
         let sampleWeights = perSampleWeights.map { $0.to(.float64).contiguous().scalars(as: Double.self) }
-        var bags: [[(row: Int, scale: Double)]] = []
+        var bagMembers: [Int] = [], bagScales: [Double] = [], bagStarts = [0]
         for (b, start) in starts.enumerated() {
             let end = b + 1 < starts.count ? starts[b + 1] : lastEnd
             let members = (start..<Swift.max(start, end)).filter { ids[$0] != padding }
             let scale = mode == .mean && !members.isEmpty ? 1 / Double(members.count) : 1
-            bags.append(members.map { (row: ids[$0], scale: sampleWeights?[$0] ?? scale) })
+            for k in members {
+                bagMembers.append(ids[k])
+                bagScales.append(sampleWeights?[k] ?? scale)
+            }
+            bagStarts.append(bagMembers.count)
         }
-        var plan = _BagPlan(rows: rows, bags: bags)
+        var plan = _BagPlan(rows: rows, members: bagMembers, scales: bagScales, starts: bagStarts)
         let w = weight.contiguous()
         let out: Tensor
         if mode == .max {
@@ -185,47 +190,54 @@ extension Tensor {
 /// element, the row that won.
 struct _BagPlan: Sendable {
     let rows: Int
-    let bags: [[(row: Int, scale: Double)]]
+    /// The table rows of every bag, bag after bag, with their scales; bag `b` is
+    /// `starts[b]..<starts[b + 1]` of them (flat: a lookup of a thousand ids builds three arrays,
+    /// not a thousand).
+    let members: [Int], scales: [Double], starts: [Int]
     /// `[bags, dim]` winning rows of a max bag (-1 for an empty bag).
     var argmax: [Int]? = nil
 
-    init(rows: Int, bags: [[(row: Int, scale: Double)]]) {
-        self.rows = rows
-        self.bags = bags
+    init(rows: Int, members: [Int], scales: [Double], starts: [Int]) {
+        (self.rows, self.members, self.scales, self.starts) = (rows, members, scales, starts)
     }
+
+    var bagCount: Int { starts.count - 1 }
 
     /// `out[b] = Σ scale · table[row]` (sum and mean bags), the forward map.
     func gather(_ table: Tensor, dim: Int) -> Tensor {
-        let out = Tensor.zeros([bags.count, dim], dtype: table.dtype)
+        let out = Tensor.zeros([bagCount, dim], dtype: table.dtype)
         func run<T: _FloatElement>(_: T.Type) {
             let src = table.pointer(T.self), dst = out.pointer(T.self)
-            for (b, bag) in bags.enumerated() {
-                let o = dst + b * dim
-                for (row, scale) in bag {
-                    let s = src + row * dim, k = T(scale)
-                    if k == 1 {
-                        for j in 0..<dim { o[j] += s[j] }
-                    } else {
-                        for j in 0..<dim { o[j] += s[j] * k }
-                    }
-                }
+            for b in 0..<bagCount {
+                for m in starts[b]..<starts[b + 1] { Self.addRow(src + members[m] * dim, into: dst + b * dim, dim, T(scales[m])) }
             }
         }
         if table.dtype == .float64 { run(Double.self) } else { run(Float.self) }
         return out
     }
 
+    /// `o += s · k` over a row, without the multiply when `k` is 1.
+    @inline(__always)
+    static func addRow<T: _FloatElement>(_ s: UnsafeMutablePointer<T>, into o: UnsafeMutablePointer<T>, _ dim: Int, _ k: T) {
+        if k == 1 {
+            for j in 0..<dim { o[j] += s[j] }
+        } else {
+            for j in 0..<dim { o[j] += s[j] * k }
+        }
+    }
+
     /// Elementwise maxima of each bag's rows and the row each came from.
     func maxima(_ table: Tensor, dim: Int) -> (Tensor, [Int]) {
-        let out = Tensor.zeros([bags.count, dim], dtype: table.dtype)
-        var argmax = [Int](repeating: -1, count: bags.count * dim)
+        let out = Tensor.zeros([bagCount, dim], dtype: table.dtype)
+        var argmax = [Int](repeating: -1, count: bagCount * dim)
         func run<T: _FloatElement>(_: T.Type) {
             let src = table.pointer(T.self), dst = out.pointer(T.self)
-            for (b, bag) in bags.enumerated() {
-                for (k, (row, _)) in bag.enumerated() {
+            for b in 0..<bagCount {
+                for m in starts[b]..<starts[b + 1] {
+                    let row = members[m]
                     for j in 0..<dim {
                         let v = src[row * dim + j]
-                        if k == 0 || v > dst[b * dim + j] {
+                        if m == starts[b] || v > dst[b * dim + j] {
                             dst[b * dim + j] = v
                             argmax[b * dim + j] = row
                         }
@@ -250,15 +262,9 @@ struct _BagPlan: Sendable {
                     for (k, row) in argmax.enumerated() where row >= 0 { dst[row * dim + k % dim] += src[k] }
                     return
                 }
-                for (b, bag) in bags.enumerated() {
-                    let s = src + b * dim
-                    for (row, scale) in bag where scale != 0 {
-                        let o = dst + row * dim, k = T(scale)
-                        if k == 1 {
-                            for j in 0..<dim { o[j] += s[j] }
-                        } else {
-                            for j in 0..<dim { o[j] += s[j] * k }
-                        }
+                for b in 0..<bagCount {
+                    for m in starts[b]..<starts[b + 1] where scales[m] != 0 {
+                        Self.addRow(src + b * dim, into: dst + members[m] * dim, dim, T(scales[m]))
                     }
                 }
             }
@@ -266,9 +272,9 @@ struct _BagPlan: Sendable {
             return grad
         }, adjoint: { gg in
             guard let argmax else { return gather(gg.contiguous(), dim: dim) }
-            let columns = Tensor(shape: [bags.count, dim], scalars: argmax.enumerated().map { Int64($0.element < 0 ? 0 : $0.element * dim + $0.offset % dim) })
-            let mask = Tensor(shape: [bags.count, dim], scalars: argmax.map { $0 < 0 ? 0.0 : 1.0 }, dtype: gg.dtype)
-            return gg.flatten().gather(0, columns.flatten()).view([bags.count, dim]) * mask
+            let columns = Tensor(shape: [bagCount, dim], scalars: argmax.enumerated().map { Int64($0.element < 0 ? 0 : $0.element * dim + $0.offset % dim) })
+            let mask = Tensor(shape: [bagCount, dim], scalars: argmax.map { $0 < 0 ? 0.0 : 1.0 }, dtype: gg.dtype)
+            return gg.flatten().gather(0, columns.flatten()).view([bagCount, dim]) * mask
         })
     }
 }
