@@ -179,24 +179,16 @@ static void gelu_backward_avx2(int64_t n, const float *x, const float *g, float 
 }
 #endif
 
-int descent_gelu_f32(int64_t n, const float *x, float *y) {
+void descent_gelu_f32(int64_t n, const float *x, float *y) {
 #if defined(__x86_64__)
-    if (descent_cpu_has_avx2_fma()) {
-        gelu_avx2(n, x, y);
-        return 1;
-    }
+    if (descent_cpu_has_avx2_fma()) gelu_avx2(n, x, y);
 #endif
     (void)n; (void)x; (void)y;
-    return 0;
 }
 
-int descent_gelu_backward_f32(int64_t n, const float *x, const float *g, float *out) {
+void descent_gelu_backward_f32(int64_t n, const float *x, const float *g, float *out) {
 #if defined(__x86_64__)
-    if (descent_cpu_has_avx2_fma()) {
-        gelu_backward_avx2(n, x, g, out);
-        return 1;
-    }
+    if (descent_cpu_has_avx2_fma()) gelu_backward_avx2(n, x, g, out);
 #endif
     (void)n; (void)x; (void)g; (void)out;
-    return 0;
 }

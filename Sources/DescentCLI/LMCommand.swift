@@ -382,8 +382,7 @@ final class LMProgress {
         if live {
             guard step == total || (ContinuousClock.now - lastDraw).seconds > 0.1 else { return }
             lastDraw = ContinuousClock.now
-            let width = 30, filled = Int(Double(width) * Double(step) / Double(total))
-            let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+            let bar = Progress.bar(step, total)
             let val = validation.map { String(format: "  val %.4f", $0) } ?? ""
             FileHandle.standardOutput.write(Data(String(format: "\r[%@] step %d/%d  loss %.4f%@  %.0f tok/s   ", bar, step, total, loss, val, tokensPerSecond).utf8))
             drew = true

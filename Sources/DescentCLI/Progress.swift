@@ -23,10 +23,7 @@ final class Progress {
         if live {
             guard epoch == total || (ContinuousClock.now - lastDraw).seconds > 0.1 else { return }
             lastDraw = ContinuousClock.now
-            let width = 30
-            let filled = Int(Double(width) * Double(epoch) / Double(total))
-            let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-            let line = "\r[\(bar)] epoch \(epoch)/\(total)  loss \(Self.number(loss))  \(Int(rate)) epochs/s  \(Self.duration(remaining)) left"
+            let line = "\r[\(Self.bar(epoch, total))] epoch \(epoch)/\(total)  loss \(Self.number(loss))  \(Int(rate)) epochs/s  \(Self.duration(remaining)) left"
             FileHandle.standardOutput.write(Data(line.utf8))
             drew = true
         } else {
@@ -39,6 +36,12 @@ final class Progress {
 
     func finish() {
         if drew { print() }
+    }
+
+    /// `#` for the share done of thirty characters, `-` for the rest.
+    static func bar(_ done: Int, _ total: Int, width: Int = 30) -> String {
+        let filled = Swift.min(width, Int(Double(width) * Double(done) / Double(Swift.max(total, 1))))
+        return String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
     }
 
     static func number(_ v: Double) -> String {

@@ -16,11 +16,11 @@ int descent_cpu_has_avx2_fma(void);
 /// `y[i] = expf(x[i])`, bit for bit, eight values at a time on CPUs with AVX2 and FMA.
 void descent_expf(int64_t n, const float *x, float *y);
 
-/// Exact GELU over float32 as ATen's AVX2 kernel computes it (its vectorised `erf`); returns 0,
-/// doing nothing, on CPUs without AVX2/FMA.
-int descent_gelu_f32(int64_t n, const float *x, float *y);
-/// `out = g · GELU'(x)` as ATen's AVX2 backward kernel computes it; 0 without AVX2/FMA.
-int descent_gelu_backward_f32(int64_t n, const float *x, const float *g, float *out);
+/// Exact GELU over float32 as ATen's AVX2 kernel computes it (its vectorised `erf`); does
+/// nothing on CPUs without AVX2/FMA (callers check `descent_cpu_has_avx2_fma` first).
+void descent_gelu_f32(int64_t n, const float *x, float *y);
+/// `out = g · GELU'(x)` as ATen's AVX2 backward kernel computes it; nothing without AVX2/FMA.
+void descent_gelu_backward_f32(int64_t n, const float *x, const float *g, float *out);
 
 /// 1 when the CPU has what PyTorch's dispatch asks of its AVX-512 kernels (VL, BW, DQ, FMA).
 int descent_cpu_has_avx512_for_aten(void);

@@ -292,44 +292,29 @@ extension Tensor {
         return out
     }
 
-    /// Exact float32 GELU through ATen's vectorised formula (`descent_gelu_f32`), split over
-    /// threads when large; `nil` on CPUs without AVX2/FMA.
+    /// Exact float32 GELU through ATen's vectorised formula (`descent_gelu_f32`), threaded as
+    /// `exp` is; `nil` on CPUs without AVX2/FMA.
     static func _geluVectorised(_ x: Tensor) -> Tensor? {
         guard descent_cpu_has_avx2_fma() != 0 else { return nil }
-        let c = x.contiguous()
-        let out = Tensor(uninitializedShape: x.shape, dtype: .float32)
-        let (px, po) = (_UncheckedSendable(c.pointer(Float.self)), _UncheckedSendable(out.pointer(Float.self)))
-        _splitRange(c.scalarCount) { lo, hi in _ = descent_gelu_f32(Int64(hi - lo), px.value + lo, po.value + lo) }
-        withExtendedLifetime(c) {}
-        return out
+        return Elementwise.mapFloat32(x.contiguous(), descent_gelu_f32)
     }
 
-    /// `g · GELU'(x)` through ATen's vectorised backward formula; `nil` without AVX2/FMA.
+    /// `g · GELU'(x)` through ATen's vectorised backward formula, in one part per thread;
+    /// `nil` without AVX2/FMA.
     static func _geluVectorisedBackward(_ x: Tensor, _ g: Tensor) -> Tensor? {
         guard descent_cpu_has_avx2_fma() != 0, x.shape == g.shape else { return nil }
         let cx = x.contiguous(), cg = g.contiguous()
         let out = Tensor(uninitializedShape: x.shape, dtype: .float32)
-        let (px, pg, po) = (_UncheckedSendable(cx.pointer(Float.self)), _UncheckedSendable(cg.pointer(Float.self)),
-                            _UncheckedSendable(out.pointer(Float.self)))
-        _splitRange(cx.scalarCount) { lo, hi in
-            _ = descent_gelu_backward_f32(Int64(hi - lo), px.value + lo, pg.value + lo, po.value + lo)
+        let n = cx.scalarCount
+        let parts = Threads.parts(work: n, grain: Elementwise.parallelGrain), step = (n + parts - 1) / parts
+        let pointers = _UncheckedSendable((cx.pointer(Float.self), cg.pointer(Float.self), out.pointer(Float.self)))
+        Threads.run(parts) { t in
+            let (px, pg, po) = pointers.value
+            let lo = t * step, hi = Swift.min(n, lo + step)
+            if hi > lo { descent_gelu_backward_f32(Int64(hi - lo), px + lo, pg + lo, po + lo) }
         }
         withExtendedLifetime((cx, cg)) {}
         return out
-    }
-
-    /// Runs `body` over `0..<count` in one piece per thread, pieces a multiple of 8 long.
-    static func _splitRange(_ count: Int, _ body: (Int, Int) -> Void) {
-        let parts = Threads.parts(work: count, grain: 1 << 16)
-        if parts <= 1 {
-            body(0, count)
-            return
-        }
-        let step = (count / parts + 7) / 8 * 8
-        Threads.run(parts) { t in
-            let lo = t * step, hi = Swift.min(count, lo + step)
-            if lo < hi { body(lo, hi) }
-        }
     }
 
     /// Zeroes each element with probability `p` and scales the rest by `1/(1-p)`, like
