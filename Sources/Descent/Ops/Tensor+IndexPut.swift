@@ -32,13 +32,18 @@ extension Tensor {
     /// c[Tensor([0, 2], dtype: .int64)] = Tensor(9)   // tensor([9., 2., 9.])
     /// ```
     func _indexPut(dim d: Int, _ index: Tensor, _ value: Tensor, fill: Bool = false) {
-        // A mask with one value is ATen's masked_fill, which may write an expanded tensor.
-        _checkInPlace(overlap: !(index.dtype == .bool && value.scalarCount == 1))
+        // A mask with one value is ATen's masked_fill, and a number through int64 positions its
+        // index_fill_: both may write an expanded tensor (index_fill_ with a deprecation warning).
+        let filled = (index.dtype == .bool && value.scalarCount == 1) || (fill && index.dtype == .int64)
+        _checkInPlace(overlap: !filled)
+        if fill && index.dtype == .int64 && zip(shape, strides).contains(where: { $0.0 > 1 && $0.1 == 0 }) {
+            _warnOnce("Use of index_fill_ on expanded tensors is deprecated. Please clone() the tensor before performing this operation. This also applies to advanced indexing e.g. tensor[mask] = scalar")
+        }
         if value.dtype != dtype {
             _fail("Index put requires the source and destination dtypes match, got \(dtype._resultName) for the destination and \(value.dtype._resultName) for the source.")
         }
         // One value through a mask is ATen's masked_fill path, which does not check overlap.
-        if !(index.dtype == .bool && value.scalarCount == 1) && Tensor._overlaps(self, value) {
+        if !filled && Tensor._overlaps(self, value) {
             _fail("unsupported operation: some elements of the input tensor and the written-to tensor refer to a single memory location. Please clone() the tensor before performing the operation.")
         }
         let sites = _IndexSites(self, dim: d, index)
