@@ -69,6 +69,9 @@ struct FitCommand: ParsableCommand {
     @Flag(help: "Print only the results.")
     var quiet = false
 
+    @Flag(help: "Replace existing output files even when they are not what the option writes.")
+    var force = false
+
     @Flag(help: "Train over MPI: run under `mpirun -np N descent fit --distributed ...`; each process reads its share of the rows.")
     var distributed = false
 
@@ -100,6 +103,14 @@ struct FitCommand: ParsableCommand {
     }
 
     func run() throws {
+        var paths = OutputPaths()
+        paths.input("the CSV file", file)
+        paths.input("the checkpoint --resume names", resume)
+        paths.output("--output", output, .safetensors)
+        paths.output("--report", report, report.map { $0.lowercased().hasSuffix(".html") || $0.lowercased().hasSuffix(".htm") } == true ? .html : .json)
+        paths.output("--plot", plot, .folder)
+        paths.output("--checkpoint", checkpointEvery == nil ? nil : checkpoint, .safetensors, mayReplace: "the checkpoint --resume names")
+        try paths.check(force: force)
         // Data errors differ between ranks and are printed by each; the rest are the same everywhere.
         try runProcesses(distributed: distributed, printedByEveryRank: { $0 is RankError }) { try fit(group: $0) }
     }
@@ -218,8 +229,7 @@ struct FitCommand: ParsableCommand {
             }
             if let report { try AtomicFile.write(summary.json, to: URL(fileURLWithPath: report)) }
             if let plot {
-                let folder = URL(fileURLWithPath: plot)
-                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                let folder = try OutputPaths.folder("--plot", plot)
                 try AtomicFile.write(Data(SVGPlot.line(losses, title: "Training loss (MSE) by epoch").utf8),
                                      to: folder.appendingPathComponent("loss.svg"))
                 let predicted = fitted.predict(xTrain)

@@ -131,6 +131,7 @@ struct LMTrainCommand: ParsableCommand {
     @Option(help: "Continue from a checkpoint written by --checkpoint-every, with the same settings.") var resume: String?
     @Flag(help: "Train over MPI: run under `mpirun -np N descent lm train --distributed ...`.") var distributed = false
     @Flag(help: "Print only the results.") var quiet = false
+    @Flag(help: "Replace existing output files even when they are not what the option writes.") var force = false
 
     func validate() throws {
         for (name, value) in [("--layers", layers), ("--heads", heads), ("--width", width), ("--context", context), ("--batch", batch),
@@ -161,9 +162,13 @@ struct LMTrainCommand: ParsableCommand {
     func train(group: ProcessGroup) throws {
         let main = group.isMain, world = group.worldSize
         let quiet = self.quiet || !main
-        for path in [output, plot, checkpointEvery == nil ? nil : checkpoint].compactMap({ $0 }) where path == file {
-            throw CLIError("\(path) is the text being trained on: choose another output path")
-        }
+        var paths = OutputPaths()
+        paths.input("the text file", file)
+        paths.input("the checkpoint --resume names", resume)
+        paths.output("--output", output, .safetensors)
+        paths.output("--plot", plot, .folder)
+        paths.output("--checkpoint", checkpointEvery == nil ? nil : checkpoint, .safetensors, mayReplace: "the checkpoint --resume names")
+        try paths.check(force: force)
         let text = try CharacterText(path: file)
         let validationCount = Int(Double(text.ids.count) * valFraction)
         let trainIds = Array(text.ids.dropLast(validationCount)), validationIds = Array(text.ids.suffix(validationCount))
@@ -307,8 +312,7 @@ struct LMTrainCommand: ParsableCommand {
                                   extra: ["source": URL(fileURLWithPath: file).lastPathComponent, "steps": "\(steps)"])
             print("Wrote \(output)")
             if let plot {
-                let folder = URL(fileURLWithPath: plot)
-                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                let folder = try OutputPaths.folder("--plot", plot)
                 let svg = SVGPlot.curves([("train (per step)", trainLosses.enumerated().map { (Double($0.offset + 1), $0.element) }),
                                           ("train (evaluated)", evalPoints.map { (Double($0.step), $0.train) }),
                                           ("validation", evalPoints.map { (Double($0.step), $0.validation) })],

@@ -26,7 +26,15 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Write the predictions as CSV to this path (default: print them).")
     var output: String?
 
+    @Flag(help: "Replace an existing output file even when it is not a CSV file.")
+    var force = false
+
     func run() throws {
+        var paths = OutputPaths()
+        paths.input("the model file", model)
+        paths.input("the CSV file", data)
+        paths.output("--output", output, .csv)
+        try paths.check(force: force)
         let saved: LinearRegression.SavedModel
         do {
             saved = try LinearRegression.SavedModel.read(from: URL(fileURLWithPath: model))

@@ -231,6 +231,11 @@ private struct _CSVParser {
     /// Reads the header row; `position` is then at the first data line.
     mutating func readHeader(delimiter given: UInt8?) throws -> (header: [String], separator: UInt8) {
         guard position < bytes.count else { throw CSVError(path: path, line: 1, column: nil, problem: "the file is empty; expected a header row") }
+        // A model or another binary file would otherwise be read as a header of odd "columns".
+        if memchr(bytes.baseAddress! + position, 0, Swift.min(bytes.count - position, 4096)) != nil {
+            throw CSVError(path: path, line: 1, column: nil,
+                           problem: "is not a CSV file: it holds binary data (a model or another binary file?); give a text file with a header row")
+        }
         let separator = given ?? detectDelimiter()
         var header: [String] = []
         var fieldStart = 0, fieldEnd = 0, quoted = false

@@ -97,7 +97,7 @@ struct LMCommandTests {
         let notModel = try DescentExecutable.run(["lm", "sample", text.path])
         #expect(notModel.status == 1 && !notModel.stderr.isEmpty)
         let overwrite = try DescentExecutable.run(["lm", "train", text.path, "--output", text.path] + Self.tiny)
-        #expect(overwrite.status == 1 && overwrite.stderr.contains("is the text being trained on"), "\(overwrite.stderr)")
+        #expect(overwrite.status == 1 && overwrite.stderr.contains("is the text file this run reads"), "\(overwrite.stderr)")
     }
 
     /// `descent lm train --distributed` under `mpirun`: two processes, their own batches,
