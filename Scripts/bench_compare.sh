@@ -10,8 +10,11 @@ peer="${PEER_TORCH:-../shared/bench/peer_torch.py}"
 swift build -c release --product descent-bench >/dev/null
 descent=$(.build/release/descent-bench "$@")
 torch=$(python3 "$peer" "$@")
+# numpy's LAPACK for the linear-algebra figures (it prints nothing for other workloads).
+torch="$torch
+$(python3 Scripts/peer_numpy.py "$@")"
 echo "$descent" | grep '^#' || true
-printf '%-18s %14s %14s %9s\n' workload Descent PyTorch ratio
+printf '%-18s %14s %14s %9s\n' workload Descent 'PyTorch/numpy' ratio
 join <(echo "$descent" | grep -v '^#' | sort) <(echo "$torch" | sort) | while read -r name d unit t _; do
     case "$unit" in
         GFLOP/s) ratio=$(awk -v d="$d" -v t="$t" 'BEGIN { printf "%.2f", d / t }') ;;

@@ -302,6 +302,23 @@ enum Workloads {
     }
 
     /// `exp_4m`: `x.exp()` over 4,000,000 standard normal floats, a fresh output each call.
+    /// `lstsq_1m_x33` and `solve_1024` (and `cholesky_1024`), as Scripts/peer_numpy.py runs them
+    /// through numpy's LAPACK: a least-squares fit of 1,000,000 x 33 float64 standard normals
+    /// against one right-hand side, a solve and a Cholesky factorization at 1024, and the float64
+    /// matrix product (`dgemm_1024`) that the last two are built on.
+    static func linalg() {
+        let g = Generator(seed: 0)
+        let a = Tensor.randn(1_000_000, 33, dtype: .float64, generator: g)
+        let b = Tensor.randn(1_000_000, dtype: .float64, generator: g)
+        report("lstsq_1m_x33", bestOf(3) { _ = Tensor.lstsq(a, b) } * 1000, "ms")
+        let m = Tensor.randn(1024, 1024, dtype: .float64, generator: g) + 32 * Tensor.eye(1024, dtype: .float64)
+        let v = Tensor.randn(1024, dtype: .float64, generator: g)
+        report("solve_1024", bestOf(5) { _ = Tensor.solve(m, v) } * 1000, "ms")
+        let spd = m.matmul(m.t())
+        report("cholesky_1024", bestOf(5) { _ = spd.cholesky() } * 1000, "ms")
+        report("dgemm_1024", 2 * pow(1024, 3) / bestOf(5) { _ = m.matmul(spd) } / 1e9, "GFLOP/s")
+    }
+
     static func elementwise() {
         let x = Tensor.randn(4_000_000, generator: Generator(seed: 0))
         let seconds = bestOf(3) {

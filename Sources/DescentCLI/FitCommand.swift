@@ -164,9 +164,9 @@ struct FitCommand: ParsableCommand {
         let rows = table.rowCount
         let validationRows = Int((Double(rows) * valFraction).rounded(.down))
         let order = Tensor.randperm(rows, generator: Generator(seed: seed))
-        let trainIndex = validationRows > 0 ? order[validationRows...] : Tensor.arange(rows)
         let validationIndex = validationRows > 0 ? order[..<validationRows] : nil
-        let (xTrain, yTrain) = (x[trainIndex], y[trainIndex])
+        // Without a validation split the training rows are all of them, not a copy.
+        let (xTrain, yTrain) = validationRows > 0 ? (x[order[validationRows...]], y[order[validationRows...]]) : (x, y)
 
         // Every rank joins every collective, printing or not.
         let validationTotal = world > 1 ? Int(group.allReduce(Double(validationRows))) : validationRows

@@ -18,6 +18,18 @@ public struct CSVTable: Sendable {
     public let droppedRows: Int
     /// The file the table came from, for error messages.
     public var path: String = "<memory>"
+    /// Columns holding text (read with `keepText`), each as one string per row; their
+    /// entries in ``values`` are NaN where the cell is not a number. A missing cell is "".
+    public var text: [String: [String]] = [:]
+
+    /// A table from its parts.
+    public init(columns: [String], values: [Double], droppedRows: Int, path: String = "<memory>", text: [String: [String]] = [:]) {
+        self.columns = columns
+        self.values = values
+        self.droppedRows = droppedRows
+        self.path = path
+        self.text = text
+    }
 
     /// Rows `rowCount * shard / shards ..< rowCount * (shard + 1) / shards`: this rank's share
     /// of a table already in memory, split as ``CSV/read(from:shard:of:delimiter:dropMissing:)``
@@ -32,7 +44,7 @@ public struct CSVTable: Sendable {
         let range = (rowCount * shard / shards)..<(rowCount * (shard + 1) / shards)
         let width = columns.count
         return CSVTable(columns: columns, values: Array(values[(range.lowerBound * width)..<(range.upperBound * width)]),
-                        droppedRows: 0, path: path)
+                        droppedRows: 0, path: path, text: text.mapValues { Array($0[range]) })
     }
 
     /// The named columns (all by default) as a `[rows, columns]` tensor.
@@ -47,12 +59,27 @@ public struct CSVTable: Sendable {
             }
             indices.append(i)
         }
-        let width = columns.count
-        var picked = [Double](repeating: 0, count: rowCount * indices.count)
-        for r in 0..<rowCount {
-            for (k, i) in indices.enumerated() { picked[r * indices.count + k] = values[r * width + i] }
+        let width = columns.count, count = indices.count, rows = rowCount
+        // Written straight into the tensor's memory: a million-row table's columns would
+        // otherwise pass through an array of doubles as large as the table first.
+        let out = Tensor.empty([rows, count], dtype: dtype)
+        values.withUnsafeBufferPointer { v in
+            func fill<T>(_: T.Type, _ convert: (Double) -> T) {
+                out.withUnsafeMutableRawBytes { raw in
+                    let p = raw.bindMemory(to: T.self)
+                    for r in 0..<rows {
+                        for k in 0..<count { p[r * count + k] = convert(v[r * width + indices[k]]) }
+                    }
+                }
+            }
+            switch dtype {
+            case .float32: fill(Float.self) { Float($0) }
+            case .float64: fill(Double.self) { $0 }
+            case .int64: fill(Int64.self) { Swift.abs($0) < 9.2e18 ? Int64($0) : 0 }
+            case .bool: fill(Bool.self) { $0 != 0 }
+            }
         }
-        return Tensor(shape: [rowCount, indices.count], scalars: picked, dtype: dtype)
+        return out
     }
 }
 
@@ -87,14 +114,23 @@ public enum CSV {
     /// let table = try CSV.read(from: url, dropMissing: true)
     /// print("skipped \(table.droppedRows) incomplete rows")
     /// ```
-    public static func read(from url: URL, delimiter: Character? = nil, dropMissing: Bool = false) throws -> CSVTable {
-        let data: Data
+    ///
+    /// With `keepMissing`, a missing cell is read as NaN instead (for imputation); with
+    /// `keepText`, a cell that is not a number is kept in ``CSVTable/text`` instead of stopping
+    /// the read.
+    public static func read(from url: URL, delimiter: Character? = nil, dropMissing: Bool = false,
+                            keepMissing: Bool = false, keepText: Bool = false) throws -> CSVTable {
+        let file = try mapped(url)
+        let mode = _CSVParser.Mode(dropMissing: dropMissing, keepMissing: keepMissing, keepText: keepText)
+        return try _parse(file.bytes, path: url.path, delimiter: delimiter, mode: mode, release: file.release)
+    }
+
+    private static func mapped(_ url: URL) throws -> _MappedFile {
         do {
-            data = try Data(contentsOf: url, options: .alwaysMapped)
+            return try _MappedFile(url)
         } catch {
             throw CSVError(path: url.path, line: 0, column: nil, problem: "could not be read: \(error.localizedDescription)")
         }
-        return try parse(data, path: url.path, delimiter: delimiter, dropMissing: dropMissing)
     }
 
     /// Reads only shard `shard` of `shards` (`0..<shards`) of a CSV file's rows, as each rank of
@@ -111,17 +147,13 @@ public enum CSV {
     /// let mine = try CSV.read(from: url, shard: group.rank, of: group.worldSize)
     /// ```
     public static func read(from url: URL, shard: Int, of shards: Int, delimiter: Character? = nil,
-                            dropMissing: Bool = false) throws -> CSVTable {
+                            dropMissing: Bool = false, keepMissing: Bool = false, keepText: Bool = false) throws -> CSVTable {
+        let mode = _CSVParser.Mode(dropMissing: dropMissing, keepMissing: keepMissing, keepText: keepText)
         if shards <= 0 || !(0..<shards).contains(shard) { fatalError("shard \(shard) of \(shards) does not exist") }
-        let data: Data
-        do {
-            data = try Data(contentsOf: url, options: .alwaysMapped)
-        } catch {
-            throw CSVError(path: url.path, line: 0, column: nil, problem: "could not be read: \(error.localizedDescription)")
-        }
+        let file = try mapped(url)
         let path = url.path
-        let result: CSVTable? = try data.withUnsafeBytes { raw in
-            let bytes = raw.bindMemory(to: UInt8.self)
+        let result: CSVTable? = try {
+            let bytes = file.bytes
             var parser = _CSVParser(bytes: bytes, path: path)
             let (header, separator) = try parser.readHeader(delimiter: delimiter?.asciiValue)
             let start = parser.position
@@ -132,67 +164,123 @@ public enum CSV {
             }
             var chunk = _CSVParser(bytes: bytes, path: path)
             chunk.position = bound(shard)
-            guard let (values, dropped) = try? chunk.readRows(header: header, separator: separator, dropMissing: dropMissing, limit: bound(shard + 1))
+            chunk.release = file.release
+            guard let rows = try? chunk.readRows(header: header, separator: separator, mode: mode, limit: bound(shard + 1))
             else { return nil }
-            return CSVTable(columns: header, values: values, droppedRows: dropped, path: path)
-        }
+            return _CSVRows.joined([rows], header: header, path: path)
+        }()
         if let result { return result }
         // The shard did not parse: read the whole file serially for the exact line of the error.
-        _ = try parse(data, path: path, delimiter: delimiter, dropMissing: dropMissing)
+        _ = try _parse(file.bytes, path: path, delimiter: delimiter, mode: mode, release: nil)
         throw CSVError(path: path, line: 0, column: nil,
                        problem: "cannot be read in shards: a quoted field holds a line break; read it whole")
     }
 
     /// Parses CSV bytes; `path` names them in errors.
-    public static func parse(_ data: Data, path: String = "<memory>", delimiter: Character? = nil, dropMissing: Bool = false) throws -> CSVTable {
-        try data.withUnsafeBytes { raw in
-            let bytes = raw.bindMemory(to: UInt8.self)
-            var parser = _CSVParser(bytes: bytes, path: path)
-            let (header, separator) = try parser.readHeader(delimiter: delimiter?.asciiValue)
-            let start = parser.position
-            let parts = Threads.count > 1 && bytes.count - start > 8 << 20 ? Threads.count : 1
-            // Chunks split at line starts can be read in parallel unless a quoted field might
-            // hold a line break. Errors are reported by a serial re-read, which knows lines.
-            if parts > 1 && memchr(bytes.baseAddress! + start, Int32(UInt8(ascii: "\"")), bytes.count - start) == nil {
-                var bounds = [start]
-                for p in 1..<parts {
-                    var b = start + (bytes.count - start) * p / parts
-                    while b < bytes.count && bytes[b - 1] != 10 { b += 1 }
-                    bounds.append(Swift.max(b, bounds.last!))
-                }
-                bounds.append(bytes.count)
-                let limits = bounds
-                let results = _ChunkResults(count: parts)
-                let shared = _SendableBytes(bytes)
-                DispatchQueue.concurrentPerform(iterations: parts) { i in
-                    var chunk = _CSVParser(bytes: shared.value, path: path)
-                    chunk.position = limits[i]
-                    results.store(i, try? chunk.readRows(header: header, separator: separator, dropMissing: dropMissing, limit: limits[i + 1]))
-                }
-                if let chunks = results.all() {
-                    var values = chunks[0].values
-                    for chunk in chunks.dropFirst() { values.append(contentsOf: chunk.values) }
-                    return CSVTable(columns: header, values: values, droppedRows: chunks.reduce(0) { $0 + $1.dropped }, path: path)
-                }
-            }
-            let (values, dropped) = try parser.readRows(header: header, separator: separator, dropMissing: dropMissing, limit: bytes.count)
-            return CSVTable(columns: header, values: values, droppedRows: dropped, path: path)
+    public static func parse(_ data: Data, path: String = "<memory>", delimiter: Character? = nil, dropMissing: Bool = false,
+                             keepMissing: Bool = false, keepText: Bool = false) throws -> CSVTable {
+        let mode = _CSVParser.Mode(dropMissing: dropMissing, keepMissing: keepMissing, keepText: keepText)
+        return try data.withUnsafeBytes { raw in
+            try _parse(raw.bindMemory(to: UInt8.self), path: path, delimiter: delimiter, mode: mode, release: nil)
         }
+    }
+
+    /// Parses `bytes`; `release`, when given, is called with byte ranges already parsed, which
+    /// a file mapping drops from memory.
+    static func _parse(_ bytes: UnsafeBufferPointer<UInt8>, path: String, delimiter: Character?, mode: _CSVParser.Mode,
+                       release: (@Sendable (Range<Int>) -> Void)?) throws -> CSVTable {
+        var parser = _CSVParser(bytes: bytes, path: path)
+        let (header, separator) = try parser.readHeader(delimiter: delimiter?.asciiValue)
+        let start = parser.position
+        let parts = Threads.count > 1 && bytes.count - start > 8 << 20 ? Threads.count : 1
+        // Chunks split at line starts can be read in parallel unless a quoted field might
+        // hold a line break. Errors are reported by a serial re-read, which knows lines.
+        if parts > 1 && memchr(bytes.baseAddress! + start, Int32(UInt8(ascii: "\"")), bytes.count - start) == nil {
+            var bounds = [start]
+            for p in 1..<parts {
+                var b = start + (bytes.count - start) * p / parts
+                while b < bytes.count && bytes[b - 1] != 10 { b += 1 }
+                bounds.append(Swift.max(b, bounds.last!))
+            }
+            bounds.append(bytes.count)
+            let limits = bounds
+            let results = _ChunkResults(count: parts)
+            let shared = _SendableBytes(bytes)
+            DispatchQueue.concurrentPerform(iterations: parts) { i in
+                var chunk = _CSVParser(bytes: shared.value, path: path)
+                chunk.position = limits[i]
+                chunk.release = release
+                results.store(i, try? chunk.readRows(header: header, separator: separator, mode: mode, limit: limits[i + 1]))
+            }
+            if let chunks = results.taken() { return _CSVRows.joined(chunks, header: header, path: path) }
+        }
+        parser.release = release
+        let rows = try parser.readRows(header: header, separator: separator, mode: mode, limit: bytes.count)
+        return _CSVRows.joined([rows], header: header, path: path)
     }
 }
 
 /// The parsed chunks of a parallel read, each slot written by one thread.
 private final class _ChunkResults: @unchecked Sendable {
-    private var slots: [(values: [Double], dropped: Int)?]
+    private var slots: [_CSVRows?]
     private var failed = false
     private let lock = NSLock()
     init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func store(_ i: Int, _ result: (values: [Double], dropped: Int)?) {
+    func store(_ i: Int, _ result: _CSVRows?) {
         lock.lock()
         defer { lock.unlock() }
         if let result { slots[i] = result } else { failed = true }
     }
-    func all() -> [(values: [Double], dropped: Int)]? { failed ? nil : slots.compactMap { $0 } }
+    /// Every chunk in order (moved out: the slots no longer hold them), or nil if one failed.
+    func taken() -> [_CSVRows]? {
+        if failed { return nil }
+        defer { slots = [] }
+        return slots.map { $0! }
+    }
+}
+
+/// Rows read from one stretch of a file: values row-major, the text cells (rows counted
+/// from the stretch's first), and how many rows were dropped.
+struct _CSVRows {
+    var values: [Double] = []
+    var dropped = 0
+    var texts: [(row: Int, column: Int, text: String)] = []
+
+    /// One table from the stretches in order, each stretch freed as soon as it is copied:
+    /// the whole table and one stretch are in memory at once, not the table twice.
+    static func joined(_ parts: consuming [_CSVRows], header: [String], path: String) -> CSVTable {
+        let width = Swift.max(header.count, 1)
+        var values: [Double] = []
+        var dropped = 0
+        var texts: [(row: Int, column: Int, text: String)] = []
+        if parts.count == 1 {
+            values = parts[0].values
+            dropped = parts[0].dropped
+            texts = parts[0].texts
+            parts = []
+        } else {
+            values.reserveCapacity(parts.reduce(0) { $0 + $1.values.count })
+            for i in parts.indices {
+                let offset = values.count / width
+                values.append(contentsOf: parts[i].values)
+                dropped += parts[i].dropped
+                texts += parts[i].texts.map { ($0.row + offset, $0.column, $0.text) }
+                parts[i] = _CSVRows()
+            }
+        }
+        var text: [String: [String]] = [:]
+        let rows = values.count / width
+        for column in Set(texts.map(\.column)) {
+            // The column's numbers as text too, written as they read ("3", "2.5"); missing as "".
+            var cells = (0..<rows).map { r -> String in
+                let v = values[r * width + column]
+                return v.isNaN ? "" : v == v.rounded() && Swift.abs(v) < 1e15 ? String(Int64(v)) : String(v)
+            }
+            for cell in texts where cell.column == column { cells[cell.row] = cell.text }
+            text[header[column]] = cells
+        }
+        return CSVTable(columns: header, values: values, droppedRows: dropped, path: path, text: text)
+    }
 }
 
 /// The file's bytes, read by several threads at once (nothing writes them).
@@ -213,13 +301,25 @@ nonisolated(unsafe) private let _powersOfTen: UnsafePointer<Double> = {
     return UnsafePointer(table)
 }()
 
-private struct _CSVParser {
+struct _CSVParser {
     let bytes: UnsafeBufferPointer<UInt8>
     let path: String
     var position = 0
     var line = 1
     /// Set after a delimiter that ends a line: one more, empty field follows.
     var pendingEmptyField = false
+    /// Called with ranges of bytes already parsed, every few megabytes (a mapped file drops them).
+    var release: (@Sendable (Range<Int>) -> Void)?
+
+    /// What to do with cells that are missing or not numbers.
+    struct Mode {
+        /// Skip rows with a missing cell.
+        var dropMissing = false
+        /// Read a missing cell as NaN (when not dropping).
+        var keepMissing = false
+        /// Keep cells that are not numbers as text.
+        var keepText = false
+    }
 
     init(bytes: UnsafeBufferPointer<UInt8>, path: String) {
         self.bytes = bytes
@@ -252,8 +352,10 @@ private struct _CSVParser {
     }
 
     /// Reads data rows up to byte `limit` (a line start, or the end).
-    mutating func readRows(header: [String], separator: UInt8, dropMissing: Bool, limit: Int) throws -> (values: [Double], dropped: Int) {
+    mutating func readRows(header: [String], separator: UInt8, mode: Mode, limit: Int) throws -> _CSVRows {
         let width = header.count
+        var texts: [(row: Int, column: Int, text: String)] = []
+        var rowTexts: [(column: Int, text: String)] = []
         var fieldStart = 0, fieldEnd = 0, quoted = false
         var values: [Double] = []
         // Reserve from the first data line's length, so a large file is not copied as it grows.
@@ -263,7 +365,12 @@ private struct _CSVParser {
         values.reserveCapacity((estimatedRows + estimatedRows / 8 + 16) * width)
         var dropped = 0
         var row = [Double](repeating: 0, count: width)
+        var released = position
         while position < limit {
+            if let release, position - released >= 8 << 20 {
+                release(released..<position)
+                released = position
+            }
             if isBlankLine() {
                 finishLine()
                 continue
@@ -271,6 +378,7 @@ private struct _CSVParser {
             let rowLine = line
             var count = 0
             var missing = false
+            rowTexts.removeAll(keepingCapacity: true)
             while true {
                 if count < width && !pendingEmptyField, let (v, end) = scanPlainNumber(from: position, separator) {
                     // The common case in one pass: a plain number straight up to the delimiter.
@@ -291,13 +399,22 @@ private struct _CSVParser {
                 if let v = number(fieldStart, fieldEnd) {
                     row[count] = v
                 } else if isMissing(fieldStart, fieldEnd) {
-                    if !dropMissing {
+                    if mode.dropMissing {
+                        missing = true
+                    } else if mode.keepMissing || mode.keepText {
+                        // NaN, "" as text: the caller decides (impute a number, refuse a category).
+                        row[count] = .nan
+                    } else {
                         throw CSVError(path: path, line: rowLine, column: header[count], problem: "missing value (use --drop-missing to skip incomplete rows)")
                     }
-                    missing = true
                 } else {
-                    let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[fieldStart..<fieldEnd]), as: UTF8.self)
-                    throw CSVError(path: path, line: rowLine, column: header[count], problem: "\"\(text)\" is not a number")
+                    var text = String(decoding: UnsafeBufferPointer(rebasing: bytes[fieldStart..<fieldEnd]), as: UTF8.self)
+                    guard mode.keepText else {
+                        throw CSVError(path: path, line: rowLine, column: header[count], problem: "\"\(text)\" is not a number")
+                    }
+                    if quoted { text = text.replacingOccurrences(of: "\"\"", with: "\"") }
+                    row[count] = .nan
+                    rowTexts.append((count, text.trimmingCharacters(in: .whitespaces)))
                 }
                 count += 1
                 if atLineEnd() { break }
@@ -306,9 +423,14 @@ private struct _CSVParser {
             guard count == width else {
                 throw CSVError(path: path, line: rowLine, column: nil, problem: "row has \(count) cells, the header has \(width)")
             }
-            if missing { dropped += 1 } else { values.append(contentsOf: row) }
+            if missing {
+                dropped += 1
+            } else {
+                for cell in rowTexts { texts.append((values.count / Swift.max(width, 1), cell.column, cell.text)) }
+                values.append(contentsOf: row)
+            }
         }
-        return (values, dropped)
+        return _CSVRows(values: values, dropped: dropped, texts: texts)
     }
 
     func detectDelimiter() -> UInt8 {

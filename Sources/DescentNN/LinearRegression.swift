@@ -107,9 +107,10 @@ public struct LinearRegression: Sendable {
     /// The least-squares solution, computed in float64 with a column of ones for the bias.
     public static func fitExact(x: Tensor, y: Tensor) -> LinearRegression {
         let rows = x.shape[0]
-        let design = Tensor.cat([x.to(.float64), Tensor.ones(rows, 1, dtype: .float64)], dim: 1)
         let targets = y.rank == 1 ? y.reshape(rows, 1) : y
-        let solution = Tensor.lstsq(design, targets.to(.float64))   // [features + 1, targets]
+        // The column of ones is added as the rows stream through the solver, not by copying
+        // every row into a float64 design matrix first (272 MB for a million rows of 33).
+        let solution = Tensor._leastSquares(x, appendingOnes: true, targets.to(.float64))   // [features + 1, targets]
         let features = x.shape[1]
         return LinearRegression(weights: solution[0..<features].t().contiguous(), bias: solution[features])
     }
@@ -203,93 +204,31 @@ public struct LinearRegression: Sendable {
         let y2 = (y.rank == 1 ? y.reshape(rows, 1) : y).to(.float32)
         let x2 = x.to(.float32)
         let targets = y2.shape[1]
-        let world = group.worldSize
-        // Every rank's row count, so that each can work out the global batch of every step.
-        let shardRows: [Int] = {
-            let counts = Tensor.zeros([world], dtype: .int64)
-            counts[group.rank] = Tensor(Int64(rows), dtype: .int64)
-            group.allReduce(counts, op: .sum)
-            return counts.scalars(as: Int.self)
-        }()
-        let totalRows = shardRows.reduce(0, +)
+        let totalRows = group.worldSize > 1 ? Int(group.allReduce(Double(rows))) : rows
         var xs = x2, ys = y2
         var xMean = Tensor.zeros(features), xStd = Tensor.ones(features)
         var yMean = Tensor.zeros(targets), yStd = Tensor.ones(targets)
         if options.standardize {
             (xMean, xStd) = columnStatistics(x2, group: group, totalRows: totalRows)
             (yMean, yStd) = columnStatistics(y2, group: group, totalRows: totalRows)
-            xs = (x2 - xMean) / xStd
-            ys = (y2 - yMean) / yStd
+            // Divided in place: a million rows of features are one copy, not two.
+            xs = x2 - xMean
+            ys = y2 - yMean
+            noGrad {
+                xs /= xStd
+                ys /= yStd
+            }
         }
         let generator = Generator(seed: options.seed)
         let w = Tensor.randn(targets, features, generator: generator, requiresGrad: true)
         let b = Tensor.randn(targets, generator: generator, requiresGrad: true)
-        let optimizer: Optimizer
-        switch options.optimizer {
-        case .sgd: optimizer = SGD([w, b], lr: options.lr)
-        case .momentum: optimizer = SGD([w, b], lr: options.lr, momentum: 0.9)
-        case .adam: optimizer = Adam([w, b], lr: options.lr)
-        }
-        let settings = checkpointSettings(options, features: features, targets: targets).merging(checkpointing?.metadata ?? [:]) { $1 }
-        var losses: [Double] = []
-        var firstEpoch = 1
-        if let resume {
-            for (key, value) in settings where resume.metadata[key] != value {
-                throw TrainingError.cannotResume("the checkpoint was made with \(key) = \(resume.metadata[key] ?? "nothing"), this run has \(value)")
-            }
-            guard let savedW = resume.model["weight"], let savedB = resume.model["bias"],
-                  savedW.shape == w.shape, savedB.shape == b.shape, resume.generators.count == 1,
-                  let history = resume.extra["losses"], history.scalarCount == resume.epoch
-            else { throw TrainingError.cannotResume("the checkpoint does not hold this model's weight, bias, generator and losses") }
-            noGrad {
-                w.copy(from: savedW)
-                b.copy(from: savedB)
-            }
-            do {
-                try optimizer.loadStateDict(resume.optimizer)
-            } catch {
-                throw TrainingError.cannotResume("\(error)")
-            }
-            guard generator.setState(resume.generators[0]) else { throw TrainingError.cannotResume("its generator state is damaged") }
-            losses = history.scalars(as: Double.self)
-            firstEpoch = resume.epoch + 1
-        }
-        let parallel = world > 1 ? DataParallel(parameters: [w, b], group: group) : nil
-        let fullBatch = options.batchSize.map { $0 >= totalRows } ?? true
-        let localBatch = fullBatch ? Swift.max(rows, 1) : (options.batchSize! + world - 1) / world
-        let steps = fullBatch ? 1 : (shardRows.max()! + localBatch - 1) / localBatch
-        for epoch in firstEpoch..<(Swift.max(options.epochs, firstEpoch - 1) + 1) {
-            var total = 0.0
-            let order = fullBatch ? nil : Tensor.randperm(rows, generator: generator)
-            for step in 0..<steps {
-                // Rows in this step over all ranks: the loss is their mean.
-                let stepRows = fullBatch ? totalRows : shardRows.reduce(0) { $0 + Swift.min(localBatch, Swift.max(0, $1 - step * localBatch)) }
-                let start = Swift.min(step * localBatch, rows), end = Swift.min(start + localBatch, rows)
-                let (xb, yb) = order.map { o in (xs[o[start..<end]], ys[o[start..<end]]) } ?? (xs, ys)
-                optimizer.zeroGrad()
-                let d = Tensor.linear(xb, weight: w, bias: b) - yb
-                var loss = (d * d).sum() / (stepRows * targets)
-                // DataParallel averages over ranks, so each rank's share of the global mean is
-                // scaled up by the world size.
-                if world > 1 { loss = loss * Double(world) }
-                loss.backward()
-                parallel?.averageGradients()
-                optimizer.step()
-                total += loss.item() / Double(world) * Double(stepRows)
-            }
-            let epochLoss = (world > 1 ? group.allReduce(total) : total) / Double(totalRows)
-            losses.append(epochLoss)
-            onEpoch?(epoch, epochLoss)
-            if !epochLoss.isFinite || epochLoss > 1000 * Swift.max(losses[0], 1e-12) {
-                throw TrainingError.diverged(epoch: epoch, loss: epochLoss)
-            }
-            if let checkpointing, epoch % checkpointing.every == 0, group.isMain {
-                try Checkpoint(
-                    model: StateDict([("weight", w.detach()), ("bias", b.detach())]), optimizer: optimizer.stateDict(),
-                    epoch: epoch, generators: [generator.getState()],
-                    extra: ["losses": Tensor(shape: [losses.count], scalars: losses, dtype: .float64)], metadata: settings
-                ).write(to: checkpointing.url)
-            }
+        let losses = try GradientDescent.train(
+            parameters: [("weight", w), ("bias", b)], x: xs, y: ys, options: options, generator: generator, group: group,
+            checkpointing: checkpointing, resume: resume, settings: ["shape": "\(targets)x\(features)"],
+            lossDivisor: targets, onEpoch: onEpoch
+        ) { xb, yb in
+            let d = Tensor.linear(xb, weight: w, bias: b) - yb
+            return (d * d).sum()
         }
         // Back to the data's units: w = w' * sy / sx, b = my + sy * b' - w . mx.
         let scaledW = noGrad { w * yStd.reshape(targets, 1) / xStd.reshape(1, features) }
@@ -301,15 +240,6 @@ public struct LinearRegression: Sendable {
                                                     targetMeans: values(yMean), targetStds: values(yStd))
         }
         return (model, losses)
-    }
-
-    /// What a resumed run must share with the run that saved the checkpoint.
-    static func checkpointSettings(_ options: Options, features: Int, targets: Int) -> [String: String] {
-        [
-            "optimizer": options.optimizer.rawValue, "lr": "\(options.lr)", "standardize": "\(options.standardize)",
-            "batch_size": options.batchSize.map { "\($0)" } ?? "all", "seed": "\(options.seed)",
-            "shape": "\(targets)x\(features)",
-        ]
     }
 
     /// Column means and population standard deviations (1 where a column is constant), over

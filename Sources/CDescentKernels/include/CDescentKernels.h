@@ -65,6 +65,32 @@ int descent_sgemm_skinny(int kernel, int64_t m, int64_t n, int64_t k,
                          const float *b, int64_t rsb, int64_t csb,
                          float *c, int64_t ldc, int accumulate);
 
+/// C[m x n] = alpha A[m x k] B[k x n], or C += alpha A B when `accumulate` is 1, in float64;
+/// A and B through any element strides, C row-major with leading dimension `ldc` (linalg.c).
+void descent_dgemm(int64_t m, int64_t n, int64_t k, double alpha,
+                   const double *a, int64_t rsa, int64_t csa,
+                   const double *b, int64_t rsb, int64_t csb,
+                   double *c, int64_t ldc, int accumulate);
+
+/// LU with partial pivoting of the n x n row-major `a` in place (L unit lower, U upper), rows
+/// swapped as `pivots[i]` says, in order. Returns 0, or the 1-based column of the first exactly
+/// zero pivot (the factorization is still completed, as LAPACK's dgetrf does).
+int64_t descent_dgetrf(int64_t n, double *a, int64_t lda, int64_t *pivots);
+
+/// Solves with the factors of `descent_dgetrf`: `b` (n x k, row-major) becomes A^-1 b.
+void descent_dgetrs(int64_t n, const double *lu, int64_t lda, const int64_t *pivots, double *b, int64_t k);
+
+/// The lower Cholesky factor of the symmetric n x n row-major `a` (its lower triangle read), in
+/// place, the strict upper triangle zeroed. Returns 0, or the 1-based order of the first leading
+/// minor that is not positive definite.
+int64_t descent_dpotrf_lower(int64_t n, double *a, int64_t lda);
+
+/// Folds `rows` rows of `block` (row-major, w columns; overwritten) into the w x w row-major
+/// upper-triangular `r` by Householder reflections: r becomes the triangular factor of r
+/// stacked on the block. Starting from zeros and folding in a tall matrix's rows a few at a
+/// time gives its QR's R (and, with right-hand sides as extra columns, Q^T b beside it).
+void descent_qr_absorb(double *r, int64_t w, double *block, int64_t rows);
+
 /// Copies `count` rows of `row_bytes` bytes, row `indices[k]` of `src` to row `k` of `dst`,
 /// prefetching ahead so that the cache misses of scattered rows overlap.
 void descent_gather_rows(void *dst, const void *src, const int64_t *indices, int64_t count,

@@ -143,6 +143,30 @@ enum MatmulKernel {
         }
     }
 
+    /// float64 product through the packed kernel of linalg.c (the solvers' too), its output
+    /// rows or columns split over threads when large.
+    static func dgemm(
+        _ a: UnsafePointer<Double>, _ rsa: Int, _ csa: Int, _ b: UnsafePointer<Double>, _ rsb: Int, _ csb: Int,
+        _ c: UnsafeMutablePointer<Double>, m: Int, k: Int, n: Int
+    ) {
+        let threads = Threads.parts(work: m * n * k, grain: 1 << 20)
+        let alongN = n >= m, total = alongN ? n : m
+        let parts = Swift.min(threads, Swift.max(1, total / 16))
+        let step = (total + parts - 1) / parts
+        let pc = _UncheckedSendable(c)
+        Threads.run(parts) { t in
+            let lo = t * step, hi = Swift.min(total, lo + step)
+            guard lo < hi else { return }
+            if alongN {
+                descent_dgemm(Int64(m), Int64(hi - lo), Int64(k), 1, a, Int64(rsa), Int64(csa),
+                              b + lo * csb, Int64(rsb), Int64(csb), pc.value + lo, Int64(n), 0)
+            } else {
+                descent_dgemm(Int64(hi - lo), Int64(n), Int64(k), 1, a + lo * rsa, Int64(rsa), Int64(csa),
+                              b, Int64(rsb), Int64(csb), pc.value + lo * n, Int64(n), 0)
+            }
+        }
+    }
+
     /// Splits a product's inner dimension over `threads`: each thread writes the product of its
     /// share of `k` into its own `m x n` buffer, and the buffers are added in order into `c`.
     static func splitK(
@@ -231,6 +255,10 @@ enum MatmulKernel {
                     sgemm(UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), rsa, csa,
                           UnsafeRawPointer(y).assumingMemoryBound(to: Float.self), rsb, csb,
                           UnsafeMutableRawPointer(z).assumingMemoryBound(to: Float.self), m: m, k: k, n: n, backend: backend)
+                } else if T.self == Double.self && m * n * k >= directLimit {
+                    dgemm(UnsafeRawPointer(x).assumingMemoryBound(to: Double.self), rsa, csa,
+                          UnsafeRawPointer(y).assumingMemoryBound(to: Double.self), rsb, csb,
+                          UnsafeMutableRawPointer(z).assumingMemoryBound(to: Double.self), m: m, k: k, n: n)
                 } else {
                     direct(x, rsa, csa, y, rsb, csb, z, m: m, k: k, n: n)
                 }
