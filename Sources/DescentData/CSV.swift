@@ -83,6 +83,26 @@ public struct CSVTable: Sendable {
     }
 }
 
+extension CSVTable {
+    /// A column's cells as text: its text when it holds any (see ``text``), otherwise its
+    /// numbers as they would be written ("3", "2.5"), with "" for a missing cell.
+    ///
+    /// - Throws: ``CSVError`` naming a column that is not in the table.
+    public func cells(_ column: String) throws -> [String] {
+        if let cells = text[column] { return cells }
+        guard let c = columns.firstIndex(of: column) else {
+            throw CSVError(path: path, line: 1, column: nil, problem: "no column named \"\(column)\" (columns: \(columns.joined(separator: ", ")))")
+        }
+        let width = columns.count
+        return (0..<rowCount).map { CSVTable.format(values[$0 * width + c]) }
+    }
+
+    /// A number as a CSV cell shows it: whole numbers without a decimal point, "" for NaN.
+    static func format(_ v: Double) -> String {
+        v.isNaN ? "" : v == v.rounded() && Swift.abs(v) < 1e15 ? String(Int64(v)) : String(v)
+    }
+}
+
 /// Why a CSV file could not be read, with the file, line and column.
 public struct CSVError: Error, CustomStringConvertible, Equatable {
     /// The file, as given.
@@ -272,10 +292,7 @@ struct _CSVRows {
         let rows = values.count / width
         for column in Set(texts.map(\.column)) {
             // The column's numbers as text too, written as they read ("3", "2.5"); missing as "".
-            var cells = (0..<rows).map { r -> String in
-                let v = values[r * width + column]
-                return v.isNaN ? "" : v == v.rounded() && Swift.abs(v) < 1e15 ? String(Int64(v)) : String(v)
-            }
+            var cells = (0..<rows).map { CSVTable.format(values[$0 * width + column]) }
             for cell in texts where cell.column == column { cells[cell.row] = cell.text }
             text[header[column]] = cells
         }

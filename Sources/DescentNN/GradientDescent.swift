@@ -29,6 +29,7 @@ public enum GradientDescent {
     ///     added here); a checkpoint made with other values is refused.
     ///   - lossDivisor: the batch's summed loss is divided by its global row count times this
     ///     (the number of targets for a mean squared error over several).
+    ///   - penalty: a term added to each step's mean loss (a weight penalty), if any.
     ///   - summedLoss: the loss summed over a batch's rows, from the batch's `x` and `y` rows.
     /// - Throws: ``TrainingError/diverged(epoch:loss:)`` when the loss becomes NaN or infinite
     ///   or exceeds a thousand times its first value; ``TrainingError/cannotResume(_:)``; file
@@ -37,7 +38,8 @@ public enum GradientDescent {
         parameters: [(String, Tensor)], x: Tensor, y: Tensor, options: LinearRegression.Options, generator: Generator,
         group: ProcessGroup = SingleProcessGroup(), checkpointing: LinearRegression.Checkpointing? = nil,
         resume: Checkpoint? = nil, settings: [String: String] = [:], lossDivisor: Int = 1,
-        onEpoch: ((Int, Double) -> Void)? = nil, summedLoss: (Tensor, Tensor) -> Tensor
+        onEpoch: ((Int, Double) -> Void)? = nil, penalty: (() -> Tensor)? = nil,
+        summedLoss: (Tensor, Tensor) -> Tensor
     ) throws -> [Double] {
         let rows = x.shape[0], world = group.worldSize
         let tensors = parameters.map(\.1)
@@ -79,6 +81,7 @@ public enum GradientDescent {
                 let (xb, yb) = order.map { o in (x[o[start..<end]], y[o[start..<end]]) } ?? (x, y)
                 optimizer.zeroGrad()
                 var loss = summedLoss(xb, yb) / (stepRows * lossDivisor)
+                if let penalty { loss = loss + penalty() }
                 // DataParallel averages over ranks, so each rank's share of the global mean is
                 // scaled up by the world size.
                 if world > 1 { loss = loss * Double(world) }
