@@ -15,6 +15,7 @@ import os
 import numpy as np
 from sklearn.datasets import load_breast_cancer, load_iris, load_wine
 from sklearn.linear_model import LogisticRegression
+from sklearn import metrics
 
 out = os.path.join(os.path.dirname(__file__), "..", "Tests", "DescentTests", "Fixtures", "fit")
 os.makedirs(out, exist_ok=True)
@@ -43,7 +44,20 @@ def fit(x, y, l2, standardize):
         w = w - w.mean(axis=0)
         b = b - b.mean()
     proba = model.predict_proba(xs)
-    return {"weights": w.tolist(), "bias": b.tolist(), "probabilities": proba.tolist()}
+    predicted = proba.argmax(axis=1)
+    p, r, f, support = metrics.precision_recall_fscore_support(y, predicted, zero_division=0)
+    scores = {
+        "accuracy": metrics.accuracy_score(y, predicted),
+        "balanced_accuracy": metrics.balanced_accuracy_score(y, predicted),
+        "log_loss": metrics.log_loss(y, proba),
+        "precision": p.tolist(), "recall": r.tolist(), "f1": f.tolist(), "support": support.tolist(),
+        "macro_f1": metrics.f1_score(y, predicted, average="macro"),
+        "weighted_f1": metrics.f1_score(y, predicted, average="weighted"),
+        "confusion": metrics.confusion_matrix(y, predicted).tolist(),
+        "roc_auc": metrics.roc_auc_score(y, proba[:, 1]) if proba.shape[1] == 2
+        else metrics.roc_auc_score(y, proba, multi_class="ovr"),
+    }
+    return {"weights": w.tolist(), "bias": b.tolist(), "probabilities": proba.tolist(), "metrics": scores}
 
 
 cases = []

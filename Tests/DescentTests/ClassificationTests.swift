@@ -15,6 +15,14 @@ struct ClassificationTests {
         let weights: [[Double]]
         let bias: [Double]
         let probabilities: [[Double]]
+        let metrics: Scores
+    }
+    struct Scores: Decodable {
+        let accuracy: Double, balanced_accuracy: Double, log_loss: Double
+        let precision: [Double], recall: [Double], f1: [Double], support: [Int]
+        let macro_f1: Double, weighted_f1: Double
+        let confusion: [[Int]]
+        let roc_auc: Double
     }
     struct File: Decodable { let cases: [Case] }
     static let cases: [Case] = (try? Fixtures.load("fit/sklearn_logistic", as: File.self).cases) ?? []
@@ -42,6 +50,24 @@ struct ClassificationTests {
         #expect(close(w.flatMap { $0 }, c.weights.flatMap { $0 }, rtol: 1e-4, atol: 1e-4), "\(label): weights")
         #expect(close(b, c.bias, rtol: 1e-4, atol: 1e-4), "\(label): bias")
         #expect(close(p.flatMap { $0 }, c.probabilities.flatMap { $0 }, rtol: 0, atol: 1e-4), "\(label): probabilities")
+    }
+
+    @Test(arguments: 0..<5)
+    func metricsMatchScikitLearn(_ index: Int) throws {
+        let c = try #require(Self.cases.count > index ? Self.cases[index] : nil)
+        let (_, labels) = try Self.table(c.table)
+        let p = Tensor(c.probabilities.flatMap { $0 }, dtype: .float64).reshape(-1, c.classes.count)
+        let m = ClassificationMetrics(probabilities: p, labels: labels.indices, classes: labels.classes)
+        let e = c.metrics
+        #expect(m.confusion == e.confusion)
+        #expect(Swift.abs(m.accuracy - e.accuracy) < 1e-12 && Swift.abs(m.balancedAccuracy - e.balanced_accuracy) < 1e-12)
+        #expect(Swift.abs(m.logLoss - e.log_loss) < 1e-9)
+        #expect(close(m.perClass.map(\.precision), e.precision, rtol: 1e-12, atol: 1e-12))
+        #expect(close(m.perClass.map(\.recall), e.recall, rtol: 1e-12, atol: 1e-12))
+        #expect(close(m.perClass.map(\.f1), e.f1, rtol: 1e-12, atol: 1e-12))
+        #expect(m.perClass.map(\.support) == e.support)
+        #expect(Swift.abs(m.macro.f1 - e.macro_f1) < 1e-12 && Swift.abs(m.weighted.f1 - e.weighted_f1) < 1e-12)
+        #expect(Swift.abs(m.rocAUC! - e.roc_auc) < 1e-12, "\(m.rocAUC!) \(e.roc_auc)")
     }
 
     @Test func gradientDescentReachesTheExactSolution() throws {
