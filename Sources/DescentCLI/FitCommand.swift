@@ -9,15 +9,17 @@ import Foundation
 struct FitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fit",
-        abstract: "Fit a linear model to a CSV file by gradient descent, beside the exact least-squares answer.",
+        abstract: "Fit a linear model to a CSV file by gradient descent, beside the exact answer: least squares for numbers, logistic or softmax regression for classes.",
         discussion: """
             With no file, fits the seed notebook's crop table (temperature, rainfall, humidity -> \
-            apples, oranges) with the notebook's settings.
+            apples, oranges) with the notebook's settings. Text feature columns are one-hot encoded; \
+            --report ending in .html writes one self-contained page with tables and charts.
 
             Examples:
               descent fit
               descent fit houses.csv --target price --standardize --optimizer adam --lr 0.01 --epochs 2000
               descent fit data.csv --target y1,y2 --output model.safetensors --report report.json --plot plots
+              descent fit iris.csv --target species --task classification --standardize --optimizer adam --lr 0.05 --report iris.html
             """
     )
 
@@ -29,6 +31,15 @@ struct FitCommand: ParsableCommand {
 
     @Option(help: "Feature columns, comma-separated (default: every column that is not a target).")
     var features: String?
+
+    @Option(help: "What to predict: regression (numbers) or classification (classes, as text or whole numbers).")
+    var task: FitTask = .regression
+
+    @Option(help: "Classification: ridge penalty λ on the weights (mean log-loss + λ/2 |W|², scikit-learn's C = 1/(n λ)).")
+    var l2 = 0.0
+
+    @Option(help: "Fill missing numbers in feature columns with the training rows' mean or median (stored in the model).")
+    var impute: FeatureEncoding.Impute?
 
     @Option(help: "Training epochs.")
     var epochs = 500
@@ -54,10 +65,10 @@ struct FitCommand: ParsableCommand {
     @Option(help: "Write the model as safetensors to this path.")
     var output: String?
 
-    @Option(help: "Write a JSON report of settings, coefficients and metrics to this path.")
+    @Option(help: "Write a report of settings, coefficients, metrics (and charts, for .html) to this path: .json or .html.")
     var report: String?
 
-    @Option(help: "Write SVG plots (loss curve, predicted vs actual) into this folder.")
+    @Option(help: "Write SVG charts (loss curve; predicted vs actual and residuals, or confusion matrix and ROC curves) into this folder.")
     var plot: String?
 
     @Option(help: "The CSV delimiter (default: detected from the header).")
@@ -84,15 +95,6 @@ struct FitCommand: ParsableCommand {
     @Option(help: "Continue training from a checkpoint written by --checkpoint-every, with the same settings.")
     var resume: String?
 
-    static let seedCSV = """
-        temperature,rainfall,humidity,apples,oranges
-        73,67,43,56,70
-        91,88,64,81,101
-        87,134,58,119,133
-        102,43,37,22,37
-        69,96,70,103,119
-        """
-
     func validate() throws {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
         guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be a positive number") }
@@ -100,6 +102,9 @@ struct FitCommand: ParsableCommand {
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if let delimiter, delimiter.count != 1 { throw ValidationError("--delimiter must be one character") }
         if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be at least 1") }
+        guard l2 >= 0 && l2.isFinite else { throw ValidationError("--l2 must be a number of at least 0") }
+        if l2 > 0 && task == .regression { throw ValidationError("--l2 applies to --task classification") }
+        if dropMissing && impute != nil { throw ValidationError("--drop-missing and --impute exclude each other: skip incomplete rows, or fill them") }
     }
 
     func run() throws {
@@ -120,93 +125,131 @@ struct FitCommand: ParsableCommand {
         let description: String
     }
 
+    /// One run, from file to report: read and encode (``FitInput``), train and evaluate the
+    /// task's model (``fitRegression(_:_:group:)`` or ``fitClassification(_:_:group:)``), then
+    /// write what was asked for (``finish(_:_:group:started:)``).
     func fit(group: ProcessGroup) throws {
         let started = ContinuousClock.now
-        let main = group.isMain, world = group.worldSize
-        let quiet = self.quiet || !main
-        let table: CSVTable
-        let source = file ?? "the seed notebook's table"
-        do {
-            if let file {
-                let url = URL(fileURLWithPath: file)
-                table = world > 1
-                    ? try CSV.read(from: url, shard: group.rank, of: world, delimiter: delimiter?.first, dropMissing: dropMissing)
-                    : try CSV.read(from: url, delimiter: delimiter?.first, dropMissing: dropMissing)
-            } else {
-                table = try CSV.parse(Data(Self.seedCSV.utf8), path: "seed").shard(group.rank, of: world)
-            }
-        } catch {
-            throw world > 1 ? RankError(description: "rank \(group.rank): \(error)") : CLIError("\(error)")
-        }
-        let targets = target.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-            ?? (file == nil ? ["apples", "oranges"] : [table.columns.last!])
-        let featureNames = features.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-            ?? table.columns.filter { !targets.contains($0) }
-        let missing = (targets + featureNames).filter { !table.columns.contains($0) }
-        guard missing.isEmpty else {
-            throw CLIError("\(source): no column named \(missing.map { "\"\($0)\"" }.joined(separator: ", ")) (columns: \(table.columns.joined(separator: ", ")))")
-        }
-        guard !featureNames.isEmpty else { throw CLIError("no feature columns left: name some with --features") }
-        let totalRows = world > 1 ? Int(group.allReduce(Double(table.rowCount))) : table.rowCount
-        guard totalRows >= 2 else { throw CLIError("\(source): needs at least 2 data rows, found \(totalRows)") }
-        let dropped = world > 1 ? Int(group.allReduce(Double(table.droppedRows))) : table.droppedRows
-        if dropMissing && dropped > 0 && !quiet { print("Skipped \(dropped) rows with missing values.") }
-
-        // A checkpoint to resume from is read before anything is printed or trained.
-        let resumed: Checkpoint?
-        do {
-            resumed = try resume.map { try Checkpoint.read(from: URL(fileURLWithPath: $0)) }
-        } catch {
-            throw CLIError("\(error)")
-        }
-        let x = try table.tensor(columns: featureNames), y = try table.tensor(columns: targets)
-        // Hold out a seeded random share of rows for validation.
-        let rows = table.rowCount
-        let validationRows = Int((Double(rows) * valFraction).rounded(.down))
-        let order = Tensor.randperm(rows, generator: Generator(seed: seed))
-        let validationIndex = validationRows > 0 ? order[..<validationRows] : nil
-        // Without a validation split the training rows are all of them, not a copy.
-        let (xTrain, yTrain) = validationRows > 0 ? (x[order[validationRows...]], y[order[validationRows...]]) : (x, y)
-
-        // Every rank joins every collective, printing or not.
-        let validationTotal = world > 1 ? Int(group.allReduce(Double(validationRows))) : validationRows
+        let quiet = self.quiet || !group.isMain
+        let input = try FitInput.read(self, group: group)
+        if dropMissing && input.droppedRows > 0 && !quiet { print("Skipped \(input.droppedRows) rows with missing values.") }
         if !quiet {
-            print("Fitting \(targets.joined(separator: ", ")) from \(featureNames.joined(separator: ", ")): \(totalRows - validationTotal) training rows\(validationTotal > 0 ? ", \(validationTotal) for validation" : "")\(world > 1 ? " over \(world) processes" : "")")
-            print("\(optimizer.rawValue), lr \(lr), \(epochs) epochs\(batchSize.map { ", batches of \($0)" } ?? ", full batch")\(standardize ? ", standardized" : "")")
+            let world = group.worldSize
+            let trainRows = input.totalRows - input.validationTotal
+            let what = task == .classification ? "Classifying \(input.targets[0])" : "Fitting \(input.targets.joined(separator: ", "))"
+            print("\(what) from \(input.featureNames.joined(separator: ", ")): \(trainRows) training rows\(input.validationTotal > 0 ? ", \(input.validationTotal) for validation" : "")\(world > 1 ? " over \(world) processes" : "")")
+            print("\(optimizer.rawValue), lr \(lr), \(epochs) epochs\(batchSize.map { ", batches of \($0)" } ?? ", full batch")\(standardize ? ", standardized" : "")\(l2 > 0 ? ", l2 \(l2)" : "")")
+            if let hint = input.classificationHint() { print(hint) }
         }
-        let progress = Progress(total: epochs, quiet: quiet)
-        let options = LinearRegression.Options(epochs: epochs, lr: lr, optimizer: optimizer, batchSize: batchSize,
-                                               standardize: standardize, seed: seed)
-        // What a resumed run must share with this one, beyond the optimizer's settings.
-        let runSettings = ["features": LinearRegression.SavedModel.encode(featureNames),
-                           "targets": LinearRegression.SavedModel.encode(targets), "val_fraction": "\(valFraction)"]
-        let checkpointing = checkpointEvery.map {
-            LinearRegression.Checkpointing(url: URL(fileURLWithPath: checkpoint), every: $0, metadata: runSettings)
+        let outcome: FitOutcome
+        switch input.target {
+        case let .numbers(y): outcome = try fitRegression(input, y, group: group, started: started)
+        case let .classes(labels): outcome = try fitClassification(input, labels, group: group, started: started)
         }
-        if let resumed, !quiet { print("Resuming after epoch \(resumed.epoch) from \(resume!)") }
-        if let checkpointing, !quiet { print("Saving a checkpoint every \(checkpointing.every) epochs to \(checkpoint)") }
-        let fitted: LinearRegression, losses: [Double]
-        do {
-            (fitted, losses) = try LinearRegression.fit(x: xTrain, y: yTrain, options: options, group: group,
-                                                        checkpointing: checkpointing, resume: resumed) { progress.update($0, $1) }
-        } catch let error as TrainingError {
-            progress.finish()
-            throw CLIError("\(error)")
-        } catch {
-            progress.finish()
-            throw CLIError("\(error)")
-        }
-        progress.finish()
-        let exact = LinearRegression.fitExact(x: xTrain, y: yTrain, group: group)
+        try finish(outcome, input, group: group, started: started)
+    }
 
-        let trainMetrics = LinearRegression.metrics(predicted: fitted.predict(xTrain), actual: yTrain, group: group)
+    var trainingOptions: LinearRegression.Options {
+        LinearRegression.Options(epochs: epochs, lr: lr, optimizer: optimizer, batchSize: batchSize, standardize: standardize, seed: seed)
+    }
+
+    /// Reads the checkpoint to resume from, before anything is trained.
+    func resumed(quiet: Bool) throws -> Checkpoint? {
+        guard let resume else { return nil }
+        let checkpoint: Checkpoint
+        do {
+            checkpoint = try Checkpoint.read(from: URL(fileURLWithPath: resume))
+        } catch {
+            throw CLIError("\(error)")
+        }
+        if !quiet { print("Resuming after epoch \(checkpoint.epoch) from \(resume)") }
+        return checkpoint
+    }
+
+    /// Checkpoints every `--checkpoint-every` epochs, with what a resumed run must share.
+    func checkpointing(_ input: FitInput, quiet: Bool) -> LinearRegression.Checkpointing? {
+        let settings = ["features": LinearRegression.SavedModel.encode(input.featureNames),
+                        "targets": LinearRegression.SavedModel.encode(input.targets), "val_fraction": "\(valFraction)",
+                        "task": task.rawValue]
+        guard let checkpointEvery else { return nil }
+        if !quiet { print("Saving a checkpoint every \(checkpointEvery) epochs to \(checkpoint)") }
+        return LinearRegression.Checkpointing(url: URL(fileURLWithPath: checkpoint), every: checkpointEvery, metadata: settings)
+    }
+
+    /// Runs `train` with a progress bar, turning its errors into the tool's.
+    func withProgress<T>(_ group: ProcessGroup, _ train: (@escaping (Int, Double) -> Void) throws -> T) throws -> T {
+        let progress = Progress(total: epochs, quiet: quiet || !group.isMain)
+        defer { progress.finish() }
+        do {
+            return try train { progress.update($0, $1) }
+        } catch let error as CLIError {
+            throw error
+        } catch {
+            throw CLIError("\(error)")
+        }
+    }
+
+    func fitRegression(_ input: FitInput, _ y: Tensor, group: ProcessGroup, started: ContinuousClock.Instant) throws -> FitOutcome {
+        let quiet = self.quiet || !group.isMain
+        let resume = try resumed(quiet: quiet)
+        let checkpointing = checkpointing(input, quiet: quiet)
+        let (xTrain, yTrain) = (input.train(input.x), input.train(y))
+        let (fitted, losses) = try withProgress(group) { onEpoch in
+            try LinearRegression.fit(x: xTrain, y: yTrain, options: trainingOptions, group: group,
+                                     checkpointing: checkpointing, resume: resume, onEpoch: onEpoch)
+        }
+        let exact = LinearRegression.fitExact(x: xTrain, y: yTrain, group: group)
+        let predicted = fitted.predict(xTrain)
+        let train = LinearRegression.metrics(predicted: predicted, actual: yTrain, group: group)
         // Every rank takes part in the collective, even one whose share of validation rows is empty.
-        let validationMetrics = validationIndex.map { LinearRegression.metrics(predicted: fitted.predict(x[$0]), actual: y[$0], group: group) }
-        let exactMetrics = LinearRegression.metrics(predicted: exact.predict(xTrain), actual: yTrain, group: group)
+        let xValidation = input.validation(input.x), yValidation = input.validation(y)
+        let validationPredicted = xValidation.map { fitted.predict($0) }
+        let validation = validationPredicted.map { LinearRegression.metrics(predicted: $0, actual: yValidation!, group: group) }
+        let exactTrain = LinearRegression.metrics(predicted: exact.predict(xTrain), actual: yTrain, group: group)
+        return FitSummary(
+            source: input.source, features: input.featureNames, targets: input.targets, encoding: input.encoding,
+            losses: losses, model: fitted, exact: exact, train: train, validation: validation, exactTrain: exactTrain,
+            seconds: (ContinuousClock.now - started).seconds,
+            trainPairs: FitSummary.pairs(actual: yTrain, predicted: predicted),
+            validationPairs: validationPredicted.map { FitSummary.pairs(actual: yValidation!, predicted: $0) })
+    }
+
+    func fitClassification(_ input: FitInput, _ labels: ClassLabels, group: ProcessGroup, started: ContinuousClock.Instant) throws -> FitOutcome {
+        let quiet = self.quiet || !group.isMain
+        let resume = try resumed(quiet: quiet)
+        let checkpointing = checkpointing(input, quiet: quiet)
+        let (xTrain, yTrain) = (input.train(input.x), input.train(labels.indices))
+        let classes = labels.classes
+        let (fitted, losses) = try withProgress(group) { onEpoch in
+            try LogisticRegression.fit(x: xTrain, labels: yTrain, classes: classes, l2: l2, options: trainingOptions,
+                                       group: group, checkpointing: checkpointing, resume: resume, onEpoch: onEpoch)
+        }
+        let exact = Result { try LogisticRegression.fitExact(x: xTrain, labels: yTrain, classes: classes, l2: l2,
+                                                             standardize: standardize, group: group) }
+            .mapError { $0 as! LogisticRegression.ExactFitError }
+        let train = ClassificationMetrics(probabilities: fitted.probabilities(xTrain), labels: yTrain, classes: classes, group: group)
+        let xValidation = input.validation(input.x), yValidation = input.validation(labels.indices)
+        let validationProbabilities = xValidation.map { fitted.probabilities($0) }
+        let validation = validationProbabilities.map { ClassificationMetrics(probabilities: $0, labels: yValidation!, classes: classes, group: group) }
+        let exactTrain = (try? exact.get()).map {
+            ClassificationMetrics(probabilities: $0.model.probabilities(xTrain), labels: yTrain, classes: classes, group: group)
+        }
+        let (rocProbabilities, rocLabels) = validationProbabilities.map { ($0, yValidation!) } ?? (fitted.probabilities(xTrain), yTrain)
+        return ClassificationSummary(
+            source: input.source, features: input.featureNames, target: input.targets[0], encoding: input.encoding,
+            losses: losses, model: fitted, exact: exact, l2: l2, train: train, validation: validation, exactTrain: exactTrain,
+            seconds: (ContinuousClock.now - started).seconds,
+            rocCurves: ClassificationSummary.rocCurves(probabilities: rocProbabilities, labels: rocLabels, classes: classes))
+    }
+
+    /// The end of every run: check that the processes agree, print the results, and write the
+    /// model, the report and the charts asked for.
+    func finish(_ outcome: FitOutcome, _ input: FitInput, group: ProcessGroup, started: ContinuousClock.Instant) throws {
+        let world = group.worldSize
         // Every rank should hold the same parameters; check it rather than assume it.
         var agreement: String?
         if world > 1 {
-            let mine = Tensor.cat([fitted.weights.reshape(-1), fitted.bias.reshape(-1)]).to(.float64)
+            let mine = Tensor(shape: [outcome.parameters.count], scalars: outcome.parameters, dtype: .float64)
             let highest = mine.clone(), lowest = mine.clone()
             group.allReduce(highest, op: .max)
             group.allReduce(lowest, op: .min)
@@ -214,37 +257,73 @@ struct FitCommand: ParsableCommand {
                 ? "Parameters identical on all \(world) processes."
                 : "Warning: the processes ended with different parameters."
         }
-        guard main else { return }
-        let summary = FitSummary(
-            source: source, features: featureNames, targets: targets, options: options, losses: losses,
-            model: fitted, exact: exact, train: trainMetrics, validation: validationMetrics, exactTrain: exactMetrics,
-            seconds: (ContinuousClock.now - started).seconds)
-        print(summary.text)
+        guard group.isMain else { return }
+        print(outcome.text)
         if let agreement { print(agreement) }
-
         do {
-            if let output {
-                try LinearRegression.SavedModel(model: fitted, features: featureNames, targets: targets, source: source)
-                    .write(to: URL(fileURLWithPath: output))
-            }
-            if let report { try AtomicFile.write(summary.json, to: URL(fileURLWithPath: report)) }
-            if let plot {
-                let folder = try OutputPaths.folder("--plot", plot)
-                try AtomicFile.write(Data(SVGPlot.line(losses, title: "Training loss (MSE) by epoch").utf8),
-                                     to: folder.appendingPathComponent("loss.svg"))
-                let predicted = fitted.predict(xTrain)
-                for (j, name) in targets.enumerated() {
-                    let svg = SVGPlot.scatter(actual: yTrain[.all, j].scalars(as: Double.self),
-                                              predicted: predicted[.all, j].scalars(as: Double.self),
-                                              title: "\(name): predicted vs actual")
-                    try AtomicFile.write(Data(svg.utf8), to: folder.appendingPathComponent("predicted-\(name).svg"))
+            if let output { try outcome.writeModel(to: URL(fileURLWithPath: output)) }
+            if let report {
+                let settings = reportSettings(input)
+                if report.lowercased().hasSuffix(".html") || report.lowercased().hasSuffix(".htm") {
+                    let html = FitReport.html(title: "descent fit: \(input.targets.joined(separator: ", ")) from \(input.source)",
+                                              settings: settings, sections: outcome.sections, charts: outcome.charts)
+                    try AtomicFile.write(Data(html.utf8), to: URL(fileURLWithPath: report))
+                } else {
+                    try AtomicFile.write(reportJSON(outcome, input, started: started), to: URL(fileURLWithPath: report))
                 }
             }
+            if let plot {
+                let folder = try OutputPaths.folder("--plot", plot)
+                for chart in outcome.charts { try AtomicFile.write(Data(chart.svg.utf8), to: folder.appendingPathComponent(chart.file)) }
+            }
+        } catch let error as CLIError {
+            throw error
         } catch {
             throw CLIError("\(error)")
         }
     }
+
+    func reportSettings(_ input: FitInput) -> [(String, String)] {
+        var rows: [(String, String)] = [
+            ("data", input.source), ("task", task.rawValue), ("target", input.targets.joined(separator: ", ")),
+            ("features", input.featureNames.joined(separator: ", ")),
+            ("rows", "\(input.totalRows - input.validationTotal) training, \(input.validationTotal) validation"),
+            ("optimizer", optimizer.rawValue), ("learning rate", "\(lr)"), ("epochs", "\(epochs)"),
+            ("batch size", batchSize.map(String.init) ?? "all rows"), ("standardized", standardize ? "yes" : "no"), ("seed", "\(seed)"),
+        ]
+        if task == .classification { rows.append(("l2", "\(l2)")) }
+        if let impute { rows.append(("missing numbers", "filled with the training rows' \(impute.rawValue)")) }
+        if input.droppedRows > 0 { rows.append(("rows skipped (missing values)", "\(input.droppedRows)")) }
+        return rows
+    }
+
+    func reportJSON(_ outcome: FitOutcome, _ input: FitInput, started: ContinuousClock.Instant) -> Data {
+        var report = outcome.json
+        report["source"] = input.source
+        report["features"] = input.featureNames
+        report["targets"] = input.targets
+        report["settings"] = ["epochs": epochs, "lr": lr, "optimizer": optimizer.rawValue, "task": task.rawValue,
+                              "batch_size": batchSize as Any? ?? NSNull(), "standardize": standardize, "seed": seed,
+                              "l2": l2, "val_fraction": valFraction] as [String: Any]
+        if let summary = outcome as? FitSummary {
+            report["final_loss"] = summary.losses.last ?? NSNull()
+            report["losses"] = summary.losses
+        } else if let summary = outcome as? ClassificationSummary {
+            report["final_loss"] = summary.losses.last ?? NSNull()
+            report["losses"] = summary.losses
+        }
+        report["wall_time_seconds"] = (ContinuousClock.now - started).seconds
+        return (try? JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+    }
 }
+
+/// What `descent fit` predicts.
+enum FitTask: String, CaseIterable, ExpressibleByArgument {
+    case regression, classification
+}
+
+extension FeatureEncoding.Impute: ExpressibleByArgument {}
+extension FeatureEncoding.Unknown: ExpressibleByArgument {}
 
 /// An error the tool prints as `error: ...` before exiting with status 1.
 struct CLIError: Error, CustomStringConvertible {

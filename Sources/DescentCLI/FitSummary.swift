@@ -2,12 +2,13 @@ import Descent
 import DescentNN
 import Foundation
 
-/// The results of `descent fit`, as text for the terminal and as a JSON report.
-struct FitSummary {
+/// The results of a regression fit: coefficients beside the exact least-squares answer,
+/// metrics, charts, and the model file.
+struct FitSummary: FitOutcome {
     let source: String
     let features: [String]
     let targets: [String]
-    let options: LinearRegression.Options
+    let encoding: FeatureEncoding
     let losses: [Double]
     let model: LinearRegression
     let exact: LinearRegression
@@ -15,6 +16,9 @@ struct FitSummary {
     let validation: [RegressionMetrics]?
     let exactTrain: [RegressionMetrics]
     let seconds: Double
+    /// (actual, predicted) pairs per target for the charts: training rows, validation rows.
+    let trainPairs: [[(Double, Double)]]
+    let validationPairs: [[(Double, Double)]]?
 
     /// The largest relative difference between gradient descent's and the exact coefficients.
     var gap: Double {
@@ -26,31 +30,48 @@ struct FitSummary {
 
     var converged: Bool { gap <= 1e-3 }
 
-    var text: String {
+    var parameters: [Double] { model.weights.scalars(as: Double.self) + model.bias.scalars(as: Double.self) }
+
+    var coefficientRows: [[String]] {
         let n = { (v: Double) in Progress.number(v) }
-        var lines = ["", "Coefficients (data units)            gradient descent        exact least squares"]
         let w = model.weights.rows(as: Double.self), we = exact.weights.rows(as: Double.self)
         let b = model.bias.scalars(as: Double.self), be = exact.bias.scalars(as: Double.self)
-        for (j, target) in targets.enumerated() {
-            lines.append("  \(target)")
-            for (i, feature) in features.enumerated() {
-                lines.append("    " + pad("\(feature)", 32) + pad(n(w[j][i]), 24) + n(we[j][i]))
+        return targets.enumerated().flatMap { j, target in
+            features.enumerated().map { i, feature in [target, feature, n(w[j][i]), n(we[j][i])] } + [[target, "(bias)", n(b[j]), n(be[j])]]
+        }
+    }
+
+    var metricRows: [[String]] {
+        let n = { (v: Double) in Progress.number(v) }
+        return targets.enumerated().flatMap { j, target in
+            [("train", train[j]), ("validation", validation?[j]), ("exact, train", exactTrain[j])].compactMap { label, m in
+                m.map { ["\(target) \(label)", n($0.mse), n($0.rmse), n($0.mae), String(format: "%.6f", $0.r2)] }
             }
-            lines.append("    " + pad("(bias)", 32) + pad(n(b[j]), 24) + n(be[j]))
+        }
+    }
+
+    var verdict: String {
+        "Largest gap to the exact solution: \(Progress.number(gap)) relative — " + (converged
+            ? "gradient descent has converged."
+            : "not converged yet: more --epochs, a larger --lr, --standardize or --optimizer adam would get closer.")
+    }
+
+    var text: String {
+        var lines = ["", "Coefficients (data units)            gradient descent        exact least squares"]
+        for target in targets {
+            lines.append("  \(target)")
+            for row in coefficientRows where row[0] == target {
+                lines.append("    " + pad(row[1], 32) + pad(row[2], 24) + row[3])
+            }
         }
         lines.append("")
         lines.append("Metrics               MSE           RMSE          MAE           R²")
-        for (j, target) in targets.enumerated() {
-            for (label, m) in [("train", train[j]), ("validation", validation?[j]), ("exact, train", exactTrain[j])] {
-                guard let m else { continue }
-                lines.append("  " + pad("\(target) \(label)", 20) + pad(n(m.mse), 14) + pad(n(m.rmse), 14) + pad(n(m.mae), 14) + String(format: "%.6f", m.r2))
-            }
+        for row in metricRows {
+            lines.append("  " + pad(row[0], 20) + pad(row[1], 14) + pad(row[2], 14) + pad(row[3], 14) + row[4])
         }
         lines.append("")
-        lines.append("Largest gap to the exact solution: \(n(gap)) relative — " + (converged
-            ? "gradient descent has converged."
-            : "not converged yet: more --epochs, a larger --lr, --standardize or --optimizer adam would get closer."))
-        lines.append("Final training loss \(n(losses.last ?? .nan)) after \(losses.count) epochs; wall time \(String(format: "%.3f", seconds)) s.")
+        lines.append(verdict)
+        lines.append("Final training loss \(Progress.number(losses.last ?? .nan)) after \(losses.count) epochs; wall time \(String(format: "%.3f", seconds)) s.")
         return lines.joined(separator: "\n")
     }
 
@@ -69,18 +90,50 @@ struct FitSummary {
         })
     }
 
-    var json: Data {
+    var json: [String: Any] {
         var report: [String: Any] = [
-            "source": source, "features": features, "targets": targets,
-            "settings": ["epochs": options.epochs, "lr": options.lr, "optimizer": options.optimizer.rawValue,
-                         "batch_size": options.batchSize as Any? ?? NSNull(), "standardize": options.standardize, "seed": options.seed],
+            "task": "regression",
             "gradient_descent": Self.coefficients(model, features, targets),
             "exact": Self.coefficients(exact, features, targets),
             "max_relative_gap": gap, "converged": converged,
             "metrics": ["train": Self.metricsJSON(train, targets), "exact_train": Self.metricsJSON(exactTrain, targets)],
-            "final_loss": losses.last ?? NSNull(), "losses": losses, "wall_time_seconds": seconds,
         ]
         if let validation { report["validation_metrics"] = Self.metricsJSON(validation, targets) }
-        return (try? JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+        return report
+    }
+
+    var sections: [FitReport.Section] {
+        [
+            FitReport.Section(heading: "Coefficients (data units)",
+                              html: FitReport.table(["target", "feature", "gradient descent", "exact least squares"], coefficientRows)
+                                  + FitReport.paragraph(verdict)),
+            FitReport.Section(heading: "Metrics", html: FitReport.table(["rows", "MSE", "RMSE", "MAE", "R²"], metricRows)),
+        ]
+    }
+
+    var charts: [(file: String, svg: String)] {
+        var charts = [("loss.svg", SVGPlot.line(losses, title: "Training loss (MSE) by epoch"))]
+        for (j, name) in targets.enumerated() {
+            let validation = validationPairs?[j]
+            charts.append(("predicted-\(name).svg",
+                           SVGPlot.predictedVersusActual(train: trainPairs[j], validation: validation, title: "\(name): predicted vs actual")))
+            charts.append(("residuals-\(name).svg",
+                           SVGPlot.residuals(train: trainPairs[j], validation: validation, title: "\(name): residuals")))
+        }
+        return charts
+    }
+
+    func writeModel(to url: URL) throws {
+        var saved = LinearRegression.SavedModel(model: model, features: features, targets: targets, source: source)
+        if !encoding.isPlain { saved.encoding = encoding }
+        try saved.write(to: url)
+    }
+
+    /// (actual, predicted) pairs of each target column, at most `limit` rows evenly spaced.
+    static func pairs(actual: Tensor, predicted: Tensor, limit: Int = 4000) -> [[(Double, Double)]] {
+        let rows = actual.shape[0], step = Swift.max(1, rows / limit)
+        let index = Tensor.arange(0, rows, step: step)
+        let a = actual[index].to(.float64), p = predicted[index].to(.float64)
+        return (0..<actual.shape[1]).map { j in Array(zip(a[.all, j].scalars(as: Double.self), p[.all, j].scalars(as: Double.self))) }
     }
 }

@@ -8,7 +8,7 @@ import Foundation
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Predict targets for the rows of a CSV file with a model written by `descent fit`.",
+        abstract: "Predict targets or classes for the rows of a CSV file with a model written by `descent fit`.",
         discussion: """
             Feature columns are matched by name; the file may have other columns too.
 
@@ -23,11 +23,14 @@ struct PredictCommand: ParsableCommand {
     @Argument(help: "A CSV file with the model's feature columns.")
     var data: String
 
-    @Option(help: "Write the predictions as CSV to this path (default: print them).")
+    @Option(help: "Write the predictions as CSV to this path (default: print them): the target(s), or for a classifier the class and one probability column per class.")
     var output: String?
 
     @Flag(help: "Replace an existing output file even when it is not a CSV file.")
     var force = false
+
+    @Option(help: "A category a text column did not have in training: error (stop, naming the row) or ignore (encode it as none of the known ones).")
+    var unknown: FeatureEncoding.Unknown = .error
 
     func run() throws {
         var paths = OutputPaths()
@@ -35,27 +38,38 @@ struct PredictCommand: ParsableCommand {
         paths.input("the CSV file", data)
         paths.output("--output", output, .csv)
         try paths.check(force: force)
-        let saved: LinearRegression.SavedModel
+        let file: Safetensors.File
         do {
-            saved = try LinearRegression.SavedModel.read(from: URL(fileURLWithPath: model))
+            file = try Safetensors.read(from: URL(fileURLWithPath: model))
         } catch {
             throw CLIError("\(error)")
         }
-        let features = saved.features
-        let table: CSVTable
+        let csv: String
         do {
-            table = try CSV.read(from: URL(fileURLWithPath: data))
+            if LogisticRegression.SavedModel.isClassifier(file) {
+                let saved = try LogisticRegression.SavedModel.decode(file, path: model)
+                let x = try features(saved.features, saved.encoding)
+                let p = saved.model.probabilities(x).rows(as: Double.self)
+                let classes = saved.model.classes
+                var text = ([saved.target] + classes.map { "p_\($0)" }).map(csvField).joined(separator: ",") + "\n"
+                for row in p {
+                    let best = row.indices.max { row[$0] < row[$1] }!
+                    text += ([csvField(classes[best])] + row.map { "\($0)" }).joined(separator: ",") + "\n"
+                }
+                csv = text
+            } else {
+                let saved = try LinearRegression.SavedModel.decode(file, path: model)
+                let x = try features(saved.features, saved.encoding)
+                let predictions = saved.model.predict(x).rows(as: Double.self)
+                var text = saved.targets.map(csvField).joined(separator: ",") + "\n"
+                for row in predictions { text += row.map { "\($0)" }.joined(separator: ",") + "\n" }
+                csv = text
+            }
+        } catch let error as CLIError {
+            throw error
         } catch {
             throw CLIError("\(error)")
         }
-        let missing = features.filter { !table.columns.contains($0) }
-        guard missing.isEmpty else {
-            throw CLIError("\(data): missing feature column(s) \(missing.map { "\"\($0)\"" }.joined(separator: ", ")) that the model needs")
-        }
-        let x = try table.tensor(columns: features)
-        let predictions = saved.model.predict(x).rows(as: Double.self)
-        var csv = saved.targets.map(csvField).joined(separator: ",") + "\n"
-        for row in predictions { csv += row.map { "\($0)" }.joined(separator: ",") + "\n" }
         if let output {
             do {
                 try AtomicFile.write(Data(csv.utf8), to: URL(fileURLWithPath: output))
@@ -65,6 +79,19 @@ struct PredictCommand: ParsableCommand {
         } else {
             print(csv, terminator: "")
         }
+    }
+
+    /// The model's features from the CSV file: encoded as in training when the model stores
+    /// an encoding, otherwise the named numeric columns.
+    func features(_ names: [String], _ encoding: FeatureEncoding?) throws -> Tensor {
+        // Text and gaps in columns the model does not read are no concern of its.
+        let table = try CSV.read(from: URL(fileURLWithPath: data), keepMissing: true, keepText: true)
+        let encoding = encoding ?? FeatureEncoding(columns: names.map { FeatureEncoding.Column(name: $0) })
+        let missing = encoding.columns.map(\.name).filter { !table.columns.contains($0) }
+        guard missing.isEmpty else {
+            throw CLIError("\(data): missing feature column(s) \(missing.map { "\"\($0)\"" }.joined(separator: ", ")) that the model needs")
+        }
+        return try encoding.encode(table, unknown: unknown)
     }
 }
 

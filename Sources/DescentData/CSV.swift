@@ -21,6 +21,8 @@ public struct CSVTable: Sendable {
     /// Columns holding text (read with `keepText`), each as one string per row; their
     /// entries in ``values`` are NaN where the cell is not a number. A missing cell is "".
     public var text: [String: [String]] = [:]
+    /// For each column in ``text``, the file line of its first cell that is not a number.
+    public var firstTextLine: [String: Int] = [:]
 
     /// A table from its parts.
     public init(columns: [String], values: [Double], droppedRows: Int, path: String = "<memory>", text: [String: [String]] = [:]) {
@@ -185,8 +187,17 @@ public enum CSV {
             var chunk = _CSVParser(bytes: bytes, path: path)
             chunk.position = bound(shard)
             chunk.release = file.release
-            guard let rows = try? chunk.readRows(header: header, separator: separator, mode: mode, limit: bound(shard + 1))
+            guard var rows = try? chunk.readRows(header: header, separator: separator, mode: mode, limit: bound(shard + 1))
             else { return nil }
+            if !rows.texts.isEmpty {
+                // Lines before this shard, for the text cells' line numbers.
+                var before = parser.line - 1, p = start
+                while p < bound(shard), let hit = memchr(bytes.baseAddress! + p, 10, bound(shard) - p) {
+                    before += 1
+                    p = bytes.baseAddress!.distance(to: hit.assumingMemoryBound(to: UInt8.self)) + 1
+                }
+                rows = rows.shifted(before)
+            }
             return _CSVRows.joined([rows], header: header, path: path)
         }()
         if let result { return result }
@@ -232,7 +243,16 @@ public enum CSV {
                 chunk.release = release
                 results.store(i, try? chunk.readRows(header: header, separator: separator, mode: mode, limit: limits[i + 1]))
             }
-            if let chunks = results.taken() { return _CSVRows.joined(chunks, header: header, path: path) }
+            if var chunks = results.taken() {
+                // Each chunk counted lines from 1; move its text cells' lines to the file's.
+                var shift = parser.line - 1
+                for i in chunks.indices {
+                    let lines = chunks[i].lines
+                    if !chunks[i].texts.isEmpty { chunks[i] = chunks[i].shifted(shift) }
+                    shift += lines
+                }
+                return _CSVRows.joined(chunks, header: header, path: path)
+            }
         }
         parser.release = release
         let rows = try parser.readRows(header: header, separator: separator, mode: mode, limit: bytes.count)
@@ -264,7 +284,16 @@ private final class _ChunkResults: @unchecked Sendable {
 struct _CSVRows {
     var values: [Double] = []
     var dropped = 0
-    var texts: [(row: Int, column: Int, text: String)] = []
+    var texts: [(row: Int, column: Int, text: String, line: Int)] = []
+    /// Lines the parser went through (its text cells' lines count from its first).
+    var lines = 0
+
+    /// The same rows with their text cells' lines moved down by `shift`.
+    func shifted(_ shift: Int) -> _CSVRows {
+        var moved = self
+        moved.texts = texts.map { ($0.row, $0.column, $0.text, $0.line + shift) }
+        return moved
+    }
 
     /// One table from the stretches in order, each stretch freed as soon as it is copied:
     /// the whole table and one stretch are in memory at once, not the table twice.
@@ -272,7 +301,7 @@ struct _CSVRows {
         let width = Swift.max(header.count, 1)
         var values: [Double] = []
         var dropped = 0
-        var texts: [(row: Int, column: Int, text: String)] = []
+        var texts: [(row: Int, column: Int, text: String, line: Int)] = []
         if parts.count == 1 {
             values = parts[0].values
             dropped = parts[0].dropped
@@ -284,7 +313,7 @@ struct _CSVRows {
                 let offset = values.count / width
                 values.append(contentsOf: parts[i].values)
                 dropped += parts[i].dropped
-                texts += parts[i].texts.map { ($0.row + offset, $0.column, $0.text) }
+                texts += parts[i].texts.map { ($0.row + offset, $0.column, $0.text, $0.line) }
                 parts[i] = _CSVRows()
             }
         }
@@ -296,7 +325,9 @@ struct _CSVRows {
             for cell in texts where cell.column == column { cells[cell.row] = cell.text }
             text[header[column]] = cells
         }
-        return CSVTable(columns: header, values: values, droppedRows: dropped, path: path, text: text)
+        var table = CSVTable(columns: header, values: values, droppedRows: dropped, path: path, text: text)
+        for cell in texts where table.firstTextLine[header[cell.column]] == nil { table.firstTextLine[header[cell.column]] = cell.line }
+        return table
     }
 }
 
@@ -371,7 +402,7 @@ struct _CSVParser {
     /// Reads data rows up to byte `limit` (a line start, or the end).
     mutating func readRows(header: [String], separator: UInt8, mode: Mode, limit: Int) throws -> _CSVRows {
         let width = header.count
-        var texts: [(row: Int, column: Int, text: String)] = []
+        var texts: [(row: Int, column: Int, text: String, line: Int)] = []
         var rowTexts: [(column: Int, text: String)] = []
         var fieldStart = 0, fieldEnd = 0, quoted = false
         var values: [Double] = []
@@ -443,11 +474,11 @@ struct _CSVParser {
             if missing {
                 dropped += 1
             } else {
-                for cell in rowTexts { texts.append((values.count / Swift.max(width, 1), cell.column, cell.text)) }
+                for cell in rowTexts { texts.append((values.count / Swift.max(width, 1), cell.column, cell.text, rowLine)) }
                 values.append(contentsOf: row)
             }
         }
-        return _CSVRows(values: values, dropped: dropped, texts: texts)
+        return _CSVRows(values: values, dropped: dropped, texts: texts, lines: line - 1)
     }
 
     func detectDelimiter() -> UInt8 {

@@ -68,8 +68,11 @@ public struct ClassLabels: Sendable {
     }
 
     /// How many rows each class has, in class order.
-    public var counts: [Int] {
-        var counts = [Int](repeating: 0, count: classes.count)
+    public var counts: [Int] { Self.counts(indices, classes: classes.count) }
+
+    /// How many of `indices` fall in each of `classes` classes.
+    public static func counts(_ indices: Tensor, classes: Int) -> [Int] {
+        var counts = [Int](repeating: 0, count: classes)
         for i in indices.scalars(as: Int.self) { counts[i] += 1 }
         return counts
     }

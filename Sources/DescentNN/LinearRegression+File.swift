@@ -26,6 +26,9 @@ extension LinearRegression {
         public var targets: [String]
         /// Where the training data came from, when known.
         public var source: String?
+        /// How the input columns become ``features`` when that is more than reading numbers
+        /// (text columns one-hot encoded, missing numbers filled); nil for plain numbers.
+        public var encoding: FeatureEncoding?
 
         /// A model together with its column names.
         public init(model: LinearRegression, features: [String], targets: [String], source: String? = nil) {
@@ -39,6 +42,7 @@ extension LinearRegression {
         public func write(to url: URL) throws {
             var metadata = ["features": Self.encode(features), "targets": Self.encode(targets)]
             metadata["source"] = source
+            metadata["encoding"] = encoding?.json
             if let scaling = model.standardization {
                 let list = { (v: [Double]) in v.map { "\($0)" }.joined(separator: ",") }
                 metadata["feature_means"] = list(scaling.featureMeans)
@@ -64,7 +68,7 @@ extension LinearRegression {
             try decode(Safetensors.read(data, path: path), path: path)
         }
 
-        static func decode(_ file: Safetensors.File, path: String) throws -> SavedModel {
+        package static func decode(_ file: Safetensors.File, path: String) throws -> SavedModel {
             func fail(_ problem: String) -> TensorFileError {
                 TensorFileError(path, "not a model written by `descent fit`: \(problem)")
             }
@@ -89,7 +93,18 @@ extension LinearRegression {
             guard finite(weight), finite(bias) else { throw fail("coefficients include NaN or infinity") }
             var model = LinearRegression(weights: weight, bias: bias)
             model.standardization = standardization(file.metadata, features: features.count, targets: targets.count)
-            return SavedModel(model: model, features: features, targets: targets, source: file.metadata["source"])
+            var saved = SavedModel(model: model, features: features, targets: targets, source: file.metadata["source"])
+            saved.encoding = try decodeEncoding(file.metadata, features: features, path: path)
+            return saved
+        }
+
+        /// The encoding in a model file's metadata, checked against its feature names.
+        static func decodeEncoding(_ metadata: [String: String], features: [String], path: String) throws -> FeatureEncoding? {
+            guard let text = metadata["encoding"] else { return nil }
+            guard let encoding = FeatureEncoding(json: text), encoding.featureNames == features else {
+                throw TensorFileError(path, "not a model written by `descent fit`: metadata \"encoding\" is damaged or does not match the features")
+            }
+            return encoding
         }
 
         /// JSON, so that column names may hold commas.
