@@ -13,7 +13,7 @@ import json
 import os
 
 import numpy as np
-from sklearn.datasets import load_breast_cancer, load_iris, load_wine
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris, load_wine
 from sklearn.linear_model import LogisticRegression
 from sklearn import metrics
 
@@ -84,6 +84,13 @@ y = np.array([order.index(label) for label in labels])
 for l2, standardize in [(0.01, True), (0.1, False)]:
     cases.append({"table": "breast_cancer", "classes": order, "l2": l2, "standardize": standardize,
                   **fit(cancer.data, y, l2, standardize)})
+
+# The regression table of the "small tables stay fast" check (442 rows, 10 features).
+diabetes = load_diabetes(scaled=False)
+with open(os.path.join(out, "diabetes.csv"), "w") as f:
+    f.write(",".join(diabetes.feature_names + ["progression"]) + "\n")
+    for row, target in zip(diabetes.data, diabetes.target):
+        f.write(",".join(repr(float(v)) for v in row) + "," + repr(float(target)) + "\n")
 
 with open(os.path.join(out, "sklearn_logistic.json"), "w") as f:
     json.dump({"cases": cases}, f)

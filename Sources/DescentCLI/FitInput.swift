@@ -162,8 +162,12 @@ struct FitInput {
     /// A few distinct whole numbers in a regression target suggest classes.
     func classificationHint() -> String? {
         guard case let .numbers(y) = target, y.shape[1] == 1, totalRows >= 20 else { return nil }
-        let values = Set(y.scalars(as: Double.self))
-        guard values.count <= 10, values.allSatisfy({ $0 == $0.rounded() }) else { return nil }
+        var values = Set<Double>()
+        for v in y.scalars(as: Double.self) {
+            guard v == v.rounded() else { return nil }
+            values.insert(v)
+            if values.count > 10 { return nil }
+        }
         let listed = values.sorted().map { String(Int($0)) }.joined(separator: ", ")
         return "Note: \(targets[0]) holds only \(values.count) distinct whole numbers (\(listed)); if they are classes, use --task classification."
     }

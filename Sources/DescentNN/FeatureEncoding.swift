@@ -78,39 +78,53 @@ public struct FeatureEncoding: Codable, Sendable, Equatable {
     ///   `impute`, or a missing cell in a text column.
     public static func fit(_ table: CSVTable, columns names: [String], impute: Impute? = nil, rows: [Int]? = nil) throws -> FeatureEncoding {
         let width = table.columns.count
-        let rows = rows ?? Array(0..<table.rowCount)
+        let count = rows?.count ?? table.rowCount
+        // Row r of the chosen ones, without an index array for "all rows".
+        let row = { (r: Int) in rows?[r] ?? r }
         var columns: [Column] = []
         for name in names {
             guard let c = table.columns.firstIndex(of: name) else {
                 throw Problem(path: table.path, column: name, problem: "no such column (columns: \(table.columns.joined(separator: ", ")))")
             }
             if let cells = table.text[name] {
-                if let row = cells.firstIndex(of: "") {
+                if let missing = cells.firstIndex(of: "") {
                     throw Problem(path: table.path, column: name,
-                                  problem: "row \(row + 1) is missing a category; fill it in, or use --drop-missing to skip such rows")
+                                  problem: "row \(missing + 1) is missing a category; fill it in, or use --drop-missing to skip such rows")
                 }
-                columns.append(Column(name: name, categories: Set(rows.map { cells[$0] }).sorted(), fill: nil))
+                columns.append(Column(name: name, categories: Set((0..<count).map { cells[row($0)] }).sorted()))
                 continue
             }
-            let present = rows.map { table.values[$0 * width + c] }.filter { !$0.isNaN }
-            if present.isEmpty {
+            // One pass, no copies: a million-row column is counted and summed in place.
+            var present = 0, sum = 0.0, firstMissing: Int?
+            table.values.withUnsafeBufferPointer { v in
+                for r in 0..<count {
+                    let x = v[row(r) * width + c]
+                    if x.isNaN {
+                        if firstMissing == nil { firstMissing = row(r) }
+                    } else {
+                        present += 1
+                        sum += x
+                    }
+                }
+            }
+            if present == 0 {
                 throw Problem(path: table.path, column: name, problem: "every value is missing; leave the column out with --features")
             }
             var fill: Double?
-            if present.count < rows.count {
+            if let firstMissing {
                 guard let impute else {
-                    let row = rows.first { table.values[$0 * width + c].isNaN }! + 1
                     throw Problem(path: table.path, column: name,
-                                  problem: "row \(row) is missing a value; use --impute mean|median to fill missing numbers, or --drop-missing to skip such rows")
+                                  problem: "row \(firstMissing + 1) is missing a value; use --impute mean|median to fill missing numbers, or --drop-missing to skip such rows")
                 }
                 switch impute {
-                case .mean: fill = present.reduce(0, +) / Double(present.count)
+                case .mean: fill = sum / Double(present)
                 case .median:
-                    let sorted = present.sorted(), n = sorted.count
+                    let sorted = (0..<count).map { table.values[row($0) * width + c] }.filter { !$0.isNaN }.sorted()
+                    let n = sorted.count
                     fill = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
                 }
             }
-            columns.append(Column(name: name, categories: nil, fill: fill))
+            columns.append(Column(name: name, fill: fill))
         }
         return FeatureEncoding(columns: columns)
     }

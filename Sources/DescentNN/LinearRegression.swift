@@ -101,7 +101,16 @@ public struct LinearRegression: Sendable {
 
     /// Predictions `x W^T + b` for rows of features.
     public func predict(_ x: Tensor) -> Tensor {
-        noGrad { x.to(weights.dtype).matmul(weights.t()) + bias }
+        noGrad {
+            let rows = x.shape[0], block = 65536
+            guard x.dtype != weights.dtype && rows > block else { return x.to(weights.dtype).matmul(weights.t()) + bias }
+            // float64 coefficients on float32 rows: converted a block at a time, not as one
+            // float64 copy of every row (256 MB for a million rows of 32).
+            let parts = stride(from: 0, to: rows, by: block).map { start in
+                x[start..<Swift.min(rows, start + block)].to(weights.dtype).matmul(weights.t())
+            }
+            return Tensor.cat(parts) + bias
+        }
     }
 
     /// The least-squares solution, computed in float64 with a column of ones for the bias.
