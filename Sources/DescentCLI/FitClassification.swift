@@ -10,7 +10,11 @@ struct ClassificationSummary: FitOutcome {
     let target: String
     let encoding: FeatureEncoding
     let losses: [Double]
-    let model: LogisticRegression
+    let classes: [String]
+    /// The linear classifier gradient descent fitted; nil when a network was trained instead.
+    let model: LogisticRegression?
+    /// The network, with `--model mlp`.
+    var network: MultilayerPerceptron? = nil
     /// Newton's optimum, or why there is none.
     let exact: Result<LogisticRegression.ExactFit, LogisticRegression.ExactFitError>
     let l2: Double
@@ -21,15 +25,17 @@ struct ClassificationSummary: FitOutcome {
     /// ROC curves of the training rows, one per class (the positive class for two).
     let rocCurves: [(String, [(Double, Double)])]
 
-    var classes: [String] { model.classes }
-    var parameters: [Double] { model.weights.scalars(as: Double.self) + model.bias.scalars(as: Double.self) }
+    var parameters: [Double] {
+        if let network { return network.layers.flatMap { $0.weight.scalars(as: Double.self) + $0.bias.scalars(as: Double.self) } }
+        return model.map { $0.weights.scalars(as: Double.self) + $0.bias.scalars(as: Double.self) } ?? []
+    }
     var exactModel: LogisticRegression? { try? exact.get().model }
 
     /// The rows of the weight matrix, named: one per class, or "logit of <class>" for two.
     var outputNames: [String] { classes.count == 2 ? ["logit of \(classes[1])"] : classes }
 
     var gap: Double? {
-        guard let exactModel else { return nil }
+        guard let exactModel, model != nil else { return nil }
         let a = parameters, b = exactModel.weights.scalars(as: Double.self) + exactModel.bias.scalars(as: Double.self)
         let scale = Swift.max(b.map(Swift.abs).max() ?? 1, 1e-12)
         return zip(a, b).map { Swift.abs($0 - $1) / scale }.max()
@@ -37,17 +43,23 @@ struct ClassificationSummary: FitOutcome {
 
     var coefficientRows: [[String]] {
         let n = { (v: Double) in Progress.number(v) }
-        let w = model.weights.rows(as: Double.self), b = model.bias.scalars(as: Double.self)
         let we = exactModel?.weights.rows(as: Double.self), be = exactModel?.bias.scalars(as: Double.self)
+        let w = model?.weights.rows(as: Double.self) ?? [], b = model?.bias.scalars(as: Double.self) ?? []
         // Gradient descent's softmax weights are unique only up to a constant per feature;
         // centred over the classes, as the exact ones are, they compare entry by entry.
         let softmax = classes.count > 2
         let cw = softmax ? center(w) : w
         let cb = softmax ? b.map { $0 - b.reduce(0, +) / Double(b.count) } : b
+        let fitted = model != nil
         return outputNames.enumerated().flatMap { j, output in
-            features.enumerated().map { i, feature in [output, feature, n(cw[j][i]), we.map { n($0[j][i]) } ?? "—"] }
-                + [[output, "(bias)", n(cb[j]), be.map { n($0[j]) } ?? "—"]]
+            features.enumerated().map { i, feature in [output, feature, fitted ? n(cw[j][i]) : "—", we.map { n($0[j][i]) } ?? "—"] }
+                + [[output, "(bias)", fitted ? n(cb[j]) : "—", be.map { n($0[j]) } ?? "—"]]
         }
+    }
+
+    /// The network's rows are labelled as its, the exact fit's as the linear baseline.
+    var labels: (train: String, validation: String, exact: String) {
+        network == nil ? ("train", "validation", "exact, train") : ("network, train", "network, validation", "linear exact, train")
     }
 
     private func center(_ rows: [[Double]]) -> [[Double]] {
@@ -58,7 +70,7 @@ struct ClassificationSummary: FitOutcome {
 
     var metricRows: [[String]] {
         let f = { (v: Double) in String(format: "%.4f", v) }
-        return [("train", Optional(train)), ("validation", validation), ("exact, train", exactTrain)].compactMap { label, m in
+        return [(labels.train, Optional(train)), (labels.validation, validation), (labels.exact, exactTrain)].compactMap { label, m in
             m.map { [label, f($0.accuracy), f($0.balancedAccuracy), f($0.logLoss), f($0.macro.f1), $0.rocAUC.map(f) ?? "—"] }
         }
     }
@@ -72,6 +84,8 @@ struct ClassificationSummary: FitOutcome {
 
     var exactNote: String {
         switch exact {
+        case let .success(fit) where network != nil:
+            return "The linear model's exact optimum (Newton's method, \(fit.iterations) iterations) is the baseline: the difference between its rows and the network's is what the network adds."
         case let .success(fit):
             let verdict = gap.map { $0 <= 1e-3 ? "gradient descent has converged." : "not converged yet: more --epochs, a larger --lr, --standardize or --optimizer adam would get closer." } ?? ""
             return "Exact optimum by Newton's method in \(fit.iterations) iterations (penalised log-loss \(Progress.number(fit.objective))). Largest gap to it: \(Progress.number(gap ?? .nan)) relative — \(verdict)"
@@ -81,17 +95,18 @@ struct ClassificationSummary: FitOutcome {
     }
 
     var text: String {
-        var lines = ["", "Coefficients (data units)            gradient descent        exact (Newton, l2 \(l2))"]
+        var lines = ["", network == nil ? "Coefficients (data units)            gradient descent        exact (Newton, l2 \(l2))"
+                             : "Linear baseline (data units)         network                 exact (Newton, l2 \(l2))"]
         for output in outputNames {
             lines.append("  \(output)")
             for row in coefficientRows where row[0] == output { lines.append("    " + pad(row[1], 32) + pad(row[2], 24) + row[3]) }
         }
         lines.append("")
-        lines.append("Metrics               accuracy   balanced   log-loss   macro F1   ROC AUC")
-        for row in metricRows { lines.append("  " + pad(row[0], 20) + row.dropFirst().map { pad($0, 11) }.joined()) }
+        lines.append("Metrics" + String(repeating: " ", count: labelWidth - 5) + "accuracy   balanced   log-loss   macro F1   ROC AUC")
+        for row in metricRows { lines.append("  " + pad(row[0], labelWidth) + row.dropFirst().map { pad($0, 11) }.joined()) }
         lines.append("")
         lines.append("Per class (\(validation == nil ? "training" : "validation") rows)     precision  recall     F1         rows")
-        for row in classRows { lines.append("  " + pad(row[0], 28) + row.dropFirst().map { pad($0, 11) }.joined()) }
+        for row in classRows { lines.append("  " + pad(row[0], labelWidth) + row.dropFirst().map { pad($0, 11) }.joined()) }
         lines.append("")
         let m = validation ?? train
         lines.append("Confusion matrix (\(validation == nil ? "training" : "validation") rows; rows true, columns predicted)")
@@ -103,6 +118,9 @@ struct ClassificationSummary: FitOutcome {
         lines.append("Final training loss \(Progress.number(losses.last ?? .nan)) after \(losses.count) epochs; wall time \(String(format: "%.3f", seconds)) s.")
         return lines.joined(separator: "\n")
     }
+
+    /// Room for the longest row label of the metrics table.
+    private var labelWidth: Int { Swift.max(20, (metricRows.map { $0[0].count }.max() ?? 0) + 2) }
 
     private func pad(_ s: String, _ width: Int) -> String {
         s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count)
@@ -129,8 +147,8 @@ struct ClassificationSummary: FitOutcome {
 
     var json: [String: Any] {
         var report: [String: Any] = [
-            "task": "classification", "classes": classes, "l2": l2,
-            "gradient_descent": Self.coefficients(model, features, outputNames),
+            "task": "classification", "model": network == nil ? "linear" : "mlp", "classes": classes, "l2": l2,
+            "gradient_descent": model.map { Self.coefficients($0, features, outputNames) } ?? NSNull(),
             "metrics": ["train": Self.metricsJSON(train)],
         ]
         var metrics = report["metrics"] as! [String: Any]
@@ -153,8 +171,8 @@ struct ClassificationSummary: FitOutcome {
         let m = validation ?? train
         let rowsName = validation == nil ? "training" : "validation"
         return [
-            FitReport.Section(heading: "Coefficients (data units)",
-                              html: FitReport.table(["output", "feature", "gradient descent", "exact (Newton)"], coefficientRows)
+            FitReport.Section(heading: network == nil ? "Coefficients (data units)" : "Linear baseline (data units)",
+                              html: FitReport.table(["output", "feature", network == nil ? "gradient descent" : "network", "exact (Newton)"], coefficientRows)
                                   + FitReport.paragraph(exactNote)),
             FitReport.Section(heading: "Metrics",
                               html: FitReport.table(["rows", "accuracy", "balanced accuracy", "log-loss", "macro F1", "ROC AUC"], metricRows)),
@@ -176,7 +194,14 @@ struct ClassificationSummary: FitOutcome {
     }
 
     func writeModel(to url: URL) throws {
-        var saved = LogisticRegression.SavedModel(model: model, features: features, target: target, source: source)
+        if let network {
+            var saved = MultilayerPerceptron.SavedModel(model: network, features: features, targets: [target], classes: classes)
+            saved.source = source
+            if !encoding.isPlain { saved.encoding = encoding }
+            try saved.write(to: url)
+            return
+        }
+        var saved = LogisticRegression.SavedModel(model: model!, features: features, target: target, source: source)
         if !encoding.isPlain { saved.encoding = encoding }
         try saved.write(to: url)
     }

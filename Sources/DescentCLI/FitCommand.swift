@@ -35,6 +35,18 @@ struct FitCommand: ParsableCommand {
     @Option(help: "What to predict: regression (numbers) or classification (classes, as text or whole numbers).")
     var task: FitTask = .regression
 
+    @Option(help: "The model: linear (with its exact solution), or mlp, a small network (the exact linear fit then its baseline).")
+    var model: FitModel = .linear
+
+    @Option(help: "With --model mlp: the hidden layers' widths, comma-separated.")
+    var hidden = "64"
+
+    @Option(help: "With --model mlp: the activation between layers, relu, gelu or tanh.")
+    var activation: MultilayerPerceptron.Activation = .relu
+
+    @Option(help: "With --model mlp: dropout probability after each hidden layer, in training.")
+    var dropout = 0.0
+
     @Option(help: "Classification: ridge penalty λ on the weights (mean log-loss + λ/2 |W|², scikit-learn's C = 1/(n λ)).")
     var l2 = 0.0
 
@@ -104,6 +116,10 @@ struct FitCommand: ParsableCommand {
         if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be at least 1") }
         guard l2 >= 0 && l2.isFinite else { throw ValidationError("--l2 must be a number of at least 0") }
         if l2 > 0 && task == .regression { throw ValidationError("--l2 applies to --task classification") }
+        guard hiddenSizes != nil else { throw ValidationError("--hidden must be positive whole numbers separated by commas, such as 64,32") }
+        guard (0..<1).contains(dropout) else { throw ValidationError("--dropout must be in [0, 1)") }
+        if model == .linear && (dropout > 0 || hidden != "64") { throw ValidationError("--hidden and --dropout apply to --model mlp") }
+        if model == .mlp && l2 > 0 { throw ValidationError("--l2 applies to the linear model; a network takes --dropout") }
         if dropMissing && impute != nil { throw ValidationError("--drop-missing and --impute exclude each other: skip incomplete rows, or fill them") }
     }
 
@@ -138,6 +154,7 @@ struct FitCommand: ParsableCommand {
             let trainRows = input.totalRows - input.validationTotal
             let what = task == .classification ? "Classifying \(input.targets[0])" : "Fitting \(input.targets.joined(separator: ", "))"
             print("\(what) from \(input.featureNames.joined(separator: ", ")): \(trainRows) training rows\(input.validationTotal > 0 ? ", \(input.validationTotal) for validation" : "")\(world > 1 ? " over \(world) processes" : "")")
+            if model == .mlp { print("A network: \(input.featureNames.count) -> \(hidden) -> \(task == .classification ? "classes" : "targets"), \(activation.rawValue)\(dropout > 0 ? ", dropout \(dropout)" : "")") }
             print("\(optimizer.rawValue), lr \(lr), \(epochs) epochs\(batchSize.map { ", batches of \($0)" } ?? ", full batch")\(standardize ? ", standardized" : "")\(l2 > 0 ? ", l2 \(l2)" : "")")
             if let hint = input.classificationHint() { print(hint) }
         }
@@ -147,6 +164,13 @@ struct FitCommand: ParsableCommand {
         case let .classes(labels): outcome = try fitClassification(input, labels, group: group, started: started)
         }
         try finish(outcome, input, group: group, started: started)
+    }
+
+    /// `--hidden` as widths, or nil when it does not read as such.
+    var hiddenSizes: [Int]? {
+        let sizes = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+        return sizes.map { $0! }
     }
 
     var trainingOptions: LinearRegression.Options {
@@ -194,21 +218,32 @@ struct FitCommand: ParsableCommand {
         let resume = try resumed(quiet: quiet)
         let checkpointing = checkpointing(input, quiet: quiet)
         let (xTrain, yTrain) = (input.train(input.x), input.train(y))
-        let (fitted, losses) = try withProgress(group) { onEpoch in
-            try LinearRegression.fit(x: xTrain, y: yTrain, options: trainingOptions, group: group,
-                                     checkpointing: checkpointing, resume: resume, onEpoch: onEpoch)
+        var fitted: LinearRegression?, network: MultilayerPerceptron?
+        let losses: [Double]
+        if model == .mlp {
+            (network, losses) = try withProgress(group) { onEpoch in
+                try MultilayerPerceptron.fit(x: xTrain, y: yTrain, task: .regression(y.shape[1]), hidden: hiddenSizes!,
+                                             activation: activation, dropout: dropout, options: trainingOptions, group: group,
+                                             checkpointing: checkpointing, resume: resume, onEpoch: onEpoch)
+            }
+        } else {
+            (fitted, losses) = try withProgress(group) { onEpoch in
+                try LinearRegression.fit(x: xTrain, y: yTrain, options: trainingOptions, group: group,
+                                         checkpointing: checkpointing, resume: resume, onEpoch: onEpoch)
+            }
         }
+        let predict = { (x: Tensor) in network?.predict(x) ?? fitted!.predict(x) }
         let exact = LinearRegression.fitExact(x: xTrain, y: yTrain, group: group)
-        let predicted = fitted.predict(xTrain)
+        let predicted = predict(xTrain)
         let train = LinearRegression.metrics(predicted: predicted, actual: yTrain, group: group)
         // Every rank takes part in the collective, even one whose share of validation rows is empty.
         let xValidation = input.validation(input.x), yValidation = input.validation(y)
-        let validationPredicted = xValidation.map { fitted.predict($0) }
+        let validationPredicted = xValidation.map { predict($0) }
         let validation = validationPredicted.map { LinearRegression.metrics(predicted: $0, actual: yValidation!, group: group) }
         let exactTrain = LinearRegression.metrics(predicted: exact.predict(xTrain), actual: yTrain, group: group)
         return FitSummary(
             source: input.source, features: input.featureNames, targets: input.targets, encoding: input.encoding,
-            losses: losses, model: fitted, exact: exact, train: train, validation: validation, exactTrain: exactTrain,
+            losses: losses, model: fitted, network: network, exact: exact, train: train, validation: validation, exactTrain: exactTrain,
             seconds: (ContinuousClock.now - started).seconds,
             trainPairs: FitSummary.pairs(actual: yTrain, predicted: predicted),
             validationPairs: validationPredicted.map { FitSummary.pairs(actual: yValidation!, predicted: $0) })
@@ -220,24 +255,37 @@ struct FitCommand: ParsableCommand {
         let checkpointing = checkpointing(input, quiet: quiet)
         let (xTrain, yTrain) = (input.train(input.x), input.train(labels.indices))
         let classes = labels.classes
-        let (fitted, losses) = try withProgress(group) { onEpoch in
-            try LogisticRegression.fit(x: xTrain, labels: yTrain, classes: classes, l2: l2, options: trainingOptions,
-                                       group: group, checkpointing: checkpointing, resume: resume, onEpoch: onEpoch)
+        var fitted: LogisticRegression?, network: MultilayerPerceptron?
+        let losses: [Double]
+        if model == .mlp {
+            (network, losses) = try withProgress(group) { onEpoch in
+                try MultilayerPerceptron.fit(x: xTrain, y: yTrain, task: .classification(classes.count), hidden: hiddenSizes!,
+                                             activation: activation, dropout: dropout, options: trainingOptions, group: group,
+                                             checkpointing: checkpointing, resume: resume, onEpoch: onEpoch)
+            }
+        } else {
+            (fitted, losses) = try withProgress(group) { onEpoch in
+                try LogisticRegression.fit(x: xTrain, labels: yTrain, classes: classes, l2: l2, options: trainingOptions,
+                                           group: group, checkpointing: checkpointing, resume: resume, onEpoch: onEpoch)
+            }
+        }
+        let probabilities = { (x: Tensor) in
+            network.map { LogisticRegression.probabilities(logits: $0.predict(x)) } ?? fitted!.probabilities(x)
         }
         let exact = Result { try LogisticRegression.fitExact(x: xTrain, labels: yTrain, classes: classes, l2: l2,
                                                              standardize: standardize, group: group) }
             .mapError { $0 as! LogisticRegression.ExactFitError }
-        let train = ClassificationMetrics(probabilities: fitted.probabilities(xTrain), labels: yTrain, classes: classes, group: group)
+        let train = ClassificationMetrics(probabilities: probabilities(xTrain), labels: yTrain, classes: classes, group: group)
         let xValidation = input.validation(input.x), yValidation = input.validation(labels.indices)
-        let validationProbabilities = xValidation.map { fitted.probabilities($0) }
+        let validationProbabilities = xValidation.map { probabilities($0) }
         let validation = validationProbabilities.map { ClassificationMetrics(probabilities: $0, labels: yValidation!, classes: classes, group: group) }
         let exactTrain = (try? exact.get()).map {
             ClassificationMetrics(probabilities: $0.model.probabilities(xTrain), labels: yTrain, classes: classes, group: group)
         }
-        let (rocProbabilities, rocLabels) = validationProbabilities.map { ($0, yValidation!) } ?? (fitted.probabilities(xTrain), yTrain)
+        let (rocProbabilities, rocLabels) = validationProbabilities.map { ($0, yValidation!) } ?? (probabilities(xTrain), yTrain)
         return ClassificationSummary(
             source: input.source, features: input.featureNames, target: input.targets[0], encoding: input.encoding,
-            losses: losses, model: fitted, exact: exact, l2: l2, train: train, validation: validation, exactTrain: exactTrain,
+            losses: losses, classes: classes, model: fitted, network: network, exact: exact, l2: l2, train: train, validation: validation, exactTrain: exactTrain,
             seconds: (ContinuousClock.now - started).seconds,
             rocCurves: ClassificationSummary.rocCurves(probabilities: rocProbabilities, labels: rocLabels, classes: classes))
     }
@@ -292,6 +340,9 @@ struct FitCommand: ParsableCommand {
             ("batch size", batchSize.map(String.init) ?? "all rows"), ("standardized", standardize ? "yes" : "no"), ("seed", "\(seed)"),
         ]
         if task == .classification { rows.append(("l2", "\(l2)")) }
+        if model == .mlp {
+            rows.append(("model", "network: \(hidden) hidden, \(activation.rawValue)\(dropout > 0 ? ", dropout \(dropout)" : "")"))
+        }
         if let impute { rows.append(("missing numbers", "filled with the training rows' \(impute.rawValue)")) }
         if input.droppedRows > 0 { rows.append(("rows skipped (missing values)", "\(input.droppedRows)")) }
         return rows
@@ -304,7 +355,8 @@ struct FitCommand: ParsableCommand {
         report["targets"] = input.targets
         report["settings"] = ["epochs": epochs, "lr": lr, "optimizer": optimizer.rawValue, "task": task.rawValue,
                               "batch_size": batchSize as Any? ?? NSNull(), "standardize": standardize, "seed": seed,
-                              "l2": l2, "val_fraction": valFraction] as [String: Any]
+                              "l2": l2, "val_fraction": valFraction, "model": model.rawValue, "hidden": hiddenSizes ?? [],
+                              "activation": activation.rawValue, "dropout": dropout] as [String: Any]
         if let summary = outcome as? FitSummary {
             report["final_loss"] = summary.losses.last ?? NSNull()
             report["losses"] = summary.losses
@@ -316,6 +368,13 @@ struct FitCommand: ParsableCommand {
         return (try? JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])) ?? Data()
     }
 }
+
+/// What `descent fit` trains.
+enum FitModel: String, CaseIterable, ExpressibleByArgument {
+    case linear, mlp
+}
+
+extension MultilayerPerceptron.Activation: ExpressibleByArgument {}
 
 /// What `descent fit` predicts.
 enum FitTask: String, CaseIterable, ExpressibleByArgument {

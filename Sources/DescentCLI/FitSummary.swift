@@ -2,15 +2,19 @@ import Descent
 import DescentNN
 import Foundation
 
-/// The results of a regression fit: coefficients beside the exact least-squares answer,
-/// metrics, charts, and the model file.
+/// The results of a regression fit: coefficients beside the exact least-squares answer (or,
+/// for a network, the exact linear fit as the baseline it is measured against), metrics,
+/// charts, and the model file.
 struct FitSummary: FitOutcome {
     let source: String
     let features: [String]
     let targets: [String]
     let encoding: FeatureEncoding
     let losses: [Double]
-    let model: LinearRegression
+    /// The linear model gradient descent fitted; nil when a network was trained instead.
+    let model: LinearRegression?
+    /// The network, with `--model mlp`.
+    var network: MultilayerPerceptron? = nil
     let exact: LinearRegression
     let train: [RegressionMetrics]
     let validation: [RegressionMetrics]?
@@ -22,6 +26,7 @@ struct FitSummary: FitOutcome {
 
     /// The largest relative difference between gradient descent's and the exact coefficients.
     var gap: Double {
+        guard let model else { return .nan }
         let a = model.weights.scalars(as: Double.self) + model.bias.scalars(as: Double.self)
         let b = exact.weights.scalars(as: Double.self) + exact.bias.scalars(as: Double.self)
         let scale = Swift.max(b.map(Swift.abs).max() ?? 1, 1e-12)
@@ -30,34 +35,49 @@ struct FitSummary: FitOutcome {
 
     var converged: Bool { gap <= 1e-3 }
 
-    var parameters: [Double] { model.weights.scalars(as: Double.self) + model.bias.scalars(as: Double.self) }
+    var parameters: [Double] {
+        if let network { return network.layers.flatMap { $0.weight.scalars(as: Double.self) + $0.bias.scalars(as: Double.self) } }
+        return model.map { $0.weights.scalars(as: Double.self) + $0.bias.scalars(as: Double.self) } ?? []
+    }
 
+    /// Target, feature, gradient descent's coefficient (— for a network), the exact one.
     var coefficientRows: [[String]] {
         let n = { (v: Double) in Progress.number(v) }
-        let w = model.weights.rows(as: Double.self), we = exact.weights.rows(as: Double.self)
-        let b = model.bias.scalars(as: Double.self), be = exact.bias.scalars(as: Double.self)
+        let w = model?.weights.rows(as: Double.self), we = exact.weights.rows(as: Double.self)
+        let b = model?.bias.scalars(as: Double.self), be = exact.bias.scalars(as: Double.self)
         return targets.enumerated().flatMap { j, target in
-            features.enumerated().map { i, feature in [target, feature, n(w[j][i]), n(we[j][i])] } + [[target, "(bias)", n(b[j]), n(be[j])]]
+            features.enumerated().map { i, feature in [target, feature, w.map { n($0[j][i]) } ?? "—", n(we[j][i])] }
+                + [[target, "(bias)", b.map { n($0[j]) } ?? "—", n(be[j])]]
         }
+    }
+
+    /// The network's rows are labelled as its, the exact fit's as the linear baseline.
+    var labels: (train: String, validation: String, exact: String) {
+        network == nil ? ("train", "validation", "exact, train") : ("network, train", "network, validation", "linear exact, train")
     }
 
     var metricRows: [[String]] {
         let n = { (v: Double) in Progress.number(v) }
         return targets.enumerated().flatMap { j, target in
-            [("train", train[j]), ("validation", validation?[j]), ("exact, train", exactTrain[j])].compactMap { label, m in
+            [(labels.train, train[j]), (labels.validation, validation?[j]), (labels.exact, exactTrain[j])].compactMap { label, m in
                 m.map { ["\(target) \(label)", n($0.mse), n($0.rmse), n($0.mae), String(format: "%.6f", $0.r2)] }
             }
         }
     }
 
     var verdict: String {
-        "Largest gap to the exact solution: \(Progress.number(gap)) relative — " + (converged
+        if let network {
+            return "A network of \(network.layers.dropLast().map { "\($0.weight.shape[0])" }.joined(separator: ", ")) hidden units (\(network.activation.rawValue)); "
+                + "the linear model's exact least-squares fit is the baseline: the difference between their rows is what the network adds."
+        }
+        return "Largest gap to the exact solution: \(Progress.number(gap)) relative — " + (converged
             ? "gradient descent has converged."
             : "not converged yet: more --epochs, a larger --lr, --standardize or --optimizer adam would get closer.")
     }
 
     var text: String {
-        var lines = ["", "Coefficients (data units)            gradient descent        exact least squares"]
+        var lines = ["", network == nil ? "Coefficients (data units)            gradient descent        exact least squares"
+                             : "Linear baseline (data units)         network                 exact least squares"]
         for target in targets {
             lines.append("  \(target)")
             for row in coefficientRows where row[0] == target {
@@ -65,15 +85,18 @@ struct FitSummary: FitOutcome {
             }
         }
         lines.append("")
-        lines.append("Metrics               MSE           RMSE          MAE           R²")
+        lines.append("Metrics" + String(repeating: " ", count: labelWidth - 5) + "MSE           RMSE          MAE           R²")
         for row in metricRows {
-            lines.append("  " + pad(row[0], 20) + pad(row[1], 14) + pad(row[2], 14) + pad(row[3], 14) + row[4])
+            lines.append("  " + pad(row[0], labelWidth) + pad(row[1], 14) + pad(row[2], 14) + pad(row[3], 14) + row[4])
         }
         lines.append("")
         lines.append(verdict)
         lines.append("Final training loss \(Progress.number(losses.last ?? .nan)) after \(losses.count) epochs; wall time \(String(format: "%.3f", seconds)) s.")
         return lines.joined(separator: "\n")
     }
+
+    /// Room for the longest row label of the metrics table.
+    private var labelWidth: Int { Swift.max(20, (metricRows.map { $0[0].count }.max() ?? 0) + 2) }
 
     private func pad(_ s: String, _ width: Int) -> String {
         s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count)
@@ -92,10 +115,10 @@ struct FitSummary: FitOutcome {
 
     var json: [String: Any] {
         var report: [String: Any] = [
-            "task": "regression",
-            "gradient_descent": Self.coefficients(model, features, targets),
+            "task": "regression", "model": network == nil ? "linear" : "mlp",
+            "gradient_descent": model.map { Self.coefficients($0, features, targets) } ?? NSNull(),
             "exact": Self.coefficients(exact, features, targets),
-            "max_relative_gap": gap, "converged": converged,
+            "max_relative_gap": network == nil ? gap : NSNull(), "converged": network == nil ? converged : NSNull(),
             "metrics": ["train": Self.metricsJSON(train, targets), "exact_train": Self.metricsJSON(exactTrain, targets)],
         ]
         if let validation { report["validation_metrics"] = Self.metricsJSON(validation, targets) }
@@ -104,8 +127,8 @@ struct FitSummary: FitOutcome {
 
     var sections: [FitReport.Section] {
         [
-            FitReport.Section(heading: "Coefficients (data units)",
-                              html: FitReport.table(["target", "feature", "gradient descent", "exact least squares"], coefficientRows)
+            FitReport.Section(heading: network == nil ? "Coefficients (data units)" : "Linear baseline (data units)",
+                              html: FitReport.table(["target", "feature", network == nil ? "gradient descent" : "network", "exact least squares"], coefficientRows)
                                   + FitReport.paragraph(verdict)),
             FitReport.Section(heading: "Metrics", html: FitReport.table(["rows", "MSE", "RMSE", "MAE", "R²"], metricRows)),
         ]
@@ -124,7 +147,14 @@ struct FitSummary: FitOutcome {
     }
 
     func writeModel(to url: URL) throws {
-        var saved = LinearRegression.SavedModel(model: model, features: features, targets: targets, source: source)
+        if let network {
+            var saved = MultilayerPerceptron.SavedModel(model: network, features: features, targets: targets)
+            saved.source = source
+            if !encoding.isPlain { saved.encoding = encoding }
+            try saved.write(to: url)
+            return
+        }
+        var saved = LinearRegression.SavedModel(model: model!, features: features, targets: targets, source: source)
         if !encoding.isPlain { saved.encoding = encoding }
         try saved.write(to: url)
     }

@@ -46,24 +46,21 @@ struct PredictCommand: ParsableCommand {
         }
         let csv: String
         do {
-            if LogisticRegression.SavedModel.isClassifier(file) {
+            if MultilayerPerceptron.SavedModel.isNetwork(file) {
+                let saved = try MultilayerPerceptron.SavedModel.decode(file, path: model)
+                let outputs = saved.model.predict(try features(saved.features, saved.encoding))
+                if let classes = saved.classes {
+                    csv = Self.classes(LogisticRegression.probabilities(logits: outputs), classes, target: saved.targets[0])
+                } else {
+                    csv = Self.values(outputs, saved.targets)
+                }
+            } else if LogisticRegression.SavedModel.isClassifier(file) {
                 let saved = try LogisticRegression.SavedModel.decode(file, path: model)
                 let x = try features(saved.features, saved.encoding)
-                let p = saved.model.probabilities(x).rows(as: Double.self)
-                let classes = saved.model.classes
-                var text = ([saved.target] + classes.map { "p_\($0)" }).map(csvField).joined(separator: ",") + "\n"
-                for row in p {
-                    let best = row.indices.max { row[$0] < row[$1] }!
-                    text += ([csvField(classes[best])] + row.map { "\($0)" }).joined(separator: ",") + "\n"
-                }
-                csv = text
+                csv = Self.classes(saved.model.probabilities(x), saved.model.classes, target: saved.target)
             } else {
                 let saved = try LinearRegression.SavedModel.decode(file, path: model)
-                let x = try features(saved.features, saved.encoding)
-                let predictions = saved.model.predict(x).rows(as: Double.self)
-                var text = saved.targets.map(csvField).joined(separator: ",") + "\n"
-                for row in predictions { text += row.map { "\($0)" }.joined(separator: ",") + "\n" }
-                csv = text
+                csv = Self.values(saved.model.predict(try features(saved.features, saved.encoding)), saved.targets)
             }
         } catch let error as CLIError {
             throw error
@@ -79,6 +76,23 @@ struct PredictCommand: ParsableCommand {
         } else {
             print(csv, terminator: "")
         }
+    }
+
+    /// Predicted targets as CSV: a header of target names, a row of values per input row.
+    static func values(_ predictions: Tensor, _ targets: [String]) -> String {
+        var text = targets.map(csvField).joined(separator: ",") + "\n"
+        for row in predictions.rows(as: Double.self) { text += row.map { "\($0)" }.joined(separator: ",") + "\n" }
+        return text
+    }
+
+    /// Predicted classes as CSV: the most probable class, then each class's probability.
+    static func classes(_ probabilities: Tensor, _ classes: [String], target: String) -> String {
+        var text = ([target] + classes.map { "p_\($0)" }).map(csvField).joined(separator: ",") + "\n"
+        for row in probabilities.rows(as: Double.self) {
+            let best = row.indices.max { row[$0] < row[$1] }!
+            text += ([csvField(classes[best])] + row.map { "\($0)" }).joined(separator: ",") + "\n"
+        }
+        return text
     }
 
     /// The model's features from the CSV file: encoded as in training when the model stores

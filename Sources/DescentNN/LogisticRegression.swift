@@ -40,8 +40,9 @@ public struct LogisticRegression: Sendable {
         Self.probabilities(logits: logits(x))
     }
 
-    /// Probabilities from logits: the sigmoid of the one logit (as `[1 - p, p]`) or the softmax.
-    static func probabilities(logits z: Tensor) -> Tensor {
+    /// Probabilities from logits `[rows, 1]` (the sigmoid of the one logit, as `[1 - p, p]`) or
+    /// `[rows, classes]` (their softmax).
+    public static func probabilities(logits z: Tensor) -> Tensor {
         noGrad {
             if z.shape[1] == 1 {
                 let p = z.sigmoid()

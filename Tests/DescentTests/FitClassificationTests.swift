@@ -136,3 +136,39 @@ struct FitClassificationTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["d.csv"])
     }
 }
+
+/// `descent fit --model mlp`: small networks for both tasks, beside the exact linear baseline.
+struct FitNetworkTests {
+    @Test func networksTrainPredictAndResumeBitForBit() throws {
+        let dir = try FitCommandTests.folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let diabetes = try FitClassificationTests.fixture("diabetes").path, iris = try FitClassificationTests.fixture("iris").path
+        let model = dir.appendingPathComponent("net.safetensors")
+        let regression = try DescentExecutable.run(["fit", diabetes, "--target", "progression", "--model", "mlp", "--hidden", "16,8",
+                                                    "--standardize", "--optimizer", "adam", "--lr", "0.01", "--epochs", "200",
+                                                    "--output", model.path])
+        #expect(regression.status == 0, "\(regression.stderr)")
+        #expect(regression.stdout.contains("progression network, train") && regression.stdout.contains("progression linear exact, train"))
+        let predicted = try DescentExecutable.run(["predict", model.path, diabetes])
+        #expect(predicted.status == 0 && predicted.stdout.split(separator: "\n").count == 443, "\(predicted.stderr)")
+
+        // Dropout draws from the run's generator, which checkpoints keep: a resumed run ends
+        // with the same network as one that never stopped.
+        let args = ["fit", iris, "--target", "label", "--task", "classification", "--model", "mlp", "--hidden", "8",
+                    "--activation", "tanh", "--dropout", "0.2", "--standardize", "--optimizer", "adam", "--lr", "0.02",
+                    "--batch-size", "32", "--quiet"]
+        let whole = dir.appendingPathComponent("whole.safetensors"), resumed = dir.appendingPathComponent("resumed.safetensors")
+        let checkpoint = dir.appendingPathComponent("c.safetensors")
+        #expect(try DescentExecutable.run(args + ["--epochs", "30", "--output", whole.path]).status == 0)
+        let first = try DescentExecutable.run(args + ["--epochs", "12", "--checkpoint-every", "6", "--checkpoint", checkpoint.path])
+        #expect(first.status == 0, "\(first.stderr)")
+        let second = try DescentExecutable.run(args + ["--epochs", "30", "--resume", checkpoint.path, "--output", resumed.path])
+        #expect(second.status == 0, "\(second.stderr)")
+        let a = try DescentExecutable.run(["predict", whole.path, iris]), b = try DescentExecutable.run(["predict", resumed.path, iris])
+        #expect(a.status == 0 && a.stdout == b.stdout)
+        #expect(a.stdout.hasPrefix("label,p_setosa,p_versicolor,p_virginica\n"))
+        // A checkpoint of another architecture is refused.
+        let other = try DescentExecutable.run(args.map { $0 == "8" ? "9" : $0 } + ["--epochs", "30", "--resume", checkpoint.path])
+        #expect(other.status == 1 && other.stderr.contains("cannot resume: the checkpoint was made with hidden = 8, this run has 9"), "\(other.stderr)")
+    }
+}
