@@ -88,9 +88,6 @@ struct FitInput {
                 }
                 throw CLIError("\(table.path): line \(line), column \"\(name)\": \(problem)")
             }
-            if world > 1 && !isTarget {
-                throw CLIError("column \"\(name)\" holds text: one-hot encoding needs every process's categories, which --distributed does not gather yet; encode it as numbers, or train on one process")
-            }
         }
 
         // The split: a seeded random share of this rank's rows for validation.
@@ -103,18 +100,21 @@ struct FitInput {
         if world > 1 && options.impute == .median {
             throw CLIError("--impute median needs every process's values, which --distributed does not gather yet; use --impute mean")
         }
-        let encoding: FeatureEncoding
+        // An error in one process's rows names the process (each prints its own).
+        let fail = { (error: Error) -> Error in world > 1 ? FitCommand.RankError(description: "rank \(group.rank): \(error)") : CLIError("\(error)") }
+        var encoding: FeatureEncoding
         do {
             encoding = try FeatureEncoding.fit(table, columns: featureColumns, impute: options.impute,
                                                rows: trainIndex?.scalars(as: Int.self))
         } catch {
-            throw CLIError("\(error)")
+            throw fail(error)
         }
+        if world > 1 { encoding = try agreed(encoding, table, trainIndex, group: group) }
         let x: Tensor
         do {
             x = try encoding.encode(table)
         } catch {
-            throw CLIError("\(error)")
+            throw fail(error)
         }
 
         let target: Target
@@ -130,7 +130,10 @@ struct FitInput {
                 throw CLIError("--task classification takes one target column, got \(targets.count) (\(targets.joined(separator: ", ")))")
             }
             do {
-                target = .classes(try ClassLabels(table.cells(targets[0])))
+                let cells = try table.cells(targets[0])
+                // The classes are every process's labels together, in one order everywhere.
+                let classes = world > 1 ? try ClassLabels(gathered(Array(Set(cells)), group: group)).classes : nil
+                target = .classes(try classes.map { try ClassLabels(classes: $0, labels: cells) } ?? ClassLabels(cells))
             } catch let problem as ClassLabels.Problem {
                 throw CLIError("\(table.path): target column \"\(targets[0])\": \(problem)" + {
                     if case .oneClass = problem { return "; check --target" }
@@ -140,11 +143,16 @@ struct FitInput {
         }
         if case let .classes(labels) = target, let validationIndex, let trainIndex {
             // Every class must be trained on, and validated where it can be.
-            let counts = labels.counts
-            let trained = ClassLabels.counts(labels.indices[trainIndex], classes: labels.classes.count)
+            var counts = labels.counts
+            var trained = ClassLabels.counts(labels.indices[trainIndex], classes: labels.classes.count)
+            if world > 1 {
+                let both = Tensor(shape: [2 * counts.count], scalars: (counts + trained).map(Double.init), dtype: .float64)
+                group.allReduce(both, op: .sum)
+                let sums = both.scalars(as: Int.self)
+                (counts, trained) = (Array(sums[..<counts.count]), Array(sums[counts.count...]))
+            }
             for (c, name) in labels.classes.enumerated() where counts[c] < 2 || trained[c] == 0 {
-                let place = world > 1 ? " on process \(group.rank)" : ""
-                throw CLIError("\(table.path): target column \"\(targets[0])\": class \"\(name)\" has \(counts[c]) row(s)\(place), " +
+                throw CLIError("\(table.path): target column \"\(targets[0])\": class \"\(name)\" has \(counts[c]) row(s), " +
                                "too few to split between training and validation (\(validationIndex.shape[0]) validation rows); " +
                                "drop the class, add rows, or train without --val-fraction")
             }
@@ -152,6 +160,47 @@ struct FitInput {
         return FitInput(source: source, featureColumns: featureColumns, targets: targets, encoding: encoding, x: x,
                         target: target, totalRows: totalRows, droppedRows: dropped, trainIndex: trainIndex,
                         validationIndex: validationIndex, validationTotal: validationTotal)
+    }
+
+    /// Every process's strings, gathered through a sum over a `[world, length]` table of bytes
+    /// in which each process fills its own row (the process group offers sums, not gathers).
+    static func gathered(_ strings: [String], group: ProcessGroup) -> [String] {
+        let mine = Array(LinearRegression.SavedModel.encode(strings.isEmpty ? [""] : strings).utf8)
+        let length = Int(group.allReduce(Double(mine.count), op: .max))
+        let table = Tensor.zeros([group.worldSize, length + 1], dtype: .float64)
+        table[group.rank] = Tensor(shape: [length + 1], scalars: [Double(mine.count)] + mine.map(Double.init) + Array(repeating: 0, count: length - mine.count), dtype: .float64)
+        group.allReduce(table, op: .sum)
+        var all = Set<String>()
+        for row in table.rows(as: Double.self) {
+            let bytes = row[1...Int(row[0])].map { UInt8($0) }
+            all.formUnion((try? JSONDecoder().decode([String].self, from: Data(bytes))) ?? [])
+        }
+        return all.filter { !$0.isEmpty }.sorted()
+    }
+
+    /// One encoding on every process: each text column's categories from every process's
+    /// training rows, and each filled column's mean over all of them.
+    static func agreed(_ local: FeatureEncoding, _ table: CSVTable, _ trainIndex: Tensor?, group: ProcessGroup) throws -> FeatureEncoding {
+        let rows = trainIndex?.scalars(as: Int.self) ?? Array(0..<table.rowCount)
+        // A column that is text on any process is categories on all of them.
+        let textColumns = Set(gathered(local.columns.filter { $0.categories != nil }.map(\.name), group: group))
+        var columns: [FeatureEncoding.Column] = []
+        let width = table.columns.count
+        for column in local.columns {
+            if textColumns.contains(column.name) {
+                let cells = try table.cells(column.name)
+                let categories = gathered(Array(Set(rows.map { cells[$0] })), group: group)
+                columns.append(FeatureEncoding.Column(name: column.name, categories: categories))
+                continue
+            }
+            let c = table.columns.firstIndex(of: column.name)!
+            let values = rows.map { table.values[$0 * width + c] }.filter { !$0.isNaN }
+            let sums = Tensor([Double(values.count), values.reduce(0, +), Double(rows.count - values.count)], dtype: .float64)
+            group.allReduce(sums, op: .sum)
+            let (present, total, missing) = (sums[0].item(), sums[1].item(), sums[2].item())
+            columns.append(FeatureEncoding.Column(name: column.name, fill: missing > 0 && present > 0 ? total / present : nil))
+        }
+        return FeatureEncoding(columns: columns)
     }
 
     /// Rows of `t` in the training split (all rows without a split, not a copy).

@@ -81,10 +81,10 @@ public enum GradientDescent {
                 let (xb, yb) = order.map { o in (x[o[start..<end]], y[o[start..<end]]) } ?? (x, y)
                 optimizer.zeroGrad()
                 var loss = summedLoss(xb, yb) / (stepRows * lossDivisor)
-                if let penalty { loss = loss + penalty() }
                 // DataParallel averages over ranks, so each rank's share of the global mean is
-                // scaled up by the world size.
+                // scaled up by the world size; the penalty, the same on every rank, is not.
                 if world > 1 { loss = loss * Double(world) }
+                if let penalty { loss = loss + penalty() }
                 loss.backward()
                 parallel?.averageGradients()
                 optimizer.step()

@@ -248,6 +248,37 @@ struct MPITests {
     }
 
     @Test(.enabled(if: mpirun != nil, "mpirun is not installed"))
+    func distributedClassificationMatchesOneProcess() throws {
+        // Iris is sorted by species, so each process's share lacks a class: the classes, the
+        // one-hot categories and the fill values must still be the same on every process.
+        let dir = try FitCommandTests.folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let iris = try String(contentsOf: FitClassificationTests.fixture("iris"), encoding: .utf8).split(separator: "\n")
+        var text = "size,shade," + iris[0] + "\n"
+        for (i, line) in iris.dropFirst().enumerated() {
+            text += (i % 17 == 3 ? "" : "\(i % 5)") + "," + ["dark", "light", "pale"][i / 50] + "," + line + "\n"
+        }
+        let csv = dir.appendingPathComponent("iris.csv")
+        try text.write(to: csv, atomically: true, encoding: .utf8)
+        let common = ["fit", csv.path, "--target", "label", "--task", "classification", "--impute", "mean", "--standardize",
+                      "--optimizer", "adam", "--lr", "0.05", "--epochs", "50", "--l2", "0.01", "--quiet"]
+        let single = dir.appendingPathComponent("single.json"), spread = dir.appendingPathComponent("spread.json")
+        let one = try DescentExecutable.run(common + ["--report", single.path])
+        #expect(one.status == 0, "\(one.stderr)")
+        let many = try DescentExecutable.runProgram(Self.mpirun!, ["--oversubscribe", "-np", "3", DescentExecutable.url!.path]
+                                                    + common + ["--distributed", "--report", spread.path], environment: Self.environment)
+        #expect(many.status == 0, "\(many.stderr)")
+        #expect(many.stdout.contains("Parameters identical on all 3 processes."), "\(many.stdout)")
+        let a = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: single)) as? [String: Any])
+        let b = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: spread)) as? [String: Any])
+        #expect(a["classes"] as? [String] == b["classes"] as? [String])
+        #expect(a["features"] as? [String] == b["features"] as? [String])
+        let accuracy = { (r: [String: Any], key: String) in ((r["metrics"] as? [String: Any])?[key] as? [String: Any])?["accuracy"] as? Double }
+        #expect(accuracy(a, "train") != nil && accuracy(a, "train") == accuracy(b, "train"))
+        #expect(accuracy(a, "exact_train") != nil && accuracy(a, "exact_train") == accuracy(b, "exact_train"))
+    }
+
+    @Test(.enabled(if: mpirun != nil, "mpirun is not installed"))
     func distributedMiniBatchesAgreeAndResume() throws {
         let dir = try FitCommandTests.folder()
         defer { try? FileManager.default.removeItem(at: dir) }
