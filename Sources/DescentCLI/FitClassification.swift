@@ -105,7 +105,7 @@ struct ClassificationSummary: FitOutcome {
         lines.append("Metrics" + String(repeating: " ", count: labelWidth - 5) + "accuracy   balanced   log-loss   macro F1   ROC AUC")
         for row in metricRows { lines.append("  " + pad(row[0], labelWidth) + row.dropFirst().map { pad($0, 11) }.joined()) }
         lines.append("")
-        lines.append("Per class (\(validation == nil ? "training" : "validation") rows)     precision  recall     F1         rows")
+        lines.append(pad("Per class (\(validation == nil ? "training" : "validation") rows)", 30) + "precision  recall     F1         rows")
         for row in classRows { lines.append("  " + pad(row[0], labelWidth) + row.dropFirst().map { pad($0, 11) }.joined()) }
         lines.append("")
         let m = validation ?? train
