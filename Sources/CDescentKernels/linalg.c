@@ -11,6 +11,7 @@
 #include "CDescentKernels.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -204,6 +205,82 @@ void descent_dgemm(int64_t m, int64_t n, int64_t k, double alpha,
     dgemm_generic(m, n, k, alpha, a, rsa, csa, b, rsb, csb, c, ldc, accumulate);
 }
 
+// MARK: DGEMM on several threads, for the factorizations' updates
+
+typedef struct {
+    int avx2;
+    int64_t m, n, k;
+    double alpha;
+    const double *a, *b;
+    int64_t rsa, csa, rsb, csb, ldc;
+    double *c;
+    int accumulate;
+} dgemm_job;
+
+static void dgemm_run(const dgemm_job *j) {
+#if DESCENT_X86
+    if (j->avx2) {
+        dgemm_avx2(j->m, j->n, j->k, j->alpha, j->a, j->rsa, j->csa, j->b, j->rsb, j->csb, j->c, j->ldc, j->accumulate);
+        return;
+    }
+#endif
+    dgemm_generic(j->m, j->n, j->k, j->alpha, j->a, j->rsa, j->csa, j->b, j->rsb, j->csb, j->c, j->ldc, j->accumulate);
+}
+
+static void *dgemm_worker(void *job) {
+    dgemm_run(job);
+    // This thread ends here: its packing buffers go with it.
+    free(dpack_a_buffer);
+    free(dpack_b_buffer);
+    dpack_a_buffer = dpack_b_buffer = 0;
+    dpack_a_count = dpack_b_count = 0;
+    return 0;
+}
+
+enum { MAX_THREADS = 16 };
+
+// The product split along its larger output side into `threads` parts, each on its own thread
+// (the caller's thread takes the first). Products under a few million multiply-adds stay on
+// one thread: starting a thread costs tens of microseconds.
+static void dgemm_threads(int threads, int avx2, int64_t m, int64_t n, int64_t k, double alpha,
+                          const double *a, int64_t rsa, int64_t csa, const double *b, int64_t rsb, int64_t csb,
+                          double *c, int64_t ldc, int accumulate) {
+    if (threads > MAX_THREADS) threads = MAX_THREADS;
+    dgemm_job whole = {avx2, m, n, k, alpha, a, b, rsa, csa, rsb, csb, ldc, c, accumulate};
+    int along_n = n >= m;
+    int64_t total = along_n ? n : m, unit = along_n ? DNR : DMR;
+    if (threads <= 1 || (double)m * (double)n * (double)k < 4e6 || total < 2 * unit * threads) {
+        dgemm_run(&whole);
+        return;
+    }
+    dgemm_job jobs[MAX_THREADS];
+    pthread_t ids[MAX_THREADS];
+    int started[MAX_THREADS] = {0};
+    int64_t step = (total + threads - 1) / threads;
+    step = (step + unit - 1) / unit * unit;
+    for (int t = 0; t < threads; t++) {
+        int64_t lo = t * step, hi = lo + step < total ? lo + step : total;
+        jobs[t] = whole;
+        if (lo >= hi) { jobs[t].m = 0; continue; }
+        if (along_n) {
+            jobs[t].n = hi - lo;
+            jobs[t].b = b + lo * csb;
+            jobs[t].c = c + lo;
+        } else {
+            jobs[t].m = hi - lo;
+            jobs[t].a = a + lo * rsa;
+            jobs[t].c = c + lo * ldc;
+        }
+    }
+    for (int t = 1; t < threads; t++)
+        if (jobs[t].m > 0 && jobs[t].n > 0) started[t] = pthread_create(&ids[t], 0, dgemm_worker, &jobs[t]) == 0;
+    if (jobs[0].m > 0 && jobs[0].n > 0) dgemm_run(&jobs[0]);
+    for (int t = 1; t < threads; t++) {
+        if (started[t]) pthread_join(ids[t], 0);
+        else if (jobs[t].m > 0 && jobs[t].n > 0) dgemm_run(&jobs[t]);   // no thread to be had: run it here
+    }
+}
+
 // MARK: LU with partial pivoting, blocked
 
 enum { LU_BLOCK = 96 };
@@ -274,7 +351,7 @@ INLINE void lu_upper_rows(int64_t n, int64_t j0, int64_t nb, double *a, int64_t 
     }
 }
 
-INLINE int64_t lu_body(int avx2, int64_t n, double *a, int64_t lda, int64_t *pivots) {
+INLINE int64_t lu_body(int avx2, int threads, int64_t n, double *a, int64_t lda, int64_t *pivots) {
     int64_t info = 0;
     double *work = malloc(sizeof(double) * (size_t)(n * (n < LU_BLOCK ? n : LU_BLOCK) + 1));
     for (int64_t j0 = 0; j0 < n; j0 += LU_BLOCK) {
@@ -287,26 +364,26 @@ INLINE int64_t lu_body(int avx2, int64_t n, double *a, int64_t lda, int64_t *piv
         // A22 -= L21 U12: nearly all of the arithmetic.
         const double *l21 = a + (j0 + nb) * lda + j0, *u12 = a + j0 * lda + j0 + nb;
         double *a22 = a + (j0 + nb) * lda + j0 + nb;
-#if DESCENT_X86
-        if (avx2) dgemm_avx2(rest, rest, nb, -1, l21, lda, 1, u12, lda, 1, a22, lda, 1);
-        else
-#endif
-            dgemm_generic(rest, rest, nb, -1, l21, lda, 1, u12, lda, 1, a22, lda, 1);
+        dgemm_threads(threads, avx2, rest, rest, nb, -1, l21, lda, 1, u12, lda, 1, a22, lda, 1);
     }
     free(work);
     return info;
 }
 
 #if DESCENT_X86
-AVX2 static int64_t lu_avx2(int64_t n, double *a, int64_t lda, int64_t *pivots) { return lu_body(1, n, a, lda, pivots); }
+AVX2 static int64_t lu_avx2(int threads, int64_t n, double *a, int64_t lda, int64_t *pivots) {
+    return lu_body(1, threads, n, a, lda, pivots);
+}
 #endif
-static int64_t lu_generic(int64_t n, double *a, int64_t lda, int64_t *pivots) { return lu_body(0, n, a, lda, pivots); }
+static int64_t lu_generic(int threads, int64_t n, double *a, int64_t lda, int64_t *pivots) {
+    return lu_body(0, threads, n, a, lda, pivots);
+}
 
-int64_t descent_dgetrf(int64_t n, double *a, int64_t lda, int64_t *pivots) {
+int64_t descent_dgetrf(int64_t n, double *a, int64_t lda, int64_t *pivots, int threads) {
 #if DESCENT_X86
-    if (descent_cpu_has_avx2_fma()) return lu_avx2(n, a, lda, pivots);
+    if (descent_cpu_has_avx2_fma()) return lu_avx2(threads, n, a, lda, pivots);
 #endif
-    return lu_generic(n, a, lda, pivots);
+    return lu_generic(threads, n, a, lda, pivots);
 }
 
 // Solves L U x = P b for k right-hand sides (b row-major n x k, overwritten by x).
@@ -357,18 +434,14 @@ void descent_dgetrs(int64_t n, const double *lu, int64_t lda, const int64_t *piv
 
 enum { CHOL_BLOCK = 64 };
 
-INLINE int64_t chol_body(int avx2, int64_t n, double *a, int64_t lda) {
+INLINE int64_t chol_body(int avx2, int threads, int64_t n, double *a, int64_t lda) {
     for (int64_t j0 = 0; j0 < n; j0 += CHOL_BLOCK) {
         int64_t nb = n - j0 < CHOL_BLOCK ? n - j0 : CHOL_BLOCK;
         // A[j0:, j0:j0+nb] -= L[j0:, :j0] L[j0:j0+nb, :j0]^T, the block column's share of all
         // the columns already factored.
         if (j0 > 0) {
             const double *left = a + j0 * lda, *top = a + j0 * lda;
-#if DESCENT_X86
-            if (avx2) dgemm_avx2(n - j0, nb, j0, -1, left, lda, 1, top, 1, lda, a + j0 * lda + j0, lda, 1);
-            else
-#endif
-                dgemm_generic(n - j0, nb, j0, -1, left, lda, 1, top, 1, lda, a + j0 * lda + j0, lda, 1);
+            dgemm_threads(threads, avx2, n - j0, nb, j0, -1, left, lda, 1, top, 1, lda, a + j0 * lda + j0, lda, 1);
         }
         // The diagonal block, unblocked (a sixth of nb^3, next to nothing).
         for (int64_t c = j0; c < j0 + nb; c++) {
@@ -406,15 +479,15 @@ INLINE int64_t chol_body(int avx2, int64_t n, double *a, int64_t lda) {
 }
 
 #if DESCENT_X86
-AVX2 static int64_t chol_avx2(int64_t n, double *a, int64_t lda) { return chol_body(1, n, a, lda); }
+AVX2 static int64_t chol_avx2(int threads, int64_t n, double *a, int64_t lda) { return chol_body(1, threads, n, a, lda); }
 #endif
-static int64_t chol_generic(int64_t n, double *a, int64_t lda) { return chol_body(0, n, a, lda); }
+static int64_t chol_generic(int threads, int64_t n, double *a, int64_t lda) { return chol_body(0, threads, n, a, lda); }
 
-int64_t descent_dpotrf_lower(int64_t n, double *a, int64_t lda) {
+int64_t descent_dpotrf_lower(int64_t n, double *a, int64_t lda, int threads) {
 #if DESCENT_X86
-    if (descent_cpu_has_avx2_fma()) return chol_avx2(n, a, lda);
+    if (descent_cpu_has_avx2_fma()) return chol_avx2(threads, n, a, lda);
 #endif
-    return chol_generic(n, a, lda);
+    return chol_generic(threads, n, a, lda);
 }
 
 // MARK: streaming QR

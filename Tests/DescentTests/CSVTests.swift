@@ -54,6 +54,36 @@ struct CSVTests {
         #expect(table.droppedRows == 2)
     }
 
+    @Test func textAndMissingCellsAreKeptWhenAsked() throws {
+        let text = "size,colour,y\n1,red,3\n,\"dark \"\"blue\"\"\",4\n2.5,7,NA\n"
+        #expect(throws: CSVError.self) { try CSV.parse(Data(text.utf8), path: "t.csv") }
+        let table = try CSV.parse(Data(text.utf8), path: "t.csv", keepMissing: true, keepText: true)
+        #expect(table.rowCount == 3)
+        #expect(table.text["colour"] == ["red", "dark \"blue\"", "7"])
+        #expect(table.firstTextLine["colour"] == 2)
+        #expect(table.text["size"] == nil && table.values[3].isNaN && table.values[8].isNaN)
+        #expect(try table.cells("size") == ["1", "", "2.5"])
+        // Dropping wins over keeping: the rows with gaps go.
+        let dropped = try CSV.parse(Data(text.utf8), path: "t.csv", dropMissing: true, keepText: true)
+        #expect(dropped.rowCount == 1 && dropped.droppedRows == 2 && dropped.text["colour"] == ["red"])
+    }
+
+    @Test func textCellsInALargeFileKeepTheirLinesAcrossChunks() throws {
+        var text = "x,label\n"
+        for i in 0..<1_000_000 { text += "\(i),\(i < 800_000 ? "\(i % 3)" : "class\(i % 3)")\n" }
+        let data = Data(text.utf8)
+        #expect(data.count > 8 << 20)
+        let saved = Threads.count
+        defer { Threads.count = saved }
+        for threads in [1, 2] {
+            Threads.count = threads
+            let table = try CSV.parse(data, path: "big.csv", keepText: true)
+            #expect(table.firstTextLine["label"] == 800_002, "\(threads) threads")
+            let cells = try table.cells("label")
+            #expect(cells[0] == "0" && cells[799_999] == "1" && cells[800_000] == "class2" && cells.count == 1_000_000)
+        }
+    }
+
     @Test func largeFilesReadInParallelGiveTheSameTableAndErrors() throws {
         var text = "x,y,z\n"
         for i in 0..<400_000 { text += "\(i),\(Double(i) * 0.25),-\(i % 97)e-3\n" }

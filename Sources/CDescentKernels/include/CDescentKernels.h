@@ -74,16 +74,17 @@ void descent_dgemm(int64_t m, int64_t n, int64_t k, double alpha,
 
 /// LU with partial pivoting of the n x n row-major `a` in place (L unit lower, U upper), rows
 /// swapped as `pivots[i]` says, in order. Returns 0, or the 1-based column of the first exactly
-/// zero pivot (the factorization is still completed, as LAPACK's dgetrf does).
-int64_t descent_dgetrf(int64_t n, double *a, int64_t lda, int64_t *pivots);
+/// zero pivot (the factorization is still completed, as LAPACK's dgetrf does). The trailing
+/// updates run on up to `threads` threads.
+int64_t descent_dgetrf(int64_t n, double *a, int64_t lda, int64_t *pivots, int threads);
 
 /// Solves with the factors of `descent_dgetrf`: `b` (n x k, row-major) becomes A^-1 b.
 void descent_dgetrs(int64_t n, const double *lu, int64_t lda, const int64_t *pivots, double *b, int64_t k);
 
 /// The lower Cholesky factor of the symmetric n x n row-major `a` (its lower triangle read), in
 /// place, the strict upper triangle zeroed. Returns 0, or the 1-based order of the first leading
-/// minor that is not positive definite.
-int64_t descent_dpotrf_lower(int64_t n, double *a, int64_t lda);
+/// minor that is not positive definite. The updates run on up to `threads` threads.
+int64_t descent_dpotrf_lower(int64_t n, double *a, int64_t lda, int threads);
 
 /// Folds `rows` rows of `block` (row-major, w columns; overwritten) into the w x w row-major
 /// upper-triangular `r` by Householder reflections: r becomes the triangular factor of r

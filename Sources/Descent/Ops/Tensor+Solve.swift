@@ -23,7 +23,7 @@ extension Tensor {
         guard n == m else { _fail("linalg.cholesky: A must be batches of square matrices, but they are \(n) by \(m) matrices") }
         var l = values
         // Blocked, its updates through the float64 matrix-product kernel (linalg.c).
-        let failed = l.withUnsafeMutableBufferPointer { descent_dpotrf_lower(Int64(n), $0.baseAddress, Int64(n)) }
+        let failed = l.withUnsafeMutableBufferPointer { descent_dpotrf_lower(Int64(n), $0.baseAddress, Int64(n), Int32(Threads.count)) }
         if failed != 0 {
             _fail("linalg.cholesky: The factorization could not be completed because the input is not positive-definite (the leading minor of order \(failed) is not positive-definite).")
         }
@@ -50,7 +50,7 @@ extension Tensor {
         // Blocked LU (LAPACK's dgetrf), its trailing updates through the float64 matrix-product
         // kernel; then the two triangular solves.
         let singular = lu.withUnsafeMutableBufferPointer { f in
-            pivots.withUnsafeMutableBufferPointer { descent_dgetrf(Int64(n), f.baseAddress, Int64(n), $0.baseAddress) }
+            pivots.withUnsafeMutableBufferPointer { descent_dgetrf(Int64(n), f.baseAddress, Int64(n), $0.baseAddress, Int32(Threads.count)) }
         }
         if singular != 0 { _fail("torch.linalg.solve: The solver failed because the input matrix is singular.") }
         var x = rhs.scalars(as: Double.self)
