@@ -115,16 +115,14 @@ struct ClassificationSummary: FitOutcome {
         for (name, row) in zip(classes, m.confusion) { lines.append("  " + pad(name, width) + row.map { pad("\($0)", width) }.joined()) }
         lines.append("")
         lines.append(exactNote)
-        lines.append("Final training loss \(Progress.number(losses.last ?? .nan)) after \(losses.count) epochs; wall time \(String(format: "%.3f", seconds)) s.")
+        lines.append(FitText.finalLine(losses, seconds: seconds))
         return lines.joined(separator: "\n")
     }
 
     /// Room for the longest row label of the metrics table.
-    private var labelWidth: Int { Swift.max(20, (metricRows.map { $0[0].count }.max() ?? 0) + 2) }
+    private var labelWidth: Int { FitText.labelWidth(metricRows) }
 
-    private func pad(_ s: String, _ width: Int) -> String {
-        s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count)
-    }
+    private func pad(_ s: String, _ width: Int) -> String { FitText.pad(s, width) }
 
     static func metricsJSON(_ m: ClassificationMetrics) -> [String: Any] {
         let scores = { (s: ClassificationMetrics.Scores) -> [String: Any] in

@@ -17,6 +17,22 @@ protocol FitOutcome {
     func writeModel(to url: URL) throws
 }
 
+/// Pieces of the terminal text every task prints.
+enum FitText {
+    /// `s` padded with spaces to `width` (and one space after it when longer).
+    static func pad(_ s: String, _ width: Int) -> String {
+        s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count)
+    }
+
+    /// Room for the longest row label (first cell) of a table, at least 20.
+    static func labelWidth(_ rows: [[String]]) -> Int { Swift.max(20, (rows.map { $0[0].count }.max() ?? 0) + 2) }
+
+    /// The last line of a run's results.
+    static func finalLine(_ losses: [Double], seconds: Double) -> String {
+        "Final training loss \(Progress.number(losses.last ?? .nan)) after \(losses.count) epochs; wall time \(String(format: "%.3f", seconds)) s."
+    }
+}
+
 /// The one-file HTML report of `descent fit --report report.html`: the settings, the tables
 /// and the charts, with its styles inline so that it opens anywhere without a network.
 enum FitReport {

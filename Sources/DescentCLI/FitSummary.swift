@@ -91,16 +91,14 @@ struct FitSummary: FitOutcome {
         }
         lines.append("")
         lines.append(verdict)
-        lines.append("Final training loss \(Progress.number(losses.last ?? .nan)) after \(losses.count) epochs; wall time \(String(format: "%.3f", seconds)) s.")
+        lines.append(FitText.finalLine(losses, seconds: seconds))
         return lines.joined(separator: "\n")
     }
 
     /// Room for the longest row label of the metrics table.
-    private var labelWidth: Int { Swift.max(20, (metricRows.map { $0[0].count }.max() ?? 0) + 2) }
+    private var labelWidth: Int { FitText.labelWidth(metricRows) }
 
-    private func pad(_ s: String, _ width: Int) -> String {
-        s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count)
-    }
+    private func pad(_ s: String, _ width: Int) -> String { FitText.pad(s, width) }
 
     private static func metricsJSON(_ m: [RegressionMetrics], _ targets: [String]) -> [String: Any] {
         Dictionary(uniqueKeysWithValues: zip(targets, m).map { ($0, ["mse": $1.mse, "rmse": $1.rmse, "mae": $1.mae, "r2": $1.r2]) })
