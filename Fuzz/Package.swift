@@ -10,7 +10,7 @@ import PackageDescription
 let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
 
 let harnesses: [(name: String, product: String)] = [
-    ("FuzzCSV", "DescentData"), ("FuzzNpy", "DescentData"), ("FuzzNpz", "DescentData"),
+    ("FuzzCSV", "DescentNN"), ("FuzzNpy", "DescentData"), ("FuzzNpz", "DescentData"),
     ("FuzzSafetensors", "DescentData"), ("FuzzModel", "DescentNN"), ("FuzzIDX", "DescentData"), ("FuzzCIFAR", "DescentData"),
 ]
 

@@ -43,12 +43,12 @@ enum FitReport {
 
     static func escape(_ s: String) -> String { SVGPlot.escape(s) }
 
-    /// An HTML table; numbers right-aligned.
-    static func table(_ header: [String], _ rows: [[String]]) -> String {
+    /// An HTML table; numbers right-aligned unless `alignNumbers` is false.
+    static func table(_ header: [String], _ rows: [[String]], alignNumbers: Bool = true) -> String {
         var html = "<table><thead><tr>" + header.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead><tbody>\n"
         for row in rows {
             html += "<tr>" + row.map { cell in
-                Double(cell.replacingOccurrences(of: "%", with: "")) != nil ? "<td class=\"n\">\(escape(cell))</td>" : "<td>\(escape(cell))</td>"
+                alignNumbers && Double(cell) != nil ? "<td class=\"n\">\(escape(cell))</td>" : "<td>\(escape(cell))</td>"
             }.joined() + "</tr>\n"
         }
         return html + "</tbody></table>\n"
@@ -79,7 +79,7 @@ enum FitReport {
             <h2>Settings</h2>
 
             """
-        html += table(["setting", "value"], settings.map { [$0.0, $0.1] })
+        html += table(["setting", "value"], settings.map { [$0.0, $0.1] }, alignNumbers: false)
         for section in sections { html += "<h2>\(escape(section.heading))</h2>\n" + section.html }
         if !charts.isEmpty {
             html += "<h2>Charts</h2>\n<div class=\"charts\">\n"

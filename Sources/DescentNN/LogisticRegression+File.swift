@@ -56,6 +56,11 @@ extension LogisticRegression {
             try decode(Safetensors.read(from: url), path: url.path)
         }
 
+        /// Reads a classifier from bytes in memory; `path` names them in errors.
+        public static func read(_ data: Data, path: String = "<memory>") throws -> SavedModel {
+            try decode(Safetensors.read(data, path: path), path: path)
+        }
+
         /// Whether a model file holds a classifier (its `task` metadata).
         public static func isClassifier(_ file: Safetensors.File) -> Bool { file.metadata["task"] == "classification" }
 

@@ -208,6 +208,18 @@ extension MultilayerPerceptron {
         /// Reads a network file written by ``write(to:)``.
         ///
         /// - Throws: ``TensorFileError`` naming the file and what is wrong.
+        public static func read(from url: URL) throws -> SavedModel {
+            try decode(Safetensors.read(from: url), path: url.path)
+        }
+
+        /// Reads a network from bytes in memory; `path` names them in errors.
+        public static func read(_ data: Data, path: String = "<memory>") throws -> SavedModel {
+            try decode(Safetensors.read(data, path: path), path: path)
+        }
+
+        /// Decodes a network file already read.
+        ///
+        /// - Throws: ``TensorFileError`` naming the file and what is wrong.
         package static func decode(_ file: Safetensors.File, path: String) throws -> SavedModel {
             func fail(_ problem: String) -> TensorFileError {
                 TensorFileError(path, "not a network written by `descent fit --model mlp`: \(problem)")
@@ -230,7 +242,8 @@ extension MultilayerPerceptron {
                 if let previous = layers.last, previous.weight.shape[0] != w.shape[1] {
                     throw fail("layer \(layers.count * stride) takes \(w.shape[1]) inputs, the layer before gives \(previous.weight.shape[0])")
                 }
-                layers.append((w, b))
+                // One dtype for every layer, whatever the file stored.
+                layers.append((w.to(.float32), b.to(.float32)))
             }
             let outputs = classes.map { $0.count == 2 ? 1 : $0.count } ?? targets.count
             guard let first = layers.first, let last = layers.last, first.weight.shape[1] == features.count, last.weight.shape[0] == outputs else {
