@@ -38,8 +38,8 @@ struct FitCommand: ParsableCommand {
     @Option(help: "The model: linear (with its exact solution), or mlp, a small network (the exact linear fit then its baseline).")
     var model: FitModel = .linear
 
-    @Option(help: "With --model mlp: the hidden layers' widths, comma-separated.")
-    var hidden = "64"
+    @Option(help: "With --model mlp: the hidden layers' widths, comma-separated (default: 64).")
+    var hidden: String?
 
     @Option(help: "With --model mlp: the activation between layers, relu, gelu or tanh.")
     var activation: MultilayerPerceptron.Activation = .relu
@@ -118,7 +118,7 @@ struct FitCommand: ParsableCommand {
         if l2 > 0 && task == .regression { throw ValidationError("--l2 applies to --task classification") }
         guard hiddenSizes != nil else { throw ValidationError("--hidden must be positive whole numbers separated by commas, such as 64,32") }
         guard (0..<1).contains(dropout) else { throw ValidationError("--dropout must be in [0, 1)") }
-        if model == .linear && (dropout > 0 || hidden != "64") { throw ValidationError("--hidden and --dropout apply to --model mlp") }
+        if model == .linear && (dropout > 0 || hidden != nil) { throw ValidationError("--hidden and --dropout apply to --model mlp") }
         if model == .mlp && l2 > 0 { throw ValidationError("--l2 applies to the linear model; a network takes --dropout") }
         if dropMissing && impute != nil { throw ValidationError("--drop-missing and --impute exclude each other: skip incomplete rows, or fill them") }
     }
@@ -142,7 +142,7 @@ struct FitCommand: ParsableCommand {
     }
 
     /// One run, from file to report: read and encode (``FitInput``), train and evaluate the
-    /// task's model (``fitRegression(_:_:group:)`` or ``fitClassification(_:_:group:)``), then
+    /// task's model (``fitRegression(_:_:group:started:)`` or ``fitClassification(_:_:group:started:)``), then
     /// write what was asked for (``finish(_:_:group:started:)``).
     func fit(group: ProcessGroup) throws {
         let started = ContinuousClock.now
@@ -154,7 +154,7 @@ struct FitCommand: ParsableCommand {
             let trainRows = input.totalRows - input.validationTotal
             let what = task == .classification ? "Classifying \(input.targets[0])" : "Fitting \(input.targets.joined(separator: ", "))"
             print("\(what) from \(input.featureNames.joined(separator: ", ")): \(trainRows) training rows\(input.validationTotal > 0 ? ", \(input.validationTotal) for validation" : "")\(world > 1 ? " over \(world) processes" : "")")
-            if model == .mlp { print("A network: \(input.featureNames.count) -> \(hidden) -> \(task == .classification ? "classes" : "targets"), \(activation.rawValue)\(dropout > 0 ? ", dropout \(dropout)" : "")") }
+            if model == .mlp { print("A network: \(input.featureNames.count) -> \(hidden ?? "64") -> \(task == .classification ? "classes" : "targets"), \(activation.rawValue)\(dropout > 0 ? ", dropout \(dropout)" : "")") }
             print("\(optimizer.rawValue), lr \(lr), \(epochs) epochs\(batchSize.map { ", batches of \($0)" } ?? ", full batch")\(standardize ? ", standardized" : "")\(l2 > 0 ? ", l2 \(l2)" : "")")
             if let hint = input.classificationHint() { print(hint) }
         }
@@ -166,9 +166,9 @@ struct FitCommand: ParsableCommand {
         try finish(outcome, input, group: group, started: started)
     }
 
-    /// `--hidden` as widths, or nil when it does not read as such.
+    /// `--hidden` as widths (64 when not given), or nil when it does not read as such.
     var hiddenSizes: [Int]? {
-        let sizes = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let sizes = (hidden ?? "64").split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
         return sizes.map { $0! }
     }
@@ -341,7 +341,7 @@ struct FitCommand: ParsableCommand {
         ]
         if task == .classification { rows.append(("l2", "\(l2)")) }
         if model == .mlp {
-            rows.append(("model", "network: \(hidden) hidden, \(activation.rawValue)\(dropout > 0 ? ", dropout \(dropout)" : "")"))
+            rows.append(("model", "network: \(hidden ?? "64") hidden, \(activation.rawValue)\(dropout > 0 ? ", dropout \(dropout)" : "")"))
         }
         if let impute { rows.append(("missing numbers", "filled with the training rows' \(impute.rawValue)")) }
         if input.droppedRows > 0 { rows.append(("rows skipped (missing values)", "\(input.droppedRows)")) }

@@ -51,6 +51,9 @@ struct FitCommandTests {
         (["fit", "EXACT", "--target", "y", "--lr=-1"], "--lr must be a positive number"),
         (["fit", "EXACT", "--target", "y", "--lr", "10", "--epochs", "200"], "smaller learning rate"),
         (["fit", "--epochs", "banana"], "banana"),
+        (["fit", "EXACT", "--target", "y", "--hidden", "8"], "--hidden and --dropout apply to --model mlp"),
+        (["fit", "EXACT", "--target", "y", "--model", "mlp", "--hidden", "8,x"], "--hidden must be positive whole numbers"),
+        (["fit", "EXACT", "--target", "y", "--l2", "0.1"], "--l2 applies to --task classification"),
     ] as [([String], String)])
     func badInputExitsNonZeroAndWritesNothing(_ arguments: [String], _ expected: String) throws {
         let dir = try Self.folder()
