@@ -192,8 +192,8 @@ struct FitCommand: ParsableCommand {
 
     /// Checkpoints every `--checkpoint-every` epochs, with what a resumed run must share.
     func checkpointing(_ input: FitInput, quiet: Bool) -> LinearRegression.Checkpointing? {
-        let settings = ["features": LinearRegression.SavedModel.encode(input.featureNames),
-                        "targets": LinearRegression.SavedModel.encode(input.targets), "val_fraction": "\(valFraction)",
+        let settings = ["features": ModelMetadata.list(input.featureNames),
+                        "targets": ModelMetadata.list(input.targets), "val_fraction": "\(valFraction)",
                         "task": task.rawValue]
         guard let checkpointEvery else { return nil }
         if !quiet { print("Saving a checkpoint every \(checkpointEvery) epochs to \(checkpoint)") }
@@ -275,14 +275,15 @@ struct FitCommand: ParsableCommand {
         let exact = Result { try LogisticRegression.fitExact(x: xTrain, labels: yTrain, classes: classes, l2: l2,
                                                              standardize: standardize, group: group) }
             .mapError { $0 as! LogisticRegression.ExactFitError }
-        let train = ClassificationMetrics(probabilities: probabilities(xTrain), labels: yTrain, classes: classes, group: group)
+        let trainProbabilities = probabilities(xTrain)
+        let train = ClassificationMetrics(probabilities: trainProbabilities, labels: yTrain, classes: classes, group: group)
         let xValidation = input.validation(input.x), yValidation = input.validation(labels.indices)
         let validationProbabilities = xValidation.map { probabilities($0) }
         let validation = validationProbabilities.map { ClassificationMetrics(probabilities: $0, labels: yValidation!, classes: classes, group: group) }
         let exactTrain = (try? exact.get()).map {
             ClassificationMetrics(probabilities: $0.model.probabilities(xTrain), labels: yTrain, classes: classes, group: group)
         }
-        let (rocProbabilities, rocLabels) = validationProbabilities.map { ($0, yValidation!) } ?? (probabilities(xTrain), yTrain)
+        let (rocProbabilities, rocLabels) = validationProbabilities.map { ($0, yValidation!) } ?? (trainProbabilities, yTrain)
         return ClassificationSummary(
             source: input.source, features: input.featureNames, target: input.targets[0], encoding: input.encoding,
             losses: losses, classes: classes, model: fitted, network: network, exact: exact, l2: l2, train: train, validation: validation, exactTrain: exactTrain,
@@ -371,14 +372,20 @@ struct FitCommand: ParsableCommand {
 
 /// What `descent fit` trains.
 enum FitModel: String, CaseIterable, ExpressibleByArgument {
-    case linear, mlp
+    /// A linear model, with its exact solution.
+    case linear
+    /// A small network, with the linear model's exact solution as its baseline.
+    case mlp
 }
 
 extension MultilayerPerceptron.Activation: ExpressibleByArgument {}
 
 /// What `descent fit` predicts.
 enum FitTask: String, CaseIterable, ExpressibleByArgument {
-    case regression, classification
+    /// Numbers: the mean squared error.
+    case regression
+    /// Classes: the log-loss.
+    case classification
 }
 
 extension FeatureEncoding.Impute: ExpressibleByArgument {}

@@ -102,14 +102,14 @@ struct FitInput {
         }
         // An error in one process's rows names the process (each prints its own).
         let fail = { (error: Error) -> Error in world > 1 ? FitCommand.RankError(description: "rank \(group.rank): \(error)") : CLIError("\(error)") }
+        let trainRows = trainIndex?.scalars(as: Int.self)
         var encoding: FeatureEncoding
         do {
-            encoding = try FeatureEncoding.fit(table, columns: featureColumns, impute: options.impute,
-                                               rows: trainIndex?.scalars(as: Int.self))
+            encoding = try FeatureEncoding.fit(table, columns: featureColumns, impute: options.impute, rows: trainRows)
         } catch {
             throw fail(error)
         }
-        if world > 1 { encoding = try agreed(encoding, table, trainIndex, group: group) }
+        if world > 1 { encoding = try agreed(encoding, table, trainRows, group: group) }
         let x: Tensor
         do {
             x = try encoding.encode(table)
@@ -165,7 +165,7 @@ struct FitInput {
     /// Every process's strings, gathered through a sum over a `[world, length]` table of bytes
     /// in which each process fills its own row (the process group offers sums, not gathers).
     static func gathered(_ strings: [String], group: ProcessGroup) -> [String] {
-        let mine = Array(LinearRegression.SavedModel.encode(strings.isEmpty ? [""] : strings).utf8)
+        let mine = Array(ModelMetadata.list(strings.isEmpty ? [""] : strings).utf8)
         let length = Int(group.allReduce(Double(mine.count), op: .max))
         let table = Tensor.zeros([group.worldSize, length + 1], dtype: .float64)
         table[group.rank] = Tensor(shape: [length + 1], scalars: [Double(mine.count)] + mine.map(Double.init) + Array(repeating: 0, count: length - mine.count), dtype: .float64)
@@ -180,8 +180,8 @@ struct FitInput {
 
     /// One encoding on every process: each text column's categories from every process's
     /// training rows, and each filled column's mean over all of them.
-    static func agreed(_ local: FeatureEncoding, _ table: CSVTable, _ trainIndex: Tensor?, group: ProcessGroup) throws -> FeatureEncoding {
-        let rows = trainIndex?.scalars(as: Int.self) ?? Array(0..<table.rowCount)
+    static func agreed(_ local: FeatureEncoding, _ table: CSVTable, _ trainRows: [Int]?, group: ProcessGroup) throws -> FeatureEncoding {
+        let rows = trainRows ?? Array(0..<table.rowCount)
         // A column that is text on any process is categories on all of them.
         let textColumns = Set(gathered(local.columns.filter { $0.categories != nil }.map(\.name), group: group))
         var columns: [FeatureEncoding.Column] = []

@@ -28,7 +28,12 @@ public struct ClassificationMetrics: Sendable {
 
     /// Precision, recall and F1 of one class (or an average of them).
     public struct Scores: Sendable, Equatable {
-        public let precision: Double, recall: Double, f1: Double
+        /// Of the rows predicted as the class, the share that are.
+        public let precision: Double
+        /// Of the class's rows, the share predicted as it.
+        public let recall: Double
+        /// The harmonic mean of precision and recall.
+        public let f1: Double
         /// Rows whose true class this is (for an average, all rows).
         public let support: Int
     }

@@ -32,7 +32,10 @@ public struct FeatureEncoding: Codable, Sendable, Equatable {
 
     /// How missing numbers are filled.
     public enum Impute: String, Sendable, CaseIterable, Codable {
-        case mean, median
+        /// The mean of the column's present values.
+        case mean
+        /// The median of the column's present values (the mean of the middle two for an even count).
+        case median
     }
 
     /// What to do with a category a text column did not have in training.

@@ -17,7 +17,7 @@ extension LinearRegression {
     /// let loaded = try LinearRegression.SavedModel.read(from: URL(fileURLWithPath: "model.safetensors"))
     /// let predictions = loaded.model.predict(x)   // x: [rows, 2]
     /// ```
-    public struct SavedModel: Sendable {
+    public struct SavedModel: FitModelFile {
         /// The coefficients, in the data's units.
         public var model: LinearRegression
         /// The feature columns, in the order of the weight's columns.
@@ -40,7 +40,7 @@ extension LinearRegression {
 
         /// Writes the model atomically: a failure leaves no file at `url`.
         public func write(to url: URL) throws {
-            var metadata = ["features": Self.encode(features), "targets": Self.encode(targets)]
+            var metadata = ["features": ModelMetadata.list(features), "targets": ModelMetadata.list(targets)]
             metadata["source"] = source
             metadata["encoding"] = encoding?.json
             if let scaling = model.standardization {
@@ -54,30 +54,21 @@ extension LinearRegression {
                                   metadata: metadata, to: url)
         }
 
-        /// Reads a model file.
+        /// Decodes a model file already read (``FitModelFile/read(from:)`` reads one).
         ///
         /// - Throws: ``TensorFileError`` naming the file and what is wrong: a damaged
         ///   safetensors file, a missing tensor or name list, shapes that disagree with the
         ///   names, a dtype that is not floating point, or coefficients that are not finite.
-        public static func read(from url: URL) throws -> SavedModel {
-            try decode(Safetensors.read(from: url), path: url.path)
-        }
-
-        /// Reads a model from bytes in memory; `path` names them in errors.
-        public static func read(_ data: Data, path: String = "<memory>") throws -> SavedModel {
-            try decode(Safetensors.read(data, path: path), path: path)
-        }
-
-        package static func decode(_ file: Safetensors.File, path: String) throws -> SavedModel {
+        public static func decode(_ file: Safetensors.File, path: String) throws -> SavedModel {
             func fail(_ problem: String) -> TensorFileError {
                 TensorFileError(path, "not a model written by `descent fit`: \(problem)")
             }
             guard let weight = file.tensors["weight"] else { throw fail("no tensor named \"weight\"") }
             guard let bias = file.tensors["bias"] else { throw fail("no tensor named \"bias\"") }
-            guard let features = file.metadata["features"].flatMap(names) else {
+            guard let features = file.metadata["features"].flatMap(ModelMetadata.names) else {
                 throw fail("metadata \"features\" is missing or not a list of column names")
             }
-            guard let targets = file.metadata["targets"].flatMap(names) else {
+            guard let targets = file.metadata["targets"].flatMap(ModelMetadata.names) else {
                 throw fail("metadata \"targets\" is missing or not a list of column names")
             }
             for tensor in [weight, bias] where !tensor.dtype.isFloatingPoint {
@@ -94,31 +85,8 @@ extension LinearRegression {
             var model = LinearRegression(weights: weight, bias: bias)
             model.standardization = standardization(file.metadata, features: features.count, targets: targets.count)
             var saved = SavedModel(model: model, features: features, targets: targets, source: file.metadata["source"])
-            saved.encoding = try decodeEncoding(file.metadata, features: features, path: path)
+            saved.encoding = try ModelMetadata.encoding(file.metadata, features: features, path: path)
             return saved
-        }
-
-        /// The encoding in a model file's metadata, checked against its feature names.
-        static func decodeEncoding(_ metadata: [String: String], features: [String], path: String) throws -> FeatureEncoding? {
-            guard let text = metadata["encoding"] else { return nil }
-            guard let encoding = FeatureEncoding(json: text), encoding.featureNames == features else {
-                throw TensorFileError(path, "not a model written by `descent fit`: metadata \"encoding\" is damaged or does not match the features")
-            }
-            return encoding
-        }
-
-        /// JSON, so that column names may hold commas.
-        package static func encode(_ names: [String]) -> String {
-            // Encoding an array of strings cannot fail.
-            String(decoding: try! JSONEncoder().encode(names), as: UTF8.self)
-        }
-
-        /// Non-empty, distinct, non-empty names from a JSON array.
-        static func names(_ text: String) -> [String]? {
-            guard let list = try? JSONDecoder().decode([String].self, from: Data(text.utf8)),
-                  !list.isEmpty, !list.contains(""), Set(list).count == list.count
-            else { return nil }
-            return list
         }
 
         /// The scaling statistics when all four lists are present and of the right lengths;

@@ -213,21 +213,8 @@ public struct LinearRegression: Sendable {
         let y2 = (y.rank == 1 ? y.reshape(rows, 1) : y).to(.float32)
         let x2 = x.to(.float32)
         let targets = y2.shape[1]
-        let totalRows = group.worldSize > 1 ? Int(group.allReduce(Double(rows))) : rows
-        var xs = x2, ys = y2
-        var xMean = Tensor.zeros(features), xStd = Tensor.ones(features)
-        var yMean = Tensor.zeros(targets), yStd = Tensor.ones(targets)
-        if options.standardize {
-            (xMean, xStd) = columnStatistics(x2, group: group, totalRows: totalRows)
-            (yMean, yStd) = columnStatistics(y2, group: group, totalRows: totalRows)
-            // Divided in place: a million rows of features are one copy, not two.
-            xs = x2 - xMean
-            ys = y2 - yMean
-            noGrad {
-                xs /= xStd
-                ys /= yStd
-            }
-        }
+        let (xs, xMean, xStd) = standardized(x2, options.standardize, group: group)
+        let (ys, yMean, yStd) = standardized(y2, options.standardize, group: group)
         let generator = Generator(seed: options.seed)
         let w = Tensor.randn(targets, features, generator: generator, requiresGrad: true)
         let b = Tensor.randn(targets, generator: generator, requiresGrad: true)
@@ -249,6 +236,19 @@ public struct LinearRegression: Sendable {
                                                     targetMeans: values(yMean), targetStds: values(yStd))
         }
         return (model, losses)
+    }
+
+    /// Columns scaled to mean 0 and standard deviation 1 over every rank's rows when asked
+    /// (divided in place: a million rows are one copy, not two), with the statistics (or zeros
+    /// and ones). Every model `descent fit` trains standardizes through here.
+    static func standardized(_ x: Tensor, _ standardize: Bool, group: ProcessGroup) -> (Tensor, Tensor, Tensor) {
+        let features = x.shape[1]
+        guard standardize else { return (x, Tensor.zeros(features, dtype: x.dtype), Tensor.ones(features, dtype: x.dtype)) }
+        let total = group.worldSize > 1 ? Int(group.allReduce(Double(x.shape[0]))) : x.shape[0]
+        let (mean, std) = LinearRegression.columnStatistics(x, group: group, totalRows: total)
+        let xs = x - mean
+        noGrad { xs /= std }
+        return (xs, mean, std)
     }
 
     /// Column means and population standard deviations (1 where a column is constant), over

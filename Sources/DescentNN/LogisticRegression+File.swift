@@ -17,7 +17,7 @@ extension LogisticRegression {
     /// try saved.write(to: URL(fileURLWithPath: "iris.safetensors"))
     /// let loaded = try LogisticRegression.SavedModel.read(from: URL(fileURLWithPath: "iris.safetensors"))
     /// ```
-    public struct SavedModel: Sendable {
+    public struct SavedModel: FitModelFile {
         /// The coefficients, in the data's units, with the classes.
         public var model: LogisticRegression
         /// The (encoded) feature names, in the order of the weight's columns.
@@ -40,8 +40,8 @@ extension LogisticRegression {
         /// Writes the model atomically: a failure leaves no file at `url`.
         public func write(to url: URL) throws {
             var metadata = [
-                "task": "classification", "features": LinearRegression.SavedModel.encode(features),
-                "target": target, "classes": LinearRegression.SavedModel.encode(model.classes),
+                "task": "classification", "features": ModelMetadata.list(features),
+                "target": target, "classes": ModelMetadata.list(model.classes),
             ]
             metadata["source"] = source
             metadata["encoding"] = encoding?.json
@@ -49,31 +49,22 @@ extension LogisticRegression {
                                   metadata: metadata, to: url)
         }
 
-        /// Reads a classifier file.
-        ///
-        /// - Throws: ``TensorFileError`` naming the file and what is wrong.
-        public static func read(from url: URL) throws -> SavedModel {
-            try decode(Safetensors.read(from: url), path: url.path)
-        }
-
-        /// Reads a classifier from bytes in memory; `path` names them in errors.
-        public static func read(_ data: Data, path: String = "<memory>") throws -> SavedModel {
-            try decode(Safetensors.read(data, path: path), path: path)
-        }
-
         /// Whether a model file holds a classifier (its `task` metadata).
         public static func isClassifier(_ file: Safetensors.File) -> Bool { file.metadata["task"] == "classification" }
 
-        package static func decode(_ file: Safetensors.File, path: String) throws -> SavedModel {
+        /// Decodes a classifier file already read (``FitModelFile/read(from:)`` reads one).
+        ///
+        /// - Throws: ``TensorFileError`` naming the file and what is wrong.
+        public static func decode(_ file: Safetensors.File, path: String) throws -> SavedModel {
             func fail(_ problem: String) -> TensorFileError {
                 TensorFileError(path, "not a classifier written by `descent fit`: \(problem)")
             }
             guard isClassifier(file) else { throw fail("metadata \"task\" is not \"classification\"") }
             guard let weight = file.tensors["weight"], let bias = file.tensors["bias"] else { throw fail("no tensors named \"weight\" and \"bias\"") }
-            guard let features = file.metadata["features"].flatMap(LinearRegression.SavedModel.names) else {
+            guard let features = file.metadata["features"].flatMap(ModelMetadata.names) else {
                 throw fail("metadata \"features\" is missing or not a list of column names")
             }
-            guard let classes = file.metadata["classes"].flatMap(LinearRegression.SavedModel.names), classes.count >= 2 else {
+            guard let classes = file.metadata["classes"].flatMap(ModelMetadata.names), classes.count >= 2 else {
                 throw fail("metadata \"classes\" is missing or not a list of at least two labels")
             }
             guard let target = file.metadata["target"], !target.isEmpty else { throw fail("metadata \"target\" is missing") }
@@ -87,7 +78,7 @@ extension LogisticRegression {
             }
             var saved = SavedModel(model: LogisticRegression(classes: classes, weights: weight, bias: bias),
                                    features: features, target: target, source: file.metadata["source"])
-            saved.encoding = try LinearRegression.SavedModel.decodeEncoding(file.metadata, features: features, path: path)
+            saved.encoding = try ModelMetadata.encoding(file.metadata, features: features, path: path)
             return saved
         }
     }

@@ -76,7 +76,7 @@ public struct LogisticRegression: Sendable {
     ) throws -> (model: LogisticRegression, losses: [Double]) {
         if classes.count < 2 { fatalError("a classifier needs at least two classes, got \(classes.count)") }
         let features = x.shape[1], outputs = classes.count == 2 ? 1 : classes.count
-        let (xs, mean, std) = standardized(x.to(.float32), options.standardize, group: group)
+        let (xs, mean, std) = LinearRegression.standardized(x.to(.float32), options.standardize, group: group)
         let generator = Generator(seed: options.seed)
         let w = Tensor.randn(outputs, features, generator: generator, requiresGrad: true)
         let b = Tensor.randn(outputs, generator: generator, requiresGrad: true)
@@ -88,7 +88,7 @@ public struct LogisticRegression: Sendable {
         let losses = try GradientDescent.train(
             parameters: [("weight", w), ("bias", b)], x: xs, y: labels, options: options, generator: generator, group: group,
             checkpointing: checkpointing, resume: resume,
-            settings: ["shape": "\(outputs)x\(features)", "l2": "\(l2)", "classes": LinearRegression.SavedModel.encode(classes)],
+            settings: ["shape": "\(outputs)x\(features)", "l2": "\(l2)", "classes": ModelMetadata.list(classes)],
             onEpoch: onEpoch,
             penalty: l2 > 0 ? { 0.5 * l2 * (w * w).sum() } : nil
         ) { xb, yb in
@@ -96,18 +96,6 @@ public struct LogisticRegression: Sendable {
         }
         let (weights, bias) = dataUnits(w.detach(), b.detach(), mean: mean, std: std)
         return (LogisticRegression(classes: classes, weights: weights, bias: bias), losses)
-    }
-
-    /// Features scaled to mean 0 and standard deviation 1 over every rank's rows when asked,
-    /// with the statistics (or zeros and ones).
-    static func standardized(_ x: Tensor, _ standardize: Bool, group: ProcessGroup) -> (Tensor, Tensor, Tensor) {
-        let features = x.shape[1]
-        guard standardize else { return (x, Tensor.zeros(features, dtype: x.dtype), Tensor.ones(features, dtype: x.dtype)) }
-        let total = group.worldSize > 1 ? Int(group.allReduce(Double(x.shape[0]))) : x.shape[0]
-        let (mean, std) = LinearRegression.columnStatistics(x, group: group, totalRows: total)
-        let xs = x - mean
-        noGrad { xs /= std }
-        return (xs, mean, std)
     }
 
     /// Coefficients of standardized features in data units: W / s, and b - (W / s) m.
@@ -164,7 +152,7 @@ public struct LogisticRegression: Sendable {
         group: ProcessGroup = SingleProcessGroup()
     ) throws -> ExactFit {
         let k = classes.count, outputs = k == 2 ? 1 : k
-        let (xs, mean, std) = standardized(x.to(.float64), standardize, group: group)
+        let (xs, mean, std) = LinearRegression.standardized(x.to(.float64), standardize, group: group)
         let rows = xs.shape[0], features = xs.shape[1], width = features + 1
         let total = group.worldSize > 1 ? group.allReduce(Double(rows)) : Double(rows)
         let design = Tensor.cat([xs, Tensor.ones(rows, 1, dtype: .float64)], dim: 1)   // [rows, width]
@@ -200,7 +188,12 @@ public struct LogisticRegression: Sendable {
             for a in 0..<outputs {
                 var row: [Tensor] = []
                 for c in 0..<outputs {
-                    // X^T diag(p_a (δ_ac - p_c)) X: the Hessian block of classes a and c.
+                    // X^T diag(p_a (δ_ac - p_c)) X: the Hessian block of classes a and c, the
+                    // same matrix as that of c and a (the weights are symmetric in a and c).
+                    if c < a {
+                        row.append(blocks[c][a])
+                        continue
+                    }
                     let weight = outputs == 1 ? p * (1 - p) : (a == c ? p[.all, a] * (1 - p[.all, a]) : -(p[.all, a] * p[.all, c]))
                     row.append(design.t().matmul(design * weight.reshape(rows, 1)))
                 }

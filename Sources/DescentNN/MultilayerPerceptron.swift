@@ -18,7 +18,12 @@ import Foundation
 public struct MultilayerPerceptron: Sendable {
     /// The activation between layers.
     public enum Activation: String, Sendable, CaseIterable {
-        case relu, gelu, tanh
+        /// `max(0, x)`, `nn.ReLU`.
+        case relu
+        /// The exact GELU, `nn.GELU()`.
+        case gelu
+        /// `nn.Tanh`.
+        case tanh
 
         func callAsFunction(_ x: Tensor) -> Tensor {
             switch self {
@@ -107,19 +112,15 @@ public struct MultilayerPerceptron: Sendable {
         onEpoch: ((Int, Double) -> Void)? = nil
     ) throws -> (model: MultilayerPerceptron, losses: [Double]) {
         let features = x.shape[1]
-        let (xs, xMean, xStd) = LogisticRegression.standardized(x.to(.float32), options.standardize, group: group)
+        let (xs, xMean, xStd) = LinearRegression.standardized(x.to(.float32), options.standardize, group: group)
         var ys = y, yMean: Tensor?, yStd: Tensor?
         let outputs: Int
         switch task {
         case let .regression(targets):
             outputs = targets
-            ys = (y.rank == 1 ? y.reshape(-1, 1) : y).to(.float32)
-            if options.standardize {
-                let total = group.worldSize > 1 ? Int(group.allReduce(Double(ys.shape[0]))) : ys.shape[0]
-                let (m, s) = LinearRegression.columnStatistics(ys, group: group, totalRows: total)
-                ys = (ys - m) / s
-                (yMean, yStd) = (m, s)
-            }
+            let (scaled, m, s) = LinearRegression.standardized((y.rank == 1 ? y.reshape(-1, 1) : y).to(.float32), options.standardize, group: group)
+            ys = scaled
+            if options.standardize { (yMean, yStd) = (m, s) }
         case let .classification(classes):
             outputs = classes == 2 ? 1 : classes
         }
@@ -167,7 +168,7 @@ extension MultilayerPerceptron {
     /// `0.bias`, `2.weight`, ...) in float32, so Python loads it into the same `nn.Sequential`;
     /// metadata `model` = `mlp`, `task`, `activation`, `dropout`, the feature names, the
     /// targets (or the target and its classes), and the column encoding when there is one.
-    public struct SavedModel: Sendable {
+    public struct SavedModel: FitModelFile {
         /// The network, reading and predicting data units.
         public var model: MultilayerPerceptron
         /// The (encoded) feature names, in the order of the first layer's columns.
@@ -197,30 +198,18 @@ extension MultilayerPerceptron {
             var metadata = [
                 "model": "mlp", "task": classes == nil ? "regression" : "classification",
                 "activation": model.activation.rawValue, "dropout": "\(model.dropout)",
-                "features": LinearRegression.SavedModel.encode(features), "targets": LinearRegression.SavedModel.encode(targets),
+                "features": ModelMetadata.list(features), "targets": ModelMetadata.list(targets),
             ]
-            metadata["classes"] = classes.map(LinearRegression.SavedModel.encode)
+            metadata["classes"] = classes.map(ModelMetadata.list)
             metadata["encoding"] = encoding?.json
             metadata["source"] = source
             try Safetensors.write(model.namedParameters.map { ($0.0, $0.1.detach().to(.float32)) }, metadata: metadata, to: url)
         }
 
-        /// Reads a network file written by ``write(to:)``.
+        /// Decodes a network file already read (``FitModelFile/read(from:)`` reads one).
         ///
         /// - Throws: ``TensorFileError`` naming the file and what is wrong.
-        public static func read(from url: URL) throws -> SavedModel {
-            try decode(Safetensors.read(from: url), path: url.path)
-        }
-
-        /// Reads a network from bytes in memory; `path` names them in errors.
-        public static func read(_ data: Data, path: String = "<memory>") throws -> SavedModel {
-            try decode(Safetensors.read(data, path: path), path: path)
-        }
-
-        /// Decodes a network file already read.
-        ///
-        /// - Throws: ``TensorFileError`` naming the file and what is wrong.
-        package static func decode(_ file: Safetensors.File, path: String) throws -> SavedModel {
+        public static func decode(_ file: Safetensors.File, path: String) throws -> SavedModel {
             func fail(_ problem: String) -> TensorFileError {
                 TensorFileError(path, "not a network written by `descent fit --model mlp`: \(problem)")
             }
@@ -228,11 +217,11 @@ extension MultilayerPerceptron {
                 throw fail("metadata \"activation\" is missing or unknown")
             }
             let dropout = file.metadata["dropout"].flatMap(Double.init) ?? 0
-            guard let features = file.metadata["features"].flatMap(LinearRegression.SavedModel.names),
-                  let targets = file.metadata["targets"].flatMap(LinearRegression.SavedModel.names) else {
+            guard let features = file.metadata["features"].flatMap(ModelMetadata.names),
+                  let targets = file.metadata["targets"].flatMap(ModelMetadata.names) else {
                 throw fail("metadata \"features\" or \"targets\" is missing")
             }
-            let classes = file.metadata["classes"].flatMap(LinearRegression.SavedModel.names)
+            let classes = file.metadata["classes"].flatMap(ModelMetadata.names)
             let stride = dropout > 0 ? 3 : 2
             var layers: [(weight: Tensor, bias: Tensor)] = []
             while let w = file.tensors["\(layers.count * stride).weight"], let b = file.tensors["\(layers.count * stride).bias"] {
@@ -254,7 +243,7 @@ extension MultilayerPerceptron {
             }
             var saved = SavedModel(model: MultilayerPerceptron(layers: layers, activation: activation, dropout: dropout),
                                    features: features, targets: targets, classes: classes)
-            saved.encoding = try LinearRegression.SavedModel.decodeEncoding(file.metadata, features: features, path: path)
+            saved.encoding = try ModelMetadata.encoding(file.metadata, features: features, path: path)
             saved.source = file.metadata["source"]
             return saved
         }

@@ -55,7 +55,12 @@ extension Tensor {
     /// ```
     public func pow(_ exponent: Tensor) -> Tensor {
         let promoted = dtype == exponent.dtype ? dtype : Tensor._resultType(self, exponent)
-        if dtype == .bool && exponent.dtype == .bool { _fail("\"pow\" not implemented for 'Bool'") }
+        if dtype == .bool && exponent.dtype == .bool {
+            // PyTorch checks the shapes first (its TensorIterator is built before the dtype
+            // dispatch), so a size mismatch is the error it reports.
+            _ = Shape.broadcast(shape, exponent.shape)
+            _fail("\"pow\" not implemented for 'Bool'")
+        }
         if !promoted.isFloatingPoint {
             let (a, b) = Tensor._promote(self.to(.int64), exponent.to(.int64))
             return Elementwise.zip(a, b, Int64.self, Int64.self, Int64.self) { Tensor._integerPower($0, $1) }
