@@ -7,6 +7,7 @@
 // and `__builtin_cpu_supports` picks it only on CPUs that have them.
 
 #include "CDescentKernels.h"
+#include "sgemm_driver.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -18,7 +19,6 @@
 #define DESCENT_X86 1
 #endif
 
-enum { MR = 6, NR = 16, KC = 256, MC = 120, NC = 3072 };
 
 int descent_cpu_has_avx2_fma(void) {
 #if DESCENT_X86
@@ -95,29 +95,6 @@ static void pack_a_generic(int64_t mc, int64_t kc, const float *a, int64_t rsa, 
     }
 }
 
-#if DESCENT_X86
-// Eight registers of eight floats, transposed, stored as eight rows `stride` floats apart.
-__attribute__((target("avx2,fma")))
-static inline void store_transposed8_avx2(__m256 r0, __m256 r1, __m256 r2, __m256 r3, __m256 r4, __m256 r5, __m256 r6,
-                                          __m256 r7, float *out, int64_t stride) {
-    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
-    __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-    __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
-    __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
-    __m256 u0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)), u1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
-    __m256 u2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)), u3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
-    __m256 u4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0)), u5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
-    __m256 u6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0)), u7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
-    _mm256_storeu_ps(out + 0 * stride, _mm256_permute2f128_ps(u0, u4, 0x20));
-    _mm256_storeu_ps(out + 1 * stride, _mm256_permute2f128_ps(u1, u5, 0x20));
-    _mm256_storeu_ps(out + 2 * stride, _mm256_permute2f128_ps(u2, u6, 0x20));
-    _mm256_storeu_ps(out + 3 * stride, _mm256_permute2f128_ps(u3, u7, 0x20));
-    _mm256_storeu_ps(out + 4 * stride, _mm256_permute2f128_ps(u0, u4, 0x31));
-    _mm256_storeu_ps(out + 5 * stride, _mm256_permute2f128_ps(u1, u5, 0x31));
-    _mm256_storeu_ps(out + 6 * stride, _mm256_permute2f128_ps(u2, u6, 0x31));
-    _mm256_storeu_ps(out + 7 * stride, _mm256_permute2f128_ps(u3, u7, 0x31));
-}
-#endif
 
 #if DESCENT_X86
 // A row-major A block (csa == 1): each whole panel's six rows, eight k values at a time,
@@ -137,7 +114,7 @@ static void pack_a_rows_avx2(int64_t mc, int64_t kc, const float *a, int64_t rsa
         int64_t p = 0;
         for (; p + 8 <= kc; p += 8) {
             __m256 r5 = _mm256_loadu_ps(r0p + 5 * rsa + p);
-            store_transposed8_avx2(_mm256_loadu_ps(r0p + p), _mm256_loadu_ps(r0p + rsa + p), _mm256_loadu_ps(r0p + 2 * rsa + p),
+            descent_store_transposed8_avx2(_mm256_loadu_ps(r0p + p), _mm256_loadu_ps(r0p + rsa + p), _mm256_loadu_ps(r0p + 2 * rsa + p),
                                    _mm256_loadu_ps(r0p + 3 * rsa + p), _mm256_loadu_ps(r0p + 4 * rsa + p), r5, r5, r5,
                                    out + p * MR, MR);
         }
@@ -182,7 +159,7 @@ static void pack_b_generic(int64_t kc, int64_t nc, const float *b, int64_t rsb, 
 // eight rows of a panel, `NR` apart: an 8 x 8 transpose in registers.
 __attribute__((target("avx2,fma")))
 static void transpose8_avx2(const float *src, int64_t csb, float *out) {
-    store_transposed8_avx2(_mm256_loadu_ps(src), _mm256_loadu_ps(src + csb), _mm256_loadu_ps(src + 2 * csb),
+    descent_store_transposed8_avx2(_mm256_loadu_ps(src), _mm256_loadu_ps(src + csb), _mm256_loadu_ps(src + 2 * csb),
                            _mm256_loadu_ps(src + 3 * csb), _mm256_loadu_ps(src + 4 * csb), _mm256_loadu_ps(src + 5 * csb),
                            _mm256_loadu_ps(src + 6 * csb), _mm256_loadu_ps(src + 7 * csb), out, NR);
 }
@@ -192,7 +169,7 @@ static void transpose8_avx2(const float *src, int64_t csb, float *out) {
 // weight gradient (B is im2col's columns, transposed). The values are only moved, so the
 // product is the same bit for bit.
 __attribute__((target("avx2,fma")))
-static void pack_b_columns_avx2(int64_t kc, int64_t nc, const float *b, int64_t csb, float *out) {
+void descent_pack_b_columns_avx2(int64_t kc, int64_t nc, const float *b, int64_t csb, float *out) {
     for (int64_t j0 = 0; j0 < nc; j0 += NR) {
         int64_t cols = nc - j0 < NR ? nc - j0 : NR;
         if (cols < NR) {
@@ -215,7 +192,7 @@ static void pack_b_columns_avx2(int64_t kc, int64_t nc, const float *b, int64_t 
 static void pack_b(int avx2, int64_t kc, int64_t nc, const float *b, int64_t rsb, int64_t csb, float *out) {
 #if DESCENT_X86
     if (avx2 && rsb == 1 && csb >= 8) {
-        pack_b_columns_avx2(kc, nc, b, csb, out);
+        descent_pack_b_columns_avx2(kc, nc, b, csb, out);
         return;
     }
 #endif
@@ -240,8 +217,10 @@ static void kernel_generic(int64_t kc, const float *pa, const float *pb, float *
 }
 
 #if DESCENT_X86
+// An MR x NR tile of sums into `c`: into a packed tile when `ldc` is 0, else into C's rows
+// `ldc` apart, added to what C holds when `add` is 1.
 __attribute__((target("avx2,fma")))
-static void kernel_avx2(int64_t kc, const float *pa, const float *pb, float *tile) {
+static void kernel_avx2(int64_t kc, const float *pa, const float *pb, float *c, int64_t ldc, int add) {
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
     __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
     __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
@@ -260,12 +239,27 @@ static void kernel_avx2(int64_t kc, const float *pa, const float *pb, float *til
         pa += MR;
         pb += NR;
     }
-    _mm256_storeu_ps(tile + 0 * NR, c00); _mm256_storeu_ps(tile + 0 * NR + 8, c01);
-    _mm256_storeu_ps(tile + 1 * NR, c10); _mm256_storeu_ps(tile + 1 * NR + 8, c11);
-    _mm256_storeu_ps(tile + 2 * NR, c20); _mm256_storeu_ps(tile + 2 * NR + 8, c21);
-    _mm256_storeu_ps(tile + 3 * NR, c30); _mm256_storeu_ps(tile + 3 * NR + 8, c31);
-    _mm256_storeu_ps(tile + 4 * NR, c40); _mm256_storeu_ps(tile + 4 * NR + 8, c41);
-    _mm256_storeu_ps(tile + 5 * NR, c50); _mm256_storeu_ps(tile + 5 * NR + 8, c51);
+    if (ldc == 0) {
+        _mm256_storeu_ps(c + 0 * NR, c00); _mm256_storeu_ps(c + 0 * NR + 8, c01);
+        _mm256_storeu_ps(c + 1 * NR, c10); _mm256_storeu_ps(c + 1 * NR + 8, c11);
+        _mm256_storeu_ps(c + 2 * NR, c20); _mm256_storeu_ps(c + 2 * NR + 8, c21);
+        _mm256_storeu_ps(c + 3 * NR, c30); _mm256_storeu_ps(c + 3 * NR + 8, c31);
+        _mm256_storeu_ps(c + 4 * NR, c40); _mm256_storeu_ps(c + 4 * NR + 8, c41);
+        _mm256_storeu_ps(c + 5 * NR, c50); _mm256_storeu_ps(c + 5 * NR + 8, c51);
+        return;
+    }
+    // A whole tile straight into C: C + sum, the same addition add_tile_avx2 makes, without
+    // the round trip through the tile (a tenth of a convolution's time outside the kernel).
+#define STORE_ROW(i, r0, r1)                                                                        \
+    if (add) {                                                                                      \
+        r0 = _mm256_add_ps(r0, _mm256_loadu_ps(c + i * ldc));                                      \
+        r1 = _mm256_add_ps(r1, _mm256_loadu_ps(c + i * ldc + 8));                                  \
+    }                                                                                               \
+    _mm256_storeu_ps(c + i * ldc, r0);                                                              \
+    _mm256_storeu_ps(c + i * ldc + 8, r1);
+    STORE_ROW(0, c00, c01) STORE_ROW(1, c10, c11) STORE_ROW(2, c20, c21)
+    STORE_ROW(3, c30, c31) STORE_ROW(4, c40, c41) STORE_ROW(5, c50, c51)
+#undef STORE_ROW
 }
 
 __attribute__((target("avx2,fma")))
@@ -347,8 +341,12 @@ static void multiply_panels(int avx2, int64_t mc, int64_t nc, int64_t kc, const 
             float *ct = c + ir * ldc + jr;
 #if DESCENT_X86
             if (avx2) {
-                kernel_avx2(kc, pa + ir * kc, pb + jr * kc, tile);
-                add_tile_avx2(tile, ct, ldc, rows, cols, add);
+                if (rows == MR && cols == NR) {
+                    kernel_avx2(kc, pa + ir * kc, pb + jr * kc, ct, ldc, add);
+                } else {
+                    kernel_avx2(kc, pa + ir * kc, pb + jr * kc, tile, 0, 0);
+                    add_tile_avx2(tile, ct, ldc, rows, cols, add);
+                }
                 continue;
             }
 #endif
@@ -358,10 +356,19 @@ static void multiply_panels(int avx2, int64_t mc, int64_t nc, int64_t kc, const 
     }
 }
 
-static void sgemm_packed(int avx2, int64_t m, int64_t n, int64_t k,
-                         const float *a, int64_t rsa, int64_t csa,
-                         const float *b, int64_t rsb, int64_t csb,
-                         float *c, int64_t ldc, int accumulate) {
+// Packs B's block of rows p0..<p0+kc and columns j0..<j0+nc into NR-wide panels; the
+// convolution products pack straight from the image (conv_gemm.c) through the same driver.
+typedef struct { const float *b; int64_t rsb, csb; } strided_b;
+
+static void pack_strided_b(const void *context, int avx2, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float *out) {
+    const strided_b *s = context;
+    pack_b(avx2, kc, nc, s->b + p0 * s->rsb + j0 * s->csb, s->rsb, s->csb, out);
+}
+
+void descent_sgemm_packed_with(int avx2, int64_t m, int64_t n, int64_t k,
+                               const float *a, int64_t rsa, int64_t csa,
+                               descent_b_packer pack, const void *context,
+                               float *c, int64_t ldc, int accumulate) {
     // Buffers sized to this product, not to the largest block: small products stay cheap.
     int64_t mcap = (m < MC ? m : MC), ncap = (n < NC ? n : NC), kcap = (k < KC ? k : KC);
     float *pa = pack_buffer(&pack_a_buffer, &pack_a_floats, (size_t)((mcap + MR - 1) / MR * MR * kcap + 16));
@@ -371,7 +378,7 @@ static void sgemm_packed(int avx2, int64_t m, int64_t n, int64_t k,
         for (int64_t p0 = 0; p0 < k; p0 += KC) {
             int64_t kc = k - p0 < KC ? k - p0 : KC;
             int add = accumulate || p0 > 0;
-            pack_b(avx2, kc, nc, b + p0 * rsb + j0 * csb, rsb, csb, pb);
+            pack(context, avx2, p0, kc, j0, nc, pb);
             for (int64_t i0 = 0; i0 < m; i0 += MC) {
                 int64_t mc = m - i0 < MC ? m - i0 : MC;
                 pack_a(avx2, mc, kc, a + i0 * rsa + p0 * csa, rsa, csa, pa);
@@ -379,6 +386,14 @@ static void sgemm_packed(int avx2, int64_t m, int64_t n, int64_t k,
             }
         }
     }
+}
+
+static void sgemm_packed(int avx2, int64_t m, int64_t n, int64_t k,
+                         const float *a, int64_t rsa, int64_t csa,
+                         const float *b, int64_t rsb, int64_t csb,
+                         float *c, int64_t ldc, int accumulate) {
+    strided_b source = {b, rsb, csb};
+    descent_sgemm_packed_with(avx2, m, n, k, a, rsa, csa, pack_strided_b, &source, c, ldc, accumulate);
 }
 
 // MARK: products with a B packed once

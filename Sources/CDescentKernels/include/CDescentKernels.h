@@ -52,6 +52,23 @@ void descent_sgemm_pack_b(int64_t k, int64_t n, const float *b, int64_t rsb, int
 void descent_sgemm_prepacked(int64_t m, int64_t n, int64_t k, const float *a, int64_t rsa, int64_t csa,
                              const float *packed_b, float *c, int64_t ldc, int accumulate);
 
+/// One image's convolution geometry (spatial sizes as depth, height, width; a missing leading
+/// dimension has size 1), for the products that read its column matrix straight from it.
+typedef struct {
+    int64_t channels;  // input channels the product reads (one group's)
+    int64_t input[3], output[3], kernel[3], stride[3], padding[3], dilation[3];
+} descent_conv_shape;
+
+/// C[m x n] (+)= A[m x k] * cols, where cols = im2col(image) is [channels·kvol x out volume]
+/// (k = channels·kvol, n = out volume), packed from the image without being written out; the
+/// same bits as `descent_sgemm` on the written-out columns (conv_gemm.c).
+void descent_sgemm_im2col(int kernel, int64_t m, const float *a, int64_t rsa, int64_t csa, const float *image,
+                          const descent_conv_shape *shape, float *c, int64_t ldc, int accumulate);
+/// C[m x n] (+)= A[m x k] * colsᵀ (k = out volume, n = channels·kvol), likewise.
+void descent_sgemm_im2col_transposed(int kernel, int64_t m, const float *a, int64_t rsa, int64_t csa,
+                                     const float *image, const descent_conv_shape *shape, float *c, int64_t ldc,
+                                     int accumulate);
+
 /// Which memory-bound case `descent_sgemm_skinny` takes for a shape: DESCENT_SKINNY_ROWS
 /// (a narrow output, rows independent), DESCENT_SKINNY_SUM (a small output summed over a long
 /// k), or DESCENT_SKINNY_NONE. Callers split work over threads by it.

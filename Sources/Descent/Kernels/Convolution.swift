@@ -216,9 +216,18 @@ enum _ConvKernels {
         let rows = g.columnRows, ov = g.outputVolume, cog = g.outPerGroup
         let pointwise = g.isPointwise
         let (px, pw, py) = (_UncheckedSendable(x), _UncheckedSendable(w), _UncheckedSendable(y))
-        images(g, scratch: pointwise ? 0 : g.inChannels * g.kernelVolume * ov, T.self) { _, range, cols in
+        let implicit = !pointwise && T.self == Float.self
+        images(g, scratch: pointwise || implicit ? 0 : g.inChannels * g.kernelVolume * ov, T.self) { _, range, cols in
             for n in range {
                 let image = px.value + n * g.inChannels * g.inputVolume
+                if implicit {
+                    for group in 0..<g.groups {
+                        g.implicitProduct(transposed: false, pw.value + group * cog * rows, rows, 1,
+                                          image: image + group * g.inPerGroup * g.inputVolume,
+                                          py.value + (n * g.outChannels + group * cog) * ov, m: cog, accumulate: false)
+                    }
+                    continue
+                }
                 if !pointwise { g.im2col(image, channels: g.inChannels, cols) }
                 let source = pointwise ? image : cols
                 for group in 0..<g.groups {
@@ -258,10 +267,19 @@ enum _ConvKernels {
         partials.initialize(repeating: .zero, count: (parts - 1) * weightCount)
         defer { partials.deallocate() }
         let (px, py, pw, pp) = (_UncheckedSendable(x), _UncheckedSendable(gy), _UncheckedSendable(gw), _UncheckedSendable(partials))
-        images(g, scratch: pointwise ? 0 : g.inChannels * g.kernelVolume * ov, T.self) { part, range, cols in
+        let implicit = !pointwise && T.self == Float.self
+        images(g, scratch: pointwise || implicit ? 0 : g.inChannels * g.kernelVolume * ov, T.self) { part, range, cols in
             let out = part == 0 ? pw.value : pp.value + (part - 1) * weightCount
             for n in range {
                 let image = px.value + n * g.inChannels * g.inputVolume
+                if implicit {
+                    for group in 0..<g.groups {
+                        g.implicitProduct(transposed: true, py.value + (n * g.outChannels + group * cog) * ov, ov, 1,
+                                          image: image + group * g.inPerGroup * g.inputVolume,
+                                          out + group * cog * rows, m: cog, accumulate: true)
+                    }
+                    continue
+                }
                 if !pointwise { g.im2col(image, channels: g.inChannels, cols) }
                 let source = pointwise ? image : cols
                 for group in 0..<g.groups {
@@ -274,6 +292,33 @@ enum _ConvKernels {
         for part in 1..<parts {
             let from = partials + (part - 1) * weightCount
             for i in 0..<weightCount { gw[i] = T._plus(gw[i], from[i]) }
+        }
+    }
+}
+
+extension _ConvGeometry {
+    /// The C shape of one group of one image.
+    private var cShape: descent_conv_shape {
+        func triple(_ v: [Int]) -> (Int64, Int64, Int64) { (Int64(v[0]), Int64(v[1]), Int64(v[2])) }
+        return descent_conv_shape(channels: Int64(inPerGroup), input: triple(input), output: triple(output),
+                                  kernel: triple(kernel), stride: triple(stride), padding: triple(padding),
+                                  dilation: triple(dilation))
+    }
+
+    /// `c (+)= a @ cols` (or `a @ colsᵀ` when `transposed`), where `cols` is im2col of one
+    /// group of `image`, packed from the image without being written out (conv_gemm.c): the
+    /// same bits as `_gemm` on the written-out columns, without their memory traffic.
+    func implicitProduct<T>(transposed: Bool, _ a: UnsafeMutablePointer<T>, _ rsa: Int, _ csa: Int,
+                            image: UnsafeMutablePointer<T>, _ c: UnsafeMutablePointer<T>, m: Int, accumulate: Bool) {
+        var shape = cShape
+        let fa = UnsafeRawPointer(a).assumingMemoryBound(to: Float.self)
+        let fi = UnsafeRawPointer(image).assumingMemoryBound(to: Float.self)
+        let fc = UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self)
+        let kernel = _convMatmulBackend.kernelID
+        if transposed {
+            descent_sgemm_im2col_transposed(kernel, Int64(m), fa, Int64(rsa), Int64(csa), fi, &shape, fc, Int64(columnRows), accumulate ? 1 : 0)
+        } else {
+            descent_sgemm_im2col(kernel, Int64(m), fa, Int64(rsa), Int64(csa), fi, &shape, fc, Int64(outputVolume), accumulate ? 1 : 0)
         }
     }
 }
