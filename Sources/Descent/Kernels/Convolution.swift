@@ -8,8 +8,11 @@ import CDescentKernels
 /// - `forward(x, w)`: the convolution itself, `[N, Cin, in…] -> [N, Cout, out…]`;
 /// - `inputGradient(gy, w)`: the map back to the input's shape (a transposed convolution);
 /// - `weightGradient(x, gy)`: the map to the weight's shape.
-/// Each runs im2col (or reads the input in place for a 1x1 kernel) and one matrix product per
-/// image and group, images split over threads.
+/// Each is one matrix product per image and group, images split over threads, against the
+/// image's column matrix (im2col): in float32 the forward and weight-gradient products pack
+/// its blocks straight from the image (`implicitProduct`, conv_gemm.c), so it is never
+/// written out; the input gradient writes the columns and folds them back (col2im); float64
+/// writes them out for all three. A 1x1 kernel reads the input in place.
 struct _ConvGeometry: Equatable {
     let batch: Int, inChannels: Int, outChannels: Int, groups: Int
     /// Spatial sizes, three each (depth, height, width).
