@@ -112,6 +112,44 @@ static void pack_columns_generic(const void *context, int avx2, int64_t p0, int6
 }
 
 #if DESCENT_X86
+// `fill_row` for a stride-1 row into a buffer with at least 8 floats of slack past `count`:
+// eight lanes at a time, masked at the image's edges. A chunk's lanes past its output row are
+// written and then overwritten by the next row's values (or land in the slack).
+__attribute__((target("avx2,fma")))
+static void fill_row_avx2(const conv_source *s, column_row r, column_position at, int64_t count, float *dst) {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const float *plane = s->image + r.c * s->plane;
+    int64_t offd = r.kd * s->dd - s->pd, offh = r.kh * s->dh - s->ph, offw = r.kw * s->dw - s->pw;
+    int64_t lo = s->lo[r.kw], hi = s->hi[r.kw];
+    int64_t od = at.od, oh = at.oh, ow = at.ow;
+    while (count > 0) {
+        int64_t len = s->OW - ow < count ? s->OW - ow : count;
+        int64_t id = od * s->sd + offd, ih = oh * s->sh + offh;
+        if (id < 0 || id >= s->D || ih < 0 || ih >= s->H) {
+            for (int64_t i = 0; i < len; i += 8) _mm256_storeu_ps(dst + i, _mm256_setzero_ps());
+        } else {
+            const float *line = plane + (id * s->H + ih) * s->W + offw;
+            for (int64_t i = 0; i < len; i += 8) {
+                // Output columns ow+i+lane inside lo..<hi read the image; the rest are 0.
+                int64_t first = lo - ow - i, last = hi - ow - i;
+                if (first <= 0 && last >= 8) {
+                    _mm256_storeu_ps(dst + i, _mm256_loadu_ps(line + ow + i));
+                    continue;
+                }
+                if (first < -1) first = -1;
+                if (last > 9) last = 9;
+                __m256i m = _mm256_and_si256(_mm256_cmpgt_epi32(lane, _mm256_set1_epi32((int)first - 1)),
+                                             _mm256_cmpgt_epi32(_mm256_set1_epi32((int)last), lane));
+                _mm256_storeu_ps(dst + i, _mm256_maskload_ps(line + ow + i, m));
+            }
+        }
+        dst += len;
+        count -= len;
+        ow = 0;
+        if (++oh == s->OH) { oh = 0; od++; }
+    }
+}
+
 // One kernel tap (kd, kh, kw) seen from one panel of output positions: where its sixteen input
 // values start, relative to their channel, and which lanes lie inside the image (lanes
 // outside read nothing: a masked load does not touch them, and gives 0).
@@ -150,10 +188,17 @@ static void pack_columns_avx2(const void *context, int avx2, int64_t p0, int64_t
         int64_t cols = nc - jr < NR ? nc - jr : NR;
         column_position at = position_at(s, j0 + jr);
         if (!(cols == NR && s->sw == 1 && at.ow + NR <= s->OW)) {
+            // A panel across output rows (widths such as 28 or 10) or a strided one. The
+            // vector fill's last chunk may run up to 7 floats past the panel's row, into the
+            // next row (filled after it) or the packing buffer's slack.
             column_row r = row_at(s, p0);
             for (int64_t p = 0; p < kc; p++, next_row(s, &r)) {
                 float *dst = out + p * NR;
-                fill_row(s, r, at, cols, dst);
+                if (s->sw == 1) {
+                    fill_row_avx2(s, r, at, cols, dst);
+                } else {
+                    fill_row(s, r, at, cols, dst);
+                }
                 for (int64_t q = cols; q < NR; q++) dst[q] = 0;
             }
             out += NR * kc;
@@ -178,43 +223,6 @@ static void pack_columns_avx2(const void *context, int avx2, int64_t p0, int64_t
     if (taps != stack_taps) free(taps);
 }
 
-// `fill_row` for a stride-1 row into a buffer with at least 8 floats of slack past `count`:
-// eight lanes at a time, masked at the image's edges. A chunk's lanes past its output row are
-// written and then overwritten by the next row's values (or land in the slack).
-__attribute__((target("avx2,fma")))
-static void fill_row_avx2(const conv_source *s, column_row r, column_position at, int64_t count, float *dst) {
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const float *plane = s->image + r.c * s->plane;
-    int64_t offd = r.kd * s->dd - s->pd, offh = r.kh * s->dh - s->ph, offw = r.kw * s->dw - s->pw;
-    int64_t lo = s->lo[r.kw], hi = s->hi[r.kw];
-    int64_t od = at.od, oh = at.oh, ow = at.ow;
-    while (count > 0) {
-        int64_t len = s->OW - ow < count ? s->OW - ow : count;
-        int64_t id = od * s->sd + offd, ih = oh * s->sh + offh;
-        if (id < 0 || id >= s->D || ih < 0 || ih >= s->H) {
-            for (int64_t i = 0; i < len; i += 8) _mm256_storeu_ps(dst + i, _mm256_setzero_ps());
-        } else {
-            const float *line = plane + (id * s->H + ih) * s->W + offw;
-            for (int64_t i = 0; i < len; i += 8) {
-                // Output columns ow+i+lane inside lo..<hi read the image; the rest are 0.
-                int64_t first = lo - ow - i, last = hi - ow - i;
-                if (first <= 0 && last >= 8) {
-                    _mm256_storeu_ps(dst + i, _mm256_loadu_ps(line + ow + i));
-                    continue;
-                }
-                if (first < -1) first = -1;
-                if (last > 9) last = 9;
-                __m256i m = _mm256_and_si256(_mm256_cmpgt_epi32(lane, _mm256_set1_epi32((int)first - 1)),
-                                             _mm256_cmpgt_epi32(_mm256_set1_epi32((int)last), lane));
-                _mm256_storeu_ps(dst + i, _mm256_maskload_ps(line + ow + i, m));
-            }
-        }
-        dst += len;
-        count -= len;
-        ow = 0;
-        if (++oh == s->OH) { oh = 0; od++; }
-    }
-}
 #endif
 
 #if DESCENT_X86

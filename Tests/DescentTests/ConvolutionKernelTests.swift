@@ -4,7 +4,8 @@ import Testing
 /// The float32 convolution products that pack im2col's columns straight from the image
 /// (conv_gemm.c) against the written-out columns and the same product: equal bit for bit, for
 /// the geometries whose edges the packing treats apart (padding, stride, dilation, groups,
-/// widths that split a panel across output rows, one and three spatial dimensions).
+/// widths that split a panel across output rows, one and three spatial dimensions), also
+/// those for which convolutions take the written-out columns.
 struct ConvolutionKernelTests {
     struct Case: CustomTestStringConvertible, Sendable {
         let channels: Int, outChannels: Int, groups: Int
@@ -38,8 +39,19 @@ struct ConvolutionKernelTests {
         let x = Tensor.randn([1, c.channels] + c.input, generator: gen)
         let w = Tensor.randn([c.outChannels, c.channels / c.groups] + c.kernel, generator: gen)
         let gy = Tensor.randn([1, c.outChannels] + output, generator: gen)
-        let y = g.forward(x, w, outputShape: [1, c.outChannels] + output)
-        let gw = g.weightGradient(x, gy, weightShape: w.shape)
+        // The implicit products themselves, whichever path `forward` and `weightGradient`
+        // choose for this shape.
+        let y = Tensor.zeros([1, c.outChannels] + output)
+        let gw = Tensor.zeros(w.shape)
+        let (xc, wc, gyc) = (x.contiguous(), w.contiguous(), gy.contiguous())
+        let rows0 = g.columnRows, ov0 = g.outputVolume, cog0 = g.outPerGroup, cig = c.channels / c.groups
+        for group in 0..<c.groups {
+            let image = xc.pointer(Float.self) + group * cig * g.inputVolume
+            g.implicitProduct(transposed: false, wc.pointer(Float.self) + group * cog0 * rows0, rows0, 1, image: image,
+                              y.pointer(Float.self) + group * cog0 * ov0, m: cog0, accumulate: false)
+            g.implicitProduct(transposed: true, gyc.pointer(Float.self) + group * cog0 * ov0, ov0, 1, image: image,
+                              gw.pointer(Float.self) + group * cog0 * rows0, m: cog0, accumulate: true)
+        }
 
         // The explicit way: im2col, then the same product per image and group.
         let rows = g.columnRows, ov = g.outputVolume, cog = g.outPerGroup

@@ -80,7 +80,7 @@ struct _PoolWindows: Sendable {
         self.divisorCount = count
     }
 
-    private func planes(_ count: Int, _ body: @escaping (Range<Int>) -> Void) {
+    private func planes(_ count: Int, _ body: (Range<Int>) -> Void) {
         let parts = Threads.parts(work: count * Swift.max(inputVolume, outputVolume), grain: 1 << 16)
         let step = (count + parts - 1) / Swift.max(parts, 1)
         Threads.run(parts) { t in
