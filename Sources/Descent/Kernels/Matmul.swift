@@ -2,9 +2,11 @@ import CDescentKernels
 
 /// The implementation behind float32 matrix products.
 ///
-/// Descent picks the fastest one available: OpenBLAS when the machine has it (found at run
-/// time, nothing to install for building), otherwise its own AVX2/FMA kernel on CPUs that run
-/// it, otherwise portable C. Set `DESCENT_MATMUL=openblas|avx2|generic` to force one.
+/// Descent runs its own AVX2/FMA kernel on CPUs that have it, otherwise portable C. OpenBLAS,
+/// found at run time when the machine has it (nothing to install for building), is there to
+/// choose: on the benchmark's training steps Descent's kernel measured ahead of it (small and
+/// thin products, where OpenBLAS's copies and its pass over C cost the most). Set
+/// `DESCENT_MATMUL=openblas|avx2|generic` or ``current`` to choose one.
 /// Every backend runs on at most ``Threads/count`` threads (OpenBLAS is told that count), and
 /// products bound by memory, such as `x[n, 32] @ w^T` with a narrow result, always take
 /// Descent's own streaming kernels.
@@ -39,7 +41,7 @@ public enum MatmulBackend: String, Sendable, CaseIterable, CustomStringConvertib
         if let forced = _environment("DESCENT_MATMUL").flatMap(MatmulBackend.init(rawValue:)), forced.isAvailable {
             return forced
         }
-        return [.openBLAS, .avx2].first { $0.isAvailable } ?? .generic
+        return MatmulBackend.avx2.isAvailable ? .avx2 : .generic
     }
 
     /// The backend in use. Setting an unavailable one keeps the current one.
