@@ -125,10 +125,36 @@ static void pack_a_rows_avx2(int64_t mc, int64_t kc, const float *a, int64_t rsa
 }
 #endif
 
+#if DESCENT_X86
+// A column-major A block (rsa == 1, a transposed operand such as the `gᵀ` of a weight
+// gradient): a panel's six rows at one k are six consecutive floats, moved as four and two
+// (never reading past them). The scalar gather this replaces was a tenth of an LSTM step.
+__attribute__((target("avx2,fma")))
+static void pack_a_columns_avx2(int64_t mc, int64_t kc, const float *a, int64_t csa, float *out) {
+    for (int64_t i0 = 0; i0 < mc; i0 += MR) {
+        int64_t rows = mc - i0 < MR ? mc - i0 : MR;
+        if (rows < MR) {
+            pack_a_generic(rows, kc, a + i0, 1, csa, out);
+            out += MR * kc;
+            continue;
+        }
+        const float *src = a + i0;
+        for (int64_t p = 0; p < kc; p++, src += csa, out += MR) {
+            _mm_storeu_ps(out, _mm_loadu_ps(src));
+            _mm_storel_pi((__m64 *)(out + 4), _mm_loadl_pi(_mm_setzero_ps(), (const __m64 *)(src + 4)));
+        }
+    }
+}
+#endif
+
 static void pack_a(int avx2, int64_t mc, int64_t kc, const float *a, int64_t rsa, int64_t csa, float *out) {
 #if DESCENT_X86
     if (avx2 && csa == 1 && rsa >= 8) {
         pack_a_rows_avx2(mc, kc, a, rsa, out);
+        return;
+    }
+    if (avx2 && rsa == 1 && csa >= MR) {
+        pack_a_columns_avx2(mc, kc, a, csa, out);
         return;
     }
 #endif

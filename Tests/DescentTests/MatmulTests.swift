@@ -49,6 +49,21 @@ import CDescentKernels
         descent_openblas_set_threads(Int32(Threads.count))
     }
 
+    /// A transposed first operand is packed by moving its columns, a contiguous one by register
+    /// transposes: the packed panels, and so the products, are the same bits.
+    @Test func transposedFirstOperandPacksToTheSameBits() {
+        let saved = MatmulBackend.current
+        defer { MatmulBackend.current = saved }
+        MatmulBackend.current = .avx2
+        let g = Generator(seed: 9)
+        for (m, k, n) in [(512, 1600, 64), (131, 300, 70), (7, 257, 33)] {
+            let stored = Tensor.randn(k, m, generator: g), b = Tensor.randn(k, n, generator: g)
+            let view = stored.t(), copy = stored.t().contiguous()
+            let bits = { (t: Tensor) in t.scalars(as: Float.self).map { $0.bitPattern } }
+            #expect(bits(view.matmul(b)) == bits(copy.matmul(b)), "\(m)x\(k)x\(n)")
+        }
+    }
+
     @Test func threadedSplitsAgree() {
         let saved = Threads.count
         defer { Threads.count = saved }
