@@ -1,5 +1,6 @@
 import Testing
 import Foundation
+import CDescentKernels
 @testable import Descent
 
 /// The vectorised float32 `exp` gives the C library's `expf` bit for bit (the whole float
@@ -23,5 +24,28 @@ struct VectorMathTests {
         // A strided input takes the scalar path; both agree.
         let strided = x[.slice(nil, nil, step: 3)].exp().scalars(as: Float.self)
         #expect(zip(strided, stride(from: 0, to: fast.count, by: 3).map { fast[$0] }).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) })
+    }
+
+    /// The recurrent cells' sigmoid and tanh (expf.c, through an exponential within two ulps):
+    /// within 4e-7 of float64's over the range that matters, exact at the edges, NaN kept.
+    @Test func recurrentActivationsAreCloseToFloat64s() throws {
+        try #require(descent_cpu_has_avx2_fma() != 0)
+        var values: [Float] = [0, -0.0, 1e-30, -1e-30, 20, -20, 90, -90, 200, -200, .infinity, -.infinity, .nan]
+        values += Tensor.randn(20_001, generator: Generator(seed: 5)).scalars(as: Float.self).map { $0 * 6 }
+        var sig = values, th = values
+        #expect(descent_sigmoid_f32(Int64(sig.count), &sig) == 1)
+        #expect(descent_tanh_f32(Int64(th.count), &th) == 1)
+        for (i, v) in values.enumerated() {
+            let x = Double(v)
+            let (s, t) = (1 / (1 + Foundation.exp(-x)), Foundation.tanh(x))
+            if v.isNaN {
+                #expect(sig[i].isNaN && th[i].isNaN)
+                continue
+            }
+            if abs(Double(sig[i]) - s) > 4e-7 * max(s, 1e-30) + 1e-38 || abs(Double(th[i]) - t) > 4e-7 * abs(t) + 1e-38 {
+                Issue.record("x = \(v): sigmoid \(sig[i]) (float64 \(s)), tanh \(th[i]) (float64 \(t))")
+                return
+            }
+        }
     }
 }

@@ -1,14 +1,15 @@
 import CDescentKernels
 
 /// Elementwise pieces of the recurrent cells, over rows of a gate buffer: float32 through the
-/// AVX2 `expf` (a recurrent step is a few thousand activations, and libm's scalar `tanh` was
-/// most of a step's time), float64 through the scalar functions.
+/// AVX2 kernels of expf.c (a recurrent step is a few thousand activations, and libm's scalar
+/// `tanh` was most of a step's time), float64 through the scalar functions.
 enum _RecurrentMath {
     /// `x = 1 / (1 + exp(-x))`.
     @inline(__always)
     static func sigmoid<T: _FloatElement>(_ x: UnsafeMutablePointer<T>, _ n: Int) {
         if T.self == Float.self {
             let f = UnsafeMutableRawPointer(x).assumingMemoryBound(to: Float.self)
+            if descent_sigmoid_f32(Int64(n), f) != 0 { return }
             for j in 0..<n { f[j] = -f[j] }
             descent_expf(Int64(n), f, f)
             for j in 0..<n { f[j] = 1 / (1 + f[j]) }
@@ -22,6 +23,7 @@ enum _RecurrentMath {
     static func tanh<T: _FloatElement>(_ x: UnsafeMutablePointer<T>, _ n: Int, scratch: UnsafeMutablePointer<T>) {
         if T.self == Float.self {
             let f = UnsafeMutableRawPointer(x).assumingMemoryBound(to: Float.self)
+            if descent_tanh_f32(Int64(n), f) != 0 { return }
             let e = UnsafeMutableRawPointer(scratch).assumingMemoryBound(to: Float.self)
             for j in 0..<n { e[j] = -2 * Swift.abs(f[j]) }
             descent_expf(Int64(n), e, e)
