@@ -288,6 +288,49 @@ static void kernel_avx2(int64_t kc, const float *pa, const float *pb, float *c, 
 #undef STORE_ROW
 }
 
+// The last panel of A when it has fewer than MR rows (m = 32 leaves 2, m = 64 leaves 4): only
+// its rows are computed, where the full kernel would multiply the zero padding too (an LSTM
+// step's recurrent products did an eighth more work than they needed). Each row's sums are
+// the full kernel's, in the same order. The tile's other rows are left as they were.
+#define PARTIAL_KERNEL(R)                                                                              \
+    __attribute__((target("avx2,fma")))                                                                \
+    static void kernel_avx2_rows##R(int64_t kc, const float *pa, const float *pb, float *tile) {       \
+        __m256 acc[R][2];                                                                              \
+        for (int i = 0; i < R; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();                       \
+        for (int64_t p = 0; p < kc; p++) {                                                             \
+            __m256 b0 = _mm256_loadu_ps(pb), b1 = _mm256_loadu_ps(pb + 8);                             \
+            for (int i = 0; i < R; i++) {                                                              \
+                __m256 a = _mm256_broadcast_ss(pa + i);                                                \
+                acc[i][0] = _mm256_fmadd_ps(a, b0, acc[i][0]);                                         \
+                acc[i][1] = _mm256_fmadd_ps(a, b1, acc[i][1]);                                         \
+            }                                                                                          \
+            pa += MR;                                                                                  \
+            pb += NR;                                                                                  \
+        }                                                                                              \
+        for (int i = 0; i < R; i++) {                                                                  \
+            _mm256_storeu_ps(tile + i * NR, acc[i][0]);                                                \
+            _mm256_storeu_ps(tile + i * NR + 8, acc[i][1]);                                            \
+        }                                                                                              \
+    }
+PARTIAL_KERNEL(1)
+PARTIAL_KERNEL(2)
+PARTIAL_KERNEL(3)
+PARTIAL_KERNEL(4)
+PARTIAL_KERNEL(5)
+#undef PARTIAL_KERNEL
+
+__attribute__((target("avx2,fma")))
+static void kernel_avx2_partial(int64_t kc, const float *pa, const float *pb, float *tile, int64_t rows) {
+    switch (rows) {
+    case 1: kernel_avx2_rows1(kc, pa, pb, tile); break;
+    case 2: kernel_avx2_rows2(kc, pa, pb, tile); break;
+    case 3: kernel_avx2_rows3(kc, pa, pb, tile); break;
+    case 4: kernel_avx2_rows4(kc, pa, pb, tile); break;
+    case 5: kernel_avx2_rows5(kc, pa, pb, tile); break;
+    default: kernel_avx2(kc, pa, pb, tile, 0, 0); break;
+    }
+}
+
 __attribute__((target("avx2,fma")))
 static void add_tile_avx2(const float *tile, float *c, int64_t ldc, int64_t rows, int64_t cols, int add) {
     if (cols == NR) {
@@ -370,7 +413,7 @@ static void multiply_panels(int avx2, int64_t mc, int64_t nc, int64_t kc, const 
                 if (rows == MR && cols == NR) {
                     kernel_avx2(kc, pa + ir * kc, pb + jr * kc, ct, ldc, add);
                 } else {
-                    kernel_avx2(kc, pa + ir * kc, pb + jr * kc, tile, 0, 0);
+                    kernel_avx2_partial(kc, pa + ir * kc, pb + jr * kc, tile, rows);
                     add_tile_avx2(tile, ct, ldc, rows, cols, add);
                 }
                 continue;
