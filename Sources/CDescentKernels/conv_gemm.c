@@ -60,35 +60,48 @@ static inline column_position position_at(const conv_source *s, int64_t j) {
     return x;
 }
 
+// `count` consecutive positions of one row of the column matrix, walked one output row at a
+// time (the positions of an output row read one line of the image).
+typedef struct {
+    int64_t od, oh, ow, count;
+} segment_walk;
+
+// The next output row's piece of the walk: its first output column `ow`, its length, and the
+// image line that row of the column matrix reads there (offset by the kernel column, so output
+// column `ow` reads `line[ow * sw]`), or NULL when the line lies in the padding.
+static inline int next_segment(const conv_source *s, column_row r, segment_walk *w, const float **line, int64_t *ow,
+                               int64_t *len) {
+    if (w->count <= 0) return 0;
+    *ow = w->ow;
+    *len = s->OW - w->ow < w->count ? s->OW - w->ow : w->count;
+    int64_t id = w->od * s->sd + r.kd * s->dd - s->pd, ih = w->oh * s->sh + r.kh * s->dh - s->ph;
+    *line = id < 0 || id >= s->D || ih < 0 || ih >= s->H
+                ? 0
+                : s->image + r.c * s->plane + (id * s->H + ih) * s->W + r.kw * s->dw - s->pw;
+    w->count -= *len;
+    w->ow = 0;
+    if (++w->oh == s->OH) { w->oh = 0; w->od++; }
+    return 1;
+}
+
 // Writes `count` consecutive values of row `r` of the column matrix, from position `at` on, to
 // `dst`: what im2col would have written there.
 static inline void fill_row(const conv_source *s, column_row r, column_position at, int64_t count, float *dst) {
-    const float *plane = s->image + r.c * s->plane;
-    int64_t offd = r.kd * s->dd - s->pd, offh = r.kh * s->dh - s->ph, offw = r.kw * s->dw - s->pw;
     int64_t lo = s->lo[r.kw], hi = s->hi[r.kw];
-    int64_t od = at.od, oh = at.oh, ow = at.ow;
-    while (count > 0) {
-        int64_t len = s->OW - ow < count ? s->OW - ow : count;
-        int64_t id = od * s->sd + offd, ih = oh * s->sh + offh;
-        if (id < 0 || id >= s->D || ih < 0 || ih >= s->H) {
-            for (int64_t i = 0; i < len; i++) dst[i] = 0;
+    segment_walk w = {at.od, at.oh, at.ow, count};
+    const float *line;
+    int64_t ow, len;
+    for (; next_segment(s, r, &w, &line, &ow, &len); dst += len) {
+        int64_t a = line ? (ow > lo ? ow : lo) : ow + len, b = ow + len < hi ? ow + len : hi;
+        if (b < a) b = a;
+        int64_t i = ow;
+        for (; i < a; i++) dst[i - ow] = 0;
+        if (s->sw == 1) {
+            for (; i < b; i++) dst[i - ow] = line[i];
         } else {
-            const float *line = plane + (id * s->H + ih) * s->W + offw;
-            int64_t a = ow > lo ? ow : lo, b = ow + len < hi ? ow + len : hi;
-            if (b < a) b = a;
-            int64_t i = ow;
-            for (; i < a; i++) dst[i - ow] = 0;
-            if (s->sw == 1) {
-                for (; i < b; i++) dst[i - ow] = line[i];
-            } else {
-                for (; i < b; i++) dst[i - ow] = line[i * s->sw];
-            }
-            for (; i < ow + len; i++) dst[i - ow] = 0;
+            for (; i < b; i++) dst[i - ow] = line[i * s->sw];
         }
-        dst += len;
-        count -= len;
-        ow = 0;
-        if (++oh == s->OH) { oh = 0; od++; }
+        for (; i < ow + len; i++) dst[i - ow] = 0;
     }
 }
 
@@ -118,35 +131,28 @@ static void pack_columns_generic(const void *context, int avx2, int64_t p0, int6
 __attribute__((target("avx2,fma")))
 static void fill_row_avx2(const conv_source *s, column_row r, column_position at, int64_t count, float *dst) {
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const float *plane = s->image + r.c * s->plane;
-    int64_t offd = r.kd * s->dd - s->pd, offh = r.kh * s->dh - s->ph, offw = r.kw * s->dw - s->pw;
     int64_t lo = s->lo[r.kw], hi = s->hi[r.kw];
-    int64_t od = at.od, oh = at.oh, ow = at.ow;
-    while (count > 0) {
-        int64_t len = s->OW - ow < count ? s->OW - ow : count;
-        int64_t id = od * s->sd + offd, ih = oh * s->sh + offh;
-        if (id < 0 || id >= s->D || ih < 0 || ih >= s->H) {
-            for (int64_t i = 0; i < len; i += 8) _mm256_storeu_ps(dst + i, _mm256_setzero_ps());
-        } else {
-            const float *line = plane + (id * s->H + ih) * s->W + offw;
-            for (int64_t i = 0; i < len; i += 8) {
-                // Output columns ow+i+lane inside lo..<hi read the image; the rest are 0.
-                int64_t first = lo - ow - i, last = hi - ow - i;
-                if (first <= 0 && last >= 8) {
-                    _mm256_storeu_ps(dst + i, _mm256_loadu_ps(line + ow + i));
-                    continue;
-                }
-                if (first < -1) first = -1;
-                if (last > 9) last = 9;
-                __m256i m = _mm256_and_si256(_mm256_cmpgt_epi32(lane, _mm256_set1_epi32((int)first - 1)),
-                                             _mm256_cmpgt_epi32(_mm256_set1_epi32((int)last), lane));
-                _mm256_storeu_ps(dst + i, _mm256_maskload_ps(line + ow + i, m));
+    segment_walk w = {at.od, at.oh, at.ow, count};
+    const float *line;
+    int64_t ow, len;
+    for (; next_segment(s, r, &w, &line, &ow, &len); dst += len) {
+        for (int64_t i = 0; i < len; i += 8) {
+            if (!line) {
+                _mm256_storeu_ps(dst + i, _mm256_setzero_ps());
+                continue;
             }
+            // Output columns ow+i+lane inside lo..<hi read the image; the rest are 0.
+            int64_t first = lo - ow - i, last = hi - ow - i;
+            if (first <= 0 && last >= 8) {
+                _mm256_storeu_ps(dst + i, _mm256_loadu_ps(line + ow + i));
+                continue;
+            }
+            if (first < -1) first = -1;
+            if (last > 9) last = 9;
+            __m256i m = _mm256_and_si256(_mm256_cmpgt_epi32(lane, _mm256_set1_epi32((int)first - 1)),
+                                         _mm256_cmpgt_epi32(_mm256_set1_epi32((int)last), lane));
+            _mm256_storeu_ps(dst + i, _mm256_maskload_ps(line + ow + i, m));
         }
-        dst += len;
-        count -= len;
-        ow = 0;
-        if (++oh == s->OH) { oh = 0; od++; }
     }
 }
 
