@@ -296,44 +296,32 @@ static void pack_columns_transposed_avx2(const conv_source *s, int64_t p0, int64
 
 // B = the column matrix transposed: rows p0..<p0+kc (output positions), columns j0..<j0+nc
 // (channel and kernel offset). Each panel's NR rows of the column matrix are filled into a
-// block that stays in L1, then transposed into the panel.
+// block that stays in L1, then packed as the column-major B it is.
 static void pack_columns_transposed(const void *context, int avx2, int64_t p0, int64_t kc, int64_t j0, int64_t nc,
                                     float *out) {
     const conv_source *s = context;
-    // Eight floats of slack for fill_row_avx2's last chunk.
-    float block[NR * KC + 8] __attribute__((aligned(64)));
 #if DESCENT_X86
     if (avx2 && s->sw == 1 && s->OW % 8 == 0 && p0 % 8 == 0 && kc % 8 == 0 && nc % NR == 0) {
         pack_columns_transposed_avx2(s, p0, kc, j0, nc, out);
         return;
     }
 #endif
+    // Eight floats of slack for fill_row_avx2's last chunk.
+    float block[NR * KC + 8] __attribute__((aligned(64)));
     column_position at = position_at(s, p0);
     column_row r = row_at(s, j0);
-    for (int64_t jr = 0; jr < nc; jr += NR) {
+    for (int64_t jr = 0; jr < nc; jr += NR, out += NR * kc) {
         int64_t cols = nc - jr < NR ? nc - jr : NR;
+        for (int64_t q = 0; q < cols; q++, next_row(s, &r)) {
 #if DESCENT_X86
-        if (avx2 && s->sw == 1 && kc >= 8) {
-            for (int64_t q = 0; q < cols; q++, next_row(s, &r)) fill_row_avx2(s, r, at, kc, block + q * kc);
-            descent_pack_b_columns_avx2(kc, cols, block, kc, out);
-            out += NR * kc;
-            continue;
-        }
+            if (avx2 && s->sw == 1) {
+                fill_row_avx2(s, r, at, kc, block + q * kc);
+                continue;
+            }
 #endif
-        for (int64_t q = 0; q < cols; q++, next_row(s, &r)) fill_row(s, r, at, kc, block + q * kc);
-#if DESCENT_X86
-        if (avx2 && kc >= 8) {
-            descent_pack_b_columns_avx2(kc, cols, block, kc, out);
-            out += NR * kc;
-            continue;
+            fill_row(s, r, at, kc, block + q * kc);
         }
-#endif
-        for (int64_t p = 0; p < kc; p++) {
-            int64_t q = 0;
-            for (; q < cols; q++) out[p * NR + q] = block[q * kc + p];
-            for (; q < NR; q++) out[p * NR + q] = 0;
-        }
-        out += NR * kc;
+        descent_pack_b(avx2, kc, cols, block, 1, kc, out);
     }
 }
 
@@ -362,57 +350,45 @@ static void make_source(conv_source *s, const float *image, const descent_conv_s
     s->hi = bounds + s->KW;
 }
 
-// Runs `body`'s product with a source for `image`; the bounds live on the stack for kernels up
-// to 64 wide, which is every kernel anyone uses.
-#define WITH_SOURCE(image, shape, body)                                                        \
-    do {                                                                                       \
-        int64_t stack_bounds[128];                                                             \
-        int64_t *bounds = (shape)->kernel[2] <= 64 ? stack_bounds                              \
-                                                   : malloc(sizeof(int64_t) * 2 * (shape)->kernel[2]); \
-        if (!bounds) abort();                                                                  \
-        conv_source source;                                                                    \
-        make_source(&source, image, shape, bounds);                                            \
-        body;                                                                                  \
-        if (bounds != stack_bounds) free(bounds);                                              \
-    } while (0)
-
 static int64_t column_rows(const descent_conv_shape *g) {
     return g->channels * g->kernel[0] * g->kernel[1] * g->kernel[2];
 }
 
 static int64_t positions(const descent_conv_shape *g) { return g->output[0] * g->output[1] * g->output[2]; }
 
-static int use_avx2(int kernel) {
-    return kernel == DESCENT_SGEMM_AVX2 && descent_cpu_has_avx2_fma();
-}
-
-void descent_sgemm_im2col(int kernel, int64_t m, const float *a, int64_t rsa, int64_t csa, const float *image,
-                          const descent_conv_shape *shape, float *c, int64_t ldc, int accumulate) {
-    int64_t k = column_rows(shape), n = positions(shape);
-    if (m == 0 || n == 0 || k == 0) {
+// C[m x n] (+)= A * B, B packed from the image by `pack`: both products below.
+static void im2col_product(int kernel, int64_t m, int64_t n, int64_t k, const float *a, int64_t rsa, int64_t csa,
+                           const float *image, const descent_conv_shape *shape, descent_b_packer pack, float *c,
+                           int64_t ldc, int accumulate) {
+    if (m == 0 || n == 0) return;
+    if (k == 0) {
         if (!accumulate)
             for (int64_t i = 0; i < m; i++) memset(c + i * ldc, 0, sizeof(float) * n);
         return;
     }
-    int avx2 = use_avx2(kernel);
+    // The bounds live on the stack for kernels up to 64 wide, which is every kernel anyone uses.
+    int64_t stack_bounds[128];
+    int64_t *bounds = shape->kernel[2] <= 64 ? stack_bounds : malloc(sizeof(int64_t) * 2 * shape->kernel[2]);
+    if (!bounds) abort();
+    conv_source source;
+    make_source(&source, image, shape, bounds);
+    descent_sgemm_packed_with(kernel == DESCENT_SGEMM_AVX2 && descent_cpu_has_avx2_fma(), m, n, k, a, rsa, csa, pack,
+                              &source, c, ldc, accumulate);
+    if (bounds != stack_bounds) free(bounds);
+}
+
+void descent_sgemm_im2col(int kernel, int64_t m, const float *a, int64_t rsa, int64_t csa, const float *image,
+                          const descent_conv_shape *shape, float *c, int64_t ldc, int accumulate) {
     descent_b_packer pack = pack_columns_generic;
 #if DESCENT_X86
-    if (avx2) pack = pack_columns_avx2;
+    if (kernel == DESCENT_SGEMM_AVX2 && descent_cpu_has_avx2_fma()) pack = pack_columns_avx2;
 #endif
-    WITH_SOURCE(image, shape, descent_sgemm_packed_with(avx2, m, n, k, a, rsa, csa, pack, &source, c, ldc, accumulate));
+    im2col_product(kernel, m, positions(shape), column_rows(shape), a, rsa, csa, image, shape, pack, c, ldc, accumulate);
 }
 
 void descent_sgemm_im2col_transposed(int kernel, int64_t m, const float *a, int64_t rsa, int64_t csa,
                                      const float *image, const descent_conv_shape *shape, float *c, int64_t ldc,
                                      int accumulate) {
-    int64_t k = positions(shape), n = column_rows(shape);
-    if (m == 0 || n == 0 || k == 0) {
-        if (!accumulate)
-            for (int64_t i = 0; i < m; i++) memset(c + i * ldc, 0, sizeof(float) * n);
-        return;
-    }
-    int avx2 = use_avx2(kernel);
-    WITH_SOURCE(image, shape,
-                descent_sgemm_packed_with(avx2, m, n, k, a, rsa, csa, pack_columns_transposed, &source, c, ldc,
-                                          accumulate));
+    im2col_product(kernel, m, column_rows(shape), positions(shape), a, rsa, csa, image, shape, pack_columns_transposed,
+                   c, ldc, accumulate);
 }

@@ -185,39 +185,46 @@ static void gelu_backward_avx2(int64_t n, const float *x, const float *g, float 
 // neither the exact `expf` nor this one is PyTorch's bits): the exact double-lane exponential
 // was a tenth of an LSTM step. NaN stays NaN (the clamp inside would make it a number).
 __attribute__((target("avx2,fma")))
-static void sigmoid_avx2(int64_t n, float *x) {
+static inline __m256 sigmoid8_avx2(__m256 v) {
     const __m256 one = _mm256_set1_ps(1.0f), neg_zero = _mm256_set1_ps(-0.f);
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 v = _mm256_loadu_ps(x + i);
-        __m256 r = _mm256_div_ps(one, _mm256_add_ps(one, exp8_avx2(_mm256_xor_ps(v, neg_zero))));
-        _mm256_storeu_ps(x + i, _mm256_blendv_ps(r, v, _mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
-    }
-    for (; i < n; i++) x[i] = 1.0f / (1.0f + expf(-x[i]));
+    __m256 r = _mm256_div_ps(one, _mm256_add_ps(one, exp8_avx2(_mm256_xor_ps(v, neg_zero))));
+    return _mm256_blendv_ps(r, v, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
 }
 
 // tanh as Cephes' `tanhf` computes it: an odd polynomial below |x| = 0.625, where
 // 1 - 2 / (e^2|x| + 1) would lose the low bits, and that formula above.
 __attribute__((target("avx2,fma")))
-static void tanh_avx2(int64_t n, float *x) {
+static inline __m256 tanh8_avx2(__m256 v) {
     const __m256 one = _mm256_set1_ps(1.0f), two = _mm256_set1_ps(2.0f), neg_zero = _mm256_set1_ps(-0.f);
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 v = _mm256_loadu_ps(x + i);
-        __m256 sign = _mm256_and_ps(v, neg_zero), a = _mm256_andnot_ps(neg_zero, v);
-        __m256 e = exp8_avx2(_mm256_mul_ps(two, a));
-        __m256 large = _mm256_xor_ps(sign, _mm256_sub_ps(one, _mm256_div_ps(two, _mm256_add_ps(e, one))));
-        __m256 z = _mm256_mul_ps(v, v);
-        __m256 p = _mm256_fmadd_ps(_mm256_set1_ps(-5.70498872745e-3f), z, _mm256_set1_ps(2.06390887954e-2f));
-        p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-5.37397155531e-2f));
-        p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(1.33314422036e-1f));
-        p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-3.33332819422e-1f));
-        __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(p, z), v, v);
-        __m256 r = _mm256_blendv_ps(large, small, _mm256_cmp_ps(a, _mm256_set1_ps(0.625f), _CMP_LT_OQ));
-        _mm256_storeu_ps(x + i, _mm256_blendv_ps(r, v, _mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
-    }
-    for (; i < n; i++) x[i] = tanhf(x[i]);
+    __m256 sign = _mm256_and_ps(v, neg_zero), a = _mm256_andnot_ps(neg_zero, v);
+    __m256 e = exp8_avx2(_mm256_mul_ps(two, a));
+    __m256 large = _mm256_xor_ps(sign, _mm256_sub_ps(one, _mm256_div_ps(two, _mm256_add_ps(e, one))));
+    __m256 z = _mm256_mul_ps(v, v);
+    __m256 p = _mm256_fmadd_ps(_mm256_set1_ps(-5.70498872745e-3f), z, _mm256_set1_ps(2.06390887954e-2f));
+    p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-5.37397155531e-2f));
+    p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(1.33314422036e-1f));
+    p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-3.33332819422e-1f));
+    __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(p, z), v, v);
+    __m256 r = _mm256_blendv_ps(large, small, _mm256_cmp_ps(a, _mm256_set1_ps(0.625f), _CMP_LT_OQ));
+    return _mm256_blendv_ps(r, v, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
 }
+
+// `x = f(x)` in place, eight at a time; the last few through a padded copy, so each value
+// gets the same arithmetic wherever it lies in the buffer.
+#define IN_PLACE_AVX2(name, f)                                                                  \
+    __attribute__((target("avx2,fma"))) static void name(int64_t n, float *x) {                \
+        int64_t i = 0;                                                                          \
+        for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, f(_mm256_loadu_ps(x + i)));         \
+        if (i < n) {                                                                            \
+            float rest[8] = {0};                                                                \
+            memcpy(rest, x + i, (size_t)(n - i) * sizeof(float));                               \
+            _mm256_storeu_ps(rest, f(_mm256_loadu_ps(rest)));                                   \
+            memcpy(x + i, rest, (size_t)(n - i) * sizeof(float));                               \
+        }                                                                                       \
+    }
+IN_PLACE_AVX2(sigmoid_avx2, sigmoid8_avx2)
+IN_PLACE_AVX2(tanh_avx2, tanh8_avx2)
+#undef IN_PLACE_AVX2
 #endif
 
 int descent_sigmoid_f32(int64_t n, float *x) {

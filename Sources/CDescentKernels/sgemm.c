@@ -19,7 +19,6 @@
 #define DESCENT_X86 1
 #endif
 
-
 int descent_cpu_has_avx2_fma(void) {
 #if DESCENT_X86
     __builtin_cpu_init();
@@ -94,7 +93,6 @@ static void pack_a_generic(int64_t mc, int64_t kc, const float *a, int64_t rsa, 
         }
     }
 }
-
 
 #if DESCENT_X86
 // A row-major A block (csa == 1): each whole panel's six rows, eight k values at a time,
@@ -195,7 +193,7 @@ static void transpose8_avx2(const float *src, int64_t csb, float *out) {
 // weight gradient (B is im2col's columns, transposed). The values are only moved, so the
 // product is the same bit for bit.
 __attribute__((target("avx2,fma")))
-void descent_pack_b_columns_avx2(int64_t kc, int64_t nc, const float *b, int64_t csb, float *out) {
+static void pack_b_columns_avx2(int64_t kc, int64_t nc, const float *b, int64_t csb, float *out) {
     for (int64_t j0 = 0; j0 < nc; j0 += NR) {
         int64_t cols = nc - j0 < NR ? nc - j0 : NR;
         if (cols < NR) {
@@ -215,10 +213,10 @@ void descent_pack_b_columns_avx2(int64_t kc, int64_t nc, const float *b, int64_t
 }
 #endif
 
-static void pack_b(int avx2, int64_t kc, int64_t nc, const float *b, int64_t rsb, int64_t csb, float *out) {
+void descent_pack_b(int avx2, int64_t kc, int64_t nc, const float *b, int64_t rsb, int64_t csb, float *out) {
 #if DESCENT_X86
     if (avx2 && rsb == 1 && csb >= 8) {
-        descent_pack_b_columns_avx2(kc, nc, b, csb, out);
+        pack_b_columns_avx2(kc, nc, b, csb, out);
         return;
     }
 #endif
@@ -243,113 +241,59 @@ static void kernel_generic(int64_t kc, const float *pa, const float *pb, float *
 }
 
 #if DESCENT_X86
-// An MR x NR tile of sums into `c`: into a packed tile when `ldc` is 0, else into C's rows
-// `ldc` apart, added to what C holds when `add` is 1.
-__attribute__((target("avx2,fma")))
-static void kernel_avx2(int64_t kc, const float *pa, const float *pb, float *c, int64_t ldc, int add) {
-    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
-    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
-    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
-    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
-    for (int64_t p = 0; p < kc; p++) {
-        __m256 b0 = _mm256_loadu_ps(pb), b1 = _mm256_loadu_ps(pb + 8);
-        __m256 a;
-        a = _mm256_broadcast_ss(pa + 0); c00 = _mm256_fmadd_ps(a, b0, c00); c01 = _mm256_fmadd_ps(a, b1, c01);
-        a = _mm256_broadcast_ss(pa + 1); c10 = _mm256_fmadd_ps(a, b0, c10); c11 = _mm256_fmadd_ps(a, b1, c11);
-        a = _mm256_broadcast_ss(pa + 2); c20 = _mm256_fmadd_ps(a, b0, c20); c21 = _mm256_fmadd_ps(a, b1, c21);
-        a = _mm256_broadcast_ss(pa + 3); c30 = _mm256_fmadd_ps(a, b0, c30); c31 = _mm256_fmadd_ps(a, b1, c31);
-        a = _mm256_broadcast_ss(pa + 4); c40 = _mm256_fmadd_ps(a, b0, c40); c41 = _mm256_fmadd_ps(a, b1, c41);
-        a = _mm256_broadcast_ss(pa + 5); c50 = _mm256_fmadd_ps(a, b0, c50); c51 = _mm256_fmadd_ps(a, b1, c51);
-        pa += MR;
-        pb += NR;
+// R rows (R <= MR) of an MR x NR tile of sums into C's rows `ldc` apart (a packed tile is C
+// with ldc = NR), added to what C holds when `add` is 1: C + sum, the addition add_tile_generic
+// makes, without a round trip through a tile. R = MR is the kernel; fewer rows serve the last
+// panel of A when m leaves a remainder (m = 32 leaves 2, m = 64 leaves 4), which would
+// otherwise multiply its zero padding too (an LSTM step's recurrent products did an eighth
+// more work than they needed). Each row's sums are in the same order whatever R is, and the
+// constant R unrolls to registers (no spills).
+#define ROWS_KERNEL(R)                                                                                  \
+    __attribute__((target("avx2,fma")))                                                                 \
+    static void kernel_avx2_rows##R(int64_t kc, const float *pa, const float *pb, float *c, int64_t ldc, \
+                                    int add) {                                                          \
+        __m256 acc[R][2];                                                                               \
+        for (int i = 0; i < R; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();                        \
+        for (int64_t p = 0; p < kc; p++) {                                                              \
+            __m256 b0 = _mm256_loadu_ps(pb), b1 = _mm256_loadu_ps(pb + 8);                              \
+            for (int i = 0; i < R; i++) {                                                               \
+                __m256 a = _mm256_broadcast_ss(pa + i);                                                 \
+                acc[i][0] = _mm256_fmadd_ps(a, b0, acc[i][0]);                                          \
+                acc[i][1] = _mm256_fmadd_ps(a, b1, acc[i][1]);                                          \
+            }                                                                                           \
+            pa += MR;                                                                                   \
+            pb += NR;                                                                                   \
+        }                                                                                               \
+        for (int i = 0; i < R; i++) {                                                                   \
+            if (add) {                                                                                  \
+                acc[i][0] = _mm256_add_ps(acc[i][0], _mm256_loadu_ps(c + i * ldc));                    \
+                acc[i][1] = _mm256_add_ps(acc[i][1], _mm256_loadu_ps(c + i * ldc + 8));                \
+            }                                                                                           \
+            _mm256_storeu_ps(c + i * ldc, acc[i][0]);                                                   \
+            _mm256_storeu_ps(c + i * ldc + 8, acc[i][1]);                                               \
+        }                                                                                               \
     }
-    if (ldc == 0) {
-        _mm256_storeu_ps(c + 0 * NR, c00); _mm256_storeu_ps(c + 0 * NR + 8, c01);
-        _mm256_storeu_ps(c + 1 * NR, c10); _mm256_storeu_ps(c + 1 * NR + 8, c11);
-        _mm256_storeu_ps(c + 2 * NR, c20); _mm256_storeu_ps(c + 2 * NR + 8, c21);
-        _mm256_storeu_ps(c + 3 * NR, c30); _mm256_storeu_ps(c + 3 * NR + 8, c31);
-        _mm256_storeu_ps(c + 4 * NR, c40); _mm256_storeu_ps(c + 4 * NR + 8, c41);
-        _mm256_storeu_ps(c + 5 * NR, c50); _mm256_storeu_ps(c + 5 * NR + 8, c51);
-        return;
-    }
-    // A whole tile straight into C: C + sum, the same addition add_tile_avx2 makes, without
-    // the round trip through the tile (a tenth of a convolution's time outside the kernel).
-#define STORE_ROW(i, r0, r1)                                                                        \
-    if (add) {                                                                                      \
-        r0 = _mm256_add_ps(r0, _mm256_loadu_ps(c + i * ldc));                                      \
-        r1 = _mm256_add_ps(r1, _mm256_loadu_ps(c + i * ldc + 8));                                  \
-    }                                                                                               \
-    _mm256_storeu_ps(c + i * ldc, r0);                                                              \
-    _mm256_storeu_ps(c + i * ldc + 8, r1);
-    STORE_ROW(0, c00, c01) STORE_ROW(1, c10, c11) STORE_ROW(2, c20, c21)
-    STORE_ROW(3, c30, c31) STORE_ROW(4, c40, c41) STORE_ROW(5, c50, c51)
-#undef STORE_ROW
-}
+ROWS_KERNEL(1)
+ROWS_KERNEL(2)
+ROWS_KERNEL(3)
+ROWS_KERNEL(4)
+ROWS_KERNEL(5)
+ROWS_KERNEL(6)
+#undef ROWS_KERNEL
 
-// The last panel of A when it has fewer than MR rows (m = 32 leaves 2, m = 64 leaves 4): only
-// its rows are computed, where the full kernel would multiply the zero padding too (an LSTM
-// step's recurrent products did an eighth more work than they needed). Each row's sums are
-// the full kernel's, in the same order. The tile's other rows are left as they were.
-#define PARTIAL_KERNEL(R)                                                                              \
-    __attribute__((target("avx2,fma")))                                                                \
-    static void kernel_avx2_rows##R(int64_t kc, const float *pa, const float *pb, float *tile) {       \
-        __m256 acc[R][2];                                                                              \
-        for (int i = 0; i < R; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();                       \
-        for (int64_t p = 0; p < kc; p++) {                                                             \
-            __m256 b0 = _mm256_loadu_ps(pb), b1 = _mm256_loadu_ps(pb + 8);                             \
-            for (int i = 0; i < R; i++) {                                                              \
-                __m256 a = _mm256_broadcast_ss(pa + i);                                                \
-                acc[i][0] = _mm256_fmadd_ps(a, b0, acc[i][0]);                                         \
-                acc[i][1] = _mm256_fmadd_ps(a, b1, acc[i][1]);                                         \
-            }                                                                                          \
-            pa += MR;                                                                                  \
-            pb += NR;                                                                                  \
-        }                                                                                              \
-        for (int i = 0; i < R; i++) {                                                                  \
-            _mm256_storeu_ps(tile + i * NR, acc[i][0]);                                                \
-            _mm256_storeu_ps(tile + i * NR + 8, acc[i][1]);                                            \
-        }                                                                                              \
-    }
-PARTIAL_KERNEL(1)
-PARTIAL_KERNEL(2)
-PARTIAL_KERNEL(3)
-PARTIAL_KERNEL(4)
-PARTIAL_KERNEL(5)
-#undef PARTIAL_KERNEL
-
+// The first `rows` rows of a tile.
 __attribute__((target("avx2,fma")))
-static void kernel_avx2_partial(int64_t kc, const float *pa, const float *pb, float *tile, int64_t rows) {
+static void kernel_avx2(int64_t kc, const float *pa, const float *pb, float *c, int64_t ldc, int add, int64_t rows) {
     switch (rows) {
-    case 1: kernel_avx2_rows1(kc, pa, pb, tile); break;
-    case 2: kernel_avx2_rows2(kc, pa, pb, tile); break;
-    case 3: kernel_avx2_rows3(kc, pa, pb, tile); break;
-    case 4: kernel_avx2_rows4(kc, pa, pb, tile); break;
-    case 5: kernel_avx2_rows5(kc, pa, pb, tile); break;
-    default: kernel_avx2(kc, pa, pb, tile, 0, 0); break;
+    case 1: kernel_avx2_rows1(kc, pa, pb, c, ldc, add); break;
+    case 2: kernel_avx2_rows2(kc, pa, pb, c, ldc, add); break;
+    case 3: kernel_avx2_rows3(kc, pa, pb, c, ldc, add); break;
+    case 4: kernel_avx2_rows4(kc, pa, pb, c, ldc, add); break;
+    case 5: kernel_avx2_rows5(kc, pa, pb, c, ldc, add); break;
+    default: kernel_avx2_rows6(kc, pa, pb, c, ldc, add); break;
     }
 }
 
-__attribute__((target("avx2,fma")))
-static void add_tile_avx2(const float *tile, float *c, int64_t ldc, int64_t rows, int64_t cols, int add) {
-    if (cols == NR) {
-        for (int64_t i = 0; i < rows; i++) {
-            __m256 t0 = _mm256_loadu_ps(tile + i * NR), t1 = _mm256_loadu_ps(tile + i * NR + 8);
-            float *ci = c + i * ldc;
-            if (add) {
-                t0 = _mm256_add_ps(t0, _mm256_loadu_ps(ci));
-                t1 = _mm256_add_ps(t1, _mm256_loadu_ps(ci + 8));
-            }
-            _mm256_storeu_ps(ci, t0);
-            _mm256_storeu_ps(ci + 8, t1);
-        }
-        return;
-    }
-    for (int64_t i = 0; i < rows; i++)
-        for (int64_t j = 0; j < cols; j++)
-            c[i * ldc + j] = add ? c[i * ldc + j] + tile[i * NR + j] : tile[i * NR + j];
-}
 #endif
 
 static void add_tile_generic(const float *tile, float *c, int64_t ldc, int64_t rows, int64_t cols, int add) {
@@ -410,11 +354,11 @@ static void multiply_panels(int avx2, int64_t mc, int64_t nc, int64_t kc, const 
             float *ct = c + ir * ldc + jr;
 #if DESCENT_X86
             if (avx2) {
-                if (rows == MR && cols == NR) {
-                    kernel_avx2(kc, pa + ir * kc, pb + jr * kc, ct, ldc, add);
+                if (cols == NR) {
+                    kernel_avx2(kc, pa + ir * kc, pb + jr * kc, ct, ldc, add, rows);
                 } else {
-                    kernel_avx2_partial(kc, pa + ir * kc, pb + jr * kc, tile, rows);
-                    add_tile_avx2(tile, ct, ldc, rows, cols, add);
+                    kernel_avx2(kc, pa + ir * kc, pb + jr * kc, tile, NR, 0, rows);
+                    add_tile_generic(tile, ct, ldc, rows, cols, add);
                 }
                 continue;
             }
@@ -431,7 +375,7 @@ typedef struct { const float *b; int64_t rsb, csb; } strided_b;
 
 static void pack_strided_b(const void *context, int avx2, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float *out) {
     const strided_b *s = context;
-    pack_b(avx2, kc, nc, s->b + p0 * s->rsb + j0 * s->csb, s->rsb, s->csb, out);
+    descent_pack_b(avx2, kc, nc, s->b + p0 * s->rsb + j0 * s->csb, s->rsb, s->csb, out);
 }
 
 void descent_sgemm_packed_with(int avx2, int64_t m, int64_t n, int64_t k,
@@ -487,7 +431,7 @@ void descent_sgemm_pack_b(int64_t k, int64_t n, const float *b, int64_t rsb, int
         int64_t nc = n - j0 < NC ? n - j0 : NC;
         for (int64_t p0 = 0; p0 < k; p0 += KC) {
             int64_t kc = k - p0 < KC ? k - p0 : KC;
-            pack_b(avx2, kc, nc, b + p0 * rsb + j0 * csb, rsb, csb, out);
+            descent_pack_b(avx2, kc, nc, b + p0 * rsb + j0 * csb, rsb, csb, out);
             out += (nc + NR - 1) / NR * NR * kc;
         }
     }

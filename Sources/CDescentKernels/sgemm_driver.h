@@ -19,9 +19,9 @@ void descent_sgemm_packed_with(int avx2, int64_t m, int64_t n, int64_t k,
                                descent_b_packer pack, const void *context,
                                float *c, int64_t ldc, int accumulate);
 
-/// A column-major B block (each column's kc values contiguous, columns `csb` apart, csb >= 8)
-/// into panels, through 8 x 8 register transposes. AVX2 CPUs only.
-void descent_pack_b_columns_avx2(int64_t kc, int64_t nc, const float *b, int64_t csb, float *out);
+/// A B block (kc x nc, any strides) into panels, as the driver packs it: a column-major block
+/// (rsb == 1) through 8 x 8 register transposes on AVX2 CPUs.
+void descent_pack_b(int avx2, int64_t kc, int64_t nc, const float *b, int64_t rsb, int64_t csb, float *out);
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
