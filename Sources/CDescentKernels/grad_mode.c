@@ -6,3 +6,4 @@
 
 // initial-exec: a direct thread-pointer access, not a __tls_get_addr call per read.
 _Thread_local int descent_grad_mode_override_value __attribute__((tls_model("initial-exec"))) = -1;
+_Thread_local void *descent_capture_tape_value __attribute__((tls_model("initial-exec"))) = 0;

@@ -73,6 +73,17 @@ enum Workloads {
             gdEpochs(x, y, w, b, epochs: 500, lr: 1e-5)
         }
         report("seed_loop", seconds / 500 * 1e6, "us/epoch")
+        // The same epochs compiled: the whole loop as one call (`repeated`, what JAX's
+        // `seed_loop_scan` compiles with lax.fori_loop), and one call per epoch. Recording
+        // happens in the untimed warm-up, as JAX's compilation does.
+        let w = Tensor([[0.7042, -1.5674, -0.3579], [1.7298, -1.3018, 1.2664]], requiresGrad: true)
+        let b = Tensor([-0.9878, 0.1373], requiresGrad: true)
+        let step = compile { () -> Tensor in gdEpochs(x, y, w, b, epochs: 1, lr: 1e-5)! }
+        let loop = bestOf { _ = step.repeated(500) }
+        report("seed_loop_compiled", loop / 500 * 1e6, "us/epoch")
+        let calls = bestOf { for _ in 0..<500 { _ = step() } }
+        report("seed_loop_compiled_calls", calls / 500 * 1e6, "us/epoch")
+        if let reason = step.fallbackReason { print("# seed_loop_compiled ran eagerly: \(reason)") }
     }
 
     static func sgemm() {
@@ -154,6 +165,19 @@ enum Workloads {
             }
         }
         report("minibatch_64", seconds / (Double(n) / 64) * 1e6, "us/step")
+        // Compiled: the batch and its targets are the step's inputs (the last, shorter batch
+        // keeps a plan of its own).
+        let wc = Tensor.zeros(2, 32, requiresGrad: true), bc = Tensor.zeros(2, requiresGrad: true)
+        let step = compile { (xb: Tensor, yb: Tensor) -> Tensor in gdEpochs(xb, yb, wc, bc, epochs: 1, lr: 0.01)! }
+        let compiled = bestOf(3) {
+            let perm = Tensor.randperm(n)
+            for i in stride(from: 0, to: n, by: 64) {
+                let idx = perm[i..<min(i + 64, n)]
+                _ = step(x[idx], y[idx])
+            }
+        }
+        report("minibatch_64_compiled", compiled / (Double(n) / 64) * 1e6, "us/step")
+        if let reason = step.fallbackReason { print("# minibatch_64_compiled ran eagerly: \(reason)") }
     }
 
     /// Resident memory of the seed loop after 1,000 and after 1,000,000 epochs: a graph kept
@@ -169,6 +193,15 @@ enum Workloads {
         let late = residentKiB()
         print("seed_loop_rss_after_1k \(early) KiB")
         print("seed_loop_rss_after_\(epochs / 1000)k \(late) KiB")
+        // The same epochs compiled, the whole loop in one call: a plan that kept anything per
+        // replay would grow here.
+        let step = compile { () -> Tensor in gdEpochs(x, y, w, b, epochs: 1, lr: 1e-5)! }
+        _ = step.repeated(1_000)
+        let compiledEarly = residentKiB()
+        _ = step.repeated(epochs - 1_000)
+        let compiledLate = residentKiB()
+        print("seed_loop_compiled_rss_after_1k \(compiledEarly) KiB")
+        print("seed_loop_compiled_rss_after_\(epochs / 1000)k \(compiledLate) KiB")
     }
 
     /// Current resident set size from /proc (Linux); -1 elsewhere.
@@ -196,6 +229,16 @@ enum Workloads {
             }
         }
         report("mlp_adam_step", seconds / 20 * 1e3, "ms/step")
+        let step = compile { (x: Tensor, labels: Tensor) -> Tensor in
+            opt.zeroGrad()
+            let loss = lossFunction(net(x), labels)
+            loss.backward()
+            opt.step()
+            return loss
+        }
+        let compiled = bestOf(3) { _ = step.repeated(20, x, labels) }
+        report("mlp_adam_step_compiled", compiled / 20 * 1e3, "ms/step")
+        if let reason = step.fallbackReason { print("# mlp_adam_step_compiled ran eagerly: \(reason)") }
     }
 
     /// `lenet_step`: LeNet-5 on 64 x 1 x 28 x 28, cross-entropy, SGD with momentum.

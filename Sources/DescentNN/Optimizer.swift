@@ -52,6 +52,16 @@ open class Optimizer {
     /// Updates every parameter that has a gradient.
     open func step() { fatalError("\(type(of: self)) must override step()") }
 
+    /// Runs a built-in optimizer's update. In a step being compiled, the update runs as it
+    /// is and the plan calls `step()` again on every replay, rather than keeping its kernels:
+    /// it reads its step count and learning rate as they are then (a scheduler's), and makes
+    /// its state on the first call.
+    func recordedWhole(_ body: () -> Void) {
+        guard _CaptureTape.isActive else { return body() }
+        _CaptureTape.suspended(body)
+        _CaptureTape.recordCall { [unowned self] in self.step() }
+    }
+
     /// The loop every `step()` shares: `update` runs under `noGrad` for each parameter with a
     /// gradient, with its state key and its group's learning rate and weight decay.
     func forEachGradient(_ update: (_ param: Tensor, _ grad: Tensor, _ id: ObjectIdentifier, _ lr: Double, _ weightDecay: Double) -> Void) {
@@ -183,30 +193,32 @@ public final class SGD: Optimizer {
     }
 
     public override func step() {
-        forEachGradient { p, grad, id, lr, decay in
-            var g = grad
-            let existing = state[id]?["momentum_buffer"]
-            let buffer = momentum == 0 ? nil : existing ?? Tensor.zeros(like: p)
-            if _FusedOptimizers.sgdStep(
-                param: p, grad: g, momentumBuffer: buffer, initializeBuffer: existing == nil, lr: lr,
-                momentum: momentum, dampening: dampening, weightDecay: decay, nesterov: nesterov
-            ) {
-                if let buffer, existing == nil { state[id] = ["momentum_buffer": buffer] }
-                return
-            }
-            if decay != 0 { g = g + p * decay }
-            if momentum != 0 {
-                if let buf = state[id]?["momentum_buffer"] {
-                    buf *= momentum
-                    buf += g * (1 - dampening)
-                    g = nesterov ? g + buf * momentum : buf
-                } else {
-                    let buf = g.clone()
-                    state[id] = ["momentum_buffer": buf]
-                    g = nesterov ? g + buf * momentum : buf
+        recordedWhole {
+            forEachGradient { p, grad, id, lr, decay in
+                var g = grad
+                let existing = state[id]?["momentum_buffer"]
+                let buffer = momentum == 0 ? nil : existing ?? Tensor.zeros(like: p)
+                if _FusedOptimizers.sgdStep(
+                    param: p, grad: g, momentumBuffer: buffer, initializeBuffer: existing == nil, lr: lr,
+                    momentum: momentum, dampening: dampening, weightDecay: decay, nesterov: nesterov
+                ) {
+                    if let buffer, existing == nil { state[id] = ["momentum_buffer": buffer] }
+                    return
                 }
+                if decay != 0 { g = g + p * decay }
+                if momentum != 0 {
+                    if let buf = state[id]?["momentum_buffer"] {
+                        buf *= momentum
+                        buf += g * (1 - dampening)
+                        g = nesterov ? g + buf * momentum : buf
+                    } else {
+                        let buf = g.clone()
+                        state[id] = ["momentum_buffer": buf]
+                        g = nesterov ? g + buf * momentum : buf
+                    }
+                }
+                p -= g * lr
             }
-            p -= g * lr
         }
     }
 }
@@ -241,37 +253,39 @@ public final class Adam: Optimizer {
     }
 
     public override func step() {
-        forEachGradient { p, grad, id, lr, decay in
-            var g = grad
-            if state[id] == nil {
-                state[id] = ["exp_avg": Tensor.zeros(like: p), "exp_avg_sq": Tensor.zeros(like: p)]
-                if amsgrad { state[id]!["max_exp_avg_sq"] = Tensor.zeros(like: p) }
+        recordedWhole {
+            forEachGradient { p, grad, id, lr, decay in
+                var g = grad
+                if state[id] == nil {
+                    state[id] = ["exp_avg": Tensor.zeros(like: p), "exp_avg_sq": Tensor.zeros(like: p)]
+                    if amsgrad { state[id]!["max_exp_avg_sq"] = Tensor.zeros(like: p) }
+                }
+                let t = (stepCounts[id] ?? 0) + 1
+                stepCounts[id] = t
+                let correction1 = 1 - Double.pow(beta1, Double(t))
+                let correction2 = 1 - Double.pow(beta2, Double(t))
+                if _FusedOptimizers.adamStep(
+                    param: p, grad: g, expAvg: state[id]!["exp_avg"]!, expAvgSq: state[id]!["exp_avg_sq"]!,
+                    maxExpAvgSq: state[id]!["max_exp_avg_sq"], beta1: beta1, beta2: beta2, eps: eps,
+                    weightDecay: decay, stepSize: lr / correction1, correction2Sqrt: Double.pow(correction2, 0.5)
+                ) { return }
+                if decay != 0 { g = g + p * decay }
+                let m = state[id]!["exp_avg"]!, v = state[id]!["exp_avg_sq"]!
+                // exp_avg.lerp_(grad, 1 - beta1): self + w * (end - self) for w < 0.5.
+                m += (g - m) * (1 - beta1)
+                v *= beta2
+                // addcmul_(grad, grad, value): (value * grad) * grad, in that order.
+                v += g * (1 - beta2) * g
+                let stepSize = lr / correction1
+                var second = v
+                if amsgrad {
+                    let vmax = state[id]!["max_exp_avg_sq"]!
+                    vmax.copy(from: Tensor.maximum(vmax, v))
+                    second = vmax
+                }
+                let denom = second.sqrt() / Double.pow(correction2, 0.5) + eps
+                p -= m / denom * stepSize
             }
-            let t = (stepCounts[id] ?? 0) + 1
-            stepCounts[id] = t
-            let correction1 = 1 - Double.pow(beta1, Double(t))
-            let correction2 = 1 - Double.pow(beta2, Double(t))
-            if _FusedOptimizers.adamStep(
-                param: p, grad: g, expAvg: state[id]!["exp_avg"]!, expAvgSq: state[id]!["exp_avg_sq"]!,
-                maxExpAvgSq: state[id]!["max_exp_avg_sq"], beta1: beta1, beta2: beta2, eps: eps,
-                weightDecay: decay, stepSize: lr / correction1, correction2Sqrt: Double.pow(correction2, 0.5)
-            ) { return }
-            if decay != 0 { g = g + p * decay }
-            let m = state[id]!["exp_avg"]!, v = state[id]!["exp_avg_sq"]!
-            // exp_avg.lerp_(grad, 1 - beta1): self + w * (end - self) for w < 0.5.
-            m += (g - m) * (1 - beta1)
-            v *= beta2
-            // addcmul_(grad, grad, value): (value * grad) * grad, in that order.
-            v += g * (1 - beta2) * g
-            let stepSize = lr / correction1
-            var second = v
-            if amsgrad {
-                let vmax = state[id]!["max_exp_avg_sq"]!
-                vmax.copy(from: Tensor.maximum(vmax, v))
-                second = vmax
-            }
-            let denom = second.sqrt() / Double.pow(correction2, 0.5) + eps
-            p -= m / denom * stepSize
         }
     }
 }

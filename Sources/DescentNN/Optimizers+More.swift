@@ -49,13 +49,15 @@ public final class AdamW: Optimizer {
     }
 
     public override func step() {
-        noGrad {
-            for (i, group) in paramGroups.enumerated() {
-                for p in group.params where p.grad != nil { p *= 1 - group.lr! * group.weightDecay! }
-                adam.paramGroups[i].lr = group.lr
+        recordedWhole {
+            noGrad {
+                for (i, group) in paramGroups.enumerated() {
+                    for p in group.params where p.grad != nil { p *= 1 - group.lr! * group.weightDecay! }
+                    adam.paramGroups[i].lr = group.lr
+                }
             }
+            adam.step()
         }
-        adam.step()
     }
 }
 
@@ -90,35 +92,37 @@ public final class RMSprop: Optimizer {
     }
 
     public override func step() {
-        forEachGradient { p, grad, id, lr, decay in
-            var g = grad
-            if state[id] == nil {
-                var s = ["square_avg": Tensor.zeros(like: p)]
-                if momentum > 0 { s["momentum_buffer"] = Tensor.zeros(like: p) }
-                if centered { s["grad_avg"] = Tensor.zeros(like: p) }
-                state[id] = s
-            }
-            let s = state[id]!
-            if decay != 0 { g = g + p * decay }
-            let squareAvg = s["square_avg"]!
-            squareAvg *= alpha
-            squareAvg += g * (1 - alpha) * g
-            var avg: Tensor
-            if centered {
-                let gradAvg = s["grad_avg"]!
-                gradAvg += (g - gradAvg) * (1 - alpha)
-                avg = (squareAvg - gradAvg * gradAvg).sqrt()
-            } else {
-                avg = squareAvg.sqrt()
-            }
-            avg = avg + eps
-            if momentum > 0 {
-                let buf = s["momentum_buffer"]!
-                buf *= momentum
-                buf += g / avg
-                p -= buf * lr
-            } else {
-                p -= g / avg * lr
+        recordedWhole {
+            forEachGradient { p, grad, id, lr, decay in
+                var g = grad
+                if state[id] == nil {
+                    var s = ["square_avg": Tensor.zeros(like: p)]
+                    if momentum > 0 { s["momentum_buffer"] = Tensor.zeros(like: p) }
+                    if centered { s["grad_avg"] = Tensor.zeros(like: p) }
+                    state[id] = s
+                }
+                let s = state[id]!
+                if decay != 0 { g = g + p * decay }
+                let squareAvg = s["square_avg"]!
+                squareAvg *= alpha
+                squareAvg += g * (1 - alpha) * g
+                var avg: Tensor
+                if centered {
+                    let gradAvg = s["grad_avg"]!
+                    gradAvg += (g - gradAvg) * (1 - alpha)
+                    avg = (squareAvg - gradAvg * gradAvg).sqrt()
+                } else {
+                    avg = squareAvg.sqrt()
+                }
+                avg = avg + eps
+                if momentum > 0 {
+                    let buf = s["momentum_buffer"]!
+                    buf *= momentum
+                    buf += g / avg
+                    p -= buf * lr
+                } else {
+                    p -= g / avg * lr
+                }
             }
         }
     }
@@ -156,16 +160,18 @@ public final class Adagrad: Optimizer {
     }
 
     public override func step() {
-        forEachGradient { p, grad, id, lr, decay in
-            var g = grad
-            let step = (stepCounts[id] ?? 0) + 1
-            stepCounts[id] = step
-            if decay != 0 { g = g + p * decay }
-            let clr = lr / (1 + Double(step - 1) * lrDecay)
-            let sum = state[id]!["sum"]!
-            sum += g * 1.0 * g
-            let std = sum.sqrt() + eps
-            p -= g / std * clr
+        recordedWhole {
+            forEachGradient { p, grad, id, lr, decay in
+                var g = grad
+                let step = (stepCounts[id] ?? 0) + 1
+                stepCounts[id] = step
+                if decay != 0 { g = g + p * decay }
+                let clr = lr / (1 + Double(step - 1) * lrDecay)
+                let sum = state[id]!["sum"]!
+                sum += g * 1.0 * g
+                let std = sum.sqrt() + eps
+                p -= g / std * clr
+            }
         }
     }
 }

@@ -132,6 +132,13 @@ extern _Thread_local int descent_grad_mode_override_value __attribute__((tls_mod
 static inline int descent_grad_mode_override(void) { return descent_grad_mode_override_value; }
 static inline void descent_set_grad_mode_override(int value) { descent_grad_mode_override_value = value; }
 
+/// The plan this thread is capturing into (`compile`), or null: read on every allocation and
+/// kernel, so it lives beside the grad mode in an initial-exec thread-local (grad_mode.c).
+extern _Thread_local void *descent_capture_tape_value __attribute__((tls_model("initial-exec")));
+
+static inline void *descent_capture_tape(void) { return descent_capture_tape_value; }
+static inline void descent_set_capture_tape(void *tape) { descent_capture_tape_value = tape; }
+
 /// The header after a block of tensor elements, shared by every tensor that reads them.
 typedef struct {
     /// Bumped by every in-place write; autograd compares it with the version it saved.

@@ -190,18 +190,24 @@ extension Tensor {
     /// Fills every element (any layout) with `value` without touching autograd or versions.
     func _fillRaw(_ value: Double) {
         func fill<T: _Element>(_ v: T) {
-            let p = pointer(T.self)
+            let p = pointer(T.self), n = scalarCount
             if isContiguous {
-                p.update(repeating: v, count: scalarCount)
+                p.update(repeating: v, count: n)
+                if _CaptureTape.isActive { _CaptureTape.record({ p.update(repeating: v, count: n) }, writes: self, inPlace: true) }
                 return
             }
-            _forEachRun(shape, [strides]) { offsets, count, steps in
-                var q = p + offsets[0]
-                for _ in 0..<count {
-                    q.pointee = v
-                    q += steps[0]
+            let (shape, strides) = (shape, strides)
+            func strided() {
+                _forEachRun(shape, [strides]) { offsets, count, steps in
+                    var q = p + offsets[0]
+                    for _ in 0..<count {
+                        q.pointee = v
+                        q += steps[0]
+                    }
                 }
             }
+            strided()
+            if _CaptureTape.isActive { _CaptureTape.record({ strided() }, writes: self, inPlace: true) }
         }
         switch dtype {
         case .float32: fill(Float(value))

@@ -76,7 +76,10 @@ public class Tensor: @unchecked Sendable {
 
     final var _grad: Tensor? {
         get { gradStateReference?._withUnsafeGuaranteedRef { $0.grad } }
-        set { if newValue != nil || gradStateReference != nil { _withGradState { $0.grad = newValue } } }
+        set {
+            if newValue != nil || gradStateReference != nil { _withGradState { $0.grad = newValue } }
+            if _CaptureTape.isActive { _CaptureTape.assignedGrad(self, newValue) }
+        }
     }
 
     final var _retainsGrad: Bool {
@@ -208,7 +211,10 @@ public class Tensor: @unchecked Sendable {
 
     /// Counts an in-place write into this tensor's memory (autograd checks it).
     @inline(__always)
-    final func _bumpVersion() { header.pointee.version &+= 1 }
+    final func _bumpVersion() {
+        header.pointee.version &+= 1
+        if _CaptureTape.isActive { _CaptureTape.bumped(header) }
+    }
 
     /// Whether this tensor reads the same memory as `other`.
     @inline(__always)

@@ -42,6 +42,7 @@ enum TensorMemory {
         case .int64: data.bindMemory(to: Int64.self, capacity: count)
         case .bool: data.bindMemory(to: Bool.self, capacity: count)
         }
+        if _CaptureTape.isActive { _CaptureTape.made(data, header) }
         return (data, header)
     }
 
@@ -49,6 +50,7 @@ enum TensorMemory {
     static func allocate(zeroedCount count: Int, dtype: DType) -> (data: UnsafeMutableRawPointer, header: UnsafeMutablePointer<Header>) {
         let block = allocate(count: count, dtype: dtype)
         block.data.initializeMemory(as: UInt8.self, repeating: 0, count: count * dtype.itemSize)
+        if _CaptureTape.isActive { _CaptureTape.madeZeroed(block.data, bytes: count * dtype.itemSize) }
         return block
     }
 

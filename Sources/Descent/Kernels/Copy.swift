@@ -4,6 +4,16 @@ enum CopyKernel {
     /// order. `src` must already have `dst`'s shape, possibly through zero strides.
     static func copy(_ src: Tensor, srcStrides: [Int]? = nil, into dst: Tensor) {
         let ss = srcStrides ?? src.strides
+        run(src, ss, dst)
+        if _CaptureTape.isActive {
+            let (s, d) = (_CaptureTape.handle(src), _CaptureTape.handle(dst))
+            // In place for the plan's accounting: a copy into fresh memory (a clone) claims it
+            // whole, a copy into a tensor (`copy_`) matches its version bump.
+            _CaptureTape.record({ run(s, ss, d) }, writes: dst, inPlace: true, reads: src)
+        }
+    }
+
+    private static func run(_ src: Tensor, _ ss: [Int], _ dst: Tensor) {
         switch (src.dtype, dst.dtype) {
         case (.float32, .float32): run(src, ss, dst, Float.self, Float.self) { $0 }
         case (.float64, .float64): run(src, ss, dst, Double.self, Double.self) { $0 }

@@ -43,16 +43,20 @@ enum Elementwise {
         }
         let shape = Shape.broadcast(a.shape, b.shape)
         if a.isContiguous && a.shape == shape {
-            let out = Tensor(uninitializedLike: a, dtype: R.dtype)
-            let po = out.pointer(R.self)
-            let n = out.scalarCount
+            let n = a.scalarCount
             if b._isSingleValue {
+                let out = Tensor(uninitializedLike: a, dtype: R.dtype)
+                let po = out.pointer(R.self)
                 let y = pb.pointee
                 for i in 0..<n { po[i] = f(pa[i], y) }
                 return out
             }
             // (Not for an empty row: the loop below would never advance.)
             if b.isContiguous && b.rank <= shape.count && b.rank > 0 && b.scalarCount > 0 && shape.suffix(b.rank).elementsEqual(b.shape) {
+                // (Made here, not before the tests: a pair that takes neither path made a
+                // tensor it never used.)
+                let out = Tensor(uninitializedLike: a, dtype: R.dtype)
+                let po = out.pointer(R.self)
                 var row = b.scalarCount
                 // A short row (a bias of two) repeated into a block of about 64 values gives
                 // the inner loop enough length to vectorise. The block lives on the stack: an
@@ -315,7 +319,11 @@ extension Elementwise {
     private static func mapThreaded<Op: _FloatMap, T: _FloatElement>(_ a: Tensor, _ op: Op, _: T.Type) -> Tensor {
         let n = a.scalarCount
         let parts = a.isContiguous ? Threads.parts(work: n, grain: parallelGrain) : 1
-        guard parts > 1 else { return map(a, T.self, T.self) { op.apply($0) } }
+        guard parts > 1 else {
+            let out = map(a, T.self, T.self) { op.apply($0) }
+            if _CaptureTape.isActive { _RecordedElementwise.unary(op, T.self, a, into: out) }
+            return out
+        }
         let out = Tensor(uninitializedLike: a, dtype: T.dtype)
         let step = (n + parts - 1) / parts
         let pointers = _UncheckedSendable((a.pointer(T.self), out.pointer(T.self), op))
@@ -324,6 +332,7 @@ extension Elementwise {
             let lo = t * step, hi = Swift.min(n, lo + step)
             for i in lo..<hi { po[i] = op.apply(pa[i]) }
         }
+        if _CaptureTape.isActive { _RecordedElementwise.unary(op, T.self, a, into: out) }
         return out
     }
 
@@ -340,6 +349,16 @@ extension Elementwise {
             let lo = t * step, hi = Swift.min(n, lo + step)
             if hi > lo { kernel(Int64(hi - lo), pa + lo, po + lo) }
         }
+        if _CaptureTape.isActive {
+            let pointers = _UncheckedSendable((a.pointer(Float.self), out.pointer(Float.self)))
+            _CaptureTape.record({
+                Threads.run(parts) { t in
+                    let (pa, po) = pointers.value
+                    let lo = t * step, hi = Swift.min(n, lo + step)
+                    if hi > lo { kernel(Int64(hi - lo), pa + lo, po + lo) }
+                }
+            }, writes: out, reads: a)
+        }
         return out
     }
 
@@ -352,9 +371,14 @@ extension Elementwise {
                 let done = withUnsafePointer(to: value) {
                     parallel(F.self, a.pointer(T.self), $0, scalarB: true, out.pointer(T.self), a.scalarCount)
                 }
-                if done { return out }
+                if done {
+                    if _CaptureTape.isActive { _RecordedElementwise.scalar(F.self, a, value, into: out) }
+                    return out
+                }
             }
-            return map(a, T.self, T.self) { F.apply($0, value) }
+            let out = map(a, T.self, T.self) { F.apply($0, value) }
+            if _CaptureTape.isActive { _RecordedElementwise.scalar(F.self, a, value, into: out) }
+            return out
         }
         return a.dtype == .float32 ? run(Float.self) : run(Double.self)
     }
@@ -362,14 +386,35 @@ extension Elementwise {
     /// Both operands must already have the same numeric dtype.
     static func zipNumeric<F: _BinaryNumericFunction>(_ a: Tensor, _ b: Tensor, _: F.Type) -> Tensor {
         switch a.dtype {
-        case .float32: zipThreaded(a, b, F.self, Float.self)
-        case .float64: zipThreaded(a, b, F.self, Double.self)
-        case .int64: zipThreaded(a, b, F.self, Int64.self)
+        case .float32: recorded(zipThreaded(a, b, F.self, Float.self), F.self, Float.self, a, b)
+        case .float64: recorded(zipThreaded(a, b, F.self, Double.self), F.self, Double.self, a, b)
+        case .int64: recorded(zipThreaded(a, b, F.self, Int64.self), F.self, Int64.self, a, b)
         case .bool: _fail("boolean tensors are not supported by this operation")
         }
     }
 
+    /// `out`, after recording it as `F(a, b)` when a step is being compiled.
+    @inline(__always)
+    private static func recorded<F: _BinaryNumericFunction, T: _NumericElement>(
+        _ out: Tensor, _: F.Type, _: T.Type, _ a: Tensor, _ b: Tensor
+    ) -> Tensor {
+        if _CaptureTape.isActive { _RecordedElementwise.binary(F.self, T.self, a, b, into: out) }
+        return out
+    }
+
     static func updateNumeric<F: _BinaryNumericFunction>(_ dst: Tensor, _ src: Tensor, _: F.Type) {
+        updateNumericEager(dst, src, F.self)
+        if _CaptureTape.isActive {
+            switch dst.dtype {
+            case .float32: _RecordedElementwise.update(F.self, Float.self, dst, src)
+            case .float64: _RecordedElementwise.update(F.self, Double.self, dst, src)
+            case .int64: _RecordedElementwise.update(F.self, Int64.self, dst, src)
+            case .bool: break
+            }
+        }
+    }
+
+    private static func updateNumericEager<F: _BinaryNumericFunction>(_ dst: Tensor, _ src: Tensor, _: F.Type) {
         if dst.isContiguous && src.isContiguous && Shape.same(src.shape, dst.shape) && dst.dtype == src.dtype {
             // Split over threads when large, else one loop specialised on the function (the
             // general `update` below calls its closure once per element: a small parameter's

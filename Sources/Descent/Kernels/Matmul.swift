@@ -238,6 +238,22 @@ enum MatmulKernel {
         backend: MatmulBackend? = nil
     ) -> Tensor {
         let out = Tensor(uninitializedShape: batch == 0 ? Shape.pair(m, n) : [batch, m, n], dtype: a.dtype)
+        multiply(a, b, into: out, batch: batch, m: m, k: k, n: n, transposeA: transposeA, transposeB: transposeB, backend: backend)
+        if _CaptureTape.isActive {
+            let (x, y, z) = (_CaptureTape.handle(a), _CaptureTape.handle(b), _CaptureTape.handle(out))
+            _CaptureTape.record({
+                multiply(x, y, into: z, batch: batch, m: m, k: k, n: n, transposeA: transposeA, transposeB: transposeB, backend: backend)
+            }, writes: out, reads: a, b)
+        }
+        return out
+    }
+
+    /// The work of ``batched(_:_:batch:m:k:n:transposeA:transposeB:backend:)`` into `out`.
+    @inline(__always)
+    private static func multiply(
+        _ a: Tensor, _ b: Tensor, into out: Tensor, batch: Int, m: Int, k: Int, n: Int, transposeA: Bool, transposeB: Bool,
+        backend: MatmulBackend?
+    ) {
         // Strides read in place, not copied into a local array (a count up and down per operand).
         let ra = a.rank, rb = b.rank
         let (rsa, csa) = transposeA ? (a.strides[ra - 1], a.strides[ra - 2]) : (a.strides[ra - 2], a.strides[ra - 1])
@@ -246,7 +262,7 @@ enum MatmulKernel {
             // A small float32 matrix product (a training loop's on a few rows) goes straight to
             // the direct loop, past the batch loop and the backend's dispatch.
             direct(a.pointer(Float.self), rsa, csa, b.pointer(Float.self), rsb, csb, out.pointer(Float.self), m: m, k: k, n: n)
-            return out
+            return
         }
         let bsa = batch == 0 ? 0 : a.strides[0], bsb = batch == 0 ? 0 : b.strides[0]
         func run<T: _NumericElement>(_: T.Type) {
@@ -272,6 +288,5 @@ enum MatmulKernel {
         case .int64: run(Int64.self)
         case .bool: _fail("\"addmm_impl_cpu_\" not implemented for 'Bool'")
         }
-        return out
     }
 }

@@ -87,6 +87,14 @@ extension Tensor {
         default:
             return nil
         }
+        if _CaptureTape.isActive {
+            switch (a.dtype, n) {
+            case (.float32, _): _RecordedElementwise.scalar(F.self, a, Float(n.double), into: out)
+            case (.float64, _): _RecordedElementwise.scalar(F.self, a, n.double, into: out)
+            case (.int64, .int(let y)): _RecordedElementwise.scalar(F.self, a, y, into: out)
+            default: break
+            }
+        }
         // Checked here too, so that an update under noGrad does not allocate the closure.
         guard a._requiresGradForRecording, GradMode.isEnabled else { return out }
         let value = n.double
@@ -206,8 +214,9 @@ extension Tensor {
             // the same number (doubling is exact) for one pass instead of three.
             return out._recorded("MulBackward0", a, b, saving: a) { g, node in
                 let x = node.savedTensor(0)
-                // The shortcut reads g as a number: not when the backward pass is recorded.
-                let single = g._isSingleValue && g.dtype == x.dtype && !GradMode.isEnabled
+                // The shortcut reads g as a number: not when the backward pass is recorded,
+                // nor when a compiled step is (its replay must read g again).
+                let single = g._isSingleValue && g.dtype == x.dtype && !GradMode.isEnabled && !_CaptureTape.isActive
                 return (single ? x * (2 * g._double(at: g.storageOffset)) : g * x * 2, nil)
             }
         }
@@ -317,6 +326,13 @@ extension Tensor {
                 out = Elementwise.map(a, Float.self, Float.self) { $0 / y }
             default:
                 out = Elementwise.map(a, Double.self, Double.self) { $0 / s }
+            }
+            if _CaptureTape.isActive {
+                if a.dtype == .float32 {
+                    _RecordedElementwise.scalar(_Div.self, a, Float(s), into: out)
+                } else {
+                    _RecordedElementwise.scalar(_Div.self, a, s, into: out)
+                }
             }
         }
         return out._recorded(name, a, scalar: s) { g, node in (g / node.scalar, nil) }

@@ -40,6 +40,7 @@ extension Tensor {
     }
 
     func _scalars<T: TensorScalar>(_: T.Type) -> [T] {
+        _CaptureTape.refuse("the step reads a tensor's values back (scalars(as:))")
         let n = scalarCount
         // Empty: `[T](unsafeUninitializedCapacity: 0)` hands out the process-wide empty array
         // storage, and setting its count writes to that global (a race the thread sanitizer
@@ -87,7 +88,8 @@ extension Tensor {
 
     /// The element at storage index `i`, widened to Double.
     func _double(at i: Int) -> Double {
-        switch dtype {
+        _CaptureTape.refuse("the step reads a tensor's value back (item(), or an op that decides from a value)")
+        return switch dtype {
         case .float32: Double(data.assumingMemoryBound(to: Float.self)[i])
         case .float64: data.assumingMemoryBound(to: Double.self)[i]
         case .int64: Double(data.assumingMemoryBound(to: Int64.self)[i])

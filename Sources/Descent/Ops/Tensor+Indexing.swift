@@ -297,6 +297,28 @@ extension Tensor {
     /// Values at keep-dim `index` positions along `d` (the forward of max/min along a dim).
     func _gatherAlong(_ d: Int, _ index: Tensor) -> Tensor {
         let out = Tensor(uninitializedShape: index.shape, dtype: dtype)
+        _gatherAlong(d, index, into: out)
+        if _CaptureTape.isActive {
+            let (source, idx, target) = (_CaptureTape.handle(self), _CaptureTape.handle(index), _CaptureTape.handle(out))
+            let size = shape[d]
+            _CaptureTape.record({
+                // The eager op checked the indices before reaching here; a replay's may be new.
+                Tensor._checkIndices(idx, below: size)
+                source._gatherAlong(d, idx, into: target)
+            }, writes: out, reads: self, index)
+        }
+        return out
+    }
+
+    /// Stops with PyTorch's message when an index is outside `0..<size`.
+    static func _checkIndices(_ index: Tensor, below size: Int) {
+        let c = index.contiguous(), p = c.pointer(Int64.self)
+        for i in 0..<c.scalarCount where p[i] < 0 || p[i] >= size {
+            _fail("index \(p[i]) is out of bounds for dimension with size \(size)")
+        }
+    }
+
+    private func _gatherAlong(_ d: Int, _ index: Tensor, into out: Tensor) {
         let indexTensor = index.contiguous()
         let idx = indexTensor.pointer(Int64.self)
         defer { withExtendedLifetime(indexTensor) {} }
@@ -314,12 +336,24 @@ extension Tensor {
                 k += 1
             }
         }
-        return out
     }
 
     /// Zeros of `shape` with `values` written at keep-dim `index` positions along `d`.
     static func _scatterAlong(_ d: Int, _ index: Tensor, _ values: Tensor, shape: [Int]) -> Tensor {
         let out = Tensor.zeros(shape, dtype: values.dtype)
+        _scatterAlong(d, index, values, into: out)
+        if _CaptureTape.isActive {
+            let (idx, v, target) = (_CaptureTape.handle(index), _CaptureTape.handle(values), _CaptureTape.handle(out))
+            let size = shape.isEmpty ? 1 : shape[d]
+            _CaptureTape.record({
+                Tensor._checkIndices(idx, below: size)
+                _scatterAlong(d, idx, v, into: target)
+            }, writes: out, inPlace: true, reads: index, values)
+        }
+        return out
+    }
+
+    private static func _scatterAlong(_ d: Int, _ index: Tensor, _ values: Tensor, into out: Tensor) {
         let v = values.contiguous()
         let indexTensor = index.contiguous()
         let idx = indexTensor.pointer(Int64.self)
@@ -338,6 +372,5 @@ extension Tensor {
                 k += 1
             }
         }
-        return out
     }
 }

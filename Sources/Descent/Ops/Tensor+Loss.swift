@@ -51,35 +51,60 @@ extension Tensor {
             outShape = expected
         }
         let n = rows.shape[0]
-        let labels = target.contiguous().scalars(as: Int.self)
-        for t in labels where t != ignoreIndex && (t < 0 || t >= classes) { _fail("Target \(t) is out of bounds.") }
+        if dtype != .float32 && dtype != .float64 { _fail("\"nll_loss_out_frame\" not implemented for '\(dtype._resultName)'") }
+        // The labels are read where they lie, by the kernels themselves (also when a compiled
+        // step replays them with new labels); the weights once, as numbers.
+        let labels = target.contiguous()
         let weights = weight.map { $0.to(.float64).contiguous().scalars(as: Double.self) }
         let x = rows.contiguous()
-        let (out, totalWeight): (Tensor, Double)
-        switch dtype {
-        case .float32: (out, totalWeight) = Tensor._nllForward(x, labels, classes: classes, weights, ignoreIndex, Float.self, reduction)
-        case .float64: (out, totalWeight) = Tensor._nllForward(x, labels, classes: classes, weights, ignoreIndex, Double.self, reduction)
-        default: _fail("\"nll_loss_out_frame\" not implemented for '\(dtype._resultName)'")
+        let out = Tensor(uninitializedShape: reduction == .none ? [n] : [], dtype: self.dtype)
+        // The forward pass's total weight, which the gradient divides by: a cell both passes
+        // share, so that a replay's backward reads the replayed forward's.
+        let totalWeight = _NLLTotalWeight()
+        func forward(_ x: Tensor, _ labels: Tensor, _ out: Tensor) {
+            totalWeight.value = x.dtype == .float32
+                ? Tensor._nllForward(x, labels, classes: classes, weights, ignoreIndex, Float.self, reduction, into: out)
+                : Tensor._nllForward(x, labels, classes: classes, weights, ignoreIndex, Double.self, reduction, into: out)
+        }
+        forward(x, labels, out)
+        if _CaptureTape.isActive {
+            let (hx, hl, ho) = (_CaptureTape.handle(x), _CaptureTape.handle(labels), _CaptureTape.handle(out))
+            _CaptureTape.record({ forward(hx, hl, ho) }, writes: out, reads: x, labels)
         }
         // nll_loss_nd runs other ranks than 4 as a reshaped [N, C, d, 1] problem: an unreduced
         // loss comes back through a view (`ViewBackward0`).
         let viewedBack = reduction == .none && rank != 4 && rank > 2
         let result = reduction == .none && !viewedBack && out.shape != outShape ? out._fresh(shape: outShape) : out
         let inputShape = shape, inputRank = rank, dtype = self.dtype
-        // Per row: the class it reads and the factor its gradient gets (0 when ignored).
-        let factors = labels.map { t -> Double in
-            t == ignoreIndex ? 0 : -(weights?[t] ?? 1) / (reduction == .mean ? totalWeight : 1)
+        // Per row: the factor its gradient gets (0 when ignored), with the class it reads.
+        func factor(_ t: Int) -> Double {
+            t == ignoreIndex ? 0 : -(weights?[t] ?? 1) / (reduction == .mean ? totalWeight.value : 1)
+        }
+        /// `grad[i, label i] = factor · g` over zeroed `grad`.
+        func scatter(_ labels: Tensor, _ g: Tensor, into grad: Tensor) {
+            let pl = labels.pointer(Int64.self)
+            func run<T: _FloatElement>(_: T.Type) {
+                let pg = g.pointer(T.self), po = grad.pointer(T.self)
+                for i in 0..<n {
+                    let f = factor(Int(pl[i]))
+                    if f != 0 { po[i * classes + Int(pl[i])] = T(f * pg[reduction == .none ? i : 0].doubleValue) }
+                }
+            }
+            if dtype == .float32 { run(Float.self) } else { run(Double.self) }
         }
         let name: StaticString = inputRank > 2 ? "NllLoss2DBackward0" : "NllLossBackward0"
         let recorded = result._recorded(name, self) { g, _ in
             let grad = Tensor._linearBackward(g, "NllLossBackward0", {
                 let grad = Tensor.zeros([n, classes], dtype: dtype)
-                let gv = g.contiguous().to(.float64).scalars(as: Double.self)
-                for i in 0..<n where factors[i] != 0 {
-                    grad._setRaw(i * classes + labels[i], factors[i] * gv[reduction == .none ? i : 0])
+                let gc = g.contiguous().to(dtype)
+                scatter(labels, gc, into: grad)
+                if _CaptureTape.isActive {
+                    let (hl, hg, ho) = (_CaptureTape.handle(labels), _CaptureTape.handle(gc), _CaptureTape.handle(grad))
+                    _CaptureTape.record({ scatter(hl, hg, into: ho) }, writes: grad, inPlace: true, reads: labels, gc)
                 }
                 return grad
             }, adjoint: { gg in
+                let labels = labels.scalars(as: Int.self), factors = labels.map(factor)
                 let picked = Tensor(shape: [n], scalars: labels.enumerated().map { Int64($0.offset * classes + ($0.element == ignoreIndex ? 0 : $0.element)) })
                 let values = gg.contiguous().flatten().gather(0, picked) * Tensor(shape: [n], scalars: factors, dtype: gg.dtype)
                 return reduction == .none ? values.view(g.shape) : values.sum()
@@ -150,17 +175,24 @@ extension Tensor {
     /// nll_loss_out_frame's sums of losses and of weights: eight levels of partial sums in the
     /// element type, each level flushed into the next every 2^max(4, ceil(log2 n) / 8) rows,
     /// as ATen adds them.
+    /// Writes the loss into `out` (`[n]` unreduced, else one value) and returns the total
+    /// weight. Stops with PyTorch's message at a label out of bounds.
     static func _nllForward<T: _FloatElement>(
-        _ x: Tensor, _ labels: [Int], classes: Int, _ weights: [Double]?, _ ignoreIndex: Int, _: T.Type, _ reduction: Reduction
-    ) -> (Tensor, Double) {
-        let p = x.pointer(T.self), n = labels.count
+        _ x: Tensor, _ target: Tensor, classes: Int, _ weights: [Double]?, _ ignoreIndex: Int, _: T.Type, _ reduction: Reduction,
+        into out: Tensor
+    ) -> Double {
+        let p = x.pointer(T.self), n = target.scalarCount, pt = target.pointer(Int64.self)
+        for i in 0..<n where Int(pt[i]) != ignoreIndex && (pt[i] < 0 || pt[i] >= classes) { _fail("Target \(pt[i]) is out of bounds.") }
+        let labels = UnsafeBufferPointer(start: pt, count: n).lazy.map(Int.init)
+        let po = out.pointer(T.self)
         if reduction == .none {
-            let values = (0..<n).map { i -> Double in
+            for i in 0..<n {
                 let t = labels[i]
-                if t == ignoreIndex { return 0 }
-                return weights.map { -(p[i * classes + t] * T($0[t])).doubleValue } ?? -p[i * classes + t].doubleValue
+                let value: Double = t == ignoreIndex ? 0
+                    : weights.map { -(p[i * classes + t] * T($0[t])).doubleValue } ?? -p[i * classes + t].doubleValue
+                po[i] = T(value)
             }
-            return (Tensor(shape: [n], scalars: values, dtype: x.dtype), 0)
+            return 0
         }
         let levels = 8
         var ceilLog2 = 0
@@ -187,6 +219,12 @@ extension Tensor {
         for v in partial { total += v }
         for v in weightPartial { totalWeight += v }
         if reduction == .mean { total /= totalWeight }
-        return (Tensor(shape: [], scalars: [total.doubleValue], dtype: x.dtype), totalWeight.doubleValue)
+        po[0] = total
+        return totalWeight.doubleValue
     }
+}
+
+/// The total weight an NLL loss's forward pass found, for its gradient.
+final class _NLLTotalWeight: @unchecked Sendable {
+    var value = 0.0
 }

@@ -42,11 +42,18 @@ extension Tensor {
         let outShape = _reducedShape(flags, keepDim: keepDim)
         func floating<T: _FloatElement>(_: T.Type) -> Tensor {
             let out = Tensor(uninitializedShape: outShape, dtype: T.dtype)
-            let p = out.pointer(T.self)
-            CascadeSum.sum(self, reduced: flags, into: p, T.self)
-            if divisor != 1 {
-                let d = T(divisor)
-                for i in 0..<out.scalarCount { p[i] = p[i] / d }
+            let p = out.pointer(T.self), count = out.scalarCount
+            func run(_ input: Tensor) {
+                CascadeSum.sum(input, reduced: flags, into: p, T.self)
+                if divisor != 1 {
+                    let d = T(divisor)
+                    for i in 0..<count { p[i] = p[i] / d }
+                }
+            }
+            run(self)
+            if _CaptureTape.isActive {
+                let input = _CaptureTape.handle(self)
+                _CaptureTape.record({ run(input) }, writes: out, reads: self)
             }
             return out
         }
@@ -363,6 +370,12 @@ extension Tensor {
     /// Keep-dim indices of the first extreme element along `d`; the first NaN wins.
     func _argExtremum(dim d: Int, greater: Bool) -> Tensor {
         if rank == 0 { return Tensor.zeros([], dtype: .int64) }
+        let out = _argExtremumKernel(dim: d, greater: greater)
+        _CaptureTape.recordRecomputed(out, reads: self) { $0[0]._argExtremumKernel(dim: d, greater: greater) }
+        return out
+    }
+
+    private func _argExtremumKernel(dim d: Int, greater: Bool) -> Tensor {
         func run<T: _Element & Comparable>(_: T.Type) -> Tensor {
             Reduce.scan(self, T.self, dim: d, initial: (best: T?.none, index: 0, nan: false), { s, x, i in
                 if s.nan { return }

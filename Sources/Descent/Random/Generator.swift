@@ -49,7 +49,8 @@ public final class Generator: Sendable {
 
     /// Runs `body` with exclusive access to the generator's state.
     func withState<R>(_ body: (inout State) -> R) -> R {
-        state.withLock { body(&$0) }
+        _CaptureTape.refuse("the step draws random numbers, which a replay would repeat")
+        return state.withLock { body(&$0) }
     }
 }
 

@@ -1,0 +1,210 @@
+import CDescentKernels
+
+/// What `compile` records while a step runs once eagerly: every kernel the step ran, as a
+/// closure over the very memory it read and wrote, in order. Replaying the closures repeats
+/// the step's arithmetic (the same kernels on the same buffers, so the same bits) with none
+/// of the eager bookkeeping: no shapes worked out, no tensors or graph nodes made, no
+/// reference counts. This is what CUDA graphs do for PyTorch, on the CPU.
+///
+/// A capture is faithful only if every write the step made went through a recorded kernel.
+/// Kernels that record themselves call ``record(_:writes:reads:)``; everything else is
+/// detected and refuses the capture (the step then stays eager):
+/// - memory made during the capture that no recorded kernel wrote (an op whose kernel does
+///   not record itself yet),
+/// - an in-place write (a version bump) into memory no recorded kernel wrote in place,
+/// - a value read back to Swift (`item()`, printing, a value an op reads to decide what to
+///   do), a random draw, or anything else that calls ``refuse(_:)``.
+///
+/// The tape holds every block made during the capture for the plan's life, and every tensor
+/// from outside it that a kernel read or wrote (parameters, constants), with the memory each
+/// had: a replay first checks that none was given other memory since.
+package final class _CaptureTape {
+    typealias Header = TensorMemory.Header
+
+    /// The work, in the order the capture ran it.
+    private(set) var steps: [() -> Void] = []
+    /// The first reason the capture cannot be replayed.
+    private(set) var refusal: String?
+    /// Blocks made during the capture that no recorded kernel has written yet, with their
+    /// element counts (for the refusal's message).
+    private var unwritten: [UnsafeMutableRawPointer: (order: Int, count: Int)] = [:]
+    private var madeCount = 0
+    /// Every block made during the capture, held until the tape ends.
+    private var made: [UnsafeMutablePointer<Header>: UnsafeMutableRawPointer] = [:]
+    /// Memory written in place during the capture (version bumps), and memory a recorded
+    /// kernel wrote in place.
+    private var bumped: [UnsafeMutablePointer<Header>: Int] = [:]
+    private var writtenInPlace: [UnsafeMutablePointer<Header>: Int] = [:]
+    /// Tensors from outside the capture (roots of views) and the memory each had then.
+    private var outside: [ObjectIdentifier: (tensor: Tensor, data: UnsafeMutableRawPointer, requiresGrad: Bool)] = [:]
+    /// The tensors whose `.grad` the step assigns, with the value it assigned.
+    private var gradAssignments: [(Tensor, Tensor?)] = []
+
+    init() {}
+
+    deinit {
+        for (header, data) in made { TensorMemory.drop(data, header) }
+    }
+
+    // MARK: the capturing thread's tape
+
+    /// The tape this thread is capturing into.
+    @inline(__always)
+    package static var current: _CaptureTape? {
+        guard let raw = descent_capture_tape() else { return nil }
+        return Unmanaged<_CaptureTape>.fromOpaque(raw).takeUnretainedValue()
+    }
+
+    /// Whether this thread is capturing: one thread-local load, for the eager paths.
+    @inline(__always)
+    package static var isActive: Bool { descent_capture_tape() != nil }
+
+    /// Runs `body` with this tape capturing on this thread.
+    func capturing<R>(_ body: () throws -> R) rethrows -> R {
+        let previous = descent_capture_tape()
+        descent_set_capture_tape(Unmanaged.passUnretained(self).toOpaque())
+        defer { descent_set_capture_tape(previous) }
+        return try body()
+    }
+
+    /// Runs `body` with no capture on this thread (a unit recorded as a whole).
+    package static func suspended<R>(_ body: () throws -> R) rethrows -> R {
+        let previous = descent_capture_tape()
+        descent_set_capture_tape(nil)
+        defer { descent_set_capture_tape(previous) }
+        return try body()
+    }
+
+    // MARK: what the eager code reports
+
+    /// Marks the capture as not replayable, keeping the first reason.
+    package static func refuse(_ reason: @autoclosure () -> String) {
+        guard let tape = current, tape.refusal == nil else { return }
+        tape.refusal = reason()
+    }
+
+    /// A block was made (`TensorMemory.allocate`): the plan holds it, and a kernel must write it.
+    static func made(_ data: UnsafeMutableRawPointer, _ header: UnsafeMutablePointer<Header>) {
+        guard let tape = current else { return }
+        TensorMemory.hold(header)
+        tape.made[header] = data
+        tape.unwritten[data] = (tape.madeCount, header.pointee.count)
+        if _environment("DESCENT_CAPTURE_TRACE") != nil {
+            _printToStandardError("made #\(tape.madeCount) count \(header.pointee.count) after step \(tape.steps.count)")
+        }
+        tape.madeCount += 1
+    }
+
+    /// A block was made filled with zero bits: the plan clears it again on every replay.
+    static func madeZeroed(_ data: UnsafeMutableRawPointer, bytes: Int) {
+        guard let tape = current else { return }
+        tape.unwritten[data] = nil
+        tape.steps.append { data.initializeMemory(as: UInt8.self, repeating: 0, count: bytes) }
+    }
+
+    /// A tensor's memory was written in place.
+    static func bumped(_ header: UnsafeMutablePointer<Header>) {
+        guard let tape = current else { return }
+        tape.bumped[header, default: 0] += 1
+    }
+
+    /// Values written into fresh memory by Swift code that runs once (a literal, a number
+    /// wrapped as a tensor): constant for the plan, whose replay leaves them as they are.
+    package static func constant(_ t: Tensor) {
+        guard let tape = current else { return }
+        tape.unwritten[t.data] = nil
+    }
+
+    /// `.grad` of `tensor` became `value`: the replay assigns it again, as eager code would.
+    static func assignedGrad(_ tensor: Tensor, _ value: Tensor?) {
+        guard let tape = current else { return }
+        tape.note(tensor, reading: true)
+        if let value { tape.note(value, reading: true) }
+        tape.steps.append { tensor._grad = value }
+    }
+
+    /// Records `step`, a kernel that just ran and wrote `writes` (fresh memory, or in place
+    /// with `inPlace`) from `reads`, to run again on every replay.
+    package static func record(_ step: @escaping () -> Void, writes: Tensor, inPlace: Bool = false, reads: Tensor...) {
+        record(step, writes: writes, inPlace: inPlace, reads: reads)
+    }
+
+    package static func record(_ step: @escaping () -> Void, writes: Tensor, inPlace: Bool = false, reads: [Tensor]) {
+        guard let tape = current else { return }
+        tape.steps.append(step)
+        if _environment("DESCENT_CAPTURE_TRACE") != nil {
+            _printToStandardError("step \(tape.steps.count - 1) writes \(tape.unwritten[writes.data]?.order ?? -1) inPlace \(inPlace) shape \(writes.shape)")
+        }
+        for r in reads { tape.note(r, reading: true) }
+        tape.note(writes, reading: false)
+        if inPlace {
+            tape.writtenInPlace[writes.header, default: 0] += 1
+            // Written in place over the whole of fresh memory (a tensor made, then filled).
+            if writes.isContiguous && writes.storageOffset == 0 && writes.scalarCount == writes.header.pointee.count {
+                tape.unwritten[writes.data] = nil
+            }
+        } else {
+            tape.unwritten[writes.data] = nil
+        }
+    }
+
+    /// Records `step`, work recorded as a whole (an optimizer's update, which reads its step
+    /// count again on every call), which ran with the capture suspended.
+    package static func recordCall(_ step: @escaping () -> Void) {
+        current?.steps.append(step)
+    }
+
+    /// A bare tensor over `t`'s memory and geometry, for a recorded kernel that takes tensors:
+    /// no autograd state, so the plan keeps no graph alive.
+    package static func handle(_ t: Tensor) -> Tensor {
+        Tensor(over: t, shape: t.shape, strides: t.strides, offset: t.storageOffset, base: nil, contiguous: t.isContiguous)
+    }
+
+    /// Records an op whose kernel takes closures (the reductions' drivers), so cannot keep its
+    /// loop: the replay computes `compute` again from bare handles of `inputs` and copies the
+    /// result into `out`'s memory. The same function of the same values, so the same bits; it
+    /// costs the replay an allocation and a copy, which a recorded loop would not.
+    package static func recordRecomputed(_ out: Tensor, reads inputs: Tensor..., compute: @escaping ([Tensor]) -> Tensor) {
+        guard isActive else { return }
+        let handles = inputs.map(handle), target = handle(out)
+        record({ CopyKernel.copy(compute(handles), into: target) }, writes: out, reads: inputs)
+    }
+
+    /// Keeps a tensor from outside the capture, and the memory it has now.
+    private func note(_ t: Tensor, reading: Bool) {
+        guard made[t.header] == nil else { return }
+        let root = t.base ?? t
+        let id = ObjectIdentifier(root)
+        if outside[id] == nil { outside[id] = (root, root.data, root._requiresGrad) }
+    }
+
+    // MARK: after the capture
+
+    /// Why the capture cannot be replayed, or nil when it can.
+    func verdict() -> String? {
+        if let refusal { return refusal }
+        if let first = unwritten.values.min(by: { $0.order < $1.order }) {
+            return "an operation whose kernel is not recorded yet made a tensor of \(first.count) elements "
+                + "(the step's allocation number \(first.order))"
+        }
+        // Counted per memory block: each in-place write (a version bump) needs its own recorded
+        // kernel, so an unrecorded `zero()` after a recorded `+=` on the same `.grad` is seen.
+        if bumped.contains(where: { $0.value > writtenInPlace[$0.key, default: 0] }) {
+            return "an in-place write went through a kernel that is not recorded yet"
+        }
+        return nil
+    }
+
+    /// Whether every tensor from outside still has the memory and `requiresGrad` it had.
+    func outsideUnchanged() -> Bool {
+        for (_, entry) in outside where entry.tensor.data != entry.data || entry.tensor._requiresGrad != entry.requiresGrad {
+            return false
+        }
+        return true
+    }
+
+    /// Runs the recorded work once.
+    func replay() {
+        for step in steps { step() }
+    }
+}

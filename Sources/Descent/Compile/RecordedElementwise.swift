@@ -1,0 +1,161 @@
+/// The elementwise drivers' passes as a plan records them: the layout is worked out once,
+/// at capture, and the recorded closure is only the loop. Each element is computed by the
+/// same function of the same operands as in the eager driver, so the bits are the same
+/// whatever the loop's shape (elementwise arithmetic rounds each element on its own).
+enum _RecordedElementwise {
+    /// How the operands of a pass lie, relative to its contiguous output of `count` elements.
+    enum Layout {
+        /// Every operand contiguous with the output's shape.
+        case contiguous
+        /// The second operand is one value.
+        case secondIsOneValue
+        /// The first operand is one value.
+        case firstIsOneValue
+        /// The second operand is a contiguous row of `row` values repeated over the output.
+        case repeatedRow(row: Int)
+        /// Anything else: the general strided walk, with each operand's strides broadcast to
+        /// the output's shape (the output's own strides first).
+        case strided(shape: [Int], strides: [[Int]])
+    }
+
+    static func layout(_ out: Tensor, _ a: Tensor, _ b: Tensor?) -> Layout {
+        let shape = out.shape
+        let aFull = a.isContiguous && Shape.same(a.shape, shape)
+        guard let b else {
+            return aFull ? .contiguous : .strided(shape: shape, strides: [out.strides, Shape.broadcastStrides(a.shape, a.strides, to: shape)])
+        }
+        let bFull = b.isContiguous && Shape.same(b.shape, shape)
+        if aFull && bFull { return .contiguous }
+        if aFull && b._isSingleValue { return .secondIsOneValue }
+        if bFull && a._isSingleValue { return .firstIsOneValue }
+        if aFull && b.isContiguous && b.rank > 0 && b.rank <= shape.count && b.scalarCount > 0
+            && shape.suffix(b.rank).elementsEqual(b.shape) {
+            return .repeatedRow(row: b.scalarCount)
+        }
+        return .strided(shape: shape, strides: [out.strides, Shape.broadcastStrides(a.shape, a.strides, to: shape),
+                                                Shape.broadcastStrides(b.shape, b.strides, to: shape)])
+    }
+
+    /// Records `out = F(a, b)` (broadcast), `out` fresh and contiguous.
+    static func binary<F: _BinaryNumericFunction, T: _NumericElement>(_: F.Type, _: T.Type, _ a: Tensor, _ b: Tensor, into out: Tensor) {
+        let pa = UnsafePointer(a.pointer(T.self)), pb = UnsafePointer(b.pointer(T.self)), po = out.pointer(T.self)
+        let n = out.scalarCount
+        let step: () -> Void
+        switch layout(out, a, b) {
+        case .contiguous:
+            step = { if !Elementwise.parallel(F.self, pa, pb, scalarB: false, po, n) { for i in 0..<n { po[i] = F.apply(pa[i], pb[i]) } } }
+        case .secondIsOneValue:
+            step = {
+                if Elementwise.parallel(F.self, pa, pb, scalarB: true, po, n) { return }
+                let y = pb.pointee
+                for i in 0..<n { po[i] = F.apply(pa[i], y) }
+            }
+        case .firstIsOneValue:
+            step = {
+                let x = pa.pointee
+                for i in 0..<n { po[i] = F.apply(x, pb[i]) }
+            }
+        case .repeatedRow(let r):
+            step = {
+                var base = 0
+                while base < n {
+                    for j in 0..<r { po[base + j] = F.apply(pa[base + j], pb[j]) }
+                    base += r
+                }
+            }
+        case .strided(let shape, let strides):
+            step = {
+                _forEachRun(shape, strides) { offsets, count, steps in
+                    var o = po + offsets[0], x = pa + offsets[1], y = pb + offsets[2]
+                    for _ in 0..<count {
+                        o.pointee = F.apply(x.pointee, y.pointee)
+                        o += steps[0]
+                        x += steps[1]
+                        y += steps[2]
+                    }
+                }
+            }
+        }
+        _CaptureTape.record(step, writes: out, reads: a, b)
+    }
+
+    /// Records `out = F(a, y)` for one number `y`.
+    static func scalar<F: _BinaryNumericFunction, T: _NumericElement>(_: F.Type, _ a: Tensor, _ y: T, into out: Tensor) {
+        let pa = UnsafePointer(a.pointer(T.self)), po = out.pointer(T.self)
+        let n = out.scalarCount
+        let step: () -> Void
+        switch layout(out, a, nil) {
+        case .strided(let shape, let strides):
+            step = {
+                _forEachRun(shape, strides) { offsets, count, steps in
+                    var o = po + offsets[0], x = pa + offsets[1]
+                    for _ in 0..<count {
+                        o.pointee = F.apply(x.pointee, y)
+                        o += steps[0]
+                        x += steps[1]
+                    }
+                }
+            }
+        default:
+            step = {
+                let done = withUnsafePointer(to: y) { Elementwise.parallel(F.self, pa, $0, scalarB: true, po, n) }
+                if !done { for i in 0..<n { po[i] = F.apply(pa[i], y) } }
+            }
+        }
+        _CaptureTape.record(step, writes: out, reads: a)
+    }
+
+    /// Records `out = op(a)` for a float function.
+    static func unary<Op: _FloatMap, T: _FloatElement>(_ op: Op, _: T.Type, _ a: Tensor, into out: Tensor) {
+        let pa = UnsafePointer(a.pointer(T.self)), po = out.pointer(T.self)
+        let n = out.scalarCount
+        let step: () -> Void
+        switch layout(out, a, nil) {
+        case .strided(let shape, let strides):
+            step = {
+                _forEachRun(shape, strides) { offsets, count, steps in
+                    var o = po + offsets[0], x = pa + offsets[1]
+                    for _ in 0..<count {
+                        o.pointee = op.apply(x.pointee)
+                        o += steps[0]
+                        x += steps[1]
+                    }
+                }
+            }
+        default:
+            step = {
+                let parts = Threads.parts(work: n, grain: Elementwise.parallelGrain)
+                let chunk = (n + parts - 1) / parts
+                let pointers = _UncheckedSendable((pa, po, op))
+                Threads.run(parts) { t in
+                    let (pa, po, op) = pointers.value
+                    for i in (t * chunk)..<Swift.min(n, (t + 1) * chunk) { po[i] = op.apply(pa[i]) }
+                }
+            }
+        }
+        _CaptureTape.record(step, writes: out, reads: a)
+    }
+
+    /// Records `dst = F(dst, src)` in place, `src` broadcast to `dst`.
+    static func update<F: _BinaryNumericFunction, T: _NumericElement>(_: F.Type, _: T.Type, _ dst: Tensor, _ src: Tensor) {
+        let pd = dst.pointer(T.self), ps = UnsafePointer(src.pointer(T.self))
+        let n = dst.scalarCount
+        let step: () -> Void
+        if dst.isContiguous && src.isContiguous && Shape.same(src.shape, dst.shape) {
+            step = { if !Elementwise.parallel(F.self, pd, ps, scalarB: false, pd, n) { for i in 0..<n { pd[i] = F.apply(pd[i], ps[i]) } } }
+        } else {
+            let shape = dst.shape, strides = [dst.strides, Shape.broadcastStrides(src.shape, src.strides, to: shape)]
+            step = {
+                _forEachRun(shape, strides) { offsets, count, steps in
+                    var d = pd + offsets[0], s = ps + offsets[1]
+                    for _ in 0..<count {
+                        d.pointee = F.apply(d.pointee, s.pointee)
+                        d += steps[0]
+                        s += steps[1]
+                    }
+                }
+            }
+        }
+        _CaptureTape.record(step, writes: dst, inPlace: true, reads: src)
+    }
+}
