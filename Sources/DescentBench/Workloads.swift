@@ -73,7 +73,12 @@ enum Workloads {
             gdEpochs(x, y, w, b, epochs: 500, lr: 1e-5)
         }
         report("seed_loop", seconds / 500 * 1e6, "us/epoch")
-        // The same epochs compiled: the whole loop as one call (`repeated`, what JAX's
+    }
+
+    static func seedLoopCompiled() {
+        let x = Tensor([[73, 67, 43], [91, 88, 64], [87, 134, 58], [102, 43, 37], [69, 96, 70]])
+        let y = Tensor([[56, 70], [81, 101], [119, 133], [22, 37], [103, 119]])
+        // The seed loop's epochs compiled: the whole loop as one call (`repeated`, what JAX's
         // `seed_loop_scan` compiles with lax.fori_loop), and one call per epoch. Recording
         // happens in the untimed warm-up, as JAX's compilation does.
         let w = Tensor([[0.7042, -1.5674, -0.3579], [1.7298, -1.3018, 1.2664]], requiresGrad: true)
@@ -165,7 +170,12 @@ enum Workloads {
             }
         }
         report("minibatch_64", seconds / (Double(n) / 64) * 1e6, "us/step")
-        // Compiled: the batch and its targets are the step's inputs (the last, shorter batch
+    }
+
+    static func miniBatchCompiled() {
+        let (x, y) = bigData(100_000)
+        let n = x.shape[0]
+        // minibatch_64 compiled: the batch and its targets are the step's inputs (the last, shorter batch
         // keeps a plan of its own).
         let wc = Tensor.zeros(2, 32, requiresGrad: true), bc = Tensor.zeros(2, requiresGrad: true)
         let step = compile { (xb: Tensor, yb: Tensor) -> Tensor in gdEpochs(xb, yb, wc, bc, epochs: 1, lr: 0.01)! }
@@ -229,6 +239,16 @@ enum Workloads {
             }
         }
         report("mlp_adam_step", seconds / 20 * 1e3, "ms/step")
+    }
+
+    /// `mlp_adam_step` compiled, 20 steps as one call (JAX's `mlp_adam_step_scan`).
+    static func mlpAdamCompiled() {
+        let g = Generator(seed: 0)
+        let x = Tensor.randn(128, 784, generator: g)
+        let labels = Tensor.randint(0, 10, [128], generator: g)
+        let net = Sequential(Linear(inFeatures: 784, outFeatures: 256), ReLU(), Linear(inFeatures: 256, outFeatures: 10))
+        let opt = Adam(net.parameters(), lr: 1e-3)
+        let lossFunction = CrossEntropyLoss()
         let step = compile { (x: Tensor, labels: Tensor) -> Tensor in
             opt.zeroGrad()
             let loss = lossFunction(net(x), labels)

@@ -83,3 +83,68 @@ struct CompileTests {
         #expect(compiled.parameters == eager.parameters)
     }
 }
+
+/// Every op of the op table, forward and backward, compiled and eager: the same bits on every
+/// call, whether the step replays or the recorder refused it (and it stayed eager).
+struct CompiledOpTableTests {
+    /// Ops that replay today; the test fails if one stops replaying, so the list only grows.
+    static let replaying: Set<String> = [
+        "T", "adaptive_avg_pool2d_global", "add", "add_0d", "add_broadcast_both", "add_expanded", "add_scalar",
+        "addbmm", "addmm", "addmv", "addr", "atan", "atan_expanded", "atan_float64", "baddbmm", "bmm", "ceil",
+        "chunk", "contiguous", "cosh", "cosh_expanded", "cosh_float64", "cross_entropy_4d",
+        "cross_entropy_ignore_class", "cross_entropy_nd_ignore", "cross_entropy_unbatched", "diag_embed",
+        "diag_matrix", "diag_vector", "diagonal", "diagonal_negative", "diagonal_offset", "digamma", "div_scalar",
+        "dot", "einsum_attention", "einsum_bmm", "einsum_chain", "einsum_diagonal", "einsum_dot", "einsum_ellipsis",
+        "einsum_hadamard", "einsum_implicit", "einsum_mv", "einsum_outer", "einsum_sum", "einsum_trace",
+        "einsum_transpose", "exp", "exp2", "exp2_expanded", "exp2_float64", "exp_expanded", "exp_float64",
+        "exp_transposed", "expand", "expm1", "expm1_expanded", "expm1_float64", "floor", "frac", "kron", "lgamma",
+        "lgamma_expanded", "lgamma_float64", "linear", "linear_seed", "log", "log10", "log10_expanded",
+        "log10_float64", "log1p", "log1p_expanded", "log1p_float64", "log2", "log2_expanded", "log2_float64",
+        "log_expanded", "log_float64", "log_softmax", "log_softmax_dim0", "matmul_1d_2d", "matmul_2d_3d",
+        "matmul_3d_1d", "matmul_3d_2d", "matmul_batched", "matmul_broadcast", "matrix_power", "max_dim1", "mean",
+        "mean_dim1", "min_dim0_keep", "mish", "mish_expanded", "mish_float64", "mm", "mm_transposed", "movedim",
+        "mul", "mul_scalar", "mul_transposed", "mv", "outer", "pad_constant", "pad_constant_value", "pad_crop",
+        "permute", "pixel_shuffle", "pixel_unshuffle", "relu", "repeat", "repeat_interleave",
+        "repeat_interleave_flat", "reshape_copy", "round", "scatter_value", "select", "sigmoid", "sigmoid_expanded",
+        "sigmoid_float64", "sigmoid_sliced", "silu", "silu_expanded", "silu_float64", "silu_transposed", "sin",
+        "sin_expanded", "sin_float64", "sin_transposed", "sinh", "sinh_expanded", "sinh_float64", "slice",
+        "slice_step", "softmax", "split", "split_sizes", "sqrt", "sqrt_expanded", "sqrt_float64", "squeeze",
+        "squeeze_dim", "sub_scalar", "sum", "sum_columns", "sum_dim0", "sum_dim1_keep", "sum_dims", "sum_long",
+        "sum_narrow_columns", "sum_rows_ten", "sum_rows_twenty_nine", "sum_short_rows", "sum_short_rows_seven",
+        "sum_short_rows_two", "sum_three_columns", "sum_transposed", "swapaxes", "t", "tanh", "tanh_expanded",
+        "tanh_float64", "tensordot", "tensordot_int", "tile", "to_float64", "transpose", "trunc", "unbind",
+        "unflatten", "unfold_dim", "unfold_step", "unsqueeze", "view",
+    ]
+
+    @Test func everyOpGivesEagerBitsCompiled() throws {
+        var replayed: [String] = [], refused: [String: String] = [:]
+        for c in OpTests.cases {
+            let op = try #require(OpTable.ops[c.name])
+            func run(compiled: Bool) -> (outputs: [[UInt64]], grads: [[[UInt64]?]], step: CompiledStep?) {
+                let inputs = zip(c.inputs, c.requires_grad).map { $0.tensor(requiresGrad: $1) }
+                let upstream = c.upstream.tensor()
+                let body = { () -> Tensor in
+                    for x in inputs where x.requiresGrad { x.grad = nil }
+                    let out = op(inputs)
+                    out.backward(gradient: upstream)
+                    return out
+                }
+                let step = compiled ? compile(body) : nil
+                var outputs: [[UInt64]] = [], grads: [[[UInt64]?]] = []
+                for _ in 0..<4 {
+                    outputs.append(CompileTests.bits(step.map { $0() } ?? body()))
+                    grads.append(inputs.map { $0.grad.map(CompileTests.bits) })
+                }
+                return (outputs, grads, step)
+            }
+            let eager = run(compiled: false), compiled = run(compiled: true)
+            #expect(compiled.outputs == eager.outputs, "values of \(c.name)")
+            #expect(compiled.grads == eager.grads, "gradients of \(c.name)")
+            if let reason = compiled.step?.fallbackReason { refused[c.name] = reason } else { replayed.append(c.name) }
+        }
+        for name in Self.replaying { #expect(refused[name] == nil, "\(name) no longer replays: \(refused[name] ?? "")") }
+        print("compiled op table: \(replayed.count) replay, \(refused.count) stay eager")
+        print("replaying:", replayed.sorted().joined(separator: ", "))
+        for (name, reason) in refused.sorted(by: { $0.key < $1.key }) { print("eager \(name): \(reason)") }
+    }
+}

@@ -21,14 +21,18 @@ import CDescentKernels
 package final class _CaptureTape {
     typealias Header = TensorMemory.Header
 
-    /// The work, in the order the capture ran it.
-    private(set) var steps: [() -> Void] = []
+    /// The work, in the order the capture ran it, each closure in a box: kept in an array,
+    /// a closure is stored in its most general form and every call went through two thunks.
+    private(set) var steps: [Step] = []
     /// The first reason the capture cannot be replayed.
     private(set) var refusal: String?
     /// Blocks made during the capture that no recorded kernel has written yet, with their
     /// element counts (for the refusal's message).
     private var unwritten: [UnsafeMutableRawPointer: (order: Int, count: Int)] = [:]
     private var madeCount = 0
+    /// Blocks made zeroed that no recorded kernel has written since, with their sizes: their
+    /// memory must still be zero when the capture ends, or something unrecorded wrote it.
+    private var zeroed: [UnsafeMutableRawPointer: Int] = [:]
     /// Every block made during the capture, held until the tape ends.
     private var made: [UnsafeMutablePointer<Header>: UnsafeMutableRawPointer] = [:]
     /// Memory written in place during the capture (version bumps), and memory a recorded
@@ -99,7 +103,8 @@ package final class _CaptureTape {
     static func madeZeroed(_ data: UnsafeMutableRawPointer, bytes: Int) {
         guard let tape = current else { return }
         tape.unwritten[data] = nil
-        tape.steps.append { data.initializeMemory(as: UInt8.self, repeating: 0, count: bytes) }
+        tape.zeroed[data] = bytes
+        tape.steps.append(Step { data.initializeMemory(as: UInt8.self, repeating: 0, count: bytes) })
     }
 
     /// A tensor's memory was written in place.
@@ -107,6 +112,19 @@ package final class _CaptureTape {
         guard let tape = current else { return }
         tape.bumped[header, default: 0] += 1
     }
+
+    /// A value written by Swift code (`_setRaw`): fine into fresh memory nothing else writes
+    /// (a number made a tensor, `arange`), which stays as it is for the plan; anything else
+    /// (a value set into zeros, which a replay clears again) refuses the capture.
+    static func wroteFromSwift(_ t: Tensor) {
+        guard let tape = current else { return }
+        if tape.unwritten.removeValue(forKey: t.data) != nil || tape.constants.contains(t.data) {
+            tape.constants.insert(t.data)
+            return
+        }
+        if tape.refusal == nil { tape.refusal = "an op writes values from Swift into memory a replay writes again" }
+    }
+    private var constants: Set<UnsafeMutableRawPointer> = []
 
     /// Values written into fresh memory by Swift code that runs once (a literal, a number
     /// wrapped as a tensor): constant for the plan, whose replay leaves them as they are.
@@ -120,7 +138,7 @@ package final class _CaptureTape {
         guard let tape = current else { return }
         tape.note(tensor, reading: true)
         if let value { tape.note(value, reading: true) }
-        tape.steps.append { tensor._grad = value }
+        tape.steps.append(Step { tensor._grad = value })
     }
 
     /// Records `step`, a kernel that just ran and wrote `writes` (fresh memory, or in place
@@ -131,7 +149,7 @@ package final class _CaptureTape {
 
     package static func record(_ step: @escaping () -> Void, writes: Tensor, inPlace: Bool = false, reads: [Tensor]) {
         guard let tape = current else { return }
-        tape.steps.append(step)
+        tape.steps.append(Step(step))
         if _environment("DESCENT_CAPTURE_TRACE") != nil {
             _printToStandardError("step \(tape.steps.count - 1) writes \(tape.unwritten[writes.data]?.order ?? -1) inPlace \(inPlace) shape \(writes.shape)")
         }
@@ -139,6 +157,7 @@ package final class _CaptureTape {
         tape.note(writes, reading: false)
         if inPlace {
             tape.writtenInPlace[writes.header, default: 0] += 1
+            tape.zeroed[writes.data] = nil
             // Written in place over the whole of fresh memory (a tensor made, then filled).
             if writes.isContiguous && writes.storageOffset == 0 && writes.scalarCount == writes.header.pointee.count {
                 tape.unwritten[writes.data] = nil
@@ -151,7 +170,7 @@ package final class _CaptureTape {
     /// Records `step`, work recorded as a whole (an optimizer's update, which reads its step
     /// count again on every call), which ran with the capture suspended.
     package static func recordCall(_ step: @escaping () -> Void) {
-        current?.steps.append(step)
+        current?.steps.append(Step(step))
     }
 
     /// A bare tensor over `t`'s memory and geometry, for a recorded kernel that takes tensors:
@@ -192,6 +211,9 @@ package final class _CaptureTape {
         if bumped.contains(where: { $0.value > writtenInPlace[$0.key, default: 0] }) {
             return "an in-place write went through a kernel that is not recorded yet"
         }
+        for (data, bytes) in zeroed where !UnsafeRawBufferPointer(start: data, count: bytes).allSatisfy({ $0 == 0 }) {
+            return "an operation whose kernel is not recorded yet wrote into a tensor of \(bytes) bytes made of zeros"
+        }
         return nil
     }
 
@@ -205,6 +227,18 @@ package final class _CaptureTape {
 
     /// Runs the recorded work once.
     func replay() {
-        for step in steps { step() }
+        if unretained.count != steps.count { unretained = steps.map { Unmanaged.passUnretained($0) } }
+        // Through unretained boxes: calling closures out of the array retained and released
+        // each one's context around the call, a third of a seed-loop replay.
+        unretained.withUnsafeBufferPointer { steps in
+            for i in steps.indices { steps[i]._withUnsafeGuaranteedRef { $0.run() } }
+        }
     }
+
+    /// A recorded closure in a box the replay can call without counting references.
+    final class Step {
+        let run: () -> Void
+        init(_ run: @escaping () -> Void) { self.run = run }
+    }
+    private var unretained: [Unmanaged<Step>] = []
 }

@@ -95,6 +95,13 @@ public final class CompiledStep {
 
     private func run(_ inputs: [Tensor], times: Int) -> Tensor {
         if inputs.count != arity { _fail("the compiled step takes \(arity) inputs (got \(inputs.count))") }
+        // Gradients with respect to an input would go to the plan's copy of it.
+        if inputs.contains(where: \.requiresGrad) {
+            let reason = "an input requires grad (capture tensors that need gradients in the step, as parameters are)"
+            if fallbackReason != reason { _warnOnce("compile: the step runs eagerly because \(reason)") }
+            fallbackReason = reason
+            return eager(inputs, times: times)
+        }
         let key = PlanKey(shapes: inputs.map(\.shape), dtypes: inputs.map(\.dtype), grad: GradMode.isEnabled)
         var remaining = times
         if let plan = plans[key] {
@@ -134,7 +141,6 @@ public final class CompiledStep {
         recordings += 1
         // The plan's inputs: its own memory, made before the capture (so not part of it).
         let mine = noGrad { inputs.map { $0.clone() } }
-        for (m, given) in zip(mine, inputs) where given.requiresGrad { m.requiresGrad = true }
         let tape = _CaptureTape()
         let output = tape.capturing { body(mine) }
         if let reason = tape.verdict() {

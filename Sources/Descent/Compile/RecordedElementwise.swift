@@ -64,6 +64,23 @@ enum _RecordedElementwise {
                 }
             }
         case .strided(let shape, let strides):
+            if let walk = _PlannedWalk(shape, strides) {
+                let (i0, i1, i2) = (walk.innerSteps[0], walk.innerSteps[1], walk.innerSteps[2])
+                let (o0, o1, o2) = (walk.outerSteps[0], walk.outerSteps[1], walk.outerSteps[2])
+                let (outer, inner) = (walk.outer, walk.inner)
+                step = {
+                    for r in 0..<outer {
+                        var o = po + r * o0, x = pa + r * o1, y = pb + r * o2
+                        for _ in 0..<inner {
+                            o.pointee = F.apply(x.pointee, y.pointee)
+                            o += i0
+                            x += i1
+                            y += i2
+                        }
+                    }
+                }
+                break
+            }
             step = {
                 _forEachRun(shape, strides) { offsets, count, steps in
                     var o = po + offsets[0], x = pa + offsets[1], y = pb + offsets[2]
@@ -145,6 +162,22 @@ enum _RecordedElementwise {
             step = { if !Elementwise.parallel(F.self, pd, ps, scalarB: false, pd, n) { for i in 0..<n { pd[i] = F.apply(pd[i], ps[i]) } } }
         } else {
             let shape = dst.shape, strides = [dst.strides, Shape.broadcastStrides(src.shape, src.strides, to: shape)]
+            if let walk = _PlannedWalk(shape, strides) {
+                let (i0, i1, o0, o1) = (walk.innerSteps[0], walk.innerSteps[1], walk.outerSteps[0], walk.outerSteps[1])
+                let (outer, inner) = (walk.outer, walk.inner)
+                step = {
+                    for r in 0..<outer {
+                        var d = pd + r * o0, s = ps + r * o1
+                        for _ in 0..<inner {
+                            d.pointee = F.apply(d.pointee, s.pointee)
+                            d += i0
+                            s += i1
+                        }
+                    }
+                }
+                _CaptureTape.record(step, writes: dst, inPlace: true, reads: src)
+                return
+            }
             step = {
                 _forEachRun(shape, strides) { offsets, count, steps in
                     var d = pd + offsets[0], s = ps + offsets[1]
@@ -157,5 +190,35 @@ enum _RecordedElementwise {
             }
         }
         _CaptureTape.record(step, writes: dst, inPlace: true, reads: src)
+    }
+}
+
+/// A strided walk over `k` operands, merged once at capture as `_forEachRun` merges it on
+/// every call: at most two loops with their steps, so a replay allocates nothing. Walks that
+/// keep more than two dimensions after merging use `_forEachRun` itself.
+struct _PlannedWalk {
+    let outer: Int, inner: Int
+    /// Per operand: the step along the inner loop and along the outer one.
+    let innerSteps: [Int], outerSteps: [Int]
+
+    init?(_ shape: [Int], _ strides: [[Int]]) {
+        let k = strides.count
+        var sizes: [Int] = [], steps: [[Int]] = []
+        for d in 0..<shape.count where shape[d] != 1 {
+            let n = shape[d]
+            if n == 0 { return nil }
+            if let last = sizes.last, (0..<k).allSatisfy({ steps[steps.count - 1][$0] == strides[$0][d] * n }) {
+                sizes[sizes.count - 1] = last * n
+                steps[steps.count - 1] = (0..<k).map { strides[$0][d] }
+                continue
+            }
+            sizes.append(n)
+            steps.append((0..<k).map { strides[$0][d] })
+        }
+        guard sizes.count <= 2 else { return nil }
+        inner = sizes.last ?? 1
+        innerSteps = steps.last ?? [Int](repeating: 0, count: k)
+        outer = sizes.count == 2 ? sizes[0] : 1
+        outerSteps = sizes.count == 2 ? steps[0] : [Int](repeating: 0, count: k)
     }
 }

@@ -179,6 +179,7 @@ extension Tensor {
 
     /// Writes `value`, converted to the dtype, at storage index `offset` past the start.
     func _setRaw(_ offset: Int, _ value: Double) {
+        if _CaptureTape.isActive { _CaptureTape.wroteFromSwift(self) }
         switch dtype {
         case .float32: pointer(Float.self)[offset] = Float(value)
         case .float64: pointer(Double.self)[offset] = value

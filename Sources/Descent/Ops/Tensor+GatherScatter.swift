@@ -211,6 +211,15 @@ extension Tensor {
 
     /// Writes or combines `src` into this tensor in place along `d` at `index` (no recording).
     func _scatterRaw(_ d: Int, _ index: Tensor, _ src: Tensor, _ mode: _ScatterMode) {
+        _scatterKernel(d, index, src, mode)
+        if _CaptureTape.isActive {
+            // The walk checks every index, so a replay with new indices stops as eager code would.
+            let (out, idx, s) = (_CaptureTape.handle(self), _CaptureTape.handle(index), _CaptureTape.handle(src))
+            _CaptureTape.record({ out._scatterKernel(d, idx, s, mode) }, writes: self, inPlace: true, reads: index, src)
+        }
+    }
+
+    private func _scatterKernel(_ d: Int, _ index: Tensor, _ src: Tensor, _ mode: _ScatterMode) {
         let size = rank == 0 ? 1 : shape[d], stride = rank == 0 ? 0 : strides[d]
         func run<T: _NumericElement>(_: T.Type) {
             let out = pointer(T.self), s = src.pointer(T.self)
