@@ -84,6 +84,143 @@ struct CompileTests {
     }
 }
 
+/// When a compiled step records again, stays eager, or replays a loop.
+struct CompileGuardTests {
+    /// A small regression step over inputs of any batch size, on its own parameters.
+    final class Regression {
+        let w = Tensor([[0.5, -0.25, 0.125], [0.75, 0.5, -1]], requiresGrad: true)
+        let b = Tensor([0.1, -0.2], requiresGrad: true)
+        func step(_ x: Tensor, _ y: Tensor) -> Tensor {
+            let d = x.matmul(w.t()) + b - y
+            let loss = (d * d).sum() / d.scalarCount
+            loss.backward()
+            noGrad {
+                w -= w.grad! * 1e-3
+                b -= b.grad! * 1e-3
+                w.grad!.zero()
+                b.grad!.zero()
+            }
+            return loss
+        }
+    }
+
+    static func data(_ rows: Int, seed: UInt64) -> (Tensor, Tensor) {
+        let g = Generator(seed: seed)
+        return (Tensor.randn(rows, 3, generator: g), Tensor.randn(rows, 2, generator: g))
+    }
+
+    @Test func newShapesRecordAPlanEachAndKeepEagerBits() {
+        let eager = Regression(), compiled = Regression()
+        let step = compile(compiled.step)
+        for i in 0..<12 {
+            let (x, y) = Self.data(i % 3 == 2 ? 7 : 4, seed: UInt64(i))
+            #expect(CompileTests.bits(step(x, y)) == CompileTests.bits(eager.step(x, y)), "call \(i)")
+        }
+        #expect(step.fallbackReason == nil)
+        #expect(step.recordings == 2)
+        #expect(CompileTests.bits(compiled.w) == CompileTests.bits(eager.w))
+        #expect(CompileTests.bits(compiled.b) == CompileTests.bits(eager.b))
+    }
+
+    @Test func repeatedRunsTheStepThatManyTimes() {
+        let eager = Regression(), compiled = Regression()
+        let (x, y) = Self.data(5, seed: 1)
+        let step = compile(compiled.step)
+        var last = Tensor(0)
+        for _ in 0..<40 { last = eager.step(x, y) }
+        let result = step.repeated(40, x, y)
+        #expect(CompileTests.bits(result) == CompileTests.bits(last))
+        #expect(CompileTests.bits(compiled.w) == CompileTests.bits(eager.w))
+        #expect(step.replays == 38)
+    }
+
+    @Test func newMemoryUnderAParameterRecordsAgain() {
+        let eager = Regression(), compiled = Regression()
+        let (x, y) = Self.data(5, seed: 2)
+        let step = compile(compiled.step)
+        for _ in 0..<3 { #expect(CompileTests.bits(step(x, y)) == CompileTests.bits(eager.step(x, y))) }
+        // As `Module.to(_:)` does: the parameter keeps its identity, its memory is new.
+        for model in [eager, compiled] { model.w._replaceStorage(with: noGrad { model.w.clone() }) }
+        for _ in 0..<3 { #expect(CompileTests.bits(step(x, y)) == CompileTests.bits(eager.step(x, y))) }
+        #expect(step.recordings == 2)
+        #expect(CompileTests.bits(compiled.w) == CompileTests.bits(eager.w))
+    }
+
+    @Test func readingAValueBackKeepsTheStepEager() {
+        let model = Regression()
+        let (x, y) = Self.data(5, seed: 3)
+        var seen: [Double] = []
+        let step = compile { (x: Tensor, y: Tensor) -> Tensor in
+            let loss = model.step(x, y)
+            seen.append(loss.item())
+            return loss
+        }
+        for _ in 0..<4 { _ = step(x, y) }
+        #expect(seen.count == 4)
+        #expect(step.replays == 0)
+        #expect(step.fallbackReason?.contains("reads a tensor's value back") == true)
+    }
+
+    @Test func randomNumbersKeepTheStepEager() {
+        let model = Regression()
+        let (x, y) = Self.data(5, seed: 4)
+        let g = Generator(seed: 0)
+        let step = compile { (x: Tensor, y: Tensor) -> Tensor in model.step(x.dropout(p: 0.5, generator: g), y) }
+        var losses: [[UInt64]] = []
+        for _ in 0..<4 { losses.append(CompileTests.bits(step(x, y))) }
+        #expect(step.replays == 0)
+        #expect(step.fallbackReason?.contains("random") == true)
+        // Fresh masks every call, as eagerly.
+        #expect(Set(losses).count == 4)
+    }
+
+    @Test func anInputThatRequiresGradKeepsTheStepEager() {
+        let w = Tensor([1.0, 2.0], requiresGrad: true)
+        let step = compile { (x: Tensor) -> Tensor in
+            let loss = (x * w).sum()
+            loss.backward()
+            return loss
+        }
+        let x = Tensor([3.0, 4.0], requiresGrad: true)
+        for _ in 0..<3 { _ = step(x) }
+        #expect(step.replays == 0)
+        #expect(x.grad?.scalars(as: Double.self) == [3, 6])
+    }
+
+    @Test func twoThreadsReplayWithEagerBits() {
+        // Large enough for the elementwise passes and the product to split over threads.
+        let saved = Threads.count
+        defer { Threads.count = saved }
+        Threads.count = 2
+        let g = Generator(seed: 5)
+        let x = Tensor.randn(4096, 160, generator: g), y = Tensor.randn(4096, 2, generator: g)
+        func model() -> (Tensor, Tensor) {
+            let g = Generator(seed: 6)
+            return (Tensor.randn(2, 160, generator: g).requiresGrad(true), Tensor.zeros(2, requiresGrad: true))
+        }
+        func step(_ w: Tensor, _ b: Tensor) -> (Tensor, Tensor) -> Tensor {
+            { x, y in
+                let d = (x.matmul(w.t()) + b - y).relu()
+                let loss = (d * d).mean()
+                loss.backward()
+                noGrad {
+                    w -= w.grad! * 0.01
+                    b -= b.grad! * 0.01
+                    w.grad = nil
+                    b.grad = nil
+                }
+                return loss
+            }
+        }
+        let (we, be) = model(), (wc, bc) = model()
+        let eager = step(we, be), compiled = compile(step(wc, bc))
+        for _ in 0..<5 { #expect(CompileTests.bits(compiled(x, y)) == CompileTests.bits(eager(x, y))) }
+        #expect(compiled.fallbackReason == nil, "\(compiled.fallbackReason ?? "")")
+        #expect(compiled.replays == 3)
+        #expect(CompileTests.bits(wc) == CompileTests.bits(we))
+    }
+}
+
 /// Every op of the op table, forward and backward, compiled and eager: the same bits on every
 /// call, whether the step replays or the recorder refused it (and it stayed eager).
 struct CompiledOpTableTests {

@@ -61,3 +61,50 @@ import DescentNN
         #expect(CPUCapability(rawValue: "avx2") == .avx2)
     }
 }
+
+/// The examples of `CompiledStep` and `compile`, as written there.
+struct CompileDocExampleTests {
+    @Test func compiledStepExample() {
+        let x = Tensor([[73, 67, 43], [91, 88, 64]]), y = Tensor([[56, 70], [81, 101]])
+        let (w, b) = exclusiveGlobalGenerator { (Tensor.randn(2, 3, requiresGrad: true), Tensor.randn(2, requiresGrad: true)) }
+        let step = compile { (x: Tensor, y: Tensor) -> Tensor in
+            let d = x.matmul(w.t()) + b - y
+            let loss = (d * d).sum() / d.scalarCount
+            loss.backward()
+            noGrad {
+                w -= w.grad! * 1e-5
+                b -= b.grad! * 1e-5
+                w.grad!.zero()
+                b.grad!.zero()
+            }
+            return loss
+        }
+        for _ in 0..<100 { _ = step(x, y) }
+        #expect(step.replays == 98)
+        let last = step.repeated(500, x, y)
+        #expect(last.rank == 0 && last.gradFn == nil)
+    }
+}
+
+extension CompileDocExampleTests {
+    @Test func compileWithoutInputsExample() {
+        let inputs = Tensor([[73, 67, 43], [91, 88, 64]]), targets = Tensor([[56, 70], [81, 101]])
+        let (w, b) = exclusiveGlobalGenerator { (Tensor.randn(2, 3, requiresGrad: true), Tensor.randn(2, requiresGrad: true)) }
+        let step = compile { () -> Tensor in
+            let d = inputs.matmul(w.t()) + b - targets
+            let loss = (d * d).mean()
+            loss.backward()
+            noGrad {
+                w -= w.grad! * 1e-5
+                b -= b.grad! * 1e-5
+                w.grad = nil
+                b.grad = nil
+            }
+            return loss
+        }
+        let loss = step.repeated(500)   // 500 epochs in one call
+        #expect(step.fallbackReason == nil)
+        #expect(step.replays == 498)
+        #expect(loss.rank == 0)
+    }
+}

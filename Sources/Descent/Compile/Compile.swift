@@ -1,4 +1,4 @@
-/// A training step that runs as a recorded plan after its first calls (``compile(_:)-3ewwt``).
+/// A training step that runs as a recorded plan after its first calls, made by `compile { … }`.
 ///
 /// The first call with a new kind of input (shapes, dtypes, grad mode) runs eagerly, to warm
 /// up: optimizers make their state, parameters get their `.grad`. The second runs eagerly too,
@@ -167,13 +167,21 @@ public final class CompiledStep {
 /// `inputs` and `targets`): see ``CompiledStep``.
 ///
 /// ```swift
+/// let inputs = Tensor([[73, 67, 43], [91, 88, 64]]), targets = Tensor([[56, 70], [81, 101]])
+/// let w = Tensor.randn(2, 3, requiresGrad: true), b = Tensor.randn(2, requiresGrad: true)
 /// let step = compile { () -> Tensor in
-///     let loss = model.loss(x, targets: y)
+///     let d = inputs.matmul(w.t()) + b - targets
+///     let loss = (d * d).mean()
 ///     loss.backward()
-///     optimizer.step()
-///     optimizer.zeroGrad()
+///     noGrad {
+///         w -= w.grad! * 1e-5
+///         b -= b.grad! * 1e-5
+///         w.grad = nil
+///         b.grad = nil
+///     }
 ///     return loss
 /// }
+/// let loss = step.repeated(500)   // 500 epochs in one call
 /// ```
 public func compile(_ body: @escaping () -> Tensor) -> CompiledStep {
     CompiledStep(arity: 0) { _ in body() }
