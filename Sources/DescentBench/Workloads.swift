@@ -281,6 +281,16 @@ enum Workloads {
             }
         }
         report("lenet_step", seconds / 10 * 1e3, "ms/step")
+        let step = compile { (x: Tensor, labels: Tensor) -> Tensor in
+            opt.zeroGrad()
+            let loss = lossFunction(net(x), labels)
+            loss.backward()
+            opt.step()
+            return loss
+        }
+        let compiled = bestOf(3) { _ = step.repeated(10, x, labels) }
+        report("lenet_step_compiled", compiled / 10 * 1e3, "ms/step")
+        if let reason = step.fallbackReason { print("# lenet_step_compiled ran eagerly: \(reason)") }
     }
 
     /// `resnet_block_step`: `relu(bn2(conv2(relu(bn1(conv1(x))))) + x)` on 16 x 64 x 32 x 32,

@@ -189,6 +189,34 @@ package final class _CaptureTape {
         record({ CopyKernel.copy(compute(handles), into: target) }, writes: out, reads: inputs)
     }
 
+    /// Runs `compute`, a pure function of its inputs' values whose kernels do not record
+    /// themselves (a convolution, a pooling window walk), as one unit of the plan: during the
+    /// capture it runs unrecorded, and every replay runs it again eagerly on bare handles of
+    /// the inputs and copies its results into the plan's memory for them. Exact by
+    /// construction (the op itself runs); it costs the replay the op's allocations and a copy.
+    package static func opaque(_ inputs: [Tensor?], _ compute: @escaping ([Tensor?]) -> [Tensor]) -> [Tensor] {
+        guard let tape = current else { return compute(inputs) }
+        let outputs = suspended { () -> [Tensor] in
+            // A result over an input's memory (or another result's) would be overwritten by
+            // the copies of a replay: such results are given their own memory.
+            var seen = Set(inputs.compactMap { $0?.header })
+            return compute(inputs).map { out in
+                let own = out._isView || !seen.insert(out.header).inserted ? out.clone() : out
+                seen.insert(own.header)
+                return own
+            }
+        }
+        for out in outputs {
+            TensorMemory.hold(out.header)
+            tape.made[out.header] = out.data
+        }
+        let handles = inputs.map { $0.map(handle) }, targets = outputs.map(handle)
+        record({
+            for (result, target) in zip(compute(handles), targets) { CopyKernel.copy(result, into: target) }
+        }, writes: outputs[0], reads: inputs.compactMap { $0 })
+        return outputs
+    }
+
     /// Keeps a tensor from outside the capture, and the memory it has now.
     private func note(_ t: Tensor, reading: Bool) {
         guard made[t.header] == nil else { return }

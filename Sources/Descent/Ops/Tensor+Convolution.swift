@@ -221,11 +221,13 @@ extension Tensor {
             input: _lead3(inSizes, 1), output: _lead3(outSizes, 1), kernel: _lead3(kernel, 1), stride: _lead3(stride, 1),
             padding: _lead3(padding, 0), dilation: _lead3(dilation, 1)),
             inputShape: x.shape, weightShape: weight.shape, outputShape: [x.shape[0], outChannels] + outSizes)
-        let y = conv.rawForward(x, weight, bias)
+        // In a compiled step each product is a unit the plan runs again (its packing and
+        // im2col kernels do not record themselves).
+        let y = _CaptureTape.opaque([x, weight, bias]) { [conv.rawForward($0[0]!, $0[1]!, $0[2])] }[0]
         let spatialDims = Array(2..<(spatial + 2))
         y._recorded("ConvolutionBackward0", bias.map { [x, weight, $0] } ?? [x, weight], saving: [x, weight]) { g, node in
-            [node.needsInputGrad(0) ? conv.inputGradient(g, node.savedTensor(1)) : nil,
-             node.needsInputGrad(1) ? conv.weightGradient(node.savedTensor(0), g) : nil,
+            [node.needsInputGrad(0) ? _CaptureTape.opaque([g, node.savedTensor(1)]) { [conv.inputGradient($0[0]!, $0[1]!)] }[0] : nil,
+             node.needsInputGrad(1) ? _CaptureTape.opaque([node.savedTensor(0), g]) { [conv.weightGradient($0[0]!, $0[1]!)] }[0] : nil,
              bias != nil && node.needsInputGrad(2) ? g.sum(dims: [0] + spatialDims) : nil]
         }
         return unbatched ? y.squeeze(0) : y

@@ -107,7 +107,8 @@ extension Tensor {
                                    padding: _lead3(padding, 0), dilation: _lead3(dilation), countIncludePad: nil)
         let planes = Shape.count(Array(x.shape.dropLast(spatial)))
         let shape = Array(x.shape.dropLast(spatial)) + out
-        let (values, indices) = _windowMax(x, windows, outputShape: shape, planes: planes)
+        let results = _CaptureTape.opaque([x]) { let (v, i) = _windowMax($0[0]!, windows, outputShape: shape, planes: planes); return [v, i] }
+        let (values, indices) = (results[0], results[1])
         let name: StaticString = spatial == 2 ? "MaxPool2DWithIndicesBackward0" : "MaxPool3DWithIndicesBackward0"
         let inputShape = x.shape
         values._recorded(name, x) { g, _ in (Tensor._gradientAtIndices(g, indices, inputShape: inputShape, spatial: spatial), nil) }
@@ -132,6 +133,17 @@ extension Tensor {
         let outputShape = g.shape
         let lead = inputShape.count - spatial
         return _linearBackward(g, "MaxPoolWithIndicesBackwardBackward0", {
+            _CaptureTape.opaque([g, indices]) { [_scatterAtIndices($0[0]!, $0[1]!, inputShape: inputShape, spatial: spatial)] }[0]
+        }, adjoint: { gg in
+            gg.flatten(start: lead).gather(lead, indices.flatten(start: lead)).view(outputShape)
+        })
+    }
+
+    /// The work of ``_gradientAtIndices(_:_:inputShape:spatial:)``.
+    private static func _scatterAtIndices(_ g: Tensor, _ indices: Tensor, inputShape: [Int], spatial: Int) -> Tensor {
+        let outputShape = g.shape
+        let lead = inputShape.count - spatial
+        do {
             let gx = Tensor.zeros(inputShape, dtype: g.dtype)
             let gc = g.contiguous()
             let planes = Shape.count(Array(inputShape.prefix(lead)))
@@ -143,9 +155,7 @@ extension Tensor {
                                       gx.pointer(Double.self), inputVolume: inVolume, accumulate: true)
             }
             return gx
-        }, adjoint: { gg in
-            gg.flatten(start: lead).gather(lead, indices.flatten(start: lead)).view(outputShape)
-        })
+        }
     }
 
     // MARK: Average pooling
