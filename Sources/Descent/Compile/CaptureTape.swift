@@ -30,6 +30,8 @@ package final class _CaptureTape {
     /// element counts (for the refusal's message).
     private var unwritten: [UnsafeMutableRawPointer: (order: Int, count: Int)] = [:]
     private var madeCount = 0
+    /// Blocks of the capture no tensor holds any more, by total size.
+    private var free: [Int: [UnsafeMutableRawPointer]] = [:]
     /// Blocks made zeroed that no recorded kernel has written since, with their sizes: their
     /// memory must still be zero when the capture ends, or something unrecorded wrote it.
     private var zeroed: [UnsafeMutableRawPointer: Int] = [:]
@@ -92,11 +94,34 @@ package final class _CaptureTape {
         guard let tape = current else { return }
         TensorMemory.hold(header)
         tape.made[header] = data
+        tape.zeroed[data] = nil
         tape.unwritten[data] = (tape.madeCount, header.pointee.count)
         if _environment("DESCENT_CAPTURE_TRACE") != nil {
             _printToStandardError("made #\(tape.madeCount) count \(header.pointee.count) after step \(tape.steps.count)")
         }
         tape.madeCount += 1
+    }
+
+    /// A block made during the capture whose last eager holder let go (only the tape holds it
+    /// now): free for a later tensor of the capture of the same size, as it would be in eager
+    /// code. The replay runs the same kernels in the same order, so the block's two lives never
+    /// overlap there either; a plan's memory is then what the eager step needed at its peak,
+    /// not the sum of all its tensors. Constants (values written from Swift once) keep their
+    /// block: no replay writes them again. Blocks a recorded closure holds through a handle
+    /// never come here (the handle holds them). Nor do blocks the verdict has yet to judge.
+    static func released(_ data: UnsafeMutableRawPointer, _ header: UnsafeMutablePointer<Header>) {
+        // Not a block that still awaits its recorded write, or zeros still to be checked: the
+        // verdict must see those as they are.
+        guard let tape = current, tape.made[header] != nil, header.pointee.holders == 1, !tape.constants.contains(data),
+              tape.unwritten[data] == nil, tape.zeroed[data] == nil else { return }
+        tape.free[header.pointee.bytes, default: []].append(data)
+    }
+
+    /// A dead block of the capture with room for exactly `bytes` (elements and header), if any.
+    static func reusable(bytes: Int) -> UnsafeMutableRawPointer? {
+        // The caller writes a new header over the old (one holder), and `made` holds it again
+        // for the tape.
+        current?.free[bytes]?.popLast()
     }
 
     /// A block was made filled with zero bits: the plan clears it again on every replay.

@@ -28,11 +28,13 @@ enum TensorMemory {
         let data: UnsafeMutableRawPointer
         let headerOffset: Int
         if bytes <= smallBytes {
-            data = descent_small_block_take()
             headerOffset = smallBytes
+            data = _CaptureTape.isActive ? _CaptureTape.reusable(bytes: headerOffset + headerBytes) ?? descent_small_block_take()
+                : descent_small_block_take()
         } else {
             headerOffset = (bytes + 15) & ~15
-            data = large(headerOffset + headerBytes)
+            data = _CaptureTape.isActive ? _CaptureTape.reusable(bytes: headerOffset + headerBytes) ?? large(headerOffset + headerBytes)
+                : large(headerOffset + headerBytes)
         }
         let header = (data + headerOffset).bindMemory(to: Header.self, capacity: 1)
         header.initialize(to: Header(version: 0, holders: 1, count: count, bytes: headerOffset + headerBytes))
@@ -68,7 +70,10 @@ enum TensorMemory {
     /// Counts one tensor fewer, and frees the block when it was the last.
     @inline(__always)
     static func drop(_ data: UnsafeMutableRawPointer, _ header: UnsafeMutablePointer<Header>) {
-        guard descent_block_drop(header) != 0 else { return }
+        guard descent_block_drop(header) != 0 else {
+            if _CaptureTape.isActive { _CaptureTape.released(data, header) }
+            return
+        }
         let bytes = header.pointee.bytes
         if bytes == smallBytes + headerBytes {
             descent_small_block_give(data)

@@ -240,13 +240,18 @@ enum MatmulKernel {
         let out = Tensor(uninitializedShape: batch == 0 ? Shape.pair(m, n) : [batch, m, n], dtype: a.dtype)
         multiply(a, b, into: out, batch: batch, m: m, k: k, n: n, transposeA: transposeA, transposeB: transposeB, backend: backend)
         if _CaptureTape.isActive {
-            if batch == 0 && a.dtype == .float32 && m * n * k < directLimit {
-                // The small product's loop on its pointers, as `multiply` runs it.
+            if batch == 0 && a.dtype == .float32 {
+                // A float32 matrix product on its pointers, as `multiply` runs it (no tensor
+                // handles, so the plan can give the memory of its operands to later tensors).
                 let ra = a.rank, rb = b.rank
                 let (rsa, csa) = transposeA ? (a.strides[ra - 1], a.strides[ra - 2]) : (a.strides[ra - 2], a.strides[ra - 1])
                 let (rsb, csb) = transposeB ? (b.strides[rb - 1], b.strides[rb - 2]) : (b.strides[rb - 2], b.strides[rb - 1])
                 let (pa, pb, pc) = (UnsafePointer(a.pointer(Float.self)), UnsafePointer(b.pointer(Float.self)), out.pointer(Float.self))
-                _CaptureTape.record({ direct(pa, rsa, csa, pb, rsb, csb, pc, m: m, k: k, n: n) }, writes: out, reads: a, b)
+                if m * n * k < directLimit {
+                    _CaptureTape.record({ direct(pa, rsa, csa, pb, rsb, csb, pc, m: m, k: k, n: n) }, writes: out, reads: a, b)
+                } else {
+                    _CaptureTape.record({ sgemm(pa, rsa, csa, pb, rsb, csb, pc, m: m, k: k, n: n, backend: backend) }, writes: out, reads: a, b)
+                }
                 return out
             }
             let (x, y, z) = (_CaptureTape.handle(a), _CaptureTape.handle(b), _CaptureTape.handle(out))
