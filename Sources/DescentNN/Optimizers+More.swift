@@ -186,6 +186,12 @@ public final class Adagrad: Optimizer {
 /// ```
 @discardableResult
 public func clipGradNorm(_ parameters: [Tensor], maxNorm: Double) -> Double {
+    // In a step being compiled, the whole clipping runs again on every replay (it reads the
+    // norm back to decide): its kernels are not recorded one by one.
+    guard !_CaptureTape.isActive else {
+        _CaptureTape.recordCall { _ = clipGradNorm(parameters, maxNorm: maxNorm) }
+        return _CaptureTape.suspended { clipGradNorm(parameters, maxNorm: maxNorm) }
+    }
     let grads = parameters.compactMap(\.grad)
     guard !grads.isEmpty else { return 0 }
     let total = noGrad {

@@ -186,6 +186,34 @@ struct CompileGuardTests {
         #expect(CompileTests.bits(compiled.w) == CompileTests.bits(eager.w))
     }
 
+    @Test func clippingTheGradientNormRunsAgainOnEveryReplay() {
+        func run(compiled: Bool) -> ([[UInt64]], CompiledStep?) {
+            let model = Regression()
+            let opt = SGD([model.w, model.b], lr: 0.1)
+            let body = { (x: Tensor, y: Tensor) -> Tensor in
+                opt.zeroGrad()
+                let d = x.matmul(model.w.t()) + model.b - y
+                let loss = (d * d).mean()
+                loss.backward()
+                _ = clipGradNorm([model.w, model.b], maxNorm: 0.5)
+                opt.step()
+                return loss
+            }
+            let step = compiled ? compile(body) : nil
+            var out: [[UInt64]] = []
+            for i in 0..<6 {
+                let (x, y) = Self.data(4, seed: UInt64(10 + i))
+                out.append(CompileTests.bits(step.map { $0(x, y) } ?? body(x, y)))
+            }
+            out.append(CompileTests.bits(model.w))
+            return (out, step)
+        }
+        let (eager, _) = run(compiled: false), (compiled, step) = run(compiled: true)
+        #expect(compiled == eager)
+        #expect(step?.fallbackReason == nil)
+        #expect(step?.replays == 4)
+    }
+
     @Test func readingAValueBackKeepsTheStepEager() {
         let model = Regression()
         let (x, y) = Self.data(5, seed: 3)
