@@ -331,6 +331,17 @@ enum Workloads {
             }
         }
         report("gpt_tiny_step", seconds / 5 * 1e3, "ms/step")
+        let step = compile { () -> Tensor in
+            opt.zeroGrad()
+            let loss = model.loss(idx, targets: targets)
+            loss.backward()
+            _ = clipGradNorm(model.parameters(), maxNorm: 1)
+            opt.step()
+            return loss
+        }
+        let compiled = bestOf(3) { _ = step.repeated(5) }
+        report("gpt_tiny_step_compiled", compiled / 5 * 1e3, "ms/step")
+        if let reason = step.fallbackReason { print("# gpt_tiny_step_compiled ran eagerly: \(reason)") }
     }
 
     /// Not a workload of WORKLOADS.md: causal attention forward and backward, the streaming

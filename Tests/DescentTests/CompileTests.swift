@@ -124,6 +124,43 @@ extension CompileTests {
     }
 }
 
+extension CompileTests {
+    /// A small GPT (embeddings, layer norms, causal attention, GELU MLP, tied head), AdamW
+    /// and gradient clipping: the sequence workload's step.
+    static func gptSteps(compiled: Bool, steps: Int) -> (losses: [[UInt64]], parameters: [[UInt64]], step: CompiledStep?) {
+        let g = Generator(seed: 21)
+        let model = GPT(GPTConfig(blockSize: 16, vocabSize: 11, nLayer: 2, nHead: 2, nEmbd: 16), generator: g)
+        let idx = Tensor.randint(0, 11, [3, 16], generator: g), targets = Tensor.randint(0, 11, [3, 16], generator: g)
+        let opt = AdamW(model.parameters(), lr: 1e-2, weightDecay: 0.1)
+        let body = { (idx: Tensor, targets: Tensor) -> Tensor in
+            opt.zeroGrad()
+            let loss = model.loss(idx, targets: targets)
+            loss.backward()
+            _ = clipGradNorm(model.parameters(), maxNorm: 1)
+            opt.step()
+            return loss
+        }
+        let step = compiled ? compile(body) : nil
+        var losses: [[UInt64]] = []
+        for i in 0..<steps {
+            // New tokens every other step: the plan reads the ids it is given.
+            let batch = i % 2 == 0 ? idx : idx.flip(dims: [1])
+            losses.append(bits(step.map { $0(batch, targets) } ?? body(batch, targets)))
+        }
+        return (losses, model.parameters().map(bits), step)
+    }
+
+    @Test func gptStepReplaysWithEagerBits() throws {
+        let eager = Self.gptSteps(compiled: false, steps: 6)
+        let compiled = Self.gptSteps(compiled: true, steps: 6)
+        let step = try #require(compiled.step)
+        #expect(step.fallbackReason == nil, "\(step.fallbackReason ?? "")")
+        #expect(step.replays == 4)
+        #expect(compiled.losses == eager.losses)
+        #expect(compiled.parameters == eager.parameters)
+    }
+}
+
 /// When a compiled step records again, stays eager, or replays a loop.
 struct CompileGuardTests {
     /// A small regression step over inputs of any batch size, on its own parameters.
@@ -302,25 +339,28 @@ struct CompiledOpTableTests {
         "cross_entropy_nd_ignore", "cross_entropy_unbatched", "diag_embed", "diag_matrix", "diag_vector", "diagonal",
         "diagonal_negative", "diagonal_offset", "digamma", "div_scalar", "dot", "einsum_attention", "einsum_bmm",
         "einsum_chain", "einsum_diagonal", "einsum_dot", "einsum_ellipsis", "einsum_hadamard", "einsum_implicit",
-        "einsum_mv", "einsum_outer", "einsum_sum", "einsum_trace", "einsum_transpose", "exp", "exp2",
-        "exp2_expanded", "exp2_float64", "exp_expanded", "exp_float64", "exp_transposed", "expand", "expm1",
-        "expm1_expanded", "expm1_float64", "floor", "frac", "kron", "lgamma", "lgamma_expanded", "lgamma_float64",
-        "linear", "linear_seed", "log", "log10", "log10_expanded", "log10_float64", "log1p", "log1p_expanded",
-        "log1p_float64", "log2", "log2_expanded", "log2_float64", "log_expanded", "log_float64", "log_softmax",
-        "log_softmax_dim0", "matmul_1d_2d", "matmul_2d_3d", "matmul_3d_1d", "matmul_3d_2d", "matmul_batched",
-        "matmul_broadcast", "matrix_power", "max_dim1", "max_pool1d", "max_pool2d", "max_pool2d_ceil_dilation",
-        "max_pool2d_unbatched", "max_pool3d", "mean", "mean_dim1", "min_dim0_keep", "mish", "mish_expanded",
-        "mish_float64", "mm", "mm_transposed", "movedim", "mul", "mul_scalar", "mul_transposed", "mv", "outer",
-        "pad_constant", "pad_constant_value", "pad_crop", "permute", "pixel_shuffle", "pixel_unshuffle", "relu",
-        "repeat", "repeat_interleave", "repeat_interleave_flat", "reshape_copy", "round", "scatter_value", "select",
-        "sigmoid", "sigmoid_expanded", "sigmoid_float64", "sigmoid_sliced", "silu", "silu_expanded", "silu_float64",
-        "silu_transposed", "sin", "sin_expanded", "sin_float64", "sin_transposed", "sinh", "sinh_expanded",
-        "sinh_float64", "slice", "slice_step", "softmax", "split", "split_sizes", "sqrt", "sqrt_expanded",
-        "sqrt_float64", "squeeze", "squeeze_dim", "sub_scalar", "sum", "sum_columns", "sum_dim0", "sum_dim1_keep",
-        "sum_dims", "sum_long", "sum_narrow_columns", "sum_rows_ten", "sum_rows_twenty_nine", "sum_short_rows",
-        "sum_short_rows_seven", "sum_short_rows_two", "sum_three_columns", "sum_transposed", "swapaxes", "t", "tanh",
-        "tanh_expanded", "tanh_float64", "tensordot", "tensordot_int", "tile", "to_float64", "transpose", "trunc",
-        "unbind", "unflatten", "unfold_dim", "unfold_step", "unsqueeze", "view",
+        "einsum_mv", "einsum_outer", "einsum_sum", "einsum_trace", "einsum_transpose", "embedding",
+        "embedding_padding", "embedding_scale_grad", "exp", "exp2", "exp2_expanded", "exp2_float64", "exp_expanded",
+        "exp_float64", "exp_transposed", "expand", "expm1", "expm1_expanded", "expm1_float64", "floor", "frac",
+        "gelu", "gelu_expanded", "kron", "layer_norm", "layer_norm_plain", "layer_norm_weight_only", "lgamma",
+        "lgamma_expanded", "lgamma_float64", "linear", "linear_seed", "log", "log10", "log10_expanded",
+        "log10_float64", "log1p", "log1p_expanded", "log1p_float64", "log2", "log2_expanded", "log2_float64",
+        "log_expanded", "log_float64", "log_softmax", "log_softmax_dim0", "matmul_1d_2d", "matmul_2d_3d",
+        "matmul_3d_1d", "matmul_3d_2d", "matmul_batched", "matmul_broadcast", "matrix_power", "max_dim1",
+        "max_pool1d", "max_pool2d", "max_pool2d_ceil_dilation", "max_pool2d_unbatched", "max_pool3d", "mean",
+        "mean_dim1", "min_dim0_keep", "mish", "mish_expanded", "mish_float64", "mm", "mm_transposed", "movedim",
+        "mul", "mul_scalar", "mul_transposed", "mv", "outer", "pad_constant", "pad_constant_value", "pad_crop",
+        "permute", "pixel_shuffle", "pixel_unshuffle", "relu", "repeat", "repeat_interleave",
+        "repeat_interleave_flat", "reshape_copy", "round", "scatter_value", "sdpa_causal", "sdpa_float_mask_scale",
+        "sdpa_gqa", "sdpa_long_blocks", "sdpa_transposed", "select", "sigmoid", "sigmoid_expanded",
+        "sigmoid_float64", "sigmoid_sliced", "silu", "silu_expanded", "silu_float64", "silu_transposed", "sin",
+        "sin_expanded", "sin_float64", "sin_transposed", "sinh", "sinh_expanded", "sinh_float64", "slice",
+        "slice_step", "softmax", "split", "split_sizes", "sqrt", "sqrt_expanded", "sqrt_float64", "squeeze",
+        "squeeze_dim", "sub_scalar", "sum", "sum_columns", "sum_dim0", "sum_dim1_keep", "sum_dims", "sum_long",
+        "sum_narrow_columns", "sum_rows_ten", "sum_rows_twenty_nine", "sum_short_rows", "sum_short_rows_seven",
+        "sum_short_rows_two", "sum_three_columns", "sum_transposed", "swapaxes", "t", "tanh", "tanh_expanded",
+        "tanh_float64", "tensordot", "tensordot_int", "tile", "to_float64", "transpose", "trunc", "unbind",
+        "unflatten", "unfold_dim", "unfold_step", "unsqueeze", "view",
     ]
 
     @Test func everyOpGivesEagerBitsCompiled() throws {

@@ -96,9 +96,6 @@ package final class _CaptureTape {
         tape.made[header] = data
         tape.zeroed[data] = nil
         tape.unwritten[data] = (tape.madeCount, header.pointee.count)
-        if _environment("DESCENT_CAPTURE_TRACE") != nil {
-            _printToStandardError("made #\(tape.madeCount) count \(header.pointee.count) after step \(tape.steps.count)")
-        }
         tape.madeCount += 1
     }
 
@@ -173,13 +170,21 @@ package final class _CaptureTape {
     }
 
     package static func record(_ step: @escaping () -> Void, writes: Tensor, inPlace: Bool = false, reads: [Tensor]) {
+        record(step, writes: [writes], inPlace: inPlace, reads: reads)
+    }
+
+    /// Records `step`, a kernel that wrote several tensors (an attention pass's output and its
+    /// log-sum-exp; three gradients).
+    package static func record(_ step: @escaping () -> Void, writes outputs: [Tensor], inPlace: Bool = false, reads: [Tensor]) {
         guard let tape = current else { return }
         tape.steps.append(Step(step))
-        if _environment("DESCENT_CAPTURE_TRACE") != nil {
-            _printToStandardError("step \(tape.steps.count - 1) writes \(tape.unwritten[writes.data]?.order ?? -1) inPlace \(inPlace) shape \(writes.shape)")
-        }
         for r in reads { tape.note(r, reading: true) }
-        tape.note(writes, reading: false)
+        for writes in outputs { tape.noteWrite(writes, inPlace: inPlace) }
+    }
+
+    private func noteWrite(_ writes: Tensor, inPlace: Bool) {
+        let tape = self
+        note(writes, reading: false)
         if inPlace {
             tape.writtenInPlace[writes.header, default: 0] += 1
             tape.zeroed[writes.data] = nil

@@ -74,9 +74,14 @@ extension Tensor {
         g.out = Array(out.strides.prefix(3))
         let lse = Tensor(uninitializedShape: [g.batch, g.heads, g.queries], dtype: query.dtype)
         func forward<T: _FloatElement & _ConvElement>(_: T.Type) {
-            _AttentionKernels.forward(g, q: query.pointer(T.self), k: key.pointer(T.self), v: value.pointer(T.self),
-                                      mask: additive.map { UnsafePointer<T>($0.pointer(T.self)) },
-                                      out: out.pointer(T.self), lse: lse.pointer(T.self))
+            let (pq, pk, pv) = (query.pointer(T.self), key.pointer(T.self), value.pointer(T.self))
+            let (pm, po, pl) = (additive.map { UnsafePointer<T>($0.pointer(T.self)) }, out.pointer(T.self), lse.pointer(T.self))
+            _AttentionKernels.forward(g, q: pq, k: pk, v: pv, mask: pm, out: po, lse: pl)
+            if _CaptureTape.isActive {
+                let geometry = g
+                _CaptureTape.record({ _AttentionKernels.forward(geometry, q: pq, k: pk, v: pv, mask: pm, out: po, lse: pl) },
+                                    writes: [out, lse], reads: [query, key, value] + (additive.map { [$0] } ?? []))
+            }
         }
         if query.dtype == .float64 { forward(Double.self) } else { forward(Float.self) }
         withExtendedLifetime((query, key, value, additive)) {}
@@ -98,10 +103,14 @@ extension Tensor {
             let gq = Tensor.zeros(q.shape, dtype: q.dtype), gk = Tensor.zeros(k.shape, dtype: k.dtype)
             let gv = Tensor.zeros(v.shape, dtype: v.dtype)
             func backward<T: _FloatElement & _ConvElement>(_: T.Type) {
-                _AttentionKernels.backward(geometry, q: q.pointer(T.self), k: k.pointer(T.self), v: v.pointer(T.self),
-                                           mask: additive.map { UnsafePointer<T>($0.pointer(T.self)) },
-                                           out: o.pointer(T.self), lse: lse.pointer(T.self), gout: go.pointer(T.self),
-                                           gq: gq.pointer(T.self), gk: gk.pointer(T.self), gv: gv.pointer(T.self))
+                let (pq, pk, pv, pm) = (q.pointer(T.self), k.pointer(T.self), v.pointer(T.self), additive.map { UnsafePointer<T>($0.pointer(T.self)) })
+                let (po, pl, pg) = (o.pointer(T.self), lse.pointer(T.self), go.pointer(T.self))
+                let (pgq, pgk, pgv) = (gq.pointer(T.self), gk.pointer(T.self), gv.pointer(T.self))
+                func run() {
+                    _AttentionKernels.backward(geometry, q: pq, k: pk, v: pv, mask: pm, out: po, lse: pl, gout: pg, gq: pgq, gk: pgk, gv: pgv)
+                }
+                run()
+                if _CaptureTape.isActive { _CaptureTape.record(run, writes: [gq, gk, gv], inPlace: true, reads: [q, k, v, o, lse, go]) }
             }
             if q.dtype == .float64 { backward(Double.self) } else { backward(Float.self) }
             withExtendedLifetime((q, k, v, o, go, additive)) {}

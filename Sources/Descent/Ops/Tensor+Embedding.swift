@@ -36,22 +36,32 @@ extension Tensor {
             if p >= rows || p < -rows { _fail("Padding_idx must be within num_embeddings") }
             return p < 0 ? p + rows : p
         }
-        let ids = input.contiguous().scalars(as: Int.self)
-        for i in ids where i < 0 || i >= rows { _fail("index out of range in self") }
-        if let maxNorm { _embeddingRenorm(weight, ids, maxNorm: maxNorm, normType: normType) }
-        let out = noGrad { weight._indexSelect(0, Tensor(shape: [ids.count], scalars: ids.map(Int64.init)), name: "IndexSelectBackward0") }
-            .view(input.shape + [dim])
+        // The ids are read as numbers, so in a compiled step the lookup and its gradient are
+        // units the plan runs again (with that call's ids, kept in a cell between the two).
+        let lookup = _EmbeddingLookup()
+        let out = _CaptureTape.opaque([input, weight]) { t -> [Tensor] in
+            let (input, weight) = (t[0]!, t[1]!)
+            let ids = input.contiguous().scalars(as: Int.self)
+            for i in ids where i < 0 || i >= rows { _fail("index out of range in self") }
+            if let maxNorm { _embeddingRenorm(weight, ids, maxNorm: maxNorm, normType: normType) }
+            lookup.ids = ids
+            return [noGrad { weight._indexSelect(0, Tensor(shape: [ids.count], scalars: ids.map(Int64.init)), name: "IndexSelectBackward0") }]
+        }[0].view(input.shape + [dim])
         guard GradMode.isEnabled, weight._requiresGradForRecording else { return out }
-        var scales = [Double](repeating: 1, count: ids.count)
-        if scaleGradByFreq {
-            var counts = [Int: Int]()
-            for i in ids { counts[i, default: 0] += 1 }
-            scales = ids.map { 1 / Double(counts[$0]!) }
-        }
-        for (k, i) in ids.enumerated() where i == padding { scales[k] = 0 }
-        let plan = _BagPlan(rows: rows, members: ids, scales: scales, starts: Array(0...ids.count))
         return out._recorded("EmbeddingBackward0", weight) { g, _ in
-            (plan.scatter(g.reshape([ids.count, dim]), dim: dim), nil)
+            let gradient = _CaptureTape.opaque([g]) { t -> [Tensor] in
+                let ids = lookup.ids
+                var scales = [Double](repeating: 1, count: ids.count)
+                if scaleGradByFreq {
+                    var counts = [Int: Int]()
+                    for i in ids { counts[i, default: 0] += 1 }
+                    scales = ids.map { 1 / Double(counts[$0]!) }
+                }
+                for (k, i) in ids.enumerated() where i == padding { scales[k] = 0 }
+                let plan = _BagPlan(rows: rows, members: ids, scales: scales, starts: Array(0...ids.count))
+                return [plan.scatter(t[0]!.reshape([ids.count, dim]), dim: dim)]
+            }
+            return (gradient[0], nil)
         }
     }
 
@@ -277,4 +287,9 @@ struct _BagPlan: Sendable {
             return gg.flatten().gather(0, columns.flatten()).view([bagCount, dim]) * mask
         })
     }
+}
+
+/// The ids an embedding's forward pass looked up, for its backward pass.
+final class _EmbeddingLookup: @unchecked Sendable {
+    var ids: [Int] = []
 }

@@ -28,23 +28,16 @@ extension Tensor {
         let x = input.contiguous()
         let w = weight?.contiguous(), b = bias?.contiguous()
         let y = Tensor(uninitializedShape: input.shape, dtype: input.dtype)
-        var mean = [Double](repeating: 0, count: rows), rstd = mean
+        // The rows' statistics, which the backward pass reads: a cell, so that in a compiled
+        // step the replayed forward pass leaves its own for the replayed backward pass.
+        let stats = _LayerNormStatistics(rows: rows)
         func forward<T: _FloatElement & SIMDScalar>(_: T.Type) {
             let px = x.pointer(T.self), py = y.pointer(T.self)
             let pw = w?.pointer(T.self), pb = b?.pointer(T.self)
-            for r in 0..<rows {
-                let (m, s) = _LayerNormRows.moments(px + r * n, n, eps: eps)
-                mean[r] = m
-                rstd[r] = s
-                // ATen's `(x · rstd + (-mean · rstd)) · gamma + beta`, in the element type.
-                let scale = T(s), shift = T(-m * s)
-                let row = px + r * n, out = py + r * n
-                switch (pw, pb) {
-                case let (w?, b?): for j in 0..<n { out[j] = (row[j] * scale + shift) * w[j] + b[j] }
-                case let (w?, nil): for j in 0..<n { out[j] = (row[j] * scale + shift) * w[j] }
-                case let (nil, b?): for j in 0..<n { out[j] = row[j] * scale + shift + b[j] }
-                case (nil, nil): for j in 0..<n { out[j] = row[j] * scale + shift }
-                }
+            func run() { Tensor._layerNormRows(px, py, pw, pb, rows: rows, n: n, eps: eps, into: stats) }
+            run()
+            if _CaptureTape.isActive {
+                _CaptureTape.record(run, writes: y, reads: [x] + (w.map { [$0] } ?? []) + (b.map { [$0] } ?? []))
             }
         }
         if input.dtype == .float64 { forward(Double.self) } else { forward(Float.self) }
@@ -52,7 +45,6 @@ extension Tensor {
         if let weight { inputs.append(weight) }
         if let bias { inputs.append(bias) }
         let wIndex = weight == nil ? -1 : 1, bIndex = bias == nil ? -1 : inputs.count - 1
-        let fixedMean = mean, fixedRstd = rstd
         return y._recorded("NativeLayerNormBackward0", inputs, saving: [input] + (weight.map { [$0] } ?? [])) { g, node in
             let savedX = node.savedTensor(0), savedW = weight == nil ? nil : node.savedTensor(1)
             if GradMode.isEnabled {
@@ -66,14 +58,41 @@ extension Tensor {
                 if bIndex > 0 { out.append(node.needsInputGrad(bIndex) ? grads[bIndex] : nil) }
                 return out
             }
-            let (gx, gw, gb) = _LayerNormRows.backward(g.contiguous(), savedX.contiguous(), savedW?.contiguous(), mean: fixedMean,
-                                                       rstd: fixedRstd, rows: rows, n: n,
-                                                       needs: (node.needsInputGrad(0), wIndex > 0 && node.needsInputGrad(wIndex),
-                                                               bIndex > 0 && node.needsInputGrad(bIndex)))
+            let needs = (node.needsInputGrad(0), wIndex > 0 && node.needsInputGrad(wIndex), bIndex > 0 && node.needsInputGrad(bIndex))
+            // A unit of a compiled step: its kernel writes fresh tensors it makes itself.
+            let parts = _CaptureTape.opaque([g, savedX, savedW]) { t -> [Tensor] in
+                let (gx, gw, gb) = _LayerNormRows.backward(t[0]!.contiguous(), t[1]!.contiguous(), t[2]?.contiguous(), mean: stats.mean,
+                                                           rstd: stats.rstd, rows: rows, n: n, needs: needs)
+                return [gx, gw, gb].compactMap { $0 }
+            }
+            var next = parts.makeIterator()
+            let gx = needs.0 ? next.next() : nil, gw = needs.1 ? next.next() : nil, gb = needs.2 ? next.next() : nil
             var out: [Tensor?] = [gx]
             if wIndex > 0 { out.append(gw?.view(normalizedShape)) }
             if bIndex > 0 { out.append(gb?.view(normalizedShape)) }
             return out
+        }
+    }
+
+    /// Normalises `rows` rows of `n` values into `py` (scaled and shifted when given),
+    /// leaving each row's mean and reciprocal deviation in `stats`.
+    static func _layerNormRows<T: _FloatElement & SIMDScalar>(
+        _ px: UnsafeMutablePointer<T>, _ py: UnsafeMutablePointer<T>, _ pw: UnsafeMutablePointer<T>?, _ pb: UnsafeMutablePointer<T>?,
+        rows: Int, n: Int, eps: Double, into stats: _LayerNormStatistics
+    ) {
+        for r in 0..<rows {
+            let (m, s) = _LayerNormRows.moments(px + r * n, n, eps: eps)
+            stats.mean[r] = m
+            stats.rstd[r] = s
+            // ATen's `(x · rstd + (-mean · rstd)) · gamma + beta`, in the element type.
+            let scale = T(s), shift = T(-m * s)
+            let row = px + r * n, out = py + r * n
+            switch (pw, pb) {
+            case let (w?, b?): for j in 0..<n { out[j] = (row[j] * scale + shift) * w[j] + b[j] }
+            case let (w?, nil): for j in 0..<n { out[j] = (row[j] * scale + shift) * w[j] }
+            case let (nil, b?): for j in 0..<n { out[j] = row[j] * scale + shift + b[j] }
+            case (nil, nil): for j in 0..<n { out[j] = row[j] * scale + shift }
+            }
         }
     }
 
@@ -164,5 +183,14 @@ enum _LayerNormRows {
         let dtype = x.dtype
         return (gx, needs.1 ? Tensor(shape: [n], scalars: gw, dtype: .float64).to(dtype) : nil,
                 needs.2 ? Tensor(shape: [n], scalars: gb, dtype: .float64).to(dtype) : nil)
+    }
+}
+
+/// A layer norm's per-row mean and reciprocal deviation, from its forward pass to its backward.
+final class _LayerNormStatistics: @unchecked Sendable {
+    var mean: [Double], rstd: [Double]
+    init(rows: Int) {
+        mean = [Double](repeating: 0, count: rows)
+        rstd = mean
     }
 }

@@ -314,11 +314,15 @@ extension Tensor {
         let n = cx.scalarCount
         let parts = Threads.parts(work: n, grain: Elementwise.parallelGrain), step = (n + parts - 1) / parts
         let pointers = _UncheckedSendable((cx.pointer(Float.self), cg.pointer(Float.self), out.pointer(Float.self)))
-        Threads.run(parts) { t in
-            let (px, pg, po) = pointers.value
-            let lo = t * step, hi = Swift.min(n, lo + step)
-            if hi > lo { descent_gelu_backward_f32(Int64(hi - lo), px + lo, pg + lo, po + lo) }
+        func run() {
+            Threads.run(parts) { t in
+                let (px, pg, po) = pointers.value
+                let lo = t * step, hi = Swift.min(n, lo + step)
+                if hi > lo { descent_gelu_backward_f32(Int64(hi - lo), px + lo, pg + lo, po + lo) }
+            }
         }
+        run()
+        if _CaptureTape.isActive { _CaptureTape.record(run, writes: out, reads: cx, cg) }
         withExtendedLifetime((cx, cg)) {}
         return out
     }
