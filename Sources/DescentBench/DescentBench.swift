@@ -36,7 +36,7 @@ struct DescentBench: ParsableCommand {
         let aliases = ["exp_4m": "elementwise", "seed_loop": "seed_loop", "minibatch_64": "minibatch", "mlp_adam_step": "mlp_adam",
                        "seed_loop_compiled_calls": "seed_loop_compiled", "minibatch_64_compiled": "minibatch_compiled",
                        "mlp_adam_step_compiled": "mlp_adam_compiled",
-                       "lenet_step": "lenet", "lenet_step_compiled": "lenet", "resnet_block_step": "resnet_block", "lstm_step": "lstm", "gpt_tiny_step": "gpt_tiny", "gpt_tiny_step_compiled": "gpt_tiny",
+                       "lenet_step": "lenet", "lenet_step_compiled": "lenet", "resnet_block_step": "resnet_block", "lstm_step": "lstm", "lstm_step_compiled": "lstm", "gpt_tiny_step": "gpt_tiny", "gpt_tiny_step_compiled": "gpt_tiny",
                        "fullbatch_1m_x32": "fullbatch", "sgemm_256": "sgemm", "sgemm_1024": "sgemm",
                        "lstsq_1m_x33": "linalg", "solve_1024": "linalg", "cholesky_1024": "linalg", "dgemm_1024": "linalg"]
         let selected = Set(only.split(separator: ",").map { aliases[String($0)] ?? String($0) })

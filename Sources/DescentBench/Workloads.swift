@@ -383,6 +383,17 @@ enum Workloads {
             }
         }
         report("lstm_step", seconds / 5 * 1e3, "ms/step")
+        let step = compile { () -> Tensor in
+            opt.zeroGrad()
+            let (out, _) = rnn(x)
+            let loss = lossFunction(head(out[.all, -1]), labels)
+            loss.backward()
+            opt.step()
+            return loss
+        }
+        let compiled = bestOf(3) { _ = step.repeated(5) }
+        report("lstm_step_compiled", compiled / 5 * 1e3, "ms/step")
+        if let reason = step.fallbackReason { print("# lstm_step_compiled ran eagerly: \(reason)") }
     }
 
     /// `exp_4m`: `x.exp()` over 4,000,000 standard normal floats, a fresh output each call.

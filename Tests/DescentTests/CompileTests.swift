@@ -161,6 +161,45 @@ extension CompileTests {
     }
 }
 
+extension CompileTests {
+    /// The LSTM workload's step, small: a two-layer bidirectional LSTM, a linear head on the
+    /// last step, cross-entropy, Adam.
+    static func lstmSteps(compiled: Bool, steps: Int) -> (losses: [[UInt64]], parameters: [[UInt64]], step: CompiledStep?) {
+        let g = Generator(seed: 31)
+        let x = Tensor.randn(4, 6, 5, generator: g)
+        let labels = Tensor.randint(0, 3, [4], generator: g)
+        let (rnn, head) = exclusiveGlobalGenerator {
+            manualSeed(9)
+            return (LSTM(inputSize: 5, hiddenSize: 7, numLayers: 2, batchFirst: true, bidirectional: true),
+                    Linear(inFeatures: 14, outFeatures: 3))
+        }
+        let opt = Adam(rnn.parameters() + head.parameters(), lr: 1e-2)
+        let lossFunction = CrossEntropyLoss()
+        let body = { (x: Tensor, labels: Tensor) -> Tensor in
+            opt.zeroGrad()
+            let (out, _) = rnn(x)
+            let loss = lossFunction(head(out[.all, -1]), labels)
+            loss.backward()
+            opt.step()
+            return loss
+        }
+        let step = compiled ? compile(body) : nil
+        var losses: [[UInt64]] = []
+        for _ in 0..<steps { losses.append(bits(step.map { $0(x, labels) } ?? body(x, labels))) }
+        return (losses, (rnn.parameters() + head.parameters()).map(bits), step)
+    }
+
+    @Test func lstmStepReplaysWithEagerBits() throws {
+        let eager = Self.lstmSteps(compiled: false, steps: 5)
+        let compiled = Self.lstmSteps(compiled: true, steps: 5)
+        let step = try #require(compiled.step)
+        #expect(step.fallbackReason == nil, "\(step.fallbackReason ?? "")")
+        #expect(step.replays == 3)
+        #expect(compiled.losses == eager.losses)
+        #expect(compiled.parameters == eager.parameters)
+    }
+}
+
 /// When a compiled step records again, stays eager, or replays a loop.
 struct CompileGuardTests {
     /// A small regression step over inputs of any batch size, on its own parameters.
@@ -251,6 +290,21 @@ struct CompileGuardTests {
         #expect(step?.replays == 4)
     }
 
+    @Test func aNumberMadeATensorKeepsItsValueWhereMemoryIsReused() {
+        // `a * a` dies after its use, and `1 - s` makes a tensor of the number 1: had the
+        // number landed on the dead block, each replay would first write `a * a` over it.
+        let g = Generator(seed: 8)
+        let x = Tensor.randn(3, 4, generator: g), up = Tensor.randn(3, 2, generator: g)
+        let body = { () -> Tensor in
+            let s = x.narrow(1, 2, 2).sigmoid()
+            return up * up * s * (1 - s)
+        }
+        let step = compile(body)
+        let eager = CompileTests.bits(body())
+        for _ in 0..<4 { #expect(CompileTests.bits(step()) == eager) }
+        #expect(step.replays == 2)
+    }
+
     @Test func readingAValueBackKeepsTheStepEager() {
         let model = Regression()
         let (x, y) = Self.data(5, seed: 3)
@@ -332,35 +386,36 @@ struct CompiledOpTableTests {
     /// Ops that replay today; the test fails if one stops replaying, so the list only grows.
     static let replaying: Set<String> = [
         "T", "adaptive_avg_pool2d_global", "add", "add_0d", "add_broadcast_both", "add_expanded", "add_scalar",
-        "addbmm", "addmm", "addmv", "addr", "atan", "atan_expanded", "atan_float64", "baddbmm", "bmm", "ceil",
-        "chunk", "contiguous", "conv1d", "conv1d_same", "conv1d_valid_dilated", "conv2d", "conv2d_depthwise",
-        "conv2d_groups", "conv2d_pointwise", "conv2d_same", "conv2d_stride_dilation", "conv2d_unbatched", "conv3d",
-        "cosh", "cosh_expanded", "cosh_float64", "cross_entropy_4d", "cross_entropy_ignore_class",
-        "cross_entropy_nd_ignore", "cross_entropy_unbatched", "diag_embed", "diag_matrix", "diag_vector", "diagonal",
-        "diagonal_negative", "diagonal_offset", "digamma", "div_scalar", "dot", "einsum_attention", "einsum_bmm",
-        "einsum_chain", "einsum_diagonal", "einsum_dot", "einsum_ellipsis", "einsum_hadamard", "einsum_implicit",
-        "einsum_mv", "einsum_outer", "einsum_sum", "einsum_trace", "einsum_transpose", "embedding",
-        "embedding_padding", "embedding_scale_grad", "exp", "exp2", "exp2_expanded", "exp2_float64", "exp_expanded",
-        "exp_float64", "exp_transposed", "expand", "expm1", "expm1_expanded", "expm1_float64", "floor", "frac",
-        "gelu", "gelu_expanded", "kron", "layer_norm", "layer_norm_plain", "layer_norm_weight_only", "lgamma",
-        "lgamma_expanded", "lgamma_float64", "linear", "linear_seed", "log", "log10", "log10_expanded",
-        "log10_float64", "log1p", "log1p_expanded", "log1p_float64", "log2", "log2_expanded", "log2_float64",
-        "log_expanded", "log_float64", "log_softmax", "log_softmax_dim0", "matmul_1d_2d", "matmul_2d_3d",
-        "matmul_3d_1d", "matmul_3d_2d", "matmul_batched", "matmul_broadcast", "matrix_power", "max_dim1",
-        "max_pool1d", "max_pool2d", "max_pool2d_ceil_dilation", "max_pool2d_unbatched", "max_pool3d", "mean",
-        "mean_dim1", "min_dim0_keep", "mish", "mish_expanded", "mish_float64", "mm", "mm_transposed", "movedim",
-        "mul", "mul_scalar", "mul_transposed", "mv", "outer", "pad_constant", "pad_constant_value", "pad_crop",
-        "permute", "pixel_shuffle", "pixel_unshuffle", "relu", "repeat", "repeat_interleave",
-        "repeat_interleave_flat", "reshape_copy", "round", "scatter_value", "sdpa_causal", "sdpa_float_mask_scale",
-        "sdpa_gqa", "sdpa_long_blocks", "sdpa_transposed", "select", "sigmoid", "sigmoid_expanded",
-        "sigmoid_float64", "sigmoid_sliced", "silu", "silu_expanded", "silu_float64", "silu_transposed", "sin",
-        "sin_expanded", "sin_float64", "sin_transposed", "sinh", "sinh_expanded", "sinh_float64", "slice",
-        "slice_step", "softmax", "split", "split_sizes", "sqrt", "sqrt_expanded", "sqrt_float64", "squeeze",
-        "squeeze_dim", "sub_scalar", "sum", "sum_columns", "sum_dim0", "sum_dim1_keep", "sum_dims", "sum_long",
-        "sum_narrow_columns", "sum_rows_ten", "sum_rows_twenty_nine", "sum_short_rows", "sum_short_rows_seven",
-        "sum_short_rows_two", "sum_three_columns", "sum_transposed", "swapaxes", "t", "tanh", "tanh_expanded",
-        "tanh_float64", "tensordot", "tensordot_int", "tile", "to_float64", "transpose", "trunc", "unbind",
-        "unflatten", "unfold_dim", "unfold_step", "unsqueeze", "view",
+        "addbmm", "addmm", "addmv", "addr", "atan", "atan_expanded", "atan_float64", "baddbmm", "bmm", "cat",
+        "cat_dim1", "ceil", "chunk", "contiguous", "conv1d", "conv1d_same", "conv1d_valid_dilated", "conv2d",
+        "conv2d_depthwise", "conv2d_groups", "conv2d_pointwise", "conv2d_same", "conv2d_stride_dilation",
+        "conv2d_unbatched", "conv3d", "cosh", "cosh_expanded", "cosh_float64", "cross", "cross_entropy_4d",
+        "cross_entropy_ignore_class", "cross_entropy_nd_ignore", "cross_entropy_unbatched", "diag_embed",
+        "diag_matrix", "diag_vector", "diagonal", "diagonal_negative", "diagonal_offset", "digamma", "div_scalar",
+        "dot", "einsum_attention", "einsum_bmm", "einsum_chain", "einsum_diagonal", "einsum_dot", "einsum_ellipsis",
+        "einsum_hadamard", "einsum_implicit", "einsum_mv", "einsum_outer", "einsum_sum", "einsum_trace",
+        "einsum_transpose", "embedding", "embedding_padding", "embedding_scale_grad", "exp", "exp2", "exp2_expanded",
+        "exp2_float64", "exp_expanded", "exp_float64", "exp_transposed", "expand", "expm1", "expm1_expanded",
+        "expm1_float64", "floor", "frac", "gelu", "gelu_expanded", "glu", "glu_dim0", "kron", "layer_norm",
+        "layer_norm_plain", "layer_norm_weight_only", "lgamma", "lgamma_expanded", "lgamma_float64", "linear",
+        "linear_seed", "log", "log10", "log10_expanded", "log10_float64", "log1p", "log1p_expanded", "log1p_float64",
+        "log2", "log2_expanded", "log2_float64", "log_expanded", "log_float64", "log_softmax", "log_softmax_dim0",
+        "matmul_1d_2d", "matmul_2d_3d", "matmul_3d_1d", "matmul_3d_2d", "matmul_batched", "matmul_broadcast",
+        "matrix_power", "max_dim1", "max_pool1d", "max_pool2d", "max_pool2d_ceil_dilation", "max_pool2d_unbatched",
+        "max_pool3d", "mean", "mean_dim1", "min_dim0_keep", "mish", "mish_expanded", "mish_float64", "mm",
+        "mm_transposed", "movedim", "mul", "mul_scalar", "mul_transposed", "mv", "outer", "pad_constant",
+        "pad_constant_value", "pad_crop", "permute", "pixel_shuffle", "pixel_unshuffle", "relu", "repeat",
+        "repeat_interleave", "repeat_interleave_flat", "reshape_copy", "roll", "roll_dims", "roll_flat", "round",
+        "scatter_value", "sdpa_causal", "sdpa_float_mask_scale", "sdpa_gqa", "sdpa_long_blocks", "sdpa_transposed",
+        "select", "sigmoid", "sigmoid_expanded", "sigmoid_float64", "sigmoid_sliced", "silu", "silu_expanded",
+        "silu_float64", "silu_transposed", "sin", "sin_expanded", "sin_float64", "sin_transposed", "sinh",
+        "sinh_expanded", "sinh_float64", "slice", "slice_step", "softmax", "split", "split_sizes", "sqrt",
+        "sqrt_expanded", "sqrt_float64", "squeeze", "squeeze_dim", "stack", "sub_scalar", "sum", "sum_columns",
+        "sum_dim0", "sum_dim1_keep", "sum_dims", "sum_long", "sum_narrow_columns", "sum_rows_ten",
+        "sum_rows_twenty_nine", "sum_short_rows", "sum_short_rows_seven", "sum_short_rows_two", "sum_three_columns",
+        "sum_transposed", "swapaxes", "t", "tanh", "tanh_expanded", "tanh_float64", "tensordot", "tensordot_int",
+        "tile", "to_float64", "transpose", "trunc", "unbind", "unflatten", "unfold_dim", "unfold_step", "unsqueeze",
+        "view",
     ]
 
     @Test func everyOpGivesEagerBitsCompiled() throws {

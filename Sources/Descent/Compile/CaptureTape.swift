@@ -32,6 +32,8 @@ package final class _CaptureTape {
     private var madeCount = 0
     /// Blocks of the capture no tensor holds any more, by total size.
     private var free: [Int: [UnsafeMutableRawPointer]] = [:]
+    /// Blocks given a second life during the capture.
+    private var reused: Set<UnsafeMutableRawPointer> = []
     /// Blocks made zeroed that no recorded kernel has written since, with their sizes: their
     /// memory must still be zero when the capture ends, or something unrecorded wrote it.
     private var zeroed: [UnsafeMutableRawPointer: Int] = [:]
@@ -118,7 +120,9 @@ package final class _CaptureTape {
     static func reusable(bytes: Int) -> UnsafeMutableRawPointer? {
         // The caller writes a new header over the old (one holder), and `made` holds it again
         // for the tape.
-        current?.free[bytes]?.popLast()
+        guard let tape = current, let data = tape.free[bytes]?.popLast() else { return nil }
+        tape.reused.insert(data)
+        return data
     }
 
     /// A block was made filled with zero bits: the plan clears it again on every replay.
@@ -140,7 +144,10 @@ package final class _CaptureTape {
     /// (a value set into zeros, which a replay clears again) refuses the capture.
     static func wroteFromSwift(_ t: Tensor) {
         guard let tape = current else { return }
-        if tape.unwritten.removeValue(forKey: t.data) != nil || tape.constants.contains(t.data) {
+        // Not into a block with an earlier life in the plan: a replay writes that life's values
+        // into it again, over the constant. (Only blocks above the small size are given a
+        // second life, so the numbers made tensors, small, never land on one.)
+        if !tape.reused.contains(t.data), tape.unwritten.removeValue(forKey: t.data) != nil || tape.constants.contains(t.data) {
             tape.constants.insert(t.data)
             return
         }
@@ -148,11 +155,10 @@ package final class _CaptureTape {
     }
     private var constants: Set<UnsafeMutableRawPointer> = []
 
-    /// Values written into fresh memory by Swift code that runs once (a literal, a number
-    /// wrapped as a tensor): constant for the plan, whose replay leaves them as they are.
-    package static func constant(_ t: Tensor) {
-        guard let tape = current else { return }
-        tape.unwritten[t.data] = nil
+    /// Fresh memory that recorded kernels have just written in parts which together cover it
+    /// (`cat` copies each operand into its slice).
+    package static func writtenInParts(_ t: Tensor) {
+        current?.unwritten[t.data] = nil
     }
 
     /// `.grad` of `tensor` became `value`: the replay assigns it again, as eager code would.

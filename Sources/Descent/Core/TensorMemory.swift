@@ -29,8 +29,7 @@ enum TensorMemory {
         let headerOffset: Int
         if bytes <= smallBytes {
             headerOffset = smallBytes
-            data = _CaptureTape.isActive ? _CaptureTape.reusable(bytes: headerOffset + headerBytes) ?? descent_small_block_take()
-                : descent_small_block_take()
+            data = descent_small_block_take()
         } else {
             headerOffset = (bytes + 15) & ~15
             data = _CaptureTape.isActive ? _CaptureTape.reusable(bytes: headerOffset + headerBytes) ?? large(headerOffset + headerBytes)

@@ -36,6 +36,7 @@ extension Tensor {
             spans.append((offset, t.shape[d]))
             offset += t.shape[d]
         }
+        if _CaptureTape.isActive { _CaptureTape.writtenInParts(out) }
         return out._recorded("CatBackward0", parts) { g, _ in
             spans.map { g.narrow(d, $0.0, $0.1) }
         }

@@ -12,9 +12,18 @@ extension Tensor {
     package static func _lstmLayer(_ x: Tensor, h0: Tensor, c0: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor?, bHh: Tensor?,
                                    wHr: Tensor?, reverse: Bool) -> (output: Tensor, h: Tensor, c: Tensor) {
         let plan = _LSTMPlan(x: x, h0: h0, wIh: wIh, reverse: reverse)
-        let (output, h, c, internals) = noGrad {
-            plan.forward(x.contiguous(), h0.contiguous(), c0.contiguous(), wIh.contiguous(), wHh.contiguous(), bIh, bHh, wHr?.contiguous())
+        // In a compiled step both passes are units the plan runs again: the recurrence writes its
+        // buffers step by step, outside any recorded kernel.
+        let results = _CaptureTape.opaque([x, h0, c0, wIh, wHh, bIh, bHh, wHr]) { t -> [Tensor] in
+            let (output, h, c, i) = noGrad {
+                plan.forward(t[0]!.contiguous(), t[1]!.contiguous(), t[2]!.contiguous(), t[3]!.contiguous(), t[4]!.contiguous(),
+                             t[5], t[6], t[7]?.contiguous())
+            }
+            return [output, h, c, i.gates.base ?? i.gates, i.cells, i.tanhCells] + (i.unprojected.map { [$0] } ?? [])
         }
+        let (output, h, c) = (results[0], results[1], results[2])
+        let internals = _LSTMPlan.Internals(gates: results[3].view([plan.steps, plan.batch, 4 * plan.hidden]), cells: results[4],
+                                            tanhCells: results[5], unprojected: results.count > 6 ? results[6] : nil)
         var inputs = [x, h0, c0, wIh, wHh]
         let bIhIndex = bIh.map { _ in inputs.count }
         if let bIh { inputs.append(bIh) }
@@ -34,10 +43,23 @@ extension Tensor {
                     return [r.output, r.h, r.c][k]
                 }
             }
-            let grads = plan.backward(output: k, g.contiguous(), x: t[0].contiguous(), h0: t[1], c0: t[2].contiguous(),
-                                      wIh: t[3], wHh: t[4].contiguous(), wHr: rIndex.map { t[$0].contiguous() },
-                                      output: node.savedTensor(count), internals: internals,
-                                      needs: (node.needsInputGrad(0), node.needsInputGrad(1)))
+            let needs = (node.needsInputGrad(0), node.needsInputGrad(1))
+            // Which gradients the pass gives is fixed by `k` and `needs`, so a replay's unit
+            // returns the same ones in the same order.
+            let present = _LSTMPlan.PresentGradients()
+            let given = _CaptureTape.opaque([g, t[0], t[1], t[2], t[3], t[4], rIndex.map { t[$0] }, node.savedTensor(count),
+                                             internals.gates, internals.cells, internals.tanhCells, internals.unprojected]) { a -> [Tensor] in
+                let saved = _LSTMPlan.Internals(gates: a[8]!, cells: a[9]!, tanhCells: a[10]!, unprojected: a[11])
+                let r = plan.backward(output: k, a[0]!.contiguous(), x: a[1]!.contiguous(), h0: a[2]!, c0: a[3]!.contiguous(),
+                                      wIh: a[4]!, wHh: a[5]!.contiguous(), wHr: a[6]?.contiguous(), output: a[7]!, internals: saved,
+                                      needs: needs)
+                let all = [r.x, r.h0, r.c0, r.wIh, r.wHh, r.bias, r.wHr]
+                present.mask = all.map { $0 != nil }
+                return all.compactMap { $0 }
+            }
+            var next = given.makeIterator()
+            let list = present.mask.map { $0 ? next.next() : nil }
+            let grads = _LSTMPlan.Gradients(x: list[0], h0: list[1], c0: list[2], wIh: list[3], wHh: list[4], bias: list[5], wHr: list[6])
             var out: [Tensor?] = [grads.x, grads.h0, grads.c0, grads.wIh, grads.wHh]
             if bIhIndex != nil { out.append(grads.bias) }
             if bHhIndex != nil { out.append(grads.bias) }
@@ -163,6 +185,11 @@ struct _LSTMPlan: @unchecked Sendable {
 
     struct Gradients {
         var x: Tensor?, h0: Tensor?, c0: Tensor?, wIh: Tensor?, wHh: Tensor?, bias: Tensor?, wHr: Tensor?
+    }
+
+    /// Which of ``Gradients`` a backward pass gave, in order.
+    final class PresentGradients: @unchecked Sendable {
+        var mask: [Bool] = []
     }
 
     /// Back through time for the gradient `g` of output `k` (0: outputs, 1: final h, 2: final c).
