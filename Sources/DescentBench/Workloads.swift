@@ -223,42 +223,32 @@ enum Workloads {
         return -1
     }
 
-    static func mlpAdam() {
+    /// `mlp_adam_step`'s step: Linear(784, 256), ReLU, Linear(256, 10), cross-entropy, Adam.
+    static func mlpAdamStep() -> () -> Tensor {
         let g = Generator(seed: 0)
         let x = Tensor.randn(128, 784, generator: g)
         let labels = Tensor.randint(0, 10, [128], generator: g)
         let net = Sequential(Linear(inFeatures: 784, outFeatures: 256), ReLU(), Linear(inFeatures: 256, outFeatures: 10))
         let opt = Adam(net.parameters(), lr: 1e-3)
         let lossFunction = CrossEntropyLoss()
-        let seconds = bestOf(3) {
-            for _ in 0..<20 {
-                opt.zeroGrad()
-                let loss = lossFunction(net(x), labels)
-                loss.backward()
-                opt.step()
-            }
-        }
-        report("mlp_adam_step", seconds / 20 * 1e3, "ms/step")
-    }
-
-    /// `mlp_adam_step` compiled, 20 steps as one call (JAX's `mlp_adam_step_scan`).
-    static func mlpAdamCompiled() {
-        let g = Generator(seed: 0)
-        let x = Tensor.randn(128, 784, generator: g)
-        let labels = Tensor.randint(0, 10, [128], generator: g)
-        let net = Sequential(Linear(inFeatures: 784, outFeatures: 256), ReLU(), Linear(inFeatures: 256, outFeatures: 10))
-        let opt = Adam(net.parameters(), lr: 1e-3)
-        let lossFunction = CrossEntropyLoss()
-        let step = compile { (x: Tensor, labels: Tensor) -> Tensor in
+        return {
             opt.zeroGrad()
             let loss = lossFunction(net(x), labels)
             loss.backward()
             opt.step()
             return loss
         }
-        let compiled = bestOf(3) { _ = step.repeated(20, x, labels) }
-        report("mlp_adam_step_compiled", compiled / 20 * 1e3, "ms/step")
-        if let reason = step.fallbackReason { print("# mlp_adam_step_compiled ran eagerly: \(reason)") }
+    }
+
+    static func mlpAdam() {
+        let step = mlpAdamStep()
+        let seconds = bestOf(3) { for _ in 0..<20 { _ = step() } }
+        report("mlp_adam_step", seconds / 20 * 1e3, "ms/step")
+    }
+
+    /// `mlp_adam_step` compiled, 20 steps as one call (JAX's `mlp_adam_step_scan`).
+    static func mlpAdamCompiled() {
+        reportCompiled("mlp_adam_step_compiled", steps: 20, mlpAdamStep())
     }
 
     /// `lenet_step`: LeNet-5 on 64 x 1 x 28 x 28, cross-entropy, SGD with momentum.
@@ -272,25 +262,25 @@ enum Workloads {
                              Linear(inFeatures: 84, outFeatures: 10))
         let opt = SGD(net.parameters(), lr: 0.01, momentum: 0.9)
         let lossFunction = CrossEntropyLoss()
-        let seconds = bestOf(3) {
-            for _ in 0..<10 {
-                opt.zeroGrad()
-                let loss = lossFunction(net(x), labels)
-                loss.backward()
-                opt.step()
-            }
-        }
-        report("lenet_step", seconds / 10 * 1e3, "ms/step")
-        let step = compile { (x: Tensor, labels: Tensor) -> Tensor in
+        let step = { () -> Tensor in
             opt.zeroGrad()
             let loss = lossFunction(net(x), labels)
             loss.backward()
             opt.step()
             return loss
         }
-        let compiled = bestOf(3) { _ = step.repeated(10, x, labels) }
-        report("lenet_step_compiled", compiled / 10 * 1e3, "ms/step")
-        if let reason = step.fallbackReason { print("# lenet_step_compiled ran eagerly: \(reason)") }
+        let seconds = bestOf(3) { for _ in 0..<10 { _ = step() } }
+        report("lenet_step", seconds / 10 * 1e3, "ms/step")
+        reportCompiled("lenet_step_compiled", steps: 10, step)
+    }
+
+    /// Times `step` compiled, `steps` replays as one call (`repeated`), and reports the time per
+    /// step; the recording happens in the untimed warm-up, as JAX's compilation does.
+    static func reportCompiled(_ name: String, steps: Int, _ step: @escaping () -> Tensor) {
+        let compiled = compile(step)
+        let seconds = bestOf(3) { _ = compiled.repeated(steps) }
+        report(name, seconds / Double(steps) * 1e3, "ms/step")
+        if let reason = compiled.fallbackReason { print("# \(name) ran eagerly: \(reason)") }
     }
 
     /// `resnet_block_step`: `relu(bn2(conv2(relu(bn1(conv1(x))))) + x)` on 16 x 64 x 32 x 32,
@@ -322,16 +312,7 @@ enum Workloads {
         let model = GPT(GPTConfig(blockSize: 64, vocabSize: 65, nLayer: 4, nHead: 4, nEmbd: 128), generator: g)
         let idx = Tensor.randint(0, 65, [16, 64], generator: g), targets = Tensor.randint(0, 65, [16, 64], generator: g)
         let opt = AdamW(model.parameters(), lr: 1e-3, weightDecay: 0.1)
-        let seconds = bestOf(3) {
-            for _ in 0..<5 {
-                opt.zeroGrad()
-                model.loss(idx, targets: targets).backward()
-                _ = clipGradNorm(model.parameters(), maxNorm: 1)
-                opt.step()
-            }
-        }
-        report("gpt_tiny_step", seconds / 5 * 1e3, "ms/step")
-        let step = compile { () -> Tensor in
+        let step = { () -> Tensor in
             opt.zeroGrad()
             let loss = model.loss(idx, targets: targets)
             loss.backward()
@@ -339,9 +320,9 @@ enum Workloads {
             opt.step()
             return loss
         }
-        let compiled = bestOf(3) { _ = step.repeated(5) }
-        report("gpt_tiny_step_compiled", compiled / 5 * 1e3, "ms/step")
-        if let reason = step.fallbackReason { print("# gpt_tiny_step_compiled ran eagerly: \(reason)") }
+        let seconds = bestOf(3) { for _ in 0..<5 { _ = step() } }
+        report("gpt_tiny_step", seconds / 5 * 1e3, "ms/step")
+        reportCompiled("gpt_tiny_step_compiled", steps: 5, step)
     }
 
     /// Not a workload of WORKLOADS.md: causal attention forward and backward, the streaming
@@ -374,16 +355,7 @@ enum Workloads {
         let head = Linear(inFeatures: 128, outFeatures: 10)
         let opt = Adam(rnn.parameters() + head.parameters(), lr: 1e-3)
         let lossFunction = CrossEntropyLoss()
-        let seconds = bestOf(3) {
-            for _ in 0..<5 {
-                opt.zeroGrad()
-                let (out, _) = rnn(x)
-                lossFunction(head(out[.all, -1]), labels).backward()
-                opt.step()
-            }
-        }
-        report("lstm_step", seconds / 5 * 1e3, "ms/step")
-        let step = compile { () -> Tensor in
+        let step = { () -> Tensor in
             opt.zeroGrad()
             let (out, _) = rnn(x)
             let loss = lossFunction(head(out[.all, -1]), labels)
@@ -391,9 +363,9 @@ enum Workloads {
             opt.step()
             return loss
         }
-        let compiled = bestOf(3) { _ = step.repeated(5) }
-        report("lstm_step_compiled", compiled / 5 * 1e3, "ms/step")
-        if let reason = step.fallbackReason { print("# lstm_step_compiled ran eagerly: \(reason)") }
+        let seconds = bestOf(3) { for _ in 0..<5 { _ = step() } }
+        report("lstm_step", seconds / 5 * 1e3, "ms/step")
+        reportCompiled("lstm_step_compiled", steps: 5, step)
     }
 
     /// `exp_4m`: `x.exp()` over 4,000,000 standard normal floats, a fresh output each call.

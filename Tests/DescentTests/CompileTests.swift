@@ -8,195 +8,138 @@ struct CompileTests {
         t.scalars(as: Double.self).map(\.bitPattern)
     }
 
-    /// The notebook's step on fresh weights: eager for `epochs` epochs, or compiled.
-    static func seedLoop(compiled: Bool, epochs: Int) -> (losses: [[UInt64]], w: [UInt64], b: [UInt64], step: CompiledStep?) {
-        let x = Tensor([[73, 67, 43], [91, 88, 64], [87, 134, 58], [102, 43, 37], [69, 96, 70]])
-        let y = Tensor([[56, 70], [81, 101], [119, 133], [22, 37], [103, 119]])
-        let w = Tensor([[0.7042, -1.5674, -0.3579], [1.7298, -1.3018, 1.2664]], requiresGrad: true)
-        let b = Tensor([-0.9878, 0.1373], requiresGrad: true)
-        let body = { (x: Tensor, y: Tensor) -> Tensor in
-            let d = x.matmul(w.t()) + b - y
-            let loss = (d * d).sum() / d.scalarCount
-            loss.backward()
-            noGrad {
-                w -= w.grad! * 1e-5
-                b -= b.grad! * 1e-5
-                w.grad!.zero()
-                b.grad!.zero()
+    /// A training step, the batch it takes at each call, and the parameters it trains: made
+    /// afresh for the eager run and for the compiled one, from the same seeds.
+    struct Training {
+        var step: (Tensor, Tensor) -> Tensor
+        var batch: (Int) -> (Tensor, Tensor)
+        var parameters: [Tensor]
+    }
+
+    /// Runs `steps` steps eagerly and compiled and expects the same bits in every loss and in
+    /// the trained parameters, with every call after the warm-up and the recording replayed.
+    static func expectReplaysAsEager(steps: Int, _ make: () -> Training) throws {
+        func run(compiled: Bool) -> (losses: [[UInt64]], parameters: [[UInt64]], step: CompiledStep?) {
+            let training = make()
+            let step = compiled ? compile(training.step) : nil
+            var losses: [[UInt64]] = []
+            for i in 0..<steps {
+                let (x, y) = training.batch(i)
+                losses.append(bits(step.map { $0(x, y) } ?? training.step(x, y)))
             }
-            return loss
+            return (losses, training.parameters.map(bits), step)
         }
-        let step = compiled ? compile(body) : nil
-        var losses: [[UInt64]] = []
-        for _ in 0..<epochs {
-            let loss = step.map { $0(x, y) } ?? body(x, y)
-            losses.append(bits(loss))
-        }
-        return (losses, bits(w), bits(b), step)
+        let eager = run(compiled: false), compiled = run(compiled: true)
+        let step = try #require(compiled.step)
+        #expect(step.fallbackReason == nil, "\(step.fallbackReason ?? "")")
+        #expect(step.replays == steps - 2)
+        #expect(compiled.losses == eager.losses)
+        #expect(compiled.parameters == eager.parameters)
     }
 
+    /// A classifier's step on one batch: zero the gradients, the loss, backward, the update.
+    static func classifier(_ net: Module, _ opt: Optimizer, x: Tensor, labels: Tensor) -> Training {
+        let lossFunction = CrossEntropyLoss()
+        return Training(step: { x, labels in
+            opt.zeroGrad()
+            let loss = lossFunction(net(x), labels)
+            loss.backward()
+            opt.step()
+            return loss
+        }, batch: { _ in (x, labels) }, parameters: net.parameters())
+    }
+
+    /// The notebook's step on its own weights.
     @Test func seedLoopReplaysWithEagerBits() throws {
-        let eager = Self.seedLoop(compiled: false, epochs: 20)
-        let compiled = Self.seedLoop(compiled: true, epochs: 20)
-        let step = try #require(compiled.step)
-        #expect(step.fallbackReason == nil, "\(step.fallbackReason ?? "")")
-        #expect(step.replays == 18)
-        #expect(compiled.losses == eager.losses)
-        #expect(compiled.w == eager.w)
-        #expect(compiled.b == eager.b)
+        try Self.expectReplaysAsEager(steps: 20) {
+            let x = Tensor([[73, 67, 43], [91, 88, 64], [87, 134, 58], [102, 43, 37], [69, 96, 70]])
+            let y = Tensor([[56, 70], [81, 101], [119, 133], [22, 37], [103, 119]])
+            let w = Tensor([[0.7042, -1.5674, -0.3579], [1.7298, -1.3018, 1.2664]], requiresGrad: true)
+            let b = Tensor([-0.9878, 0.1373], requiresGrad: true)
+            return Training(step: { x, y in
+                let d = x.matmul(w.t()) + b - y
+                let loss = (d * d).sum() / d.scalarCount
+                loss.backward()
+                noGrad {
+                    w -= w.grad! * 1e-5
+                    b -= b.grad! * 1e-5
+                    w.grad!.zero()
+                    b.grad!.zero()
+                }
+                return loss
+            }, batch: { _ in (x, y) }, parameters: [w, b])
+        }
     }
 
-    /// The benchmark's MLP step (Linear, ReLU, Linear, cross-entropy, Adam, zeroGrad to nil),
-    /// eager or compiled, from the same initial weights.
-    static func mlpSteps(compiled: Bool, steps: Int) -> (losses: [[UInt64]], parameters: [[UInt64]], step: CompiledStep?) {
-        let g = Generator(seed: 3)
-        let x = Tensor.randn(16, 20, generator: g)
-        let labels = Tensor.randint(0, 5, [16], generator: g)
-        let net = exclusiveGlobalGenerator {
-            manualSeed(7)
-            return Sequential(Linear(inFeatures: 20, outFeatures: 12), ReLU(), Linear(inFeatures: 12, outFeatures: 5))
-        }
-        let opt = Adam(net.parameters(), lr: 1e-2)
-        let lossFunction = CrossEntropyLoss()
-        let body = { (x: Tensor, labels: Tensor) -> Tensor in
-            opt.zeroGrad()
-            let loss = lossFunction(net(x), labels)
-            loss.backward()
-            opt.step()
-            return loss
-        }
-        let step = compiled ? compile(body) : nil
-        var losses: [[UInt64]] = []
-        for _ in 0..<steps {
-            losses.append(bits(step.map { $0(x, labels) } ?? body(x, labels)))
-        }
-        return (losses, net.parameters().map(bits), step)
-    }
-
+    /// The benchmark's MLP step (Linear, ReLU, Linear, cross-entropy, Adam, zeroGrad to nil).
     @Test func mlpAdamStepReplaysWithEagerBits() throws {
-        let eager = Self.mlpSteps(compiled: false, steps: 12)
-        let compiled = Self.mlpSteps(compiled: true, steps: 12)
-        let step = try #require(compiled.step)
-        #expect(step.fallbackReason == nil, "\(step.fallbackReason ?? "")")
-        #expect(step.replays == 10)
-        #expect(compiled.losses == eager.losses)
-        #expect(compiled.parameters == eager.parameters)
-    }
-}
-
-extension CompileTests {
-    /// LeNet-5 (convolutions, max pooling, ReLU, linear layers), cross-entropy, SGD with
-    /// momentum: the vision workload's step on a batch of eight.
-    static func lenetSteps(compiled: Bool, steps: Int) -> (losses: [[UInt64]], parameters: [[UInt64]], step: CompiledStep?) {
-        let g = Generator(seed: 11)
-        let x = Tensor.randn(8, 1, 28, 28, generator: g)
-        let labels = Tensor.randint(0, 10, [8], generator: g)
-        let net = exclusiveGlobalGenerator {
-            manualSeed(5)
-            return Sequential(Conv2d(inChannels: 1, outChannels: 6, kernelSize: 5, padding: 2), ReLU(), MaxPool2d(kernelSize: 2),
-                              Conv2d(inChannels: 6, outChannels: 16, kernelSize: 5), ReLU(), MaxPool2d(kernelSize: 2), Flatten(),
-                              Linear(inFeatures: 400, outFeatures: 120), ReLU(), Linear(inFeatures: 120, outFeatures: 84), ReLU(),
-                              Linear(inFeatures: 84, outFeatures: 10))
+        try Self.expectReplaysAsEager(steps: 12) {
+            let g = Generator(seed: 3)
+            let x = Tensor.randn(16, 20, generator: g), labels = Tensor.randint(0, 5, [16], generator: g)
+            let net = exclusiveGlobalGenerator {
+                manualSeed(7)
+                return Sequential(Linear(inFeatures: 20, outFeatures: 12), ReLU(), Linear(inFeatures: 12, outFeatures: 5))
+            }
+            return Self.classifier(net, Adam(net.parameters(), lr: 1e-2), x: x, labels: labels)
         }
-        let opt = SGD(net.parameters(), lr: 0.01, momentum: 0.9)
-        let lossFunction = CrossEntropyLoss()
-        let body = { (x: Tensor, labels: Tensor) -> Tensor in
-            opt.zeroGrad()
-            let loss = lossFunction(net(x), labels)
-            loss.backward()
-            opt.step()
-            return loss
-        }
-        let step = compiled ? compile(body) : nil
-        var losses: [[UInt64]] = []
-        for _ in 0..<steps { losses.append(bits(step.map { $0(x, labels) } ?? body(x, labels))) }
-        return (losses, net.parameters().map(bits), step)
     }
 
+    /// LeNet-5 (convolutions, max pooling, ReLU, linear layers), SGD with momentum, batch of 8.
     @Test func lenetStepReplaysWithEagerBits() throws {
-        let eager = Self.lenetSteps(compiled: false, steps: 6)
-        let compiled = Self.lenetSteps(compiled: true, steps: 6)
-        let step = try #require(compiled.step)
-        #expect(step.fallbackReason == nil, "\(step.fallbackReason ?? "")")
-        #expect(step.replays == 4)
-        #expect(compiled.losses == eager.losses)
-        #expect(compiled.parameters == eager.parameters)
-    }
-}
-
-extension CompileTests {
-    /// A small GPT (embeddings, layer norms, causal attention, GELU MLP, tied head), AdamW
-    /// and gradient clipping: the sequence workload's step.
-    static func gptSteps(compiled: Bool, steps: Int) -> (losses: [[UInt64]], parameters: [[UInt64]], step: CompiledStep?) {
-        let g = Generator(seed: 21)
-        let model = GPT(GPTConfig(blockSize: 16, vocabSize: 11, nLayer: 2, nHead: 2, nEmbd: 16), generator: g)
-        let idx = Tensor.randint(0, 11, [3, 16], generator: g), targets = Tensor.randint(0, 11, [3, 16], generator: g)
-        let opt = AdamW(model.parameters(), lr: 1e-2, weightDecay: 0.1)
-        let body = { (idx: Tensor, targets: Tensor) -> Tensor in
-            opt.zeroGrad()
-            let loss = model.loss(idx, targets: targets)
-            loss.backward()
-            _ = clipGradNorm(model.parameters(), maxNorm: 1)
-            opt.step()
-            return loss
+        try Self.expectReplaysAsEager(steps: 6) {
+            let g = Generator(seed: 11)
+            let x = Tensor.randn(8, 1, 28, 28, generator: g), labels = Tensor.randint(0, 10, [8], generator: g)
+            let net = exclusiveGlobalGenerator {
+                manualSeed(5)
+                return Sequential(Conv2d(inChannels: 1, outChannels: 6, kernelSize: 5, padding: 2), ReLU(), MaxPool2d(kernelSize: 2),
+                                  Conv2d(inChannels: 6, outChannels: 16, kernelSize: 5), ReLU(), MaxPool2d(kernelSize: 2), Flatten(),
+                                  Linear(inFeatures: 400, outFeatures: 120), ReLU(), Linear(inFeatures: 120, outFeatures: 84), ReLU(),
+                                  Linear(inFeatures: 84, outFeatures: 10))
+            }
+            return Self.classifier(net, SGD(net.parameters(), lr: 0.01, momentum: 0.9), x: x, labels: labels)
         }
-        let step = compiled ? compile(body) : nil
-        var losses: [[UInt64]] = []
-        for i in 0..<steps {
-            // New tokens every other step: the plan reads the ids it is given.
-            let batch = i % 2 == 0 ? idx : idx.flip(dims: [1])
-            losses.append(bits(step.map { $0(batch, targets) } ?? body(batch, targets)))
-        }
-        return (losses, model.parameters().map(bits), step)
     }
 
+    /// A small GPT (embeddings, layer norms, causal attention, GELU MLP, tied head), AdamW and
+    /// gradient clipping, on new token ids every other step.
     @Test func gptStepReplaysWithEagerBits() throws {
-        let eager = Self.gptSteps(compiled: false, steps: 6)
-        let compiled = Self.gptSteps(compiled: true, steps: 6)
-        let step = try #require(compiled.step)
-        #expect(step.fallbackReason == nil, "\(step.fallbackReason ?? "")")
-        #expect(step.replays == 4)
-        #expect(compiled.losses == eager.losses)
-        #expect(compiled.parameters == eager.parameters)
-    }
-}
-
-extension CompileTests {
-    /// The LSTM workload's step, small: a two-layer bidirectional LSTM, a linear head on the
-    /// last step, cross-entropy, Adam.
-    static func lstmSteps(compiled: Bool, steps: Int) -> (losses: [[UInt64]], parameters: [[UInt64]], step: CompiledStep?) {
-        let g = Generator(seed: 31)
-        let x = Tensor.randn(4, 6, 5, generator: g)
-        let labels = Tensor.randint(0, 3, [4], generator: g)
-        let (rnn, head) = exclusiveGlobalGenerator {
-            manualSeed(9)
-            return (LSTM(inputSize: 5, hiddenSize: 7, numLayers: 2, batchFirst: true, bidirectional: true),
-                    Linear(inFeatures: 14, outFeatures: 3))
+        try Self.expectReplaysAsEager(steps: 6) {
+            let g = Generator(seed: 21)
+            let model = GPT(GPTConfig(blockSize: 16, vocabSize: 11, nLayer: 2, nHead: 2, nEmbd: 16), generator: g)
+            let idx = Tensor.randint(0, 11, [3, 16], generator: g), targets = Tensor.randint(0, 11, [3, 16], generator: g)
+            let opt = AdamW(model.parameters(), lr: 1e-2, weightDecay: 0.1)
+            return Training(step: { idx, targets in
+                opt.zeroGrad()
+                let loss = model.loss(idx, targets: targets)
+                loss.backward()
+                _ = clipGradNorm(model.parameters(), maxNorm: 1)
+                opt.step()
+                return loss
+            }, batch: { i in (i % 2 == 0 ? idx : idx.flip(dims: [1]), targets) }, parameters: model.parameters())
         }
-        let opt = Adam(rnn.parameters() + head.parameters(), lr: 1e-2)
-        let lossFunction = CrossEntropyLoss()
-        let body = { (x: Tensor, labels: Tensor) -> Tensor in
-            opt.zeroGrad()
-            let (out, _) = rnn(x)
-            let loss = lossFunction(head(out[.all, -1]), labels)
-            loss.backward()
-            opt.step()
-            return loss
-        }
-        let step = compiled ? compile(body) : nil
-        var losses: [[UInt64]] = []
-        for _ in 0..<steps { losses.append(bits(step.map { $0(x, labels) } ?? body(x, labels))) }
-        return (losses, (rnn.parameters() + head.parameters()).map(bits), step)
     }
 
+    /// A two-layer bidirectional LSTM, a linear head on the last step, cross-entropy, Adam.
     @Test func lstmStepReplaysWithEagerBits() throws {
-        let eager = Self.lstmSteps(compiled: false, steps: 5)
-        let compiled = Self.lstmSteps(compiled: true, steps: 5)
-        let step = try #require(compiled.step)
-        #expect(step.fallbackReason == nil, "\(step.fallbackReason ?? "")")
-        #expect(step.replays == 3)
-        #expect(compiled.losses == eager.losses)
-        #expect(compiled.parameters == eager.parameters)
+        try Self.expectReplaysAsEager(steps: 5) {
+            let g = Generator(seed: 31)
+            let x = Tensor.randn(4, 6, 5, generator: g), labels = Tensor.randint(0, 3, [4], generator: g)
+            let (rnn, head) = exclusiveGlobalGenerator {
+                manualSeed(9)
+                return (LSTM(inputSize: 5, hiddenSize: 7, numLayers: 2, batchFirst: true, bidirectional: true),
+                        Linear(inFeatures: 14, outFeatures: 3))
+            }
+            let opt = Adam(rnn.parameters() + head.parameters(), lr: 1e-2)
+            let lossFunction = CrossEntropyLoss()
+            return Training(step: { x, labels in
+                opt.zeroGrad()
+                let (out, _) = rnn(x)
+                let loss = lossFunction(head(out[.all, -1]), labels)
+                loss.backward()
+                opt.step()
+                return loss
+            }, batch: { _ in (x, labels) }, parameters: rnn.parameters() + head.parameters())
+        }
     }
 }
 
