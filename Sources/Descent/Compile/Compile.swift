@@ -10,7 +10,8 @@
 /// What a plan cannot repeat faithfully keeps the step eager, with a note on standard error
 /// the first time saying why (also in ``fallbackReason``):
 /// - reading a value back in the step (`item()`, `scalars(as:)`, printing, and ops that decide
-///   from a value, such as a norm clipped against a threshold),
+///   from a value, such as `nonzero`; `clipGradNorm` and the built-in optimizers' `step()`
+///   are run again as a whole on every replay instead),
 /// - drawing random numbers (dropout),
 /// - an op whose kernel does not record itself yet (the recorder sees memory written outside
 ///   a recorded kernel).
