@@ -15,9 +15,10 @@ import CDescentKernels
 /// - a value read back to Swift (`item()`, printing, a value an op reads to decide what to
 ///   do), a random draw, or anything else that calls ``refuse(_:)``.
 ///
-/// The tape holds every block made during the capture for the plan's life, and every tensor
-/// from outside it that a kernel read or wrote (parameters, constants), with the memory each
-/// had: a replay first checks that none was given other memory since.
+/// The tape holds every block made during the capture for the plan's life (a block whose
+/// tensor died during the capture serves a later one of the same size, as in the eager run),
+/// and every tensor from outside it that a kernel read or wrote (parameters, constants), with
+/// the memory each had: a replay first checks that none was given other memory since.
 package final class _CaptureTape {
     typealias Header = TensorMemory.Header
 
@@ -45,8 +46,6 @@ package final class _CaptureTape {
     private var writtenInPlace: [UnsafeMutablePointer<Header>: Int] = [:]
     /// Tensors from outside the capture (roots of views) and the memory each had then.
     private var outside: [ObjectIdentifier: (tensor: Tensor, data: UnsafeMutableRawPointer, requiresGrad: Bool)] = [:]
-    /// The tensors whose `.grad` the step assigns, with the value it assigned.
-    private var gradAssignments: [(Tensor, Tensor?)] = []
 
     init() {}
 
@@ -164,8 +163,8 @@ package final class _CaptureTape {
     /// `.grad` of `tensor` became `value`: the replay assigns it again, as eager code would.
     static func assignedGrad(_ tensor: Tensor, _ value: Tensor?) {
         guard let tape = current else { return }
-        tape.note(tensor, reading: true)
-        if let value { tape.note(value, reading: true) }
+        tape.note(tensor)
+        if let value { tape.note(value) }
         tape.steps.append(Step { tensor._grad = value })
     }
 
@@ -184,13 +183,13 @@ package final class _CaptureTape {
     package static func record(_ step: @escaping () -> Void, writes outputs: [Tensor], inPlace: Bool = false, reads: [Tensor]) {
         guard let tape = current else { return }
         tape.steps.append(Step(step))
-        for r in reads { tape.note(r, reading: true) }
+        for r in reads { tape.note(r) }
         for writes in outputs { tape.noteWrite(writes, inPlace: inPlace) }
     }
 
     private func noteWrite(_ writes: Tensor, inPlace: Bool) {
         let tape = self
-        note(writes, reading: false)
+        note(writes)
         if inPlace {
             tape.writtenInPlace[writes.header, default: 0] += 1
             tape.zeroed[writes.data] = nil
@@ -254,7 +253,7 @@ package final class _CaptureTape {
     }
 
     /// Keeps a tensor from outside the capture, and the memory it has now.
-    private func note(_ t: Tensor, reading: Bool) {
+    private func note(_ t: Tensor) {
         guard made[t.header] == nil else { return }
         let root = t.base ?? t
         let id = ObjectIdentifier(root)
