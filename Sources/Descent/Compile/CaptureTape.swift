@@ -150,7 +150,7 @@ package final class _CaptureTape {
             tape.constants.insert(t.data)
             return
         }
-        if tape.refusal == nil { tape.refusal = "an op writes values from Swift into memory a replay writes again" }
+        refuse("an op writes values from Swift into memory a replay writes again")
     }
     private var constants: Set<UnsafeMutableRawPointer> = []
 
@@ -188,17 +188,16 @@ package final class _CaptureTape {
     }
 
     private func noteWrite(_ writes: Tensor, inPlace: Bool) {
-        let tape = self
         note(writes)
         if inPlace {
-            tape.writtenInPlace[writes.header, default: 0] += 1
-            tape.zeroed[writes.data] = nil
+            writtenInPlace[writes.header, default: 0] += 1
+            zeroed[writes.data] = nil
             // Written in place over the whole of fresh memory (a tensor made, then filled).
             if writes.isContiguous && writes.storageOffset == 0 && writes.scalarCount == writes.header.pointee.count {
-                tape.unwritten[writes.data] = nil
+                unwritten[writes.data] = nil
             }
         } else {
-            tape.unwritten[writes.data] = nil
+            unwritten[writes.data] = nil
         }
     }
 
@@ -214,21 +213,12 @@ package final class _CaptureTape {
         Tensor(over: t, shape: t.shape, strides: t.strides, offset: t.storageOffset, base: nil, contiguous: t.isContiguous)
     }
 
-    /// Records an op whose kernel takes closures (the reductions' drivers), so cannot keep its
-    /// loop: the replay computes `compute` again from bare handles of `inputs` and copies the
-    /// result into `out`'s memory. The same function of the same values, so the same bits; it
-    /// costs the replay an allocation and a copy, which a recorded loop would not.
-    package static func recordRecomputed(_ out: Tensor, reads inputs: Tensor..., compute: @escaping ([Tensor]) -> Tensor) {
-        guard isActive else { return }
-        let handles = inputs.map(handle), target = handle(out)
-        record({ CopyKernel.copy(compute(handles), into: target) }, writes: out, reads: inputs)
-    }
-
     /// Runs `compute`, a pure function of its inputs' values whose kernels do not record
-    /// themselves (a convolution, a pooling window walk), as one unit of the plan: during the
-    /// capture it runs unrecorded, and every replay runs it again eagerly on bare handles of
-    /// the inputs and copies its results into the plan's memory for them. Exact by
-    /// construction (the op itself runs); it costs the replay the op's allocations and a copy.
+    /// themselves (a convolution, a pooling window walk, a reduction whose driver takes a
+    /// closure), as one unit of the plan: during the capture it runs unrecorded, and every
+    /// replay runs it again eagerly on bare handles of the inputs and copies its results into
+    /// the plan's memory for them. Exact by construction (the op itself runs); it costs the
+    /// replay the op's allocations and a copy.
     package static func opaque(_ inputs: [Tensor?], _ compute: @escaping ([Tensor?]) -> [Tensor]) -> [Tensor] {
         guard let tape = current else { return compute(inputs) }
         let outputs = suspended { () -> [Tensor] in

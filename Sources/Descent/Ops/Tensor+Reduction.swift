@@ -370,9 +370,8 @@ extension Tensor {
     /// Keep-dim indices of the first extreme element along `d`; the first NaN wins.
     func _argExtremum(dim d: Int, greater: Bool) -> Tensor {
         if rank == 0 { return Tensor.zeros([], dtype: .int64) }
-        let out = _argExtremumKernel(dim: d, greater: greater)
-        _CaptureTape.recordRecomputed(out, reads: self) { $0[0]._argExtremumKernel(dim: d, greater: greater) }
-        return out
+        // `Reduce.scan` takes a closure, so a compiled step runs the whole reduction again.
+        return _CaptureTape.opaque([self]) { [$0[0]!._argExtremumKernel(dim: d, greater: greater)] }[0]
     }
 
     private func _argExtremumKernel(dim d: Int, greater: Bool) -> Tensor {
