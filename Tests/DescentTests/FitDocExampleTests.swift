@@ -66,11 +66,13 @@ struct FitDocExampleTests {
     }
 
     @Test func multilayerPerceptron() {
-        let x = Tensor.randn(5, 4)
-        let g = Generator(seed: 0)
-        let net = MultilayerPerceptron(inputs: 4, hidden: [16], outputs: 3, activation: .relu, generator: g)
-        let logits = net(x)   // [rows, 3]
-        #expect(logits.shape == [5, 3])
-        #expect(net.namedParameters.map(\.0) == ["0.weight", "0.bias", "2.weight", "2.bias"])
+        exclusiveGlobalGenerator {
+            let x = Tensor.randn(5, 4)
+            let g = Generator(seed: 0)
+            let net = MultilayerPerceptron(inputs: 4, hidden: [16], outputs: 3, activation: .relu, generator: g)
+            let logits = net(x)   // [rows, 3]
+            #expect(logits.shape == [5, 3])
+            #expect(net.namedParameters.map(\.0) == ["0.weight", "0.bias", "2.weight", "2.bias"])
+        }
     }
 }

@@ -226,7 +226,7 @@ struct OptimizerStateTests {
             if step == resumeAt {
                 // A fresh model and optimizer, restored from the state dicts.
                 let modelState = net.stateDict(), optimizerState = opt.stateDict()
-                net = Sequential(Linear(inFeatures: 4, outFeatures: 8), ReLU(), Linear(inFeatures: 8, outFeatures: 3))
+                net = Sequential(Linear(inFeatures: 4, outFeatures: 8, generator: g), ReLU(), Linear(inFeatures: 8, outFeatures: 3, generator: g))
                 try net.loadStateDict(modelState)
                 opt = make(net.parameters())
                 try opt.loadStateDict(optimizerState)

@@ -116,11 +116,13 @@ struct VisionTests {
     }
 
     @Test func applyVisitsChildrenFirstAndNamedModulesNamesThem() {
-        let net = Sequential(Conv2d(inChannels: 1, outChannels: 2, kernelSize: 3), BatchNorm2d(numFeatures: 2), ReLU())
-        var seen: [String] = []
-        net.apply { seen.append(String(describing: type(of: $0))) }
-        #expect(seen == ["Conv2d", "BatchNorm2d", "ReLU", "Sequential"])
-        #expect(net.namedModules().map(\.0) == ["", "0", "1", "2"])
+        exclusiveGlobalGenerator {
+            let net = Sequential(Conv2d(inChannels: 1, outChannels: 2, kernelSize: 3), BatchNorm2d(numFeatures: 2), ReLU())
+            var seen: [String] = []
+            net.apply { seen.append(String(describing: type(of: $0))) }
+            #expect(seen == ["Conv2d", "BatchNorm2d", "ReLU", "Sequential"])
+            #expect(net.namedModules().map(\.0) == ["", "0", "1", "2"])
+        }
     }
 
     static func lenet() -> Sequential {
