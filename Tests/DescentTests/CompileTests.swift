@@ -263,17 +263,57 @@ struct CompileGuardTests {
         #expect(step.fallbackReason?.contains("reads a tensor's value back") == true)
     }
 
-    @Test func randomNumbersKeepTheStepEager() {
-        let model = Regression()
-        let (x, y) = Self.data(5, seed: 4)
+    /// Draws inside the step (a dropout mask, noise by the scalar and the batched normal fill,
+    /// random integers, coin flips) are recorded:
+    /// each replay draws again from the same generator, so masks are new on every call and
+    /// equal to the eager run's, and the generator ends where eager calls leave it.
+    @Test func randomDrawsReplayAndContinueTheStream() throws {
+        func run(compiled: Bool) -> (out: [[UInt64]], state: [Int64], step: CompiledStep?) {
+            let model = Regression()
+            let (x, y) = Self.data(5, seed: 4)
+            let g = Generator(seed: 0)
+            let body = { (x: Tensor, y: Tensor) -> Tensor in
+                let noisy = x.dropout(p: 0.5, generator: g) + Tensor.randn(5, 3, generator: g) * 0.01
+                let picks = Tensor.randint(0, 5, [5], generator: g).to(.float32) + Tensor.randn(20, generator: g).sum()
+                let coins = Tensor.full([5, 2], 0.3).bernoulli(generator: g)
+                return model.step(noisy, y * coins) + picks.sum()
+            }
+            let step = compiled ? compile(body) : nil
+            var out: [[UInt64]] = []
+            for _ in 0..<5 { out.append(CompileTests.bits(step.map { $0(x, y) } ?? body(x, y))) }
+            out.append(CompileTests.bits(model.w))
+            return (out, g.getState().scalars(as: Int64.self), step)
+        }
+        let eager = run(compiled: false), compiled = run(compiled: true)
+        let step = try #require(compiled.step)
+        #expect(step.fallbackReason == nil, "\(step.fallbackReason ?? "")")
+        #expect(step.replays == 3)
+        #expect(compiled.out == eager.out)
+        #expect(Set(eager.out.dropLast()).count == 5, "fresh draws every call")
+        #expect(compiled.state == eager.state)
+    }
+
+    /// A step that seeds its generator seeds it again on every replay.
+    @Test func seedingInsideTheStepReplays() {
+        let g = Generator(seed: 3)
+        let step = compile { () -> Tensor in
+            g.manualSeed(11)
+            return Tensor.rand(4, generator: g) * 2
+        }
+        let expected = CompileTests.bits(noGrad { Tensor.rand(4, generator: Generator(seed: 11)) * 2 })
+        for _ in 0..<4 { #expect(CompileTests.bits(step()) == expected) }
+        #expect(step.replays == 2)
+    }
+
+    /// Draws through ops whose draws are not recorded yet keep the step eager.
+    @Test func unrecordedDrawsKeepTheStepEager() {
         let g = Generator(seed: 0)
-        let step = compile { (x: Tensor, y: Tensor) -> Tensor in model.step(x.dropout(p: 0.5, generator: g), y) }
-        var losses: [[UInt64]] = []
-        for _ in 0..<4 { losses.append(CompileTests.bits(step(x, y))) }
+        let step = compile { () -> Tensor in Tensor.randperm(6, generator: g).to(.float32) * 1 }
+        var seen: [[UInt64]] = []
+        for _ in 0..<4 { seen.append(CompileTests.bits(step())) }
         #expect(step.replays == 0)
         #expect(step.fallbackReason?.contains("random") == true)
-        // Fresh masks every call, as eagerly.
-        #expect(Set(losses).count == 4)
+        #expect(Set(seen).count > 1)
     }
 
     @Test func anInputThatRequiresGradKeepsTheStepEager() {
@@ -328,37 +368,54 @@ struct CompileGuardTests {
 struct CompiledOpTableTests {
     /// Ops that replay today; the test fails if one stops replaying, so the list only grows.
     static let replaying: Set<String> = [
-        "T", "adaptive_avg_pool2d_global", "add", "add_0d", "add_broadcast_both", "add_expanded", "add_scalar",
-        "addbmm", "addmm", "addmv", "addr", "atan", "atan_expanded", "atan_float64", "baddbmm", "bmm", "cat",
-        "cat_dim1", "ceil", "chunk", "contiguous", "conv1d", "conv1d_same", "conv1d_valid_dilated", "conv2d",
-        "conv2d_depthwise", "conv2d_groups", "conv2d_pointwise", "conv2d_same", "conv2d_stride_dilation",
-        "conv2d_unbatched", "conv3d", "cosh", "cosh_expanded", "cosh_float64", "cross", "cross_entropy_4d",
-        "cross_entropy_ignore_class", "cross_entropy_nd_ignore", "cross_entropy_unbatched", "diag_embed",
-        "diag_matrix", "diag_vector", "diagonal", "diagonal_negative", "diagonal_offset", "digamma", "div_scalar",
-        "dot", "einsum_attention", "einsum_bmm", "einsum_chain", "einsum_diagonal", "einsum_dot", "einsum_ellipsis",
-        "einsum_hadamard", "einsum_implicit", "einsum_mv", "einsum_outer", "einsum_sum", "einsum_trace",
-        "einsum_transpose", "embedding", "embedding_padding", "embedding_scale_grad", "exp", "exp2", "exp2_expanded",
-        "exp2_float64", "exp_expanded", "exp_float64", "exp_transposed", "expand", "expm1", "expm1_expanded",
-        "expm1_float64", "floor", "frac", "gelu", "gelu_expanded", "glu", "glu_dim0", "kron", "layer_norm",
-        "layer_norm_plain", "layer_norm_weight_only", "lgamma", "lgamma_expanded", "lgamma_float64", "linear",
-        "linear_seed", "log", "log10", "log10_expanded", "log10_float64", "log1p", "log1p_expanded", "log1p_float64",
-        "log2", "log2_expanded", "log2_float64", "log_expanded", "log_float64", "log_softmax", "log_softmax_dim0",
-        "matmul_1d_2d", "matmul_2d_3d", "matmul_3d_1d", "matmul_3d_2d", "matmul_batched", "matmul_broadcast",
-        "matrix_power", "max_dim1", "max_pool1d", "max_pool2d", "max_pool2d_ceil_dilation", "max_pool2d_unbatched",
-        "max_pool3d", "mean", "mean_dim1", "min_dim0_keep", "mish", "mish_expanded", "mish_float64", "mm",
-        "mm_transposed", "movedim", "mul", "mul_scalar", "mul_transposed", "mv", "outer", "pad_constant",
-        "pad_constant_value", "pad_crop", "permute", "pixel_shuffle", "pixel_unshuffle", "relu", "repeat",
-        "repeat_interleave", "repeat_interleave_flat", "reshape_copy", "roll", "roll_dims", "roll_flat", "round",
-        "scatter_value", "sdpa_causal", "sdpa_float_mask_scale", "sdpa_gqa", "sdpa_long_blocks", "sdpa_transposed",
-        "select", "sigmoid", "sigmoid_expanded", "sigmoid_float64", "sigmoid_sliced", "silu", "silu_expanded",
-        "silu_float64", "silu_transposed", "sin", "sin_expanded", "sin_float64", "sin_transposed", "sinh",
-        "sinh_expanded", "sinh_float64", "slice", "slice_step", "softmax", "split", "split_sizes", "sqrt",
-        "sqrt_expanded", "sqrt_float64", "squeeze", "squeeze_dim", "stack", "sub_scalar", "sum", "sum_columns",
-        "sum_dim0", "sum_dim1_keep", "sum_dims", "sum_long", "sum_narrow_columns", "sum_rows_ten",
-        "sum_rows_twenty_nine", "sum_short_rows", "sum_short_rows_seven", "sum_short_rows_two", "sum_three_columns",
-        "sum_transposed", "swapaxes", "t", "tanh", "tanh_expanded", "tanh_float64", "tensordot", "tensordot_int",
-        "tile", "to_float64", "transpose", "trunc", "unbind", "unflatten", "unfold_dim", "unfold_step", "unsqueeze",
-        "view",
+        "T", "abs", "acos", "acos_expanded", "acos_float64", "acosh", "acosh_expanded", "acosh_float64",
+        "adaptive_avg_pool2d_global", "add", "add_0d", "add_broadcast_both", "add_expanded", "add_scalar", "addbmm",
+        "addmm", "addmv", "addr", "amax", "amin_dims", "aminmax", "asin", "asin_expanded", "asin_float64", "asinh",
+        "asinh_expanded", "asinh_float64", "atan", "atan2", "atan2_expanded", "atan_expanded", "atan_float64", "atanh",
+        "atanh_expanded", "atanh_float64", "baddbmm", "bmm", "cat", "cat_dim1", "ceil", "celu", "celu_expanded",
+        "celu_float64", "chunk", "clamp", "clamp_max", "clamp_min", "clamp_tensor", "clamp_tensor_min", "contiguous",
+        "conv1d", "conv1d_same", "conv1d_valid_dilated", "conv2d", "conv2d_depthwise", "conv2d_groups",
+        "conv2d_pointwise", "conv2d_same", "conv2d_stride_dilation", "conv2d_unbatched", "conv3d", "copysign",
+        "copysign_scalar", "cos", "cos_expanded", "cos_float64", "cosh", "cosh_expanded", "cosh_float64", "cross",
+        "cross_entropy_4d", "cross_entropy_ignore_class", "cross_entropy_nd_ignore", "cross_entropy_probs_smoothing",
+        "cross_entropy_smoothing_none", "cross_entropy_smoothing_sum", "cross_entropy_unbatched", "diag_embed",
+        "diag_matrix", "diag_vector", "diagonal", "diagonal_negative", "diagonal_offset", "digamma", "div",
+        "div_scalar", "dot", "einsum_attention", "einsum_bmm", "einsum_chain", "einsum_diagonal", "einsum_dot",
+        "einsum_ellipsis", "einsum_hadamard", "einsum_implicit", "einsum_mv", "einsum_outer", "einsum_sum",
+        "einsum_trace", "einsum_transpose", "elu", "elu_expanded", "elu_float64", "embedding", "embedding_padding",
+        "embedding_scale_grad", "erf", "erf_expanded", "erf_float64", "erf_sliced", "erfc", "erfc_expanded",
+        "erfc_float64", "erfinv", "erfinv_expanded", "erfinv_float64", "exp", "exp2", "exp2_expanded", "exp2_float64",
+        "exp_expanded", "exp_float64", "exp_transposed", "expand", "expm1", "expm1_expanded", "expm1_float64", "floor",
+        "fmod", "fmod_scalar", "frac", "gelu", "gelu_expanded", "gelu_float64", "gelu_tanh", "glu", "glu_dim0",
+        "hardsigmoid", "hardsigmoid_expanded", "hardsigmoid_float64", "hardswish", "hardswish_expanded",
+        "hardswish_float64", "hardtanh", "hypot", "kron", "layer_norm", "layer_norm_plain", "layer_norm_weight_only",
+        "leaky_relu", "leaky_relu_expanded", "leaky_relu_float64", "lerp", "lerp_tensor", "lgamma", "lgamma_expanded",
+        "lgamma_float64", "linear", "linear_seed", "log", "log10", "log10_expanded", "log10_float64", "log1p",
+        "log1p_expanded", "log1p_float64", "log2", "log2_expanded", "log2_float64", "log_expanded", "log_float64",
+        "log_softmax", "log_softmax_dim0", "logit", "logit_eps", "logit_expanded", "logit_float64", "logsigmoid",
+        "logsigmoid_expanded", "logsigmoid_float64", "logsumexp", "logsumexp_dims", "masked_fill",
+        "masked_fill_broadcast", "matmul_1d_2d", "matmul_2d_3d", "matmul_3d_1d", "matmul_3d_2d", "matmul_batched",
+        "matmul_broadcast", "matrix_norm", "matrix_power", "max_dim1", "max_pool1d", "max_pool2d",
+        "max_pool2d_ceil_dilation", "max_pool2d_unbatched", "max_pool3d", "maximum", "mean", "mean_dim1",
+        "min_dim0_keep", "minimum", "mish", "mish_expanded", "mish_float64", "mm", "mm_transposed", "movedim",
+        "mse_seed", "mul", "mul_scalar", "mul_transposed", "mv", "nan_to_num", "nansum", "neg", "norm", "norm_inf",
+        "norm_p1", "norm_p3", "outer", "pad_constant", "pad_constant_value", "pad_crop", "permute", "pixel_shuffle",
+        "pixel_unshuffle", "pow_2", "pow_half", "pow_tensor", "prelu", "prelu_shared", "rdiv", "reciprocal", "relu",
+        "relu6", "relu6_expanded", "relu6_float64", "remainder", "remainder_scalar", "repeat", "repeat_interleave",
+        "repeat_interleave_flat", "reshape_copy", "rms_norm", "rms_norm_plain", "roll", "roll_dims", "roll_flat",
+        "round", "round_decimals", "rpow", "rsqrt", "rsqrt_expanded", "rsqrt_float64", "rsub", "scatter_value", "sdpa",
+        "sdpa_causal", "sdpa_float_mask_scale", "sdpa_gqa", "sdpa_long_blocks", "sdpa_math_gqa", "sdpa_transposed",
+        "select", "selu", "selu_expanded", "selu_float64", "sigmoid", "sigmoid_expanded", "sigmoid_float64",
+        "sigmoid_sliced", "silu", "silu_expanded", "silu_float64", "silu_transposed", "sin", "sin_expanded",
+        "sin_float64", "sin_transposed", "sinh", "sinh_expanded", "sinh_float64", "slice", "slice_step", "softmax",
+        "softplus", "softplus_beta", "softplus_expanded", "softplus_float64", "softsign", "softsign_expanded",
+        "softsign_float64", "split", "split_sizes", "sqrt", "sqrt_expanded", "sqrt_float64", "square", "squeeze",
+        "squeeze_dim", "stack", "sub", "sub_scalar", "sum", "sum_columns", "sum_dim0", "sum_dim1_keep", "sum_dims",
+        "sum_long", "sum_narrow_columns", "sum_rows_ten", "sum_rows_twenty_nine", "sum_short_rows",
+        "sum_short_rows_seven", "sum_short_rows_two", "sum_three_columns", "sum_transposed", "swapaxes", "t", "tan",
+        "tan_expanded", "tan_float64", "tanh", "tanh_expanded", "tanh_float64", "tensordot", "tensordot_int",
+        "threshold", "tile", "to_float64", "transpose", "trunc", "unbind", "unflatten", "unfold_dim", "unfold_step",
+        "unsqueeze", "view", "where", "xlogy", "xlogy_scalar",
     ]
 
     @Test func everyOpGivesEagerBitsCompiled() throws {

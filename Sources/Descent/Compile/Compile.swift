@@ -12,7 +12,9 @@
 /// - reading a value back in the step (`item()`, `scalars(as:)`, printing, and ops that decide
 ///   from a value, such as `nonzero`; `clipGradNorm` and the built-in optimizers' `step()`
 ///   are run again as a whole on every replay instead),
-/// - drawing random numbers (dropout),
+/// - drawing random numbers through an op whose draws are not recorded yet (`randperm`,
+///   `multinomial`); `rand`, `randn`, `randint`, `bernoulli`, dropout and `manualSeed` are
+///   recorded, and each replay draws again from the same generator, as an eager call would,
 /// - an op whose kernel does not record itself yet (the recorder sees memory written outside
 ///   a recorded kernel).
 ///

@@ -222,3 +222,110 @@ struct _PlannedWalk {
         outerSteps = sizes.count == 2 ? steps[0] : [Int](repeating: 0, count: k)
     }
 }
+
+/// The closure drivers' passes (`Elementwise.map`, `zip`, `zip3`, `update`: negation, signs,
+/// comparisons, `where`, integer powers, boolean logic) as a plan records them: the same
+/// function per element as the eager pass, over the memory it used. Their operands are most
+/// often contiguous; any other layout replays through the general strided walk.
+extension _RecordedElementwise {
+    static func map<A: _Element, R: _Element>(_ a: Tensor, into out: Tensor, _ f: @escaping (A) -> R) {
+        let pa = UnsafePointer(a.pointer(A.self)), po = out.pointer(R.self), n = out.scalarCount
+        if a.isContiguous && Shape.same(a.shape, out.shape) {
+            _CaptureTape.record({ for i in 0..<n { po[i] = f(pa[i]) } }, writes: out, reads: a)
+            return
+        }
+        let shape = out.shape, strides = [out.strides, Shape.broadcastStrides(a.shape, a.strides, to: shape)]
+        _CaptureTape.record({
+            _forEachRun(shape, strides) { offsets, count, steps in
+                var o = po + offsets[0], x = pa + offsets[1]
+                for _ in 0..<count {
+                    o.pointee = f(x.pointee)
+                    o += steps[0]
+                    x += steps[1]
+                }
+            }
+        }, writes: out, reads: a)
+    }
+
+    static func zip<A: _Element, B: _Element, R: _Element>(_ a: Tensor, _ b: Tensor, into out: Tensor, _ f: @escaping (A, B) -> R) {
+        let pa = UnsafePointer(a.pointer(A.self)), pb = UnsafePointer(b.pointer(B.self)), po = out.pointer(R.self)
+        let n = out.scalarCount, shape = out.shape
+        let aFull = a.isContiguous && Shape.same(a.shape, shape), bFull = b.isContiguous && Shape.same(b.shape, shape)
+        let step: () -> Void
+        if aFull && bFull {
+            step = { for i in 0..<n { po[i] = f(pa[i], pb[i]) } }
+        } else if aFull && b._isSingleValue {
+            step = {
+                let y = pb.pointee
+                for i in 0..<n { po[i] = f(pa[i], y) }
+            }
+        } else if bFull && a._isSingleValue {
+            step = {
+                let x = pa.pointee
+                for i in 0..<n { po[i] = f(x, pb[i]) }
+            }
+        } else {
+            let strides = [out.strides, Shape.broadcastStrides(a.shape, a.strides, to: shape),
+                           Shape.broadcastStrides(b.shape, b.strides, to: shape)]
+            step = {
+                _forEachRun(shape, strides) { offsets, count, steps in
+                    var o = po + offsets[0], x = pa + offsets[1], y = pb + offsets[2]
+                    for _ in 0..<count {
+                        o.pointee = f(x.pointee, y.pointee)
+                        o += steps[0]
+                        x += steps[1]
+                        y += steps[2]
+                    }
+                }
+            }
+        }
+        _CaptureTape.record(step, writes: out, reads: a, b)
+    }
+
+    static func zip3<C: _Element, A: _Element, R: _Element>(
+        _ c: Tensor, _ a: Tensor, _ b: Tensor, into out: Tensor, _ f: @escaping (C, A, A) -> R
+    ) {
+        let pc = UnsafePointer(c.pointer(C.self)), pa = UnsafePointer(a.pointer(A.self)), pb = UnsafePointer(b.pointer(A.self))
+        let po = out.pointer(R.self), n = out.scalarCount, shape = out.shape
+        let step: () -> Void
+        if [c, a, b].allSatisfy({ $0.isContiguous && Shape.same($0.shape, shape) }) {
+            step = { for i in 0..<n { po[i] = f(pc[i], pa[i], pb[i]) } }
+        } else {
+            let strides = [out.strides] + [c, a, b].map { Shape.broadcastStrides($0.shape, $0.strides, to: shape) }
+            step = {
+                _forEachRun(shape, strides) { offsets, count, steps in
+                    var o = po + offsets[0], x = pc + offsets[1], y = pa + offsets[2], z = pb + offsets[3]
+                    for _ in 0..<count {
+                        o.pointee = f(x.pointee, y.pointee, z.pointee)
+                        o += steps[0]
+                        x += steps[1]
+                        y += steps[2]
+                        z += steps[3]
+                    }
+                }
+            }
+        }
+        _CaptureTape.record(step, writes: out, reads: [c, a, b])
+    }
+
+    static func update<A: _Element>(_ dst: Tensor, _ src: Tensor, _ f: @escaping (A, A) -> A) {
+        let pd = dst.pointer(A.self), ps = UnsafePointer(src.pointer(A.self)), n = dst.scalarCount
+        let step: () -> Void
+        if dst.isContiguous && src.isContiguous && Shape.same(src.shape, dst.shape) {
+            step = { for i in 0..<n { pd[i] = f(pd[i], ps[i]) } }
+        } else {
+            let shape = dst.shape, strides = [dst.strides, Shape.broadcastStrides(src.shape, src.strides, to: shape)]
+            step = {
+                _forEachRun(shape, strides) { offsets, count, steps in
+                    var d = pd + offsets[0], s = ps + offsets[1]
+                    for _ in 0..<count {
+                        d.pointee = f(d.pointee, s.pointee)
+                        d += steps[0]
+                        s += steps[1]
+                    }
+                }
+            }
+        }
+        _CaptureTape.record(step, writes: dst, inPlace: true, reads: src)
+    }
+}

@@ -1,9 +1,17 @@
 /// Elementwise drivers: one loop, written once, with a contiguous fast path; each op supplies
 /// only its scalar function (MLX's `unary_op`/`binary_op` functors).
 enum Elementwise {
-    /// `out[i] = f(a[i])` into a new contiguous tensor of dtype `R.dtype`.
+    /// `out[i] = f(a[i])` into a new contiguous tensor of dtype `R.dtype`; recorded when a
+    /// step is being compiled (the closure is kept for the replays, hence `@escaping`).
     @inline(__always)
-    static func map<A: _Element, R: _Element>(_ a: Tensor, _: A.Type, _: R.Type, _ f: (A) -> R) -> Tensor {
+    static func map<A: _Element, R: _Element>(_ a: Tensor, _: A.Type, _: R.Type, _ f: @escaping (A) -> R) -> Tensor {
+        let out = mapEager(a, A.self, R.self, f)
+        if _CaptureTape.isActive { _RecordedElementwise.map(a, into: out, f) }
+        return out
+    }
+
+    @inline(__always)
+    private static func mapEager<A: _Element, R: _Element>(_ a: Tensor, _: A.Type, _: R.Type, _ f: (A) -> R) -> Tensor {
         let out = Tensor(uninitializedLike: a, dtype: R.dtype)
         let pa = a.pointer(A.self)
         let po = out.pointer(R.self)
@@ -24,9 +32,19 @@ enum Elementwise {
         return out
     }
 
-    /// `out[i] = f(a[i], b[i])` over the broadcast shape of `a` and `b`, into a new tensor.
+    /// `out[i] = f(a[i], b[i])` over the broadcast shape of `a` and `b`, into a new tensor;
+    /// recorded when a step is being compiled.
     @inline(__always)
     static func zip<A: _Element, B: _Element, R: _Element>(
+        _ a: Tensor, _ b: Tensor, _: A.Type, _: B.Type, _: R.Type, _ f: @escaping (A, B) -> R
+    ) -> Tensor {
+        let out = zipEager(a, b, A.self, B.self, R.self, f)
+        if _CaptureTape.isActive { _RecordedElementwise.zip(a, b, into: out, f) }
+        return out
+    }
+
+    @inline(__always)
+    static func zipEager<A: _Element, B: _Element, R: _Element>(
         _ a: Tensor, _ b: Tensor, _: A.Type, _: B.Type, _: R.Type, _ f: (A, B) -> R
     ) -> Tensor {
         let pa = a.pointer(A.self)
@@ -111,9 +129,19 @@ enum Elementwise {
         return out
     }
 
-    /// `out[i] = f(c[i], a[i], b[i])` over the broadcast shape of all three.
+    /// `out[i] = f(c[i], a[i], b[i])` over the broadcast shape of all three; recorded when a
+    /// step is being compiled.
     @inline(__always)
     static func zip3<C: _Element, A: _Element, R: _Element>(
+        _ c: Tensor, _ a: Tensor, _ b: Tensor, _: C.Type, _: A.Type, _: R.Type, _ f: @escaping (C, A, A) -> R
+    ) -> Tensor {
+        let out = zip3Eager(c, a, b, C.self, A.self, R.self, f)
+        if _CaptureTape.isActive { _RecordedElementwise.zip3(c, a, b, into: out, f) }
+        return out
+    }
+
+    @inline(__always)
+    private static func zip3Eager<C: _Element, A: _Element, R: _Element>(
         _ c: Tensor, _ a: Tensor, _ b: Tensor, _: C.Type, _: A.Type, _: R.Type, _ f: (C, A, A) -> R
     ) -> Tensor {
         let shape = Shape.broadcast(Shape.broadcast(c.shape, a.shape), b.shape)
@@ -137,9 +165,16 @@ enum Elementwise {
         return out
     }
 
-    /// `dst[i] = f(dst[i], src[i])` in place, `src` broadcast to `dst`'s shape.
+    /// `dst[i] = f(dst[i], src[i])` in place, `src` broadcast to `dst`'s shape; recorded when a
+    /// step is being compiled.
     @inline(__always)
-    static func update<A: _Element>(_ dst: Tensor, _ src: Tensor, _: A.Type, _ f: (A, A) -> A) {
+    static func update<A: _Element>(_ dst: Tensor, _ src: Tensor, _: A.Type, _ f: @escaping (A, A) -> A) {
+        updateEager(dst, src, A.self, f)
+        if _CaptureTape.isActive { _RecordedElementwise.update(dst, src, f) }
+    }
+
+    @inline(__always)
+    private static func updateEager<A: _Element>(_ dst: Tensor, _ src: Tensor, _: A.Type, _ f: (A, A) -> A) {
         let pd = dst.pointer(A.self)
         let ps = src.pointer(A.self)
         if dst.isContiguous && src.isContiguous && Shape.same(src.shape, dst.shape) {
@@ -237,7 +272,7 @@ extension Elementwise {
             && a.shape.suffix(b.rank).elementsEqual(b.shape) {
             return repeatedRow(F.self, a, b, T.self)
         }
-        return zip(a, b, T.self, T.self, T.self) { F.apply($0, $1) }
+        return zipEager(a, b, T.self, T.self, T.self) { F.apply($0, $1) }
     }
 
     /// `out = F(a, row)` for a contiguous `a` and a contiguous `row` repeated over its leading
@@ -433,9 +468,9 @@ extension Elementwise {
             }
         }
         switch dst.dtype {
-        case .float32: update(dst, src, Float.self) { F.apply($0, $1) }
-        case .float64: update(dst, src, Double.self) { F.apply($0, $1) }
-        case .int64: update(dst, src, Int64.self) { F.apply($0, $1) }
+        case .float32: updateEager(dst, src, Float.self) { F.apply($0, $1) }
+        case .float64: updateEager(dst, src, Double.self) { F.apply($0, $1) }
+        case .int64: updateEager(dst, src, Int64.self) { F.apply($0, $1) }
         case .bool: _fail("boolean tensors are not supported by this operation")
         }
     }

@@ -256,7 +256,7 @@ extension Tensor {
 
     /// A loss's elementwise forward over the broadcast operands (same dtype), outside autograd;
     /// `f` receives the elements as doubles and whether to compute in float.
-    static func _lossForward(_ a: Tensor, _ b: Tensor, _ f: (Double, Double, Bool) -> Double) -> Tensor {
+    static func _lossForward(_ a: Tensor, _ b: Tensor, _ f: @escaping (Double, Double, Bool) -> Double) -> Tensor {
         let float = a.dtype == .float32
         switch a.dtype {
         case .float32: return Elementwise.zip(a, b, Float.self, Float.self, Float.self) { Float(f(Double($0), Double($1), float)) }

@@ -41,6 +41,8 @@ public final class Generator: Sendable {
     @discardableResult
     public func manualSeed(_ seed: UInt64) -> Generator {
         state.withLock { $0 = State(engine: MT19937(seed: seed), seed: seed, nextDoubleNormal: nil) }
+        // A compiled step that seeds seeds again on every replay, at the same point.
+        _CaptureTape.recordCall { [self] in state.withLock { $0 = State(engine: MT19937(seed: seed), seed: seed, nextDoubleNormal: nil) } }
         return self
     }
 
@@ -49,7 +51,7 @@ public final class Generator: Sendable {
 
     /// Runs `body` with exclusive access to the generator's state.
     func withState<R>(_ body: (inout State) -> R) -> R {
-        _CaptureTape.refuse("the step draws random numbers, which a replay would repeat")
+        _CaptureTape.refuse("the step draws random numbers through an op whose draws are not recorded yet")
         return state.withLock { body(&$0) }
     }
 }

@@ -19,15 +19,15 @@ extension Tensor {
         let p = noGrad { contiguous() }
         let out = Tensor(uninitializedShape: shape, dtype: dtype)
         let n = scalarCount
-        (generator ?? .default).withState { g in
-            if dtype == .float32 {
-                let pp = p.pointer(Float.self), po = out.pointer(Float.self)
+        out._draw(from: generator, reading: [p]) { out, inputs, g in
+            if out.dtype == .float32 {
+                let pp = inputs[0].pointer(Float.self), po = out.pointer(Float.self)
                 for i in 0..<n {
                     if !(pp[i] >= 0 && pp[i] <= 1) { _fail("Expected p_in >= 0 && p_in <= 1 to be true, but got false.") }
                     po[i] = g.uniformFloat() < pp[i] ? 1 : 0
                 }
             } else {
-                let pp = p.pointer(Double.self), po = out.pointer(Double.self)
+                let pp = inputs[0].pointer(Double.self), po = out.pointer(Double.self)
                 for i in 0..<n {
                     if !(pp[i] >= 0 && pp[i] <= 1) { _fail("Expected p_in >= 0 && p_in <= 1 to be true, but got false.") }
                     po[i] = g.uniformDouble() < pp[i] ? 1 : 0
@@ -45,10 +45,13 @@ extension Tensor {
         if !dtype.isFloatingPoint { _fail("\"exponential_cpu\" not implemented for '\(dtype.cppName)'") }
         let target = isContiguous ? self : Tensor(uninitializedShape: shape, dtype: dtype)
         let n = scalarCount
-        (generator ?? .default).withState { g in
-            for i in 0..<n {
-                let v = -1.0 / lambd * Double.log(onePlus: -g.uniformDouble())
-                target._setRaw(i, v)
+        target._draw(from: generator) { out, _, g in
+            if out.dtype == .float32 {
+                let p = out.pointer(Float.self)
+                for i in 0..<n { p[i] = Float(-1.0 / lambd * Double.log(onePlus: -g.uniformDouble())) }
+            } else {
+                let p = out.pointer(Double.self)
+                for i in 0..<n { p[i] = -1.0 / lambd * Double.log(onePlus: -g.uniformDouble()) }
             }
         }
         if target !== self { _copyRaw(target) }

@@ -103,31 +103,29 @@ extension Tensor {
     func _fillUniform(from: Double, to: Double, generator: Generator?) {
         precondition(isContiguous)
         let n = scalarCount
-        (generator ?? .default).withState { g in
-            switch dtype {
-            case .float32:
+        // Checked before any draw, as ATen's dispatch does.
+        if !dtype.isFloatingPoint { _fail("\"check_uniform_bounds\" not implemented for '\(dtype == .int64 ? "Long" : "Bool")'") }
+        // `x * (to - from) + from`, which PyTorch's AVX2 and AVX-512 builds fuse.
+        let fused = CPUCapability.current.fusesMultiplyAdd
+        _draw(from: generator) { out, _, g in
+            if out.dtype == .float32 {
                 // uniform_real works in the element type: bounds rounded to float first.
-                let p = pointer(Float.self)
+                let p = out.pointer(Float.self)
                 let lo = Float(from), hi = Float(to)
-                // `x * (to - from) + from`, which PyTorch's AVX2 and AVX-512 builds fuse.
-                let fused = CPUCapability.current.fusesMultiplyAdd
                 for i in 0..<n {
                     let u = g.uniformFloat()
                     var x = fused ? lo.addingProduct(u, hi - lo) : u * (hi - lo) + lo
                     if x == hi { x = lo }
                     p[i] = x
                 }
-            case .float64:
-                let p = pointer(Double.self)
-                let fused = CPUCapability.current.fusesMultiplyAdd
+            } else {
+                let p = out.pointer(Double.self)
                 for i in 0..<n {
                     let u = g.uniformDouble()
                     var x = fused ? from.addingProduct(u, to - from) : u * (to - from) + from
                     if x == to { x = from }
                     p[i] = x
                 }
-            default:
-                _fail("\"check_uniform_bounds\" not implemented for '\(dtype == .int64 ? "Long" : "Bool")'")
             }
         }
     }
@@ -138,12 +136,12 @@ extension Tensor {
     func _fillNormal(mean: Double, std: Double, generator: Generator?) {
         precondition(isContiguous)
         let n = scalarCount
+        if !dtype.isFloatingPoint { _fail("\"normal_kernel_cpu\" not implemented for '\(dtype == .int64 ? "Long" : "Bool")'") }
         let capability = CPUCapability.current
         let fused = capability.fusesMultiplyAdd
-        (generator ?? .default).withState { g in
-            switch dtype {
-            case .float32:
-                let p = pointer(Float.self)
+        _draw(from: generator) { out, _, g in
+            if out.dtype == .float32 {
+                let p = out.pointer(Float.self)
                 if n >= 16 && capability == .avx2 {
                     Tensor._normalFillAVX2(p, n, Float(mean), Float(std)) { g.uniformFloat() }
                 } else if n >= 16 {
@@ -155,8 +153,8 @@ extension Tensor {
                         p[i] = Float(fused ? mean.addingProduct(z, std) : z * std + mean)
                     }
                 }
-            case .float64:
-                let p = pointer(Double.self)
+            } else {
+                let p = out.pointer(Double.self)
                 if n >= 16 {
                     Tensor._normalFill(p, n, mean, std) { g.uniformDouble() }
                 } else {
@@ -165,8 +163,6 @@ extension Tensor {
                         p[i] = fused ? mean.addingProduct(z, std) : z * std + mean
                     }
                 }
-            default:
-                _fail("\"normal_kernel_cpu\" not implemented for '\(dtype == .int64 ? "Long" : "Bool")'")
             }
         }
     }

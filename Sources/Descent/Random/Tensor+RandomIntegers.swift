@@ -141,26 +141,28 @@ extension Tensor {
     /// Writes one integer per element in TensorIterator's order (memory order, so a transposed
     /// view draws as its storage lies), converting it to the dtype exactly as ATen's
     /// `static_cast` does.
-    private func _fillRandomInteger(generator: Generator?, _ draw: (inout Generator.State) -> Int64) {
+    private func _fillRandomInteger(generator: Generator?, _ draw: @escaping (inout Generator.State) -> Int64) {
         let n = scalarCount
         guard n > 0 else { return }
+        if isContiguous {
+            _draw(from: generator) { out, _, g in
+                switch out.dtype {
+                case .float32: let p = out.pointer(Float.self); for i in 0..<n { p[i] = Float(draw(&g)) }
+                case .float64: let p = out.pointer(Double.self); for i in 0..<n { p[i] = Double(draw(&g)) }
+                case .int64: let p = out.pointer(Int64.self); for i in 0..<n { p[i] = draw(&g) }
+                case .bool: let p = out.pointer(Bool.self); for i in 0..<n { p[i] = draw(&g) != 0 }
+                }
+            }
+            return
+        }
         // TensorIterator's order of dimensions, outermost first: a buffer laid out that way is
         // filled in row-major order, then copied in through the matching view of it.
-        let order = isContiguous ? nil : Array(CascadeSum._iteratorOrder(shape, [strides], reductionOutput: nil).reversed())
-        let target = order.map { Tensor(uninitializedShape: $0.map { shape[$0] }, dtype: dtype) } ?? self
-        (generator ?? .default).withState { g in
-            switch dtype {
-            case .float32: let p = target.pointer(Float.self); for i in 0..<n { p[i] = Float(draw(&g)) }
-            case .float64: let p = target.pointer(Double.self); for i in 0..<n { p[i] = Double(draw(&g)) }
-            case .int64: let p = target.pointer(Int64.self); for i in 0..<n { p[i] = draw(&g) }
-            case .bool: let p = target.pointer(Bool.self); for i in 0..<n { p[i] = draw(&g) != 0 }
-            }
-        }
-        if let order {
-            var inverse = [Int](repeating: 0, count: order.count)
-            for (i, d) in order.enumerated() { inverse[d] = i }
-            _copyRaw(Tensor(over: target, shape: inverse.map { target.shape[$0] }, strides: inverse.map { target.strides[$0] },
-                            offset: 0, base: nil))
-        }
+        let order = Array(CascadeSum._iteratorOrder(shape, [strides], reductionOutput: nil).reversed())
+        let target = Tensor(uninitializedShape: order.map { shape[$0] }, dtype: dtype)
+        target._fillRandomInteger(generator: generator, draw)
+        var inverse = [Int](repeating: 0, count: order.count)
+        for (i, d) in order.enumerated() { inverse[d] = i }
+        _copyRaw(Tensor(over: target, shape: inverse.map { target.shape[$0] }, strides: inverse.map { target.strides[$0] },
+                        offset: 0, base: nil))
     }
 }
