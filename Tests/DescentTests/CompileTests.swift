@@ -119,6 +119,33 @@ struct CompileTests {
         }
     }
 
+    /// A residual block with batch norm (its batch statistics, running statistics updated in
+    /// place every step, and its gradient), SGD with momentum and weight decay; the running
+    /// statistics are compared too.
+    @Test func batchNormStepReplaysWithEagerBits() throws {
+        try Self.expectReplaysAsEager(steps: 5) {
+            let g = Generator(seed: 41)
+            let x = Tensor.randn(4, 3, 6, 6, generator: g), labels = Tensor.randint(0, 4, [4], generator: g)
+            let (conv, bn, head) = exclusiveGlobalGenerator { () -> (Conv2d, BatchNorm2d, Linear) in
+                manualSeed(13)
+                return (Conv2d(inChannels: 3, outChannels: 3, kernelSize: 3, padding: 1, bias: false), BatchNorm2d(numFeatures: 3),
+                        Linear(inFeatures: 3 * 36, outFeatures: 4))
+            }
+            let net = Sequential(conv, bn, ReLU())
+            let parameters = net.parameters() + head.parameters()
+            let opt = SGD(parameters, lr: 0.05, momentum: 0.9, weightDecay: 1e-4)
+            let lossFunction = CrossEntropyLoss()
+            return Training(step: { x, labels in
+                opt.zeroGrad()
+                let loss = lossFunction(head((net(x) + x).flatten(start: 1)), labels)
+                loss.backward()
+                opt.step()
+                return loss
+            }, batch: { i in (i % 2 == 0 ? x : x.flip(dims: [3]), labels) },
+            parameters: parameters + [bn.runningMean!, bn.runningVar!])
+        }
+    }
+
     /// A two-layer bidirectional LSTM, a linear head on the last step, cross-entropy, Adam.
     @Test func lstmStepReplaysWithEagerBits() throws {
         try Self.expectReplaysAsEager(steps: 5) {
@@ -372,23 +399,24 @@ struct CompiledOpTableTests {
         "adaptive_avg_pool2d_global", "add", "add_0d", "add_broadcast_both", "add_expanded", "add_scalar", "addbmm",
         "addmm", "addmv", "addr", "amax", "amin_dims", "aminmax", "asin", "asin_expanded", "asin_float64", "asinh",
         "asinh_expanded", "asinh_float64", "atan", "atan2", "atan2_expanded", "atan_expanded", "atan_float64", "atanh",
-        "atanh_expanded", "atanh_float64", "baddbmm", "bmm", "cat", "cat_dim1", "ceil", "celu", "celu_expanded",
-        "celu_float64", "chunk", "clamp", "clamp_max", "clamp_min", "clamp_tensor", "clamp_tensor_min", "contiguous",
-        "conv1d", "conv1d_same", "conv1d_valid_dilated", "conv2d", "conv2d_depthwise", "conv2d_groups",
-        "conv2d_pointwise", "conv2d_same", "conv2d_stride_dilation", "conv2d_unbatched", "conv3d", "copysign",
-        "copysign_scalar", "cos", "cos_expanded", "cos_float64", "cosh", "cosh_expanded", "cosh_float64", "cross",
-        "cross_entropy_4d", "cross_entropy_ignore_class", "cross_entropy_nd_ignore", "cross_entropy_probs_smoothing",
-        "cross_entropy_smoothing_none", "cross_entropy_smoothing_sum", "cross_entropy_unbatched", "diag_embed",
-        "diag_matrix", "diag_vector", "diagonal", "diagonal_negative", "diagonal_offset", "digamma", "div",
-        "div_scalar", "dot", "einsum_attention", "einsum_bmm", "einsum_chain", "einsum_diagonal", "einsum_dot",
-        "einsum_ellipsis", "einsum_hadamard", "einsum_implicit", "einsum_mv", "einsum_outer", "einsum_sum",
-        "einsum_trace", "einsum_transpose", "elu", "elu_expanded", "elu_float64", "embedding", "embedding_padding",
-        "embedding_scale_grad", "erf", "erf_expanded", "erf_float64", "erf_sliced", "erfc", "erfc_expanded",
-        "erfc_float64", "erfinv", "erfinv_expanded", "erfinv_float64", "exp", "exp2", "exp2_expanded", "exp2_float64",
-        "exp_expanded", "exp_float64", "exp_transposed", "expand", "expm1", "expm1_expanded", "expm1_float64", "floor",
-        "fmod", "fmod_scalar", "frac", "gelu", "gelu_expanded", "gelu_float64", "gelu_tanh", "glu", "glu_dim0",
-        "hardsigmoid", "hardsigmoid_expanded", "hardsigmoid_float64", "hardswish", "hardswish_expanded",
-        "hardswish_float64", "hardtanh", "hypot", "kron", "layer_norm", "layer_norm_plain", "layer_norm_weight_only",
+        "atanh_expanded", "atanh_float64", "baddbmm", "batch_norm_train", "batch_norm_train_1d", "bmm", "cat",
+        "cat_dim1", "ceil", "celu", "celu_expanded", "celu_float64", "chunk", "clamp", "clamp_max", "clamp_min",
+        "clamp_tensor", "clamp_tensor_min", "contiguous", "conv1d", "conv1d_same", "conv1d_valid_dilated", "conv2d",
+        "conv2d_depthwise", "conv2d_groups", "conv2d_pointwise", "conv2d_same", "conv2d_stride_dilation",
+        "conv2d_unbatched", "conv3d", "copysign", "copysign_scalar", "cos", "cos_expanded", "cos_float64", "cosh",
+        "cosh_expanded", "cosh_float64", "cross", "cross_entropy_4d", "cross_entropy_ignore_class",
+        "cross_entropy_nd_ignore", "cross_entropy_probs_smoothing", "cross_entropy_smoothing_none",
+        "cross_entropy_smoothing_sum", "cross_entropy_unbatched", "diag_embed", "diag_matrix", "diag_vector",
+        "diagonal", "diagonal_negative", "diagonal_offset", "digamma", "div", "div_scalar", "dot", "einsum_attention",
+        "einsum_bmm", "einsum_chain", "einsum_diagonal", "einsum_dot", "einsum_ellipsis", "einsum_hadamard",
+        "einsum_implicit", "einsum_mv", "einsum_outer", "einsum_sum", "einsum_trace", "einsum_transpose", "elu",
+        "elu_expanded", "elu_float64", "embedding", "embedding_padding", "embedding_scale_grad", "erf", "erf_expanded",
+        "erf_float64", "erf_sliced", "erfc", "erfc_expanded", "erfc_float64", "erfinv", "erfinv_expanded",
+        "erfinv_float64", "exp", "exp2", "exp2_expanded", "exp2_float64", "exp_expanded", "exp_float64",
+        "exp_transposed", "expand", "expm1", "expm1_expanded", "expm1_float64", "floor", "fmod", "fmod_scalar", "frac",
+        "gelu", "gelu_expanded", "gelu_float64", "gelu_tanh", "glu", "glu_dim0", "hardsigmoid", "hardsigmoid_expanded",
+        "hardsigmoid_float64", "hardswish", "hardswish_expanded", "hardswish_float64", "hardtanh", "hypot",
+        "instance_norm", "instance_norm_affine", "kron", "layer_norm", "layer_norm_plain", "layer_norm_weight_only",
         "leaky_relu", "leaky_relu_expanded", "leaky_relu_float64", "lerp", "lerp_tensor", "lgamma", "lgamma_expanded",
         "lgamma_float64", "linear", "linear_seed", "log", "log10", "log10_expanded", "log10_float64", "log1p",
         "log1p_expanded", "log1p_float64", "log2", "log2_expanded", "log2_float64", "log_expanded", "log_float64",

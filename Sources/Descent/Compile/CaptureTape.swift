@@ -178,6 +178,14 @@ package final class _CaptureTape {
         record(step, writes: [writes], inPlace: inPlace, reads: reads)
     }
 
+    /// Records `step`, a kernel that wrote `writes` (fresh) and also updated `alsoInPlace` in
+    /// place (a batch norm's running statistics).
+    package static func record(_ step: @escaping () -> Void, writes: Tensor, reads: [Tensor], alsoInPlace: [Tensor]) {
+        guard let tape = current else { return }
+        record(step, writes: [writes], reads: reads)
+        for t in alsoInPlace { tape.noteWrite(t, inPlace: true) }
+    }
+
     /// Records `step`, a kernel that wrote several tensors (an attention pass's output and its
     /// log-sum-exp; three gradients).
     package static func record(_ step: @escaping () -> Void, writes outputs: [Tensor], inPlace: Bool = false, reads: [Tensor]) {

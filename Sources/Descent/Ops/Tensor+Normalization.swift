@@ -31,36 +31,28 @@ extension Tensor {
         }
         let x = input.contiguous()
         let batch = input.shape[0], inner = count / Swift.max(batch, 1)
-        var mean = [Double](repeating: 0, count: channels), invstd = mean
-        if training {
-            let (m, varSum) = _channelMoments(x, batch: batch, channels: channels, inner: inner)
-            mean = m
-            for c in 0..<channels { invstd[c] = 1 / (varSum[c] / Double(count) + eps).squareRoot() }
-            if let runningMean, let runningVar {
-                noGrad {
-                    let rm = runningMean.to(.float64).scalars(as: Double.self), rv = runningVar.to(.float64).scalars(as: Double.self)
-                    let newMean = (0..<channels).map { momentum * m[$0] + (1 - momentum) * rm[$0] }
-                    let newVar = (0..<channels).map { momentum * varSum[$0] / Double(count - 1) + (1 - momentum) * rv[$0] }
-                    runningMean._copyRaw(Tensor(shape: runningMean.shape, scalars: newMean, dtype: .float64).to(runningMean.dtype))
-                    runningMean._bumpVersion()
-                    runningVar._copyRaw(Tensor(shape: runningVar.shape, scalars: newVar, dtype: .float64).to(runningVar.dtype))
-                    runningVar._bumpVersion()
-                }
-            }
-        } else {
-            mean = runningMean!.to(.float64).scalars(as: Double.self)
-            invstd = runningVar!.to(.float64).scalars(as: Double.self).map { 1 / ($0 + eps).squareRoot() }
+        let y = Tensor(uninitializedShape: x.shape, dtype: x.dtype)
+        // The statistics the backward pass reads: a cell, so that in a compiled step the
+        // replayed forward pass leaves its own for the replayed backward pass.
+        let stats = _BatchNormStatistics()
+        // Running statistics are updated where they are; weights are read.
+        let parameters = [runningMean, runningVar, weight, bias]
+        func run(_ x: Tensor, _ y: Tensor, _ p: [Tensor?]) {
+            _batchNormForward(x, into: y, runningMean: p[0], runningVar: p[1], weight: p[2], bias: p[3], training: training,
+                              momentum: momentum, eps: eps, batch: batch, channels: channels, inner: inner, stats: stats)
         }
-        let w = weight.map { $0.to(.float64).scalars(as: Double.self) } ?? [Double](repeating: 1, count: channels)
-        let b = bias.map { $0.to(.float64).scalars(as: Double.self) } ?? [Double](repeating: 0, count: channels)
-        let alpha = (0..<channels).map { invstd[$0] * w[$0] }
-        let beta = (0..<channels).map { b[$0] - mean[$0] * alpha[$0] }
-        let y = _channelAffine(x, alpha, beta, batch: batch, channels: channels, inner: inner)
+        run(x, y, parameters)
+        if training { for t in [runningMean, runningVar] { t?._bumpVersion() } }
+        if _CaptureTape.isActive {
+            let (hx, hy, hp) = (_CaptureTape.handle(x), _CaptureTape.handle(y), parameters.map { $0.map(_CaptureTape.handle) })
+            let updated = training ? [runningMean, runningVar].compactMap { $0 } : []
+            _CaptureTape.record({ run(hx, hy, hp) }, writes: y, reads: [x] + parameters.compactMap { $0 }, alsoInPlace: updated)
+        }
         var inputs = [input]
         if let weight { inputs.append(weight) }
         if let bias { inputs.append(bias) }
         let (wIndex, bIndex) = (weight == nil ? -1 : 1, bias == nil ? -1 : (weight == nil ? 1 : 2))
-        let fixedMean = mean, fixedInvstd = invstd, shape = input.shape
+        let fixedMean = stats.mean, fixedInvstd = stats.invstd, shape = input.shape
         return y._recorded("NativeBatchNormBackward0", inputs, saving: [input] + (weight.map { [$0] } ?? [])) { g, node in
             let savedX = node.savedTensor(0), savedW = weight == nil ? nil : node.savedTensor(1)
             if GradMode.isEnabled {
@@ -76,13 +68,47 @@ extension Tensor {
                 if bIndex > 0 { out.append(node.needsInputGrad(bIndex) ? grads[bIndex] : nil) }
                 return out
             }
-            let (gx, gw, gb) = _batchNormBackward(g.contiguous(), savedX.contiguous(), mean: fixedMean, invstd: fixedInvstd,
-                                                  weight: w, training: training, shape: shape)
+            // A unit of a compiled step: it reads the statistics its replayed forward pass left.
+            let parts = _CaptureTape.opaque([g, savedX]) { t -> [Tensor] in
+                let (gx, gw, gb) = _batchNormBackward(t[0]!.contiguous(), t[1]!.contiguous(), mean: stats.mean, invstd: stats.invstd,
+                                                      weight: stats.weight, training: training, shape: shape)
+                return [gx, gw, gb]
+            }
+            let (gx, gw, gb) = (parts[0], parts[1], parts[2])
             var out: [Tensor?] = [node.needsInputGrad(0) ? gx : nil]
             if wIndex > 0 { out.append(node.needsInputGrad(wIndex) ? gw.to(weight!.dtype).view(weight!.shape) : nil) }
             if bIndex > 0 { out.append(node.needsInputGrad(bIndex) ? gb.to(bias!.dtype).view(bias!.shape) : nil) }
             return out
         }
+    }
+
+    /// Batch normalisation's kernel over contiguous tensors: the batch's statistics (training,
+    /// with the running ones updated in place, the variance unbiased) or the running ones, then
+    /// `x·alpha[c] + beta[c]` into `y`; the statistics and weights used are left in `stats`.
+    static func _batchNormForward(_ x: Tensor, into y: Tensor, runningMean: Tensor?, runningVar: Tensor?, weight: Tensor?, bias: Tensor?,
+                                  training: Bool, momentum: Double, eps: Double, batch: Int, channels: Int, inner: Int,
+                                  stats: _BatchNormStatistics) {
+        let count = batch * inner
+        var mean = [Double](repeating: 0, count: channels), invstd = mean
+        if training {
+            let (m, varSum) = _channelMoments(x, batch: batch, channels: channels, inner: inner)
+            mean = m
+            for c in 0..<channels { invstd[c] = 1 / (varSum[c] / Double(count) + eps).squareRoot() }
+            if let runningMean, let runningVar {
+                let rm = runningMean._kernelDoubles(), rv = runningVar._kernelDoubles()
+                runningMean._storeDoubles((0..<channels).map { momentum * m[$0] + (1 - momentum) * rm[$0] })
+                runningVar._storeDoubles((0..<channels).map { momentum * varSum[$0] / Double(count - 1) + (1 - momentum) * rv[$0] })
+            }
+        } else {
+            mean = runningMean!._kernelDoubles()
+            invstd = runningVar!._kernelDoubles().map { 1 / ($0 + eps).squareRoot() }
+        }
+        let w = weight?._kernelDoubles() ?? [Double](repeating: 1, count: channels)
+        let b = bias?._kernelDoubles() ?? [Double](repeating: 0, count: channels)
+        let alpha = (0..<channels).map { invstd[$0] * w[$0] }
+        let beta = (0..<channels).map { b[$0] - mean[$0] * alpha[$0] }
+        _channelAffine(x, alpha, beta, batch: batch, channels: channels, inner: inner, into: y)
+        (stats.mean, stats.invstd, stats.weight) = (mean, invstd, w)
     }
 
     /// Batch normalisation from differentiable ops: with the batch's statistics, or with fixed
@@ -129,6 +155,11 @@ extension Tensor {
     /// `x·alpha[c] + beta[c]` over a contiguous `[N, C, inner]` tensor, without recording.
     static func _channelAffine(_ x: Tensor, _ alpha: [Double], _ beta: [Double], batch: Int, channels: Int, inner: Int) -> Tensor {
         let y = Tensor(uninitializedShape: x.shape, dtype: x.dtype)
+        _channelAffine(x, alpha, beta, batch: batch, channels: channels, inner: inner, into: y)
+        return y
+    }
+
+    static func _channelAffine(_ x: Tensor, _ alpha: [Double], _ beta: [Double], batch: Int, channels: Int, inner: Int, into y: Tensor) {
         func run<T: BinaryFloatingPoint & _NumericElement & SIMDScalar>(_: T.Type) {
             let px = x.pointer(T.self), py = y.pointer(T.self)
             for n in 0..<batch {
@@ -139,7 +170,6 @@ extension Tensor {
             }
         }
         if x.dtype == .float32 { run(Float.self) } else { run(Double.self) }
-        return y
     }
 
     /// Batch normalisation's gradients (ATen's `batch_norm_backward_cpu`): for the input, and
@@ -352,5 +382,47 @@ enum _NormLanes {
             i += 8
         }
         while i < n { out[i] = (g[i] - gradMean - (x[i] - m) * k) * scale; i += 1 }
+    }
+}
+
+/// A batch norm's per-channel mean, reciprocal deviation and weight, from its forward pass to
+/// its backward.
+final class _BatchNormStatistics: @unchecked Sendable {
+    var mean: [Double] = [], invstd: [Double] = [], weight: [Double] = []
+}
+
+extension Tensor {
+    /// The memory offset of each element in row-major order (a per-channel vector's few).
+    private func _elementOffsets() -> [Int] {
+        (0..<scalarCount).map { i in
+            var rest = i, offset = storageOffset
+            for d in stride(from: rank - 1, through: 0, by: -1) {
+                offset += (rest % shape[d]) * strides[d]
+                rest /= shape[d]
+            }
+            return offset
+        }
+    }
+
+    /// A small float tensor's elements as doubles, read by a kernel (a compiled step records the
+    /// kernel reading them, not the values).
+    func _kernelDoubles() -> [Double] {
+        let offsets = _elementOffsets()
+        switch dtype {
+        case .float32: let p = data.assumingMemoryBound(to: Float.self); return offsets.map { Double(p[$0]) }
+        case .float64: let p = data.assumingMemoryBound(to: Double.self); return offsets.map { p[$0] }
+        default: _fail("expected a floating-point tensor, got \(dtype)")
+        }
+    }
+
+    /// Stores `values` (one per element, row-major) in place, rounded to the dtype as `to(_:)`
+    /// rounds, without touching autograd or versions.
+    func _storeDoubles(_ values: [Double]) {
+        let offsets = _elementOffsets()
+        switch dtype {
+        case .float32: let p = data.assumingMemoryBound(to: Float.self); for (o, v) in zip(offsets, values) { p[o] = Float(v) }
+        case .float64: let p = data.assumingMemoryBound(to: Double.self); for (o, v) in zip(offsets, values) { p[o] = v }
+        default: _fail("expected a floating-point tensor, got \(dtype)")
+        }
     }
 }
