@@ -228,6 +228,7 @@ struct _PlannedWalk {
 /// function per element as the eager pass, over the memory it used. Their operands are most
 /// often contiguous; any other layout replays through the general strided walk.
 extension _RecordedElementwise {
+    @inline(__always)
     static func map<A: _Element, R: _Element>(_ a: Tensor, into out: Tensor, _ f: @escaping (A) -> R) {
         let pa = UnsafePointer(a.pointer(A.self)), po = out.pointer(R.self), n = out.scalarCount
         if a.isContiguous && Shape.same(a.shape, out.shape) {
@@ -247,6 +248,7 @@ extension _RecordedElementwise {
         }, writes: out, reads: a)
     }
 
+    @inline(__always)
     static func zip<A: _Element, B: _Element, R: _Element>(_ a: Tensor, _ b: Tensor, into out: Tensor, _ f: @escaping (A, B) -> R) {
         let pa = UnsafePointer(a.pointer(A.self)), pb = UnsafePointer(b.pointer(B.self)), po = out.pointer(R.self)
         let n = out.scalarCount, shape = out.shape
@@ -282,6 +284,7 @@ extension _RecordedElementwise {
         _CaptureTape.record(step, writes: out, reads: a, b)
     }
 
+    @inline(__always)
     static func zip3<C: _Element, A: _Element, R: _Element>(
         _ c: Tensor, _ a: Tensor, _ b: Tensor, into out: Tensor, _ f: @escaping (C, A, A) -> R
     ) {
@@ -308,6 +311,7 @@ extension _RecordedElementwise {
         _CaptureTape.record(step, writes: out, reads: [c, a, b])
     }
 
+    @inline(__always)
     static func update<A: _Element>(_ dst: Tensor, _ src: Tensor, _ f: @escaping (A, A) -> A) {
         let pd = dst.pointer(A.self), ps = UnsafePointer(src.pointer(A.self)), n = dst.scalarCount
         let step: () -> Void

@@ -5,13 +5,14 @@ enum Elementwise {
     /// step is being compiled (the closure is kept for the replays, hence `@escaping`).
     @inline(__always)
     static func map<A: _Element, R: _Element>(_ a: Tensor, _: A.Type, _: R.Type, _ f: @escaping (A) -> R) -> Tensor {
-        let out = mapEager(a, A.self, R.self, f)
+        let out = mapUnrecorded(a, A.self, R.self, f)
         if _CaptureTape.isActive { _RecordedElementwise.map(a, into: out, f) }
         return out
     }
 
+    /// `map` for callers that record the pass themselves, with a specialised replay.
     @inline(__always)
-    private static func mapEager<A: _Element, R: _Element>(_ a: Tensor, _: A.Type, _: R.Type, _ f: (A) -> R) -> Tensor {
+    static func mapUnrecorded<A: _Element, R: _Element>(_ a: Tensor, _: A.Type, _: R.Type, _ f: (A) -> R) -> Tensor {
         let out = Tensor(uninitializedLike: a, dtype: R.dtype)
         let pa = a.pointer(A.self)
         let po = out.pointer(R.self)

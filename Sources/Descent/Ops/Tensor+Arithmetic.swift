@@ -78,12 +78,12 @@ extension Tensor {
             _ = Elementwise.parallel(F.self, a.pointer(Float.self), &y, scalarB: true, out.pointer(Float.self), a.scalarCount)
         case (.float32, _):
             let y = Float(n.double)
-            out = Elementwise.map(a, Float.self, Float.self) { F.apply($0, y) }
+            out = Elementwise.mapUnrecorded(a, Float.self, Float.self) { F.apply($0, y) }
         case (.float64, _):
             let y = n.double
-            out = Elementwise.map(a, Double.self, Double.self) { F.apply($0, y) }
+            out = Elementwise.mapUnrecorded(a, Double.self, Double.self) { F.apply($0, y) }
         case (.int64, .int(let y)):
-            out = Elementwise.map(a, Int64.self, Int64.self) { F.apply($0, y) }
+            out = Elementwise.mapUnrecorded(a, Int64.self, Int64.self) { F.apply($0, y) }
         default:
             return nil
         }
@@ -323,9 +323,9 @@ extension Tensor {
             switch a.dtype {
             case .float32:
                 let y = Float(s)
-                out = Elementwise.map(a, Float.self, Float.self) { $0 / y }
+                out = Elementwise.mapUnrecorded(a, Float.self, Float.self) { $0 / y }
             default:
-                out = Elementwise.map(a, Double.self, Double.self) { $0 / s }
+                out = Elementwise.mapUnrecorded(a, Double.self, Double.self) { $0 / s }
             }
             if _CaptureTape.isActive {
                 if a.dtype == .float32 {
@@ -372,10 +372,13 @@ extension Tensor {
         }
         let out: Tensor
         switch x.dtype {
-        case .float32: out = Elementwise.map(x, Float.self, Float.self) { -$0 }
-        case .float64: out = Elementwise.map(x, Double.self, Double.self) { -$0 }
+        // Floats through the unary driver: its loop is specialised on the function, in eager
+        // passes and in a compiled step's replays alike.
+        case .float32, .float64: out = Elementwise.mapFloat(x, _StaticFloatMap<_Negate>())
         default: out = Elementwise.map(x, Int64.self, Int64.self) { 0 &- $0 }
         }
         return out._recorded("NegBackward0", x) { g, _ in (-g, nil) }
     }
 }
+
+enum _Negate: _UnaryFloatFunction { static func apply<T: _FloatElement>(_ x: T) -> T { -x } }
