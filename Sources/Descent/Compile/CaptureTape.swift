@@ -44,6 +44,8 @@ package final class _CaptureTape {
     /// kernel wrote in place.
     private var bumped: [UnsafeMutablePointer<Header>: Int] = [:]
     private var writtenInPlace: [UnsafeMutablePointer<Header>: Int] = [:]
+    /// Blocks a recorded kernel wrote whole (not in place) in their current life.
+    private var writtenWhole: Set<UnsafeMutableRawPointer> = []
     /// Tensors from outside the capture (roots of views) and the memory each had then.
     private var outside: [ObjectIdentifier: (tensor: Tensor, data: UnsafeMutableRawPointer, requiresGrad: Bool)] = [:]
 
@@ -96,6 +98,7 @@ package final class _CaptureTape {
         TensorMemory.hold(header)
         tape.made[header] = data
         tape.zeroed[data] = nil
+        tape.writtenWhole.remove(data)
         tape.unwritten[data] = (tape.madeCount, header.pointee.count)
         tape.madeCount += 1
     }
@@ -206,6 +209,11 @@ package final class _CaptureTape {
             }
         } else {
             unwritten[writes.data] = nil
+            // A fresh output is written by one recorded kernel (or by parts through views):
+            // a second whole write means a driver recorded a pass its caller records too.
+            if writes.isContiguous && writes.storageOffset == 0 && writes.scalarCount == writes.header.pointee.count {
+                assert(writtenWhole.insert(writes.data).inserted, "a kernel was recorded twice for one output")
+            }
         }
     }
 

@@ -356,7 +356,7 @@ extension Elementwise {
         let n = a.scalarCount
         let parts = a.isContiguous ? Threads.parts(work: n, grain: parallelGrain) : 1
         guard parts > 1 else {
-            let out = map(a, T.self, T.self) { op.apply($0) }
+            let out = mapUnrecorded(a, T.self, T.self) { op.apply($0) }
             if _CaptureTape.isActive { _RecordedElementwise.unary(op, T.self, a, into: out) }
             return out
         }
@@ -412,7 +412,7 @@ extension Elementwise {
                     return out
                 }
             }
-            let out = map(a, T.self, T.self) { F.apply($0, value) }
+            let out = mapUnrecorded(a, T.self, T.self) { F.apply($0, value) }
             if _CaptureTape.isActive { _RecordedElementwise.scalar(F.self, a, value, into: out) }
             return out
         }
