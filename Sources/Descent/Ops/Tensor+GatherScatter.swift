@@ -74,17 +74,26 @@ extension Tensor {
         let d = Shape.wrap(dim, rank: Swift.max(rank, 1))
         _checkIndex("gather", d, index)
         let out = Tensor(uninitializedShape: index.shape, dtype: dtype)
-        let size = rank == 0 ? 1 : shape[d], stride = rank == 0 ? 0 : strides[d]
-        let item = dtype.itemSize
-        let src = data + storageOffset * item
-        let outStrides = Shape.contiguousStrides(index.shape)
-        Tensor._alongIndex(index, d, rank == 0 ? [] : strides, outStrides, size) { oa, ob, i in
-            (out.data + ob * item).copyMemory(from: src + (oa + i * stride) * item, byteCount: item)
+        Tensor._gatherKernel(self, d, index, into: out)
+        if _CaptureTape.isActive {
+            // The walk checks every index, so a replay with new indices stops as eager code would.
+            let (source, idx, target) = (_CaptureTape.handle(self), _CaptureTape.handle(index), _CaptureTape.handle(out))
+            _CaptureTape.record({ Tensor._gatherKernel(source, d, idx, into: target) }, writes: out, reads: self, index)
         }
         let input = shape
         return out._recorded("GatherBackward0", self, saving: index) { g, n in
             let index = n.savedTensor(0)
             return (Tensor.zeros(input, dtype: g.dtype).scatterAdd(d, index, g), nil)
+        }
+    }
+
+    private static func _gatherKernel(_ source: Tensor, _ d: Int, _ index: Tensor, into out: Tensor) {
+        let size = source.rank == 0 ? 1 : source.shape[d], stride = source.rank == 0 ? 0 : source.strides[d]
+        let item = source.dtype.itemSize
+        let src = source.data + source.storageOffset * item
+        let outStrides = Shape.contiguousStrides(index.shape)
+        Tensor._alongIndex(index, d, source.rank == 0 ? [] : source.strides, outStrides, size) { oa, ob, i in
+            (out.data + ob * item).copyMemory(from: src + (oa + i * stride) * item, byteCount: item)
         }
     }
 

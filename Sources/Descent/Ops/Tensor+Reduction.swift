@@ -156,6 +156,13 @@ extension Tensor {
     /// running mean and sum of squares in double, element by element (`WelfordOps`).
     private func _variance(_ flags: [Bool], correction: Double, keepDim: Bool, takeSqrt: Bool) -> Tensor {
         _checkMeanDType(takeSqrt ? "std" : "var")
+        // A unit of a compiled step: the two-pass sums read the mean back.
+        return _CaptureTape.opaque([self]) { t in
+            [t[0]!._varianceValues(flags, correction: correction, keepDim: keepDim, takeSqrt: takeSqrt)]
+        }[0]
+    }
+
+    private func _varianceValues(_ flags: [Bool], correction: Double, keepDim: Bool, takeSqrt: Bool) -> Tensor {
         var n = 1
         for d in 0..<rank where flags[d] { n *= shape[d] }
         let outShape = _reducedShape(flags, keepDim: keepDim)
@@ -282,11 +289,16 @@ extension Tensor {
     private func _extremum(greater: Bool) -> Tensor {
         _checkNonEmpty(greater ? "max" : "min")
         let flat = reshape([scalarCount])
-        let index = flat._argExtremum(dim: 0, greater: greater).item(as: Int.self)
-        let value = noGrad { flat[index].clone() }
+        // A unit of a compiled step: the position is read back to pick the value.
+        let value = _CaptureTape.opaque([flat]) { t in
+            let index = t[0]!._argExtremum(dim: 0, greater: greater).item(as: Int.self)
+            return [noGrad { t[0]![index].clone() }]
+        }[0]
         return value._recorded(greater ? "MaxBackward1" : "MinBackward1", self, saving: self, savingOutput: true) { g, node in
             let x = node.savedTensor(0), y = node.savedTensor(1)
-            let mask = y.isnan().item() != 0 ? x.isnan() : (x .== y)
+            // Where the extremum is NaN, the NaNs share the gradient; else the elements equal
+            // to it (no NaN among them then). A selection, not a branch on the value read back.
+            let mask = Tensor.where(y.isnan(), x.isnan(), x .== y)
             let m = mask.to(g.dtype)
             return (g * m / m.sum(), nil)
         }
