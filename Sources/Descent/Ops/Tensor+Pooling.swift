@@ -215,19 +215,34 @@ extension Tensor {
         let y = Tensor(uninitializedShape: outputShape, dtype: x.dtype)
         let src = x.contiguous()
         let planes = Shape.count(Array(outputShape.dropLast(spatial)))
+        let forward: () -> Void
         switch x.dtype {
-        case .float32: windows.average(src.pointer(Float.self), planes: planes, y.pointer(Float.self), divisorOverride: divisorOverride)
-        default: windows.average(src.pointer(Double.self), planes: planes, y.pointer(Double.self), divisorOverride: divisorOverride)
+        case .float32:
+            let (ps, py) = (src.pointer(Float.self), y.pointer(Float.self))
+            forward = { windows.average(ps, planes: planes, py, divisorOverride: divisorOverride) }
+        default:
+            let (ps, py) = (src.pointer(Double.self), y.pointer(Double.self))
+            forward = { windows.average(ps, planes: planes, py, divisorOverride: divisorOverride) }
         }
+        forward()
+        if _CaptureTape.isActive { _CaptureTape.record(forward, writes: y, reads: src) }
         let inputShape = x.shape
         return y._recorded(name, x) { g, _ in
             (_linearBackward(g, "AvgPoolBackwardBackward0", {
                 let gx = Tensor.zeros(inputShape, dtype: g.dtype)
                 let gc = g.contiguous()
+                let backward: () -> Void
                 switch g.dtype {
-                case .float32: windows.averageBackward(gc.pointer(Float.self), planes: planes, gx.pointer(Float.self), divisorOverride: divisorOverride)
-                default: windows.averageBackward(gc.pointer(Double.self), planes: planes, gx.pointer(Double.self), divisorOverride: divisorOverride)
+                case .float32:
+                    let (pg, px) = (gc.pointer(Float.self), gx.pointer(Float.self))
+                    backward = { windows.averageBackward(pg, planes: planes, px, divisorOverride: divisorOverride) }
+                default:
+                    let (pg, px) = (gc.pointer(Double.self), gx.pointer(Double.self))
+                    backward = { windows.averageBackward(pg, planes: planes, px, divisorOverride: divisorOverride) }
                 }
+                backward()
+                // Adds into the zeros, which a replay clears again first.
+                if _CaptureTape.isActive { _CaptureTape.record(backward, writes: gx, inPlace: true, reads: [gc]) }
                 return gx
             }, adjoint: { gg in _windowAverage(gg, windows, outputShape: outputShape, spatial: spatial, divisorOverride: divisorOverride, name: name) }), nil)
         }
