@@ -225,21 +225,29 @@ extension Tensor {
         }
         let x = input.contiguous()
         let inner = input.scalarCount / Swift.max(1, batch * channels)
-        // Each (sample, group) is one "channel" of a [1, N·G, C/G·inner] batch normalisation.
-        let (mean, varSum) = _channelMoments(x, batch: 1, channels: batch * numGroups, inner: channels / numGroups * inner)
-        let groupCount = Double(channels / numGroups * inner)
-        let invstd = varSum.map { 1 / ($0 / groupCount + eps).squareRoot() }
-        let w = weight.map { $0.to(.float64).scalars(as: Double.self) } ?? [Double](repeating: 1, count: channels)
-        let b = bias.map { $0.to(.float64).scalars(as: Double.self) } ?? [Double](repeating: 0, count: channels)
-        var alpha = [Double](repeating: 0, count: batch * channels), beta = alpha
-        for n in 0..<batch {
-            for c in 0..<channels {
-                let k = n * numGroups + c / (channels / numGroups)
-                alpha[n * channels + c] = invstd[k] * w[c]
-                beta[n * channels + c] = b[c] - mean[k] * invstd[k] * w[c]
+        let y = Tensor(uninitializedShape: x.shape, dtype: x.dtype)
+        func run(_ x: Tensor, _ y: Tensor, _ weight: Tensor?, _ bias: Tensor?) {
+            // Each (sample, group) is one "channel" of a [1, N·G, C/G·inner] batch normalisation.
+            let (mean, varSum) = _channelMoments(x, batch: 1, channels: batch * numGroups, inner: channels / numGroups * inner)
+            let groupCount = Double(channels / numGroups * inner)
+            let invstd = varSum.map { 1 / ($0 / groupCount + eps).squareRoot() }
+            let w = weight?._kernelDoubles() ?? [Double](repeating: 1, count: channels)
+            let b = bias?._kernelDoubles() ?? [Double](repeating: 0, count: channels)
+            var alpha = [Double](repeating: 0, count: batch * channels), beta = alpha
+            for n in 0..<batch {
+                for c in 0..<channels {
+                    let k = n * numGroups + c / (channels / numGroups)
+                    alpha[n * channels + c] = invstd[k] * w[c]
+                    beta[n * channels + c] = b[c] - mean[k] * invstd[k] * w[c]
+                }
             }
+            _channelAffine(x, alpha, beta, batch: 1, channels: batch * channels, inner: inner, into: y)
         }
-        let y = _channelAffine(x, alpha, beta, batch: 1, channels: batch * channels, inner: inner)
+        run(x, y, weight, bias)
+        if _CaptureTape.isActive {
+            let (hx, hy, hw, hb) = (_CaptureTape.handle(x), _CaptureTape.handle(y), weight.map(_CaptureTape.handle), bias.map(_CaptureTape.handle))
+            _CaptureTape.record({ run(hx, hy, hw, hb) }, writes: y, reads: [x] + [weight, bias].compactMap { $0 })
+        }
         var inputs = [input]
         if let weight { inputs.append(weight) }
         if let bias { inputs.append(bias) }

@@ -26,13 +26,17 @@ extension Tensor {
     /// Reverses the order of elements along each of `dims`.
     public func flip(dims: [Int]) -> Tensor {
         let ds = _dims(dims)
-        var out = self
-        noGrad {
-            for d in ds where rank > 0 {
-                let n = shape[d]
-                out = out.indexSelect(d, Tensor.arange(n - 1, -1, step: -1))
+        // A unit of a compiled step: the selection reads its positions back.
+        let out = _CaptureTape.opaque([self]) { t -> [Tensor] in
+            var out = t[0]!
+            noGrad {
+                for d in ds where out.rank > 0 {
+                    let n = out.shape[d]
+                    out = out.indexSelect(d, Tensor.arange(n - 1, -1, step: -1))
+                }
             }
-        }
+            return [out]
+        }[0]
         return _ensureNew(out)._recorded("FlipBackward0", self) { g, _ in (g.flip(dims: ds), nil) }
     }
 

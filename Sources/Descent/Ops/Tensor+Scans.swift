@@ -8,7 +8,7 @@ extension Tensor {
     /// the input line and the output line (of `outLength` elements each).
     func _lines<T: _Element, R: _Element>(
         _ d: Int, _: T.Type, _: R.Type, outLength: Int? = nil, outDType: DType,
-        _ body: (UnsafePointer<T>, UnsafeMutablePointer<R>, Int) -> Void
+        _ body: @escaping (UnsafePointer<T>, UnsafeMutablePointer<R>, Int) -> Void
     ) -> Tensor {
         let moved = rank == 0 ? reshape([1]) : noGrad { movedim(d, -1).contiguous() }
         let n = moved.shape.last!
@@ -17,8 +17,11 @@ extension Tensor {
         var outShape = moved.shape
         outShape[outShape.count - 1] = m
         let out = Tensor(uninitializedShape: outShape, dtype: outDType)
-        let pi = moved.pointer(T.self), po = out.pointer(R.self)
-        for l in 0..<(n == 0 ? 0 : lines) { body(pi + l * n, po + l * m, n) }
+        let pi = UnsafePointer(moved.pointer(T.self)), po = out.pointer(R.self)
+        let run = { for l in 0..<(n == 0 ? 0 : lines) { body(pi + l * n, po + l * m, n) } }
+        run()
+        // Each line's result is a function of the line alone: a compiled step replays the pass.
+        if _CaptureTape.isActive { _CaptureTape.record(run, writes: out, reads: moved) }
         withExtendedLifetime(moved) {}
         if rank == 0 { return out.reshape([]) }
         return noGrad { out.movedim(-1, d).contiguous() }
