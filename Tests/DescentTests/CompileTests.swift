@@ -146,6 +146,27 @@ struct CompileTests {
         }
     }
 
+    /// A GPT trained with dropout (attention, residual and embedding dropout draw from the
+    /// global generator on every step): the replayed masks are the eager run's, step by step.
+    @Test func gptWithDropoutReplaysWithEagerBits() throws {
+        try exclusiveGlobalGenerator {
+            try Self.expectReplaysAsEager(steps: 5) {
+                let g = Generator(seed: 22)
+                let model = GPT(GPTConfig(blockSize: 8, vocabSize: 11, nLayer: 1, nHead: 2, nEmbd: 8, dropout: 0.2), generator: g)
+                let idx = Tensor.randint(0, 11, [2, 8], generator: g), targets = Tensor.randint(0, 11, [2, 8], generator: g)
+                let opt = AdamW(model.parameters(), lr: 1e-2, weightDecay: 0.1)
+                manualSeed(5)
+                return Training(step: { idx, targets in
+                    opt.zeroGrad()
+                    let loss = model.loss(idx, targets: targets)
+                    loss.backward()
+                    opt.step()
+                    return loss
+                }, batch: { _ in (idx, targets) }, parameters: model.parameters())
+            }
+        }
+    }
+
     /// A two-layer bidirectional LSTM, a linear head on the last step, cross-entropy, Adam.
     @Test func lstmStepReplaysWithEagerBits() throws {
         try Self.expectReplaysAsEager(steps: 5) {
