@@ -277,12 +277,16 @@ extension Tensor {
             input: _lead3(outSizes, 1), output: _lead3(inSizes, 1), kernel: _lead3(kernel, 1), stride: _lead3(stride, 1),
             padding: _lead3(padding, 0), dilation: _lead3(dilation, 1)),
             inputShape: [x.shape[0], outChannels] + outSizes, weightShape: weight.shape, outputShape: x.shape)
-        let y = noGrad { conv.inputGradient(x, weight) }
-        if let bias { _addChannelBias(y, bias) }
+        // Units of a compiled step, as the convolutions above are.
+        let y = _CaptureTape.opaque([x, weight, bias]) { t -> [Tensor] in
+            let y = noGrad { conv.inputGradient(t[0]!, t[1]!) }
+            if let bias = t[2] { _addChannelBias(y, bias) }
+            return [y]
+        }[0]
         let spatialDims = Array(2..<(spatial + 2))
         y._recorded("ConvolutionBackward0", bias.map { [x, weight, $0] } ?? [x, weight], saving: [x, weight]) { g, node in
-            [node.needsInputGrad(0) ? conv.forward(g, node.savedTensor(1)) : nil,
-             node.needsInputGrad(1) ? conv.weightGradient(g, node.savedTensor(0)) : nil,
+            [node.needsInputGrad(0) ? _CaptureTape.opaque([g, node.savedTensor(1)]) { [conv.forward($0[0]!, $0[1]!)] }[0] : nil,
+             node.needsInputGrad(1) ? _CaptureTape.opaque([g, node.savedTensor(0)]) { [conv.weightGradient($0[0]!, $0[1]!)] }[0] : nil,
              bias != nil && node.needsInputGrad(2) ? g.sum(dims: [0] + spatialDims) : nil]
         }
         return unbatched ? y.squeeze(0) : y

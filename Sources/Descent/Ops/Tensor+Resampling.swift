@@ -108,19 +108,34 @@ extension Tensor {
     private static func _resample(_ x: Tensor, _ resampler: _Resampler, outputShape: [Int], name: StaticString) -> Tensor {
         let y = Tensor(uninitializedShape: outputShape, dtype: x.dtype)
         let src = x.contiguous(), planes = outputShape[0] * outputShape[1]
+        let forward: () -> Void
         switch x.dtype {
-        case .float32: resampler.forward(src.pointer(Float.self), planes: planes, y.pointer(Float.self))
-        default: resampler.forward(src.pointer(Double.self), planes: planes, y.pointer(Double.self))
+        case .float32:
+            let (ps, py) = (src.pointer(Float.self), y.pointer(Float.self))
+            forward = { resampler.forward(ps, planes: planes, py) }
+        default:
+            let (ps, py) = (src.pointer(Double.self), y.pointer(Double.self))
+            forward = { resampler.forward(ps, planes: planes, py) }
         }
+        forward()
+        if _CaptureTape.isActive { _CaptureTape.record(forward, writes: y, reads: src) }
         let inputShape = x.shape
         return y._recorded(name, x) { g, _ in
             (_linearBackward(g, "UpsampleBackwardBackward0", {
                 let gx = Tensor.zeros(inputShape, dtype: g.dtype)
                 let gc = g.contiguous()
+                let backward: () -> Void
                 switch g.dtype {
-                case .float32: resampler.backward(gc.pointer(Float.self), planes: planes, gx.pointer(Float.self))
-                default: resampler.backward(gc.pointer(Double.self), planes: planes, gx.pointer(Double.self))
+                case .float32:
+                    let (pg, px) = (gc.pointer(Float.self), gx.pointer(Float.self))
+                    backward = { resampler.backward(pg, planes: planes, px) }
+                default:
+                    let (pg, px) = (gc.pointer(Double.self), gx.pointer(Double.self))
+                    backward = { resampler.backward(pg, planes: planes, px) }
                 }
+                backward()
+                // Adds into the zeros, which a replay clears again first.
+                if _CaptureTape.isActive { _CaptureTape.record(backward, writes: gx, inPlace: true, reads: [gc]) }
                 return gx
             }, adjoint: { gg in _resample(gg, resampler, outputShape: outputShape, name: name) }), nil)
         }
