@@ -922,6 +922,12 @@ def errors():
             return str(e)
         raise AssertionError("expected an error")
 
+    def setitem_partial_overlap():
+        # The same element as [1, 1] and as [1]: copy_ sees a partial overlap (the
+        # differential tester's program 221 of seed 2812).
+        t = torch.tensor([[1.0], [2.0]])
+        t.narrow(0, 1, 1)[-1:1] = t[-1, None, 0]
+
     x = torch.ones(3, requires_grad=True)
 
     def inplace_exp():
@@ -1002,6 +1008,7 @@ def errors():
         "one_hot_too_large": lambda: F.one_hot(torch.tensor([1, 5]), 4),
         "nll_target_shape": lambda: F.nll_loss(torch.ones(2, 4, 3), torch.zeros(2, 4, dtype=torch.long)),
         "label_smoothing_range": lambda: F.cross_entropy(torch.ones(2, 4), torch.zeros(2, dtype=torch.long), label_smoothing=1.5),
+        "setitem_partial_overlap": setitem_partial_overlap,
     }
     write("errors.json", {"messages": {k: message(v) for k, v in table.items()}})
 

@@ -15,7 +15,16 @@ extension Tensor {
             // Python's __setitem__ drops a value's leading dimensions of size one first.
             var value = value
             while value.rank > view.rank, value.shape[0] == 1 { value = value.squeeze(0) }
-            if number { view.fill(value.item()) } else { view.copy(from: value.expand(view.shape)) }
+            if number { return view.fill(value.item()) }
+            let expanded = value.expand(view.shape)
+            // `copy_` checks overlap against the value as given, not broadcast (after the
+            // expansion's and the in-place checks): the same elements in another layout are a
+            // partial overlap.
+            view._checkInPlace()
+            if Tensor._overlap(view, value) == .partial {
+                _fail("unsupported operation: some elements of the input tensor and the written-to tensor refer to a single memory location. Please clone() the tensor before performing the operation.")
+            }
+            view.copy(from: expanded)
             return
         }
         view._indexPut(dim: d, index, number ? value.to(view.dtype) : value, fill: number)
