@@ -82,8 +82,6 @@ extension Tensor {
         let dtype = dtype ?? (D._leafIsBool ? .bool : .float32)
         self.init(uninitializedShape: shape, dtype: dtype)
         Tensor._store(scalars, into: self)
-        // In a compiled step: a constant of the plan (Swift values, fixed when recorded).
-        if _CaptureTape.isActive { _CaptureTape.wroteFromSwift(self) }
         if requiresGrad { setRequiresGrad(true, factory: true) }
     }
 
@@ -114,7 +112,6 @@ extension Tensor {
         else if T.self == Int64.self { _fill(unsafeBitCast(scalars, to: [Int64].self)) }
         else if T.self == Bool.self { _fill(unsafeBitCast(scalars, to: [Bool].self)) }
         else { _fill(scalars) }
-        if _CaptureTape.isActive { _CaptureTape.wroteFromSwift(self) }
         if requiresGrad { setRequiresGrad(true, factory: true) }
     }
 

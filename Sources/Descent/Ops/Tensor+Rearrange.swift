@@ -233,6 +233,8 @@ extension Tensor {
         var keep = [Bool](repeating: false, count: rows * cols)
         for i in 0..<rows { for j in 0..<cols { keep[i * cols + j] = lower ? j - i <= k : j - i >= k } }
         let mask = Tensor(shape: [rows, cols], scalars: keep)
+        // A constant of a compiled step: it depends on the shape alone.
+        if _CaptureTape.isActive { _CaptureTape.wroteFromSwift(mask) }
         let out = noGrad { Tensor.where(mask, self, Tensor.zeros([], dtype: dtype)) }
         if lower {
             return out._recorded("TrilBackward0", self) { g, _ in (g.tril(k), nil) }
