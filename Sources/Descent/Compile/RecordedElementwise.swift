@@ -231,44 +231,52 @@ extension _RecordedElementwise {
     @inline(__always)
     static func map<A: _Element, R: _Element>(_ a: Tensor, into out: Tensor, _ f: @escaping (A) -> R) {
         let pa = UnsafePointer(a.pointer(A.self)), po = out.pointer(R.self), n = out.scalarCount
-        if a.isContiguous && Shape.same(a.shape, out.shape) {
-            _CaptureTape.record({ for i in 0..<n { po[i] = f(pa[i]) } }, writes: out, reads: a)
-            return
-        }
-        let shape = out.shape, strides = [out.strides, Shape.broadcastStrides(a.shape, a.strides, to: shape)]
-        _CaptureTape.record({
-            _forEachRun(shape, strides) { offsets, count, steps in
-                var o = po + offsets[0], x = pa + offsets[1]
-                for _ in 0..<count {
-                    o.pointee = f(x.pointee)
-                    o += steps[0]
-                    x += steps[1]
+        let step: () -> Void
+        switch layout(out, a, nil) {
+        case .strided(let shape, let strides):
+            step = {
+                _forEachRun(shape, strides) { offsets, count, steps in
+                    var o = po + offsets[0], x = pa + offsets[1]
+                    for _ in 0..<count {
+                        o.pointee = f(x.pointee)
+                        o += steps[0]
+                        x += steps[1]
+                    }
                 }
             }
-        }, writes: out, reads: a)
+        default:
+            step = { for i in 0..<n { po[i] = f(pa[i]) } }
+        }
+        _CaptureTape.record(step, writes: out, reads: a)
     }
 
     @inline(__always)
     static func zip<A: _Element, B: _Element, R: _Element>(_ a: Tensor, _ b: Tensor, into out: Tensor, _ f: @escaping (A, B) -> R) {
         let pa = UnsafePointer(a.pointer(A.self)), pb = UnsafePointer(b.pointer(B.self)), po = out.pointer(R.self)
-        let n = out.scalarCount, shape = out.shape
-        let aFull = a.isContiguous && Shape.same(a.shape, shape), bFull = b.isContiguous && Shape.same(b.shape, shape)
+        let n = out.scalarCount
         let step: () -> Void
-        if aFull && bFull {
+        switch layout(out, a, b) {
+        case .contiguous:
             step = { for i in 0..<n { po[i] = f(pa[i], pb[i]) } }
-        } else if aFull && b._isSingleValue {
+        case .secondIsOneValue:
             step = {
                 let y = pb.pointee
                 for i in 0..<n { po[i] = f(pa[i], y) }
             }
-        } else if bFull && a._isSingleValue {
+        case .firstIsOneValue:
             step = {
                 let x = pa.pointee
                 for i in 0..<n { po[i] = f(x, pb[i]) }
             }
-        } else {
-            let strides = [out.strides, Shape.broadcastStrides(a.shape, a.strides, to: shape),
-                           Shape.broadcastStrides(b.shape, b.strides, to: shape)]
+        case .repeatedRow(let r):
+            step = {
+                var base = 0
+                while base < n {
+                    for j in 0..<r { po[base + j] = f(pa[base + j], pb[j]) }
+                    base += r
+                }
+            }
+        case .strided(let shape, let strides):
             step = {
                 _forEachRun(shape, strides) { offsets, count, steps in
                     var o = po + offsets[0], x = pa + offsets[1], y = pb + offsets[2]
