@@ -42,11 +42,15 @@ extension Tensor {
     /// ```
     func _indexPut(dim d: Int, _ index: Tensor, _ value: Tensor, fill: Bool = false) {
         // A mask with one value is ATen's masked_fill, and a number through int64 positions its
-        // index_fill_: both may write an expanded tensor (index_fill_ with a deprecation warning).
+        // index_fill_; anything else is index_put_. All may write an expanded tensor: index_fill_
+        // and index_put_ with a deprecation warning, not an error.
         let filled = (index.dtype == .bool && value.scalarCount == 1) || (fill && index.dtype == .int64)
-        _checkInPlace(overlap: !filled)
-        if fill && index.dtype == .int64 && zip(shape, strides).contains(where: { $0.0 > 1 && $0.1 == 0 }) {
+        _checkInPlace(overlap: false)
+        let expanded = zip(shape, strides).contains(where: { $0.0 > 1 && $0.1 == 0 })
+        if expanded && fill && index.dtype == .int64 {
             _warnOnce("Use of index_fill_ on expanded tensors is deprecated. Please clone() the tensor before performing this operation. This also applies to advanced indexing e.g. tensor[mask] = scalar")
+        } else if expanded && !filled {
+            _warnOnce("Use of index_put_ on expanded tensors is deprecated. Please clone() the tensor before performing this operation. This also applies to advanced indexing e.g. tensor[indices] = tensor")
         }
         if value.dtype != dtype {
             _fail("Index put requires the source and destination dtypes match, got \(dtype._resultName) for the destination and \(value.dtype._resultName) for the source.")
