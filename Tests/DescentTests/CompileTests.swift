@@ -377,6 +377,45 @@ struct CompileGuardTests {
         #expect(x.grad?.scalars(as: Double.self) == [3, 6])
     }
 
+    /// A chain of elementwise ops forward and backward over more elements than a chunk (and
+    /// not a multiple of it): the plan runs its passes chunk by chunk, some intermediates in
+    /// scratch, and gives the eager bits. On two threads with enough elements to split.
+    @Test(arguments: [(3001, 1), (600_001, 2)])
+    func elementwiseChainsFuseWithEagerBits(count: Int, threads: Int) {
+        let saved = Threads.count
+        defer { Threads.count = saved }
+        Threads.count = threads
+        let g = Generator(seed: 8)
+        let x = Tensor.randn(count, generator: g), y = Tensor.randn(count, generator: g)
+        func model() -> (Tensor, Tensor) {
+            let g = Generator(seed: 9)
+            return (Tensor.randn(count, generator: g).requiresGrad(true), Tensor.zeros(1, requiresGrad: true))
+        }
+        func step(_ w: Tensor, _ b: Tensor) -> (Tensor, Tensor) -> Tensor {
+            { x, y in
+                let d = x * w + b - y
+                let e = (d.abs() + 1).sqrt() * d.sign() - Tensor.where(d .> 0.5, d * 0.25, d)
+                let loss = (e * e).mean()
+                loss.backward()
+                noGrad {
+                    w -= w.grad! * 0.1
+                    b -= b.grad! * 0.1
+                    w.grad = nil
+                    b.grad = nil
+                }
+                return loss
+            }
+        }
+        let (we, be) = model(), (wc, bc) = model()
+        let eager = step(we, be), compiled = compile(step(wc, bc))
+        for _ in 0..<5 { #expect(CompileTests.bits(compiled(x, y)) == CompileTests.bits(eager(x, y))) }
+        #expect(compiled.fallbackReason == nil, "\(compiled.fallbackReason ?? "")")
+        #expect(compiled.replays == 3)
+        #expect(compiled.fusion.passes >= 6 && compiled.fusion.scratch >= 2, "\(compiled.fusion)")
+        #expect(CompileTests.bits(wc) == CompileTests.bits(we))
+        #expect(CompileTests.bits(bc) == CompileTests.bits(be))
+    }
+
     @Test func twoThreadsReplayWithEagerBits() {
         // Large enough for the elementwise passes and the product to split over threads.
         let saved = Threads.count

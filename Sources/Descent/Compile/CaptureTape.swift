@@ -46,6 +46,14 @@ package final class _CaptureTape {
     private var writtenInPlace: [UnsafeMutablePointer<Header>: Int] = [:]
     /// Blocks a recorded kernel wrote whole (not in place) in their current life.
     private var writtenWhole: Set<UnsafeMutableRawPointer> = []
+    /// The steps that are elementwise passes, which ``fuse()`` may run together.
+    private var passes: [Int: _ElementwisePass] = [:]
+    /// For blocks of the capture whose last tensor died: how many steps were recorded then.
+    private var diedAt: [UnsafeMutableRawPointer: Int] = [:]
+    /// For every block of the capture: how many steps were recorded when its last life began.
+    private var madeAt: [UnsafeMutableRawPointer: Int] = [:]
+    /// Blocks a replay clears (made zeroed): never moved to scratch, their clearing step writes them.
+    private var cleared: Set<UnsafeMutableRawPointer> = []
     /// Tensors from outside the capture (roots of views) and the memory each had then.
     private var outside: [ObjectIdentifier: (tensor: Tensor, data: UnsafeMutableRawPointer, requiresGrad: Bool)] = [:]
 
@@ -97,6 +105,8 @@ package final class _CaptureTape {
         guard let tape = current else { return }
         TensorMemory.hold(header)
         tape.made[header] = data
+        tape.diedAt[data] = nil
+        tape.madeAt[data] = tape.steps.count
         tape.zeroed[data] = nil
         tape.writtenWhole.remove(data)
         tape.unwritten[data] = (tape.madeCount, header.pointee.count)
@@ -113,8 +123,11 @@ package final class _CaptureTape {
     static func released(_ data: UnsafeMutableRawPointer, _ header: UnsafeMutablePointer<Header>) {
         // Not a block that still awaits its recorded write, or zeros still to be checked: the
         // verdict must see those as they are.
-        guard let tape = current, tape.made[header] != nil, header.pointee.holders == 1, !tape.constants.contains(data),
-              tape.unwritten[data] == nil, tape.zeroed[data] == nil else { return }
+        guard let tape = current, tape.made[header] != nil, header.pointee.holders == 1 else { return }
+        // No step recorded from now on can read it (a later kernel would have been given a
+        // tensor over it): a fused run that ends before this point may keep it in scratch.
+        tape.diedAt[data] = tape.steps.count
+        guard !tape.constants.contains(data), tape.unwritten[data] == nil, tape.zeroed[data] == nil else { return }
         tape.free[header.pointee.bytes, default: []].append(data)
     }
 
@@ -132,6 +145,7 @@ package final class _CaptureTape {
         guard let tape = current else { return }
         tape.unwritten[data] = nil
         tape.zeroed[data] = bytes
+        tape.cleared.insert(data)
         tape.steps.append(Step { data.initializeMemory(as: UInt8.self, repeating: 0, count: bytes) })
     }
 
@@ -179,6 +193,22 @@ package final class _CaptureTape {
 
     package static func record(_ step: @escaping () -> Void, writes: Tensor, inPlace: Bool = false, reads: [Tensor]) {
         record(step, writes: [writes], inPlace: inPlace, reads: reads)
+    }
+
+    /// Records `pass`, an elementwise kernel that just ran and wrote `writes` (fresh memory, or
+    /// in place with `inPlace`) from `reads`: run on its own on every replay, or chunk by
+    /// chunk with its neighbours once ``fuse()`` has found a run of passes it can join.
+    package static func record(_ pass: _ElementwisePass, writes: Tensor, inPlace: Bool = false, reads: [Tensor]) {
+        guard let tape = current else { return }
+        let alone = _FusedPasses([pass], scratch: [])
+        // A single-threaded pass calls its kernel straight: the seed loop's passes are a few
+        // elements each, where the chunk loop's set-up would cost as much as the work.
+        let operands = pass.operands.map(\.pointer), kernel = pass.kernel, output = pass.output, n = pass.count
+        record({
+            if Threads.parts(work: n, grain: Elementwise.parallelGrain) > 1 { return alone.run() }
+            operands.withUnsafeBufferPointer { kernel(output, $0.baseAddress!, n) }
+        }, writes: [writes], inPlace: inPlace, reads: reads)
+        tape.passes[tape.steps.count - 1] = pass
     }
 
     /// Records `step`, a kernel that wrote `writes` (fresh) and also updated `alsoInPlace` in
@@ -293,6 +323,69 @@ package final class _CaptureTape {
         }
         return true
     }
+
+    /// Joins each run of elementwise passes over the same count that can run chunk by chunk
+    /// into one step, and moves the intermediates nothing reads after their run into scratch,
+    /// freeing their memory. Called once, after a capture the verdict accepted.
+    func fuse() {
+        var joined: [Step] = [], i = 0
+        let blocks = Dictionary(uniqueKeysWithValues: made.map { ($0.value, $0.key) })
+        while i < steps.count {
+            guard let first = passes[i] else {
+                joined.append(steps[i])
+                i += 1
+                continue
+            }
+            var group = [first], end = i + 1
+            while end < steps.count, let next = passes[end], Self.fusable(group, next) {
+                group.append(next)
+                end += 1
+            }
+            if group.count == 1 {
+                joined.append(steps[i])
+            } else {
+                let scratch = scratchable(group, from: i, to: end, blocks)
+                let fused = _FusedPasses(group, scratch: scratch)
+                joined.append(Step { fused.run() })
+                // A block with lives before the run keeps its memory for the steps that use them.
+                for data in scratch where !reused.contains(data) {
+                    let header = blocks[data]!
+                    made[header] = nil
+                    TensorMemory.drop(data, header)
+                }
+                fusedPasses += group.count
+                scratchBlocks += scratch.count
+            }
+            i = end
+        }
+        steps = joined
+        unretained = []
+        passes = [:]
+    }
+
+    /// The outputs of `group` (steps `start..<end`) that can live in scratch: blocks of the
+    /// capture whose every life that the run touches begins with a fresh write in the run, and
+    /// whose last life ends in it (no step after the run reads them).
+    private func scratchable(_ group: [_ElementwisePass], from start: Int, to end: Int,
+                             _ blocks: [UnsafeMutableRawPointer: UnsafeMutablePointer<Header>]) -> Set<UnsafeMutableRawPointer> {
+        var scratch: Set<UnsafeMutableRawPointer> = [], touched: Set<UnsafeRawPointer> = []
+        for p in group {
+            // Read before this run wrote them: their value comes from outside the run.
+            for o in p.operands { touched.insert(o.pointer) }
+            let out = p.output
+            defer { touched.insert(UnsafeRawPointer(out)) }
+            guard !p.inPlace, !touched.contains(UnsafeRawPointer(out)), let header = blocks[out], header.pointee.count == p.count,
+                  let born = madeAt[out], born >= start, let died = diedAt[out], died <= end,
+                  !constants.contains(out), !cleared.contains(out) else { continue }
+            scratch.insert(out)
+        }
+        return scratch
+    }
+
+    /// How many passes ``fuse()`` joined with others.
+    private(set) var fusedPasses = 0
+    /// How many intermediates ``fuse()`` moved into scratch.
+    private(set) var scratchBlocks = 0
 
     /// Runs the recorded work once.
     func replay() {

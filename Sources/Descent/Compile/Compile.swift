@@ -52,6 +52,10 @@ public final class CompiledStep {
     private var warmedUp: Set<PlanKey> = []
     private var refused: [PlanKey: String] = [:]
 
+    /// Whether plans run runs of elementwise passes chunk by chunk (`DESCENT_COMPILE_FUSION=0`
+    /// turns it off, to measure what it brings).
+    static let fuses = _environment("DESCENT_COMPILE_FUSION") != "0"
+
     /// At most this many kinds of input keep a plan; the oldest is dropped for a new one.
     public static let planLimit = 8
 
@@ -61,6 +65,12 @@ public final class CompiledStep {
     public private(set) var recordings = 0
     /// How many calls replayed a plan.
     public private(set) var replays = 0
+
+    /// How many elementwise passes of the kept plans run chunk by chunk with others, and how
+    /// many intermediates live in scratch instead of memory (for tests).
+    var fusion: (passes: Int, scratch: Int) {
+        plans.values.reduce((0, 0)) { ($0.0 + $1.tape.fusedPasses, $0.1 + $1.tape.scratchBlocks) }
+    }
 
     init(arity: Int, _ body: @escaping ([Tensor]) -> Tensor) {
         self.arity = arity
@@ -153,6 +163,7 @@ public final class CompiledStep {
             return times > 1 ? eager(inputs, times: times - 1) : output
         }
         fallbackReason = nil
+        if Self.fuses { tape.fuse() }
         if plans.count >= Self.planLimit, let oldest = order.first {
             plans[oldest] = nil
             order.removeFirst()

@@ -18,6 +18,12 @@ enum _RecordedElementwise {
         case strided(shape: [Int], strides: [[Int]])
     }
 
+    /// Records a pass the plan may fuse with its neighbours.
+    @inline(__always)
+    static func record(_ pass: _ElementwisePass, writes: Tensor, inPlace: Bool = false, reads: [Tensor]) {
+        _CaptureTape.record(pass, writes: writes, inPlace: inPlace, reads: reads)
+    }
+
     static func layout(_ out: Tensor, _ a: Tensor, _ b: Tensor?) -> Layout {
         let shape = out.shape
         let aFull = a.isContiguous && Shape.same(a.shape, shape)
@@ -43,18 +49,20 @@ enum _RecordedElementwise {
         let step: () -> Void
         switch layout(out, a, b) {
         case .contiguous:
-            step = { if !Elementwise.parallel(F.self, pa, pb, scalarB: false, po, n) { for i in 0..<n { po[i] = F.apply(pa[i], pb[i]) } } }
+            return record(_ElementwisePass(po, count: n, [.atIndex(pa), .atIndex(pb)]) { o, p, n in
+                let (o, a, b) = (o.assumingMemoryBound(to: T.self), p[0].assumingMemoryBound(to: T.self), p[1].assumingMemoryBound(to: T.self))
+                for i in 0..<n { o[i] = F.apply(a[i], b[i]) }
+            }, writes: out, reads: [a, b])
         case .secondIsOneValue:
-            step = {
-                if Elementwise.parallel(F.self, pa, pb, scalarB: true, po, n) { return }
-                let y = pb.pointee
-                for i in 0..<n { po[i] = F.apply(pa[i], y) }
-            }
+            return record(_ElementwisePass(po, count: n, [.atIndex(pa), .oneValue(pb)]) { o, p, n in
+                let (o, a, y) = (o.assumingMemoryBound(to: T.self), p[0].assumingMemoryBound(to: T.self), p[1].assumingMemoryBound(to: T.self).pointee)
+                for i in 0..<n { o[i] = F.apply(a[i], y) }
+            }, writes: out, reads: [a, b])
         case .firstIsOneValue:
-            step = {
-                let x = pa.pointee
-                for i in 0..<n { po[i] = F.apply(x, pb[i]) }
-            }
+            return record(_ElementwisePass(po, count: n, [.oneValue(pa), .atIndex(pb)]) { o, p, n in
+                let (o, x, b) = (o.assumingMemoryBound(to: T.self), p[0].assumingMemoryBound(to: T.self).pointee, p[1].assumingMemoryBound(to: T.self))
+                for i in 0..<n { o[i] = F.apply(x, b[i]) }
+            }, writes: out, reads: [a, b])
         case .repeatedRow(let r):
             step = {
                 var base = 0
@@ -114,10 +122,10 @@ enum _RecordedElementwise {
                 }
             }
         default:
-            step = {
-                let done = withUnsafePointer(to: y) { Elementwise.parallel(F.self, pa, $0, scalarB: true, po, n) }
-                if !done { for i in 0..<n { po[i] = F.apply(pa[i], y) } }
-            }
+            return record(_ElementwisePass(po, count: n, [.atIndex(pa)]) { o, p, n in
+                let (o, a) = (o.assumingMemoryBound(to: T.self), p[0].assumingMemoryBound(to: T.self))
+                for i in 0..<n { o[i] = F.apply(a[i], y) }
+            }, writes: out, reads: [a])
         }
         _CaptureTape.record(step, writes: out, reads: a)
     }
@@ -140,15 +148,10 @@ enum _RecordedElementwise {
                 }
             }
         default:
-            step = {
-                let parts = Threads.parts(work: n, grain: Elementwise.parallelGrain)
-                let chunk = (n + parts - 1) / parts
-                let pointers = _UncheckedSendable((pa, po, op))
-                Threads.run(parts) { t in
-                    let (pa, po, op) = pointers.value
-                    for i in (t * chunk)..<Swift.min(n, (t + 1) * chunk) { po[i] = op.apply(pa[i]) }
-                }
-            }
+            return record(_ElementwisePass(po, count: n, [.atIndex(pa)]) { o, p, n in
+                let (o, a) = (o.assumingMemoryBound(to: T.self), p[0].assumingMemoryBound(to: T.self))
+                for i in 0..<n { o[i] = op.apply(a[i]) }
+            }, writes: out, reads: [a])
         }
         _CaptureTape.record(step, writes: out, reads: a)
     }
@@ -159,7 +162,10 @@ enum _RecordedElementwise {
         let n = dst.scalarCount
         let step: () -> Void
         if dst.isContiguous && src.isContiguous && Shape.same(src.shape, dst.shape) {
-            step = { if !Elementwise.parallel(F.self, pd, ps, scalarB: false, pd, n) { for i in 0..<n { pd[i] = F.apply(pd[i], ps[i]) } } }
+            return record(_ElementwisePass(pd, count: n, inPlace: true, [.atIndex(UnsafePointer(pd)), .atIndex(ps)]) { o, p, n in
+                let (d, s) = (o.assumingMemoryBound(to: T.self), p[1].assumingMemoryBound(to: T.self))
+                for i in 0..<n { d[i] = F.apply(d[i], s[i]) }
+            }, writes: dst, inPlace: true, reads: [src])
         } else {
             let shape = dst.shape, strides = [dst.strides, Shape.broadcastStrides(src.shape, src.strides, to: shape)]
             if let walk = _PlannedWalk(shape, strides) {
@@ -245,7 +251,10 @@ extension _RecordedElementwise {
                 }
             }
         default:
-            step = { for i in 0..<n { po[i] = f(pa[i]) } }
+            return record(_ElementwisePass(po, count: n, [.atIndex(pa)]) { o, p, n in
+                let (o, a) = (o.assumingMemoryBound(to: R.self), p[0].assumingMemoryBound(to: A.self))
+                for i in 0..<n { o[i] = f(a[i]) }
+            }, writes: out, reads: [a])
         }
         _CaptureTape.record(step, writes: out, reads: a)
     }
@@ -257,17 +266,20 @@ extension _RecordedElementwise {
         let step: () -> Void
         switch layout(out, a, b) {
         case .contiguous:
-            step = { for i in 0..<n { po[i] = f(pa[i], pb[i]) } }
+            return record(_ElementwisePass(po, count: n, [.atIndex(pa), .atIndex(pb)]) { o, p, n in
+                let (o, a, b) = (o.assumingMemoryBound(to: R.self), p[0].assumingMemoryBound(to: A.self), p[1].assumingMemoryBound(to: B.self))
+                for i in 0..<n { o[i] = f(a[i], b[i]) }
+            }, writes: out, reads: [a, b])
         case .secondIsOneValue:
-            step = {
-                let y = pb.pointee
-                for i in 0..<n { po[i] = f(pa[i], y) }
-            }
+            return record(_ElementwisePass(po, count: n, [.atIndex(pa), .oneValue(pb)]) { o, p, n in
+                let (o, a, y) = (o.assumingMemoryBound(to: R.self), p[0].assumingMemoryBound(to: A.self), p[1].assumingMemoryBound(to: B.self).pointee)
+                for i in 0..<n { o[i] = f(a[i], y) }
+            }, writes: out, reads: [a, b])
         case .firstIsOneValue:
-            step = {
-                let x = pa.pointee
-                for i in 0..<n { po[i] = f(x, pb[i]) }
-            }
+            return record(_ElementwisePass(po, count: n, [.oneValue(pa), .atIndex(pb)]) { o, p, n in
+                let (o, x, b) = (o.assumingMemoryBound(to: R.self), p[0].assumingMemoryBound(to: A.self).pointee, p[1].assumingMemoryBound(to: B.self))
+                for i in 0..<n { o[i] = f(x, b[i]) }
+            }, writes: out, reads: [a, b])
         case .repeatedRow(let r):
             step = {
                 var base = 0
@@ -300,7 +312,11 @@ extension _RecordedElementwise {
         let po = out.pointer(R.self), n = out.scalarCount, shape = out.shape
         let step: () -> Void
         if [c, a, b].allSatisfy({ $0.isContiguous && Shape.same($0.shape, shape) }) {
-            step = { for i in 0..<n { po[i] = f(pc[i], pa[i], pb[i]) } }
+            return record(_ElementwisePass(po, count: n, [.atIndex(pc), .atIndex(pa), .atIndex(pb)]) { o, p, n in
+                let o = o.assumingMemoryBound(to: R.self), c = p[0].assumingMemoryBound(to: C.self)
+                let (a, b) = (p[1].assumingMemoryBound(to: A.self), p[2].assumingMemoryBound(to: A.self))
+                for i in 0..<n { o[i] = f(c[i], a[i], b[i]) }
+            }, writes: out, reads: [c, a, b])
         } else {
             let strides = [out.strides] + [c, a, b].map { Shape.broadcastStrides($0.shape, $0.strides, to: shape) }
             step = {
@@ -324,7 +340,10 @@ extension _RecordedElementwise {
         let pd = dst.pointer(A.self), ps = UnsafePointer(src.pointer(A.self)), n = dst.scalarCount
         let step: () -> Void
         if dst.isContiguous && src.isContiguous && Shape.same(src.shape, dst.shape) {
-            step = { for i in 0..<n { pd[i] = f(pd[i], ps[i]) } }
+            return record(_ElementwisePass(pd, count: n, inPlace: true, [.atIndex(UnsafePointer(pd)), .atIndex(ps)]) { o, p, n in
+                let (d, s) = (o.assumingMemoryBound(to: A.self), p[1].assumingMemoryBound(to: A.self))
+                for i in 0..<n { d[i] = f(d[i], s[i]) }
+            }, writes: dst, inPlace: true, reads: [src])
         } else {
             let shape = dst.shape, strides = [dst.strides, Shape.broadcastStrides(src.shape, src.strides, to: shape)]
             step = {
