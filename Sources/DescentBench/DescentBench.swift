@@ -33,7 +33,7 @@ struct DescentBench: ParsableCommand {
         Threads.count = threads
         print("# descent-bench: matmul backend \(MatmulBackend.current), threads \(Threads.count)")
         // A figure's name selects its workload too (`--only exp_4m` is `--only elementwise`).
-        let aliases = ["exp_4m": "elementwise", "seed_loop": "seed_loop", "minibatch_64": "minibatch", "mlp_adam_step": "mlp_adam",
+        let aliases = ["exp_4m": "elementwise", "mse_4m": "elementwise", "mse_4m_compiled": "elementwise", "seed_loop": "seed_loop", "minibatch_64": "minibatch", "mlp_adam_step": "mlp_adam",
                        "seed_loop_compiled_calls": "seed_loop_compiled", "minibatch_64_compiled": "minibatch_compiled",
                        "mlp_adam_step_compiled": "mlp_adam_compiled",
                        "lenet_step": "lenet", "lenet_step_compiled": "lenet", "resnet_block_step": "resnet_block", "lstm_step": "lstm", "lstm_step_compiled": "lstm", "gpt_tiny_step": "gpt_tiny", "gpt_tiny_step_compiled": "gpt_tiny",

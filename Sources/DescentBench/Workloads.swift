@@ -392,6 +392,24 @@ enum Workloads {
             for _ in 0..<10 { _ = x.exp() }
         }
         report("exp_4m", seconds / 10 * 1e3, "ms")
+        mseChain()
+    }
+
+    /// `mse_4m` and `mse_4m_compiled`: Descent's own figures (not workloads of WORKLOADS.md),
+    /// the example of a chain a compiled step fuses: `d = p - y` then `(d * d).mean()`
+    /// for p and y of 4,000,000 standard normal floats, eagerly and as a compiled step, whose
+    /// plan runs the subtraction and the product chunk by chunk with `d` in scratch.
+    static func mseChain() {
+        let g = Generator(seed: 1)
+        let p = Tensor.randn(4_000_000, generator: g), y = Tensor.randn(4_000_000, generator: g)
+        let mse = { () -> Tensor in
+            let d = p - y
+            return (d * d).mean()
+        }
+        report("mse_4m", bestOf(3) { for _ in 0..<10 { _ = mse() } } / 10 * 1e3, "ms")
+        let step = compile(mse)
+        _ = step.repeated(2)
+        report("mse_4m_compiled", bestOf(3) { for _ in 0..<10 { _ = step() } } / 10 * 1e3, "ms")
     }
 
     /// How fast one and two threads can stream memory on this machine: the ceiling for

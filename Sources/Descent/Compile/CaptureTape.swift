@@ -201,13 +201,7 @@ package final class _CaptureTape {
     package static func record(_ pass: _ElementwisePass, writes: Tensor, inPlace: Bool = false, reads: [Tensor]) {
         guard let tape = current else { return }
         let alone = _FusedPasses([pass], scratch: [])
-        // A single-threaded pass calls its kernel straight: the seed loop's passes are a few
-        // elements each, where the chunk loop's set-up would cost as much as the work.
-        let operands = pass.operands.map(\.pointer), kernel = pass.kernel, output = pass.output, n = pass.count
-        record({
-            if Threads.parts(work: n, grain: Elementwise.parallelGrain) > 1 { return alone.run() }
-            operands.withUnsafeBufferPointer { kernel(output, $0.baseAddress!, n) }
-        }, writes: [writes], inPlace: inPlace, reads: reads)
+        record({ alone.run() }, writes: [writes], inPlace: inPlace, reads: reads)
         tape.passes[tape.steps.count - 1] = pass
     }
 

@@ -67,87 +67,136 @@ package struct _ElementwisePass {
 
 /// Passes over the same count run chunk by chunk, each chunk through every pass in order, split
 /// over threads as one pass would be. Outputs listed in `scratch` (intermediates nothing reads
-/// after the run) are written to a per-thread chunk of scratch instead of their memory.
+/// after the run) are written to a chunk of scratch instead of their memory.
+///
+/// A replay calls this for every run of passes, most of them a few elements long in small
+/// models, so the run is laid out for the call: the addresses of every pass's output and
+/// operands in one array (a pass's kernel reads its operands' straight from it), its strides
+/// beside it, and the kernels in boxes called without reference counting.
 final class _FusedPasses {
     /// Elements per chunk: a few float operands of 2 KiB each stay in a 32 KiB first-level cache.
     static let chunk = 512
+    /// Bytes of one scratch slot: a chunk of the widest element.
+    static let slotBytes = chunk * 8
 
-    /// Where an operand lies for the chunk starting at element `c`: `base + c * stride`, or
-    /// the scratch slot `slot` when it is not negative.
-    struct Place {
-        var base: UnsafeRawPointer
-        var stride: Int
-        var slot: Int
+    final class Box {
+        let kernel: _ElementwisePass.Kernel
+        init(_ kernel: @escaping _ElementwisePass.Kernel) { self.kernel = kernel }
     }
 
     private let count: Int
-    private let kernels: [_ElementwisePass.Kernel]
-    /// Per pass: its output's place, then its operands' places.
-    private let places: [Place]
-    private let arities: [Int]
+    private let boxes: [Box]
+    private let kernels: UnsafeMutablePointer<Unmanaged<Box>>
+    private let arities: UnsafeMutablePointer<Int>
+    private let passCount: Int
+    /// Per pass: its output's place, then its operands'. An address is that of element 0 (or
+    /// of the slot in `scratch`), a stride is bytes per element (0 for one value or a slot).
+    private let placeCount: Int
+    private let addresses: UnsafeMutablePointer<UnsafeRawPointer>
+    private let strides: UnsafeMutablePointer<Int>
+    /// Each place's scratch slot, or -1.
+    private let slotOfPlace: [Int]
     private let slots: Int
+    /// The scratch of a run on the calling thread; threads' runs take their own.
+    private let scratch: UnsafeMutableRawPointer
 
     /// `scratch`: the outputs (memory addresses) that live in scratch.
     init(_ passes: [_ElementwisePass], scratch: Set<UnsafeMutableRawPointer>) {
         count = passes[0].count
-        kernels = passes.map(\.kernel)
-        arities = passes.map(\.operands.count)
+        passCount = passes.count
+        boxes = passes.map { Box($0.kernel) }
+        kernels = .allocate(capacity: passCount)
+        kernels.initialize(from: boxes.map { Unmanaged.passUnretained($0) }, count: passCount)
+        arities = .allocate(capacity: passCount)
+        arities.initialize(from: passes.map(\.operands.count), count: passCount)
         var slotOf: [UnsafeRawPointer: Int] = [:]
         for p in passes where scratch.contains(p.output) && slotOf[UnsafeRawPointer(p.output)] == nil {
             slotOf[UnsafeRawPointer(p.output)] = slotOf.count
         }
         slots = slotOf.count
-        var places: [Place] = []
+        self.scratch = .allocate(byteCount: max(1, slots) * Self.slotBytes, alignment: 64)
+        var places: [(base: UnsafeRawPointer, stride: Int, slot: Int)] = []
         for p in passes {
             let out = UnsafeRawPointer(p.output)
-            places.append(Place(base: out, stride: p.outputBytes, slot: slotOf[out] ?? -1))
+            places.append((out, p.outputBytes, slotOf[out] ?? -1))
             for o in p.operands {
-                places.append(Place(base: o.pointer, stride: o.indexed ? o.bytes : 0, slot: o.indexed ? slotOf[o.pointer] ?? -1 : -1))
+                places.append((o.pointer, o.indexed ? o.bytes : 0, o.indexed ? slotOf[o.pointer] ?? -1 : -1))
             }
         }
-        self.places = places
+        placeCount = places.count
+        slotOfPlace = places.map(\.slot)
+        addresses = .allocate(capacity: placeCount)
+        strides = .allocate(capacity: placeCount)
+        for (i, place) in places.enumerated() {
+            (addresses + i).initialize(to: place.base)
+            (strides + i).initialize(to: place.stride)
+        }
+        Self.place(scratch: UnsafeRawPointer(self.scratch), slotOfPlace, addresses, strides)
+    }
+
+    deinit {
+        kernels.deallocate()
+        arities.deallocate()
+        addresses.deallocate()
+        strides.deallocate()
+        scratch.deallocate()
+    }
+
+    /// Points the places that live in scratch at their slots of `scratch`.
+    private static func place(scratch: UnsafeRawPointer, _ slotOfPlace: [Int], _ addresses: UnsafeMutablePointer<UnsafeRawPointer>,
+                              _ strides: UnsafeMutablePointer<Int>) {
+        for (i, slot) in slotOfPlace.enumerated() where slot >= 0 {
+            addresses[i] = scratch + slot * slotBytes
+            strides[i] = 0
+        }
     }
 
     func run() {
         let n = count, parts = Threads.parts(work: n, grain: Elementwise.parallelGrain)
-        if parts <= 1 { return run(0, n) }
+        if parts <= 1 { return run(0, n, addresses) }
         let step = (n + parts - 1) / parts
         let me = _UncheckedSendable(self)
         Threads.run(parts) { t in
-            let lo = t * step
-            me.value.run(lo, Swift.min(n, lo + step))
-        }
-    }
-
-    private func run(_ lo: Int, _ hi: Int) {
-        guard hi > lo else { return }
-        // Without scratch, one pass runs its range at once (the chunks only matter between passes).
-        let chunk = kernels.count == 1 ? hi - lo : Self.chunk
-        withUnsafeTemporaryAllocation(byteCount: slots * Self.chunk * 8, alignment: 64) { scratch in
-            withUnsafeTemporaryAllocation(of: UnsafeRawPointer.self, capacity: 4) { operands in
-                let scratch = UnsafeRawPointer(scratch.baseAddress)
-                let ops = operands.baseAddress!
-                places.withUnsafeBufferPointer { places in
-                    var c = lo
-                    while c < hi {
-                        let m = Swift.min(chunk, hi - c)
-                        var at = 0
-                        for k in kernels.indices {
-                            let out = Self.address(places[at], c, scratch)
-                            for j in 0..<arities[k] { ops[j] = Self.address(places[at + 1 + j], c, scratch) }
-                            kernels[k](UnsafeMutableRawPointer(mutating: out), ops, m)
-                            at += 1 + arities[k]
-                        }
-                        c += m
-                    }
+            let me = me.value, lo = t * step
+            // Each thread its own scratch, and so its own copy of the addresses.
+            withUnsafeTemporaryAllocation(byteCount: max(1, me.slots) * Self.slotBytes, alignment: 64) { scratch in
+                withUnsafeTemporaryAllocation(of: UnsafeRawPointer.self, capacity: me.placeCount) { mine in
+                    let mine = mine.baseAddress!
+                    mine.initialize(from: me.addresses, count: me.placeCount)
+                    Self.place(scratch: UnsafeRawPointer(scratch.baseAddress!), me.slotOfPlace, mine, me.strides)
+                    me.run(lo, Swift.min(n, lo + step), mine)
                 }
             }
         }
     }
 
-    @inline(__always)
-    private static func address(_ p: Place, _ c: Int, _ scratch: UnsafeRawPointer?) -> UnsafeRawPointer {
-        p.slot < 0 ? p.base + c * p.stride : scratch.unsafelyUnwrapped + p.slot * chunk * 8
+    private func run(_ lo: Int, _ hi: Int, _ addresses: UnsafeMutablePointer<UnsafeRawPointer>) {
+        guard hi > lo else { return }
+        // One pass runs its range at once: chunks matter only between passes.
+        let chunk = passCount == 1 ? hi - lo : Self.chunk
+        if lo == 0 && hi <= chunk {
+            // One chunk from the start: the addresses are the operands'.
+            var at = 0
+            for k in 0..<passCount {
+                kernels[k]._withUnsafeGuaranteedRef { $0.kernel(UnsafeMutableRawPointer(mutating: addresses[at]), addresses + at + 1, hi) }
+                at += 1 + arities[k]
+            }
+            return
+        }
+        withUnsafeTemporaryAllocation(of: UnsafeRawPointer.self, capacity: placeCount) { moved in
+            let moved = moved.baseAddress!
+            var c = lo
+            while c < hi {
+                let m = Swift.min(chunk, hi - c)
+                for i in 0..<placeCount { (moved + i).initialize(to: addresses[i] + c * strides[i]) }
+                var at = 0
+                for k in 0..<passCount {
+                    kernels[k]._withUnsafeGuaranteedRef { $0.kernel(UnsafeMutableRawPointer(mutating: moved[at]), moved + at + 1, m) }
+                    at += 1 + arities[k]
+                }
+                c += m
+            }
+        }
     }
 }
 
