@@ -61,3 +61,11 @@ macs = (steps * batch * inputs * gates          # input projection, all steps at
         + gates * steps * batch * hidden        # W_hh's gradient
         + steps * batch * gates * hidden)       # the gradient reaching h_{t-1}
 print(f"lstm_step {2 * macs / 1e9:.3f} GFLOP in matrix products (forward and backward)")
+
+# mlp_adam_step (compile issue's goals): Linear(784,256) -> ReLU -> Linear(256,10) on 128 rows;
+# x does not require grad, so the first layer's input gradient is not computed.
+mlp = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+x, labels = torch.randn(128, 784), torch.randint(0, 10, (128,))
+with FlopCounterMode(display=False) as counter:
+    F.cross_entropy(mlp(x), labels).backward()
+print(f"mlp_adam_step {counter.get_total_flops() / 1e9:.3f} GFLOP (forward and backward)")

@@ -24,6 +24,11 @@
 /// its step count and learning rate as they are then). A parameter given other memory
 /// (`Module.to(_:)`) or whose `requiresGrad` changed makes the step record again.
 ///
+/// Consecutive elementwise ops over the same number of elements (`d = p - y`, then `d * d`)
+/// run fused: one pass over memory, a chunk of elements at a time through each op in turn,
+/// with intermediates that nothing reads later kept in a small scratch buffer instead of
+/// memory. Each element meets the same kernels in the same order, so the bits do not change.
+///
 /// The step's result is returned as a value: a new tensor holding the result's elements,
 /// detached from any graph. Inputs are copied into the plan's own memory on each call.
 ///
