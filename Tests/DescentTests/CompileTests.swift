@@ -416,6 +416,36 @@ struct CompileGuardTests {
         #expect(CompileTests.bits(bc) == CompileTests.bits(be))
     }
 
+    /// Gathers and index updates read their positions through pointers: inside a compiled
+    /// step they are units that read them again on every replay, so new positions at each call
+    /// give the eager bits (a replay that kept the recording's positions would not).
+    @Test func positionsAreReadAgainOnEveryReplay() {
+        let g = Generator(seed: 12)
+        let batches = (0..<6).map { _ in
+            (Tensor.randint(-10, 10, [5], generator: g), Tensor.randint(0, 10, [5], generator: g), Tensor.randn(5, 4, generator: g))
+        }
+        func step(_ w: Tensor) -> (Tensor, Tensor, Tensor) -> Tensor {
+            { idx, pick, y in
+                let rows = w.indexSelect(0, idx), picked = w[pick]
+                let added = Tensor.zeros(10).indexAdd(0, idx, y.sum(dim: 1))
+                let loss = ((rows + picked - y) * (rows - y)).sum() + (added * added).sum() + w.pad([1, 2], mode: .reflect).sum()
+                loss.backward()
+                noGrad {
+                    w -= w.grad! * 0.1
+                    w.grad = nil
+                }
+                return loss
+            }
+        }
+        let we = Tensor.randn(10, 4, generator: Generator(seed: 13)).requiresGrad(true)
+        let wc = Tensor.randn(10, 4, generator: Generator(seed: 13)).requiresGrad(true)
+        let eager = step(we), compiled = compile(step(wc))
+        for (idx, pick, y) in batches { #expect(CompileTests.bits(compiled(idx, pick, y)) == CompileTests.bits(eager(idx, pick, y))) }
+        #expect(compiled.fallbackReason == nil, "\(compiled.fallbackReason ?? "")")
+        #expect(compiled.replays == 4)
+        #expect(CompileTests.bits(wc) == CompileTests.bits(we))
+    }
+
     @Test func twoThreadsReplayWithEagerBits() {
         // Large enough for the elementwise passes and the product to split over threads.
         let saved = Threads.count
@@ -479,42 +509,44 @@ struct CompiledOpTableTests {
         "expm1_expanded", "expm1_float64", "flip", "floor", "fmod", "fmod_scalar", "frac", "gather", "gather_dim0",
         "gelu", "gelu_expanded", "gelu_float64", "gelu_tanh", "glu", "glu_dim0", "group_norm", "group_norm_plain",
         "hardsigmoid", "hardsigmoid_expanded", "hardsigmoid_float64", "hardswish", "hardswish_expanded",
-        "hardswish_float64", "hardtanh", "hypot", "instance_norm", "instance_norm_affine", "interpolate_bicubic",
-        "interpolate_bicubic_align", "interpolate_bicubic_antialias", "interpolate_bilinear",
-        "interpolate_bilinear_align", "interpolate_bilinear_antialias", "interpolate_bilinear_antialias_up",
-        "interpolate_bilinear_down", "interpolate_linear", "interpolate_linear_align", "interpolate_nearest",
-        "interpolate_nearest_1d", "interpolate_nearest_3d", "interpolate_nearest_size", "interpolate_trilinear", "kron",
-        "kthvalue", "layer_norm", "layer_norm_plain", "layer_norm_weight_only", "leaky_relu", "leaky_relu_expanded",
-        "leaky_relu_float64", "lerp", "lerp_tensor", "lgamma", "lgamma_expanded", "lgamma_float64", "linear",
-        "linear_seed", "local_response_norm", "local_response_norm_3d", "log", "log10", "log10_expanded",
-        "log10_float64", "log1p", "log1p_expanded", "log1p_float64", "log2", "log2_expanded", "log2_float64",
-        "log_expanded", "log_float64", "log_softmax", "log_softmax_dim0", "logit", "logit_eps", "logit_expanded",
-        "logit_float64", "logsigmoid", "logsigmoid_expanded", "logsigmoid_float64", "logsumexp", "logsumexp_dims",
-        "masked_fill", "masked_fill_broadcast", "matmul_1d_2d", "matmul_2d_3d", "matmul_3d_1d", "matmul_3d_2d",
-        "matmul_batched", "matmul_broadcast", "matrix_norm", "matrix_power", "max_all", "max_dim1", "max_pool1d",
-        "max_pool2d", "max_pool2d_ceil_dilation", "max_pool2d_unbatched", "max_pool3d", "maximum", "mean", "mean_dim1",
-        "median_dim", "min_all", "min_dim0_keep", "minimum", "mish", "mish_expanded", "mish_float64", "mm",
-        "mm_transposed", "mode", "movedim", "mse_seed", "mul", "mul_scalar", "mul_transposed", "mv", "nan_to_num",
-        "nansum", "neg", "norm", "norm_inf", "norm_p1", "norm_p3", "outer", "pad_constant", "pad_constant_value",
-        "pad_crop", "permute", "pixel_shuffle", "pixel_unshuffle", "pow_2", "pow_half", "pow_tensor", "prelu",
-        "prelu_shared", "prod", "prod_dim", "prod_zero", "rdiv", "reciprocal", "relu", "relu6", "relu6_expanded",
-        "relu6_float64", "remainder", "remainder_scalar", "repeat", "repeat_interleave", "repeat_interleave_flat",
-        "reshape_copy", "rms_norm", "rms_norm_plain", "roll", "roll_dims", "roll_flat", "round", "round_decimals",
-        "rpow", "rsqrt", "rsqrt_expanded", "rsqrt_float64", "rsub", "scatter", "scatter_add", "scatter_reduce_amax",
-        "scatter_reduce_mean", "scatter_reduce_prod", "scatter_reduce_sum", "scatter_value", "sdpa", "sdpa_causal",
-        "sdpa_causal_rect", "sdpa_float_mask_scale", "sdpa_gqa", "sdpa_long_blocks", "sdpa_math_gqa", "sdpa_transposed",
-        "select", "selu", "selu_expanded", "selu_float64", "sigmoid", "sigmoid_expanded", "sigmoid_float64",
-        "sigmoid_sliced", "silu", "silu_expanded", "silu_float64", "silu_transposed", "sin", "sin_expanded",
-        "sin_float64", "sin_transposed", "sinh", "sinh_expanded", "sinh_float64", "slice", "slice_step", "softmax",
-        "softplus", "softplus_beta", "softplus_expanded", "softplus_float64", "softsign", "softsign_expanded",
-        "softsign_float64", "sort", "sort_descending", "split", "split_sizes", "sqrt", "sqrt_expanded", "sqrt_float64",
-        "square", "squeeze", "squeeze_dim", "stack", "std", "std_dim1_keep", "sub", "sub_scalar", "sum", "sum_columns",
-        "sum_dim0", "sum_dim1_keep", "sum_dims", "sum_long", "sum_narrow_columns", "sum_rows_ten",
-        "sum_rows_twenty_nine", "sum_short_rows", "sum_short_rows_seven", "sum_short_rows_two", "sum_three_columns",
-        "sum_transposed", "swapaxes", "t", "take_along_dim", "tan", "tan_expanded", "tan_float64", "tanh",
-        "tanh_expanded", "tanh_float64", "tensordot", "tensordot_int", "threshold", "tile", "to_float64", "topk",
-        "topk_smallest", "transpose", "tril", "tril_batched", "triu", "trunc", "unbind", "unflatten", "unfold_dim",
-        "unfold_step", "unsqueeze", "var", "var_correction0", "var_dim0", "view", "where", "xlogy", "xlogy_scalar",
+        "hardswish_float64", "hardtanh", "hypot", "index", "index_add", "index_add_repeated", "index_copy",
+        "index_fill", "instance_norm", "instance_norm_affine", "interpolate_bicubic", "interpolate_bicubic_align",
+        "interpolate_bicubic_antialias", "interpolate_bilinear", "interpolate_bilinear_align",
+        "interpolate_bilinear_antialias", "interpolate_bilinear_antialias_up", "interpolate_bilinear_down",
+        "interpolate_linear", "interpolate_linear_align", "interpolate_nearest", "interpolate_nearest_1d",
+        "interpolate_nearest_3d", "interpolate_nearest_size", "interpolate_trilinear", "kron", "kthvalue", "layer_norm",
+        "layer_norm_plain", "layer_norm_weight_only", "leaky_relu", "leaky_relu_expanded", "leaky_relu_float64", "lerp",
+        "lerp_tensor", "lgamma", "lgamma_expanded", "lgamma_float64", "linear", "linear_seed", "local_response_norm",
+        "local_response_norm_3d", "log", "log10", "log10_expanded", "log10_float64", "log1p", "log1p_expanded",
+        "log1p_float64", "log2", "log2_expanded", "log2_float64", "log_expanded", "log_float64", "log_softmax",
+        "log_softmax_dim0", "logit", "logit_eps", "logit_expanded", "logit_float64", "logsigmoid",
+        "logsigmoid_expanded", "logsigmoid_float64", "logsumexp", "logsumexp_dims", "masked_fill",
+        "masked_fill_broadcast", "matmul_1d_2d", "matmul_2d_3d", "matmul_3d_1d", "matmul_3d_2d", "matmul_batched",
+        "matmul_broadcast", "matrix_norm", "matrix_power", "max_all", "max_dim1", "max_pool1d", "max_pool2d",
+        "max_pool2d_ceil_dilation", "max_pool2d_unbatched", "max_pool3d", "maximum", "mean", "mean_dim1", "median_dim",
+        "min_all", "min_dim0_keep", "minimum", "mish", "mish_expanded", "mish_float64", "mm", "mm_transposed", "mode",
+        "movedim", "mse_seed", "mul", "mul_scalar", "mul_transposed", "mv", "nan_to_num", "nansum", "neg", "norm",
+        "norm_inf", "norm_p1", "norm_p3", "outer", "pad_circular", "pad_constant", "pad_constant_value", "pad_crop",
+        "pad_reflect", "pad_reflect_2d", "pad_replicate", "pad_replicate_2d", "permute", "pixel_shuffle",
+        "pixel_unshuffle", "pow_2", "pow_half", "pow_tensor", "prelu", "prelu_shared", "prod", "prod_dim", "prod_zero",
+        "rdiv", "reciprocal", "relu", "relu6", "relu6_expanded", "relu6_float64", "remainder", "remainder_scalar",
+        "repeat", "repeat_interleave", "repeat_interleave_flat", "reshape_copy", "rms_norm", "rms_norm_plain", "roll",
+        "roll_dims", "roll_flat", "round", "round_decimals", "rpow", "rsqrt", "rsqrt_expanded", "rsqrt_float64", "rsub",
+        "scatter", "scatter_add", "scatter_reduce_amax", "scatter_reduce_mean", "scatter_reduce_prod",
+        "scatter_reduce_sum", "scatter_value", "sdpa", "sdpa_causal", "sdpa_causal_rect", "sdpa_float_mask_scale",
+        "sdpa_gqa", "sdpa_long_blocks", "sdpa_math_gqa", "sdpa_transposed", "select", "selu", "selu_expanded",
+        "selu_float64", "sigmoid", "sigmoid_expanded", "sigmoid_float64", "sigmoid_sliced", "silu", "silu_expanded",
+        "silu_float64", "silu_transposed", "sin", "sin_expanded", "sin_float64", "sin_transposed", "sinh",
+        "sinh_expanded", "sinh_float64", "slice", "slice_step", "softmax", "softplus", "softplus_beta",
+        "softplus_expanded", "softplus_float64", "softsign", "softsign_expanded", "softsign_float64", "sort",
+        "sort_descending", "split", "split_sizes", "sqrt", "sqrt_expanded", "sqrt_float64", "square", "squeeze",
+        "squeeze_dim", "stack", "std", "std_dim1_keep", "sub", "sub_scalar", "sum", "sum_columns", "sum_dim0",
+        "sum_dim1_keep", "sum_dims", "sum_long", "sum_narrow_columns", "sum_rows_ten", "sum_rows_twenty_nine",
+        "sum_short_rows", "sum_short_rows_seven", "sum_short_rows_two", "sum_three_columns", "sum_transposed",
+        "swapaxes", "t", "take_along_dim", "tan", "tan_expanded", "tan_float64", "tanh", "tanh_expanded",
+        "tanh_float64", "tensordot", "tensordot_int", "threshold", "tile", "to_float64", "topk", "topk_smallest",
+        "transpose", "tril", "tril_batched", "triu", "trunc", "unbind", "unflatten", "unfold_dim", "unfold_step",
+        "unsqueeze", "var", "var_correction0", "var_dim0", "view", "where", "xlogy", "xlogy_scalar",
     ]
 
     @Test func everyOpGivesEagerBitsCompiled() throws {

@@ -177,6 +177,14 @@ extension Tensor {
         }
     }
 
+    /// Positions worked out from shapes alone (a padding's source index): inside a compiled
+    /// step a constant of the plan, as `tril`'s mask is.
+    static func _shapeConstant(_ positions: [Int64]) -> Tensor {
+        let t = Tensor(positions, dtype: .int64)
+        if _CaptureTape.isActive { _CaptureTape.wroteFromSwift(t) }
+        return t
+    }
+
     /// Writes `value`, converted to the dtype, at storage index `offset` past the start.
     func _setRaw(_ offset: Int, _ value: Double) {
         if _CaptureTape.isActive { _CaptureTape.wroteFromSwift(self) }

@@ -261,15 +261,19 @@ extension Tensor {
     /// accumulate (`IndexAddBackward0`), like `torch.index_add`.
     public func indexAdd(_ dim: Int, _ index: Tensor, _ source: Tensor, alpha: Double = 1) -> Tensor {
         let d = Shape.wrap(dim, rank: Swift.max(rank, 1))
-        let positions = _positions(d, index, "index_add_")
-        let out = noGrad { () -> Tensor in
-            let out = clone()
-            for (k, i) in positions.enumerated() {
-                let slice = source.rank == 0 ? source : source.select(d, k)
-                out.select(d, i)._addInPlaceNoGraph(alpha == 1 ? slice : slice * alpha)
-            }
-            return out
-        }
+        // A unit of a compiled step: the positions are read back from the index.
+        let out = _CaptureTape.opaque([self, index, source]) { t in
+            let (me, index, source) = (t[0]!, t[1]!, t[2]!)
+            let positions = me._positions(d, index, "index_add_")
+            return [noGrad { () -> Tensor in
+                let out = me.clone()
+                for (k, i) in positions.enumerated() {
+                    let slice = source.rank == 0 ? source : source.select(d, k)
+                    out.select(d, i)._addInPlaceNoGraph(alpha == 1 ? slice : slice * alpha)
+                }
+                return out
+            }]
+        }[0]
         return out._recorded("IndexAddBackward0", self, source, saving: index) { g, n in
             let index = n.savedTensor(0)
             let gs = n.needsInputGrad(1) ? g.indexSelect(d, index) : nil
@@ -280,12 +284,15 @@ extension Tensor {
     /// A copy with slice `index[k]` along `dim` replaced by `source[k]` (`IndexCopyBackward0`).
     public func indexCopy(_ dim: Int, _ index: Tensor, _ source: Tensor) -> Tensor {
         let d = Shape.wrap(dim, rank: Swift.max(rank, 1))
-        let positions = _positions(d, index, "index_copy_")
-        let out = noGrad { () -> Tensor in
-            let out = clone()
-            for (k, i) in positions.enumerated() { out.select(d, i)._copyRaw(source.select(d, k)) }
-            return out
-        }
+        let out = _CaptureTape.opaque([self, index, source]) { t in
+            let (me, index, source) = (t[0]!, t[1]!, t[2]!)
+            let positions = me._positions(d, index, "index_copy_")
+            return [noGrad { () -> Tensor in
+                let out = me.clone()
+                for (k, i) in positions.enumerated() { out.select(d, i)._copyRaw(source.select(d, k)) }
+                return out
+            }]
+        }[0]
         return out._recorded("IndexCopyBackward0", self, source, saving: index) { g, n in
             let index = n.savedTensor(0)
             return (n.needsInputGrad(0) ? g.indexFill(d, index, 0) : nil, n.needsInputGrad(1) ? g.indexSelect(d, index) : nil)
@@ -295,12 +302,15 @@ extension Tensor {
     /// A copy with the slices `index` along `dim` filled with `value` (`IndexFillBackward0`).
     public func indexFill(_ dim: Int, _ index: Tensor, _ value: Double) -> Tensor {
         let d = Shape.wrap(dim, rank: Swift.max(rank, 1))
-        let positions = _positions(d, index, "index_fill_")
-        let out = noGrad { () -> Tensor in
-            let out = clone()
-            for i in positions { out.select(d, i).fill(value) }
-            return out
-        }
+        let out = _CaptureTape.opaque([self, index]) { t in
+            let (me, index) = (t[0]!, t[1]!)
+            let positions = me._positions(d, index, "index_fill_")
+            return [noGrad { () -> Tensor in
+                let out = me.clone()
+                for i in positions { out.select(d, i).fill(value) }
+                return out
+            }]
+        }[0]
         return out._recorded("IndexFillBackward0", self, saving: index) { g, n in (g.indexFill(d, n.savedTensor(0), 0), nil) }
     }
 

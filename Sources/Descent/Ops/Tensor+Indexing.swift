@@ -221,6 +221,7 @@ extension Tensor {
 
     func _indexSelect(_ d: Int, _ index: Tensor, name: StaticString) -> Tensor {
         if index.dtype != .int64 { _fail("index_select(): Expected dtype int64 for index") }
+        if _CaptureTape.isActive { return _indexSelectRecorded(d, index, name: name) }
         let n = shape[d]
         // `given` lives to the end of the function: when `index` is not contiguous it is the
         // only reference to the copy that `raw` reads while normalising.
@@ -264,13 +265,38 @@ extension Tensor {
         // without `retainGraph` stops with PyTorch's message as IndexBackward0 does.
         return out._recorded(name, self, saving: kept) { g, node in
             let kept = node.savedTensor(0)
+            return (Tensor._linearBackward(g, "IndexPutBackward0", { Tensor._indexSelectBackward(g, d, kept, input) },
+                                           adjoint: { $0._indexSelect(d, kept, name: "IndexBackward0") }), nil)
+        }
+    }
+
+    /// `index_select` inside a compiled step. Its kernels read the positions through pointers,
+    /// which a replay of recorded kernels would not read again, so the forward pass and the
+    /// gradient are units of the plan that run again on every replay, reading the positions
+    /// as they are then; the gradient's positions are a recorded copy of the index.
+    private func _indexSelectRecorded(_ d: Int, _ index: Tensor, name: StaticString) -> Tensor {
+        let out = _CaptureTape.opaque([self, index]) { t in [noGrad { t[0]!._indexSelect(d, t[1]!, name: name) }] }[0]
+        guard GradMode.isEnabled, _requiresGradForRecording else { return out }
+        let input = shape
+        let kept = noGrad { index.clone() }
+        return out._recorded(name, self, saving: kept) { g, node in
+            let kept = node.savedTensor(0)
             return (Tensor._linearBackward(g, "IndexPutBackward0", {
-                let full = Tensor.zeros(input, dtype: g.dtype)
-                let p = kept.pointer(Int64.self)
-                for k in 0..<kept.scalarCount { full.select(d, Int(p[k]))._addInPlaceNoGraph(g.select(d, k)) }
-                return full
+                _CaptureTape.opaque([g, kept]) { t in [noGrad { Tensor._indexSelectBackward(t[0]!, d, t[1]!, input) }] }[0]
             }, adjoint: { $0._indexSelect(d, kept, name: "IndexBackward0") }), nil)
         }
+    }
+
+    /// The gradient of `index_select`: `g`'s slices added into zeros of shape `input` at the
+    /// positions (negative ones counted from the end).
+    static func _indexSelectBackward(_ g: Tensor, _ d: Int, _ positions: Tensor, _ input: [Int]) -> Tensor {
+        let full = Tensor.zeros(input, dtype: g.dtype)
+        let p = positions.pointer(Int64.self), n = input[d]
+        for k in 0..<positions.scalarCount {
+            let i = Int(p[k])
+            full.select(d, i < 0 ? i + n : i)._addInPlaceNoGraph(g.select(d, k))
+        }
+        return full
     }
 
     /// The positions of nonzero elements, one row of coordinates each (`torch.nonzero`).

@@ -53,7 +53,7 @@ extension Tensor {
         }
         let out = noGrad { () -> Tensor in
             var t = self
-            for (d, index) in plan { t = t.indexSelect(d, Tensor(index, dtype: .int64)) }
+            for (d, index) in plan { t = t.indexSelect(d, Tensor._shapeConstant(index)) }
             return t
         }
         let input = shape
@@ -62,7 +62,7 @@ extension Tensor {
             for (d, index) in plan.reversed() {
                 var s = grad.shape
                 s[d] = input[d]
-                grad = Tensor.zeros(s, dtype: g.dtype).indexAdd(d, Tensor(index, dtype: .int64), grad)
+                grad = Tensor.zeros(s, dtype: g.dtype).indexAdd(d, Tensor._shapeConstant(index), grad)
             }
             return (grad, nil)
         }
