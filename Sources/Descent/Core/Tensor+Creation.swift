@@ -95,7 +95,11 @@ extension Tensor {
     /// ```
     public static func eye(_ n: Int, _ m: Int? = nil, dtype: DType = .float32, requiresGrad: Bool = false) -> Tensor {
         let cols = m ?? n
-        let t = zeros([n, cols], dtype: dtype)
+        // Written from Swift, zeros and all: inside a compiled step the matrix is a constant of
+        // the plan (it depends on the shape alone), where zeros a replay clears again would not be.
+        let t = Tensor(uninitializedShape: [n, cols], dtype: dtype)
+        t.data.initializeMemory(as: UInt8.self, repeating: 0, count: n * cols * dtype.itemSize)
+        if _CaptureTape.isActive { _CaptureTape.wroteFromSwift(t) }
         for i in 0..<Swift.min(n, cols) { t._setRaw(i * cols + i, 1) }
         if requiresGrad { t.setRequiresGrad(true, factory: true) }
         return t

@@ -18,6 +18,13 @@ extension Tensor {
         return (Array(shape.dropLast(2)), n, m, (0..<count).map { Array(values[($0 * size)..<(($0 + 1) * size)]) })
     }
 
+    /// The results of a float64 loop over the matrices: inside a compiled step a unit of the
+    /// plan, run again on every replay (the loop reads the values into Swift arrays, which no
+    /// recorded kernel would read again).
+    func _matrixValues(_ compute: @escaping (Tensor) -> [Tensor]) -> [Tensor] {
+        _CaptureTape.opaque([self]) { t in noGrad { compute(t[0]!) } }
+    }
+
     /// A tensor of `shape` from float64 values, in `dtype`.
     static func _fromDoubles(_ values: [Double], _ shape: [Int], _ dtype: DType) -> Tensor {
         let t = Tensor(shape: shape, scalars: values, dtype: .float64)
@@ -57,27 +64,29 @@ extension Tensor {
     /// let aInv = a.inverse()
     /// ```
     public func inverse() -> Tensor {
-        let (batch, n, _, matrices) = _matrixBatch("linalg.inv")
-        var out: [Double] = []
-        for var a in matrices {
-            var perm: [Int] = []
-            guard Tensor._lu(&a, n, &perm) != nil else {
-                _fail("linalg.inv: The diagonal element \(n) is zero, the inversion could not be completed because the input matrix is singular.")
-            }
-            var inv = [Double](repeating: 0, count: n * n)
-            for c in 0..<n {
-                // Solve L U x = P e_c.
-                var x = (0..<n).map { perm[$0] == c ? 1.0 : 0.0 }
-                for i in 0..<n { for j in 0..<i { x[i] -= a[i * n + j] * x[j] } }
-                for i in stride(from: n - 1, through: 0, by: -1) {
-                    for j in (i + 1)..<Swift.max(n, i + 1) { x[i] -= a[i * n + j] * x[j] }
-                    x[i] /= a[i * n + i]
+        let result = _matrixValues { source in
+            let (batch, n, _, matrices) = source._matrixBatch("linalg.inv")
+            var out: [Double] = []
+            for var a in matrices {
+                var perm: [Int] = []
+                guard Tensor._lu(&a, n, &perm) != nil else {
+                    _fail("linalg.inv: The diagonal element \(n) is zero, the inversion could not be completed because the input matrix is singular.")
                 }
-                for i in 0..<n { inv[i * n + c] = x[i] }
+                var inv = [Double](repeating: 0, count: n * n)
+                for c in 0..<n {
+                    // Solve L U x = P e_c.
+                    var x = (0..<n).map { perm[$0] == c ? 1.0 : 0.0 }
+                    for i in 0..<n { for j in 0..<i { x[i] -= a[i * n + j] * x[j] } }
+                    for i in stride(from: n - 1, through: 0, by: -1) {
+                        for j in (i + 1)..<Swift.max(n, i + 1) { x[i] -= a[i * n + j] * x[j] }
+                        x[i] /= a[i * n + i]
+                    }
+                    for i in 0..<n { inv[i * n + c] = x[i] }
+                }
+                out += inv
             }
-            out += inv
-        }
-        let result = Tensor._fromDoubles(out, batch + [n, n], dtype)
+            return [Tensor._fromDoubles(out, batch + [n, n], source.dtype)]
+        }[0]
         return result._recorded("LinalgInvExBackward0", self, savingOutput: true) { g, node in
             let t = node.savedTensor(0).mT
             return (-(t.matmul(g).matmul(t)), nil)
@@ -86,14 +95,16 @@ extension Tensor {
 
     /// The determinant of each square matrix (`LinalgDetBackward0`), like `torch.linalg.det`.
     public func det() -> Tensor {
-        let (batch, n, _, matrices) = _matrixBatch("linalg.det")
-        let values = matrices.map { m -> Double in
-            var a = m
-            var perm: [Int] = []
-            guard let sign = Tensor._lu(&a, n, &perm) else { return 0 }
-            return (0..<n).reduce(sign) { $0 * a[$1 * n + $1] }
-        }
-        let result = Tensor._fromDoubles(values, batch, dtype)
+        let result = _matrixValues { source in
+            let (batch, n, _, matrices) = source._matrixBatch("linalg.det")
+            let values = matrices.map { m -> Double in
+                var a = m
+                var perm: [Int] = []
+                guard let sign = Tensor._lu(&a, n, &perm) else { return 0 }
+                return (0..<n).reduce(sign) { $0 * a[$1 * n + $1] }
+            }
+            return [Tensor._fromDoubles(values, batch, source.dtype)]
+        }[0]
         return result._recorded("LinalgDetBackward0", self, saving: self, savingOutput: true) { g, node in
             let a = node.savedTensor(0), d = node.savedTensor(1)
             return ((g * d).unsqueeze(-1).unsqueeze(-1) * a.inverse().mT, nil)
@@ -103,29 +114,32 @@ extension Tensor {
     /// The sign and the log of the absolute value of each determinant
     /// (`LinalgSlogdetBackward0`), like `torch.linalg.slogdet`.
     public func slogdet() -> (sign: Tensor, logabsdet: Tensor) {
-        let (batch, n, _, matrices) = _matrixBatch("linalg.slogdet")
-        var signs: [Double] = [], logs: [Double] = []
-        for m in matrices {
-            var a = m
-            var perm: [Int] = []
-            guard var sign = Tensor._lu(&a, n, &perm) else {
-                signs.append(0)
-                logs.append(-.infinity)
-                continue
+        let parts = _matrixValues { source in
+            let (batch, n, _, matrices) = source._matrixBatch("linalg.slogdet")
+            var signs: [Double] = [], logs: [Double] = []
+            for m in matrices {
+                var a = m
+                var perm: [Int] = []
+                guard var sign = Tensor._lu(&a, n, &perm) else {
+                    signs.append(0)
+                    logs.append(-.infinity)
+                    continue
+                }
+                var log = 0.0
+                for i in 0..<n {
+                    let v = a[i * n + i]
+                    if v < 0 { sign = -sign }
+                    log += Double.log(Swift.abs(v))
+                }
+                signs.append(sign)
+                logs.append(log)
             }
-            var log = 0.0
-            for i in 0..<n {
-                let v = a[i * n + i]
-                if v < 0 { sign = -sign }
-                log += Double.log(Swift.abs(v))
-            }
-            signs.append(sign)
-            logs.append(log)
+            return [Tensor._fromDoubles(signs, batch, source.dtype), Tensor._fromDoubles(logs, batch, source.dtype)]
         }
-        let logabs = Tensor._fromDoubles(logs, batch, dtype)._recorded("LinalgSlogdetBackward0", self, saving: self) { g, node in
+        let logabs = parts[1]._recorded("LinalgSlogdetBackward0", self, saving: self) { g, node in
             (g.unsqueeze(-1).unsqueeze(-1) * node.savedTensor(0).inverse().mT, nil)
         }
-        return (Tensor._fromDoubles(signs, batch, dtype), logabs)
+        return (parts[0], logabs)
     }
 
     /// The `n`-th power of each square matrix by repeated squaring; negative powers invert
@@ -150,10 +164,12 @@ extension Tensor {
     /// The matrix exponential of each square matrix (`LinalgMatrixExpBackward0`), like
     /// `torch.linalg.matrix_exp`: scaling and squaring over a degree-18 Taylor polynomial in float64.
     public func matrixExp() -> Tensor {
-        let (batch, n, _, matrices) = _matrixBatch("linalg.matrix_exp")
-        var out: [Double] = []
-        for a in matrices { out += Tensor._expm(a, n) }
-        let result = Tensor._fromDoubles(out, batch + [n, n], dtype)
+        let result = _matrixValues { source in
+            let (batch, n, _, matrices) = source._matrixBatch("linalg.matrix_exp")
+            var out: [Double] = []
+            for a in matrices { out += Tensor._expm(a, n) }
+            return [Tensor._fromDoubles(out, batch + [n, n], source.dtype)]
+        }[0]
         return result._recorded("LinalgMatrixExpBackward0", self, saving: self) { g, node in
             // The Fréchet derivative in the direction g of exp at A^T: the upper right block of
             // exp([[A^T, g], [0, A^T]]).
@@ -196,46 +212,48 @@ extension Tensor {
     /// let (q, r) = a.qr()
     /// ```
     public func qr() -> (Q: Tensor, R: Tensor) {
-        let (batch, m, n, matrices) = _matrixBatch("linalg.qr", square: false)
-        let k = Swift.min(m, n)
-        var qs: [Double] = [], rs: [Double] = []
-        for a in matrices {
-            var r = a
-            var reflectors: [[Double]] = []
-            for j in 0..<k {
-                var below = 0.0
-                for i in (j + 1)..<Swift.max(m, j + 1) { below += r[i * n + j] * r[i * n + j] }
-                let norm = (below + r[j * n + j] * r[j * n + j]).squareRoot()
-                var v = [Double](repeating: 0, count: m)
-                // Nothing below the diagonal: LAPACK's dlarfg takes H = I (no sign change).
-                if below == 0 { reflectors.append(v); continue }
-                let alpha = r[j * n + j] > 0 ? -norm : norm
-                for i in j..<m { v[i] = r[i * n + j] }
-                v[j] -= alpha
-                let vnorm = (j..<m).reduce(0.0) { $0 + v[$1] * v[$1] }
-                if vnorm == 0 { reflectors.append([Double](repeating: 0, count: m)); continue }
-                for c in j..<n {
-                    let dot = (j..<m).reduce(0.0) { $0 + v[$1] * r[$1 * n + c] }
-                    let f = 2 * dot / vnorm
-                    for i in j..<m { r[i * n + c] -= f * v[i] }
+        let qr = _matrixValues { source in
+            let (batch, m, n, matrices) = source._matrixBatch("linalg.qr", square: false)
+            let k = Swift.min(m, n)
+            var qs: [Double] = [], rs: [Double] = []
+            for a in matrices {
+                var r = a
+                var reflectors: [[Double]] = []
+                for j in 0..<k {
+                    var below = 0.0
+                    for i in (j + 1)..<Swift.max(m, j + 1) { below += r[i * n + j] * r[i * n + j] }
+                    let norm = (below + r[j * n + j] * r[j * n + j]).squareRoot()
+                    var v = [Double](repeating: 0, count: m)
+                    // Nothing below the diagonal: LAPACK's dlarfg takes H = I (no sign change).
+                    if below == 0 { reflectors.append(v); continue }
+                    let alpha = r[j * n + j] > 0 ? -norm : norm
+                    for i in j..<m { v[i] = r[i * n + j] }
+                    v[j] -= alpha
+                    let vnorm = (j..<m).reduce(0.0) { $0 + v[$1] * v[$1] }
+                    if vnorm == 0 { reflectors.append([Double](repeating: 0, count: m)); continue }
+                    for c in j..<n {
+                        let dot = (j..<m).reduce(0.0) { $0 + v[$1] * r[$1 * n + c] }
+                        let f = 2 * dot / vnorm
+                        for i in j..<m { r[i * n + c] -= f * v[i] }
+                    }
+                    reflectors.append(v.map { $0 / vnorm.squareRoot() })
                 }
-                reflectors.append(v.map { $0 / vnorm.squareRoot() })
-            }
-            // Q: the reflectors applied to the first k columns of the identity.
-            var q = [Double](repeating: 0, count: m * k)
-            for i in 0..<k { q[i * k + i] = 1 }
-            for j in stride(from: k - 1, through: 0, by: -1) {
-                let v = reflectors[j]
-                for c in 0..<k {
-                    let dot = (j..<m).reduce(0.0) { $0 + v[$1] * q[$1 * k + c] }
-                    for i in j..<m { q[i * k + c] -= 2 * dot * v[i] }
+                // Q: the reflectors applied to the first k columns of the identity.
+                var q = [Double](repeating: 0, count: m * k)
+                for i in 0..<k { q[i * k + i] = 1 }
+                for j in stride(from: k - 1, through: 0, by: -1) {
+                    let v = reflectors[j]
+                    for c in 0..<k {
+                        let dot = (j..<m).reduce(0.0) { $0 + v[$1] * q[$1 * k + c] }
+                        for i in j..<m { q[i * k + c] -= 2 * dot * v[i] }
+                    }
                 }
+                qs += q
+                for i in 0..<k { for c in 0..<n { rs.append(c >= i ? r[i * n + c] : 0) } }
             }
-            qs += q
-            for i in 0..<k { for c in 0..<n { rs.append(c >= i ? r[i * n + c] : 0) } }
+            return [Tensor._fromDoubles(qs, batch + [m, k], source.dtype), Tensor._fromDoubles(rs, batch + [k, n], source.dtype)]
         }
-        let q = Tensor._fromDoubles(qs, batch + [m, k], dtype)
-        let r = Tensor._fromDoubles(rs, batch + [k, n], dtype)
+        let (q, r) = (qr[0], qr[1])
         // PyTorch records one node for both outputs; here each output has its own node under
         // that name, and since the gradient is linear in (gQ, gR) the engine's sum of the two
         // parts is the same gradient.
@@ -269,17 +287,19 @@ extension Tensor {
     /// eigenvector's sign is chosen so its largest component is positive (LAPACK's choice may
     /// differ; functions that do not depend on the signs agree).
     public func eigh() -> (eigenvalues: Tensor, eigenvectors: Tensor) {
-        let (batch, n, _, matrices) = _matrixBatch("linalg.eigh")
-        var values: [Double] = [], vectors: [Double] = []
-        for m in matrices {
-            var a = m
-            for i in 0..<n { for j in (i + 1)..<Swift.max(n, i + 1) { a[i * n + j] = a[j * n + i] } }
-            let (l, v) = Tensor._jacobiEigen(a, n)
-            values += l
-            vectors += v
+        let eigen = _matrixValues { source in
+            let (batch, n, _, matrices) = source._matrixBatch("linalg.eigh")
+            var values: [Double] = [], vectors: [Double] = []
+            for m in matrices {
+                var a = m
+                for i in 0..<n { for j in (i + 1)..<Swift.max(n, i + 1) { a[i * n + j] = a[j * n + i] } }
+                let (l, v) = Tensor._jacobiEigen(a, n)
+                values += l
+                vectors += v
+            }
+            return [Tensor._fromDoubles(values, batch + [n], source.dtype), Tensor._fromDoubles(vectors, batch + [n, n], source.dtype)]
         }
-        let lOut = Tensor._fromDoubles(values, batch + [n], dtype)
-        let vOut = Tensor._fromDoubles(vectors, batch + [n, n], dtype)
+        let (lOut, vOut) = (eigen[0], eigen[1])
         let out = Tensor._recordedOutputs("LinalgEighBackward0", [lOut, vOut], inputs: [self], saving: []) { k, g, node in
             let l = node.savedTensor(0), v = node.savedTensor(1)
             if k == 0 { return [v.matmul(g.diagEmbed()).matmul(v.mT)] }
@@ -347,40 +367,42 @@ extension Tensor {
     /// values descending (`LinalgSvdBackward0`), like `torch.linalg.svd(A, full_matrices=False)`;
     /// signs are chosen as for ``eigh()``.
     public func svd() -> (U: Tensor, S: Tensor, Vh: Tensor) {
-        let (batch, m, n, matrices) = _matrixBatch("linalg.svd", square: false)
-        let k = Swift.min(m, n)
-        var us: [Double] = [], ss: [Double] = [], vhs: [Double] = []
-        for a in matrices {
-            // Eigenvectors of the smaller Gram matrix give V (or U); the other factor follows.
-            let wide = m < n
-            let (rows, cols) = wide ? (n, m) : (m, n)
-            let at: [Double] = wide ? (0..<(n * m)).map { idx in a[(idx % m) * n + idx / m] } : a
-            var gram = [Double](repeating: 0, count: cols * cols)
-            for i in 0..<cols { for j in 0..<cols { gram[i * cols + j] = (0..<rows).reduce(0.0) { $0 + at[$1 * cols + i] * at[$1 * cols + j] } } }
-            let (values, vectors) = Tensor._jacobiEigen(gram, cols)
-            let order = Array((0..<cols).reversed())
-            var s = [Double](), v = [Double](repeating: 0, count: cols * k), u = [Double](repeating: 0, count: rows * k)
-            for (c, idx) in order.prefix(k).enumerated() {
-                let sigma = Swift.max(values[idx], 0).squareRoot()
-                s.append(sigma)
-                for i in 0..<cols { v[i * k + c] = vectors[i * cols + idx] }
-                for i in 0..<rows {
-                    let dot = (0..<cols).reduce(0.0) { $0 + at[i * cols + $1] * vectors[$1 * cols + idx] }
-                    u[i * k + c] = sigma > 0 ? dot / sigma : 0
+        let factors = _matrixValues { source in
+            let (batch, m, n, matrices) = source._matrixBatch("linalg.svd", square: false)
+            let k = Swift.min(m, n)
+            var us: [Double] = [], ss: [Double] = [], vhs: [Double] = []
+            for a in matrices {
+                // Eigenvectors of the smaller Gram matrix give V (or U); the other factor follows.
+                let wide = m < n
+                let (rows, cols) = wide ? (n, m) : (m, n)
+                let at: [Double] = wide ? (0..<(n * m)).map { idx in a[(idx % m) * n + idx / m] } : a
+                var gram = [Double](repeating: 0, count: cols * cols)
+                for i in 0..<cols { for j in 0..<cols { gram[i * cols + j] = (0..<rows).reduce(0.0) { $0 + at[$1 * cols + i] * at[$1 * cols + j] } } }
+                let (values, vectors) = Tensor._jacobiEigen(gram, cols)
+                let order = Array((0..<cols).reversed())
+                var s = [Double](), v = [Double](repeating: 0, count: cols * k), u = [Double](repeating: 0, count: rows * k)
+                for (c, idx) in order.prefix(k).enumerated() {
+                    let sigma = Swift.max(values[idx], 0).squareRoot()
+                    s.append(sigma)
+                    for i in 0..<cols { v[i * k + c] = vectors[i * cols + idx] }
+                    for i in 0..<rows {
+                        let dot = (0..<cols).reduce(0.0) { $0 + at[i * cols + $1] * vectors[$1 * cols + idx] }
+                        u[i * k + c] = sigma > 0 ? dot / sigma : 0
+                    }
                 }
+                if wide { swap(&u, &v) }
+                us += u
+                ss += s
+                // Vh = V^T (V is n×k either way).
+                let vRows = n
+                var vh = [Double](repeating: 0, count: k * vRows)
+                for i in 0..<vRows { for c in 0..<k { vh[c * vRows + i] = v[i * k + c] } }
+                vhs += vh
             }
-            if wide { swap(&u, &v) }
-            us += u
-            ss += s
-            // Vh = V^T (V is n×k either way).
-            let vRows = n
-            var vh = [Double](repeating: 0, count: k * vRows)
-            for i in 0..<vRows { for c in 0..<k { vh[c * vRows + i] = v[i * k + c] } }
-            vhs += vh
+            return [Tensor._fromDoubles(us, batch + [m, k], source.dtype), Tensor._fromDoubles(ss, batch + [k], source.dtype),
+                    Tensor._fromDoubles(vhs, batch + [k, n], source.dtype)]
         }
-        let uOut = Tensor._fromDoubles(us, batch + [m, k], dtype)
-        let sOut = Tensor._fromDoubles(ss, batch + [k], dtype)
-        let vhOut = Tensor._fromDoubles(vhs, batch + [k, n], dtype)
+        let (uOut, sOut, vhOut) = (factors[0], factors[1], factors[2])
         let out = Tensor._recordedOutputs("LinalgSvdBackward0", [uOut, sOut, vhOut], inputs: [self], saving: []) { k, g, node in
             [Tensor._svdBackward(gU: k == 0 ? g : nil, gS: k == 1 ? g : nil, gVh: k == 2 ? g : nil,
                                  u: node.savedTensor(0), s: node.savedTensor(1), vh: node.savedTensor(2))]

@@ -62,13 +62,18 @@ extension Tensor {
             return floating(Float.self)
         case .float64:
             return floating(Double.self)
-        case .int64:
-            let acc = Reduce.fold(self, Int64.self, reduced: flags, initial: Int64(0)) { a, x, _ in a &+ x }
-            return Tensor(shape: outShape, scalars: acc, dtype: .int64)
-        case .bool:
-            let acc = Reduce.fold(self, Bool.self, reduced: flags, initial: Int64(0)) { a, x, _ in a + (x ? 1 : 0) }
-            return Tensor(shape: outShape, scalars: acc, dtype: .int64)
+        case .int64, .bool:
+            // The fold hands its sums to Swift: inside a compiled step a unit run again on
+            // every replay (counting correct predictions, `nanmean`'s count).
+            return _CaptureTape.opaque([self]) { t in [t[0]!._integerSum(flags, outShape)] }[0]
         }
+    }
+
+    private func _integerSum(_ flags: [Bool], _ outShape: [Int]) -> Tensor {
+        let acc = dtype == .bool
+            ? Reduce.fold(self, Bool.self, reduced: flags, initial: Int64(0)) { a, x, _ in a + (x ? 1 : 0) }
+            : Reduce.fold(self, Int64.self, reduced: flags, initial: Int64(0)) { a, x, _ in a &+ x }
+        return Tensor(shape: outShape, scalars: acc, dtype: .int64)
     }
 
     /// The sum of all elements as a 0-d tensor (`SumBackward0`); integers and bools sum as int64.
