@@ -47,20 +47,28 @@ extension Tensor {
         if !input.dtype.isFloatingPoint { _fail("\"grid_sampler_2d_cpu\" not implemented for '\(input.dtype.cppName)'") }
         let sampler = _GridSampler(shape: input.shape, outHeight: grid.shape[1], outWidth: grid.shape[2], mode: mode,
                                    padding: paddingMode, alignCorners: alignCorners)
-        let x = input.contiguous(), gc = grid.contiguous()
-        let out = Tensor(uninitializedShape: [input.shape[0], input.shape[1], grid.shape[1], grid.shape[2]], dtype: input.dtype)
-        switch input.dtype {
-        case .float32: sampler.forward(x.pointer(Float.self), gc.pointer(Float.self), out.pointer(Float.self))
-        default: sampler.forward(x.pointer(Double.self), gc.pointer(Double.self), out.pointer(Double.self))
-        }
-        return out._recorded("GridSampler2DBackward0", input, grid, saving: input, grid) { g, node in
-            let (xs, gs, go) = (node.savedTensor(0).contiguous(), node.savedTensor(1).contiguous(), g.contiguous())
-            let gInput = Tensor.zeros(xs.shape, dtype: xs.dtype), gGrid = Tensor.zeros(gs.shape, dtype: gs.dtype)
-            switch xs.dtype {
-            case .float32: sampler.backward(xs.pointer(Float.self), gs.pointer(Float.self), go.pointer(Float.self), gInput.pointer(Float.self), gGrid.pointer(Float.self))
-            default: sampler.backward(xs.pointer(Double.self), gs.pointer(Double.self), go.pointer(Double.self), gInput.pointer(Double.self), gGrid.pointer(Double.self))
+        // The sampler's loops write through pointers: inside a compiled step the forward and
+        // backward passes are units of the plan.
+        let out = _CaptureTape.opaque([input, grid]) { t in
+            let x = t[0]!.contiguous(), gc = t[1]!.contiguous()
+            let out = Tensor(uninitializedShape: [x.shape[0], x.shape[1], gc.shape[1], gc.shape[2]], dtype: x.dtype)
+            switch x.dtype {
+            case .float32: sampler.forward(x.pointer(Float.self), gc.pointer(Float.self), out.pointer(Float.self))
+            default: sampler.forward(x.pointer(Double.self), gc.pointer(Double.self), out.pointer(Double.self))
             }
-            return (node.needsInputGrad(0) ? gInput : nil, node.needsInputGrad(1) ? gGrid : nil)
+            return [out]
+        }[0]
+        return out._recorded("GridSampler2DBackward0", input, grid, saving: input, grid) { g, node in
+            let grads = _CaptureTape.opaque([node.savedTensor(0), node.savedTensor(1), g]) { t in
+                let (xs, gs, go) = (t[0]!.contiguous(), t[1]!.contiguous(), t[2]!.contiguous())
+                let gInput = Tensor.zeros(xs.shape, dtype: xs.dtype), gGrid = Tensor.zeros(gs.shape, dtype: gs.dtype)
+                switch xs.dtype {
+                case .float32: sampler.backward(xs.pointer(Float.self), gs.pointer(Float.self), go.pointer(Float.self), gInput.pointer(Float.self), gGrid.pointer(Float.self))
+                default: sampler.backward(xs.pointer(Double.self), gs.pointer(Double.self), go.pointer(Double.self), gInput.pointer(Double.self), gGrid.pointer(Double.self))
+                }
+                return [gInput, gGrid]
+            }
+            return (node.needsInputGrad(0) ? grads[0] : nil, node.needsInputGrad(1) ? grads[1] : nil)
         }
     }
 }

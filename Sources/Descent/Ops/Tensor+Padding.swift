@@ -146,7 +146,8 @@ extension Tensor {
         if rank != 3 && rank != 4 { _fail("Input Error: Only 3D or 4D input Tensors are supported (got \(rank)D)") }
         let x = batched ? self : unsqueeze(0)
         let g = _Im2Col(shape: x.shape, kernel: kernelSize, dilation: dilation, padding: padding, stride: stride)
-        let out = noGrad { g.im2col(x) }
+        // The column loops write through pointers: inside a compiled step a unit.
+        let out = _CaptureTape.opaque([x]) { t in [noGrad { g.im2col(t[0]!) }] }[0]
         let result = batched ? out : noGrad { out.squeeze(0) }
         return result._recorded("Im2ColBackward0", self) { grad, _ in
             let gb = batched ? grad : grad.unsqueeze(0)
@@ -169,7 +170,7 @@ extension Tensor {
         if x.shape[2] != g.blocks {
             _fail("Given output_size=(\(outputSize[0]), \(outputSize[1])), kernel_size=(\(kernelSize[0]), \(kernelSize[1])), dilation=(\(dilation[0]), \(dilation[1])), padding=(\(padding[0]), \(padding[1])), stride=(\(stride[0]), \(stride[1])), expected size of input's dimension 2 to match the calculated number of sliding blocks \(g.outHeight) * \(g.outWidth) = \(g.blocks), but got input.size(2)=\(x.shape[2]).")
         }
-        let out = noGrad { g.col2im(x) }
+        let out = _CaptureTape.opaque([x]) { t in [noGrad { g.col2im(t[0]!) }] }[0]
         let result = batched ? out : noGrad { out.squeeze(0) }
         return result._recorded("Col2ImBackward0", self) { grad, _ in
             let gb = batched ? grad : grad.unsqueeze(0)

@@ -290,7 +290,9 @@ extension Tensor {
         let x = input
         let windows = _PoolWindows(adaptiveInput: _lead3(Array(x.shape.suffix(2))), output: _lead3(out))
         let shape = Array(x.shape.dropLast(2)) + out
-        let (values, indices) = _windowMax(x, windows, outputShape: shape, planes: Shape.count(Array(x.shape.dropLast(2))))
+        let planes = Shape.count(Array(x.shape.dropLast(2)))
+        let results = _CaptureTape.opaque([x]) { let (v, i) = _windowMax($0[0]!, windows, outputShape: shape, planes: planes); return [v, i] }
+        let (values, indices) = (results[0], results[1])
         let inputShape = x.shape
         values._recorded("AdaptiveMaxPool2DBackward0", x) { g, _ in (Tensor._gradientAtIndices(g, indices, inputShape: inputShape, spatial: 2), nil) }
         return (values, indices)
@@ -330,17 +332,24 @@ extension Tensor {
             size = given
         }
         let planes = x.shape[0] * x.shape[1], outVolume = x.shape[2] * x.shape[3], volume = size[0] * size[1]
-        let bound = Int64(volume)
-        let ip = idx.pointer(Int64.self)
-        for i in 0..<(planes * outVolume) where ip[i] < 0 || ip[i] >= bound {
-            _fail("Found an invalid max index: \(ip[i]) (output volumes are of size \(size[0])x\(size[1])")
-        }
-        let y = Tensor.zeros([x.shape[0], x.shape[1]] + size, dtype: x.dtype)
-        let src = x.contiguous()
-        switch x.dtype {
-        case .float32: _scatterToPlanes(src.pointer(Float.self), ip, planes: planes, outputVolume: outVolume, y.pointer(Float.self), inputVolume: volume, accumulate: false)
-        default: _scatterToPlanes(src.pointer(Double.self), ip, planes: planes, outputVolume: outVolume, y.pointer(Double.self), inputVolume: volume, accumulate: false)
-        }
+        let outShape = [x.shape[0], x.shape[1]] + size
+        // The positions are read through pointers: inside a compiled step a unit, which checks
+        // and reads them again on every replay.
+        let y = _CaptureTape.opaque([x, idx]) { t -> [Tensor] in
+            let (x, idx) = (t[0]!, t[1]!)
+            let bound = Int64(volume)
+            let ip = idx.pointer(Int64.self)
+            for i in 0..<(planes * outVolume) where ip[i] < 0 || ip[i] >= bound {
+                _fail("Found an invalid max index: \(ip[i]) (output volumes are of size \(size[0])x\(size[1])")
+            }
+            let y = Tensor.zeros(outShape, dtype: x.dtype)
+            let src = x.contiguous()
+            switch x.dtype {
+            case .float32: _scatterToPlanes(src.pointer(Float.self), ip, planes: planes, outputVolume: outVolume, y.pointer(Float.self), inputVolume: volume, accumulate: false)
+            default: _scatterToPlanes(src.pointer(Double.self), ip, planes: planes, outputVolume: outVolume, y.pointer(Double.self), inputVolume: volume, accumulate: false)
+            }
+            return [y]
+        }[0]
         let xShape = x.shape
         y._recorded("MaxUnpool2DBackward0", x) { g, _ -> (Tensor?, Tensor?) in
             (g.flatten(start: 2).gather(2, idx.flatten(start: 2)).view(xShape), nil)

@@ -208,13 +208,16 @@ extension Tensor {
         }
         if size.contains(where: { $0 <= 0 }) { _fail("Expected non-zero, positive output size. Got \(_shapeString(size))") }
         // The base grid [points, spatial + 1]: x varies fastest, then y (then z), and a 1.
-        let axes = size.suffix(spatial).reversed().map { _affineRange($0, alignCorners: alignCorners, dtype: theta.dtype) }
         let points = Shape.count(Array(size.suffix(spatial)))
-        var columns: [Tensor] = []
-        let grids = Tensor.meshgrid(axes.reversed(), indexing: "ij")   // [D?, H, W] each, last axis is x
-        for grid in grids.reversed() { columns.append(grid.reshape([points])) }
-        columns.append(Tensor.ones([points], dtype: theta.dtype))
-        let base = Tensor.stack(columns, dim: 1)                     // [points, spatial + 1]
+        // Made from the sizes alone, outside any capture: a compiled step keeps it as a constant.
+        let base = _CaptureTape.suspended { noGrad { () -> Tensor in
+            let axes = size.suffix(spatial).reversed().map { _affineRange($0, alignCorners: alignCorners, dtype: theta.dtype) }
+            var columns: [Tensor] = []
+            let grids = Tensor.meshgrid(axes.reversed(), indexing: "ij")   // [D?, H, W] each, last axis is x
+            for grid in grids.reversed() { columns.append(grid.reshape([points])) }
+            columns.append(Tensor.ones([points], dtype: theta.dtype))
+            return Tensor.stack(columns, dim: 1)                        // [points, spatial + 1]
+        } }
         let outShape = [size[0]] + Array(size.suffix(spatial)) + [spatial]
         let out = noGrad { base.matmul(theta.mT).reshape(outShape) }
         return out._recorded("AffineGridGeneratorBackward0", theta) { g, _ in
