@@ -446,6 +446,32 @@ struct CompileGuardTests {
         #expect(CompileTests.bits(wc) == CompileTests.bits(we))
     }
 
+    /// Class weights are read by the loss kernel itself: new weights at every call of a
+    /// compiled step give the eager bits, in the loss and in the gradient.
+    @Test func classWeightsAreReadAgainOnEveryReplay() {
+        let g = Generator(seed: 14)
+        let x = Tensor.randn(6, 4, generator: g), labels = Tensor.randint(0, 4, [6], generator: g)
+        let weights = (0..<5).map { _ in Tensor.rand(4, generator: g) + 0.5 }
+        func step(_ w: Tensor) -> (Tensor, Tensor, Tensor) -> Tensor {
+            { x, labels, weight in
+                let loss = Tensor.crossEntropy(x.matmul(w), labels, weight: weight)
+                loss.backward()
+                noGrad {
+                    w -= w.grad! * 0.5
+                    w.grad = nil
+                }
+                return loss
+            }
+        }
+        let we = Tensor.randn(4, 4, generator: Generator(seed: 15)).requiresGrad(true)
+        let wc = Tensor.randn(4, 4, generator: Generator(seed: 15)).requiresGrad(true)
+        let eager = step(we), compiled = compile(step(wc))
+        for weight in weights { #expect(CompileTests.bits(compiled(x, labels, weight)) == CompileTests.bits(eager(x, labels, weight))) }
+        #expect(compiled.fallbackReason == nil, "\(compiled.fallbackReason ?? "")")
+        #expect(compiled.replays == 3)
+        #expect(CompileTests.bits(wc) == CompileTests.bits(we))
+    }
+
     @Test func twoThreadsReplayWithEagerBits() {
         // Large enough for the elementwise passes and the product to split over threads.
         let saved = Threads.count
@@ -529,29 +555,29 @@ struct CompiledOpTableTests {
         "matrix_power_negative", "max_all", "max_dim1", "max_pool1d", "max_pool2d", "max_pool2d_ceil_dilation",
         "max_pool2d_unbatched", "max_pool3d", "max_unpool2d", "maximum", "mean", "mean_dim1", "median_dim", "min_all",
         "min_dim0_keep", "minimum", "mish", "mish_expanded", "mish_float64", "mm", "mm_transposed", "mode", "movedim",
-        "mse_seed", "mul", "mul_scalar", "mul_transposed", "mv", "nan_to_num", "nanmean", "nansum", "neg", "norm",
-        "norm_inf", "norm_p1", "norm_p3", "outer", "pad_circular", "pad_constant", "pad_constant_value", "pad_crop",
-        "pad_reflect", "pad_reflect_2d", "pad_replicate", "pad_replicate_2d", "permute", "pinverse", "pixel_shuffle",
-        "pixel_unshuffle", "pow_2", "pow_half", "pow_tensor", "prelu", "prelu_shared", "prod", "prod_dim", "prod_zero",
-        "qr_q", "qr_r", "qr_square", "rdiv", "reciprocal", "relu", "relu6", "relu6_expanded", "relu6_float64",
-        "remainder", "remainder_scalar", "repeat", "repeat_interleave", "repeat_interleave_flat", "reshape_copy",
-        "rms_norm", "rms_norm_plain", "roll", "roll_dims", "roll_flat", "round", "round_decimals", "rpow", "rsqrt",
-        "rsqrt_expanded", "rsqrt_float64", "rsub", "scatter", "scatter_add", "scatter_reduce_amax",
-        "scatter_reduce_mean", "scatter_reduce_prod", "scatter_reduce_sum", "scatter_value", "sdpa", "sdpa_causal",
-        "sdpa_causal_rect", "sdpa_float_mask_scale", "sdpa_gqa", "sdpa_long_blocks", "sdpa_math_gqa", "sdpa_transposed",
-        "select", "selu", "selu_expanded", "selu_float64", "sigmoid", "sigmoid_expanded", "sigmoid_float64",
-        "sigmoid_sliced", "silu", "silu_expanded", "silu_float64", "silu_transposed", "sin", "sin_expanded",
-        "sin_float64", "sin_transposed", "sinh", "sinh_expanded", "sinh_float64", "slice", "slice_step", "slogdet",
-        "softmax", "softplus", "softplus_beta", "softplus_expanded", "softplus_float64", "softsign",
-        "softsign_expanded", "softsign_float64", "sort", "sort_descending", "split", "split_sizes", "sqrt",
-        "sqrt_expanded", "sqrt_float64", "square", "squeeze", "squeeze_dim", "stack", "std", "std_dim1_keep", "sub",
-        "sub_scalar", "sum", "sum_columns", "sum_dim0", "sum_dim1_keep", "sum_dims", "sum_long", "sum_narrow_columns",
-        "sum_rows_ten", "sum_rows_twenty_nine", "sum_short_rows", "sum_short_rows_seven", "sum_short_rows_two",
-        "sum_three_columns", "sum_transposed", "svd_reconstruct", "svd_values", "svd_values_wide", "swapaxes", "t",
-        "take_along_dim", "tan", "tan_expanded", "tan_float64", "tanh", "tanh_expanded", "tanh_float64", "tensordot",
-        "tensordot_int", "threshold", "tile", "to_float64", "topk", "topk_smallest", "trace", "transpose", "tril",
-        "tril_batched", "triu", "trunc", "unbind", "unflatten", "unfold_dim", "unfold_step", "unsqueeze", "var",
-        "var_correction0", "var_dim0", "view", "where", "xlogy", "xlogy_scalar",
+        "mse_seed", "mul", "mul_scalar", "mul_transposed", "mv", "nan_to_num", "nanmean", "nansum", "neg",
+        "nll_loss_weight_none", "norm", "norm_inf", "norm_p1", "norm_p3", "outer", "pad_circular", "pad_constant",
+        "pad_constant_value", "pad_crop", "pad_reflect", "pad_reflect_2d", "pad_replicate", "pad_replicate_2d",
+        "permute", "pinverse", "pixel_shuffle", "pixel_unshuffle", "pow_2", "pow_half", "pow_tensor", "prelu",
+        "prelu_shared", "prod", "prod_dim", "prod_zero", "qr_q", "qr_r", "qr_square", "rdiv", "reciprocal", "relu",
+        "relu6", "relu6_expanded", "relu6_float64", "remainder", "remainder_scalar", "repeat", "repeat_interleave",
+        "repeat_interleave_flat", "reshape_copy", "rms_norm", "rms_norm_plain", "roll", "roll_dims", "roll_flat",
+        "round", "round_decimals", "rpow", "rsqrt", "rsqrt_expanded", "rsqrt_float64", "rsub", "scatter", "scatter_add",
+        "scatter_reduce_amax", "scatter_reduce_mean", "scatter_reduce_prod", "scatter_reduce_sum", "scatter_value",
+        "sdpa", "sdpa_causal", "sdpa_causal_rect", "sdpa_float_mask_scale", "sdpa_gqa", "sdpa_long_blocks",
+        "sdpa_math_gqa", "sdpa_transposed", "select", "selu", "selu_expanded", "selu_float64", "sigmoid",
+        "sigmoid_expanded", "sigmoid_float64", "sigmoid_sliced", "silu", "silu_expanded", "silu_float64",
+        "silu_transposed", "sin", "sin_expanded", "sin_float64", "sin_transposed", "sinh", "sinh_expanded",
+        "sinh_float64", "slice", "slice_step", "slogdet", "softmax", "softplus", "softplus_beta", "softplus_expanded",
+        "softplus_float64", "softsign", "softsign_expanded", "softsign_float64", "sort", "sort_descending", "split",
+        "split_sizes", "sqrt", "sqrt_expanded", "sqrt_float64", "square", "squeeze", "squeeze_dim", "stack", "std",
+        "std_dim1_keep", "sub", "sub_scalar", "sum", "sum_columns", "sum_dim0", "sum_dim1_keep", "sum_dims", "sum_long",
+        "sum_narrow_columns", "sum_rows_ten", "sum_rows_twenty_nine", "sum_short_rows", "sum_short_rows_seven",
+        "sum_short_rows_two", "sum_three_columns", "sum_transposed", "svd_reconstruct", "svd_values", "svd_values_wide",
+        "swapaxes", "t", "take_along_dim", "tan", "tan_expanded", "tan_float64", "tanh", "tanh_expanded",
+        "tanh_float64", "tensordot", "tensordot_int", "threshold", "tile", "to_float64", "topk", "topk_smallest",
+        "trace", "transpose", "tril", "tril_batched", "triu", "trunc", "unbind", "unflatten", "unfold_dim",
+        "unfold_step", "unsqueeze", "var", "var_correction0", "var_dim0", "view", "where", "xlogy", "xlogy_scalar",
     ]
 
     @Test func everyOpGivesEagerBitsCompiled() throws {

@@ -52,24 +52,28 @@ extension Tensor {
         }
         let n = rows.shape[0]
         if dtype != .float32 && dtype != .float64 { _fail("\"nll_loss_out_frame\" not implemented for '\(dtype._resultName)'") }
-        // The labels are read where they lie, by the kernels themselves (also when a compiled
-        // step replays them with new labels); the weights once, as numbers.
+        // The labels and the class weights are read where they lie, by the forward kernel
+        // itself (also when a compiled step replays it with new labels or new weights).
         let labels = target.contiguous()
-        let weights = weight.map { $0.to(.float64).contiguous().scalars(as: Double.self) }
+        let weightValues = weight.map { w in noGrad { w.to(.float64).contiguous() } }
         let x = rows.contiguous()
         let out = Tensor(uninitializedShape: reduction == .none ? [n] : [], dtype: self.dtype)
-        // The forward pass's total weight, which the gradient divides by: a cell both passes
-        // share, so that a replay's backward reads the replayed forward's.
+        // The forward pass's class weights and total weight, which the gradient reads: a cell
+        // both passes share, so that a replay's backward reads the replayed forward's.
         let totalWeight = _NLLTotalWeight()
-        func forward(_ x: Tensor, _ labels: Tensor, _ out: Tensor) {
+        func forward(_ x: Tensor, _ labels: Tensor, _ weights: Tensor?, _ out: Tensor) {
+            // Read as numbers by the kernel on every run, which a capture need not refuse.
+            let weights = weights.map { w in _CaptureTape.suspended { w.scalars(as: Double.self) } }
+            totalWeight.weights = weights
             totalWeight.value = x.dtype == .float32
                 ? Tensor._nllForward(x, labels, classes: classes, weights, ignoreIndex, Float.self, reduction, into: out)
                 : Tensor._nllForward(x, labels, classes: classes, weights, ignoreIndex, Double.self, reduction, into: out)
         }
-        forward(x, labels, out)
+        forward(x, labels, weightValues, out)
         if _CaptureTape.isActive {
             let (hx, hl, ho) = (_CaptureTape.handle(x), _CaptureTape.handle(labels), _CaptureTape.handle(out))
-            _CaptureTape.record({ forward(hx, hl, ho) }, writes: out, reads: x, labels)
+            let hw = weightValues.map(_CaptureTape.handle)
+            _CaptureTape.record({ forward(hx, hl, hw, ho) }, writes: out, reads: [x, labels] + (weightValues.map { [$0] } ?? []))
         }
         // nll_loss_nd runs other ranks than 4 as a reshaped [N, C, d, 1] problem: an unreduced
         // loss comes back through a view (`ViewBackward0`).
@@ -78,7 +82,7 @@ extension Tensor {
         let inputShape = shape, inputRank = rank, dtype = self.dtype
         // Per row: the factor its gradient gets (0 when ignored), with the class it reads.
         func factor(_ t: Int) -> Double {
-            t == ignoreIndex ? 0 : -(weights?[t] ?? 1) / (reduction == .mean ? totalWeight.value : 1)
+            t == ignoreIndex ? 0 : -(totalWeight.weights?[t] ?? 1) / (reduction == .mean ? totalWeight.value : 1)
         }
         /// `grad[i, label i] = factor · g` over zeroed `grad`.
         func scatter(_ labels: Tensor, _ g: Tensor, into grad: Tensor) {
@@ -227,4 +231,5 @@ extension Tensor {
 /// The total weight an NLL loss's forward pass found, for its gradient.
 final class _NLLTotalWeight: @unchecked Sendable {
     var value = 0.0
+    var weights: [Double]?
 }
