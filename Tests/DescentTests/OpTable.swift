@@ -416,7 +416,7 @@ enum OpTable {
         },
         "batch_norm_train_1d": { Tensor.batchNorm($0[0], runningMean: nil, runningVar: nil, training: true, eps: 1e-3) },
         "batch_norm_eval": {
-            Tensor.batchNorm($0[0], runningMean: Tensor([0.1, -0.2, 0.3]).to($0[0].dtype), runningVar: Tensor([0.5, 1.5, 0.8]).to($0[0].dtype),
+            Tensor.batchNorm($0[0], runningMean: OpTable.runningMean.to($0[0].dtype), runningVar: OpTable.runningVar.to($0[0].dtype),
                              weight: $0[1], bias: $0[2])
         },
         "group_norm": { Tensor.groupNorm($0[0], numGroups: 2, weight: $0[1], bias: $0[2]) },
@@ -497,11 +497,15 @@ enum OpTable {
     /// backward reads uninitialised memory for ids after the last offset.)
     static let bagOffsets = Tensor(shape: [4], scalars: [Int64(0), 3, 3, 5])
 
-    /// A boolean attention mask with a partly and a wholly masked query row.
-    static var maskedRows: Tensor {
+    /// A boolean attention mask with a partly and a wholly masked query row (made once: a
+    /// tensor made from Swift values inside a compiled step keeps it eager).
+    static let maskedRows: Tensor = {
         var rows = [[Bool]](repeating: [Bool](repeating: true, count: 6), count: 4)
         rows[2] = [Bool](repeating: false, count: 6)
         for j in 3..<6 { rows[0][j] = false }
         return Tensor(rows)
-    }
+    }()
+
+    /// `batch_norm_eval`'s running statistics.
+    static let runningMean = Tensor([0.1, -0.2, 0.3]), runningVar = Tensor([0.5, 1.5, 0.8])
 }

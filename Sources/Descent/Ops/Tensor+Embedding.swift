@@ -180,6 +180,15 @@ extension Tensor {
     /// ```
     public static func oneHot(_ input: Tensor, numClasses: Int = -1) -> Tensor {
         if input.dtype != .int64 { _fail("one_hot is only applicable to index tensor of type LongTensor.") }
+        // The ids are read into Swift: inside a compiled step a unit, which reads them again on
+        // every replay; without a class count the shape itself would follow the values.
+        if numClasses == -1 && _CaptureTape.isActive {
+            _CaptureTape.refuse("one_hot without numClasses takes its shape from the values")
+        }
+        return _CaptureTape.opaque([input]) { t in [_oneHot(t[0]!, numClasses: numClasses)] }[0]
+    }
+
+    private static func _oneHot(_ input: Tensor, numClasses: Int) -> Tensor {
         let ids = input.contiguous().scalars(as: Int.self)
         var classes = numClasses
         if classes == -1 {
