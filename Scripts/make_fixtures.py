@@ -928,6 +928,21 @@ def errors():
         t = torch.tensor([[1.0], [2.0]])
         t.narrow(0, 1, 1)[-1:1] = t[-1, None, 0]
 
+    def copyslices_backward_twice():
+        # A slice assignment's CopySlices node lets go of its op after a backward pass that
+        # did not retain the graph, saved tensors or not (the differential tester's program 84
+        # of seed 3014).
+        a = torch.tensor([0.5], requires_grad=True)
+        t = a - a
+        t[::2] = a
+        t.backward()
+        t.backward(retain_graph=True)
+
+    def sub_bool_into_leaf_view():
+        # Autograd's in-place check comes before the kernel's dtype check (program 193).
+        x = torch.ones(2, 3, requires_grad=True)
+        x.t().sub_(torch.zeros(3, 2, dtype=torch.bool))
+
     x = torch.ones(3, requires_grad=True)
 
     def inplace_exp():
@@ -1009,6 +1024,8 @@ def errors():
         "nll_target_shape": lambda: F.nll_loss(torch.ones(2, 4, 3), torch.zeros(2, 4, dtype=torch.long)),
         "label_smoothing_range": lambda: F.cross_entropy(torch.ones(2, 4), torch.zeros(2, dtype=torch.long), label_smoothing=1.5),
         "setitem_partial_overlap": setitem_partial_overlap,
+        "copyslices_backward_twice": copyslices_backward_twice,
+        "sub_bool_into_leaf_view": sub_bool_into_leaf_view,
     }
     write("errors.json", {"messages": {k: message(v) for k, v in table.items()}})
 

@@ -88,6 +88,15 @@ struct ErrorTests {
         case "setitem_partial_overlap":
             let t = Tensor([[1.0], [2.0]])
             t.narrow(0, 1, 1)[(-1)..<1] = t[-1, .newAxis, 0]
+        case "copyslices_backward_twice":
+            let a = Tensor([0.5], requiresGrad: true)
+            let t = a - a
+            t[.slice(nil, nil, step: 2)] = a
+            t.backward()
+            t.backward(retainGraph: true)
+        case "sub_bool_into_leaf_view":
+            let view = Tensor.ones([2, 3], requiresGrad: true).t()
+            view -= Tensor.zeros([3, 2], dtype: .bool)
         default: break
         }
     }

@@ -269,14 +269,7 @@ public final class AutogradNode: @unchecked Sendable {
     /// Reads saved tensor `i`, failing with PyTorch's messages when backward already freed it
     /// or when it was modified in place after it was saved.
     package func savedTensor(_ i: Int) -> Tensor {
-        if savedWereReleased {
-            _fail("""
-                Trying to backward through the graph a second time (or directly access saved tensors after they have \
-                already been freed). Saved intermediate values of the graph are freed when you call .backward() or \
-                autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or \
-                if you need to access saved tensors after calling backward.
-                """)
-        }
+        checkNotReleased()
         let s = (i == 0 ? saved0 : i == 1 ? saved1 : extras!.moreSaved[i - 2])!
         if s.tensor.version != s.version {
             let t = s.tensor
@@ -311,9 +304,27 @@ public final class AutogradNode: @unchecked Sendable {
         return alias
     }
 
+    /// Fails with PyTorch's message when a backward pass without `retainGraph` already went
+    /// through this node.
+    package func checkNotReleased() {
+        if savedWereReleased {
+            _fail("""
+                Trying to backward through the graph a second time (or directly access saved tensors after they have \
+                already been freed). Saved intermediate values of the graph are freed when you call .backward() or \
+                autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or \
+                if you need to access saved tensors after calling backward.
+                """)
+        }
+    }
+
     /// Frees saved tensors after a backward pass that did not ask to retain the graph.
     func releaseSaved() {
-        if let extras, let inner = extras.wrapped { inner.releaseSaved() }
+        if let extras, let inner = extras.wrapped {
+            inner.releaseSaved()
+            // PyTorch's CopySlices lets go of the op it runs, saved tensors or not, and
+            // refuses a second pass.
+            savedWereReleased = true
+        }
         if saved0 != nil {
             saved0 = nil
             if saved1 != nil { saved1 = nil }

@@ -23,7 +23,8 @@ extension Tensor {
         guard let inner = result._gradFn else { return }
         let view = (shape: shape, strides: strides, offset: storageOffset)
         let whole = (shape: base.shape, strides: base.strides, offset: base.storageOffset)
-        let node = AutogradNode(name: "CopySlices", edges: [baseEdge, otherEdge], saved: []) { g, _ in
+        let node = AutogradNode(name: "CopySlices", edges: [baseEdge, otherEdge], saved: []) { g, node in
+            node.checkNotReleased()
             // The incoming gradient laid out over the memory, so the slice can be cut out
             // and written back whatever the base's and the view's layouts.
             let (memory, lo) = Tensor._memoryImage(g, whole)

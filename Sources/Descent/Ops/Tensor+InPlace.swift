@@ -107,6 +107,8 @@ extension Tensor {
     /// noGrad { w -= w.grad! * 1e-5 }
     /// ```
     public static func -= (lhs: Tensor, rhs: Tensor) {
+        // Autograd's in-place checks come before the kernel's dtype checks, as in PyTorch.
+        lhs._checkInPlace(overlap: false)
         if lhs.dtype == .bool && rhs.dtype == .bool {
             _fail("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.")
         }
