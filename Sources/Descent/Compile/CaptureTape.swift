@@ -312,11 +312,14 @@ package final class _CaptureTape {
 
     /// Whether every tensor from outside still has the memory and `requiresGrad` it had.
     func outsideUnchanged() -> Bool {
-        for (_, entry) in outside where entry.tensor.data != entry.data || entry.tensor._requiresGrad != entry.requiresGrad {
+        // Checked on every call: an array, laid out once, walks faster than the dictionary.
+        if outsideList.count != outside.count { outsideList = Array(outside.values) }
+        for entry in outsideList where entry.tensor.data != entry.data || entry.tensor._requiresGrad != entry.requiresGrad {
             return false
         }
         return true
     }
+    private var outsideList: [(tensor: Tensor, data: UnsafeMutableRawPointer, requiresGrad: Bool)] = []
 
     /// Joins each run of elementwise passes over the same count that can run chunk by chunk
     /// into one step, and moves the intermediates nothing reads after their run into scratch,

@@ -56,6 +56,8 @@ public final class CompiledStep {
     private var order: [PlanKey] = []
     private var warmedUp: Set<PlanKey> = []
     private var refused: [PlanKey: String] = [:]
+    /// The plan the last call used, with its key.
+    private var lastPlan: (key: PlanKey, plan: Plan)?
 
     /// Whether plans run runs of elementwise passes chunk by chunk (`DESCENT_COMPILE_FUSION=0`
     /// turns it off, to measure what it brings).
@@ -120,9 +122,19 @@ public final class CompiledStep {
             fallbackReason = reason
             return eager(inputs, times: times)
         }
-        let key = PlanKey(shapes: inputs.map(\.shape), dtypes: inputs.map(\.dtype), grad: GradMode.isEnabled)
+        // The plan of the last call, when the inputs are of the same kind again (most calls):
+        // compared in place, without making and hashing a key.
+        let plan: Plan?, key: PlanKey
+        if let (lastKey, last) = lastPlan, lastKey.grad == GradMode.isEnabled,
+           zip(inputs, zip(lastKey.shapes, lastKey.dtypes)).allSatisfy({ $0.dtype == $1.1 && Shape.same($0.shape, $1.0) }) {
+            (plan, key) = (last, lastKey)
+        } else {
+            key = PlanKey(shapes: inputs.map(\.shape), dtypes: inputs.map(\.dtype), grad: GradMode.isEnabled)
+            plan = plans[key]
+            lastPlan = plan.map { (key, $0) }
+        }
         var remaining = times
-        if let plan = plans[key] {
+        if let plan {
             if plan.tape.outsideUnchanged() {
                 fallbackReason = nil
                 noGrad { for (mine, given) in zip(plan.inputs, inputs) { mine._copyRaw(given) } }
@@ -132,6 +144,7 @@ public final class CompiledStep {
             }
             // A parameter has other memory or another requiresGrad: record again.
             plans[key] = nil
+            lastPlan = nil
             order.removeAll { $0 == key }
         }
         if let reason = refused[key] {
@@ -171,6 +184,7 @@ public final class CompiledStep {
         if Self.fuses { tape.fuse() }
         if plans.count >= Self.planLimit, let oldest = order.first {
             plans[oldest] = nil
+            if lastPlan?.key == oldest { lastPlan = nil }
             order.removeFirst()
         }
         let plan = Plan(tape: tape, inputs: mine, output: output)
