@@ -377,6 +377,31 @@ struct CompileGuardTests {
         #expect(x.grad?.scalars(as: Double.self) == [3, 6])
     }
 
+    /// A step of plain SGD on `w` and `b` for `loss(x, y, w, b)`, their gradients dropped after.
+    static func sgd(_ w: Tensor, _ b: Tensor, lr: Double, _ loss: @escaping (Tensor, Tensor, Tensor, Tensor) -> Tensor) -> (Tensor, Tensor) -> Tensor {
+        { x, y in
+            let value = loss(x, y, w, b)
+            value.backward()
+            noGrad {
+                w -= w.grad! * lr
+                b -= b.grad! * lr
+                w.grad = nil
+                b.grad = nil
+            }
+            return value
+        }
+    }
+
+    /// `loss` after one plain SGD step on `w` from it (the gradient dropped after).
+    static func descend(_ w: Tensor, lr: Double, _ loss: Tensor) -> Tensor {
+        loss.backward()
+        noGrad {
+            w -= w.grad! * lr
+            w.grad = nil
+        }
+        return loss
+    }
+
     /// A chain of elementwise ops forward and backward over more elements than a chunk (and
     /// not a multiple of it): the plan runs its passes chunk by chunk, some intermediates in
     /// scratch, and gives the eager bits. On two threads with enough elements to split.
@@ -392,18 +417,10 @@ struct CompileGuardTests {
             return (Tensor.randn(count, generator: g).requiresGrad(true), Tensor.zeros(1, requiresGrad: true))
         }
         func step(_ w: Tensor, _ b: Tensor) -> (Tensor, Tensor) -> Tensor {
-            { x, y in
+            Self.sgd(w, b, lr: 0.1) { x, y, w, b in
                 let d = x * w + b - y
                 let e = (d.abs() + 1).sqrt() * d.sign() - Tensor.where(d .> 0.5, d * 0.25, d)
-                let loss = (e * e).mean()
-                loss.backward()
-                noGrad {
-                    w -= w.grad! * 0.1
-                    b -= b.grad! * 0.1
-                    w.grad = nil
-                    b.grad = nil
-                }
-                return loss
+                return (e * e).mean()
             }
         }
         let (we, be) = model(), (wc, bc) = model()
@@ -431,12 +448,7 @@ struct CompileGuardTests {
                 let hot = Tensor.oneHot(pick, numClasses: 10).to(.float32)
                 let loss = ((rows + picked - y) * (rows - y)).sum() + (added * added).sum() + w.pad([1, 2], mode: .reflect).sum()
                     + hot.matmul(w).sum()
-                loss.backward()
-                noGrad {
-                    w -= w.grad! * 0.1
-                    w.grad = nil
-                }
-                return loss
+                return Self.descend(w, lr: 0.1, loss)
             }
         }
         let we = Tensor.randn(10, 4, generator: Generator(seed: 13)).requiresGrad(true)
@@ -456,13 +468,7 @@ struct CompileGuardTests {
         let weights = (0..<5).map { _ in Tensor.rand(4, generator: g) + 0.5 }
         func step(_ w: Tensor) -> (Tensor, Tensor, Tensor) -> Tensor {
             { x, labels, weight in
-                let loss = Tensor.crossEntropy(x.matmul(w), labels, weight: weight)
-                loss.backward()
-                noGrad {
-                    w -= w.grad! * 0.5
-                    w.grad = nil
-                }
-                return loss
+                Self.descend(w, lr: 0.5, Tensor.crossEntropy(x.matmul(w), labels, weight: weight))
             }
         }
         let we = Tensor.randn(4, 4, generator: Generator(seed: 15)).requiresGrad(true)
@@ -486,17 +492,9 @@ struct CompileGuardTests {
             return (Tensor.randn(2, 160, generator: g).requiresGrad(true), Tensor.zeros(2, requiresGrad: true))
         }
         func step(_ w: Tensor, _ b: Tensor) -> (Tensor, Tensor) -> Tensor {
-            { x, y in
+            Self.sgd(w, b, lr: 0.01) { x, y, w, b in
                 let d = (x.matmul(w.t()) + b - y).relu()
-                let loss = (d * d).mean()
-                loss.backward()
-                noGrad {
-                    w -= w.grad! * 0.01
-                    b -= b.grad! * 0.01
-                    w.grad = nil
-                    b.grad = nil
-                }
-                return loss
+                return (d * d).mean()
             }
         }
         let (we, be) = model(), (wc, bc) = model()
