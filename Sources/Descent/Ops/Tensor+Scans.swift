@@ -366,7 +366,8 @@ extension Tensor {
         return out._recorded("MedianBackward0", self, saving: self, savingOutput: true) { g, n in
             // evenly_distribute_backward: the gradient shared among the elements equal to it.
             let x = n.savedTensor(0), y = n.savedTensor(1)
-            let mask = (y.isnan().item() != 0 ? x.isnan() : x .== y).to(g.dtype)
+            // Chosen with `where`, not by reading the value back, so a compiled step replays it.
+            let mask = Tensor.where(y.isnan(), x.isnan(), x .== y).to(g.dtype)
             return (g * mask / mask.sum(), nil)
         }
     }
