@@ -361,24 +361,29 @@ extension Tensor {
     public func maskedScatter(_ mask: Tensor, _ source: Tensor) -> Tensor {
         if mask.dtype != .bool { _fail("masked_scatter_ only supports boolean masks, but got mask with dtype \(mask.dtype.cppName)") }
         let common = Shape.broadcast(shape, mask.shape)
-        let m = noGrad { mask.expand(common).contiguous().scalars(as: Bool.self) }
-        let picked = m.enumerated().compactMap { $0.element ? Int64($0.offset) : nil }
-        if picked.count > source.scalarCount { _fail("masked_scatter: expected source to have at least \(picked.count) elements, got \(source.scalarCount)") }
-        let out = noGrad { () -> Tensor in
-            let out = self.expand(common).contiguous().clone()
-            let flat = out.reshape([out.scalarCount])
-            let src = source.to(dtype).flatten()
-            for (k, i) in picked.enumerated() { flat.select(0, Int(i))._copyRaw(src.select(0, k)) }
-            return out
-        }
+        // The mask is read into Swift: inside a compiled step a unit, which reads it again on
+        // every replay (the result's size follows the shapes alone).
+        let out = _CaptureTape.opaque([self, mask, source]) { t -> [Tensor] in
+            let (me, mask, source) = (t[0]!, t[1]!, t[2]!)
+            let m = noGrad { mask.expand(common).contiguous().scalars(as: Bool.self) }
+            let picked = m.enumerated().compactMap { $0.element ? Int64($0.offset) : nil }
+            if picked.count > source.scalarCount { _fail("masked_scatter: expected source to have at least \(picked.count) elements, got \(source.scalarCount)") }
+            return [noGrad { () -> Tensor in
+                let out = me.expand(common).contiguous().clone()
+                let flat = out.reshape([out.scalarCount])
+                let src = source.to(me.dtype).flatten()
+                for (k, i) in picked.enumerated() { flat.select(0, Int(i))._copyRaw(src.select(0, k)) }
+                return out
+            }]
+        }[0]
         let sourceShape = source.shape, count = source.scalarCount
         return out._recorded("MaskedScatterBackward0", self, source, saving: mask) { g, n in
             let mask = n.savedTensor(0)
-            let gs: Tensor? = n.needsInputGrad(1) ? {
-                let selected = g.maskedSelect(mask)
-                let pad = Tensor.zeros([count - selected.scalarCount], dtype: g.dtype)
-                return Tensor.cat([selected, pad], dim: 0).reshape(sourceShape)
-            }() : nil
+            let gs: Tensor? = n.needsInputGrad(1) ? _CaptureTape.opaque([g, mask]) { t in
+                let selected = t[0]!.maskedSelect(t[1]!)
+                let pad = Tensor.zeros([count - selected.scalarCount], dtype: t[0]!.dtype)
+                return [Tensor.cat([selected, pad], dim: 0).reshape(sourceShape)]
+            }[0] : nil
             return (n.needsInputGrad(0) ? g.maskedFill(mask, 0) : nil, gs)
         }
     }
@@ -391,21 +396,27 @@ extension Tensor {
             _fail("put_(): Expected source and index to have the same number of elements, but got source.numel() = \(source.scalarCount), index.numel() = \(index.scalarCount)")
         }
         let n = scalarCount
-        let positions = index.scalars(as: Int64.self).map { v -> Int in
-            let i = Int(v)
-            if i < -n || i >= n { _fail("out of range: tried to access index \(i) on a tensor of \(n) elements.") }
-            return i < 0 ? i + n : i
-        }
-        let flatIndex = Tensor(positions.map { Int64($0) }, shape: index.shape)
-        let out = noGrad { () -> Tensor in
-            let out = clone()
-            let flat = out.reshape([n])
-            let src = source.to(dtype).flatten()
-            for (k, i) in positions.enumerated() {
-                if accumulate { flat.select(0, i)._addInPlaceNoGraph(src.select(0, k)) } else { flat.select(0, i)._copyRaw(src.select(0, k)) }
+        // The positions are read into Swift: inside a compiled step a unit, which reads them
+        // again on every replay and hands the gradient its normalised positions.
+        let results = _CaptureTape.opaque([self, index, source]) { t -> [Tensor] in
+            let (me, index, source) = (t[0]!, t[1]!, t[2]!)
+            let positions = index.scalars(as: Int64.self).map { v -> Int in
+                let i = Int(v)
+                if i < -n || i >= n { _fail("out of range: tried to access index \(i) on a tensor of \(n) elements.") }
+                return i < 0 ? i + n : i
             }
-            return out
+            let out = noGrad { () -> Tensor in
+                let out = me.clone()
+                let flat = out.reshape([n])
+                let src = source.to(me.dtype).flatten()
+                for (k, i) in positions.enumerated() {
+                    if accumulate { flat.select(0, i)._addInPlaceNoGraph(src.select(0, k)) } else { flat.select(0, i)._copyRaw(src.select(0, k)) }
+                }
+                return out
+            }
+            return [out, Tensor(positions.map { Int64($0) }, shape: index.shape)]
         }
+        let (out, flatIndex) = (results[0], results[1])
         let shape = self.shape
         return out._recorded("PutBackward0", self, source, saving: flatIndex) { g, n in
             let index = n.savedTensor(0)
