@@ -73,14 +73,13 @@ struct CSVTests {
         for i in 0..<1_000_000 { text += "\(i),\(i < 800_000 ? "\(i % 3)" : "class\(i % 3)")\n" }
         let data = Data(text.utf8)
         #expect(data.count > 8 << 20)
-        let saved = Threads.count
-        defer { Threads.count = saved }
         for threads in [1, 2] {
-            Threads.count = threads
-            let table = try CSV.parse(data, path: "big.csv", keepText: true)
-            #expect(table.firstTextLine["label"] == 800_002, "\(threads) threads")
-            let cells = try table.cells("label")
-            #expect(cells[0] == "0" && cells[799_999] == "1" && cells[800_000] == "class2" && cells.count == 1_000_000)
+            try withThreads(threads) {
+                let table = try CSV.parse(data, path: "big.csv", keepText: true)
+                #expect(table.firstTextLine["label"] == 800_002, "\(threads) threads")
+                let cells = try table.cells("label")
+                #expect(cells[0] == "0" && cells[799_999] == "1" && cells[800_000] == "class2" && cells.count == 1_000_000)
+            }
         }
     }
 
@@ -89,12 +88,8 @@ struct CSVTests {
         for i in 0..<400_000 { text += "\(i),\(Double(i) * 0.25),-\(i % 97)e-3\n" }
         let data = Data(text.utf8)
         #expect(data.count > 8 << 20)
-        let saved = Threads.count
-        defer { Threads.count = saved }
-        Threads.count = 1
-        let serial = try CSV.parse(data, path: "big.csv")
-        Threads.count = 2
-        let parallel = try CSV.parse(data, path: "big.csv")
+        let serial = try withThreads(1) { try CSV.parse(data, path: "big.csv") }
+        let parallel = try withThreads(2) { try CSV.parse(data, path: "big.csv") }
         #expect(parallel.values == serial.values)
         #expect(parallel.rowCount == 400_000)
         // An error in the second half still names its exact line.

@@ -19,22 +19,24 @@ struct CompileTests {
     /// Runs `steps` steps eagerly and compiled and expects the same bits in every loss and in
     /// the trained parameters, with every call after the warm-up and the recording replayed.
     static func expectReplaysAsEager(steps: Int, _ make: () -> Training) throws {
-        func run(compiled: Bool) -> (losses: [[UInt64]], parameters: [[UInt64]], step: CompiledStep?) {
-            let training = make()
-            let step = compiled ? compile(training.step) : nil
-            var losses: [[UInt64]] = []
-            for i in 0..<steps {
-                let (x, y) = training.batch(i)
-                losses.append(bits(step.map { $0(x, y) } ?? training.step(x, y)))
+        try sameThreadCount {
+            func run(compiled: Bool) -> (losses: [[UInt64]], parameters: [[UInt64]], step: CompiledStep?) {
+                let training = make()
+                let step = compiled ? compile(training.step) : nil
+                var losses: [[UInt64]] = []
+                for i in 0..<steps {
+                    let (x, y) = training.batch(i)
+                    losses.append(bits(step.map { $0(x, y) } ?? training.step(x, y)))
+                }
+                return (losses, training.parameters.map(bits), step)
             }
-            return (losses, training.parameters.map(bits), step)
+            let eager = run(compiled: false), compiled = run(compiled: true)
+            let step = try #require(compiled.step)
+            #expect(step.fallbackReason == nil, "\(step.fallbackReason ?? "")")
+            #expect(step.replays == steps - 2)
+            #expect(compiled.losses == eager.losses)
+            #expect(compiled.parameters == eager.parameters)
         }
-        let eager = run(compiled: false), compiled = run(compiled: true)
-        let step = try #require(compiled.step)
-        #expect(step.fallbackReason == nil, "\(step.fallbackReason ?? "")")
-        #expect(step.replays == steps - 2)
-        #expect(compiled.losses == eager.losses)
-        #expect(compiled.parameters == eager.parameters)
     }
 
     /// A classifier's step on one batch: zero the gradients, the loss, backward, the update.
@@ -149,20 +151,22 @@ struct CompileTests {
     /// A GPT trained with dropout (attention, residual and embedding dropout draw from the
     /// global generator on every step): the replayed masks are the eager run's, step by step.
     @Test func gptWithDropoutReplaysWithEagerBits() throws {
-        try exclusiveGlobalGenerator {
-            try Self.expectReplaysAsEager(steps: 5) {
-                let g = Generator(seed: 22)
-                let model = GPT(GPTConfig(blockSize: 8, vocabSize: 11, nLayer: 1, nHead: 2, nEmbd: 8, dropout: 0.2), generator: g)
-                let idx = Tensor.randint(0, 11, [2, 8], generator: g), targets = Tensor.randint(0, 11, [2, 8], generator: g)
-                let opt = AdamW(model.parameters(), lr: 1e-2, weightDecay: 0.1)
-                manualSeed(5)
-                return Training(step: { idx, targets in
-                    opt.zeroGrad()
-                    let loss = model.loss(idx, targets: targets)
-                    loss.backward()
-                    opt.step()
-                    return loss
-                }, batch: { _ in (idx, targets) }, parameters: model.parameters())
+        try sameThreadCount {
+            try exclusiveGlobalGenerator {
+                try Self.expectReplaysAsEager(steps: 5) {
+                    let g = Generator(seed: 22)
+                    let model = GPT(GPTConfig(blockSize: 8, vocabSize: 11, nLayer: 1, nHead: 2, nEmbd: 8, dropout: 0.2), generator: g)
+                    let idx = Tensor.randint(0, 11, [2, 8], generator: g), targets = Tensor.randint(0, 11, [2, 8], generator: g)
+                    let opt = AdamW(model.parameters(), lr: 1e-2, weightDecay: 0.1)
+                    manualSeed(5)
+                    return Training(step: { idx, targets in
+                        opt.zeroGrad()
+                        let loss = model.loss(idx, targets: targets)
+                        loss.backward()
+                        opt.step()
+                        return loss
+                    }, batch: { _ in (idx, targets) }, parameters: model.parameters())
+                }
             }
         }
     }
@@ -217,83 +221,93 @@ struct CompileGuardTests {
     }
 
     @Test func newShapesRecordAPlanEachAndKeepEagerBits() {
-        let eager = Regression(), compiled = Regression()
-        let step = compile(compiled.step)
-        for i in 0..<12 {
-            let (x, y) = Self.data(i % 3 == 2 ? 7 : 4, seed: UInt64(i))
-            #expect(CompileTests.bits(step(x, y)) == CompileTests.bits(eager.step(x, y)), "call \(i)")
+        sameThreadCount {
+            let eager = Regression(), compiled = Regression()
+            let step = compile(compiled.step)
+            for i in 0..<12 {
+                let (x, y) = Self.data(i % 3 == 2 ? 7 : 4, seed: UInt64(i))
+                #expect(CompileTests.bits(step(x, y)) == CompileTests.bits(eager.step(x, y)), "call \(i)")
+            }
+            #expect(step.fallbackReason == nil)
+            #expect(step.recordings == 2)
+            #expect(CompileTests.bits(compiled.w) == CompileTests.bits(eager.w))
+            #expect(CompileTests.bits(compiled.b) == CompileTests.bits(eager.b))
         }
-        #expect(step.fallbackReason == nil)
-        #expect(step.recordings == 2)
-        #expect(CompileTests.bits(compiled.w) == CompileTests.bits(eager.w))
-        #expect(CompileTests.bits(compiled.b) == CompileTests.bits(eager.b))
     }
 
     @Test func repeatedRunsTheStepThatManyTimes() {
-        let eager = Regression(), compiled = Regression()
-        let (x, y) = Self.data(5, seed: 1)
-        let step = compile(compiled.step)
-        var last = Tensor(0)
-        for _ in 0..<40 { last = eager.step(x, y) }
-        let result = step.repeated(40, x, y)
-        #expect(CompileTests.bits(result) == CompileTests.bits(last))
-        #expect(CompileTests.bits(compiled.w) == CompileTests.bits(eager.w))
-        #expect(step.replays == 38)
+        sameThreadCount {
+            let eager = Regression(), compiled = Regression()
+            let (x, y) = Self.data(5, seed: 1)
+            let step = compile(compiled.step)
+            var last = Tensor(0)
+            for _ in 0..<40 { last = eager.step(x, y) }
+            let result = step.repeated(40, x, y)
+            #expect(CompileTests.bits(result) == CompileTests.bits(last))
+            #expect(CompileTests.bits(compiled.w) == CompileTests.bits(eager.w))
+            #expect(step.replays == 38)
+        }
     }
 
     @Test func newMemoryUnderAParameterRecordsAgain() {
-        let eager = Regression(), compiled = Regression()
-        let (x, y) = Self.data(5, seed: 2)
-        let step = compile(compiled.step)
-        for _ in 0..<3 { #expect(CompileTests.bits(step(x, y)) == CompileTests.bits(eager.step(x, y))) }
-        // As `Module.to(_:)` does: the parameter keeps its identity, its memory is new.
-        for model in [eager, compiled] { model.w._replaceStorage(with: noGrad { model.w.clone() }) }
-        for _ in 0..<3 { #expect(CompileTests.bits(step(x, y)) == CompileTests.bits(eager.step(x, y))) }
-        #expect(step.recordings == 2)
-        #expect(CompileTests.bits(compiled.w) == CompileTests.bits(eager.w))
+        sameThreadCount {
+            let eager = Regression(), compiled = Regression()
+            let (x, y) = Self.data(5, seed: 2)
+            let step = compile(compiled.step)
+            for _ in 0..<3 { #expect(CompileTests.bits(step(x, y)) == CompileTests.bits(eager.step(x, y))) }
+            // As `Module.to(_:)` does: the parameter keeps its identity, its memory is new.
+            for model in [eager, compiled] { model.w._replaceStorage(with: noGrad { model.w.clone() }) }
+            for _ in 0..<3 { #expect(CompileTests.bits(step(x, y)) == CompileTests.bits(eager.step(x, y))) }
+            #expect(step.recordings == 2)
+            #expect(CompileTests.bits(compiled.w) == CompileTests.bits(eager.w))
+        }
     }
 
     @Test func clippingTheGradientNormRunsAgainOnEveryReplay() {
-        func run(compiled: Bool) -> ([[UInt64]], CompiledStep?) {
-            let model = Regression()
-            let opt = SGD([model.w, model.b], lr: 0.1)
-            let body = { (x: Tensor, y: Tensor) -> Tensor in
-                opt.zeroGrad()
-                let d = x.matmul(model.w.t()) + model.b - y
-                let loss = (d * d).mean()
-                loss.backward()
-                _ = clipGradNorm([model.w, model.b], maxNorm: 0.5)
-                opt.step()
-                return loss
+        sameThreadCount {
+            func run(compiled: Bool) -> ([[UInt64]], CompiledStep?) {
+                let model = Regression()
+                let opt = SGD([model.w, model.b], lr: 0.1)
+                let body = { (x: Tensor, y: Tensor) -> Tensor in
+                    opt.zeroGrad()
+                    let d = x.matmul(model.w.t()) + model.b - y
+                    let loss = (d * d).mean()
+                    loss.backward()
+                    _ = clipGradNorm([model.w, model.b], maxNorm: 0.5)
+                    opt.step()
+                    return loss
+                }
+                let step = compiled ? compile(body) : nil
+                var out: [[UInt64]] = []
+                for i in 0..<6 {
+                    let (x, y) = Self.data(4, seed: UInt64(10 + i))
+                    out.append(CompileTests.bits(step.map { $0(x, y) } ?? body(x, y)))
+                }
+                out.append(CompileTests.bits(model.w))
+                return (out, step)
             }
-            let step = compiled ? compile(body) : nil
-            var out: [[UInt64]] = []
-            for i in 0..<6 {
-                let (x, y) = Self.data(4, seed: UInt64(10 + i))
-                out.append(CompileTests.bits(step.map { $0(x, y) } ?? body(x, y)))
-            }
-            out.append(CompileTests.bits(model.w))
-            return (out, step)
+            let (eager, _) = run(compiled: false), (compiled, step) = run(compiled: true)
+            #expect(compiled == eager)
+            #expect(step?.fallbackReason == nil)
+            #expect(step?.replays == 4)
         }
-        let (eager, _) = run(compiled: false), (compiled, step) = run(compiled: true)
-        #expect(compiled == eager)
-        #expect(step?.fallbackReason == nil)
-        #expect(step?.replays == 4)
     }
 
     @Test func aNumberMadeATensorKeepsItsValueWhereMemoryIsReused() {
-        // `a * a` dies after its use, and `1 - s` makes a tensor of the number 1: had the
-        // number landed on the dead block, each replay would first write `a * a` over it.
-        let g = Generator(seed: 8)
-        let x = Tensor.randn(3, 4, generator: g), up = Tensor.randn(3, 2, generator: g)
-        let body = { () -> Tensor in
-            let s = x.narrow(1, 2, 2).sigmoid()
-            return up * up * s * (1 - s)
+        sameThreadCount {
+            // `a * a` dies after its use, and `1 - s` makes a tensor of the number 1: had the
+            // number landed on the dead block, each replay would first write `a * a` over it.
+            let g = Generator(seed: 8)
+            let x = Tensor.randn(3, 4, generator: g), up = Tensor.randn(3, 2, generator: g)
+            let body = { () -> Tensor in
+                let s = x.narrow(1, 2, 2).sigmoid()
+                return up * up * s * (1 - s)
+            }
+            let step = compile(body)
+            let eager = CompileTests.bits(body())
+            for _ in 0..<4 { #expect(CompileTests.bits(step()) == eager) }
+            #expect(step.replays == 2)
         }
-        let step = compile(body)
-        let eager = CompileTests.bits(body())
-        for _ in 0..<4 { #expect(CompileTests.bits(step()) == eager) }
-        #expect(step.replays == 2)
     }
 
     @Test func readingAValueBackKeepsTheStepEager() {
@@ -316,41 +330,45 @@ struct CompileGuardTests {
     /// each replay draws again from the same generator, so masks are new on every call and
     /// equal to the eager run's, and the generator ends where eager calls leave it.
     @Test func randomDrawsReplayAndContinueTheStream() throws {
-        func run(compiled: Bool) -> (out: [[UInt64]], state: [Int64], step: CompiledStep?) {
-            let model = Regression()
-            let (x, y) = Self.data(5, seed: 4)
-            let g = Generator(seed: 0)
-            let body = { (x: Tensor, y: Tensor) -> Tensor in
-                let noisy = x.dropout(p: 0.5, generator: g) + Tensor.randn(5, 3, generator: g) * 0.01
-                let picks = Tensor.randint(0, 5, [5], generator: g).to(.float32) + Tensor.randn(20, generator: g).sum()
-                let coins = Tensor.full([5, 2], 0.3).bernoulli(generator: g)
-                return model.step(noisy, y * coins) + picks.sum()
+        try sameThreadCount {
+            func run(compiled: Bool) -> (out: [[UInt64]], state: [Int64], step: CompiledStep?) {
+                let model = Regression()
+                let (x, y) = Self.data(5, seed: 4)
+                let g = Generator(seed: 0)
+                let body = { (x: Tensor, y: Tensor) -> Tensor in
+                    let noisy = x.dropout(p: 0.5, generator: g) + Tensor.randn(5, 3, generator: g) * 0.01
+                    let picks = Tensor.randint(0, 5, [5], generator: g).to(.float32) + Tensor.randn(20, generator: g).sum()
+                    let coins = Tensor.full([5, 2], 0.3).bernoulli(generator: g)
+                    return model.step(noisy, y * coins) + picks.sum()
+                }
+                let step = compiled ? compile(body) : nil
+                var out: [[UInt64]] = []
+                for _ in 0..<5 { out.append(CompileTests.bits(step.map { $0(x, y) } ?? body(x, y))) }
+                out.append(CompileTests.bits(model.w))
+                return (out, g.getState().scalars(as: Int64.self), step)
             }
-            let step = compiled ? compile(body) : nil
-            var out: [[UInt64]] = []
-            for _ in 0..<5 { out.append(CompileTests.bits(step.map { $0(x, y) } ?? body(x, y))) }
-            out.append(CompileTests.bits(model.w))
-            return (out, g.getState().scalars(as: Int64.self), step)
+            let eager = run(compiled: false), compiled = run(compiled: true)
+            let step = try #require(compiled.step)
+            #expect(step.fallbackReason == nil, "\(step.fallbackReason ?? "")")
+            #expect(step.replays == 3)
+            #expect(compiled.out == eager.out)
+            #expect(Set(eager.out.dropLast()).count == 5, "fresh draws every call")
+            #expect(compiled.state == eager.state)
         }
-        let eager = run(compiled: false), compiled = run(compiled: true)
-        let step = try #require(compiled.step)
-        #expect(step.fallbackReason == nil, "\(step.fallbackReason ?? "")")
-        #expect(step.replays == 3)
-        #expect(compiled.out == eager.out)
-        #expect(Set(eager.out.dropLast()).count == 5, "fresh draws every call")
-        #expect(compiled.state == eager.state)
     }
 
     /// A step that seeds its generator seeds it again on every replay.
     @Test func seedingInsideTheStepReplays() {
-        let g = Generator(seed: 3)
-        let step = compile { () -> Tensor in
-            g.manualSeed(11)
-            return Tensor.rand(4, generator: g) * 2
+        sameThreadCount {
+            let g = Generator(seed: 3)
+            let step = compile { () -> Tensor in
+                g.manualSeed(11)
+                return Tensor.rand(4, generator: g) * 2
+            }
+            let expected = CompileTests.bits(noGrad { Tensor.rand(4, generator: Generator(seed: 11)) * 2 })
+            for _ in 0..<4 { #expect(CompileTests.bits(step()) == expected) }
+            #expect(step.replays == 2)
         }
-        let expected = CompileTests.bits(noGrad { Tensor.rand(4, generator: Generator(seed: 11)) * 2 })
-        for _ in 0..<4 { #expect(CompileTests.bits(step()) == expected) }
-        #expect(step.replays == 2)
     }
 
     /// Draws through ops whose draws are not recorded yet keep the step eager.
@@ -407,102 +425,107 @@ struct CompileGuardTests {
     /// scratch, and gives the eager bits. On two threads with enough elements to split.
     @Test(arguments: [(3001, 1), (600_001, 2)])
     func elementwiseChainsFuseWithEagerBits(count: Int, threads: Int) {
-        let saved = Threads.count
-        defer { Threads.count = saved }
-        Threads.count = threads
-        let g = Generator(seed: 8)
-        let x = Tensor.randn(count, generator: g), y = Tensor.randn(count, generator: g)
-        func model() -> (Tensor, Tensor) {
-            let g = Generator(seed: 9)
-            return (Tensor.randn(count, generator: g).requiresGrad(true), Tensor.zeros(1, requiresGrad: true))
-        }
-        func step(_ w: Tensor, _ b: Tensor) -> (Tensor, Tensor) -> Tensor {
-            Self.sgd(w, b, lr: 0.1) { x, y, w, b in
-                let d = x * w + b - y
-                let e = (d.abs() + 1).sqrt() * d.sign() - Tensor.where(d .> 0.5, d * 0.25, d)
-                return (e * e).mean()
+        withThreads(threads) {
+            let g = Generator(seed: 8)
+            let x = Tensor.randn(count, generator: g), y = Tensor.randn(count, generator: g)
+            func model() -> (Tensor, Tensor) {
+                let g = Generator(seed: 9)
+                return (Tensor.randn(count, generator: g).requiresGrad(true), Tensor.zeros(1, requiresGrad: true))
             }
+            func step(_ w: Tensor, _ b: Tensor) -> (Tensor, Tensor) -> Tensor {
+                Self.sgd(w, b, lr: 0.1) { x, y, w, b in
+                    let d = x * w + b - y
+                    let e = (d.abs() + 1).sqrt() * d.sign() - Tensor.where(d .> 0.5, d * 0.25, d)
+                    return (e * e).mean()
+                }
+            }
+            let (we, be) = model(), (wc, bc) = model()
+            let eager = step(we, be), compiled = compile(step(wc, bc))
+            for _ in 0..<5 { #expect(CompileTests.bits(compiled(x, y)) == CompileTests.bits(eager(x, y))) }
+            #expect(compiled.fallbackReason == nil, "\(compiled.fallbackReason ?? "")")
+            #expect(compiled.replays == 3)
+            #expect(compiled.fusion.passes >= 6 && compiled.fusion.scratch >= 2, "\(compiled.fusion)")
+            #expect(CompileTests.bits(wc) == CompileTests.bits(we))
+            #expect(CompileTests.bits(bc) == CompileTests.bits(be))
         }
-        let (we, be) = model(), (wc, bc) = model()
-        let eager = step(we, be), compiled = compile(step(wc, bc))
-        for _ in 0..<5 { #expect(CompileTests.bits(compiled(x, y)) == CompileTests.bits(eager(x, y))) }
-        #expect(compiled.fallbackReason == nil, "\(compiled.fallbackReason ?? "")")
-        #expect(compiled.replays == 3)
-        #expect(compiled.fusion.passes >= 6 && compiled.fusion.scratch >= 2, "\(compiled.fusion)")
-        #expect(CompileTests.bits(wc) == CompileTests.bits(we))
-        #expect(CompileTests.bits(bc) == CompileTests.bits(be))
     }
 
     /// Gathers and index updates read their positions through pointers: inside a compiled
     /// step they are units that read them again on every replay, so new positions at each call
     /// give the eager bits (a replay that kept the recording's positions would not).
     @Test func positionsAreReadAgainOnEveryReplay() {
-        let g = Generator(seed: 12)
-        let batches = (0..<6).map { _ in
-            (Tensor.randint(-10, 10, [5], generator: g), Tensor.randint(0, 10, [5], generator: g), Tensor.randn(5, 4, generator: g))
-        }
-        func step(_ w: Tensor) -> (Tensor, Tensor, Tensor) -> Tensor {
-            { idx, pick, y in
-                let rows = w.indexSelect(0, idx), picked = w[pick]
-                let added = Tensor.zeros(10).indexAdd(0, idx, y.sum(dim: 1))
-                let hot = Tensor.oneHot(pick, numClasses: 10).to(.float32)
-                let loss = ((rows + picked - y) * (rows - y)).sum() + (added * added).sum() + w.pad([1, 2], mode: .reflect).sum()
-                    + hot.matmul(w).sum()
-                return Self.descend(w, lr: 0.1, loss)
+        sameThreadCount {
+            let g = Generator(seed: 12)
+            let batches = (0..<6).map { _ in
+                (Tensor.randint(-10, 10, [5], generator: g), Tensor.randint(0, 10, [5], generator: g), Tensor.randn(5, 4, generator: g))
             }
+            func step(_ w: Tensor) -> (Tensor, Tensor, Tensor) -> Tensor {
+                { idx, pick, y in
+                    let rows = w.indexSelect(0, idx), picked = w[pick]
+                    let added = Tensor.zeros(10).indexAdd(0, idx, y.sum(dim: 1))
+                    let hot = Tensor.oneHot(pick, numClasses: 10).to(.float32)
+                    let loss = ((rows + picked - y) * (rows - y)).sum() + (added * added).sum() + w.pad([1, 2], mode: .reflect).sum()
+                        + hot.matmul(w).sum()
+                    return Self.descend(w, lr: 0.1, loss)
+                }
+            }
+            let we = Tensor.randn(10, 4, generator: Generator(seed: 13)).requiresGrad(true)
+            let wc = Tensor.randn(10, 4, generator: Generator(seed: 13)).requiresGrad(true)
+            let eager = step(we), compiled = compile(step(wc))
+            for (idx, pick, y) in batches { #expect(CompileTests.bits(compiled(idx, pick, y)) == CompileTests.bits(eager(idx, pick, y))) }
+            #expect(compiled.fallbackReason == nil, "\(compiled.fallbackReason ?? "")")
+            #expect(compiled.replays == 4)
+            #expect(CompileTests.bits(wc) == CompileTests.bits(we))
         }
-        let we = Tensor.randn(10, 4, generator: Generator(seed: 13)).requiresGrad(true)
-        let wc = Tensor.randn(10, 4, generator: Generator(seed: 13)).requiresGrad(true)
-        let eager = step(we), compiled = compile(step(wc))
-        for (idx, pick, y) in batches { #expect(CompileTests.bits(compiled(idx, pick, y)) == CompileTests.bits(eager(idx, pick, y))) }
-        #expect(compiled.fallbackReason == nil, "\(compiled.fallbackReason ?? "")")
-        #expect(compiled.replays == 4)
-        #expect(CompileTests.bits(wc) == CompileTests.bits(we))
     }
 
-    /// Class weights are read by the loss kernel itself: new weights at every call of a
-    /// compiled step give the eager bits, in the loss and in the gradient.
+    /// Class weights are read by the loss kernel itself (and label smoothing's sum of them by a
+    /// unit): new weights at every call of a compiled step give the eager bits, in the loss and
+    /// in the gradient.
     @Test func classWeightsAreReadAgainOnEveryReplay() {
-        let g = Generator(seed: 14)
-        let x = Tensor.randn(6, 4, generator: g), labels = Tensor.randint(0, 4, [6], generator: g)
-        let weights = (0..<5).map { _ in Tensor.rand(4, generator: g) + 0.5 }
-        func step(_ w: Tensor) -> (Tensor, Tensor, Tensor) -> Tensor {
-            { x, labels, weight in
-                Self.descend(w, lr: 0.5, Tensor.crossEntropy(x.matmul(w), labels, weight: weight))
+        sameThreadCount {
+            let g = Generator(seed: 14)
+            let x = Tensor.randn(6, 4, generator: g), labels = Tensor.randint(0, 4, [6], generator: g)
+            let weights = (0..<5).map { _ in Tensor.rand(4, generator: g) + 0.5 }
+            func step(_ w: Tensor) -> (Tensor, Tensor, Tensor) -> Tensor {
+                { x, labels, weight in
+                    let logits = x.matmul(w)
+                    return Self.descend(w, lr: 0.5, Tensor.crossEntropy(logits, labels, weight: weight)
+                        + Tensor.crossEntropy(logits, labels, weight: weight, labelSmoothing: 0.1))
+                }
             }
+            let we = Tensor.randn(4, 4, generator: Generator(seed: 15)).requiresGrad(true)
+            let wc = Tensor.randn(4, 4, generator: Generator(seed: 15)).requiresGrad(true)
+            let eager = step(we), compiled = compile(step(wc))
+            for weight in weights { #expect(CompileTests.bits(compiled(x, labels, weight)) == CompileTests.bits(eager(x, labels, weight))) }
+            #expect(compiled.fallbackReason == nil, "\(compiled.fallbackReason ?? "")")
+            #expect(compiled.replays == 3)
+            #expect(CompileTests.bits(wc) == CompileTests.bits(we))
         }
-        let we = Tensor.randn(4, 4, generator: Generator(seed: 15)).requiresGrad(true)
-        let wc = Tensor.randn(4, 4, generator: Generator(seed: 15)).requiresGrad(true)
-        let eager = step(we), compiled = compile(step(wc))
-        for weight in weights { #expect(CompileTests.bits(compiled(x, labels, weight)) == CompileTests.bits(eager(x, labels, weight))) }
-        #expect(compiled.fallbackReason == nil, "\(compiled.fallbackReason ?? "")")
-        #expect(compiled.replays == 3)
-        #expect(CompileTests.bits(wc) == CompileTests.bits(we))
     }
 
     @Test func twoThreadsReplayWithEagerBits() {
-        // Large enough for the elementwise passes and the product to split over threads.
-        let saved = Threads.count
-        defer { Threads.count = saved }
-        Threads.count = 2
-        let g = Generator(seed: 5)
-        let x = Tensor.randn(4096, 160, generator: g), y = Tensor.randn(4096, 2, generator: g)
-        func model() -> (Tensor, Tensor) {
-            let g = Generator(seed: 6)
-            return (Tensor.randn(2, 160, generator: g).requiresGrad(true), Tensor.zeros(2, requiresGrad: true))
-        }
-        func step(_ w: Tensor, _ b: Tensor) -> (Tensor, Tensor) -> Tensor {
-            Self.sgd(w, b, lr: 0.01) { x, y, w, b in
-                let d = (x.matmul(w.t()) + b - y).relu()
-                return (d * d).mean()
+        withThreads(2) {
+            // Large enough for the elementwise passes and the product to split over threads.
+            let g = Generator(seed: 5)
+            let x = Tensor.randn(4096, 160, generator: g), y = Tensor.randn(4096, 2, generator: g)
+            func model() -> (Tensor, Tensor) {
+                let g = Generator(seed: 6)
+                return (Tensor.randn(2, 160, generator: g).requiresGrad(true), Tensor.zeros(2, requiresGrad: true))
             }
+            func step(_ w: Tensor, _ b: Tensor) -> (Tensor, Tensor) -> Tensor {
+                Self.sgd(w, b, lr: 0.01) { x, y, w, b in
+                    let d = (x.matmul(w.t()) + b - y).relu()
+                    return (d * d).mean()
+                }
+            }
+            let (we, be) = model(), (wc, bc) = model()
+            let eager = step(we, be), compiled = compile(step(wc, bc))
+            for _ in 0..<5 { #expect(CompileTests.bits(compiled(x, y)) == CompileTests.bits(eager(x, y))) }
+            #expect(compiled.fallbackReason == nil, "\(compiled.fallbackReason ?? "")")
+            #expect(compiled.replays == 3)
+            #expect(CompileTests.bits(wc) == CompileTests.bits(we))
         }
-        let (we, be) = model(), (wc, bc) = model()
-        let eager = step(we, be), compiled = compile(step(wc, bc))
-        for _ in 0..<5 { #expect(CompileTests.bits(compiled(x, y)) == CompileTests.bits(eager(x, y))) }
-        #expect(compiled.fallbackReason == nil, "\(compiled.fallbackReason ?? "")")
-        #expect(compiled.replays == 3)
-        #expect(CompileTests.bits(wc) == CompileTests.bits(we))
     }
 }
 
@@ -525,27 +548,28 @@ struct CompiledOpTableTests {
         "conv_transpose2d_groups_dilation", "copysign", "copysign_scalar", "cos", "cos_expanded", "cos_float64", "cosh",
         "cosh_expanded", "cosh_float64", "cross", "cross_entropy_4d", "cross_entropy_ignore_class",
         "cross_entropy_nd_ignore", "cross_entropy_probs_smoothing", "cross_entropy_smoothing",
-        "cross_entropy_smoothing_none", "cross_entropy_smoothing_sum", "cross_entropy_unbatched", "cummax", "cummin",
-        "cumprod", "cumprod_zero", "cumsum", "cumsum_dim0", "det", "diag_embed", "diag_matrix", "diag_vector",
-        "diagonal", "diagonal_negative", "diagonal_offset", "digamma", "div", "div_scalar", "dot", "eigh_projector",
-        "eigh_values", "einsum_attention", "einsum_bmm", "einsum_chain", "einsum_diagonal", "einsum_dot",
-        "einsum_ellipsis", "einsum_hadamard", "einsum_implicit", "einsum_mv", "einsum_outer", "einsum_sum",
-        "einsum_trace", "einsum_transpose", "elu", "elu_expanded", "elu_float64", "embedding", "embedding_padding",
-        "embedding_scale_grad", "erf", "erf_expanded", "erf_float64", "erf_sliced", "erfc", "erfc_expanded",
-        "erfc_float64", "erfinv", "erfinv_expanded", "erfinv_float64", "exp", "exp2", "exp2_expanded", "exp2_float64",
-        "exp_expanded", "exp_float64", "exp_transposed", "expand", "expm1", "expm1_expanded", "expm1_float64", "flip",
-        "floor", "fmod", "fmod_scalar", "frac", "gather", "gather_dim0", "gelu", "gelu_expanded", "gelu_float64",
-        "gelu_tanh", "glu", "glu_dim0", "grid_sample", "grid_sample_bicubic", "grid_sample_bicubic_border",
-        "grid_sample_bicubic_reflection", "grid_sample_border_align", "grid_sample_nearest", "grid_sample_reflection",
-        "group_norm", "group_norm_plain", "hardsigmoid", "hardsigmoid_expanded", "hardsigmoid_float64", "hardswish",
-        "hardswish_expanded", "hardswish_float64", "hardtanh", "hypot", "im2col", "im2col_padded", "index", "index_add",
-        "index_add_repeated", "index_copy", "index_fill", "instance_norm", "instance_norm_affine",
-        "interpolate_bicubic", "interpolate_bicubic_align", "interpolate_bicubic_antialias", "interpolate_bilinear",
-        "interpolate_bilinear_align", "interpolate_bilinear_antialias", "interpolate_bilinear_antialias_up",
-        "interpolate_bilinear_down", "interpolate_linear", "interpolate_linear_align", "interpolate_nearest",
-        "interpolate_nearest_1d", "interpolate_nearest_3d", "interpolate_nearest_size", "interpolate_trilinear",
-        "inverse", "inverse_batched", "kron", "kthvalue", "layer_norm", "layer_norm_plain", "layer_norm_weight_only",
-        "leaky_relu", "leaky_relu_expanded", "leaky_relu_float64", "lerp", "lerp_tensor", "lgamma", "lgamma_expanded",
+        "cross_entropy_smoothing_none", "cross_entropy_smoothing_sum", "cross_entropy_unbatched",
+        "cross_entropy_weight_smoothing", "cummax", "cummin", "cumprod", "cumprod_zero", "cumsum", "cumsum_dim0", "det",
+        "diag_embed", "diag_matrix", "diag_vector", "diagonal", "diagonal_negative", "diagonal_offset", "digamma",
+        "div", "div_scalar", "dot", "eigh_projector", "eigh_values", "einsum_attention", "einsum_bmm", "einsum_chain",
+        "einsum_diagonal", "einsum_dot", "einsum_ellipsis", "einsum_hadamard", "einsum_implicit", "einsum_mv",
+        "einsum_outer", "einsum_sum", "einsum_trace", "einsum_transpose", "elu", "elu_expanded", "elu_float64",
+        "embedding", "embedding_padding", "embedding_scale_grad", "erf", "erf_expanded", "erf_float64", "erf_sliced",
+        "erfc", "erfc_expanded", "erfc_float64", "erfinv", "erfinv_expanded", "erfinv_float64", "exp", "exp2",
+        "exp2_expanded", "exp2_float64", "exp_expanded", "exp_float64", "exp_transposed", "expand", "expm1",
+        "expm1_expanded", "expm1_float64", "flip", "floor", "fmod", "fmod_scalar", "frac", "gather", "gather_dim0",
+        "gelu", "gelu_expanded", "gelu_float64", "gelu_tanh", "glu", "glu_dim0", "grid_sample", "grid_sample_bicubic",
+        "grid_sample_bicubic_border", "grid_sample_bicubic_reflection", "grid_sample_border_align",
+        "grid_sample_nearest", "grid_sample_reflection", "group_norm", "group_norm_plain", "hardsigmoid",
+        "hardsigmoid_expanded", "hardsigmoid_float64", "hardswish", "hardswish_expanded", "hardswish_float64",
+        "hardtanh", "hypot", "im2col", "im2col_padded", "index", "index_add", "index_add_repeated", "index_copy",
+        "index_fill", "instance_norm", "instance_norm_affine", "interpolate_bicubic", "interpolate_bicubic_align",
+        "interpolate_bicubic_antialias", "interpolate_bilinear", "interpolate_bilinear_align",
+        "interpolate_bilinear_antialias", "interpolate_bilinear_antialias_up", "interpolate_bilinear_down",
+        "interpolate_linear", "interpolate_linear_align", "interpolate_nearest", "interpolate_nearest_1d",
+        "interpolate_nearest_3d", "interpolate_nearest_size", "interpolate_trilinear", "inverse", "inverse_batched",
+        "kron", "kthvalue", "layer_norm", "layer_norm_plain", "layer_norm_weight_only", "leaky_relu",
+        "leaky_relu_expanded", "leaky_relu_float64", "lerp", "lerp_tensor", "lgamma", "lgamma_expanded",
         "lgamma_float64", "linear", "linear_seed", "local_response_norm", "local_response_norm_3d", "log", "log10",
         "log10_expanded", "log10_float64", "log1p", "log1p_expanded", "log1p_float64", "log2", "log2_expanded",
         "log2_float64", "log_expanded", "log_float64", "log_softmax", "log_softmax_dim0", "logit", "logit_eps",
@@ -582,34 +606,36 @@ struct CompiledOpTableTests {
     ]
 
     @Test func everyOpGivesEagerBitsCompiled() throws {
-        var replayed: [String] = [], refused: [String: String] = [:]
-        for c in OpTests.cases {
-            let op = try #require(OpTable.ops[c.name])
-            func run(compiled: Bool) -> (outputs: [[UInt64]], grads: [[[UInt64]?]], step: CompiledStep?) {
-                let inputs = zip(c.inputs, c.requires_grad).map { $0.tensor(requiresGrad: $1) }
-                let upstream = c.upstream.tensor()
-                let body = { () -> Tensor in
-                    for x in inputs where x.requiresGrad { x.grad = nil }
-                    let out = op(inputs)
-                    out.backward(gradient: upstream)
-                    return out
+        try sameThreadCount {
+            var replayed: [String] = [], refused: [String: String] = [:]
+            for c in OpTests.cases {
+                let op = try #require(OpTable.ops[c.name])
+                func run(compiled: Bool) -> (outputs: [[UInt64]], grads: [[[UInt64]?]], step: CompiledStep?) {
+                    let inputs = zip(c.inputs, c.requires_grad).map { $0.tensor(requiresGrad: $1) }
+                    let upstream = c.upstream.tensor()
+                    let body = { () -> Tensor in
+                        for x in inputs where x.requiresGrad { x.grad = nil }
+                        let out = op(inputs)
+                        out.backward(gradient: upstream)
+                        return out
+                    }
+                    let step = compiled ? compile(body) : nil
+                    var outputs: [[UInt64]] = [], grads: [[[UInt64]?]] = []
+                    for _ in 0..<4 {
+                        outputs.append(CompileTests.bits(step.map { $0() } ?? body()))
+                        grads.append(inputs.map { $0.grad.map(CompileTests.bits) })
+                    }
+                    return (outputs, grads, step)
                 }
-                let step = compiled ? compile(body) : nil
-                var outputs: [[UInt64]] = [], grads: [[[UInt64]?]] = []
-                for _ in 0..<4 {
-                    outputs.append(CompileTests.bits(step.map { $0() } ?? body()))
-                    grads.append(inputs.map { $0.grad.map(CompileTests.bits) })
-                }
-                return (outputs, grads, step)
+                let eager = run(compiled: false), compiled = run(compiled: true)
+                #expect(compiled.outputs == eager.outputs, "values of \(c.name)")
+                #expect(compiled.grads == eager.grads, "gradients of \(c.name)")
+                if let reason = compiled.step?.fallbackReason { refused[c.name] = reason } else { replayed.append(c.name) }
             }
-            let eager = run(compiled: false), compiled = run(compiled: true)
-            #expect(compiled.outputs == eager.outputs, "values of \(c.name)")
-            #expect(compiled.grads == eager.grads, "gradients of \(c.name)")
-            if let reason = compiled.step?.fallbackReason { refused[c.name] = reason } else { replayed.append(c.name) }
+            for name in Self.replaying { #expect(refused[name] == nil, "\(name) no longer replays: \(refused[name] ?? "")") }
+            print("compiled op table: \(replayed.count) replay, \(refused.count) stay eager")
+            print("replaying:", replayed.sorted().joined(separator: ", "))
+            for (name, reason) in refused.sorted(by: { $0.key < $1.key }) { print("eager \(name): \(reason)") }
         }
-        for name in Self.replaying { #expect(refused[name] == nil, "\(name) no longer replays: \(refused[name] ?? "")") }
-        print("compiled op table: \(replayed.count) replay, \(refused.count) stay eager")
-        print("replaying:", replayed.sorted().joined(separator: ", "))
-        for (name, reason) in refused.sorted(by: { $0.key < $1.key }) { print("eager \(name): \(reason)") }
     }
 }

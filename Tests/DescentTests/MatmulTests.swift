@@ -65,22 +65,16 @@ import CDescentKernels
     }
 
     @Test func threadedSplitsAgree() {
-        let saved = Threads.count
-        defer { Threads.count = saved }
         let g = Generator(seed: 4)
         for (m, k, n) in [(300, 200, 400), (400, 200, 10), (2, 100_000, 32)] {
             let a = Tensor.randn(m, k, generator: g), b = Tensor.randn(k, n, generator: g)
-            Threads.count = 1
-            let one = a.matmul(b).scalars(as: Double.self)
-            Threads.count = 2
-            let two = a.matmul(b).scalars(as: Double.self)
+            let one = withThreads(1) { a.matmul(b).scalars(as: Double.self) }
+            let two = withThreads(2) { a.matmul(b).scalars(as: Double.self) }
             #expect(close(two, one, rtol: 1e-4, atol: 1e-3), "\(m)x\(k)x\(n)")
         }
     }
 
     @Test func threadedElementwiseAgrees() {
-        let saved = Threads.count
-        defer { Threads.count = saved }
         let g = Generator(seed: 6)
         let a = Tensor.randn(700_000, generator: g), b = Tensor.randn(700_000, generator: g)
         func results() -> [[Float]] {
@@ -88,10 +82,8 @@ import CDescentKernels
             c += b
             return [(a + b), (a * b), (a - 2.5), (a * 3.0), c].map { $0.scalars(as: Float.self) }
         }
-        Threads.count = 1
-        let one = results()
-        Threads.count = 2
-        #expect(results() == one)
+        let one = withThreads(1) { results() }
+        #expect(withThreads(2) { results() } == one)
     }
 
     @Test func gradientsThroughTheFastPath() {

@@ -167,8 +167,13 @@ extension Tensor {
         case .sum: smooth = smooth.sum()
         case .mean:
             if let weight {
-                let kept = target.maskedSelect(ignored.logicalNot())
-                smooth = smooth.sum() / weight.gather(0, kept.flatten()).sum()
+                // The weights of the targets kept, summed: a unit inside a compiled step (the
+                // selection's size follows the targets; the sum's does not). A unit has no
+                // gradient, so weights that require one keep their graph (and the step eager).
+                let keptWeight = { (w: Tensor, t: Tensor, ignored: Tensor) in w.gather(0, t.maskedSelect(ignored.logicalNot()).flatten()).sum() }
+                let total = weight.requiresGrad ? keptWeight(weight, target, ignored)
+                    : _CaptureTape.opaque([weight, target, ignored]) { t in [keptWeight(t[0]!, t[1]!, t[2]!)] }[0]
+                smooth = smooth.sum() / total
             } else {
                 smooth = smooth.sum() / ignored.logicalNot().sum().to(input.dtype)
             }
