@@ -48,11 +48,6 @@ package struct _ElementwisePass {
         self.kernel = kernel
     }
 
-    /// The pass on its own, split over threads as the eager drivers split it.
-    func run() {
-        _FusedPasses([self], scratch: []).run()
-    }
-
     /// The bytes the pass writes, and every range it reads.
     var written: Range<UInt> { Self.range(output, count * outputBytes) }
     var read: [(range: Range<UInt>, indexed: Bool)] {

@@ -111,16 +111,7 @@ enum _RecordedElementwise {
         let step: () -> Void
         switch layout(out, a, nil) {
         case .strided(let shape, let strides):
-            step = {
-                _forEachRun(shape, strides) { offsets, count, steps in
-                    var o = po + offsets[0], x = pa + offsets[1]
-                    for _ in 0..<count {
-                        o.pointee = F.apply(x.pointee, y)
-                        o += steps[0]
-                        x += steps[1]
-                    }
-                }
-            }
+            step = { _walk(shape, strides, pa, po, { F.apply($0, y) }) }
         default:
             return record(_ElementwisePass(po, count: n, [.atIndex(pa)]) { o, p, n in
                 let (o, a) = (o.assumingMemoryBound(to: T.self), p[0].assumingMemoryBound(to: T.self))
@@ -137,16 +128,7 @@ enum _RecordedElementwise {
         let step: () -> Void
         switch layout(out, a, nil) {
         case .strided(let shape, let strides):
-            step = {
-                _forEachRun(shape, strides) { offsets, count, steps in
-                    var o = po + offsets[0], x = pa + offsets[1]
-                    for _ in 0..<count {
-                        o.pointee = op.apply(x.pointee)
-                        o += steps[0]
-                        x += steps[1]
-                    }
-                }
-            }
+            step = { _walk(shape, strides, pa, po, { op.apply($0) }) }
         default:
             return record(_ElementwisePass(po, count: n, [.atIndex(pa)]) { o, p, n in
                 let (o, a) = (o.assumingMemoryBound(to: T.self), p[0].assumingMemoryBound(to: T.self))
@@ -199,6 +181,20 @@ enum _RecordedElementwise {
     }
 }
 
+/// `out = f(a)` along a strided walk of one operand (the layouts the contiguous passes do not
+/// take), shared by the functor and closure drivers' recorded passes.
+@inline(__always)
+func _walk<A, R>(_ shape: [Int], _ strides: [[Int]], _ pa: UnsafePointer<A>, _ po: UnsafeMutablePointer<R>, _ f: (A) -> R) {
+    _forEachRun(shape, strides) { offsets, count, steps in
+        var o = po + offsets[0], x = pa + offsets[1]
+        for _ in 0..<count {
+            o.pointee = f(x.pointee)
+            o += steps[0]
+            x += steps[1]
+        }
+    }
+}
+
 /// A strided walk over `k` operands, merged once at capture as `_forEachRun` merges it on
 /// every call: at most two loops with their steps, so a replay allocates nothing. Walks that
 /// keep more than two dimensions after merging use `_forEachRun` itself.
@@ -240,16 +236,7 @@ extension _RecordedElementwise {
         let step: () -> Void
         switch layout(out, a, nil) {
         case .strided(let shape, let strides):
-            step = {
-                _forEachRun(shape, strides) { offsets, count, steps in
-                    var o = po + offsets[0], x = pa + offsets[1]
-                    for _ in 0..<count {
-                        o.pointee = f(x.pointee)
-                        o += steps[0]
-                        x += steps[1]
-                    }
-                }
-            }
+            step = { _walk(shape, strides, pa, po, f) }
         default:
             return record(_ElementwisePass(po, count: n, [.atIndex(pa)]) { o, p, n in
                 let (o, a) = (o.assumingMemoryBound(to: R.self), p[0].assumingMemoryBound(to: A.self))
