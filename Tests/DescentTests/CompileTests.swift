@@ -450,6 +450,23 @@ struct CompileGuardTests {
         }
     }
 
+    /// A gradient stored into `.grad` during a capture is the backward kernel's own output,
+    /// as in eager code, not a copy of it: the tape's hold on the capture's blocks must not
+    /// make a fresh gradient look shared (that copy cost a block the size of the weight and
+    /// a copy on every replay).
+    @Test func gradientsAreStolenNotCopiedInAPlan() {
+        sameThreadCount {
+            let g = Generator(seed: 14)
+            let w = Tensor.randn(256, 256, generator: g).requiresGrad(true), b = Tensor.zeros(256, requiresGrad: true)
+            let x = Tensor.randn(4, 256, generator: g), y = Tensor.randn(4, 256, generator: g)
+            let step = compile(Self.sgd(w, b, lr: 0.01) { x, y, w, b in ((Tensor.linear(x, weight: w, bias: b) - y).pow(2)).mean() })
+            for _ in 0..<3 { _ = step(x, y) }
+            #expect(step.fallbackReason == nil && step.replays == 1)
+            let weightBytes = 256 * 256 * 4
+            #expect(step.planBytes < weightBytes + weightBytes / 4, "the plan holds \(step.planBytes) bytes")
+        }
+    }
+
     /// Gathers and index updates read their positions through pointers: inside a compiled
     /// step they are units that read them again on every replay, so new positions at each call
     /// give the eager bits (a replay that kept the recording's positions would not).

@@ -131,6 +131,17 @@ package final class _CaptureTape {
         tape.free[header.pointee.bytes, default: []].append(data)
     }
 
+    /// Whether a single tensor holds the block, not counting the tape's own hold on the
+    /// blocks of a capture: without it, every gradient a capture stores into `.grad` was
+    /// copied (the stolen buffer looked shared), a copy each replay repeated and a block
+    /// the size of the parameter that the eager step does not have.
+    @inline(__always)
+    static func isHeldOnce(_ header: UnsafeMutablePointer<Header>) -> Bool {
+        if TensorMemory.isHeldOnce(header) { return true }
+        guard let tape = current, tape.made[header] != nil else { return false }
+        return header.pointee.holders == 2
+    }
+
     /// A dead block of the capture with room for exactly `bytes` (elements and header), if any.
     static func reusable(bytes: Int) -> UnsafeMutableRawPointer? {
         // The caller writes a new header over the old (one holder), and `made` holds it again
@@ -378,6 +389,9 @@ package final class _CaptureTape {
         }
         return scratch
     }
+
+    /// The bytes of every block the plan holds (elements and headers).
+    var heldBytes: Int { made.keys.reduce(0) { $0 + $1.pointee.bytes } }
 
     /// How many passes ``fuse()`` joined with others.
     private(set) var fusedPasses = 0

@@ -73,6 +73,9 @@ public final class CompiledStep {
     /// How many calls replayed a plan.
     public private(set) var replays = 0
 
+    /// The bytes of memory the plans hold (for tests).
+    var planBytes: Int { plans.values.reduce(0) { $0 + $1.tape.heldBytes } }
+
     /// How many elementwise passes of the kept plans run chunk by chunk with others, and how
     /// many intermediates live in scratch instead of memory (for tests).
     var fusion: (passes: Int, scratch: Int) {
