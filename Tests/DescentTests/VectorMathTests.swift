@@ -55,4 +55,35 @@ struct VectorMathTests {
             }
         }
     }
+
+    /// The LSTM cell's elementwise kernels (recurrent.c) round as the scalar expressions of the
+    /// float64 path do, in the AVX2 lanes and in the tails alike (hidden sizes not a multiple of 8).
+    @Test(arguments: [1, 13, 128])
+    func lstmCellKernelsRoundAsTheScalarCode(hidden: Int) {
+        let g = Generator(seed: 21), batch = 3, h = hidden
+        func values(_ n: Int) -> [Float] { Tensor.rand(n, generator: g).scalars(as: Float.self).map { $0 * 2 - 0.5 } }
+        let gates = values(batch * 4 * h), cp = values(batch * h), d = values(batch * h), th = values(batch * h)
+        let dc = values(batch * h)
+        var c = [Float](repeating: 0, count: batch * h), copy = c, r = c
+        descent_lstm_cell_f32(Int64(batch), Int64(h), gates, cp, &c, &copy)
+        descent_lstm_output_f32(Int64(batch), Int64(h), gates, th, &r)
+        var dcOut = dc, a = [Float](repeating: 0, count: batch * 4 * h)
+        descent_lstm_cell_backward_f32(Int64(batch), Int64(h), gates, th, cp, d, &dcOut, &a)
+        for b in 0..<batch {
+            for j in 0..<h {
+                let row = b * 4 * h, k = b * h + j
+                let i = gates[row + j], f = gates[row + h + j], gg = gates[row + 2 * h + j], o = gates[row + 3 * h + j]
+                let cell = f * cp[k] + i * gg
+                #expect(c[k].bitPattern == cell.bitPattern && copy[k].bitPattern == cell.bitPattern)
+                #expect(r[k].bitPattern == (o * th[k]).bitPattern)
+                let tc = th[k]
+                let dcj = dc[k] + d[k] * o * (1 - tc * tc)
+                #expect(a[row + j].bitPattern == (dcj * gg * i * (1 - i)).bitPattern)
+                #expect(a[row + h + j].bitPattern == (dcj * cp[k] * f * (1 - f)).bitPattern)
+                #expect(a[row + 2 * h + j].bitPattern == (dcj * i * (1 - gg * gg)).bitPattern)
+                #expect(a[row + 3 * h + j].bitPattern == (d[k] * tc * o * (1 - o)).bitPattern)
+                #expect(dcOut[k].bitPattern == (dcj * f).bitPattern)
+            }
+        }
+    }
 }

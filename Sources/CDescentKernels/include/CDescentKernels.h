@@ -119,6 +119,18 @@ void descent_qr_absorb(double *r, int64_t w, double *block, int64_t rows);
 void descent_gather_rows(void *dst, const void *src, const int64_t *indices, int64_t count,
                          int64_t row_bytes);
 
+/// An LSTM step's cell state over `batch` rows of `hidden` units, from activated gates (rows of
+/// `4 hidden`: input, forget, cell, output): `c = f cp + i g`, and `th = c` (made tanh by the
+/// caller). Rounds as the scalar expressions do (no fused multiply-adds).
+void descent_lstm_cell_f32(int64_t batch, int64_t hidden, const float *gates, const float *cp, float *c, float *th);
+/// `r = o th` for the same rows, once `th` holds tanh(c).
+void descent_lstm_output_f32(int64_t batch, int64_t hidden, const float *gates, const float *th, float *r);
+/// One step of an LSTM's backward pass over `batch` rows: from the saved gates, tanh(c) `th`,
+/// the previous cell `cp`, the gradient `d` reaching h, and `c` the gradient reaching the cell
+/// (updated to the previous cell's), the gates' pre-activation gradients `a` (rows of `4 hidden`).
+void descent_lstm_cell_backward_f32(int64_t batch, int64_t hidden, const float *gates, const float *th, const float *cp,
+                                    const float *d, float *c, float *a);
+
 /// One Adam step without weight decay or AMSGrad over float32 arrays that do not overlap:
 /// m += w (g - m); v = v b2 + c2 g g; p += neg_step m / (sqrt(v) / bc + e), rounding as
 /// PyTorch does.
