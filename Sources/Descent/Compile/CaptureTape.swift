@@ -224,6 +224,14 @@ package final class _CaptureTape {
         for t in alsoInPlace { tape.noteWrite(t, inPlace: true) }
     }
 
+    /// Records `step`, a pass that wrote several tensors (fresh) and updated `alsoInPlace` in
+    /// place (a recurrent layer's pass through time: its gate buffer, its running gradients).
+    package static func record(_ step: @escaping () -> Void, writes outputs: [Tensor], reads: [Tensor], alsoInPlace: [Tensor]) {
+        guard let tape = current else { return }
+        record(step, writes: outputs, reads: reads)
+        for t in alsoInPlace { tape.noteWrite(t, inPlace: true) }
+    }
+
     /// Records `step`, a kernel that wrote several tensors (an attention pass's output and its
     /// log-sum-exp; three gradients).
     package static func record(_ step: @escaping () -> Void, writes outputs: [Tensor], inPlace: Bool = false, reads: [Tensor]) {

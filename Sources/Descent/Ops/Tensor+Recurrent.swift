@@ -14,18 +14,11 @@ extension Tensor {
     package static func _lstmLayer(_ x: Tensor, h0: Tensor, c0: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor?, bHh: Tensor?,
                                    wHr: Tensor?, reverse: Bool) -> (output: Tensor, h: Tensor, c: Tensor) {
         let plan = _LSTMPlan(x: x, h0: h0, wIh: wIh, reverse: reverse)
-        // In a compiled step both passes are units the plan runs again: the recurrence writes its
-        // buffers step by step, outside any recorded kernel.
-        let results = _CaptureTape.opaque([x, h0, c0, wIh, wHh, bIh, bHh, wHr]) { t -> [Tensor] in
-            let (output, h, c, i) = noGrad {
-                plan.forward(t[0]!.contiguous(), t[1]!.contiguous(), t[2]!.contiguous(), t[3]!.contiguous(), t[4]!.contiguous(),
-                             t[5], t[6], t[7]?.contiguous())
-            }
-            return [output, h, c, i.gates.base ?? i.gates, i.cells, i.tanhCells] + (i.unprojected.map { [$0] } ?? [])
+        // The passes record their own kernels in a compiled step (the recurrence as one closure).
+        let (output, h, c, internals) = noGrad {
+            plan.forward(x.contiguous(), h0.contiguous(), c0.contiguous(), wIh.contiguous(), wHh.contiguous(), bIh, bHh,
+                         wHr?.contiguous())
         }
-        let (output, h, c) = (results[0], results[1], results[2])
-        let internals = _LSTMPlan.Internals(gates: results[3].view([plan.steps, plan.batch, 4 * plan.hidden]), cells: results[4],
-                                            tanhCells: results[5], unprojected: results.count > 6 ? results[6] : nil)
         var inputs = [x, h0, c0, wIh, wHh]
         let bIhIndex = bIh.map { _ in inputs.count }
         if let bIh { inputs.append(bIh) }
@@ -46,22 +39,9 @@ extension Tensor {
                 }
             }
             let needs = (node.needsInputGrad(0), node.needsInputGrad(1))
-            // Which gradients the pass gives is fixed by `k` and `needs`, so a replay's unit
-            // returns the same ones in the same order.
-            let present = _LSTMPlan.PresentGradients()
-            let given = _CaptureTape.opaque([g, t[0], t[1], t[2], t[3], t[4], rIndex.map { t[$0] }, node.savedTensor(count),
-                                             internals.gates, internals.cells, internals.tanhCells, internals.unprojected]) { a -> [Tensor] in
-                let saved = _LSTMPlan.Internals(gates: a[8]!, cells: a[9]!, tanhCells: a[10]!, unprojected: a[11])
-                let r = plan.backward(output: k, a[0]!.contiguous(), x: a[1]!.contiguous(), h0: a[2]!, c0: a[3]!.contiguous(),
-                                      wIh: a[4]!, wHh: a[5]!.contiguous(), wHr: a[6]?.contiguous(), output: a[7]!, internals: saved,
-                                      needs: needs)
-                let all = [r.x, r.h0, r.c0, r.wIh, r.wHh, r.bias, r.wHr]
-                present.mask = all.map { $0 != nil }
-                return all.compactMap { $0 }
-            }
-            var next = given.makeIterator()
-            let list = present.mask.map { $0 ? next.next() : nil }
-            let grads = _LSTMPlan.Gradients(x: list[0], h0: list[1], c0: list[2], wIh: list[3], wHh: list[4], bias: list[5], wHr: list[6])
+            let grads = plan.backward(output: k, g.contiguous(), x: t[0].contiguous(), h0: t[1], c0: t[2].contiguous(), wIh: t[3],
+                                      wHh: t[4].contiguous(), wHr: rIndex.map { t[$0].contiguous() }, output: node.savedTensor(count),
+                                      internals: internals, needs: needs)
             var out: [Tensor?] = [grads.x, grads.h0, grads.c0, grads.wIh, grads.wHh]
             if bIhIndex != nil { out.append(grads.bias) }
             if bHhIndex != nil { out.append(grads.bias) }
@@ -131,12 +111,15 @@ struct _LSTMPlan: @unchecked Sendable {
         let tanhCells = Tensor(uninitializedShape: [steps, batch, hidden], dtype: dtype)
         let unprojected = wHr == nil ? nil : Tensor(uninitializedShape: [steps, batch, hidden], dtype: dtype)
         let output = Tensor(uninitializedShape: [steps, batch, outSize], dtype: dtype)
-        func run<T: _FloatElement & _ConvElement>(_: T.Type) {
+        // The pass over raw buffers, as a closure a compiled step records and runs again on
+        // every replay (its products and activations read the buffers as they are then).
+        func pass<T: _FloatElement & _ConvElement>(_: T.Type) -> () -> Void {
             let pg = gates.pointer(T.self), pc = cells.pointer(T.self), pt = tanhCells.pointer(T.self)
             let po = output.pointer(T.self), pr = unprojected?.pointer(T.self)
-            let whh = wHh.pointer(T.self), whr = wHr?.pointer(T.self)
-            if let bias {
-                let pb = bias.pointer(T.self)
+            let whh = wHh.pointer(T.self), whr = wHr?.pointer(T.self), pb = bias?.pointer(T.self)
+            let ph0 = UnsafePointer(h0.pointer(T.self)), pc0 = UnsafePointer(c0.pointer(T.self))
+            return { [self] in
+            if let pb {
                 for row in 0..<(steps * batch) {
                     let r = pg + row * g4
                     for j in 0..<g4 { r[j] += pb[j] }
@@ -152,8 +135,8 @@ struct _LSTMPlan: @unchecked Sendable {
             }
             var previous = -1
             for t in order {
-                let hPrev = previous < 0 ? UnsafePointer(h0.pointer(T.self)) : UnsafePointer(po + previous * batch * outSize)
-                let cPrev = previous < 0 ? UnsafePointer(c0.pointer(T.self)) : UnsafePointer(pc + previous * batch * hidden)
+                let hPrev = previous < 0 ? ph0 : UnsafePointer(po + previous * batch * outSize)
+                let cPrev = previous < 0 ? pc0 : UnsafePointer(pc + previous * batch * hidden)
                 let gt = pg + t * batch * g4
                 // gates += h_{t-1} W_hhᵀ
                 recurrent.multiply(hPrev, outSize, 1, gt, m: batch, accumulate: true)
@@ -189,8 +172,12 @@ struct _LSTMPlan: @unchecked Sendable {
                 }
                 previous = t
             }
+            }
         }
-        if dtype == .float64 { run(Double.self) } else { run(Float.self) }
+        let work = dtype == .float64 ? pass(Double.self) : pass(Float.self)
+        work()
+        _CaptureTape.record(work, writes: [cells, tanhCells, output] + (unprojected.map { [$0] } ?? []),
+                            reads: [h0, c0, wHh] + [wHr, bias].compactMap { $0 }, alsoInPlace: [gates])
         let last = reverse ? 0 : steps - 1
         let h = steps == 0 ? h0.clone() : output.select(0, last).clone()
         let c = steps == 0 ? c0.clone() : cells.select(0, last).clone()
@@ -200,11 +187,6 @@ struct _LSTMPlan: @unchecked Sendable {
 
     struct Gradients {
         var x: Tensor?, h0: Tensor?, c0: Tensor?, wIh: Tensor?, wHh: Tensor?, bias: Tensor?, wHr: Tensor?
-    }
-
-    /// Which of ``Gradients`` a backward pass gave, in order.
-    final class PresentGradients: @unchecked Sendable {
-        var mask: [Bool] = []
     }
 
     /// Back through time for the gradient `g` of output `k` (0: outputs, 1: final h, 2: final c).
@@ -217,11 +199,13 @@ struct _LSTMPlan: @unchecked Sendable {
         let dh = Tensor.zeros([batch, outSize], dtype: dtype), dc = Tensor.zeros([batch, hidden], dtype: dtype)
         if k == 1 { dh._copyRaw(g) }
         if k == 2 { dc._copyRaw(g) }
-        func run<T: _FloatElement & _ConvElement>(_: T.Type) {
+        // Back through time over raw buffers, as a closure a compiled step records (as the forward pass).
+        func pass<T: _FloatElement & _ConvElement>(_: T.Type) -> () -> Void {
             let pa = dA.pointer(T.self), pdh = dh.pointer(T.self), pdc = dc.pointer(T.self)
             let pgates = saved.gates.pointer(T.self), pc = saved.cells.pointer(T.self), pt = saved.tanhCells.pointer(T.self)
-            let whh = wHh.pointer(T.self), whr = wHr?.pointer(T.self)
+            let whh = wHh.pointer(T.self), whr = wHr?.pointer(T.self), pH = dH?.pointer(T.self)
             let pc0 = c0.pointer(T.self), gout = k == 0 ? g.pointer(T.self) : nil
+            return { [self] in
             let dr = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, batch * hidden))
             let recurrent = _RecurrentMath.PackedWeight(UnsafePointer(whh), outSize, 1, k: g4, n: outSize)
             let projection = whr.map { _RecurrentMath.PackedWeight(UnsafePointer($0), hidden, 1, k: outSize, n: hidden) }
@@ -236,8 +220,8 @@ struct _LSTMPlan: @unchecked Sendable {
                     let gt = gout + t * batch * outSize
                     for j in 0..<(batch * outSize) { pdh[j] += gt[j] }
                 }
-                if let projection, let dH {
-                    let ph = dH.pointer(T.self) + t * batch * outSize
+                if let projection, let pH {
+                    let ph = pH + t * batch * outSize
                     ph.update(from: pdh, count: batch * outSize)
                     projection.multiply(pdh, outSize, 1, dr, m: batch, accumulate: false)
                 } else {
@@ -273,23 +257,28 @@ struct _LSTMPlan: @unchecked Sendable {
                     recurrent.multiply(at, g4, 1, pdh, m: batch, accumulate: false)
                 }
             }
+            }
         }
-        if dtype == .float64 { run(Double.self) } else { run(Float.self) }
+        let work = dtype == .float64 ? pass(Double.self) : pass(Float.self)
+        work()
+        _CaptureTape.record(work, writes: [dA] + (dH.map { [$0] } ?? []),
+                            reads: [saved.gates, saved.cells, saved.tanhCells, c0, wHh] + [k == 0 ? g : nil, wHr].compactMap { $0 },
+                            alsoInPlace: [dh, dc])
         return noGrad {
             let rows = steps * batch
             let a2 = dA.view([rows, g4])
             var grads = Gradients()
             if needs.x { grads.x = a2.mm(wIh).view([steps, batch, inputSize]) }
-            grads.wIh = a2.t().mm(x.view([rows, inputSize]))
-            // W_hh's gradient pairs each step's dA with the h before it: the outputs one step
-            // back (two products over the steps in order, no copy), and h0 for the first step.
-            if steps > 1 {
-                let later = dA.narrow(0, reverse ? 0 : 1, steps - 1).reshape([(steps - 1) * batch, g4])
-                let earlier = output.narrow(0, reverse ? 1 : 0, steps - 1).reshape([(steps - 1) * batch, outSize])
-                grads.wHh = later.t().mm(earlier)
-            }
-            let first = dA.select(0, reverse ? steps - 1 : 0).t().mm(h0)
-            grads.wHh = grads.wHh.map { $0 + first } ?? first
+            // Both weight gradients from one product: dAᵀ @ [x_t | h_{t-1}], each step's input
+            // beside the h it started from (h0 for the first step, else the outputs one step
+            // back). dAᵀ, the large operand, is packed once rather than twice, and the product
+            // is wider (I + P columns), which the kernel runs faster than two narrow ones.
+            let previous = steps <= 1 ? h0.unsqueeze(0).narrow(0, 0, steps)
+                : reverse ? Tensor.cat([output.narrow(0, 1, steps - 1), h0.unsqueeze(0)], dim: 0)
+                : Tensor.cat([h0.unsqueeze(0), output.narrow(0, 0, steps - 1)], dim: 0)
+            let both = a2.t().mm(Tensor.cat([x, previous], dim: 2).view([rows, inputSize + outSize]))
+            grads.wIh = both.narrow(1, 0, inputSize).contiguous()
+            grads.wHh = both.narrow(1, inputSize, outSize).contiguous()
             grads.bias = a2.sum(dim: 0)
             grads.h0 = dh
             grads.c0 = dc
