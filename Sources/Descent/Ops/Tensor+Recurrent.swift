@@ -39,7 +39,9 @@ extension Tensor {
                 }
             }
             let needs = (node.needsInputGrad(0), node.needsInputGrad(1))
-            let grads = plan.backward(output: k, g.contiguous(), x: t[0].contiguous(), h0: t[1], c0: t[2].contiguous(), wIh: t[3],
+            // Rows of the outputs' gradient need only be contiguous (see `backward`).
+            let rowsContiguous = k == 0 && (g.shape[2] <= 1 || g.strides[2] == 1)
+            let grads = plan.backward(output: k, rowsContiguous ? g : g.contiguous(), x: t[0].contiguous(), h0: t[1], c0: t[2].contiguous(), wIh: t[3],
                                       wHh: t[4].contiguous(), wHr: rIndex.map { t[$0].contiguous() }, output: node.savedTensor(count),
                                       internals: internals, needs: needs)
             var out: [Tensor?] = [grads.x, grads.h0, grads.c0, grads.wIh, grads.wHh]
@@ -205,6 +207,9 @@ struct _LSTMPlan: @unchecked Sendable {
             let pgates = saved.gates.pointer(T.self), pc = saved.cells.pointer(T.self), pt = saved.tanhCells.pointer(T.self)
             let whh = wHh.pointer(T.self), whr = wHr?.pointer(T.self), pH = dH?.pointer(T.self)
             let pc0 = c0.pointer(T.self), gout = k == 0 ? g.pointer(T.self) : nil
+            // The outputs' gradient is read through its strides: for a batch-first layer it is a
+            // transposed view, which a contiguous copy would cost a pass over it.
+            let (gStep, gRow) = k == 0 ? (g.strides[0], g.strides[1]) : (0, 0)
             return { [self] in
             let dr = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, batch * hidden))
             let recurrent = _RecurrentMath.PackedWeight(UnsafePointer(whh), outSize, 1, k: g4, n: outSize)
@@ -217,8 +222,10 @@ struct _LSTMPlan: @unchecked Sendable {
             let visit = order
             for (n, t) in visit.enumerated().reversed() {
                 if let gout {
-                    let gt = gout + t * batch * outSize
-                    for j in 0..<(batch * outSize) { pdh[j] += gt[j] }
+                    for b in 0..<batch {
+                        let gt = gout + t * gStep + b * gRow, d = pdh + b * outSize
+                        for j in 0..<outSize { d[j] += gt[j] }
+                    }
                 }
                 if let projection, let pH {
                     let ph = pH + t * batch * outSize
@@ -273,10 +280,15 @@ struct _LSTMPlan: @unchecked Sendable {
             // beside the h it started from (h0 for the first step, else the outputs one step
             // back). dAᵀ, the large operand, is packed once rather than twice, and the product
             // is wider (I + P columns), which the kernel runs faster than two narrow ones.
-            let previous = steps <= 1 ? h0.unsqueeze(0).narrow(0, 0, steps)
-                : reverse ? Tensor.cat([output.narrow(0, 1, steps - 1), h0.unsqueeze(0)], dim: 0)
-                : Tensor.cat([h0.unsqueeze(0), output.narrow(0, 0, steps - 1)], dim: 0)
-            let both = a2.t().mm(Tensor.cat([x, previous], dim: 2).view([rows, inputSize + outSize]))
+            let xh = Tensor(uninitializedShape: [steps, batch, inputSize + outSize], dtype: dtype)
+            if steps > 0 {
+                xh.narrow(2, 0, inputSize)._copyRaw(x)
+                let h = xh.narrow(2, inputSize, outSize)
+                h.select(0, reverse ? steps - 1 : 0)._copyRaw(h0)
+                if steps > 1 { h.narrow(0, reverse ? 0 : 1, steps - 1)._copyRaw(output.narrow(0, reverse ? 1 : 0, steps - 1)) }
+                _CaptureTape.writtenInParts(xh)
+            }
+            let both = a2.t().mm(xh.view([rows, inputSize + outSize]))
             grads.wIh = both.narrow(1, 0, inputSize).contiguous()
             grads.wHh = both.narrow(1, inputSize, outSize).contiguous()
             grads.bias = a2.sum(dim: 0)
