@@ -353,6 +353,10 @@ def ops():
         "sum_short_rows_seven": (lambda x: x.sum(1), [torch.randn(45, 7, generator=late) * 100]),
         "sum_rows_ten": (lambda x: x.sum(1), [torch.randn(37, 10, generator=late) * 100]),
         "sum_rows_twenty_nine": (lambda x: x.sum(1), [torch.randn(21, 29, generator=late) * 100]),
+        # A 3-D operand with a batch of one that requires grad, beside a larger batch: PyTorch
+        # squeezes it and folds the other into one mm (CloneBackward0 / UnsafeViewBackward0).
+        "matmul_batch_one_left": (lambda x, y: x @ y, [torch.randn(1, 4, 2, generator=late), torch.randn(5, 2, 3, generator=late)]),
+        "matmul_batch_one_right": (lambda x, y: x @ y, [torch.randn(5, 4, 2, generator=late), torch.randn(1, 2, 3, generator=late)]),
     }
     cases = (run_table(table, g) + run_table(vocabulary_ops(), torch.Generator().manual_seed(16))
              + run_table(vision_ops(), torch.Generator().manual_seed(18))

@@ -591,7 +591,7 @@ struct CompiledOpTableTests {
         "log10_expanded", "log10_float64", "log1p", "log1p_expanded", "log1p_float64", "log2", "log2_expanded",
         "log2_float64", "log_expanded", "log_float64", "log_softmax", "log_softmax_dim0", "logit", "logit_eps",
         "logit_expanded", "logit_float64", "logsigmoid", "logsigmoid_expanded", "logsigmoid_float64", "logsumexp",
-        "logsumexp_dims", "masked_fill", "masked_fill_broadcast", "masked_scatter", "matmul_1d_2d", "matmul_2d_3d",
+        "logsumexp_dims", "masked_fill", "masked_fill_broadcast", "masked_scatter", "matmul_1d_2d", "matmul_2d_3d", "matmul_batch_one_left", "matmul_batch_one_right",
         "matmul_3d_1d", "matmul_3d_2d", "matmul_batched", "matmul_broadcast", "matrix_exp", "matrix_norm",
         "matrix_power", "matrix_power_negative", "max_all", "max_dim1", "max_pool1d", "max_pool2d",
         "max_pool2d_ceil_dilation", "max_pool2d_unbatched", "max_pool3d", "max_unpool2d", "maximum", "mean",

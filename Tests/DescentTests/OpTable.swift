@@ -69,6 +69,8 @@ enum OpTable {
         "matmul_batched": { $0[0].matmul($0[1]) },
         "matmul_broadcast": { $0[0].matmul($0[1]) },
         "matmul_2d_3d": { $0[0].matmul($0[1]) },
+        "matmul_batch_one_left": { $0[0].matmul($0[1]) },
+        "matmul_batch_one_right": { $0[0].matmul($0[1]) },
         "linear_seed": { $0[0].matmul($0[1].t()) + $0[2] },
         "t": { $0[0].t() },
         "transpose": { $0[0].transpose(0, 2) },

@@ -123,6 +123,15 @@ extension Tensor {
             return product._fresh(shape: [product.shape[1]])._recorded("SqueezeBackward4", product) { g, _ in (g.unsqueeze(0), nil) }
         }
         if da == 2 && db == 2 { return mm(other) }
+        // Two 3-D operands, one with a batch of one that requires grad and the other with a
+        // larger batch: PyTorch squeezes the single batch away and folds the other operand
+        // into one matrix product (so that operand's gradient is a product, not a bmm summed
+        // over an expanded batch). Checked on PyTorch 2.15: `SqueezeBackward1` then `mm`, even
+        // under `no_grad`.
+        if da == 3 && db == 3 {
+            if shape[0] == 1 && other.shape[0] > 1 && _requiresGrad { return squeeze(0).matmul(other) }
+            if other.shape[0] == 1 && shape[0] > 1 && other._requiresGrad { return matmul(other.squeeze(0)) }
+        }
         if Tensor._shouldFold(self, other) {
             // One matrix product with the batch of the larger operand folded into its rows
             // (ATen's `_matmul_impl`); a vector operand makes it a matrix-vector product.
