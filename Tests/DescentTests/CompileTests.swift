@@ -410,6 +410,22 @@ struct CompileGuardTests {
         }
     }
 
+    /// Two copies of `model`, one stepped eagerly and one compiled, five times on `x`, `y`:
+    /// the same loss bits every call, the compiled one replaying (no fallback, three replays
+    /// after the warm-up and the recording), and the same parameters after. Returns the
+    /// compiled step for checks of its own.
+    static func expectSGDReplaysAsEager(_ x: Tensor, _ y: Tensor, lr: Double, model: () -> (Tensor, Tensor),
+                                        _ loss: @escaping (Tensor, Tensor, Tensor, Tensor) -> Tensor) -> CompiledStep {
+        let (we, be) = model(), (wc, bc) = model()
+        let eager = sgd(we, be, lr: lr, loss), compiled = compile(sgd(wc, bc, lr: lr, loss))
+        for _ in 0..<5 { #expect(CompileTests.bits(compiled(x, y)) == CompileTests.bits(eager(x, y))) }
+        #expect(compiled.fallbackReason == nil, "\(compiled.fallbackReason ?? "")")
+        #expect(compiled.replays == 3)
+        #expect(CompileTests.bits(wc) == CompileTests.bits(we))
+        #expect(CompileTests.bits(bc) == CompileTests.bits(be))
+        return compiled
+    }
+
     /// `loss` after one plain SGD step on `w` from it (the gradient dropped after).
     static func descend(_ w: Tensor, lr: Double, _ loss: Tensor) -> Tensor {
         loss.backward()
@@ -428,25 +444,15 @@ struct CompileGuardTests {
         withThreads(threads) {
             let g = Generator(seed: 8)
             let x = Tensor.randn(count, generator: g), y = Tensor.randn(count, generator: g)
-            func model() -> (Tensor, Tensor) {
+            let compiled = Self.expectSGDReplaysAsEager(x, y, lr: 0.1, model: {
                 let g = Generator(seed: 9)
                 return (Tensor.randn(count, generator: g).requiresGrad(true), Tensor.zeros(1, requiresGrad: true))
+            }) { x, y, w, b in
+                let d = x * w + b - y
+                let e = (d.abs() + 1).sqrt() * d.sign() - Tensor.where(d .> 0.5, d * 0.25, d)
+                return (e * e).mean()
             }
-            func step(_ w: Tensor, _ b: Tensor) -> (Tensor, Tensor) -> Tensor {
-                Self.sgd(w, b, lr: 0.1) { x, y, w, b in
-                    let d = x * w + b - y
-                    let e = (d.abs() + 1).sqrt() * d.sign() - Tensor.where(d .> 0.5, d * 0.25, d)
-                    return (e * e).mean()
-                }
-            }
-            let (we, be) = model(), (wc, bc) = model()
-            let eager = step(we, be), compiled = compile(step(wc, bc))
-            for _ in 0..<5 { #expect(CompileTests.bits(compiled(x, y)) == CompileTests.bits(eager(x, y))) }
-            #expect(compiled.fallbackReason == nil, "\(compiled.fallbackReason ?? "")")
-            #expect(compiled.replays == 3)
             #expect(compiled.fusion.passes >= 6 && compiled.fusion.scratch >= 2, "\(compiled.fusion)")
-            #expect(CompileTests.bits(wc) == CompileTests.bits(we))
-            #expect(CompileTests.bits(bc) == CompileTests.bits(be))
         }
     }
 
@@ -526,22 +532,13 @@ struct CompileGuardTests {
             // Large enough for the elementwise passes and the product to split over threads.
             let g = Generator(seed: 5)
             let x = Tensor.randn(4096, 160, generator: g), y = Tensor.randn(4096, 2, generator: g)
-            func model() -> (Tensor, Tensor) {
+            _ = Self.expectSGDReplaysAsEager(x, y, lr: 0.01, model: {
                 let g = Generator(seed: 6)
                 return (Tensor.randn(2, 160, generator: g).requiresGrad(true), Tensor.zeros(2, requiresGrad: true))
+            }) { x, y, w, b in
+                let d = (x.matmul(w.t()) + b - y).relu()
+                return (d * d).mean()
             }
-            func step(_ w: Tensor, _ b: Tensor) -> (Tensor, Tensor) -> Tensor {
-                Self.sgd(w, b, lr: 0.01) { x, y, w, b in
-                    let d = (x.matmul(w.t()) + b - y).relu()
-                    return (d * d).mean()
-                }
-            }
-            let (we, be) = model(), (wc, bc) = model()
-            let eager = step(we, be), compiled = compile(step(wc, bc))
-            for _ in 0..<5 { #expect(CompileTests.bits(compiled(x, y)) == CompileTests.bits(eager(x, y))) }
-            #expect(compiled.fallbackReason == nil, "\(compiled.fallbackReason ?? "")")
-            #expect(compiled.replays == 3)
-            #expect(CompileTests.bits(wc) == CompileTests.bits(we))
         }
     }
 }

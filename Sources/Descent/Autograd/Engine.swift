@@ -126,7 +126,7 @@ enum Engine {
     static func accumulateIntoLeaf(_ grad: inout Tensor, _ leaf: Tensor) {
         if leaf._grad == nil, grad.base == nil, grad.isContiguous, grad.storageOffset == 0,
            grad.dtype == leaf.dtype, grad.shape == leaf.shape, grad.header.pointee.count == grad.scalarCount,
-           !grad._requiresGrad, isKnownUniquelyReferenced(&grad), _CaptureTape.isHeldOnce(grad.header) {
+           !grad._requiresGrad, isKnownUniquelyReferenced(&grad), TensorMemory.isHeldOnce(grad.header) {
             leaf._grad = grad
             return
         }

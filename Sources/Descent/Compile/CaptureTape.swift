@@ -131,13 +131,9 @@ package final class _CaptureTape {
         tape.free[header.pointee.bytes, default: []].append(data)
     }
 
-    /// Whether a single tensor holds the block, not counting the tape's own hold on the
-    /// blocks of a capture: without it, every gradient a capture stores into `.grad` was
-    /// copied (the stolen buffer looked shared), a copy each replay repeated and a block
-    /// the size of the parameter that the eager step does not have.
-    @inline(__always)
-    static func isHeldOnce(_ header: UnsafeMutablePointer<Header>) -> Bool {
-        if TensorMemory.isHeldOnce(header) { return true }
+    /// Whether the tape holds `header`'s block (one it made) and one tensor besides
+    /// (``TensorMemory/isHeldOnce(_:)`` does not count the tape's hold).
+    static func holdsBesideOneTensor(_ header: UnsafeMutablePointer<Header>) -> Bool {
         guard let tape = current, tape.made[header] != nil else { return false }
         return header.pointee.holders == 2
     }
@@ -219,13 +215,12 @@ package final class _CaptureTape {
     /// Records `step`, a kernel that wrote `writes` (fresh) and also updated `alsoInPlace` in
     /// place (a batch norm's running statistics).
     package static func record(_ step: @escaping () -> Void, writes: Tensor, reads: [Tensor], alsoInPlace: [Tensor]) {
-        guard let tape = current else { return }
-        record(step, writes: [writes], reads: reads)
-        for t in alsoInPlace { tape.noteWrite(t, inPlace: true) }
+        record(step, writes: [writes], reads: reads, alsoInPlace: alsoInPlace)
     }
 
     /// Records `step`, a pass that wrote several tensors (fresh) and updated `alsoInPlace` in
-    /// place (a recurrent layer's pass through time: its gate buffer, its running gradients).
+    /// place (a recurrent layer's pass through time: its gate buffer, its running gradients;
+    /// a batch norm's running statistics through the one-output form above).
     package static func record(_ step: @escaping () -> Void, writes outputs: [Tensor], reads: [Tensor], alsoInPlace: [Tensor]) {
         guard let tape = current else { return }
         record(step, writes: outputs, reads: reads)

@@ -61,9 +61,12 @@ enum TensorMemory {
         descent_block_hold(header)
     }
 
-    /// Whether a single tensor holds the block (the caller's, when it holds it).
+    /// Whether a single tensor holds the block (the caller's, when it holds it). During a
+    /// capture the tape's own hold on the blocks it made is not counted: otherwise every fresh
+    /// gradient looked shared and was copied into `.grad`, a copy each replay repeated and a
+    /// parameter-sized block the eager step does not have.
     static func isHeldOnce(_ header: UnsafeMutablePointer<Header>) -> Bool {
-        descent_block_is_held_once(header) != 0
+        descent_block_is_held_once(header) != 0 || (_CaptureTape.isActive && _CaptureTape.holdsBesideOneTensor(header))
     }
 
     /// Counts one tensor fewer, and frees the block when it was the last.

@@ -8,7 +8,7 @@ enum _RecurrentMath {
     @inline(__always)
     static func sigmoid<T: _FloatElement>(_ x: UnsafeMutablePointer<T>, _ n: Int) {
         if T.self == Float.self {
-            let f = UnsafeMutableRawPointer(x).assumingMemoryBound(to: Float.self)
+            let f = _floats(x)
             if descent_sigmoid_f32(Int64(n), f) != 0 { return }
             for j in 0..<n { f[j] = -f[j] }
             descent_expf(Int64(n), f, f)
@@ -22,9 +22,9 @@ enum _RecurrentMath {
     @inline(__always)
     static func tanh<T: _FloatElement>(_ x: UnsafeMutablePointer<T>, _ n: Int, scratch: UnsafeMutablePointer<T>) {
         if T.self == Float.self {
-            let f = UnsafeMutableRawPointer(x).assumingMemoryBound(to: Float.self)
+            let f = _floats(x)
             if descent_tanh_f32(Int64(n), f) != 0 { return }
-            let e = UnsafeMutableRawPointer(scratch).assumingMemoryBound(to: Float.self)
+            let e = _floats(scratch)
             for j in 0..<n { e[j] = -2 * Swift.abs(f[j]) }
             descent_expf(Int64(n), e, e)
             for j in 0..<n {
@@ -49,7 +49,7 @@ enum _RecurrentMath {
                 return
             }
             let out = UnsafeMutablePointer<Float>.allocate(capacity: Int(descent_sgemm_packed_b_floats(Int64(k), Int64(n))))
-            descent_sgemm_pack_b(Int64(k), Int64(n), UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), Int64(rsb), Int64(csb), out)
+            descent_sgemm_pack_b(Int64(k), Int64(n), _floats(b), Int64(rsb), Int64(csb), out)
             packed = out
         }
 
@@ -57,9 +57,9 @@ enum _RecurrentMath {
         @inline(__always)
         func multiply(_ a: UnsafePointer<T>, _ rsa: Int, _ csa: Int, _ c: UnsafeMutablePointer<T>, m: Int, accumulate: Bool) {
             if let packed {
-                descent_sgemm_prepacked(Int64(m), Int64(n), Int64(k), UnsafeRawPointer(a).assumingMemoryBound(to: Float.self),
+                descent_sgemm_prepacked(Int64(m), Int64(n), Int64(k), _floats(a),
                                         Int64(rsa), Int64(csa), packed,
-                                        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), Int64(n), accumulate ? 1 : 0)
+                                        _floats(c), Int64(n), accumulate ? 1 : 0)
                 return
             }
             _gemm(a, rsa, csa, b, rsb, csb, c, m: m, k: k, n: n, accumulate: accumulate)
@@ -67,4 +67,15 @@ enum _RecurrentMath {
 
         func release() { packed?.deallocate() }
     }
+}
+
+/// A float32 buffer's pointer as the C kernels take it (the caller has checked `T` is `Float`).
+@inline(__always)
+func _floats<T>(_ p: UnsafePointer<T>) -> UnsafeMutablePointer<Float> {
+    UnsafeMutableRawPointer(mutating: p).assumingMemoryBound(to: Float.self)
+}
+
+@inline(__always)
+func _floats<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
+    UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
 }

@@ -144,23 +144,20 @@ struct _LSTMPlan: @unchecked Sendable {
                 recurrent.multiply(hPrev, outSize, 1, gt, m: batch, accumulate: true)
                 let ct = pc + t * batch * hidden, tt = pt + t * batch * hidden
                 let rt = pr.map { $0 + t * batch * hidden } ?? (po + t * batch * outSize)
+                for b in 0..<batch {
+                    let row = gt + b * g4
+                    _RecurrentMath.sigmoid(row, 2 * hidden)
+                    _RecurrentMath.tanh(row + 2 * hidden, hidden, scratch: scratch)
+                    _RecurrentMath.sigmoid(row + 3 * hidden, hidden)
+                }
                 if T.self == Float.self {
-                    // The same arithmetic per element as below, the products in C (recurrent.c).
-                    for b in 0..<batch {
-                        let row = gt + b * g4
-                        _RecurrentMath.sigmoid(row, 2 * hidden)
-                        _RecurrentMath.tanh(row + 2 * hidden, hidden, scratch: scratch)
-                        _RecurrentMath.sigmoid(row + 3 * hidden, hidden)
-                    }
+                    // The loops below, eight lanes at a time in C (recurrent.c), same bits.
                     descent_lstm_cell_f32(Int64(batch), Int64(hidden), _floats(gt), _floats(cPrev), _floats(ct), _floats(tt))
                     for b in 0..<batch { _RecurrentMath.tanh(tt + b * hidden, hidden, scratch: scratch) }
                     descent_lstm_output_f32(Int64(batch), Int64(hidden), _floats(gt), _floats(tt), _floats(rt))
                 } else {
                     for b in 0..<batch {
                         let row = gt + b * g4
-                        _RecurrentMath.sigmoid(row, 2 * hidden)
-                        _RecurrentMath.tanh(row + 2 * hidden, hidden, scratch: scratch)
-                        _RecurrentMath.sigmoid(row + 3 * hidden, hidden)
                         let c = ct + b * hidden, cp = cPrev + b * hidden, th = tt + b * hidden, r = rt + b * hidden
                         for j in 0..<hidden { c[j] = row[hidden + j] * cp[j] + row[j] * row[2 * hidden + j] }
                         for j in 0..<hidden { th[j] = c[j] }
@@ -276,21 +273,16 @@ struct _LSTMPlan: @unchecked Sendable {
             let a2 = dA.view([rows, g4])
             var grads = Gradients()
             if needs.x { grads.x = a2.mm(wIh).view([steps, batch, inputSize]) }
-            // Both weight gradients from one product: dAᵀ @ [x_t | h_{t-1}], each step's input
-            // beside the h it started from (h0 for the first step, else the outputs one step
-            // back). dAᵀ, the large operand, is packed once rather than twice, and the product
-            // is wider (I + P columns), which the kernel runs faster than two narrow ones.
-            let xh = Tensor(uninitializedShape: [steps, batch, inputSize + outSize], dtype: dtype)
-            if steps > 0 {
-                xh.narrow(2, 0, inputSize)._copyRaw(x)
-                let h = xh.narrow(2, inputSize, outSize)
-                h.select(0, reverse ? steps - 1 : 0)._copyRaw(h0)
-                if steps > 1 { h.narrow(0, reverse ? 0 : 1, steps - 1)._copyRaw(output.narrow(0, reverse ? 1 : 0, steps - 1)) }
-                _CaptureTape.writtenInParts(xh)
+            grads.wIh = a2.t().mm(x.view([rows, inputSize]))
+            // W_hh's gradient pairs each step's dA with the h before it: the outputs one step
+            // back (two products over the steps in order, no copy), and h0 for the first step.
+            if steps > 1 {
+                let later = dA.narrow(0, reverse ? 0 : 1, steps - 1).reshape([(steps - 1) * batch, g4])
+                let earlier = output.narrow(0, reverse ? 1 : 0, steps - 1).reshape([(steps - 1) * batch, outSize])
+                grads.wHh = later.t().mm(earlier)
             }
-            let both = a2.t().mm(xh.view([rows, inputSize + outSize]))
-            grads.wIh = both.narrow(1, 0, inputSize).contiguous()
-            grads.wHh = both.narrow(1, inputSize, outSize).contiguous()
+            let first = dA.select(0, reverse ? steps - 1 : 0).t().mm(h0)
+            grads.wHh = grads.wHh.map { $0 + first } ?? first
             grads.bias = a2.sum(dim: 0)
             grads.h0 = dh
             grads.c0 = dc
@@ -300,15 +292,4 @@ struct _LSTMPlan: @unchecked Sendable {
             return grads
         }
     }
-}
-
-/// A float32 buffer's pointer as the C kernels take it (the caller has checked `T` is `Float`).
-@inline(__always)
-func _floats<T>(_ p: UnsafePointer<T>) -> UnsafeMutablePointer<Float> {
-    UnsafeMutableRawPointer(mutating: p).assumingMemoryBound(to: Float.self)
-}
-
-@inline(__always)
-func _floats<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
-    UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
 }
