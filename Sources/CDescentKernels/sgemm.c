@@ -294,6 +294,58 @@ static void kernel_avx2(int64_t kc, const float *pa, const float *pb, float *c, 
     }
 }
 
+// The last row panel when it has three rows or fewer, several column panels at once. A
+// kernel of R rows has 2R running sums, and on this core (Zen 2: two FMA pipes, five cycles
+// of latency) fewer than ten chains wait on latency: a 2-row panel took 5 cycles per k where a
+// 6-row one takes 6, so an LSTM step's m = 32 products (five panels and a remainder of two)
+// spent a seventh of their time on 2 of 32 rows. P panels side by side make 2RP = 12 chains.
+// Each element's sum is the same chain of FMAs as in the one-panel kernel, so bits agree.
+#define WIDE_KERNEL(R, P)                                                                               \
+    __attribute__((target("avx2,fma")))                                                                 \
+    static void kernel_avx2_rows##R##_panels##P(int64_t kc, const float *pa, const float *pb,          \
+                                                int64_t panel, float *c, int64_t ldc, int add) {        \
+        __m256 acc[R][2 * P];                                                                           \
+        for (int i = 0; i < R; i++)                                                                     \
+            for (int v = 0; v < 2 * P; v++) acc[i][v] = _mm256_setzero_ps();                            \
+        for (int64_t p = 0; p < kc; p++) {                                                              \
+            __m256 a[R];                                                                                \
+            for (int i = 0; i < R; i++) a[i] = _mm256_broadcast_ss(pa + i);                             \
+            for (int q = 0; q < P; q++) {                                                               \
+                __m256 b0 = _mm256_loadu_ps(pb + q * panel), b1 = _mm256_loadu_ps(pb + q * panel + 8);  \
+                for (int i = 0; i < R; i++) {                                                           \
+                    acc[i][2 * q] = _mm256_fmadd_ps(a[i], b0, acc[i][2 * q]);                           \
+                    acc[i][2 * q + 1] = _mm256_fmadd_ps(a[i], b1, acc[i][2 * q + 1]);                   \
+                }                                                                                       \
+            }                                                                                           \
+            pa += MR;                                                                                   \
+            pb += NR;                                                                                   \
+        }                                                                                               \
+        for (int i = 0; i < R; i++)                                                                     \
+            for (int v = 0; v < 2 * P; v++) {                                                           \
+                float *cv = c + i * ldc + (v / 2) * NR + (v % 2) * 8;                                   \
+                if (add) acc[i][v] = _mm256_add_ps(acc[i][v], _mm256_loadu_ps(cv));                     \
+                _mm256_storeu_ps(cv, acc[i][v]);                                                        \
+            }                                                                                           \
+    }
+WIDE_KERNEL(1, 6)
+WIDE_KERNEL(2, 3)
+WIDE_KERNEL(3, 2)
+#undef WIDE_KERNEL
+
+// Column panels a wide kernel takes at once for a last row panel of `rows` rows (1 if none).
+static int64_t wide_panels(int64_t rows) { return rows == 1 ? 6 : rows == 2 ? 3 : rows == 3 ? 2 : 1; }
+
+// `rows` rows of `wide_panels(rows)` full column panels, `panel` floats apart in packed B.
+__attribute__((target("avx2,fma")))
+static void kernel_avx2_wide(int64_t kc, const float *pa, const float *pb, int64_t panel, float *c, int64_t ldc,
+                             int add, int64_t rows) {
+    switch (rows) {
+    case 1: kernel_avx2_rows1_panels6(kc, pa, pb, panel, c, ldc, add); break;
+    case 2: kernel_avx2_rows2_panels3(kc, pa, pb, panel, c, ldc, add); break;
+    default: kernel_avx2_rows3_panels2(kc, pa, pb, panel, c, ldc, add); break;
+    }
+}
+
 #endif
 
 static void add_tile_generic(const float *tile, float *c, int64_t ldc, int64_t rows, int64_t cols, int add) {
@@ -347,9 +399,14 @@ static float *pack_buffer(float **buffer, size_t *capacity, size_t floats) {
 static void multiply_panels(int avx2, int64_t mc, int64_t nc, int64_t kc, const float *pa, const float *pb,
                             float *c, int64_t ldc, int add) {
     float tile[MR * NR] __attribute__((aligned(64)));
+    // A last row panel of 1-3 rows goes through the wide kernels after the others (x86 only).
+    int64_t last = mc % MR, body = mc;
+#if DESCENT_X86
+    if (avx2 && last > 0 && wide_panels(last) > 1) body = mc - last;
+#endif
     for (int64_t jr = 0; jr < nc; jr += NR) {
         int64_t cols = nc - jr < NR ? nc - jr : NR;
-        for (int64_t ir = 0; ir < mc; ir += MR) {
+        for (int64_t ir = 0; ir < body; ir += MR) {
             int64_t rows = mc - ir < MR ? mc - ir : MR;
             float *ct = c + ir * ldc + jr;
 #if DESCENT_X86
@@ -367,6 +424,24 @@ static void multiply_panels(int avx2, int64_t mc, int64_t nc, int64_t kc, const 
             add_tile_generic(tile, ct, ldc, rows, cols, add);
         }
     }
+#if DESCENT_X86
+    if (body < mc) {
+        const float *pl = pa + body * kc;
+        float *cl = c + body * ldc;
+        int64_t step = wide_panels(last) * NR, jr = 0;
+        for (; jr + step <= nc; jr += step)
+            kernel_avx2_wide(kc, pl, pb + jr * kc, NR * kc, cl + jr, ldc, add, last);
+        for (; jr < nc; jr += NR) {
+            int64_t cols = nc - jr < NR ? nc - jr : NR;
+            if (cols == NR) {
+                kernel_avx2(kc, pl, pb + jr * kc, cl + jr, ldc, add, last);
+            } else {
+                kernel_avx2(kc, pl, pb + jr * kc, tile, NR, 0, last);
+                add_tile_generic(tile, cl + jr, ldc, last, cols, add);
+            }
+        }
+    }
+#endif
 }
 
 // Packs B's block of rows p0..<p0+kc and columns j0..<j0+nc into NR-wide panels; the

@@ -64,6 +64,38 @@ import CDescentKernels
         }
     }
 
+    /// A last row panel of one to three rows runs through kernels that take several column
+    /// panels at once (an LSTM step's m = 32 products); its rows must be the bits they are when
+    /// more rows follow and they fall in a full panel instead. Plain and prepacked B, one and
+    /// two blocks of k, written and accumulated, with a partial column panel at the end.
+    @Test func lastRowPanelIsTheSameBitsAsAFullOne() {
+        let g = Generator(seed: 12)
+        for (m, k, n) in [(31, 128, 512), (32, 512, 128), (33, 300, 200), (122, 64, 40), (1, 70, 100), (2, 20, 16)] {
+            let full = (m + 5) / 6 * 6
+            let a = Tensor.randn(full, k, generator: g).scalars(as: Float.self)
+            let b = Tensor.randn(k, n, generator: g).scalars(as: Float.self)
+            let start = Tensor.randn(full, n, generator: g).scalars(as: Float.self)
+            var packed = [Float](repeating: 0, count: Int(descent_sgemm_packed_b_floats(Int64(k), Int64(n))))
+            descent_sgemm_pack_b(Int64(k), Int64(n), b, Int64(n), 1, &packed)
+            for accumulate: Int32 in [0, 1] {
+                for prepacked in [false, true] {
+                    func product(rows: Int) -> [UInt32] {
+                        var c = Array(start[0 ..< rows * n])
+                        if prepacked {
+                            descent_sgemm_prepacked(Int64(rows), Int64(n), Int64(k), a, Int64(k), 1, packed, &c, Int64(n), accumulate)
+                        } else {
+                            descent_sgemm(Int32(DESCENT_SGEMM_AVX2), Int64(rows), Int64(n), Int64(k), a, Int64(k), 1,
+                                          b, Int64(n), 1, &c, Int64(n), accumulate)
+                        }
+                        return c.map(\.bitPattern)
+                    }
+                    let alone = product(rows: m), padded = product(rows: full)
+                    #expect(alone == Array(padded[0 ..< m * n]), "\(m)x\(k)x\(n) accumulate \(accumulate) prepacked \(prepacked)")
+                }
+            }
+        }
+    }
+
     @Test func threadedSplitsAgree() {
         let g = Generator(seed: 4)
         for (m, k, n) in [(300, 200, 400), (400, 200, 10), (2, 100_000, 32)] {
