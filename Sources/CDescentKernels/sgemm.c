@@ -127,21 +127,36 @@ static void pack_a_rows_avx2(int64_t mc, int64_t kc, const float *a, int64_t rsa
 // A column-major A block (rsa == 1, a transposed operand such as the `gᵀ` of a weight
 // gradient): a panel's six rows at one k are six consecutive floats, moved as four and two
 // (never reading past them). The scalar gather this replaces was a tenth of an LSTM step.
+// Four k at a time across every panel, not one panel down all of k: a weight gradient's A
+// rows lie a power of two apart (2 KB for an LSTM's gates), so walking one panel down k
+// touched a new cache line per k in the same few L1 sets, and each next panel fetched them
+// again; this way each row's floats are read once, in order, and each panel gets 96
+// consecutive bytes (a 512 x 1600 x 128 weight gradient 5% faster).
+__attribute__((target("avx2,fma")))
+static inline void copy_six(float *o, const float *src) {
+    _mm_storeu_ps(o, _mm_loadu_ps(src));
+    _mm_storel_pi((__m64 *)(o + 4), _mm_loadl_pi(_mm_setzero_ps(), (const __m64 *)(src + 4)));
+}
+
 __attribute__((target("avx2,fma")))
 static void pack_a_columns_avx2(int64_t mc, int64_t kc, const float *a, int64_t csa, float *out) {
-    for (int64_t i0 = 0; i0 < mc; i0 += MR) {
-        int64_t rows = mc - i0 < MR ? mc - i0 : MR;
-        if (rows < MR) {
-            pack_a_generic(rows, kc, a + i0, 1, csa, out);
-            out += MR * kc;
-            continue;
-        }
-        const float *src = a + i0;
-        for (int64_t p = 0; p < kc; p++, src += csa, out += MR) {
-            _mm_storeu_ps(out, _mm_loadu_ps(src));
-            _mm_storel_pi((__m64 *)(out + 4), _mm_loadl_pi(_mm_setzero_ps(), (const __m64 *)(src + 4)));
+    int64_t full = mc / MR, p = 0;
+    for (; p + 4 <= kc; p += 4) {
+        const float *src = a + p * csa;
+        float *o = out + p * MR;
+        for (int64_t q = 0; q < full; q++, src += MR, o += MR * kc) {
+            copy_six(o, src);
+            copy_six(o + MR, src + csa);
+            copy_six(o + 2 * MR, src + 2 * csa);
+            copy_six(o + 3 * MR, src + 3 * csa);
         }
     }
+    for (; p < kc; p++) {
+        const float *src = a + p * csa;
+        float *o = out + p * MR;
+        for (int64_t q = 0; q < full; q++, src += MR, o += MR * kc) copy_six(o, src);
+    }
+    if (full * MR < mc) pack_a_generic(mc - full * MR, kc, a + full * MR, 1, csa, out + full * MR * kc);
 }
 #endif
 

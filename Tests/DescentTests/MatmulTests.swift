@@ -56,7 +56,7 @@ import CDescentKernels
         defer { MatmulBackend.current = saved }
         MatmulBackend.current = .avx2
         let g = Generator(seed: 9)
-        for (m, k, n) in [(512, 1600, 64), (131, 300, 70), (7, 257, 33)] {
+        for (m, k, n) in [(512, 1600, 64), (131, 300, 70), (7, 257, 33), (130, 258, 70)] {
             let stored = Tensor.randn(k, m, generator: g), b = Tensor.randn(k, n, generator: g)
             let view = stored.t(), copy = stored.t().contiguous()
             let bits = { (t: Tensor) in t.scalars(as: Float.self).map { $0.bitPattern } }
