@@ -296,6 +296,23 @@ package final class _CaptureTape {
         return outputs
     }
 
+    /// Runs `kernel`, which fills every element of `outputs` (fresh tensors) from `inputs`
+    /// through kernels that do not record themselves (a convolution's im2col and packing, a
+    /// pooling window walk), and records it as one step of the plan: every replay runs it
+    /// again on bare handles, straight into the plan's memory for `outputs`. Unlike
+    /// ``opaque(_:_:)`` a replay allocates no results and copies nothing (those copies made
+    /// a compiled LeNet step slower than the eager one). `_Conv.forwardUnit` is an example.
+    package static func unit(_ inputs: [Tensor?], outputs: [Tensor], _ kernel: @escaping ([Tensor?], [Tensor]) -> Void) -> [Tensor] {
+        guard current != nil else {
+            kernel(inputs, outputs)
+            return outputs
+        }
+        suspended { kernel(inputs, outputs) }
+        let handles = inputs.map { $0.map(handle) }, targets = outputs.map(handle)
+        record({ kernel(handles, targets) }, writes: outputs, reads: inputs.compactMap { $0 })
+        return outputs
+    }
+
     /// Keeps a tensor from outside the capture, and the memory it has now.
     private func note(_ t: Tensor) {
         guard made[t.header] == nil else { return }

@@ -24,6 +24,20 @@ enum _RecordedElementwise {
         _CaptureTape.record(pass, writes: writes, inPlace: inPlace, reads: reads)
     }
 
+    /// `po[i] = f(pa[i], pb[i % r])` for `n` outputs, a row of `r` at a time through pointers
+    /// of its own: indexing `po[base + j]` kept an overflow check in the loop and the loop in
+    /// scalars (a GPT's bias adds ran at two thirds of the eager driver's speed).
+    @inline(__always)
+    static func eachRow<A, B, R>(_ n: Int, _ r: Int, _ pa: UnsafePointer<A>, _ pb: UnsafePointer<B>,
+                                 _ po: UnsafeMutablePointer<R>, _ f: (A, B) -> R) {
+        var base = 0
+        while base < n {
+            let x = pa + base, y = po + base
+            for j in 0..<r { y[j] = f(x[j], pb[j]) }
+            base += r
+        }
+    }
+
     static func layout(_ out: Tensor, _ a: Tensor, _ b: Tensor?) -> Layout {
         let shape = out.shape
         let aFull = a.isContiguous && Shape.same(a.shape, shape)
@@ -64,13 +78,7 @@ enum _RecordedElementwise {
                 for i in 0..<n { o[i] = F.apply(x, b[i]) }
             }, writes: out, reads: [a, b])
         case .repeatedRow(let r):
-            step = {
-                var base = 0
-                while base < n {
-                    for j in 0..<r { po[base + j] = F.apply(pa[base + j], pb[j]) }
-                    base += r
-                }
-            }
+            step = { eachRow(n, r, pa, pb, po, F.apply) }
         case .strided(let shape, let strides):
             if let walk = _PlannedWalk(shape, strides) {
                 let (i0, i1, i2) = (walk.innerSteps[0], walk.innerSteps[1], walk.innerSteps[2])
@@ -268,13 +276,7 @@ extension _RecordedElementwise {
                 for i in 0..<n { o[i] = f(x, b[i]) }
             }, writes: out, reads: [a, b])
         case .repeatedRow(let r):
-            step = {
-                var base = 0
-                while base < n {
-                    for j in 0..<r { po[base + j] = f(pa[base + j], pb[j]) }
-                    base += r
-                }
-            }
+            step = { eachRow(n, r, pa, pb, po, f) }
         case .strided(let shape, let strides):
             step = {
                 _forEachRun(shape, strides) { offsets, count, steps in

@@ -223,11 +223,11 @@ extension Tensor {
             inputShape: x.shape, weightShape: weight.shape, outputShape: [x.shape[0], outChannels] + outSizes)
         // In a compiled step each product is a unit the plan runs again (its packing and
         // im2col kernels do not record themselves).
-        let y = _CaptureTape.opaque([x, weight, bias]) { [conv.rawForward($0[0]!, $0[1]!, $0[2])] }[0]
+        let y = conv.forwardUnit(x, weight, bias)
         let spatialDims = Array(2..<(spatial + 2))
         y._recorded("ConvolutionBackward0", bias.map { [x, weight, $0] } ?? [x, weight], saving: [x, weight]) { g, node in
-            [node.needsInputGrad(0) ? _CaptureTape.opaque([g, node.savedTensor(1)]) { [conv.inputGradient($0[0]!, $0[1]!)] }[0] : nil,
-             node.needsInputGrad(1) ? _CaptureTape.opaque([node.savedTensor(0), g]) { [conv.weightGradient($0[0]!, $0[1]!)] }[0] : nil,
+            [node.needsInputGrad(0) ? conv.inputGradientUnit(g, node.savedTensor(1)) : nil,
+             node.needsInputGrad(1) ? conv.weightGradientUnit(node.savedTensor(0), g) : nil,
              bias != nil && node.needsInputGrad(2) ? g.sum(dims: [0] + spatialDims) : nil]
         }
         return unbatched ? y.squeeze(0) : y
@@ -278,15 +278,14 @@ extension Tensor {
             padding: _lead3(padding, 0), dilation: _lead3(dilation, 1)),
             inputShape: [x.shape[0], outChannels] + outSizes, weightShape: weight.shape, outputShape: x.shape)
         // Units of a compiled step, as the convolutions above are.
-        let y = _CaptureTape.opaque([x, weight, bias]) { t -> [Tensor] in
-            let y = noGrad { conv.inputGradient(t[0]!, t[1]!) }
-            if let bias = t[2] { _addChannelBias(y, bias) }
-            return [y]
+        let y = _CaptureTape.unit([x, weight, bias], outputs: [Tensor(uninitializedShape: conv.inputShape, dtype: x.dtype)]) { t, out in
+            conv.rawInputGradient(t[0]!, t[1]!, into: out[0])
+            if let bias = t[2] { _addChannelBias(out[0], bias) }
         }[0]
         let spatialDims = Array(2..<(spatial + 2))
         y._recorded("ConvolutionBackward0", bias.map { [x, weight, $0] } ?? [x, weight], saving: [x, weight]) { g, node in
-            [node.needsInputGrad(0) ? _CaptureTape.opaque([g, node.savedTensor(1)]) { [conv.forward($0[0]!, $0[1]!)] }[0] : nil,
-             node.needsInputGrad(1) ? _CaptureTape.opaque([g, node.savedTensor(0)]) { [conv.weightGradient($0[0]!, $0[1]!)] }[0] : nil,
+            [node.needsInputGrad(0) ? conv.forwardUnit(g, node.savedTensor(1), nil) : nil,
+             node.needsInputGrad(1) ? conv.weightGradientUnit(g, node.savedTensor(0)) : nil,
              bias != nil && node.needsInputGrad(2) ? g.sum(dims: [0] + spatialDims) : nil]
         }
         return unbatched ? y.squeeze(0) : y
@@ -323,11 +322,45 @@ struct _Conv: @unchecked Sendable {
     let geometry: _ConvGeometry
     let inputShape: [Int], weightShape: [Int], outputShape: [Int]
 
-    /// The convolution with an optional bias, computed without recording.
-    func rawForward(_ x: Tensor, _ w: Tensor, _ bias: Tensor?) -> Tensor {
-        let y = geometry.forward(x.contiguous(), w.contiguous(), outputShape: outputShape)
+    /// The convolution with an optional bias, computed without recording, into `y` (fresh,
+    /// contiguous, of `outputShape`).
+    func rawForward(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, into y: Tensor) {
+        _ConvKernels.forward(geometry, x.contiguous(), w.contiguous(), y)
         if let bias { Tensor._addChannelBias(y, bias) }
-        return y
+    }
+
+    /// ``inputGradient(_:_:)``'s values without recording, into `gx` (contiguous, of
+    /// `inputShape`): the kernel adds each window's share, so `gx` is cleared first.
+    func rawInputGradient(_ gy: Tensor, _ w: Tensor, into gx: Tensor) {
+        gx._clearMemory()
+        _ConvKernels.inputGradient(geometry, gy.contiguous(), w.contiguous(), gx)
+    }
+
+    /// ``weightGradient(_:_:)``'s values without recording, into `gw` (contiguous, of
+    /// `weightShape`), cleared first as above.
+    func rawWeightGradient(_ x: Tensor, _ gy: Tensor, into gw: Tensor) {
+        gw._clearMemory()
+        _ConvKernels.weightGradient(geometry, x.contiguous(), gy.contiguous(), gw)
+    }
+
+    /// The three maps as units of a compiled step (``_CaptureTape/unit(_:outputs:_:)``):
+    /// each replay runs the kernels again straight into the plan's memory.
+    func forwardUnit(_ x: Tensor, _ w: Tensor, _ bias: Tensor?) -> Tensor {
+        _CaptureTape.unit([x, w, bias], outputs: [Tensor(uninitializedShape: outputShape, dtype: x.dtype)]) { t, out in
+            rawForward(t[0]!, t[1]!, t[2], into: out[0])
+        }[0]
+    }
+
+    func inputGradientUnit(_ gy: Tensor, _ w: Tensor) -> Tensor {
+        _CaptureTape.unit([gy, w], outputs: [Tensor(uninitializedShape: inputShape, dtype: gy.dtype)]) { t, out in
+            rawInputGradient(t[0]!, t[1]!, into: out[0])
+        }[0]
+    }
+
+    func weightGradientUnit(_ x: Tensor, _ gy: Tensor) -> Tensor {
+        _CaptureTape.unit([x, gy], outputs: [Tensor(uninitializedShape: weightShape, dtype: x.dtype)]) { t, out in
+            rawWeightGradient(t[0]!, t[1]!, into: out[0])
+        }[0]
     }
 
     /// `conv(x, w)`.

@@ -107,7 +107,7 @@ extension Tensor {
                                    padding: _lead3(padding, 0), dilation: _lead3(dilation), countIncludePad: nil)
         let planes = Shape.count(Array(x.shape.dropLast(spatial)))
         let shape = Array(x.shape.dropLast(spatial)) + out
-        let results = _CaptureTape.opaque([x]) { let (v, i) = _windowMax($0[0]!, windows, outputShape: shape, planes: planes); return [v, i] }
+        let results = _windowMaxUnit(x, windows, outputShape: shape, planes: planes)
         let (values, indices) = (results[0], results[1])
         let name: StaticString = spatial == 2 ? "MaxPool2DWithIndicesBackward0" : "MaxPool3DWithIndicesBackward0"
         let inputShape = x.shape
@@ -115,16 +115,18 @@ extension Tensor {
         return (values, indices)
     }
 
-    /// Each window's maximum and its flat position in the plane, without recording.
-    private static func _windowMax(_ x: Tensor, _ windows: _PoolWindows, outputShape: [Int], planes: Int) -> (Tensor, Tensor) {
-        let values = Tensor(uninitializedShape: outputShape, dtype: x.dtype)
-        let indices = Tensor(uninitializedShape: outputShape, dtype: .int64)
-        let src = x.contiguous()
-        switch x.dtype {
-        case .float32: windows.max(src.pointer(Float.self), planes: planes, values.pointer(Float.self), indices.pointer(Int64.self))
-        default: windows.max(src.pointer(Double.self), planes: planes, values.pointer(Double.self), indices.pointer(Int64.self))
+    /// Each window's maximum and its flat position in the plane, `[values, indices]`: a unit
+    /// of a compiled step (``_CaptureTape/unit(_:outputs:_:)``), whose window walk does not
+    /// record itself.
+    private static func _windowMaxUnit(_ x: Tensor, _ windows: _PoolWindows, outputShape: [Int], planes: Int) -> [Tensor] {
+        let outputs = [Tensor(uninitializedShape: outputShape, dtype: x.dtype), Tensor(uninitializedShape: outputShape, dtype: .int64)]
+        return _CaptureTape.unit([x], outputs: outputs) { t, out in
+            let src = t[0]!.contiguous(), (values, indices) = (out[0], out[1])
+            switch src.dtype {
+            case .float32: windows.max(src.pointer(Float.self), planes: planes, values.pointer(Float.self), indices.pointer(Int64.self))
+            default: windows.max(src.pointer(Double.self), planes: planes, values.pointer(Double.self), indices.pointer(Int64.self))
+            }
         }
-        return (values, indices)
     }
 
     /// Zeros of `inputShape` with `g[…, o]` added at `indices[…, o]` of each plane: the
@@ -133,28 +135,28 @@ extension Tensor {
         let outputShape = g.shape
         let lead = inputShape.count - spatial
         return _linearBackward(g, "MaxPoolWithIndicesBackwardBackward0", {
-            _CaptureTape.opaque([g, indices]) { [_scatterAtIndices($0[0]!, $0[1]!, inputShape: inputShape, spatial: spatial)] }[0]
+            _CaptureTape.unit([g, indices], outputs: [Tensor(uninitializedShape: inputShape, dtype: g.dtype)]) { t, out in
+                _scatterAtIndices(t[0]!, t[1]!, into: out[0], spatial: spatial)
+            }[0]
         }, adjoint: { gg in
             gg.flatten(start: lead).gather(lead, indices.flatten(start: lead)).view(outputShape)
         })
     }
 
-    /// The work of ``_gradientAtIndices(_:_:inputShape:spatial:)``.
-    private static func _scatterAtIndices(_ g: Tensor, _ indices: Tensor, inputShape: [Int], spatial: Int) -> Tensor {
-        let outputShape = g.shape
+    /// The work of ``_gradientAtIndices(_:_:inputShape:spatial:)``, into `gx` (contiguous,
+    /// of the input's shape; cleared first, as the windows' shares are added).
+    private static func _scatterAtIndices(_ g: Tensor, _ indices: Tensor, into gx: Tensor, spatial: Int) {
+        let outputShape = g.shape, inputShape = gx.shape
         let lead = inputShape.count - spatial
-        do {
-            let gx = Tensor.zeros(inputShape, dtype: g.dtype)
-            let gc = g.contiguous()
-            let planes = Shape.count(Array(inputShape.prefix(lead)))
-            let inVolume = Shape.count(Array(inputShape.suffix(spatial))), outVolume = Shape.count(Array(outputShape.suffix(spatial)))
-            switch g.dtype {
-            case .float32: _scatterToPlanes(gc.pointer(Float.self), indices.pointer(Int64.self), planes: planes, outputVolume: outVolume,
-                                            gx.pointer(Float.self), inputVolume: inVolume, accumulate: true)
-            default: _scatterToPlanes(gc.pointer(Double.self), indices.pointer(Int64.self), planes: planes, outputVolume: outVolume,
-                                      gx.pointer(Double.self), inputVolume: inVolume, accumulate: true)
-            }
-            return gx
+        gx._clearMemory()
+        let gc = g.contiguous()
+        let planes = Shape.count(Array(inputShape.prefix(lead)))
+        let inVolume = Shape.count(Array(inputShape.suffix(spatial))), outVolume = Shape.count(Array(outputShape.suffix(spatial)))
+        switch g.dtype {
+        case .float32: _scatterToPlanes(gc.pointer(Float.self), indices.pointer(Int64.self), planes: planes, outputVolume: outVolume,
+                                        gx.pointer(Float.self), inputVolume: inVolume, accumulate: true)
+        default: _scatterToPlanes(gc.pointer(Double.self), indices.pointer(Int64.self), planes: planes, outputVolume: outVolume,
+                                  gx.pointer(Double.self), inputVolume: inVolume, accumulate: true)
         }
     }
 
@@ -291,7 +293,7 @@ extension Tensor {
         let windows = _PoolWindows(adaptiveInput: _lead3(Array(x.shape.suffix(2))), output: _lead3(out))
         let shape = Array(x.shape.dropLast(2)) + out
         let planes = Shape.count(Array(x.shape.dropLast(2)))
-        let results = _CaptureTape.opaque([x]) { let (v, i) = _windowMax($0[0]!, windows, outputShape: shape, planes: planes); return [v, i] }
+        let results = _windowMaxUnit(x, windows, outputShape: shape, planes: planes)
         let (values, indices) = (results[0], results[1])
         let inputShape = x.shape
         values._recorded("AdaptiveMaxPool2DBackward0", x) { g, _ in (Tensor._gradientAtIndices(g, indices, inputShape: inputShape, spatial: 2), nil) }
