@@ -301,7 +301,7 @@ package final class _CaptureTape {
     /// pooling window walk), and records it as one step of the plan: every replay runs it
     /// again on bare handles, straight into the plan's memory for `outputs`. Unlike
     /// ``opaque(_:_:)`` a replay allocates no results and copies nothing (those copies made
-    /// a compiled LeNet step slower than the eager one). `_Conv.forwardUnit` is an example.
+    /// a compiled LeNet step slower than the eager one). `_Conv.forwardValues` is an example.
     package static func unit(_ inputs: [Tensor?], outputs: [Tensor], _ kernel: @escaping ([Tensor?], [Tensor]) -> Void) -> [Tensor] {
         guard current != nil else {
             kernel(inputs, outputs)

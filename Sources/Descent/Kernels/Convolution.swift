@@ -134,29 +134,6 @@ struct _ConvGeometry: Equatable {
         return (Swift.min(lo, hi), hi)
     }
 
-    // MARK: The three maps
-
-    /// `y = conv(x, w)`: `x` is `[N, Cin, in…]`, `w` `[Cout, Cin/g, k…]`, both contiguous.
-    func forward(_ x: Tensor, _ w: Tensor, outputShape: [Int]) -> Tensor {
-        let y = Tensor(uninitializedShape: outputShape, dtype: x.dtype)
-        _ConvKernels.forward(self, x, w, y)
-        return y
-    }
-
-    /// `gx` of `conv(x, w)` for `gy`: `[N, Cout, out…] -> [N, Cin, in…]`.
-    func inputGradient(_ gy: Tensor, _ w: Tensor, inputShape: [Int]) -> Tensor {
-        let gx = Tensor.zeros(inputShape, dtype: gy.dtype)
-        _ConvKernels.inputGradient(self, gy, w, gx)
-        return gx
-    }
-
-    /// `gw` of `conv(x, w)` for `gy`: `[Cout, Cin/g, k…]`.
-    func weightGradient(_ x: Tensor, _ gy: Tensor, weightShape: [Int]) -> Tensor {
-        let gw = Tensor.zeros(weightShape, dtype: x.dtype)
-        _ConvKernels.weightGradient(self, x, gy, gw)
-        return gw
-    }
-
     /// How many threads to split the batch over: each takes whole images.
     var threads: Int {
         let work = batch * outChannels * outputVolume * columnRows

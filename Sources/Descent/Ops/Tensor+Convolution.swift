@@ -221,13 +221,11 @@ extension Tensor {
             input: _lead3(inSizes, 1), output: _lead3(outSizes, 1), kernel: _lead3(kernel, 1), stride: _lead3(stride, 1),
             padding: _lead3(padding, 0), dilation: _lead3(dilation, 1)),
             inputShape: x.shape, weightShape: weight.shape, outputShape: [x.shape[0], outChannels] + outSizes)
-        // In a compiled step each product is a unit the plan runs again (its packing and
-        // im2col kernels do not record themselves).
-        let y = conv.forwardUnit(x, weight, bias)
+        let y = conv.forwardValues(x, weight, bias)
         let spatialDims = Array(2..<(spatial + 2))
         y._recorded("ConvolutionBackward0", bias.map { [x, weight, $0] } ?? [x, weight], saving: [x, weight]) { g, node in
-            [node.needsInputGrad(0) ? conv.inputGradientUnit(g, node.savedTensor(1)) : nil,
-             node.needsInputGrad(1) ? conv.weightGradientUnit(node.savedTensor(0), g) : nil,
+            [node.needsInputGrad(0) ? conv.inputGradient(g, node.savedTensor(1)) : nil,
+             node.needsInputGrad(1) ? conv.weightGradient(node.savedTensor(0), g) : nil,
              bias != nil && node.needsInputGrad(2) ? g.sum(dims: [0] + spatialDims) : nil]
         }
         return unbatched ? y.squeeze(0) : y
@@ -284,8 +282,8 @@ extension Tensor {
         }[0]
         let spatialDims = Array(2..<(spatial + 2))
         y._recorded("ConvolutionBackward0", bias.map { [x, weight, $0] } ?? [x, weight], saving: [x, weight]) { g, node in
-            [node.needsInputGrad(0) ? conv.forwardUnit(g, node.savedTensor(1), nil) : nil,
-             node.needsInputGrad(1) ? conv.weightGradientUnit(g, node.savedTensor(0)) : nil,
+            [node.needsInputGrad(0) ? conv.forward(g, node.savedTensor(1)) : nil,
+             node.needsInputGrad(1) ? conv.weightGradient(g, node.savedTensor(0)) : nil,
              bias != nil && node.needsInputGrad(2) ? g.sum(dims: [0] + spatialDims) : nil]
         }
         return unbatched ? y.squeeze(0) : y
@@ -343,30 +341,20 @@ struct _Conv: @unchecked Sendable {
         _ConvKernels.weightGradient(geometry, x.contiguous(), gy.contiguous(), gw)
     }
 
-    /// The three maps as units of a compiled step (``_CaptureTape/unit(_:outputs:_:)``):
-    /// each replay runs the kernels again straight into the plan's memory.
-    func forwardUnit(_ x: Tensor, _ w: Tensor, _ bias: Tensor?) -> Tensor {
+    // In a compiled step each map is a unit (``_CaptureTape/unit(_:outputs:_:)``): its
+    // packing and im2col kernels do not record themselves, so every replay runs them again,
+    // straight into the plan's memory.
+
+    /// The convolution with an optional bias, with no autograd node (its caller records one).
+    func forwardValues(_ x: Tensor, _ w: Tensor, _ bias: Tensor?) -> Tensor {
         _CaptureTape.unit([x, w, bias], outputs: [Tensor(uninitializedShape: outputShape, dtype: x.dtype)]) { t, out in
             rawForward(t[0]!, t[1]!, t[2], into: out[0])
         }[0]
     }
 
-    func inputGradientUnit(_ gy: Tensor, _ w: Tensor) -> Tensor {
-        _CaptureTape.unit([gy, w], outputs: [Tensor(uninitializedShape: inputShape, dtype: gy.dtype)]) { t, out in
-            rawInputGradient(t[0]!, t[1]!, into: out[0])
-        }[0]
-    }
-
-    func weightGradientUnit(_ x: Tensor, _ gy: Tensor) -> Tensor {
-        _CaptureTape.unit([x, gy], outputs: [Tensor(uninitializedShape: weightShape, dtype: x.dtype)]) { t, out in
-            rawWeightGradient(t[0]!, t[1]!, into: out[0])
-        }[0]
-    }
-
     /// `conv(x, w)`.
     func forward(_ x: Tensor, _ w: Tensor) -> Tensor {
-        let y = geometry.forward(x.contiguous(), w.contiguous(), outputShape: outputShape)
-        return y._recorded("ConvolutionBackward0", x, w, saving: x, w) { g, node in
+        forwardValues(x, w, nil)._recorded("ConvolutionBackward0", x, w, saving: x, w) { g, node in
             (node.needsInputGrad(0) ? inputGradient(g, node.savedTensor(1)) : nil,
              node.needsInputGrad(1) ? weightGradient(node.savedTensor(0), g) : nil)
         }
@@ -374,7 +362,9 @@ struct _Conv: @unchecked Sendable {
 
     /// The gradient of `conv(·, w)` with respect to its input, for output gradient `gy`.
     func inputGradient(_ gy: Tensor, _ w: Tensor) -> Tensor {
-        let gx = geometry.inputGradient(gy.contiguous(), w.contiguous(), inputShape: inputShape)
+        let gx = _CaptureTape.unit([gy, w], outputs: [Tensor(uninitializedShape: inputShape, dtype: gy.dtype)]) { t, out in
+            rawInputGradient(t[0]!, t[1]!, into: out[0])
+        }[0]
         return gx._recorded("ConvolutionBackwardBackward0", gy, w, saving: gy, w) { gg, node in
             (node.needsInputGrad(0) ? forward(gg, node.savedTensor(1)) : nil,
              node.needsInputGrad(1) ? weightGradient(gg, node.savedTensor(0)) : nil)
@@ -383,7 +373,9 @@ struct _Conv: @unchecked Sendable {
 
     /// The gradient of `conv(x, ·)` with respect to its weight, for output gradient `gy`.
     func weightGradient(_ x: Tensor, _ gy: Tensor) -> Tensor {
-        let gw = geometry.weightGradient(x.contiguous(), gy.contiguous(), weightShape: weightShape)
+        let gw = _CaptureTape.unit([x, gy], outputs: [Tensor(uninitializedShape: weightShape, dtype: x.dtype)]) { t, out in
+            rawWeightGradient(t[0]!, t[1]!, into: out[0])
+        }[0]
         return gw._recorded("ConvolutionBackwardBackward0", x, gy, saving: x, gy) { gg, node in
             (node.needsInputGrad(0) ? inputGradient(node.savedTensor(1), gg) : nil,
              node.needsInputGrad(1) ? forward(node.savedTensor(0), gg) : nil)
