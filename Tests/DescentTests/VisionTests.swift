@@ -104,6 +104,28 @@ struct VisionTests {
         #expect(close(y.scalars(as: Double.self), expected.values, rtol: 1e-5, atol: 1e-6))
     }
 
+    /// 2 x 2 windows at stride 2 take their own loop; its ties, NaNs, infinities and signed
+    /// zeros must pick PyTorch's values and indices (PyTorch 2.15's output for this input,
+    /// float32 and float64 alike): the first of equal values, the last NaN.
+    @Test(arguments: [DType.float32, .float64])
+    func maxPoolTwoByTwoPicksPyTorchsWinner(_ dtype: DType) {
+        let nan = Double.nan, inf = Double.infinity
+        let x = Tensor([1, 3, nan, 5, -inf, -inf, 2, 2,
+                        3, 2, nan, 1, -inf, -inf, 2, 2,
+                        0, -1, 7, nan, -0.0, 0, 4, 1,
+                        -2, -1, nan, 7, 0, -0.0, 1, 4] as [Double]).view(1, 1, 4, 8).to(dtype)
+        let (values, indices) = Tensor.maxPool2dWithIndices(x, kernelSize: 2)
+        #expect(indices.scalars(as: Int64.self) == [1, 10, 4, 6, 16, 26, 20, 22])
+        let v = values.scalars(as: Double.self)
+        #expect(v[0] == 3 && v[1].isNaN && v[2] == -inf && v[3] == 2 && v[4] == 0 && v[5].isNaN && v[7] == 4)
+        #expect(v[6] == 0 && v[6].sign == .minus)
+        // The general loop (windows of 2 x 2 at stride 1, every second one kept) agrees.
+        let (general, generalIndices) = Tensor.maxPool2dWithIndices(x, kernelSize: 2, stride: 1)
+        let kept = general[.all, .all, .slice(0, nil, step: 2), .slice(0, nil, step: 2)]
+        #expect(generalIndices[.all, .all, .slice(0, nil, step: 2), .slice(0, nil, step: 2)].scalars(as: Int64.self) == indices.scalars(as: Int64.self))
+        #expect(kept.scalars(as: Double.self).map(\.bitPattern) == v.map(\.bitPattern))
+    }
+
     @Test func batchNormWithoutMomentumAveragesCumulatively() throws {
         let cases = try #require(Self.file?.padding_and_norm)
         let g = Generator(seed: 50)

@@ -93,6 +93,10 @@ struct _PoolWindows: Sendable {
     /// flat index of the winner within its plane.
     func max<T: BinaryFloatingPoint & _NumericElement>(_ x: UnsafePointer<T>, planes count: Int, _ y: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>) {
         let (px, py, pi) = (_UncheckedSendable(x), _UncheckedSendable(y), _UncheckedSendable(indices))
+        if isTwoByTwo {
+            planes(count) { range in self.maxTwoByTwo(px.value, range, py.value, pi.value) }
+            return
+        }
         planes(count) { range in
             // The window tables as flat buffers: indexing the nested arrays inside the loops
             // (a bounds check and a reference count each) was a fifth of a LeNet step.
@@ -134,6 +138,49 @@ struct _PoolWindows: Sendable {
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// Whether every window is the 2 x 2 block at (2·oh, 2·ow) of a 2-D plane: `MaxPool2d(2)`
+    /// without padding, the pooling of nearly every CNN.
+    var isTwoByTwo: Bool {
+        input[0] == 1 && output[0] == 1 && step[1] == 1 && step[2] == 1
+            && (0..<output[1]).allSatisfy { first[1][$0] == 2 * $0 && count[1][$0] == 2 }
+            && (0..<output[2]).allSatisfy { first[2][$0] == 2 * $0 && count[2][$0] == 2 }
+    }
+
+    /// ``max(_:planes:_:_:)`` for ``isTwoByTwo`` windows: the four candidates in the general
+    /// loop's order (row by row, NaN winning, the first of equal values kept), without its
+    /// window tables and its loops of two, which cost 23 ns a window, a quarter of a LeNet step.
+    private func maxTwoByTwo<T: BinaryFloatingPoint & _NumericElement>(
+        _ x: UnsafePointer<T>, _ range: Range<Int>, _ y: UnsafeMutablePointer<T>, _ indices: UnsafeMutablePointer<Int64>
+    ) {
+        let (W, OH, OW) = (input[2], output[1], output[2])
+        let inVolume = inputVolume, outVolume = outputVolume
+        for plane in range {
+            let src = x + plane &* inVolume
+            var o = plane &* outVolume
+            for oh in 0..<OH {
+                let top = 2 &* oh &* W
+                for ow in 0..<OW {
+                    let i0 = top &+ 2 &* ow
+                    // The first value starts the window as the general loop's -inf would
+                    // leave it (taken unless it is -inf, whose index is the first anyway).
+                    var best = src[i0], at = i0
+                    @inline(__always) func consider(_ i: Int) {
+                        let v = src[i]
+                        let take = (unsafeBitCast(v > best, to: UInt8.self) | unsafeBitCast(v != v, to: UInt8.self)) != 0
+                        best = take ? v : best
+                        at = take ? i : at
+                    }
+                    consider(i0 &+ 1)
+                    consider(i0 &+ W)
+                    consider(i0 &+ W &+ 1)
+                    y[o] = best
+                    indices[o] = Int64(at)
+                    o &+= 1
                 }
             }
         }
