@@ -961,6 +961,11 @@ def errors():
 
     table = {
         "mm_shapes": lambda: torch.ones(5, 3) @ torch.ones(2, 3),
+        "linear_shapes": lambda: torch.nn.functional.linear(torch.ones(10, 4), torch.ones(3, 5), torch.ones(3)),
+        "linear_shapes_no_bias": lambda: torch.nn.functional.linear(torch.ones(10, 4), torch.ones(3, 5)),
+        "linear_3d_shapes": lambda: torch.nn.functional.linear(torch.ones(2, 5, 4), torch.ones(3, 5), torch.ones(3)),
+        "linear_weight_3d": lambda: torch.nn.functional.linear(torch.ones(10, 4), torch.ones(3, 4, 1), torch.ones(3)),
+        "addmm_shapes": lambda: torch.addmm(torch.ones(3), torch.ones(10, 4), torch.ones(5, 3)),
         "matmul_3d_2d": lambda: torch.ones(4, 5, 3) @ torch.ones(2, 3),
         "matmul_1d_2d": lambda: torch.ones(2) @ torch.ones(5, 3),
         "dot_sizes": lambda: torch.ones(3) @ torch.ones(2),

@@ -12,6 +12,11 @@ struct ErrorTests {
         let x = Tensor.ones(3, requiresGrad: true)
         switch name {
         case "mm_shapes": _ = Tensor.ones(5, 3).matmul(Tensor.ones(2, 3))
+        case "linear_shapes": _ = Tensor.linear(Tensor.ones(10, 4), weight: Tensor.ones(3, 5), bias: Tensor.ones(3))
+        case "linear_shapes_no_bias": _ = Tensor.linear(Tensor.ones(10, 4), weight: Tensor.ones(3, 5), bias: nil)
+        case "linear_3d_shapes": _ = Tensor.linear(Tensor.ones(2, 5, 4), weight: Tensor.ones(3, 5), bias: Tensor.ones(3))
+        case "linear_weight_3d": _ = Tensor.linear(Tensor.ones(10, 4), weight: Tensor.ones(3, 4, 1), bias: Tensor.ones(3))
+        case "addmm_shapes": _ = Tensor.addmm(Tensor.ones(3), Tensor.ones(10, 4), Tensor.ones(5, 3))
         case "matmul_3d_2d": _ = Tensor.ones(4, 5, 3).matmul(Tensor.ones(2, 3))
         case "matmul_1d_2d": _ = Tensor.ones(2).matmul(Tensor.ones(5, 3))
         case "dot_sizes": _ = Tensor.ones(3).matmul(Tensor.ones(2))

@@ -33,6 +33,35 @@ struct SequenceTests {
         "transformer": (14, { Transformer(dModel: 8, nhead: 2, numEncoderLayers: 2, numDecoderLayers: 1, dimFeedforward: 16) }),
     ]
 
+    /// A linear layer over a sequence takes PyTorch 2.15's paths, seen in its `grad_fn` chains:
+    /// a contiguous input with a bias is flattened into one addmm
+    /// (`UnsafeViewBackward0(AddmmBackward0(AccumulateGrad, ViewBackward0, …))`), a
+    /// non-contiguous one is a matmul and an add, and without a bias a folded matmul. The
+    /// values and gradients agree with the matmul-and-add formula either way.
+    @Test func linearOverASequenceTakesPyTorchsPath() {
+        let g = Generator(seed: 21)
+        let w = Tensor.randn(3, 4, generator: g).requiresGrad(true), b = Tensor.randn(3, generator: g).requiresGrad(true)
+        let x = Tensor.randn(2, 5, 4, generator: g).requiresGrad(true)
+        let y = Tensor.linear(x, weight: w, bias: b)
+        #expect(y.shape == [2, 5, 3])
+        #expect(y.gradFn?.name == "UnsafeViewBackward0")
+        let addmm = y.gradFn?.nextFunctions[0]
+        #expect(addmm?.name == "AddmmBackward0")
+        #expect(addmm?.nextFunctions[1]?.name == "ViewBackward0")
+        #expect(Tensor.linear(x, weight: w, bias: nil).gradFn?.nextFunctions[0]?.name == "MmBackward0")
+        #expect(Tensor.linear(x.transpose(0, 1), weight: w, bias: b).gradFn?.name == "AddBackward0")
+        #expect(Tensor.linear(Tensor.randn(4, generator: g), weight: w, bias: b).gradFn?.name == "UnsafeViewBackward0")
+
+        y.square().sum().backward()
+        let (gx, gw, gb) = (x.grad!, w.grad!, b.grad!)
+        for t in [x, w, b] { t.grad = nil }
+        (x.matmul(w.t()) + b).square().sum().backward()
+        #expect(close(y.detach().scalars(as: Double.self), noGrad { x.matmul(w.t()) + b }.scalars(as: Double.self), rtol: 1e-6, atol: 1e-6))
+        for (got, expected) in [(gx, x.grad!), (gw, w.grad!), (gb, b.grad!)] {
+            #expect(close(got.scalars(as: Double.self), expected.scalars(as: Double.self), rtol: 1e-5, atol: 1e-5))
+        }
+    }
+
     @Test(arguments: layers.keys.sorted())
     func layersInitialiseAsPyTorch(_ name: String) throws {
         let expected = try Self.tensors("init_\(name).safetensors")

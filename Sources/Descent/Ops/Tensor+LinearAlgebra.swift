@@ -192,11 +192,22 @@ extension Tensor {
     /// ```
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
         guard x.rank == 2 else {
+            // PyTorch 2.15 folds a contiguous input of any other rank, with a bias, into one
+            // addmm (`UnsafeViewBackward0` over `AddmmBackward0` over the input's
+            // `ViewBackward0`): a transformer's `[B, T, C]` layers. The weight's gradient is
+            // then `gᵀ @ x` in its own layout, where `matmul(weight.t())` gave its transpose,
+            // which `.grad` had to copy (1% of a GPT step), and the bias joins the product.
+            if let bias, x.isContiguous, x.rank >= 1, weight.rank == 2 {
+                let inner = x.shape[x.rank - 1]
+                let out = linear(x.view([x.scalarCount / Swift.max(inner, 1), inner]), weight: weight, bias: bias)
+                return out._unsafeView(Array(x.shape.dropLast()) + [weight.shape[0]])
+            }
             let out = x.matmul(weight.t())
             return bias.map { out + $0 } ?? out
         }
+        if weight.rank > 2 { _fail("t() expects a tensor with <= 2 dimensions, but self is \(weight.rank)D") }
         if weight.rank != 2 || x.shape[1] != weight.shape[1] {
-            _fail("mat1 and mat2 shapes cannot be multiplied (\(x.shape[0])x\(x.shape[1]) and \(weight.shape.last ?? 0)x\(weight.shape.first ?? 0))")
+            _fail("\(bias == nil ? "mm" : "addmm"): mat1 and mat2 shapes cannot be multiplied (\(x.shape[0])x\(x.shape[1]) and \(weight.shape.last ?? 0)x\(weight.shape.first ?? 0))")
         }
         let product = _mm(x, weight, transposeB: true)
         guard let bias else {
@@ -223,7 +234,7 @@ extension Tensor {
         if a.rank != 2 { _fail("addmm: self must be a matrix, got \(a.rank)-D tensor") }
         if b.rank != 2 { _fail("addmm: mat2 must be a matrix, got \(b.rank)-D tensor") }
         if a.shape[1] != b.shape[0] {
-            _fail("mat1 and mat2 shapes cannot be multiplied (\(a.shape[0])x\(a.shape[1]) and \(b.shape[0])x\(b.shape[1]))")
+            _fail("addmm: mat1 and mat2 shapes cannot be multiplied (\(a.shape[0])x\(a.shape[1]) and \(b.shape[0])x\(b.shape[1]))")
         }
         let product = MatmulKernel.batched(a, b, batch: 0, m: a.shape[0], k: a.shape[1], n: b.shape[1])
         let out = noGrad { product + bias }
