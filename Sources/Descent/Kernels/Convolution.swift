@@ -38,44 +38,47 @@ struct _ConvGeometry: Equatable {
 
     // MARK: im2col / col2im for one image
 
+    /// Kernel, stride, padding and dilation as triples, for loops that read them per row:
+    /// read from the arrays there, each was a bounds check and a load, which cost more than
+    /// the copy of a LeNet row of 8 or 24 values.
+    private var triples: (k: (Int, Int, Int), s: (Int, Int, Int), p: (Int, Int, Int), d: (Int, Int, Int)) {
+        func t(_ v: [Int]) -> (Int, Int, Int) { (v[0], v[1], v[2]) }
+        return (t(kernel), t(stride), t(padding), t(dilation))
+    }
+
     /// Writes the `[C·kvol, outVolume]` columns of the image at `src` (`[C, D, H, W]`).
     func im2col<T: _NumericElement>(_ src: UnsafePointer<T>, channels: Int, _ cols: UnsafeMutablePointer<T>) {
         let (D, H, W) = (input[0], input[1], input[2])
         let (OD, OH, OW) = (output[0], output[1], output[2])
-        // The geometry in locals: read from its arrays inside the loops (a bounds check and a
-        // load each), they cost more than the copy of a LeNet row of 8 or 24 values.
-        let (KD, KH, KW) = (kernel[0], kernel[1], kernel[2])
-        let (s0, s1, s2) = (stride[0], stride[1], stride[2])
-        let (p0, p1, p2) = (padding[0], padding[1], padding[2])
-        let (d0, d1, d2) = (dilation[0], dilation[1], dilation[2])
+        let (k, s, p, d) = triples
         let ov = outputVolume, iv = inputVolume
         var dst = cols
         for c in 0..<channels {
             let image = src + c &* iv
-            for kd in 0..<KD {
-                for kh in 0..<KH {
-                    for kw in 0..<KW {
+            for kd in 0..<k.0 {
+                for kh in 0..<k.1 {
+                    for kw in 0..<k.2 {
                         let (lo, hi) = validRange(kw, 2)
                         var out = dst
                         dst += ov
                         for od in 0..<OD {
-                            let id = od &* s0 &- p0 &+ kd &* d0
+                            let id = od &* s.0 &- p.0 &+ kd &* d.0
                             for oh in 0..<OH {
                                 defer { out += OW }
-                                let ih = oh &* s1 &- p1 &+ kh &* d1
+                                let ih = oh &* s.1 &- p.1 &+ kh &* d.1
                                 if id < 0 || id >= D || ih < 0 || ih >= H {
                                     out.update(repeating: .zero, count: OW)
                                     continue
                                 }
-                                let at: Int = (id &* H &+ ih) &* W &- p2 &+ kw &* d2, line = image + at
+                                let at: Int = (id &* H &+ ih) &* W &- p.2 &+ kw &* d.2, line = image + at
                                 // Rows are short (an image's width): plain loops, which the
                                 // compiler vectorises, instead of a memmove and memset call each.
                                 var ow = 0
                                 while ow < lo { out[ow] = .zero; ow &+= 1 }
-                                if s2 == 1 {
+                                if s.2 == 1 {
                                     while ow < hi { out[ow] = line[ow]; ow &+= 1 }
                                 } else {
-                                    while ow < hi { out[ow] = line[ow &* s2]; ow &+= 1 }
+                                    while ow < hi { out[ow] = line[ow &* s.2]; ow &+= 1 }
                                 }
                                 while ow < OW { out[ow] = .zero; ow &+= 1 }
                             }
@@ -91,36 +94,32 @@ struct _ConvGeometry: Equatable {
     func col2im<T: _NumericElement>(_ cols: UnsafePointer<T>, channels: Int, _ dst: UnsafeMutablePointer<T>) {
         let (D, H, W) = (input[0], input[1], input[2])
         let (OD, OH, OW) = (output[0], output[1], output[2])
-        // In locals, as in `im2col`.
-        let (KD, KH, KW) = (kernel[0], kernel[1], kernel[2])
-        let (s0, s1, s2) = (stride[0], stride[1], stride[2])
-        let (p0, p1, p2) = (padding[0], padding[1], padding[2])
-        let (d0, d1, d2) = (dilation[0], dilation[1], dilation[2])
+        let (k, s, p, d) = triples
         let ov = outputVolume, iv = inputVolume
         var src = cols
         for c in 0..<channels {
             let image = dst + c &* iv
-            for kd in 0..<KD {
-                for kh in 0..<KH {
-                    for kw in 0..<KW {
+            for kd in 0..<k.0 {
+                for kh in 0..<k.1 {
+                    for kw in 0..<k.2 {
                         let (lo, hi) = validRange(kw, 2)
                         let rowStart = src
                         src += ov
                         for od in 0..<OD {
-                            let id = od &* s0 &- p0 &+ kd &* d0
+                            let id = od &* s.0 &- p.0 &+ kd &* d.0
                             if id < 0 || id >= D { continue }
                             for oh in 0..<OH {
-                                let ih = oh &* s1 &- p1 &+ kh &* d1
+                                let ih = oh &* s.1 &- p.1 &+ kh &* d.1
                                 if ih < 0 || ih >= H { continue }
                                 let fromAt: Int = (od &* OH &+ oh) &* OW, from = rowStart + fromAt
-                                let at: Int = (id &* H &+ ih) &* W &- p2 &+ kw &* d2, line = image + at
+                                let at: Int = (id &* H &+ ih) &* W &- p.2 &+ kw &* d.2, line = image + at
                                 var ow = lo
-                                if s2 == 1 {
+                                if s.2 == 1 {
                                     while ow < hi { line[ow] = T._plus(line[ow], from[ow]); ow &+= 1 }
                                 } else {
                                     while ow < hi {
-                                        let p = line + ow &* s2
-                                        p.pointee = T._plus(p.pointee, from[ow])
+                                        let q = line + ow &* s.2
+                                        q.pointee = T._plus(q.pointee, from[ow])
                                         ow &+= 1
                                     }
                                 }
