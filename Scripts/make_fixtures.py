@@ -961,6 +961,7 @@ def errors():
 
     table = {
         "mm_shapes": lambda: torch.ones(5, 3) @ torch.ones(2, 3),
+        "fill_tensor_expanded": lambda: torch.zeros(3).expand(2, 3).fill_(torch.tensor(2.0)),
         "linear_shapes": lambda: torch.nn.functional.linear(torch.ones(10, 4), torch.ones(3, 5), torch.ones(3)),
         "linear_shapes_no_bias": lambda: torch.nn.functional.linear(torch.ones(10, 4), torch.ones(3, 5)),
         "linear_3d_shapes": lambda: torch.nn.functional.linear(torch.ones(2, 5, 4), torch.ones(3, 5), torch.ones(3)),

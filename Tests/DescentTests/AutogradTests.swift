@@ -211,6 +211,17 @@ struct AutogradTests {
         #expect(x.version == 1)
     }
 
+    /// A number fills an expanded view of a tensor in the graph, as in PyTorch 2.15 (difftest
+    /// seed 3620, program 128); a tensor value may not (`fill_tensor_expanded` in ErrorTests).
+    @Test func aNumberFillsAnExpandedViewInTheGraph() {
+        let a = Tensor([1, 2, 3], requiresGrad: true)
+        let std = a.std()
+        let e = std.expand([2])
+        e.fill(0)
+        #expect(e.gradFn?.name == "AsStridedBackward0" && std.gradFn?.name == "CopySlices")
+        #expect(e.scalars(as: Float.self) == [0, 0])
+    }
+
     @Test func inPlaceOnNonLeafJoinsTheGraph() {
         let x = Tensor([1, 2], requiresGrad: true)
         let y = x * 2

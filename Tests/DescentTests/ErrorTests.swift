@@ -12,6 +12,7 @@ struct ErrorTests {
         let x = Tensor.ones(3, requiresGrad: true)
         switch name {
         case "mm_shapes": _ = Tensor.ones(5, 3).matmul(Tensor.ones(2, 3))
+        case "fill_tensor_expanded": Tensor.zeros(3).expand([2, 3]).fill(Tensor(2.0))
         case "linear_shapes": _ = Tensor.linear(Tensor.ones(10, 4), weight: Tensor.ones(3, 5), bias: Tensor.ones(3))
         case "linear_shapes_no_bias": _ = Tensor.linear(Tensor.ones(10, 4), weight: Tensor.ones(3, 5), bias: nil)
         case "linear_3d_shapes": _ = Tensor.linear(Tensor.ones(2, 5, 4), weight: Tensor.ones(3, 5), bias: Tensor.ones(3))

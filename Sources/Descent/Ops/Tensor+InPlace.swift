@@ -30,8 +30,9 @@ extension Tensor {
     /// Applies `op(self, other)` in place. Without a graph to record, the kernel updates the
     /// storage directly; with one, the result is computed from a snapshot of `self` and
     /// written back, and `self` takes the result's place in the graph (PyTorch's rebase).
-    private func _inPlace(_ other: Tensor, _ op: (Tensor, Tensor) -> Tensor, kernel: ((Tensor, Tensor) -> Void)?) {
-        _checkInPlace()
+    private func _inPlace(_ other: Tensor, _ op: (Tensor, Tensor) -> Tensor, kernel: ((Tensor, Tensor) -> Void)?,
+                          internalOverlap: Bool = true) {
+        _checkInPlace(overlap: internalOverlap)
         // TensorIterator checks memory overlap before it broadcasts: `x += x` (the same
         // elements in the same layout) is fine, any other overlap is not.
         if Tensor._overlap(self, other) == .partial {
@@ -168,9 +169,11 @@ extension Tensor {
     private func _fill(_ value: Double, name: StaticString) {
         _checkInPlace(overlap: false)
         if GradMode.isEnabled && _requiresGrad {
+            // A number may fill an expanded view (every copy of an element gets the same
+            // value): ATen's `fill_` does not check for internal overlap, with a graph or not.
             _inPlace(Tensor.zeros([], dtype: dtype), { a, _ in
                 Tensor.full(like: a, value)._recorded(name, a) { g, _ in (Tensor.zeros(like: g), nil) }
-            }, kernel: nil)
+            }, kernel: nil, internalOverlap: false)
             return
         }
         _fillRaw(value)
@@ -187,7 +190,9 @@ extension Tensor {
         if value.rank != 0 {
             _fail("fill_ only supports 0-dimension value tensor but got tensor with \(value.rank) dimensions.")
         }
-        _checkInPlace(overlap: false)
+        // Unlike a number, a tensor value goes through ATen's overlap checks: an expanded view
+        // cannot take it.
+        _checkInPlace()
         if GradMode.isEnabled && (_requiresGrad || value._requiresGrad) {
             _inPlace(value.detach().to(dtype), { a, _ in
                 Tensor.full(like: a, value.item())._recorded("FillBackward3", a, value) { g, _ in
