@@ -224,10 +224,4 @@ public class Tensor: @unchecked Sendable {
     final func pointer<T>(_ type: T.Type) -> UnsafeMutablePointer<T> {
         data.assumingMemoryBound(to: T.self) + storageOffset
     }
-
-    /// Zero bits over a contiguous tensor's elements, unrecorded: for kernels that add into
-    /// their output and run as a compiled step's units (``_CaptureTape/unit(_:outputs:_:)``).
-    final func _clearMemory() {
-        (data + storageOffset * dtype.itemSize).initializeMemory(as: UInt8.self, repeating: 0, count: scalarCount * dtype.itemSize)
-    }
 }

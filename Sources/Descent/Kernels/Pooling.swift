@@ -120,10 +120,8 @@ struct _PoolWindows: Sendable {
                                     for _ in 0..<c1[oh] {
                                         var index = row &+ fw
                                         for _ in 0..<c2[ow] {
-                                            // Selects, not branches: on real data which
-                                            // element wins is unpredictable.
                                             let v = src[index]
-                                            let take = (unsafeBitCast(v > best, to: UInt8.self) | unsafeBitCast(v != v, to: UInt8.self)) != 0
+                                            let take = Self.beats(v, best)
                                             best = take ? v : best
                                             bestIndex = take ? index : bestIndex
                                             index &+= s2
@@ -141,6 +139,13 @@ struct _PoolWindows: Sendable {
                 }
             }
         }
+    }
+
+    /// Whether `v` takes a window's lead from `best`, as in PyTorch (`val > max || isnan(val)`):
+    /// a select, not a branch, since on real data which element wins is unpredictable.
+    @inline(__always)
+    static func beats<T: BinaryFloatingPoint>(_ v: T, _ best: T) -> Bool {
+        (unsafeBitCast(v > best, to: UInt8.self) | unsafeBitCast(v != v, to: UInt8.self)) != 0
     }
 
     /// Whether every window is the 2 x 2 block at (2·oh, 2·ow) of a 2-D plane: `MaxPool2d(2)`
@@ -171,7 +176,7 @@ struct _PoolWindows: Sendable {
                     var best = src[i0], at = i0
                     @inline(__always) func consider(_ i: Int) {
                         let v = src[i]
-                        let take = (unsafeBitCast(v > best, to: UInt8.self) | unsafeBitCast(v != v, to: UInt8.self)) != 0
+                        let take = Self.beats(v, best)
                         best = take ? v : best
                         at = take ? i : at
                     }

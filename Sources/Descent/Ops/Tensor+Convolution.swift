@@ -330,14 +330,14 @@ struct _Conv: @unchecked Sendable {
     /// ``inputGradient(_:_:)``'s values without recording, into `gx` (contiguous, of
     /// `inputShape`): the kernel adds each window's share, so `gx` is cleared first.
     func rawInputGradient(_ gy: Tensor, _ w: Tensor, into gx: Tensor) {
-        gx._clearMemory()
+        gx._fillRaw(0)
         _ConvKernels.inputGradient(geometry, gy.contiguous(), w.contiguous(), gx)
     }
 
     /// ``weightGradient(_:_:)``'s values without recording, into `gw` (contiguous, of
     /// `weightShape`), cleared first as above.
     func rawWeightGradient(_ x: Tensor, _ gy: Tensor, into gw: Tensor) {
-        gw._clearMemory()
+        gw._fillRaw(0)
         _ConvKernels.weightGradient(geometry, x.contiguous(), gy.contiguous(), gw)
     }
 

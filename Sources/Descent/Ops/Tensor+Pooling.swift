@@ -148,7 +148,7 @@ extension Tensor {
     private static func _scatterAtIndices(_ g: Tensor, _ indices: Tensor, into gx: Tensor, spatial: Int) {
         let outputShape = g.shape, inputShape = gx.shape
         let lead = inputShape.count - spatial
-        gx._clearMemory()
+        gx._fillRaw(0)
         let gc = g.contiguous()
         let planes = Shape.count(Array(inputShape.prefix(lead)))
         let inVolume = Shape.count(Array(inputShape.suffix(spatial))), outVolume = Shape.count(Array(outputShape.suffix(spatial)))
