@@ -39,6 +39,10 @@ extension Tensor {
                 inputs = all.enumerated().map { i, t in t.map { inner.fitToInput($0, i) } }
             }
             if let selfGrad = inputs.first ?? nil {
+                // PyTorch's `grad_slice.copy_(res[0])`: a view with repeated elements (an
+                // expanded one, which `copy_` may write when it is the value's own view) stops
+                // the backward pass here.
+                slice._checkNoInternalOverlap()
                 slice._copyRaw(selfGrad)
             } else {
                 slice._fillRaw(0)

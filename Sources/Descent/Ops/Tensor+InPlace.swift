@@ -212,11 +212,16 @@ extension Tensor {
     /// noGrad { target.copy(from: source) }
     /// ```
     public func copy(from source: Tensor) {
+        // ATen's copy_ returns before TensorIterator's overlap checks when the source is the
+        // same view of the same memory (`t.expand(3, 3)[:-1].copy_(t.expand(2, 3))` is
+        // allowed); autograd still records the copy and the version still moves.
+        let sameView = source._sharesMemory(with: self) && source.dtype == dtype
+            && source.storageOffset == storageOffset && Shape.same(source.shape, shape) && source.strides == strides
         _inPlace(source, { a, b in
             b.to(a.dtype).expand(a.shape).clone()._recorded("CopyBackwards", a, b) { g, _ in
                 (Tensor.zeros(like: g), g)
             }
-        }, kernel: { dst, src in dst._copyRaw(src) })
+        }, kernel: { dst, src in dst._copyRaw(src) }, internalOverlap: !sameView)
     }
 
     /// Writes `src` (broadcast, any dtype) into this tensor's elements, outside autograd.

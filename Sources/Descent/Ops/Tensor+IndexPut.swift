@@ -12,19 +12,19 @@ extension Tensor {
         let (view, advanced) = _basicIndex(indices, flattenMask: false, assigning: true)
         let number = value.rank == 0 && !value._requiresGrad
         guard let (d, index) = advanced else {
-            // Python's __setitem__ drops a value's leading dimensions of size one first.
-            var value = value
-            while value.rank > view.rank, value.shape[0] == 1 { value = value.squeeze(0) }
             if number { return view.fill(value.item()) }
-            let expanded = value.expand(view.shape)
-            // `copy_` checks overlap against the value as given, not broadcast (after the
-            // expansion's and the in-place checks): the same elements in another layout are a
-            // partial overlap.
-            view._checkInPlace()
-            if Tensor._overlap(view, value) == .partial {
-                _fail("unsupported operation: some elements of the input tensor and the written-to tensor refer to a single memory location. Please clone() the tensor before performing the operation.")
+            // ATen's `copy_to`: a value of the view's shape is copied as it is; any other first
+            // loses all its leading dimensions of size one (a one-element value becomes 0-d)
+            // and is expanded to the view. `copy_` checks overlap against that expanded value,
+            // so `t[None] = t` (the same view of the same memory) is allowed, and a one-element
+            // value over the same element in another layout (strides 0 against the view's) is
+            // a partial overlap.
+            var source = value
+            if !Shape.same(value.shape, view.shape) {
+                while source.rank > 0, source.shape[0] == 1 { source = source.squeeze(0) }
+                source = source.expand(view.shape)
             }
-            view.copy(from: expanded)
+            view.copy(from: source)
             return
         }
         view._indexPut(dim: d, index, number ? value.to(view.dtype) : value, fill: number)

@@ -214,9 +214,10 @@ extension Tensor {
         // ATen's inferExpandGeometry: a new leading dimension of size one takes the stride it
         // would have in a dense tensor (the next size times the next stride), not 0, so that
         // `x[None]` and `x.expand(1, n)` keep dense strides (memory-overlap checks read them).
-        if lead > 0 {
+        // A 0-d tensor's expansion has strides 0 throughout, size one or not.
+        if lead > 0 && rank > 0 {
             for i in stride(from: lead - 1, through: 0, by: -1) where outShape[i] == 1 {
-                outStrides[i] = i + 1 < outShape.count ? outShape[i + 1] * outStrides[i + 1] : 1
+                outStrides[i] = outShape[i + 1] * outStrides[i + 1]
             }
         }
         let input = shape

@@ -302,6 +302,7 @@ struct DifferentialRunner {
                 case ("fill_", .tensor(let v)): t.fill(v)
                 case ("fill_", .int(let n)): t.fill(Double(n))
                 case ("fill_", .double(let d)): t.fill(d)
+                case ("copy_", .tensor(let v)): t.copy(from: v)
                 case ("add_", .tensor(let v)): t += v
                 case ("add_", .int(let n)): t += n
                 case ("add_", .double(let d)): t += d
