@@ -139,7 +139,7 @@ enum Engine {
         if let existing = tensor._grad {
             existing._addInPlaceNoGraph(grad)
         } else {
-            tensor._grad = grad.clone()
+            tensor._grad = grad._contiguousClone()
         }
     }
 }

@@ -241,15 +241,16 @@ package final class _CaptureTape {
         if inPlace {
             writtenInPlace[writes.header, default: 0] += 1
             zeroed[writes.data] = nil
-            // Written in place over the whole of fresh memory (a tensor made, then filled).
-            if writes.isContiguous && writes.storageOffset == 0 && writes.scalarCount == writes.header.pointee.count {
+            // Written in place over the whole of fresh memory (a tensor made, then filled; a
+            // clone keeps a transposed layout).
+            if writes._isDense && writes.storageOffset == 0 && writes.scalarCount == writes.header.pointee.count {
                 unwritten[writes.data] = nil
             }
         } else {
             unwritten[writes.data] = nil
             // A fresh output is written by one recorded kernel (or by parts through views):
             // a second whole write means a driver recorded a pass its caller records too.
-            if writes.isContiguous && writes.storageOffset == 0 && writes.scalarCount == writes.header.pointee.count {
+            if writes._isDense && writes.storageOffset == 0 && writes.scalarCount == writes.header.pointee.count {
                 assert(writtenWhole.insert(writes.data).inserted, "a kernel was recorded twice for one output")
             }
         }

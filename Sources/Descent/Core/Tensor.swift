@@ -122,6 +122,14 @@ public class Tensor: @unchecked Sendable {
                   base: nil, contiguous: true)
     }
 
+    /// A new tensor whose elements lie in memory as `strides` (dense, in some order of the
+    /// dimensions) say: an elementwise result that keeps its operands' layout.
+    convenience init(freshShape shape: [Int], denseStrides strides: [Int], dtype: DType) {
+        let block = TensorMemory.allocate(count: Shape.count(shape), dtype: dtype)
+        self.init(data: block.data, header: block.header, dtype: dtype, shape: shape, strides: strides, offset: 0,
+                  base: nil, contiguous: Shape.isContiguous(shape, strides))
+    }
+
     /// Another tensor over `source`'s memory: a view when `base` is given, else an alias.
     /// `source` is borrowed: an initializer's arguments are otherwise passed owned.
     convenience init(over source: borrowing Tensor, shape: [Int], strides: [Int], offset: Int, base: Tensor?, contiguous: Bool? = nil) {

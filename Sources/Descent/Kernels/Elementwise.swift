@@ -13,15 +13,17 @@ enum Elementwise {
     /// `map` for callers that record the pass themselves, with a specialised replay.
     @inline(__always)
     static func mapUnrecorded<A: _Element, R: _Element>(_ a: Tensor, _: A.Type, _: R.Type, _ f: (A) -> R) -> Tensor {
-        let out = Tensor(uninitializedLike: a, dtype: R.dtype)
         let pa = a.pointer(A.self)
-        let po = out.pointer(R.self)
         if a.isContiguous {
+            let out = Tensor(uninitializedLike: a, dtype: R.dtype)
+            let po = out.pointer(R.self)
             for i in 0..<out.scalarCount { po[i] = f(pa[i]) }
             return out
         }
+        let (out, shape, strides) = _IteratorLayout.result(a.shape, [a], R.dtype)
+        let po = out.pointer(R.self)
         var k = 0
-        _forEachRun(a.shape, [a.strides]) { offsets, count, steps in
+        _forEachRun(shape, strides) { offsets, count, steps in
             var p = pa + offsets[0]
             let s = steps[0]
             for _ in 0..<count {
@@ -112,12 +114,10 @@ enum Elementwise {
                 return out
             }
         }
-        let out = Tensor(uninitializedShape: shape, dtype: R.dtype)
+        let (out, walk, strides) = _IteratorLayout.result(shape, [a, b], R.dtype)
         let po = out.pointer(R.self)
-        let sa = Shape.broadcastStrides(a.shape, a.strides, to: shape)
-        let sb = Shape.broadcastStrides(b.shape, b.strides, to: shape)
         var k = 0
-        _forEachRun(shape, [sa, sb]) { offsets, count, steps in
+        _forEachRun(walk, strides) { offsets, count, steps in
             var p = pa + offsets[0], q = pb + offsets[1]
             let ps = steps[0], qs = steps[1]
             for _ in 0..<count {
@@ -146,14 +146,11 @@ enum Elementwise {
         _ c: Tensor, _ a: Tensor, _ b: Tensor, _: C.Type, _: A.Type, _: R.Type, _ f: (C, A, A) -> R
     ) -> Tensor {
         let shape = Shape.broadcast(Shape.broadcast(c.shape, a.shape), b.shape)
-        let out = Tensor(uninitializedShape: shape, dtype: R.dtype)
+        let (out, walk, strides) = _IteratorLayout.result(shape, [c, a, b], R.dtype)
         let pc = c.pointer(C.self), pa = a.pointer(A.self), pb = b.pointer(A.self)
         let po = out.pointer(R.self)
-        let sc = Shape.broadcastStrides(c.shape, c.strides, to: shape)
-        let sa = Shape.broadcastStrides(a.shape, a.strides, to: shape)
-        let sb = Shape.broadcastStrides(b.shape, b.strides, to: shape)
         var k = 0
-        _forEachRun(shape, [sc, sa, sb]) { offsets, count, steps in
+        _forEachRun(walk, strides) { offsets, count, steps in
             var x = pc + offsets[0], y = pa + offsets[1], z = pb + offsets[2]
             for _ in 0..<count {
                 po[k] = f(x.pointee, y.pointee, z.pointee)

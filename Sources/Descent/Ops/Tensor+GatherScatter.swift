@@ -406,7 +406,8 @@ extension Tensor {
                 return i < 0 ? i + n : i
             }
             let out = noGrad { () -> Tensor in
-                let out = me.clone()
+                // Contiguous, so that the flat reading below is a view of it.
+                let out = me._contiguousClone()
                 let flat = out.reshape([n])
                 let src = source.to(me.dtype).flatten()
                 for (k, i) in positions.enumerated() {

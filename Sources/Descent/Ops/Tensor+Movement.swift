@@ -284,14 +284,24 @@ extension Tensor {
     /// ```swift
     /// let packed = x.t().contiguous()
     /// ```
-    public func contiguous() -> Tensor { isContiguous ? self : clone() }
+    public func contiguous() -> Tensor { isContiguous ? self : _contiguousClone() }
 
-    /// A copy with its own contiguous storage (`CloneBackward0`).
+    /// A copy with its own storage (`CloneBackward0`), laid out as this tensor is when its
+    /// elements fill a block of memory (a transposed matrix stays transposed), else
+    /// contiguous: PyTorch's `clone()` (`memory_format=torch.preserve_format`).
     ///
     /// ```swift
     /// let snapshot = w.clone()
     /// ```
     public func clone() -> Tensor {
+        if isContiguous || !_isDense { return _contiguousClone() }
+        let out = Tensor(freshShape: shape, denseStrides: strides, dtype: dtype)
+        CopyKernel.copy(self, into: out)
+        return out._recorded("CloneBackward0", self) { g, _ in (g, nil) }
+    }
+
+    /// A copy in contiguous storage (`CloneBackward0`), whatever this tensor's layout.
+    func _contiguousClone() -> Tensor {
         let out = Tensor(uninitializedShape: shape, dtype: dtype)
         CopyKernel.copy(self, into: out)
         return out._recorded("CloneBackward0", self) { g, _ in (g, nil) }

@@ -335,6 +335,9 @@ extension Tensor {
         // ATen reshapes the fresh product with `_unsafe_view` (`UnsafeViewBackward0`).
         let product = a.reshape(aShape) * b.reshape(bShape)
         let productShape = product.shape
-        return product._fresh(shape: final)._recorded("UnsafeViewBackward0", product) { g, _ in (g.reshape(productShape), nil) }
+        // (A transposed operand gives a product in its layout, which this reading of the
+        // memory needs contiguous.)
+        let dense = product.isContiguous ? product : noGrad { product.contiguous() }
+        return dense._fresh(shape: final)._recorded("UnsafeViewBackward0", product) { g, _ in (g.reshape(productShape), nil) }
     }
 }

@@ -281,6 +281,11 @@ struct DifferentialRunner {
             case "flatten": env[out!] = x.flatten()
             default: env[out!] = x.narrow(args[0], args[1], args[2])
             }
+        case "where":
+            guard case .tensor(let a) = operand(s["a"]), case .tensor(let b) = operand(s["b"]) else {
+                fatalError("where with a number operand")
+            }
+            env[out!] = Tensor.where(env[s["cond"]!.string!]!, a, b)
         case "index":
             env[out!] = env[s["a"]!.string!]!._index(indexItems(s["items"]))
         case "setitem":

@@ -1,0 +1,93 @@
+/// Where an elementwise result's elements lie in memory, as ATen's TensorIterator decides it:
+/// operands all contiguous give a contiguous result; operands of one shape, dense and with the
+/// same strides, give those strides (`fast_set_up`); otherwise the dimensions are ordered by the
+/// operands' strides, the first operand deciding where it can (`reorder_dimensions`), and the
+/// result is dense in that order. PyTorch's `x.t() * 2` is laid out as `x.t()` is, and the
+/// order a later reduction adds its elements in follows that layout, so the layout is part of
+/// PyTorch's numbers (`(x.t() * 1).sum(1)` differs in the last bits from the contiguous sum).
+struct _IteratorLayout {
+    /// The result's strides.
+    let strides: [Int]
+    /// The dimensions from the slowest-moving in the result's memory to the fastest: the
+    /// order to walk them in so that the result is written front to back.
+    let order: [Int]
+
+    /// The layout of a result of `shape` over `operands` (each broadcast to `shape`), or nil
+    /// when it is contiguous.
+    init?(_ shape: [Int], _ operands: [Tensor]) {
+        let n = shape.count
+        guard n >= 2, Shape.count(shape) > 0 else { return nil }
+        var sameShape = true, contiguous = true
+        for t in operands {
+            sameShape = sameShape && Shape.same(t.shape, shape)
+            contiguous = contiguous && t.isContiguous
+        }
+        if contiguous && sameShape { return nil }
+        if sameShape, let last = operands.last, operands.allSatisfy({ $0.strides == last.strides && $0._isDense }) {
+            strides = last.strides
+        } else {
+            // The strides `compute_strides` compares: 0 where an operand is broadcast.
+            let operandStrides = operands.map { t -> [Int] in
+                var s = [Int]._small(repeating: 0, count: n)
+                let lead = n - t.rank
+                for i in 0..<t.rank where t.shape[i] != 1 || shape[lead + i] == 1 { s[lead + i] = t.strides[i] }
+                return s
+            }
+            // 1 when `d0` should move faster than `d1` (come after it in `perm`), -1 when
+            // slower, 0 when no operand can tell.
+            func shouldSwap(_ d0: Int, _ d1: Int) -> Int {
+                for s in operandStrides {
+                    let (s0, s1) = (s[d0], s[d1])
+                    if s0 == 0 || s1 == 0 { continue }
+                    if s0 < s1 { return -1 }
+                    if s0 > s1 { return 1 }
+                    if shape[d0] > shape[d1] { return 1 }
+                }
+                return 0
+            }
+            // ATen's insertion sort, fastest dimension first, which tolerates ambiguity.
+            var perm = [Int](stride(from: n - 1, through: 0, by: -1))
+            for i in 1..<n {
+                var d1 = i
+                var d0 = i - 1
+                while d0 >= 0 {
+                    let c = shouldSwap(perm[d0], perm[d1])
+                    if c > 0 {
+                        perm.swapAt(d0, d1)
+                        d1 = d0
+                    } else if c < 0 {
+                        break
+                    }
+                    d0 -= 1
+                }
+            }
+            if perm.elementsEqual(stride(from: n - 1, through: 0, by: -1)) { return nil }
+            var out = [Int]._small(repeating: 0, count: n)
+            var next = 1
+            for d in perm {
+                out[d] = next
+                next *= shape[d]
+            }
+            strides = out
+        }
+        let result = strides
+        order = (0..<n).sorted { result[$0] > result[$1] }
+    }
+
+    /// `values` (one per dimension) in walking order.
+    func walking(_ values: [Int]) -> [Int] { order.map { values[$0] } }
+}
+
+extension _IteratorLayout {
+    /// A new result of `shape` over `operands`, laid out as ATen lays it out, with the shape
+    /// to walk and each operand's strides (broadcast) in walking order: a walk in row-major
+    /// order over them visits the result's memory front to back.
+    static func result(_ shape: [Int], _ operands: [Tensor], _ dtype: DType) -> (Tensor, [Int], [[Int]]) {
+        let broadcast = operands.map { Shape.broadcastStrides($0.shape, $0.strides, to: shape) }
+        guard let layout = _IteratorLayout(shape, operands) else {
+            return (Tensor(uninitializedShape: shape, dtype: dtype), shape, broadcast)
+        }
+        return (Tensor(freshShape: shape, denseStrides: layout.strides, dtype: dtype),
+                layout.walking(shape), broadcast.map(layout.walking))
+    }
+}
