@@ -235,7 +235,8 @@ def snapshot(env):
             continue
         entry = {"shape": list(t.shape), "dtype": DTYPES[t.dtype], "values": values_json(t),
                  "requires_grad": t.requires_grad, "is_leaf": t.is_leaf, "is_view": t._base is not None,
-                 "grad_fn": type(t.grad_fn).__name__ if t.grad_fn is not None else None}
+                 "grad_fn": type(t.grad_fn).__name__ if t.grad_fn is not None else None,
+                 "stride": list(t.stride())}
         if t.is_leaf or t.retains_grad:
             entry["grad"] = None if t.grad is None else {"shape": list(t.grad.shape), "dtype": DTYPES[t.grad.dtype], "values": values_json(t.grad)}
         state[name] = entry

@@ -398,6 +398,12 @@ struct DifferentialRunner {
             if let view = expected["is_view"]?.bool, view != (t.base != nil) {
                 out.append("\(name) is a view: \(t.base != nil), PyTorch \(view)")
             }
+            // The layout (the order of the dimensions in memory: strides on dimensions of
+            // one element do not place anything), where the file has it.
+            if let strides = expected["stride"]?.array?.compactMap(\.int), t.shape.count == strides.count,
+               zip(t.shape, zip(t.strides, strides)).contains(where: { $0.0 > 1 && $0.1.0 != $0.1.1 }) {
+                out.append("\(name).stride(): \(t.strides), PyTorch \(strides)")
+            }
             if expected["is_leaf"]?.bool != t.isLeaf {
                 out.append("\(name).is_leaf: \(t.isLeaf), PyTorch \(expected["is_leaf"]!)")
             }
