@@ -31,6 +31,14 @@ import DescentNN
         #expect(c.scalars(as: Double.self) == [9, 2, 9])
     }
 
+    @Test func severalIndexTensors() {
+        let logProbs = Tensor(shape: [3, 2], scalars: [0.1, 0.9, 0.8, 0.2, 0.3, 0.7]).log()
+        let targets = Tensor(shape: [3], scalars: [Int64(1), 0, 1])
+        let picked = logProbs[Tensor.arange(logProbs.size(0)), targets]   // one per row
+        #expect(picked.shape == [3])
+        #expect(picked.scalars(as: Double.self) == [logProbs[0, 1].item(), logProbs[1, 0].item(), logProbs[2, 1].item()])
+    }
+
     @Test func creationDTypes() {
         #expect(Tensor.full([2, 2], 7).dtype == .int64)
         #expect(Tensor.full([2, 2], 7.5).dtype == .float32)

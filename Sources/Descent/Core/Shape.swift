@@ -107,7 +107,6 @@ enum Shape {
         return out
     }
 
-    /// Whether `b` broadcasts to exactly `a`.
     @inline(__always)
     /// Whether a tensor of shape `b` broadcasts to `a` without changing `a`.
     static func canBroadcast(_ b: [Int], to a: [Int]) -> Bool { covers(a, b) }

@@ -75,14 +75,17 @@ extension Tensor {
             }
     }
 
-    /// Indexes like Python: integers, ranges, `.all`, `.newAxis`, `.ellipsis` and one index
-    /// tensor (int64 positions or a bool mask). Basic indices give views; an index tensor
-    /// gathers a copy (`IndexBackward0`). Assigning copies values into the indexed elements.
+    /// Indexes like Python: integers, ranges, `.all`, `.newAxis`, `.ellipsis` and index
+    /// tensors (int64 positions or bool masks). Basic indices give views; index tensors gather
+    /// a copy (`IndexBackward0`): several broadcast together and pick one element of the
+    /// dimensions they index per position, as PyTorch's advanced indexing does. Assigning
+    /// copies values into the indexed elements (through one index tensor at most).
     ///
     /// ```swift
     /// let row = x[0]
     /// let tail = x[.all, 1...]
     /// let batch = x[perm[0..<64]]
+    /// let picked = logProbs[Tensor.arange(logProbs.size(0)), targets]   // one per row
     /// x[0] = Tensor([1, 2, 3])
     /// ```
     public subscript(_ indices: any TensorIndexConvertible...) -> Tensor {
@@ -117,8 +120,9 @@ extension Tensor {
     }
 
     func _index(_ indices: [TensorIndex]) -> Tensor {
-        let (result, advanced) = _basicIndex(indices)
-        if let (d, idx) = advanced {
+        let (result, all) = _basicIndexAll(indices)
+        if all.count > 1 { return result._gatherAdvanced(all) }
+        if let (d, idx) = all.first {
             let flat = idx.reshape([idx.scalarCount])
             let gathered = result._indexSelect(d, flat, name: "IndexBackward0")
             if idx.rank == 1 { return gathered }
@@ -137,6 +141,13 @@ extension Tensor {
     /// and its int64 positions (a mask becomes the positions of its `true` elements over the
     /// mask's flattened dimensions).
     func _basicIndex(_ indices: [TensorIndex], flattenMask: Bool = true, assigning: Bool = false) -> (view: Tensor, advanced: (dim: Int, index: Tensor)?) {
+        let (view, all) = _basicIndexAll(indices, flattenMask: flattenMask, assigning: assigning)
+        if all.count > 1 { _fail("Descent supports one index tensor per subscript in an assignment") }
+        return (view, all.first)
+    }
+
+    /// ``_basicIndex(_:flattenMask:assigning:)`` with every index tensor, in order.
+    func _basicIndexAll(_ indices: [TensorIndex], flattenMask: Bool = true, assigning: Bool = false) -> (view: Tensor, advanced: [(dim: Int, index: Tensor)]) {
         var consumed = 0
         var ellipses = 0
         for i in indices {
@@ -160,7 +171,7 @@ extension Tensor {
         let lone = indices.count == 1 && !assigning
         var result = self
         var dim = 0
-        var advanced: (dim: Int, index: Tensor)? = nil
+        var advanced: [(dim: Int, index: Tensor)] = []
         for i in indices {
             switch i.kind {
             case .index(let k):
@@ -177,7 +188,6 @@ extension Tensor {
             case .ellipsis:
                 dim += rank - consumed
             case .tensor(let t):
-                if advanced != nil { _fail("Descent supports one index tensor per subscript") }
                 if t.dtype == .bool {
                     let r = Swift.max(t.rank, 1)
                     for k in 0..<t.rank where t.shape[k] != result.shape[dim + k] {
@@ -186,14 +196,14 @@ extension Tensor {
                     if !flattenMask {
                         // Assignment keeps the mask's shape: flattening a view that is not
                         // contiguous would copy it, and the writes would land in the copy.
-                        advanced = (dim, t.rank == 0 ? t.reshape([1]) : t)
+                        advanced.append((dim, t.rank == 0 ? t.reshape([1]) : t))
                         dim += r
                         continue
                     }
                     if r > 1 { result = result.flatten(start: dim, end: dim + r - 1) }
-                    advanced = (dim, t.reshape([t.scalarCount]).nonzero().reshape([-1]))
+                    advanced.append((dim, t.reshape([t.scalarCount]).nonzero().reshape([-1])))
                 } else if t.dtype == .int64 {
-                    advanced = (dim, t)
+                    advanced.append((dim, t))
                 } else {
                     _fail("tensors used as indices must be long, int, byte or bool tensors")
                 }
