@@ -9,9 +9,10 @@ extension Tensor {
     /// gradient stands for one, as a Python number does in `x[mask] = 0`: it is converted to
     /// this tensor's dtype and fills the elements (`MaskedFillBackward0`, `IndexFillBackward0`).
     func _indexAssign(_ indices: [TensorIndex], _ value: Tensor) {
-        let (view, advanced) = _basicIndex(indices, flattenMask: false, assigning: true)
+        let (view, all) = _basicIndex(indices, flattenMask: false, assigning: true)
         let number = value.rank == 0 && !value._requiresGrad
-        guard let (d, index) = advanced else {
+        if all.count > 1 { return view._indexPutSeveral(all, number ? value.to(view.dtype) : value) }
+        guard let (d, index) = all.first else {
             if number { return view.fill(value.item()) }
             // ATen's `copy_to`: a value of the view's shape is copied as it is; any other first
             // loses all its leading dimensions of size one (a one-element value becomes 0-d)
@@ -45,21 +46,40 @@ extension Tensor {
         // index_fill_; anything else is index_put_. All may write an expanded tensor: index_fill_
         // and index_put_ with a deprecation warning, not an error.
         let filled = (index.dtype == .bool && value.scalarCount == 1) || (fill && index.dtype == .int64)
+        _checkIndexPut(value, indexFill: fill && index.dtype == .int64, overlapChecked: !filled)
+        let name: StaticString = !fill ? "IndexPutBackward0" : index.dtype == .bool ? "MaskedFillBackward0" : "IndexFillBackward0"
+        _put(value, at: _IndexSites(self, dim: d, index), name: name)
+    }
+
+    /// `self[i, j, ...] = value` through several index tensors (`index_put_` over all of them,
+    /// `IndexPutBackward0`): the positions they pick together, as reading `self[i, j]` does.
+    func _indexPutSeveral(_ advanced: [(dim: Int, index: Tensor)], _ value: Tensor) {
+        _checkIndexPut(value, indexFill: false, overlapChecked: true)
+        _put(value, at: _IndexSites(self, several: advanced), name: "IndexPutBackward0")
+    }
+
+    /// `index_put_`'s checks before it writes: in-place rules, the deprecation warning for an
+    /// expanded tensor, matching dtypes, and (but for ATen's masked_fill path) no overlap
+    /// between the value and this tensor.
+    private func _checkIndexPut(_ value: Tensor, indexFill: Bool, overlapChecked: Bool) {
         _checkInPlace(overlap: false)
         let expanded = zip(shape, strides).contains(where: { $0.0 > 1 && $0.1 == 0 })
-        if expanded && fill && index.dtype == .int64 {
+        if expanded && indexFill {
             _warnOnce("Use of index_fill_ on expanded tensors is deprecated. Please clone() the tensor before performing this operation. This also applies to advanced indexing e.g. tensor[mask] = scalar")
-        } else if expanded && !filled {
+        } else if expanded && overlapChecked {
             _warnOnce("Use of index_put_ on expanded tensors is deprecated. Please clone() the tensor before performing this operation. This also applies to advanced indexing e.g. tensor[indices] = tensor")
         }
         if value.dtype != dtype {
             _fail("Index put requires the source and destination dtypes match, got \(dtype._resultName) for the destination and \(value.dtype._resultName) for the source.")
         }
         // One value through a mask is ATen's masked_fill path, which does not check overlap.
-        if !filled && Tensor._overlaps(self, value) {
+        if overlapChecked && Tensor._overlaps(self, value) {
             _fail("unsupported operation: some elements of the input tensor and the written-to tensor refer to a single memory location. Please clone() the tensor before performing the operation.")
         }
-        let sites = _IndexSites(self, dim: d, index)
+    }
+
+    /// Writes `value` at `sites`, recorded as `name` when a graph needs it.
+    private func _put(_ value: Tensor, at sites: _IndexSites, name: StaticString) {
         // Python's __setitem__ drops a value's leading dimensions of size one first.
         var value = value
         while value.rank > sites.resultShape.count, value.shape[0] == 1 { value = value.squeeze(0) }
@@ -72,7 +92,6 @@ extension Tensor {
             _bumpVersion()
             return
         }
-        let name: StaticString = !fill ? "IndexPutBackward0" : index.dtype == .bool ? "MaskedFillBackward0" : "IndexFillBackward0"
         // The out-of-place op, recorded on a snapshot that keeps this tensor's place in the
         // graph; its result is written back and takes that place, as `_inPlace` does.
         let outOfPlace = { (snapshot: Tensor, value: Tensor) -> Tensor in
@@ -92,18 +111,20 @@ extension Tensor {
     }
 }
 
-/// The elements an index tensor or mask picks along one dimension of a tensor: each site is
-/// the sub-tensor left once the indexed dimensions are fixed. Sites are kept as positions
-/// within the indexed dimensions, so that they apply to any tensor of the same shape (the
-/// indexed one, and its gradient in backward).
+/// The elements index tensors or a mask pick out of a tensor: each site is the sub-tensor
+/// left once the indexed dimensions are fixed. Sites are kept as positions within the indexed
+/// dimensions, so that they apply to any tensor of the same shape (the indexed one, and its
+/// gradient in backward).
 struct _IndexSites: @unchecked Sendable {
     /// Row-major positions within the indexed dimensions, in the order of the result.
     let positions: [Int]
-    /// The indexed dimensions: one for an index tensor, the mask's for a mask.
-    let dim: Int
+    /// The indexed dimensions: one for an index tensor, the mask's for a mask, one per tensor
+    /// for several index tensors.
+    let dims: [Int]
     let indexedShape: [Int]
-    /// The indexing result's shape: dims before `dim`, the index's shape (a mask's count of
-    /// `true` elements), the dims after.
+    /// The indexing result's shape: dims before the indexed ones, the index's shape (a mask's
+    /// count of `true` elements, several tensors' broadcast shape), the dims after; or, for
+    /// indexed dimensions that are not adjacent, the broadcast shape and then the others.
     let resultShape: [Int]
     let lead: [Int], tail: [Int]
 
@@ -133,10 +154,62 @@ struct _IndexSites: @unchecked Sendable {
             indexedShape = [n]
         }
         self.positions = positions
-        dim = d
+        dims = Array(d..<(d + indexedShape.count))
         lead = Array(t.shape[..<d])
         tail = Array(t.shape[(d + indexedShape.count)...])
         resultShape = lead + indexShape + tail
+    }
+
+    /// The sites several index tensors (int64, or masks standing for their `true` elements'
+    /// coordinates) pick together, broadcast as reading `t[i, j]` broadcasts them.
+    init(_ t: Tensor, several advanced: [(dim: Int, index: Tensor)]) {
+        var pairs: [(dim: Int, index: Tensor)] = []
+        for (d, index) in advanced {
+            if index.dtype == .bool {
+                for k in 0..<index.rank where index.shape[k] != t.shape[d + k] {
+                    _fail("The shape of the mask \(_shapeString(index.shape)) at index \(k) does not match the shape of the indexed tensor \(_shapeString(t.shape)) at index \(d + k)")
+                }
+                let coordinates = noGrad { index.nonzero() }
+                for k in 0..<index.rank { pairs.append((d + k, coordinates.select(1, k))) }
+            } else {
+                pairs.append((d, index))
+            }
+        }
+        var broadcast: [Int] = pairs[0].index.shape
+        for (_, index) in pairs.dropFirst() {
+            guard zip(broadcast.reversed(), index.shape.reversed()).allSatisfy({ $0 == $1 || $0 == 1 || $1 == 1 }) else {
+                let shapes = pairs.map { _shapeString($0.index.shape) }.joined(separator: ", ")
+                _fail("shape mismatch: indexing tensors could not be broadcast together with shapes \(shapes)")
+            }
+            broadcast = Shape.broadcast(broadcast, index.shape)
+        }
+        let count = Shape.count(broadcast)
+        var positions = [Int](repeating: 0, count: count)
+        var scale = 1
+        for (d, index) in pairs.reversed() {
+            let n = t.shape[d]
+            let given = noGrad { index.expand(broadcast).contiguous() }
+            let p = given.pointer(Int64.self)
+            for q in 0..<count {
+                let i = Int(p[q])
+                guard i >= -n && i < n else { _fail("index \(i) is out of bounds for dimension \(d) with size \(n)") }
+                positions[q] += (i < 0 ? i + n : i) * scale
+            }
+            scale *= n
+        }
+        self.positions = positions
+        let ds = pairs.map(\.dim)
+        dims = ds
+        indexedShape = ds.map { t.shape[$0] }
+        let others = (0..<t.rank).filter { !ds.contains($0) }.map { t.shape[$0] }
+        if zip(ds, ds.dropFirst()).allSatisfy({ $1 == $0 + 1 }) {
+            lead = Array(t.shape[..<ds[0]])
+            tail = Array(t.shape[(ds[ds.count - 1] + 1)...])
+        } else {
+            lead = []
+            tail = others
+        }
+        resultShape = lead + broadcast + tail
     }
 
     /// Storage offsets (from the tensor's own) of each site's first element, for a tensor of
@@ -148,17 +221,16 @@ struct _IndexSites: @unchecked Sendable {
             for k in 0..<indexedShape.count {
                 let c = rest / inner[k]
                 rest -= c * inner[k]
-                offset += c * strides[dim + k]
+                offset += c * strides[dims[k]]
             }
             return offset
         }
     }
 
-    /// A site of `t` as a tensor over its memory (the dims before and after the indexed ones).
+    /// A site of `t` as a tensor over its memory (the dimensions not indexed, in order).
     private func site(_ t: Tensor, _ offset: Int) -> Tensor {
-        let r = indexedShape.count
-        return Tensor(over: t, shape: lead + tail, strides: Array(t.strides[..<dim]) + Array(t.strides[(dim + r)...]),
-                      offset: t.storageOffset + offset, base: nil)
+        let strides = (0..<t.rank).filter { !dims.contains($0) }.map { t.strides[$0] }
+        return Tensor(over: t, shape: lead + tail, strides: strides, offset: t.storageOffset + offset, base: nil)
     }
 
     /// Writes `value` (broadcastable to `resultShape`, same dtype) into `t`'s sites.

@@ -79,7 +79,7 @@ extension Tensor {
     /// tensors (int64 positions or bool masks). Basic indices give views; index tensors gather
     /// a copy (`IndexBackward0`): several broadcast together and pick one element of the
     /// dimensions they index per position, as PyTorch's advanced indexing does. Assigning
-    /// copies values into the indexed elements (through one index tensor at most).
+    /// copies values into the indexed elements.
     ///
     /// ```swift
     /// let row = x[0]
@@ -120,7 +120,7 @@ extension Tensor {
     }
 
     func _index(_ indices: [TensorIndex]) -> Tensor {
-        let (result, all) = _basicIndexAll(indices)
+        let (result, all) = _basicIndex(indices)
         if all.count > 1 { return result._gatherAdvanced(all) }
         if let (d, idx) = all.first {
             let flat = idx.reshape([idx.scalarCount])
@@ -137,17 +137,10 @@ extension Tensor {
     }
 
     /// The basic part of a subscript applied as views (integers, slices, new axes, the
-    /// ellipsis), and the one index tensor, if any, as the dimension of the view it indexes
-    /// and its int64 positions (a mask becomes the positions of its `true` elements over the
-    /// mask's flattened dimensions).
-    func _basicIndex(_ indices: [TensorIndex], flattenMask: Bool = true, assigning: Bool = false) -> (view: Tensor, advanced: (dim: Int, index: Tensor)?) {
-        let (view, all) = _basicIndexAll(indices, flattenMask: flattenMask, assigning: assigning)
-        if all.count > 1 { _fail("Descent supports one index tensor per subscript in an assignment") }
-        return (view, all.first)
-    }
-
-    /// ``_basicIndex(_:flattenMask:assigning:)`` with every index tensor, in order.
-    func _basicIndexAll(_ indices: [TensorIndex], flattenMask: Bool = true, assigning: Bool = false) -> (view: Tensor, advanced: [(dim: Int, index: Tensor)]) {
+    /// ellipsis), and the index tensors, each with the dimension of the view it indexes and
+    /// its positions: int64 ones, or for a mask its `true` elements' positions over the
+    /// mask's flattened dimensions (with `flattenMask`), or the mask itself.
+    func _basicIndex(_ indices: [TensorIndex], flattenMask: Bool = true, assigning: Bool = false) -> (view: Tensor, advanced: [(dim: Int, index: Tensor)]) {
         var consumed = 0
         var ellipses = 0
         for i in indices {
