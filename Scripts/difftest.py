@@ -350,7 +350,7 @@ class Gen:
             elif c < 0.8:
                 items.append({"none": True})
                 continue
-            elif c < 0.9 and not any("tensor" in i for i in items):
+            elif c < 0.9 and sum("tensor" in i for i in items) < 2:
                 idx = self.fresh()
                 k = self.r.randint(1, 3)
                 self.emit({"op": "tensor", "out": idx, "values": [self.r.randint(-n, n - 1) for _ in range(k)],

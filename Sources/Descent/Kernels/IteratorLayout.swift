@@ -22,7 +22,10 @@ struct _IteratorLayout {
             sameShape = sameShape && Shape.same(t.shape, shape)
             contiguous = contiguous && t.isContiguous
         }
-        if contiguous && sameShape { return nil }
+        // Contiguous operands, broadcast or not, order the dimensions row-major (strides 0
+        // tell nothing; ties on dimensions of size one place no element): a bias added to a
+        // batch needs none of the sorting below.
+        if contiguous { return nil }
         if sameShape, let last = operands.last, operands.allSatisfy({ $0.strides == last.strides && $0._isDense }) {
             strides = last.strides
         } else {
