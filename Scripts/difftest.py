@@ -879,6 +879,23 @@ NAMED = {
         T("x", [float(v) for v in range(12)], [3, 4]), T("i", [0, 1], [2], "int64"), T("j", [0, 1, 2], [3], "int64"),
         {"op": "index", "a": "x", "items": [{"tensor": "i"}, {"tensor": "j"}], "out": "y"},
     ],
+    # std and var over every element add the squared deviations per plane of TensorIterator's
+    # loop (std_var_all_cpu), in its order of the elements (the differential tester's program
+    # 122 of seed 4226: an expanded tensor).
+    "std_var_of_all_elements_in_loop_order": [
+        {"op": "seed", "seed": 6},
+        {"op": "random", "kind": "randn", "out": "a", "shape": [4, 1], "dtype": "float64"},
+        {"op": "view", "fn": "expand", "a": "a", "out": "ae", "args": [2, 4, 2]},
+        {"op": "reduce", "fn": "std", "a": "ae", "out": "ae_std", "dim": None, "correction": 0},
+        {"op": "random", "kind": "randn", "out": "x", "shape": [6, 50, 7], "dtype": "float32"},
+        {"op": "view", "fn": "permute", "a": "x", "out": "xp", "args": [2, 0, 1]},
+        {"op": "reduce", "fn": "var", "a": "xp", "out": "xp_var", "dim": None},
+        {"op": "reduce", "fn": "std", "a": "x", "out": "x_std", "dim": None},
+        {"op": "view", "fn": "transpose", "a": "x", "out": "xt", "args": [1, 2]},
+        {"op": "reduce", "fn": "var", "a": "xt", "out": "xt_var", "dim": None, "correction": 0},
+        {"op": "index", "a": "x", "items": [{"slice": [None, None, 2]}, {"slice": [1, None, 3]}], "out": "xs"},
+        {"op": "reduce", "fn": "std", "a": "xs", "out": "xs_std", "dim": None},
+    ],
     "in_place_division_by_float64": [
         T("x", [1.0, 2.0, 3.0], [3]), T("y", [3.0, 3.0, 7.0], [3], "float64"),
         {"op": "inplace", "fn": "div_", "target": "x", "value": V("y")},

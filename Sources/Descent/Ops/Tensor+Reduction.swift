@@ -182,11 +182,7 @@ extension Tensor {
         func run<T: _FloatElement>(_: T.Type) -> [Double] {
             if whole {
                 let mean = noGrad { self.mean() }._double(at: 0)
-                let m2 = Reduce.fold(self, T.self, reduced: [Bool](repeating: true, count: rank), initial: 0.0) { acc, x, _ in
-                    let dx = x.doubleValue - mean
-                    return acc + dx * dx
-                }
-                return [finish(m2[0], Double(scalarCount))]
+                return [finish(_squaredDeviations(from: mean, T.self), Double(scalarCount))]
             }
             let accs = Reduce.fold(self, T.self, reduced: flags, initial: (mean: 0.0, m2: 0.0, n: 0)) { acc, x, _ in
                 let newN = acc.n + 1
@@ -202,6 +198,81 @@ extension Tensor {
         }
         let values = dtype == .float32 ? run(Float.self) : run(Double.self)
         return Tensor(shape: outShape, scalars: values, dtype: dtype)
+    }
+
+    /// `((x - mean) ** 2).sum()` in double as ATen's `std_var_all_cpu` adds it: in
+    /// TensorIterator's order of the elements (dimensions sorted by stride, then merged where
+    /// they are one run), a running sum per two-dimensional plane of that loop, and the planes'
+    /// sums added in turn. (A tensor that merges to two dimensions or fewer is one plane.)
+    private func _squaredDeviations<T: _FloatElement>(from mean: Double, _: T.Type) -> Double {
+        // reorder_dimensions for one operand, fastest dimension first.
+        var perm = [Int](stride(from: rank - 1, through: 0, by: -1))
+        func shouldSwap(_ d0: Int, _ d1: Int) -> Int {
+            let (s0, s1) = (strides[d0], strides[d1])
+            if s0 == 0 || s1 == 0 { return 0 }
+            if s0 != s1 { return s0 < s1 ? -1 : 1 }
+            return shape[d0] > shape[d1] ? 1 : 0
+        }
+        if rank > 1 {
+            for i in 1..<rank {
+                var d1 = i
+                var d0 = i - 1
+                while d0 >= 0 {
+                    let c = shouldSwap(perm[d0], perm[d1])
+                    if c > 0 {
+                        perm.swapAt(d0, d1)
+                        d1 = d0
+                    } else if c < 0 {
+                        break
+                    }
+                    d0 -= 1
+                }
+            }
+        }
+        // coalesce_dimensions.
+        var sizes = perm.map { shape[$0] }, steps = perm.map { strides[$0] }
+        if sizes.isEmpty { sizes = [1]; steps = [0] }
+        var last = 0
+        for d in 1..<Swift.max(1, sizes.count) {
+            if sizes[last] == 1 || sizes[d] == 1 || sizes[last] * steps[last] == steps[d] {
+                if sizes[last] == 1 { steps[last] = steps[d] }
+                sizes[last] *= sizes[d]
+            } else {
+                last += 1
+                sizes[last] = sizes[d]
+                steps[last] = steps[d]
+            }
+        }
+        sizes.removeSubrange((last + 1)...)
+        steps.removeSubrange((last + 1)...)
+        let p = pointer(T.self)
+        let (n0, s0) = (sizes[0], steps[0])
+        let (n1, s1) = sizes.count > 1 ? (sizes[1], steps[1]) : (1, 0)
+        var total = 0.0
+        var outer = [Int](repeating: 0, count: Swift.max(0, sizes.count - 2))
+        while true {
+            var base = 0
+            for (k, i) in outer.enumerated() { base += i * steps[k + 2] }
+            var plane = 0.0
+            for i in 0..<n1 {
+                let row = p + base + i * s1
+                for j in 0..<n0 {
+                    let dx = row[j * s0].doubleValue - mean
+                    plane += dx * dx
+                }
+            }
+            total += plane
+            // The next plane, the lowest outer dimension first.
+            var k = 0
+            while k < outer.count {
+                outer[k] += 1
+                if outer[k] < sizes[k + 2] { break }
+                outer[k] = 0
+                k += 1
+            }
+            if k == outer.count { break }
+        }
+        return total
     }
 
     /// ATen's `var_backward`: `(2 / (n - correction)) * grad * (x - x.mean(dims))`; over every
