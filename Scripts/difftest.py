@@ -896,6 +896,17 @@ NAMED = {
         {"op": "index", "a": "x", "items": [{"slice": [None, None, 2]}, {"slice": [1, None, 3]}], "out": "xs"},
         {"op": "reduce", "fn": "std", "a": "xs", "out": "xs_std", "dim": None},
     ],
+    # The strides a contiguous operand has on its dimensions of size one take part in ATen's
+    # ordering of the result's dimensions (seed 3923 or 4024's program 113 of a 600-program
+    # run: `t0[::1, None, 0:1:2] < t0` is laid out fastest along its first dimension).
+    "broadcast_layout_reads_strides_of_size_one": [
+        {"op": "seed", "seed": 0},
+        {"op": "random", "kind": "randn", "out": "t0", "shape": [3, 1], "dtype": "float32"},
+        {"op": "index", "a": "t0", "items": [{"slice": [None, None, 1]}, {"none": True}, {"slice": [0, 1, 2]}], "out": "t2"},
+        B("t3", "lt", V("t2"), V("t0")),
+        B("t4", "add", V("t2"), V("t0")),
+        {"op": "reduce", "fn": "sum", "a": "t4", "out": "t5", "dim": 0},
+    ],
     "in_place_division_by_float64": [
         T("x", [1.0, 2.0, 3.0], [3]), T("y", [3.0, 3.0, 7.0], [3], "float64"),
         {"op": "inplace", "fn": "div_", "target": "x", "value": V("y")},

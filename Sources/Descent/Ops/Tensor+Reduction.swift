@@ -205,30 +205,7 @@ extension Tensor {
     /// they are one run), a running sum per two-dimensional plane of that loop, and the planes'
     /// sums added in turn. (A tensor that merges to two dimensions or fewer is one plane.)
     private func _squaredDeviations<T: _FloatElement>(from mean: Double, _: T.Type) -> Double {
-        // reorder_dimensions for one operand, fastest dimension first.
-        var perm = [Int](stride(from: rank - 1, through: 0, by: -1))
-        func shouldSwap(_ d0: Int, _ d1: Int) -> Int {
-            let (s0, s1) = (strides[d0], strides[d1])
-            if s0 == 0 || s1 == 0 { return 0 }
-            if s0 != s1 { return s0 < s1 ? -1 : 1 }
-            return shape[d0] > shape[d1] ? 1 : 0
-        }
-        if rank > 1 {
-            for i in 1..<rank {
-                var d1 = i
-                var d0 = i - 1
-                while d0 >= 0 {
-                    let c = shouldSwap(perm[d0], perm[d1])
-                    if c > 0 {
-                        perm.swapAt(d0, d1)
-                        d1 = d0
-                    } else if c < 0 {
-                        break
-                    }
-                    d0 -= 1
-                }
-            }
-        }
+        let perm = _IteratorLayout.reorderedDimensions(shape, [strides])
         // coalesce_dimensions.
         var sizes = perm.map { shape[$0] }, steps = perm.map { strides[$0] }
         if sizes.isEmpty { sizes = [1]; steps = [0] }
