@@ -35,7 +35,7 @@ struct _IteratorLayout {
                 for i in 0..<t.rank where t.shape[i] != 1 || shape[lead + i] == 1 { s[lead + i] = t.strides[i] }
                 return s
             }
-            let perm = Self.reorderedDimensions(shape, operandStrides)
+            let perm = CascadeSum._iteratorOrder(shape, operandStrides, reductionOutput: nil)
             if perm.elementsEqual(stride(from: n - 1, through: 0, by: -1)) { return nil }
             var out = [Int]._small(repeating: 0, count: n)
             var next = 1
@@ -54,42 +54,6 @@ struct _IteratorLayout {
 }
 
 extension _IteratorLayout {
-    /// ATen's `reorder_dimensions`: the dimensions of `shape`, fastest-moving first, sorted
-    /// by the operands' strides (0 where one is broadcast), the first operand deciding where it
-    /// can; an insertion sort that leaves dimensions no operand can order where they are.
-    static func reorderedDimensions(_ shape: [Int], _ operandStrides: [[Int]]) -> [Int] {
-        let n = shape.count
-        var perm = [Int](stride(from: n - 1, through: 0, by: -1))
-        guard n > 1 else { return perm }
-        // 1 when `d0` should move faster than `d1` (come after it in `perm`), -1 when slower,
-        // 0 when no operand can tell.
-        func shouldSwap(_ d0: Int, _ d1: Int) -> Int {
-            for s in operandStrides {
-                let (s0, s1) = (s[d0], s[d1])
-                if s0 == 0 || s1 == 0 { continue }
-                if s0 < s1 { return -1 }
-                if s0 > s1 { return 1 }
-                if shape[d0] > shape[d1] { return 1 }
-            }
-            return 0
-        }
-        for i in 1..<n {
-            var d1 = i
-            var d0 = i - 1
-            while d0 >= 0 {
-                let c = shouldSwap(perm[d0], perm[d1])
-                if c > 0 {
-                    perm.swapAt(d0, d1)
-                    d1 = d0
-                } else if c < 0 {
-                    break
-                }
-                d0 -= 1
-            }
-        }
-        return perm
-    }
-
     /// A new result of `shape` over `operands`, laid out as ATen lays it out, with the shape
     /// to walk and each operand's strides (broadcast) in walking order: a walk in row-major
     /// order over them visits the result's memory front to back.

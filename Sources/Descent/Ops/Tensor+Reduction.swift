@@ -205,7 +205,7 @@ extension Tensor {
     /// they are one run), a running sum per two-dimensional plane of that loop, and the planes'
     /// sums added in turn. (A tensor that merges to two dimensions or fewer is one plane.)
     private func _squaredDeviations<T: _FloatElement>(from mean: Double, _: T.Type) -> Double {
-        let perm = _IteratorLayout.reorderedDimensions(shape, [strides])
+        let perm = CascadeSum._iteratorOrder(shape, [strides], reductionOutput: nil)
         // coalesce_dimensions.
         var sizes = perm.map { shape[$0] }, steps = perm.map { strides[$0] }
         if sizes.isEmpty { sizes = [1]; steps = [0] }
