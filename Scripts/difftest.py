@@ -907,6 +907,26 @@ NAMED = {
         B("t4", "add", V("t2"), V("t0")),
         {"op": "reduce", "fn": "sum", "a": "t4", "out": "t5", "dim": 0},
     ],
+    # softmax and log_softmax run on a contiguous copy of their input, as ATen's kernels do:
+    # contiguous results, sums in that order (seed 4630's program 35, a transposed input).
+    "softmax_of_a_transposed_input": [
+        {"op": "seed", "seed": 7},
+        {"op": "random", "kind": "randn", "out": "a", "shape": [40, 70], "dtype": "float32"},
+        {"op": "view", "fn": "transpose", "a": "a", "out": "at", "args": [0, 1]},
+        {"op": "softmax", "fn": "softmax", "a": "at", "out": "s0", "dim": 0},
+        {"op": "softmax", "fn": "softmax", "a": "at", "out": "s1", "dim": 1},
+        {"op": "softmax", "fn": "log_softmax", "a": "at", "out": "l1", "dim": 1},
+        {"op": "reduce", "fn": "sum", "a": "s0", "out": "s0_sum", "dim": 1},
+        {"op": "random", "kind": "randn", "out": "x", "shape": [30, 20], "dtype": "float32"},
+        {"op": "requires_grad", "target": "x"},
+        {"op": "view", "fn": "transpose", "a": "x", "out": "xt", "args": [0, 1]},
+        {"op": "softmax", "fn": "log_softmax", "a": "xt", "out": "y", "dim": 1},
+        {"op": "random", "kind": "randn", "out": "w", "shape": [30, 20], "dtype": "float32"},
+        {"op": "view", "fn": "transpose", "a": "w", "out": "wt", "args": [0, 1]},
+        B("yw", "mul", V("wt"), V("y")),
+        {"op": "reduce", "fn": "sum", "a": "yw", "out": "loss", "dim": None},
+        {"op": "backward", "target": "loss"},
+    ],
     "in_place_division_by_float64": [
         T("x", [1.0, 2.0, 3.0], [3]), T("y", [3.0, 3.0, 7.0], [3], "float64"),
         {"op": "inplace", "fn": "div_", "target": "x", "value": V("y")},

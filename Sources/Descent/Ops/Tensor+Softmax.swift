@@ -15,13 +15,17 @@ extension Tensor {
             // one stays empty.
             if x.rank == 0 { return x.reshape([1]).softmax(dim: 0)._fresh(shape: []) }
             if x.scalarCount == 0 { return x.clone() }
+            // ATen's kernel runs on `input.contiguous()`: the result is contiguous, and its
+            // sums add in that layout's order, whatever the input's layout.
+            let x = x.contiguous()
             let shifted = x - x.max(dim: d, keepDim: true).values
             let e = shifted.exp()
             return e / e.sum(dim: d, keepDim: true)
         }
         return out._recorded("SoftmaxBackward0", x, savingOutput: true) { g, node in
             if g.scalarCount == 0 { return (Tensor.zeros(like: g), nil) }
-            let y = node.savedTensor(0)
+            // `_softmax_backward_data` works on contiguous tensors too.
+            let y = node.savedTensor(0), g = g.contiguous()
             if g.rank == 0 {
                 let y1 = y.reshape([1]), g1 = g.reshape([1])
                 return ((y1 * (g1 - (g1 * y1).sum(dim: 0, keepDim: true))).reshape([]), nil)
@@ -42,12 +46,14 @@ extension Tensor {
         let out = noGrad { () -> Tensor in
             if x.rank == 0 { return x.reshape([1]).logSoftmax(dim: 0)._fresh(shape: []) }
             if x.scalarCount == 0 { return x.clone() }
+            let x = x.contiguous()   // as in `softmax(dim:)`
             let shifted = x - x.max(dim: d, keepDim: true).values
             return shifted - shifted.exp().sum(dim: d, keepDim: true).log()
         }
         return out._recorded("LogSoftmaxBackward0", x, savingOutput: true) { g, node in
             if g.scalarCount == 0 { return (Tensor.zeros(like: g), nil) }
-            let y = node.savedTensor(0)
+            // `_softmax_backward_data` works on contiguous tensors too.
+            let y = node.savedTensor(0), g = g.contiguous()
             if g.rank == 0 { return (g - y.exp() * g, nil) }
             return (g - y.exp() * g.sum(dim: d, keepDim: true), nil)
         }
