@@ -106,9 +106,7 @@ extension Tensor {
     /// ```
     public func to(_ dtype: DType) -> Tensor {
         if dtype == self.dtype { return self }
-        // `_to_copy` keeps a dense layout, as `clone()` does.
-        let out = isContiguous || !_isDense ? Tensor(uninitializedShape: shape, dtype: dtype)
-            : Tensor(freshShape: shape, denseStrides: strides, dtype: dtype)
+        let out = _freshInLayout(dtype)   // `_to_copy` keeps a dense layout, as `clone()` does
         CopyKernel.copy(self, into: out)
         guard dtype.isFloatingPoint && self.dtype.isFloatingPoint else { return out }
         let source = self.dtype

@@ -55,7 +55,7 @@ extension Tensor {
     /// `IndexPutBackward0`): the positions they pick together, as reading `self[i, j]` does.
     func _indexPutSeveral(_ advanced: [(dim: Int, index: Tensor)], _ value: Tensor) {
         _checkIndexPut(value, indexFill: false, overlapChecked: true)
-        _put(value, at: _IndexSites(self, several: advanced), name: "IndexPutBackward0")
+        _put(value, at: _IndexSites(shape: shape, several: advanced), name: "IndexPutBackward0")
     }
 
     /// `index_put_`'s checks before it writes: in-place rules, the deprecation warning for an
@@ -161,13 +161,14 @@ struct _IndexSites: @unchecked Sendable {
     }
 
     /// The sites several index tensors (int64, or masks standing for their `true` elements'
-    /// coordinates) pick together, broadcast as reading `t[i, j]` broadcasts them.
-    init(_ t: Tensor, several advanced: [(dim: Int, index: Tensor)]) {
+    /// coordinates) pick together in a tensor of `shape`, broadcast as reading `t[i, j]`
+    /// broadcasts them.
+    init(shape: [Int], several advanced: [(dim: Int, index: Tensor)]) {
         var pairs: [(dim: Int, index: Tensor)] = []
         for (d, index) in advanced {
             if index.dtype == .bool {
-                for k in 0..<index.rank where index.shape[k] != t.shape[d + k] {
-                    _fail("The shape of the mask \(_shapeString(index.shape)) at index \(k) does not match the shape of the indexed tensor \(_shapeString(t.shape)) at index \(d + k)")
+                for k in 0..<index.rank where index.shape[k] != shape[d + k] {
+                    _fail("The shape of the mask \(_shapeString(index.shape)) at index \(k) does not match the shape of the indexed tensor \(_shapeString(shape)) at index \(d + k)")
                 }
                 let coordinates = noGrad { index.nonzero() }
                 for k in 0..<index.rank { pairs.append((d + k, coordinates.select(1, k))) }
@@ -187,7 +188,7 @@ struct _IndexSites: @unchecked Sendable {
         var positions = [Int](repeating: 0, count: count)
         var scale = 1
         for (d, index) in pairs.reversed() {
-            let n = t.shape[d]
+            let n = shape[d]
             let given = noGrad { index.expand(broadcast).contiguous() }
             let p = given.pointer(Int64.self)
             for q in 0..<count {
@@ -200,11 +201,11 @@ struct _IndexSites: @unchecked Sendable {
         self.positions = positions
         let ds = pairs.map(\.dim)
         dims = ds
-        indexedShape = ds.map { t.shape[$0] }
-        let others = (0..<t.rank).filter { !ds.contains($0) }.map { t.shape[$0] }
+        indexedShape = ds.map { shape[$0] }
+        let others = (0..<shape.count).filter { !ds.contains($0) }.map { shape[$0] }
         if zip(ds, ds.dropFirst()).allSatisfy({ $1 == $0 + 1 }) {
-            lead = Array(t.shape[..<ds[0]])
-            tail = Array(t.shape[(ds[ds.count - 1] + 1)...])
+            lead = Array(shape[..<ds[0]])
+            tail = Array(shape[(ds[ds.count - 1] + 1)...])
         } else {
             lead = []
             tail = others

@@ -293,17 +293,20 @@ extension Tensor {
     /// ```swift
     /// let snapshot = w.clone()
     /// ```
-    public func clone() -> Tensor {
-        if isContiguous || !_isDense { return _contiguousClone() }
-        let out = Tensor(freshShape: shape, denseStrides: strides, dtype: dtype)
+    public func clone() -> Tensor { _cloned(into: _freshInLayout(dtype)) }
+
+    /// A copy in contiguous storage (`CloneBackward0`), whatever this tensor's layout.
+    func _contiguousClone() -> Tensor { _cloned(into: Tensor(uninitializedShape: shape, dtype: dtype)) }
+
+    private func _cloned(into out: Tensor) -> Tensor {
         CopyKernel.copy(self, into: out)
         return out._recorded("CloneBackward0", self) { g, _ in (g, nil) }
     }
 
-    /// A copy in contiguous storage (`CloneBackward0`), whatever this tensor's layout.
-    func _contiguousClone() -> Tensor {
-        let out = Tensor(uninitializedShape: shape, dtype: dtype)
-        CopyKernel.copy(self, into: out)
-        return out._recorded("CloneBackward0", self) { g, _ in (g, nil) }
+    /// New memory of `dtype` for a copy that keeps this tensor's layout when its elements fill
+    /// a block of memory, else contiguous (`preserve_format`, as `clone()` and `to()` use).
+    func _freshInLayout(_ dtype: DType) -> Tensor {
+        isContiguous || !_isDense ? Tensor(uninitializedShape: shape, dtype: dtype)
+            : Tensor(freshShape: shape, denseStrides: strides, dtype: dtype)
     }
 }
