@@ -76,7 +76,12 @@ UNARY = {
     "clone": torch.clone, "detach": lambda x: x.detach(), "contiguous": lambda x: x.contiguous(),
     "t": lambda x: x.t(), "float": lambda x: x.float(), "double": lambda x: x.double(),
     "long": lambda x: x.long(), "square": lambda x: x * x, "sign": torch.sign,
+    "log1p": torch.log1p,
 }
+# In named programs only: float32 GELU over contiguous values runs PyTorch's AVX2 vector formula
+# in Descent (README, "Differences kept"), which the reference build's does not equal; a
+# strided input takes the scalar formula in both.
+UNARY_NAMED = {"gelu": torch.nn.functional.gelu}
 INPLACE = {"add_": "add_", "sub_": "sub_", "mul_": "mul_", "div_": "div_"}
 
 
@@ -109,7 +114,7 @@ def run_stmt(env, s):
     elif op == "where":
         env[s["out"]] = torch.where(env[s["cond"]], operand(env, s["a"]), operand(env, s["b"]))
     elif op == "unary":
-        env[s["out"]] = UNARY[s["fn"]](env[s["a"]])
+        env[s["out"]] = {**UNARY, **UNARY_NAMED}[s["fn"]](env[s["a"]])
     elif op == "reduce":
         x, fn, dim, keep = env[s["a"]], s["fn"], s.get("dim"), s.get("keepdim", False)
         if fn in ("max", "min"):
@@ -1011,6 +1016,24 @@ NAMED = {
         B("l3", "add", V("l2"), V("l1")), B("l4", "add", V("l3"), V("bce")),
         {"op": "backward", "target": "l4"},
     ],
+    # ATen's vector loop and its scalar loop round gelu and log1p differently: a strided input
+    # (no run of the walk steps by one element) takes the scalar formula throughout, which
+    # Descent's vector kernels must then not be used for.
+    "unary_scalar_loop_for_strided_inputs": [
+        {"op": "seed", "seed": 11},
+        {"op": "random", "kind": "randn", "out": "big", "shape": [40, 70], "dtype": "float32"},
+        {"op": "index", "a": "big", "items": [{"slice": [None, None, 1]}, {"slice": [None, None, 2]}], "out": "s"},
+        {"op": "unary", "fn": "gelu", "out": "y_gelu_s", "a": "s"},
+        {"op": "unary", "fn": "t", "out": "st", "a": "s"},
+        {"op": "index", "a": "st", "items": [{"slice": [None, None, 3]}], "out": "sts"},
+        {"op": "unary", "fn": "gelu", "out": "y_gelu_sts", "a": "sts"},
+        {"op": "unary", "fn": "abs", "out": "pos", "a": "big"},
+        {"op": "index", "a": "pos", "items": [{"slice": [None, None, 1]}, {"slice": [None, None, 2]}], "out": "ps"},
+        {"op": "unary", "fn": "t", "out": "pt", "a": "pos"},
+        {"op": "unary", "fn": "log1p", "out": "log1p_s", "a": "ps"},
+        {"op": "unary", "fn": "log1p", "out": "log1p_t", "a": "pt"},
+        {"op": "unary", "fn": "log1p", "out": "log1p_c", "a": "pos"},
+    ],
     "nll_loss_sum_order": [
         {"op": "seed", "seed": 5},
         {"op": "random", "kind": "randn", "out": "logits", "shape": [70, 5], "dtype": "float32"},
@@ -1097,7 +1120,7 @@ def as_python(prog):
                 lines.append("%s = torch.%s(%s, %s)" % (out, s["fn"], a, b))
         elif op == "unary":
             x = s["a"]
-            expr = {"neg": "-" + x, "square": x + " * " + x}.get(s["fn"], "%s.%s()" % (x, s["fn"]))
+            expr = {"neg": "-" + x, "square": x + " * " + x, "gelu": "F.gelu(%s)" % x}.get(s["fn"], "%s.%s()" % (x, s["fn"]))
             lines.append("%s = %s" % (out, expr))
         elif op == "reduce":
             args = [] if s.get("dim") is None else ["dim=%d" % s["dim"], "keepdim=%s" % s.get("keepdim", False)]

@@ -909,8 +909,43 @@ def run_table(table, g):
             "grad_fn": type(out.grad_fn).__name__ if out.grad_fn is not None else None,
             "upstream": tensor_json(upstream),
             "grads": [tensor_json(t.grad) if t.grad is not None else None for t in leaves],
+            "layouts": {name: strides_with_layout(fn, inputs, needs, upstream, name)
+                        for name in ("contiguous", "transposed", "sliced")},
         })
     return cases
+
+
+def relaid(t, layout):
+    """`OpLayoutTests.relaid`: the same values transposed in memory, or every other element of
+    a wider tensor."""
+    if not t.is_floating_point() or layout == "contiguous":
+        return t
+    if layout == "transposed":
+        return t.clone() if t.dim() < 2 else t.transpose(-1, -2).contiguous().transpose(-1, -2)
+    if t.dim() < 1:
+        return t.clone()
+    wide = list(t.shape)
+    wide[-1] *= 2
+    big = torch.zeros(wide, dtype=t.dtype)
+    view = big[..., ::2]
+    view.copy_(t)
+    return view
+
+
+def strides_with_layout(fn, inputs, needs, upstream, layout):
+    """PyTorch's strides for the result and the gradients when the floating inputs are laid out
+    as `relaid` lays them: reductions add in memory order, so a layout is part of the numbers."""
+    leaves = [relaid(t.detach(), layout).requires_grad_(n) for t, n in zip(inputs, needs)]
+    state = torch.get_rng_state()   # random ops must not move the stream the next cases draw from
+    try:
+        out = fn(*leaves)
+        out.backward(upstream)
+    except RuntimeError:
+        return None
+    finally:
+        torch.set_rng_state(state)
+    return {"output": list(out.stride()),
+            "grads": [list(t.grad.stride()) if t.grad is not None else None for t in leaves]}
 
 
 # ---------------------------------------------------------------------------------------------

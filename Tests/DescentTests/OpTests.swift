@@ -11,6 +11,13 @@ struct OpTests {
         let grad_fn: String?
         let upstream: TensorFixture
         let grads: [TensorFixture?]
+        /// PyTorch's strides of the result and the gradients with the inputs laid out as
+        /// `OpLayoutTests.relaid` lays them (nil where PyTorch refuses that layout).
+        let layouts: [String: Strides?]
+    }
+    struct Strides: Decodable {
+        let output: [Int]
+        let grads: [[Int]?]
     }
     struct File: Decodable { let cases: [Case] }
     static let cases: [Case] = (try? Fixtures.load("ops", as: File.self).cases) ?? []

@@ -119,7 +119,7 @@ extension Engine {
         if let existing = tensor._grad {
             tensor._grad = existing + grad
         } else {
-            let copy = noGrad { grad._contiguousClone() }
+            let copy = noGrad { cloneObeyingLayoutContract(grad, tensor) }
             tensor._grad = copy._recorded("CopyBackwards", grad) { g, _ in (g, nil) }
         }
     }

@@ -121,10 +121,10 @@ enum Engine {
     }
 
     /// Like ``accumulate(_:into:)``, but a first gradient that nothing else references (a
-    /// fresh, contiguous, non-view tensor held only here) becomes `.grad` itself instead of
-    /// being copied, as PyTorch's AccumulateGrad steals such buffers.
+    /// fresh, non-view tensor held only here, laid out as the contract below asks) becomes
+    /// `.grad` itself instead of being copied, as PyTorch's AccumulateGrad steals such buffers.
     static func accumulateIntoLeaf(_ grad: inout Tensor, _ leaf: Tensor) {
-        if leaf._grad == nil, grad.base == nil, grad.isContiguous, grad.storageOffset == 0,
+        if leaf._grad == nil, grad.base == nil, obeysLayoutContract(grad, leaf), grad.storageOffset == 0,
            grad.dtype == leaf.dtype, grad.shape == leaf.shape, grad.header.pointee.count == grad.scalarCount,
            !grad._requiresGrad, isKnownUniquelyReferenced(&grad), TensorMemory.isHeldOnce(grad.header) {
             leaf._grad = grad
@@ -139,8 +139,30 @@ enum Engine {
         if let existing = tensor._grad {
             existing._addInPlaceNoGraph(grad)
         } else {
-            tensor._grad = grad._contiguousClone()
+            tensor._grad = cloneObeyingLayoutContract(grad, tensor)
         }
+    }
+
+    /// PyTorch's gradient layout contract (`utils::obeys_layout_contract`): `.grad` of a
+    /// tensor whose elements fill a block of memory has that tensor's strides (a transposed
+    /// weight gets a transposed gradient, so an optimizer's update walks both alike); of any
+    /// other tensor, contiguous strides.
+    static func obeysLayoutContract(_ grad: Tensor, _ tensor: Tensor) -> Bool {
+        if grad.isContiguous && tensor.isContiguous && !grad.strides.contains(0) { return true }
+        guard tensor._isDense else { return grad.isContiguous }
+        for d in 0..<grad.rank {
+            if grad.shape[d] != 1 ? grad.strides[d] != tensor.strides[d] : grad.strides[d] == 0 { return false }
+        }
+        return true
+    }
+
+    /// `utils::clone_obey_contract`: a copy of `grad` with `tensor`'s strides when they are
+    /// dense, else contiguous.
+    static func cloneObeyingLayoutContract(_ grad: Tensor, _ tensor: Tensor) -> Tensor {
+        guard tensor._isDense && !tensor.isContiguous else { return grad._contiguousClone() }
+        let out = Tensor(freshShape: tensor.shape, denseStrides: tensor.strides, dtype: grad.dtype)
+        CopyKernel.copy(grad, into: out)
+        return out._recorded("CloneBackward0", grad) { g, _ in (g, nil) }
     }
 }
 

@@ -67,25 +67,32 @@ extension Tensor {
         full(shape, 1.0, dtype: dtype, requiresGrad: requiresGrad)
     }
 
-    /// Zeros with the shape and dtype of `other` (`torch.zeros_like`).
+    /// Zeros with the shape and dtype of `other` (`torch.zeros_like`), laid out in memory as
+    /// `other` is (a transposed matrix gives transposed zeros, as PyTorch's `preserve_format`).
     ///
     /// ```swift
     /// let g = Tensor.zeros(like: w)
     /// ```
     public static func zeros(like other: Tensor, dtype: DType? = nil, requiresGrad: Bool = false) -> Tensor {
-        zeros(other.shape, dtype: dtype ?? other.dtype, requiresGrad: requiresGrad)
+        other.isContiguous ? zeros(other.shape, dtype: dtype ?? other.dtype, requiresGrad: requiresGrad)
+            : full(like: other, 0, dtype: dtype, requiresGrad: requiresGrad)
     }
 
-    /// Ones with the shape and dtype of `other` (`torch.ones_like`).
+    /// Ones with the shape and dtype of `other` (`torch.ones_like`), laid out as `other` is.
     public static func ones(like other: Tensor, dtype: DType? = nil, requiresGrad: Bool = false) -> Tensor {
-        full(other.shape, 1.0, dtype: dtype ?? other.dtype, requiresGrad: requiresGrad)
+        full(like: other, 1, dtype: dtype, requiresGrad: requiresGrad)
     }
 
-    /// `value` everywhere, with the shape and dtype of `other` (`torch.full_like`).
+    /// `value` everywhere, with the shape and dtype of `other` (`torch.full_like`), laid out as
+    /// `other` is.
     public static func full(
         like other: Tensor, _ value: Double, dtype: DType? = nil, requiresGrad: Bool = false
     ) -> Tensor {
-        full(other.shape, value, dtype: dtype ?? other.dtype, requiresGrad: requiresGrad)
+        if other.isContiguous { return full(other.shape, value, dtype: dtype ?? other.dtype, requiresGrad: requiresGrad) }
+        let t = other._freshInLayout(dtype ?? other.dtype)
+        t._fillRaw(value)
+        if requiresGrad { t.setRequiresGrad(true, factory: true) }
+        return t
     }
 
     /// The identity matrix, or an `n` x `m` matrix with ones on the diagonal.

@@ -141,7 +141,8 @@ extension Tensor {
     /// `log(sigmoid(x))`, computed stably (`LogSigmoidBackward0`).
     public func logsigmoid() -> Tensor {
         let x = _asFloating
-        let out = Elementwise.mapFloat(x, _StaticFloatMap<_Logsigmoid>())
+        // ATen's kernel writes a contiguous result, reading `input.contiguous()`.
+        let out = Elementwise.mapFloat(x.isContiguous ? x : noGrad { x.contiguous() }, _StaticFloatMap<_Logsigmoid>())
         return out._recorded("LogSigmoidBackward0", x, saving: x) { g, n in
             let x = n.savedTensor(0)
             let negative = x .< 0

@@ -47,10 +47,11 @@ extension Tensor {
             if m.dtype == .bool || m.dtype.isFloatingPoint { return m }
             _fail("Expected attn_mask dtype to be bool or float or to match query dtype, but got attn_mask.dtype: \(m.dtype.description)")
         }
-        // PyTorch's CPU flash kernel takes 4-D operands with one head size for q, k and v, no
-        // dropout and a mask without gradient; everything else is the math path (`sdp_utils`).
+        // PyTorch's CPU flash kernel takes 4-D operands with one head size for q, k and v, each
+        // stepping by one element along it, no dropout and a mask without gradient; everything
+        // else is the math path (`sdp_utils`).
         let fused = query.rank == 4 && key.rank == 4 && value.rank == 4 && dropoutP == 0 && !(mask?.requiresGrad ?? false)
-            && value.shape[3] == e
+            && value.shape[3] == e && query.strides[3] == 1 && key.strides[3] == 1 && value.strides[3] == 1
             && query.shape[0] == key.shape[0] && key.shape[0] == value.shape[0] && key.shape[1] == value.shape[1]
             && (query.shape[1] == key.shape[1] || (enableGQA && key.shape[1] > 0 && query.shape[1] % key.shape[1] == 0))
         guard fused else {
@@ -69,8 +70,9 @@ extension Tensor {
             return values.detach().expand([g.batch, g.heads, g.queries, g.keys])
         }
         g.mask = additive?.strides
-        // [B, L, H, Ev] memory seen as [B, H, L, Ev], as PyTorch's flash kernel returns it.
-        let out = Tensor(uninitializedShape: [g.batch, g.queries, g.heads, g.valueFeatures], dtype: query.dtype).transpose(1, 2)
+        // Laid out as the query is (`empty_like(query)`), as PyTorch 2.15's CPU flash kernel
+        // returns it (the fused path has Ev == E, so the shapes agree).
+        let out = query._freshInLayout(query.dtype)
         g.out = Array(out.strides.prefix(3))
         let lse = Tensor(uninitializedShape: [g.batch, g.heads, g.queries], dtype: query.dtype)
         func forward<T: _FloatElement & _ConvElement>(_: T.Type) {

@@ -31,6 +31,19 @@ extension Tensor {
         return dtype == .float64 ? t : t.to(dtype)
     }
 
+    /// This fresh result with each matrix laid out column by column, as LAPACK writes it and
+    /// ATen's `linalg` functions hand it out (batch after batch, each matrix column-major):
+    /// the values are the same, but a later reduction adds them in that memory order.
+    func _columnMajor() -> Tensor {
+        guard rank >= 2 else { return self }
+        var strides = Shape.contiguousStrides(shape)
+        strides[rank - 2] = 1
+        strides[rank - 1] = shape[rank - 2]
+        let out = Tensor(freshShape: shape, denseStrides: strides, dtype: dtype)
+        CopyKernel.copy(self, into: out)
+        return out
+    }
+
     /// The transpose of the last two dimensions (`x.mT`).
     public var mT: Tensor { transpose(-2, -1) }
 
@@ -85,7 +98,7 @@ extension Tensor {
                 }
                 out += inv
             }
-            return [Tensor._fromDoubles(out, batch + [n, n], source.dtype)]
+            return [Tensor._fromDoubles(out, batch + [n, n], source.dtype)._columnMajor()]
         }[0]
         return result._recorded("LinalgInvExBackward0", self, savingOutput: true) { g, node in
             let t = node.savedTensor(0).mT
@@ -251,7 +264,8 @@ extension Tensor {
                 qs += q
                 for i in 0..<k { for c in 0..<n { rs.append(c >= i ? r[i * n + c] : 0) } }
             }
-            return [Tensor._fromDoubles(qs, batch + [m, k], source.dtype), Tensor._fromDoubles(rs, batch + [k, n], source.dtype)]
+            return [Tensor._fromDoubles(qs, batch + [m, k], source.dtype)._columnMajor(),
+                    Tensor._fromDoubles(rs, batch + [k, n], source.dtype)._columnMajor()]
         }
         let (q, r) = (qr[0], qr[1])
         // PyTorch records one node for both outputs; here each output has its own node under

@@ -123,7 +123,7 @@ extension Tensor {
         let d = Shape.wrap(dim, rank: Swift.max(rank, 1))
         _checkIndex("scatter", d, index, src)
         let s = src.dtype == dtype ? src : noGrad { src.to(dtype) }
-        let out = noGrad { clone() }
+        let out = noGrad { _contiguousClone() }   // ATen's scatter allocates a contiguous result
         out._scatterRaw(d, index, s, _ScatterMode.copy)
         return out._recorded("ScatterBackward0", self, src, saving: index) { g, n in
             let index = n.savedTensor(0)
@@ -135,7 +135,7 @@ extension Tensor {
     public func scatter(_ dim: Int, _ index: Tensor, _ value: Double) -> Tensor {
         let d = Shape.wrap(dim, rank: Swift.max(rank, 1))
         _checkIndex("scatter", d, index)
-        let out = noGrad { clone() }
+        let out = noGrad { _contiguousClone() }   // ATen's scatter allocates a contiguous result
         out._scatterRaw(d, index, Tensor.full([], value, dtype: dtype).expand(index.shape), _ScatterMode.copy)
         return out._recorded("ScatterBackward1", self, saving: index) { g, n in (g.scatter(d, n.savedTensor(0), 0.0), nil) }
     }
@@ -146,7 +146,7 @@ extension Tensor {
         let d = Shape.wrap(dim, rank: Swift.max(rank, 1))
         _checkIndex("scatter_add", d, index, src)
         let s = src.dtype == dtype ? src : noGrad { src.to(dtype) }
-        let out = noGrad { clone() }
+        let out = noGrad { _contiguousClone() }   // ATen's scatter allocates a contiguous result
         out._scatterRaw(d, index, s, _ScatterMode.sum)
         return out._recorded("ScatterAddBackward0", self, src, saving: index) { g, n in
             (n.needsInputGrad(0) ? g : nil, n.needsInputGrad(1) ? g.gather(d, n.savedTensor(0)) : nil)
@@ -160,7 +160,7 @@ extension Tensor {
         let d = Shape.wrap(dim, rank: Swift.max(rank, 1))
         _checkIndex("scatter_reduce", d, index, src)
         let out = noGrad { () -> Tensor in
-            let out = clone()
+            let out = _contiguousClone()
             let s = src.dtype == dtype ? src : src.to(dtype)
             if !includeSelf {
                 // The places scattered to start from the reduction's identity.
@@ -266,7 +266,7 @@ extension Tensor {
             let (me, index, source) = (t[0]!, t[1]!, t[2]!)
             let positions = me._positions(d, index, "index_add_")
             return [noGrad { () -> Tensor in
-                let out = me.clone()
+                let out = me._contiguousClone()   // ATen's result is contiguous, as scatter's
                 for (k, i) in positions.enumerated() {
                     let slice = source.rank == 0 ? source : source.select(d, k)
                     out.select(d, i)._addInPlaceNoGraph(alpha == 1 ? slice : slice * alpha)
@@ -288,7 +288,7 @@ extension Tensor {
             let (me, index, source) = (t[0]!, t[1]!, t[2]!)
             let positions = me._positions(d, index, "index_copy_")
             return [noGrad { () -> Tensor in
-                let out = me.clone()
+                let out = me._contiguousClone()   // ATen's result is contiguous, as scatter's
                 for (k, i) in positions.enumerated() { out.select(d, i)._copyRaw(source.select(d, k)) }
                 return out
             }]
@@ -334,8 +334,9 @@ extension Tensor {
     /// ```
     public func maskedFill(_ mask: Tensor, _ value: Double) -> Tensor {
         if mask.dtype != .bool { _fail("masked_fill_ only supports boolean masks, but got mask with dtype \(mask.dtype.cppName)") }
-        let out = noGrad { Tensor.where(mask, Tensor.full([], value, dtype: dtype), self) }
-        return (out === self ? noGrad { clone() } : out)._recorded("MaskedFillBackward0", self, saving: mask) { g, n in
+        // ATen fills a contiguous copy of `self` expanded to the common shape.
+        let out = noGrad { Tensor.where(mask, Tensor.full([], value, dtype: dtype), self).contiguous() }
+        return (out === self ? noGrad { _contiguousClone() } : out)._recorded("MaskedFillBackward0", self, saving: mask) { g, n in
             (g.maskedFill(n.savedTensor(0), 0), nil)
         }
     }
@@ -413,7 +414,8 @@ extension Tensor {
                 for (k, i) in positions.enumerated() {
                     if accumulate { flat.select(0, i)._addInPlaceNoGraph(src.select(0, k)) } else { flat.select(0, i)._copyRaw(src.select(0, k)) }
                 }
-                return out
+                // ATen puts into `clone(preserve_format)`: the result keeps `self`'s layout.
+                return out._laidOut(like: me)
             }
             return [out, Tensor(positions.map { Int64($0) }, shape: index.shape)]
         }

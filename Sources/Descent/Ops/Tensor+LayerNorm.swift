@@ -124,7 +124,8 @@ extension Tensor {
         let epsilon = eps ?? (input.dtype == .float64 ? Double.ulpOfOne : Double(Float.ulpOfOne))
         let dims = Array((input.rank - k)..<input.rank)
         let y = input * (input.pow(2).mean(dims: dims, keepDim: true) + epsilon).rsqrt()
-        return weight.map { y * $0 } ?? y
+        // PyTorch's composite ends in `.contiguous()` (`CloneBackward0` for a strided input).
+        return (weight.map { y * $0 } ?? y).contiguous()
     }
 }
 

@@ -230,10 +230,7 @@ extension Tensor {
     public func gelu(approximateTanh: Bool = false) -> Tensor {
         let x = _floating
         func run<T: _FloatElement>(_: T.Type) -> Tensor {
-            let k = T(0.7978845608028654), c = T(0.044715), r = T(0.7071067811865476)
-            return Elementwise.map(x, T.self, T.self) { v in
-                approximateTanh ? T(0.5) * v * (1 + T.tanh(k * (v + c * v * v * v))) : v * T(0.5) * (1 + T.erf(v * r))
-            }
+            Elementwise.map(x, T.self, T.self) { approximateTanh ? _GeluScalar.tanhForward($0) : _GeluScalar.forward($0) }
         }
         let out: Tensor
         if x.dtype == .float32 && !approximateTanh, let fast = Tensor._geluVectorised(x) {
@@ -256,18 +253,13 @@ extension Tensor {
             if v.dtype == .float32 && g.dtype == .float32 && !approximateTanh, let fast = Tensor._geluVectorisedBackward(v, g) {
                 return (fast, nil)
             }
+            let dy = g.dtype == v.dtype ? g : g.to(v.dtype)
             func grad<T: _FloatElement>(_: T.Type) -> Tensor {
-                let k = T(0.7978845608028654), c = T(0.044715), r = T(0.7071067811865476), pdf = T(0.3989422804014327)
-                return Elementwise.map(v, T.self, T.self) { x in
-                    if approximateTanh {
-                        let inner = k * (x + c * x * x * x)
-                        let t = T.tanh(inner)
-                        return T(0.5) * (1 + t) + T(0.5) * x * (1 - t * t) * k * (1 + 3 * c * x * x)
-                    }
-                    return T(0.5) * (1 + T.erf(x * r)) + x * pdf * T.exp(-T(0.5) * x * x)
+                Elementwise.zip(dy, v, T.self, T.self, T.self) {
+                    approximateTanh ? _GeluScalar.tanhBackward($0, $1) : _GeluScalar.backward($0, $1)
                 }
             }
-            return (g * (v.dtype == .float32 ? grad(Float.self) : grad(Double.self)), nil)
+            return (v.dtype == .float32 ? grad(Float.self) : grad(Double.self), nil)
         }
     }
 
@@ -298,33 +290,20 @@ extension Tensor {
         return out
     }
 
-    /// Exact float32 GELU through ATen's vectorised formula (`descent_gelu_f32`), threaded as
-    /// `exp` is; `nil` on CPUs without AVX2/FMA.
+    /// Float32 GELU through ATen's AVX2 vector formula (`descent_gelu_f32`, within an ulp: its
+    /// `exp` is not SLEEF's) where ATen runs its vector loop, the scalar formula elsewhere,
+    /// threaded as `exp` is; `nil` on CPUs without AVX2/FMA.
     static func _geluVectorised(_ x: Tensor) -> Tensor? {
         guard descent_cpu_has_avx2_fma() != 0 else { return nil }
-        return Elementwise.mapFloat32(x.contiguous(), descent_gelu_f32)
+        return Elementwise.mapFloat32(x, descent_gelu_f32, scalar: _GeluScalar.forward)
     }
 
-    /// `g · GELU'(x)` through ATen's vectorised backward formula, in one part per thread;
+    /// `g · GELU'(x)` through ATen's vectorised backward formula where ATen runs its vector
+    /// loop (the upstream gradient first, as ATen's iterator takes it), in one part per thread;
     /// `nil` without AVX2/FMA.
     static func _geluVectorisedBackward(_ x: Tensor, _ g: Tensor) -> Tensor? {
         guard descent_cpu_has_avx2_fma() != 0, x.shape == g.shape else { return nil }
-        let cx = x.contiguous(), cg = g.contiguous()
-        let out = Tensor(uninitializedShape: x.shape, dtype: .float32)
-        let n = cx.scalarCount
-        let parts = Threads.parts(work: n, grain: Elementwise.parallelGrain), step = (n + parts - 1) / parts
-        let pointers = _UncheckedSendable((cx.pointer(Float.self), cg.pointer(Float.self), out.pointer(Float.self)))
-        func run() {
-            Threads.run(parts) { t in
-                let (px, pg, po) = pointers.value
-                let lo = t * step, hi = Swift.min(n, lo + step)
-                if hi > lo { descent_gelu_backward_f32(Int64(hi - lo), px + lo, pg + lo, po + lo) }
-            }
-        }
-        run()
-        if _CaptureTape.isActive { _CaptureTape.record(run, writes: out, reads: cx, cg) }
-        withExtendedLifetime((cx, cg)) {}
-        return out
+        return Elementwise.zipFloat32(g, x, { n, g, x, out in descent_gelu_backward_f32(n, x, g, out) }, scalar: _GeluScalar.backward)
     }
 
     /// Zeroes each element with probability `p` and scales the rest by `1/(1-p)`, like
@@ -391,5 +370,37 @@ struct _ClampOp: _FloatMap {
     let low: Double, high: Double
     @inline(__always) func apply<T: _FloatElement>(_ x: T) -> T {
         x.isNaN ? x : Swift.min(Swift.max(x, T(low)), T(high))
+    }
+}
+
+/// ATen's scalar GELU formulas (`GeluKernel.cpp`, the loop for elements its vector loop does
+/// not take), with its order of operations: the last bits depend on it.
+enum _GeluScalar {
+    @inline(__always) static func forward<T: _FloatElement>(_ x: T) -> T {
+        x * T(0.5) * (1 + T.erf(x * T(0.7071067811865476)))
+    }
+
+    @inline(__always) static func tanhForward<T: _FloatElement>(_ x: T) -> T {
+        let cube = x * x * x
+        let inner = T(0.7978845608028654) * (x + T(0.044715) * cube)
+        return T(0.5) * x * (1 + T.tanh(inner))
+    }
+
+    @inline(__always) static func backward<T: _FloatElement>(_ dy: T, _ x: T) -> T {
+        let cdf = T(0.5) * (1 + T.erf(x * T(0.7071067811865476)))
+        let pdf = T(0.3989422804014327) * T.exp(x * x * T(-0.5))
+        return dy * (cdf + x * pdf)
+    }
+
+    @inline(__always) static func tanhBackward<T: _FloatElement>(_ dy: T, _ x: T) -> T {
+        let beta = T(0.7978845608028654), kappa = T(0.044715)
+        let square = x * x
+        let cube = square * x
+        let t = T.tanh(beta * (x + kappa * cube))
+        let left = T(0.5) * x, right = 1 + t
+        let leftDerivative = T(0.5) * right
+        let tanhDerivative = 1 - t * t
+        let innerDerivative = beta * (1 + 3 * kappa * square)
+        return dy * (leftDerivative + left * tanhDerivative * innerDerivative)
     }
 }

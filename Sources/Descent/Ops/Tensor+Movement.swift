@@ -303,10 +303,24 @@ extension Tensor {
         return out._recorded("CloneBackward0", self) { g, _ in (g, nil) }
     }
 
-    /// New memory of `dtype` for a copy that keeps this tensor's layout when its elements fill
-    /// a block of memory, else contiguous (`preserve_format`, as `clone()` and `to()` use).
+    /// New memory of `dtype` laid out as `empty_like` (`preserve_format`) lays it out, as
+    /// `clone()`, `to()` and the `like:` creators use: this tensor's strides when its elements
+    /// fill a block of memory, else dense in the order of its strides (`infer_dense_strides`,
+    /// so a slice of a transposed matrix gives a transposed copy).
     func _freshInLayout(_ dtype: DType) -> Tensor {
-        isContiguous || !_isDense ? Tensor(uninitializedShape: shape, dtype: dtype)
-            : Tensor(freshShape: shape, denseStrides: strides, dtype: dtype)
+        guard !isContiguous, let layout = _IteratorLayout(shape, [self]) else {
+            return Tensor(uninitializedShape: shape, dtype: dtype)
+        }
+        return Tensor(freshShape: shape, denseStrides: layout.strides, dtype: dtype)
+    }
+
+    /// This (contiguous, unrecorded) result moved into memory laid out as `_freshInLayout`
+    /// lays out `other`: for ATen kernels that write into `empty_like(other)` where Descent
+    /// computes contiguously.
+    func _laidOut(like other: Tensor) -> Tensor {
+        guard !other.isContiguous, let layout = _IteratorLayout(other.shape, [other]) else { return self }
+        let kept = Tensor(freshShape: shape, denseStrides: layout.strides, dtype: dtype)
+        CopyKernel.copy(self, into: kept)
+        return kept
     }
 }

@@ -13,7 +13,7 @@ extension Tensor {
     /// ```
     public static func maxPool1d(_ input: Tensor, kernelSize: Int, stride: Int? = nil, padding: Int = 0, dilation: Int = 1,
                                  ceilMode: Bool = false) -> Tensor {
-        maxPool1dWithIndices(input, kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation, ceilMode: ceilMode).values
+        _maxPool1dValues(input, kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation, ceilMode: ceilMode)
     }
 
     /// ``maxPool1d(_:kernelSize:stride:padding:dilation:ceilMode:)`` with the position of each
@@ -25,6 +25,15 @@ extension Tensor {
         let (v, i) = _maxPool(input.unsqueeze(-2), kernel: [1, kernelSize], stride: [1, stride ?? kernelSize], padding: [0, padding],
                               dilation: [1, dilation], ceilMode: ceilMode, spatial: 2)
         return (v.squeeze(-2), i.squeeze(-2))
+    }
+
+    /// `max_pool1d` without indices: with no gradient to keep, ATen runs its own 1-D loop into
+    /// a contiguous result; otherwise the 2-D kernel, whose result follows the input's layout.
+    private static func _maxPool1dValues(_ input: Tensor, kernelSize: Int, stride: Int?, padding: Int, dilation: Int,
+                                         ceilMode: Bool) -> Tensor {
+        let values = maxPool1dWithIndices(input, kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation,
+                                          ceilMode: ceilMode).values
+        return input.requiresGrad && GradMode.isEnabled ? values : values.contiguous()
     }
 
     /// Max pooling over `[N, C, H, W]` (or `[C, H, W]`), like `F.max_pool2d`
@@ -107,7 +116,9 @@ extension Tensor {
                                    padding: _lead3(padding, 0), dilation: _lead3(dilation), countIncludePad: nil)
         let planes = Shape.count(Array(x.shape.dropLast(spatial)))
         let shape = Array(x.shape.dropLast(spatial)) + out
-        let results = _windowMaxUnit(x, windows, outputShape: shape, planes: planes)
+        var results = _windowMaxUnit(x, windows, outputShape: shape, planes: planes)
+        // A channels-last input gives channels-last results (ATen's `suggest_memory_format`).
+        if x._suggestsChannelsLast { results = results.map { $0._channelsLastCopy() } }
         let (values, indices) = (results[0], results[1])
         let name: StaticString = spatial == 2 ? "MaxPool2DWithIndicesBackward0" : "MaxPool3DWithIndicesBackward0"
         let inputShape = x.shape
@@ -149,7 +160,7 @@ extension Tensor {
         let outputShape = g.shape, inputShape = gx.shape
         let lead = inputShape.count - spatial
         gx._fillRaw(0)
-        let gc = g.contiguous()
+        let gc = g.contiguous(), indices = indices.contiguous()   // (channels-last results)
         let planes = Shape.count(Array(inputShape.prefix(lead)))
         let inVolume = Shape.count(Array(inputShape.suffix(spatial))), outVolume = Shape.count(Array(outputShape.suffix(spatial)))
         switch g.dtype {
@@ -158,6 +169,7 @@ extension Tensor {
         default: _scatterToPlanes(gc.pointer(Double.self), indices.pointer(Int64.self), planes: planes, outputVolume: outVolume,
                                   gx.pointer(Double.self), inputVolume: inVolume, accumulate: true)
         }
+        withExtendedLifetime((gc, indices)) {}
     }
 
     // MARK: Average pooling
@@ -229,7 +241,8 @@ extension Tensor {
         forward()
         if _CaptureTape.isActive { _CaptureTape.record(forward, writes: y, reads: src) }
         let inputShape = x.shape
-        return y._recorded(name, x) { g, _ in
+        // A channels-last input gives a channels-last result (ATen's `suggest_memory_format`).
+        return (x._suggestsChannelsLast ? y._channelsLastCopy() : y)._recorded(name, x) { g, _ in
             (_linearBackward(g, "AvgPoolBackwardBackward0", {
                 let gx = Tensor.zeros(inputShape, dtype: g.dtype)
                 let gc = g.contiguous()
@@ -293,7 +306,8 @@ extension Tensor {
         let windows = _PoolWindows(adaptiveInput: _lead3(Array(x.shape.suffix(2))), output: _lead3(out))
         let shape = Array(x.shape.dropLast(2)) + out
         let planes = Shape.count(Array(x.shape.dropLast(2)))
-        let results = _windowMaxUnit(x, windows, outputShape: shape, planes: planes)
+        var results = _windowMaxUnit(x, windows, outputShape: shape, planes: planes)
+        if x._suggestsChannelsLast { results = results.map { $0._channelsLastCopy() } }
         let (values, indices) = (results[0], results[1])
         let inputShape = x.shape
         values._recorded("AdaptiveMaxPool2DBackward0", x) { g, _ in (Tensor._gradientAtIndices(g, indices, inputShape: inputShape, spatial: 2), nil) }

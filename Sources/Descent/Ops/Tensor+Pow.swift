@@ -93,7 +93,7 @@ extension Tensor {
     /// ```
     public static func pow(_ base: Double, _ exponent: Tensor) -> Tensor {
         let x = exponent.dtype.isFloatingPoint ? exponent : exponent.to(.float32)
-        let out: Tensor
+        var out: Tensor
         switch x.dtype {
         case .float32:
             let b = Float(base)
@@ -101,6 +101,8 @@ extension Tensor {
         default:
             out = Elementwise.map(x, Double.self, Double.self) { CMath.pow(base, $0) }
         }
+        // ATen's `pow.Scalar` allocates a contiguous result, whatever the exponent's layout.
+        out = out.contiguous()
         return out._recorded("PowBackward2", x, saving: x, savingOutput: true) { g, node in
             // pow_backward_exponent for a number base: grad * (result * log(base)), and 0 where
             // the base is 0 and the exponent is not negative.
@@ -122,7 +124,7 @@ extension Tensor {
     public static func pow(_ base: Int, _ exponent: Tensor) -> Tensor {
         if exponent.dtype.isFloatingPoint { return pow(Double(base), exponent) }
         let b = Int64(base)
-        return Elementwise.map(exponent.to(.int64), Int64.self, Int64.self) { _integerPower(b, $0) }
+        return Elementwise.map(exponent.to(.int64), Int64.self, Int64.self) { _integerPower(b, $0) }.contiguous()
     }
 
     /// `pow(Tensor, Scalar)` for a floating tensor: the kernel PyTorch picks for the exponent,

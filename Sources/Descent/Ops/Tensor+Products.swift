@@ -157,7 +157,8 @@ extension Tensor {
     /// `beta · self + alpha · (batch1 @ batch2)` for batches of matrices (`BaddbmmBackward0`),
     /// like `torch.baddbmm`.
     public func baddbmm(_ batch1: Tensor, _ batch2: Tensor, beta: Double = 1, alpha: Double = 1) -> Tensor {
-        let out = noGrad { (beta == 1 ? self : self * beta) + (alpha == 1 ? batch1.bmm(batch2) : batch1.bmm(batch2) * alpha) }
+        // ATen allocates the result contiguous, whatever `self`'s layout.
+        let out = noGrad { ((beta == 1 ? self : self * beta) + (alpha == 1 ? batch1.bmm(batch2) : batch1.bmm(batch2) * alpha)).contiguous() }
         return out._recorded("BaddbmmBackward0", [self, batch1, batch2], saving: [batch1, batch2]) { g, n in
             let b1 = n.savedTensor(0), b2 = n.savedTensor(1)
             return [n.needsInputGrad(0) ? g * beta : nil,
@@ -168,7 +169,7 @@ extension Tensor {
 
     /// `beta · self + alpha · Σ_b batch1[b] @ batch2[b]` (`AddbmmBackward0`), like `torch.addbmm`.
     public func addbmm(_ batch1: Tensor, _ batch2: Tensor, beta: Double = 1, alpha: Double = 1) -> Tensor {
-        let out = noGrad { (beta == 1 ? self : self * beta) + batch1.bmm(batch2).sum(dim: 0) * alpha }
+        let out = noGrad { ((beta == 1 ? self : self * beta) + batch1.bmm(batch2).sum(dim: 0) * alpha).contiguous() }
         let batches = batch1.shape.first ?? 0
         return out._recorded("AddbmmBackward0", [self, batch1, batch2], saving: [batch1, batch2]) { g, n in
             let b1 = n.savedTensor(0), b2 = n.savedTensor(1)

@@ -28,14 +28,16 @@ extension Tensor {
         let ds = _dims(dims)
         // A unit of a compiled step: the selection reads its positions back.
         let out = _CaptureTape.opaque([self]) { t -> [Tensor] in
-            var out = t[0]!
+            let me = t[0]!
+            var out = me
             noGrad {
                 for d in ds where out.rank > 0 {
                     let n = out.shape[d]
                     out = out.indexSelect(d, Tensor.arange(n - 1, -1, step: -1))
                 }
             }
-            return [out]
+            // ATen flips into `empty_like(self)`: the result keeps `self`'s layout.
+            return [out === me ? out : out._laidOut(like: me)]
         }[0]
         return _ensureNew(out)._recorded("FlipBackward0", self) { g, _ in (g.flip(dims: ds), nil) }
     }
@@ -335,9 +337,10 @@ extension Tensor {
         // ATen reshapes the fresh product with `_unsafe_view` (`UnsafeViewBackward0`).
         let product = a.reshape(aShape) * b.reshape(bShape)
         let productShape = product.shape
-        // (A transposed operand gives a product in its layout, which this reading of the
-        // memory needs contiguous.)
-        let dense = product.isContiguous ? product : noGrad { product.contiguous() }
-        return dense._fresh(shape: final)._recorded("UnsafeViewBackward0", product) { g, _ in (g.reshape(productShape), nil) }
+        // The product takes its operands' layout (a transposed operand, a transposed product),
+        // which views as the final shape, as ATen's `_unsafe_view` needs; should some layout
+        // not, a contiguous copy has the same values.
+        let dense = product._viewStrides(final) != nil ? product : noGrad { product.contiguous() }
+        return dense._fresh(shape: final, strides: dense._viewStrides(final))._recorded("UnsafeViewBackward0", product) { g, _ in (g.reshape(productShape), nil) }
     }
 }

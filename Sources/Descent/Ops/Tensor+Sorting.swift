@@ -32,8 +32,10 @@ extension Tensor {
     /// ```
     public func sort(dim: Int = -1, descending: Bool = false) -> (values: Tensor, indices: Tensor) {
         let d = Shape.wrap(dim, rank: Swift.max(rank, 1))
-        let indices = _sortIndices(d, descending: descending)
-        let values = noGrad { gather(d, indices) }
+        let order = _sortIndices(d, descending: descending)
+        // ATen's sort writes both results laid out as `self` (`empty_like`'s strides).
+        let indices = order._laidOut(like: self)
+        let values = noGrad { gather(d, order)._laidOut(like: self) }
         let input = shape
         let recorded = values._recorded("SortBackward0", self, saving: indices) { g, n in
             (Tensor.zeros(input, dtype: g.dtype).scatter(d, n.savedTensor(0), g), nil)
@@ -43,7 +45,7 @@ extension Tensor {
 
     /// The permutation that sorts along `dim`, like `torch.argsort`.
     public func argsort(dim: Int = -1, descending: Bool = false) -> Tensor {
-        _sortIndices(Shape.wrap(dim, rank: Swift.max(rank, 1)), descending: descending)
+        _sortIndices(Shape.wrap(dim, rank: Swift.max(rank, 1)), descending: descending)._laidOut(like: self)
     }
 
     /// The `k` largest (or smallest) values along `dim`, in order, and where they are

@@ -194,6 +194,8 @@ struct DifferentialRunner {
         case "double": x.to(.float64)
         case "long": x.to(.int64)
         case "square": x * x
+        case "gelu": x.gelu()
+        case "log1p": x.log1p()
         default: x.sign()
         }
     }
