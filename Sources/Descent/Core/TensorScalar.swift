@@ -97,7 +97,10 @@ extension _NumericElement where Self: BinaryFloatingPoint {
 }
 
 /// Floating-point elements: float32 and float64.
-protocol _FloatElement: _NumericElement, Real, BinaryFloatingPoint, _CascadeValue {}
+protocol _FloatElement: _NumericElement, Real, BinaryFloatingPoint, _CascadeValue {
+    /// ATen's `RowwiseMoments` in this type's vector lanes (`_RowwiseMoments`).
+    static func _rowwiseMoments(_ x: UnsafePointer<Self>, _ n: Int) -> (mean: Self, variance: Self)
+}
 
 extension Float: _FloatElement {
     static var dtype: DType { .float32 }
@@ -105,6 +108,7 @@ extension Float: _FloatElement {
     static var oneValue: Float { 1 }
     var doubleValue: Double { Double(self) }
     init(fromDouble value: Double) { self = Float(value) }
+    static func _rowwiseMoments(_ x: UnsafePointer<Float>, _ n: Int) -> (mean: Float, variance: Float) { _RowwiseMoments.compute(x, n) }
 }
 
 extension Double: _FloatElement {
@@ -113,6 +117,7 @@ extension Double: _FloatElement {
     static var oneValue: Double { 1 }
     var doubleValue: Double { self }
     init(fromDouble value: Double) { self = value }
+    static func _rowwiseMoments(_ x: UnsafePointer<Double>, _ n: Int) -> (mean: Double, variance: Double) { _RowwiseMoments.compute(x, n) }
 }
 
 extension Int64: _NumericElement {

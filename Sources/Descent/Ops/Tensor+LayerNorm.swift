@@ -81,17 +81,19 @@ extension Tensor {
         rows: Int, n: Int, eps: Double, into stats: _LayerNormStatistics
     ) {
         for r in 0..<rows {
-            let (m, s) = _LayerNormRows.moments(px + r * n, n, eps: eps)
-            stats.mean[r] = m
-            stats.rstd[r] = s
-            // ATen's `(x · rstd + (-mean · rstd)) · gamma + beta`, in the element type.
-            let scale = T(s), shift = T(-m * s)
             let row = px + r * n, out = py + r * n
+            let (mean, variance) = T._rowwiseMoments(row, n)
+            let rstd = 1 / (variance + T(eps)).squareRoot()
+            stats.mean[r] = Double(mean)
+            stats.rstd[r] = Double(rstd)
+            // ATen's `(x + (-mean)) · rstd · gamma + beta` in the element type; its scalar loop
+            // (a missing weight or bias) multiplies by 1 and adds 0, which turns -0 into 0.
+            let shift = -mean
             switch (pw, pb) {
-            case let (w?, b?): for j in 0..<n { out[j] = (row[j] * scale + shift) * w[j] + b[j] }
-            case let (w?, nil): for j in 0..<n { out[j] = (row[j] * scale + shift) * w[j] }
-            case let (nil, b?): for j in 0..<n { out[j] = row[j] * scale + shift + b[j] }
-            case (nil, nil): for j in 0..<n { out[j] = row[j] * scale + shift }
+            case let (w?, b?): for j in 0..<n { out[j] = (row[j] + shift) * rstd * w[j] + b[j] }
+            case let (w?, nil): for j in 0..<n { out[j] = (row[j] + shift) * rstd * w[j] + 0 }
+            case let (nil, b?): for j in 0..<n { out[j] = (row[j] + shift) * rstd + b[j] }
+            case (nil, nil): for j in 0..<n { out[j] = (row[j] + shift) * rstd + 0 }
             }
         }
     }
@@ -129,65 +131,89 @@ extension Tensor {
     }
 }
 
-/// Row kernels of layer normalisation: statistics in float64, so rows of any length keep their
-/// precision.
+/// Row kernels of layer normalisation, as ATen's `LayerNormKernel.cpp` computes them.
 enum _LayerNormRows {
-    /// Mean and `1 / sqrt(biased variance + eps)` of one row, by two passes in eight lanes of
-    /// the element type (batch normalisation's row sums).
-    @inline(__always)
-    static func moments<T: _FloatElement & SIMDScalar>(_ p: UnsafeMutablePointer<T>, _ n: Int, eps: Double) -> (Double, Double) {
-        let mean = _NormLanes.sum(p, n) / Double(n)
-        let variance = _NormLanes.squaredDeviations(p, n, from: T(mean)) / Double(n)
-        return (mean, 1 / (Swift.max(variance, 0) + eps).squareRoot())
-    }
-
-    /// ATen's `LayerNormBackwardKernelImpl`: per row, with `ĝ = g · gamma`,
-    /// `dx = rstd · (ĝ - mean(ĝ) - x̂ · mean(ĝ · x̂))`; per element of the normalised shape,
-    /// `dgamma = Σ g · x̂` and `dbeta = Σ g` over rows.
+    /// ATen's `LayerNormBackwardKernelImplInternal` with its reference build's order of
+    /// operations: per row, `ds = Σ dy·x·gamma` and `db = Σ dy·gamma` in vector lanes
+    /// (`map_reduce_all`, the lanes then added in order), `b = (db·mean - ds)·rstd³/N`,
+    /// `c = -b·mean - db·rstd/N`, `dx = rstd·dy·gamma + b·x + c`; `dgamma` and `dbeta` add each
+    /// row into one buffer per thread of ATen's row split (`parallel_for`, grain 1), and the
+    /// buffers are then added in thread order. Bit for bit with PyTorch's reference build
+    /// (`ATEN_CPU_CAPABILITY=default`) at the same thread count.
     static func backward(_ g: Tensor, _ x: Tensor, _ w: Tensor?, mean: [Double], rstd: [Double], rows: Int, n: Int,
                          needs: (Bool, Bool, Bool)) -> (Tensor?, Tensor?, Tensor?) {
         let gx = needs.0 ? Tensor(uninitializedShape: x.shape, dtype: x.dtype) : nil
-        var gw = needs.1 ? [Double](repeating: 0, count: n) : [], gb = needs.2 ? [Double](repeating: 0, count: n) : []
+        let gw = needs.1 ? Tensor(uninitializedShape: [n], dtype: x.dtype) : nil
+        let gb = needs.2 ? Tensor(uninitializedShape: [n], dtype: x.dtype) : nil
         func run<T: _FloatElement>(_: T.Type) {
-            let px = x.pointer(T.self), pg = g.pointer(T.self)
-            let po = gx?.pointer(T.self)
-            // gamma (ones without a weight) and each row's x̂ and ĝ = g · gamma, in the element type.
-            let gamma = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(n, 1))
-            let xhat = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(n, 1))
-            let ghat = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(n, 1))
-            defer {
-                gamma.deallocate()
-                xhat.deallocate()
-                ghat.deallocate()
-            }
-            if let w { gamma.update(from: w.pointer(T.self), count: n) } else { gamma.initialize(repeating: 1, count: n) }
-            for r in 0..<rows {
-                let xr = px + r * n, gr = pg + r * n
-                let m = T(mean[r]), s = T(rstd[r])
-                var sumG = 0.0, sumGX = 0.0
-                for j in 0..<n {
-                    let xh = (xr[j] - m) * s, gh = gr[j] * gamma[j]
-                    xhat[j] = xh
-                    ghat[j] = gh
-                    sumG += Double(gh)
-                    sumGX += Double(gh * xh)
+            let px = x.pointer(T.self), pg = g.pointer(T.self), pw = w?.pointer(T.self)
+            let lanes = 32 / MemoryLayout<T>.stride
+            let scale = 1 / T(n)
+            let parts = Swift.max(1, Swift.min(Threads.count, rows)), chunk = Swift.max(1, (rows + parts - 1) / parts)
+            let buffered = needs.1 || needs.2
+            var gammaBuffer = [T](repeating: 0, count: buffered ? parts * n : 0), betaBuffer = gammaBuffer
+            /// `map_reduce_all`: `value(j)` summed in `lanes` lanes, the lanes then in order.
+            func reduceAll(_ value: (Int) -> T) -> T {
+                if n < lanes {
+                    var total = value(0)
+                    for j in 1..<Swift.max(n, 1) { total = total + value(j) }
+                    return total
                 }
-                if needs.1 { for j in 0..<n { gw[j] += Double(gr[j] * xhat[j]) } }
-                if needs.2 { for j in 0..<n { gb[j] += Double(gr[j]) } }
-                guard let po else { continue }
-                let meanG = T(sumG / Double(n)), meanGX = T(sumGX / Double(n))
+                var acc = (0..<lanes).map(value)
+                var d = lanes
+                while d < n - n % lanes {
+                    for l in 0..<lanes { acc[l] = acc[l] + value(d + l) }
+                    d += lanes
+                }
+                for l in 0..<(n - d) { acc[l] = acc[l] + value(d + l) }
+                var total = acc[0]
+                for l in 1..<lanes { total = total + acc[l] }
+                return total
+            }
+            for r in 0..<rows {
+                let dy = pg + r * n, xr = px + r * n
+                let a = T(rstd[r]), m = T(mean[r])
+                if buffered {
+                    let base = (r / chunk) * n, b = -a * m
+                    for j in 0..<n {
+                        gammaBuffer[base + j] = gammaBuffer[base + j] + dy[j] * (a * xr[j] + b)
+                        betaBuffer[base + j] = betaBuffer[base + j] + dy[j]
+                    }
+                }
+                guard let po = gx?.pointer(T.self) else { continue }
                 let out = po + r * n
-                for j in 0..<n { out[j] = s * (ghat[j] - meanG - xhat[j] * meanGX) }
+                let ds: T, db: T
+                if let pw {
+                    ds = reduceAll { dy[$0] * xr[$0] * pw[$0] }
+                    db = reduceAll { dy[$0] * pw[$0] }
+                } else {
+                    ds = reduceAll { dy[$0] * xr[$0] }
+                    db = reduceAll { dy[$0] }
+                }
+                let b = (db * m - ds) * a * a * a * scale
+                let c = -b * m - db * a * scale
+                if let pw {
+                    for j in 0..<n { out[j] = a * dy[j] * pw[j] + b * xr[j] + c }
+                } else {
+                    for j in 0..<n { out[j] = a * dy[j] + b * xr[j] + c }
+                }
+            }
+            for (target, buffer) in [(gw, gammaBuffer), (gb, betaBuffer)] {
+                guard let out = target?.pointer(T.self) else { continue }
+                for j in 0..<n {
+                    var total: T = 0
+                    for t in 0..<parts { total = total + buffer[t * n + j] }
+                    out[j] = total
+                }
             }
         }
         if x.dtype == .float64 { run(Double.self) } else { run(Float.self) }
-        let dtype = x.dtype
-        return (gx, needs.1 ? Tensor(shape: [n], scalars: gw, dtype: .float64).to(dtype) : nil,
-                needs.2 ? Tensor(shape: [n], scalars: gb, dtype: .float64).to(dtype) : nil)
+        return (gx, gw, gb)
     }
 }
 
-/// A layer norm's per-row mean and reciprocal deviation, from its forward pass to its backward.
+/// A layer norm's per-row mean and reciprocal deviation (in the element type, as ATen keeps
+/// them), from its forward pass to its backward.
 final class _LayerNormStatistics: @unchecked Sendable {
     var mean: [Double], rstd: [Double]
     init(rows: Int) {

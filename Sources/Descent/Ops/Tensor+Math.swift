@@ -150,8 +150,9 @@ extension Tensor {
             _fail("\"clamp_scalar_cpu\" not implemented for 'Bool'")
         }
         return out._recorded("ClampBackward1", self, saving: self) { g, node in
+            // `where(mask, grad, 0)`, as ATen's clamp_backward: +0 outside, never -0.
             let x = node.savedTensor(0)
-            return (g * ((x .>= lo) & (x .<= hi)), nil)
+            return (Tensor.where((x .>= lo) & (x .<= hi), g, Tensor.zeros([], dtype: g.dtype)), nil)
         }
     }
 

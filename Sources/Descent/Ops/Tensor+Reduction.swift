@@ -352,8 +352,9 @@ extension Tensor {
             // Where the extremum is NaN, the NaNs share the gradient; else the elements equal
             // to it (no NaN among them then). A selection, not a branch on the value read back.
             let mask = Tensor.where(y.isnan(), x.isnan(), x .== y)
-            let m = mask.to(g.dtype)
-            return (g * m / m.sum(), nil)
+            // ATen's evenly_distribute_backward on the CPU: zeros with `grad / count` filled in
+            // (+0 elsewhere, never -0).
+            return (Tensor.where(mask, g / mask.to(g.dtype).sum(), Tensor.zeros([], dtype: g.dtype)), nil)
         }
     }
 
