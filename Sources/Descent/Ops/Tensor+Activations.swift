@@ -122,8 +122,9 @@ extension Tensor {
         let x = _asFloating
         let out = Elementwise.mapFloat(x, _StaticFloatMap<_Hardsigmoid>())
         return out._recorded("HardsigmoidBackward0", x, saving: x) { g, n in
-            let x = n.savedTensor(0)
-            return (Tensor.where((x .> -3) & (x .< 3), g / 6, Tensor.zeros([], dtype: g.dtype)), nil)
+            // ATen multiplies by `scalar_t(1.0f / 6.0f)`: a float sixth, also for float64.
+            let x = n.savedTensor(0), sixth = Double(Float(1) / Float(6))
+            return (Tensor.where((x .> -3) & (x .< 3), g * sixth, Tensor.zeros([], dtype: g.dtype)), nil)
         }
     }
 
@@ -182,7 +183,8 @@ extension Tensor {
         return out._recorded("GluBackward0", self, saving: self) { g, n in
             let x = n.savedTensor(0)
             let a = x.narrow(d, 0, half), s = x.narrow(d, half, half).sigmoid()
-            return (Tensor.cat([g * s, g * a * s * (1 - s)], dim: d), nil)
+            // ATen's glu_backward: `sigmoid(b) · g`, and `(1 - s) · s · a · g` in that order.
+            return (Tensor.cat([s * g, (1 - s) * s * a * g], dim: d), nil)
         }
     }
 

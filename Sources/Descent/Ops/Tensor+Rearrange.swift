@@ -99,8 +99,22 @@ extension Tensor {
         let input = shape
         let out = noGrad { self.reshape(unit).expand(expanded).contiguous().reshape(final) }
         return _ensureNew(out)._recorded("RepeatBackward0", self) { g, _ in
-            let summed = g.reshape(expanded).sum(dims: Array(stride(from: 0, to: expanded.count, by: 2)))
-            return (summed.reshape(input), nil)
+            // ATen's repeat_backward: the added leading dimensions summed away one at a time,
+            // then one sum over each repeated dimension (a repeat of 0 gives zeros).
+            if sizes.contains(0) { return (Tensor.zeros(input, dtype: g.dtype), nil) }
+            var grad = g
+            for _ in 0..<(sizes.count - input.count) { grad = grad.sum(dim: 0) }
+            let repeats = sizes.suffix(input.count)
+            var gradShape: [Int] = [], sumDims: [Int] = []
+            for (r, s) in zip(repeats, input) {
+                if r != 1 {
+                    gradShape.append(r)
+                    sumDims.append(gradShape.count - 1)
+                }
+                gradShape.append(s)
+            }
+            if sumDims.isEmpty { return (grad, nil) }
+            return (grad.reshape(gradShape).sum(dims: sumDims), nil)
         }
     }
 
@@ -309,11 +323,35 @@ extension Tensor {
     /// The sum of a matrix's diagonal (`TraceBackward0`), like `torch.trace`.
     public func trace() -> Tensor {
         if rank != 2 { _fail("trace: expected a matrix, but got tensor with dim \(rank)") }
-        let out = noGrad { diagonal().sum() }
+        // ATen's trace_cpu: the diagonal added in order in `acc_type` (double for floats, so a
+        // float32 trace rounds once), a unit of a compiled step.
+        let out = _CaptureTape.opaque([self]) { t -> [Tensor] in
+            let x = t[0]!
+            let count = Swift.min(x.shape[0], x.shape[1]), step = x.strides[0] + x.strides[1]
+            switch x.dtype {
+            case .float32, .float64:
+                var sum = 0.0
+                if x.dtype == .float32 {
+                    let p = x.pointer(Float.self)
+                    for i in 0..<count { sum += Double(p[i * step]) }
+                } else {
+                    let p = x.pointer(Double.self)
+                    for i in 0..<count { sum += p[i * step] }
+                }
+                return [Tensor.full([], sum, dtype: x.dtype)]
+            case .int64, .bool:
+                let values = x.to(.int64)
+                let p = values.pointer(Int64.self), s = values.strides[0] + values.strides[1]
+                var sum: Int64 = 0
+                for i in 0..<count { sum &+= p[i * s] }
+                return [Tensor.full([], Int(sum), dtype: .int64)]
+            }
+        }[0]
         let (rows, cols) = (shape[0], shape[1])
         return out._recorded("TraceBackward0", self) { g, _ in
-            let eye = Tensor.eye(rows, cols, dtype: g.dtype)
-            return (eye * g, nil)
+            // `index_fill_` of the diagonal into zeros: +0 elsewhere, never -0.
+            let eye = Tensor.eye(rows, cols, dtype: .bool)
+            return (Tensor.where(eye, g, Tensor.zeros([], dtype: g.dtype)), nil)
         }
     }
 

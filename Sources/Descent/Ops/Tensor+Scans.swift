@@ -130,9 +130,10 @@ extension Tensor {
     /// The product of all elements (`ProdBackward0`), like `torch.prod`.
     public func prod() -> Tensor {
         let out = noGrad { flatten().prod(dim: 0) }
-        return out._recorded("ProdBackward0", self, saving: self) { g, n in
-            let x = n.savedTensor(0)
-            return (Tensor._prodGrad(x.flatten(), 0, g.reshape([1])).reshape(x.shape), nil)
+        return out._recorded("ProdBackward0", self, saving: self, savingOutput: true) { g, n in
+            let x = n.savedTensor(0), result = n.savedTensor(1)
+            if x.rank == 0 { return (g, nil) }
+            return (Tensor._prodGrad(x.flatten(), 0, g.reshape([1]), result: result.reshape([1]), wholeTensor: true).reshape(x.shape), nil)
         }
     }
 
@@ -159,22 +160,39 @@ extension Tensor {
         case .bool: return to(.int64).prod(dim: dim, keepDim: keepDim)
         }
         let result = keepDim || rank == 0 ? out : noGrad { out.squeeze(d) }
-        return (result === out ? result : result.contiguous())._recorded("ProdBackward1", self, saving: self) { g, n in
-            let x = n.savedTensor(0)
-            return (Tensor._prodGrad(x, d, keepDim || x.rank == 0 ? g : g.unsqueeze(d)), nil)
+        return (result === out ? result : result.contiguous())._recorded("ProdBackward1", self, saving: self, savingOutput: true) { g, n in
+            let x = n.savedTensor(0), result = n.savedTensor(1)
+            if x.rank == 0 { return (g, nil) }
+            return (Tensor._prodGrad(x, d, keepDim ? g : g.unsqueeze(d), result: keepDim ? result : result.unsqueeze(d), wholeTensor: false), nil)
         }
     }
 
-    /// The gradient of a product along `d`: for each element, the product of the others (the
-    /// exclusive products from both sides), so zeros need no division.
-    static func _prodGrad(_ x: Tensor, _ d: Int, _ g: Tensor) -> Tensor {
-        let n = x.rank == 0 ? 1 : x.shape[d]
-        if n <= 1 { return g.expand(x.shape) * Tensor.ones(like: x) }
-        let ones = Tensor.ones(like: x.narrow(d, 0, 1))
-        let leftExclusive = Tensor.cat([ones, x.narrow(d, 0, n - 1)], dim: d).cumprod(d)
-        let flipped = x.flip(d)
-        let rightExclusive = Tensor.cat([ones, flipped.narrow(d, 0, n - 1)], dim: d).cumprod(d).flip(d)
-        return g * leftExclusive * rightExclusive
+    /// ATen's prod_backward along `d` (`g` and `result` with `d` kept): `g · (result / x)` when
+    /// `x` has no zero; else `prod_safe_zeros_backward`, `g` times the product of the others (the
+    /// exclusive products from both sides); for the product of a whole tensor with several
+    /// zeros and no gradient being recorded, zeros. Without a recorded backward both forms are
+    /// computed and one selected, so a compiled step's replay follows the values it is given;
+    /// a recorded one branches on the count of zeros as ATen does (a selection would send the
+    /// division's infinities into the second derivative).
+    static func _prodGrad(_ x: Tensor, _ d: Int, _ g: Tensor, result: Tensor, wholeTensor: Bool) -> Tensor {
+        let n = x.shape[d]
+        func safe() -> Tensor {
+            if n <= 1 { return g.expand(x.shape) * Tensor.ones(like: x) }
+            let ones = Tensor.ones(like: x.narrow(d, 0, 1))
+            let leftExclusive = Tensor.cat([ones, x.narrow(d, 0, n - 1)], dim: d).cumprod(d)
+            let rightExclusive = Tensor.cat([ones, x.narrow(d, 1, n - 1).flip(d)], dim: d).cumprod(d).flip(d)
+            return g * (leftExclusive * rightExclusive)
+        }
+        let zeros = noGrad { (x .== 0).sum() }
+        if GradMode.isEnabled {
+            return zeros.item() == 0 ? g * (result / x) : safe()
+        }
+        let direct = g * (result / x), safe = safe()
+        let chosen = Tensor.where(zeros .> 0, safe, direct)
+        if wholeTensor && !GradMode.isEnabled {
+            return Tensor.where(zeros .> 1, Tensor.zeros([], dtype: g.dtype), chosen)
+        }
+        return chosen
     }
 
     /// `log(sum(exp(x)))` along `dims`, computed stably (`LogsumexpBackward0`).
@@ -291,17 +309,25 @@ extension Tensor {
             let r = keepDim || x.rank == 0 ? norm : norm._unsqueezing(ds)
             let gg = keepDim || x.rank == 0 ? g : g._unsqueezing(ds)
             let zero = Tensor.zeros([], dtype: g.dtype)
+            // ATen's norm_backward, operation for operation.
             switch ord {
-            case 0: return (x * 0 * gg, nil)
-            case 1: return (gg * x.sign(), nil)
-            case 2: return (Tensor.where(r .== 0, zero, gg * x / r), nil)
+            case 0: return (Tensor.zeros(like: x), nil)
+            case 1: return (x.sign() * gg, nil)
+            case 2: return (gg * Tensor.where(r .== 0, zero, x / r), nil)
             case .infinity, -.infinity:
-                let mask = (x.abs() .== r).to(g.dtype)
-                let count = x.rank == 0 ? mask : mask.sum(dims: ds, keepDim: true)
-                return (gg * x.sign() * mask / count, nil)
+                let magnitude = x.abs()
+                let mask = (magnitude .== r) | magnitude.isnan()
+                let count = x.rank == 0 ? mask.to(.int64) : mask.sum(dims: ds, keepDim: true)
+                return (x.sign() * ((gg / count) * mask), nil)
+            case ..<1:
+                let scaled = x.sign() * Tensor.where(x .== 0, zero, x.abs().pow(ord - 1))
+                return (scaled * gg * r.pow(1 - ord), nil)
+            case ..<2:
+                let scaled = x.sign() * x.abs().pow(ord - 1)
+                return (scaled * Tensor.where(r .== 0, zero, gg / r.pow(ord - 1)), nil)
             default:
-                let scaled = x * x.abs().pow(ord - 2) / r.pow(ord - 1)
-                return (Tensor.where(r .== 0, zero, gg * scaled), nil)
+                let scaled = x * x.abs().pow(ord - 2)
+                return (scaled * Tensor.where(r .== 0, zero, gg / r.pow(ord - 1)), nil)
             }
         }
     }
