@@ -10,6 +10,9 @@ struct _PoolWindows: Sendable {
     /// Average pooling's divisor along each dimension for each output index (product over
     /// dimensions gives the divisor), when the windows count padding or differ from `count`.
     let divisorCount: [[Int]]?
+    /// Adaptive windows, whose average ATen divides by each dimension's count in turn
+    /// (`sum / kh / kw`) instead of by their product.
+    var dividesPerDimension = false
 
     var inputVolume: Int { input[0] * input[1] * input[2] }
     var outputVolume: Int { output[0] * output[1] * output[2] }
@@ -78,6 +81,7 @@ struct _PoolWindows: Sendable {
         self.count = count
         self.step = [1, 1, 1]
         self.divisorCount = count
+        self.dividesPerDimension = true
     }
 
     private func planes(_ count: Int, _ body: (Range<Int>) -> Void) {
@@ -228,7 +232,7 @@ struct _PoolWindows: Sendable {
                                     for iw in fw..<(fw + cw) { sum += row[iw] }
                                 }
                             }
-                            py.value[o] = sum / T(self.divisor(od, oh, ow, divisorOverride))
+                            py.value[o] = self.divided(sum, od, oh, ow, divisorOverride)
                             o += 1
                         }
                     }
@@ -251,7 +255,7 @@ struct _PoolWindows: Sendable {
                         for ow in 0..<self.output[2] {
                             let (fd, fh, fw) = (self.first[0][od], self.first[1][oh], self.first[2][ow])
                             let (cd, ch, cw) = (self.count[0][od], self.count[1][oh], self.count[2][ow])
-                            let share = pg.value[o] / T(self.divisor(od, oh, ow, divisorOverride))
+                            let share = self.divided(pg.value[o], od, oh, ow, divisorOverride)
                             o += 1
                             for id in fd..<(fd + cd) {
                                 for ih in fh..<(fh + ch) {
@@ -264,6 +268,16 @@ struct _PoolWindows: Sendable {
                 }
             }
         }
+    }
+
+    /// `value` over the window's divisor, as ATen divides it.
+    @inline(__always)
+    private func divided<T: BinaryFloatingPoint>(_ value: T, _ od: Int, _ oh: Int, _ ow: Int, _ override: Int?) -> T {
+        if override == nil && dividesPerDimension, let q = divisorCount {
+            let inner = q[0][od] == 1 ? value : value / T(q[0][od])
+            return inner / T(q[1][oh]) / T(q[2][ow])
+        }
+        return value / T(divisor(od, oh, ow, override))
     }
 
     @inline(__always)
