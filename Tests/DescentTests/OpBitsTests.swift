@@ -13,6 +13,7 @@ struct OpBitsTests {
         add("log sqrt pow_half tan asin atan log2 log10 erfc erfinv sin_transposed sin_expanded cos_expanded tan_expanded asin_float64 acos_float64 atan_float64 log10_expanded log10_float64 erfc_float64 erfinv_float64 tanh_float64 softmax logsumexp logsumexp_dims mish mish_expanded celu",
             "MKL's vector math functions (README, Differences kept)")
         add("dot", "MKL's sdot")
+        add("batch_norm_train_1d", "ATen's batch norm over one value per sample and channel (its channels-last kernel) not ported")
         add("addbmm", "one gemm per batch accumulating into the result (beta = 1), which Descent's product kernel has no mode for")
         add("gelu", "the AVX2 vector formula Descent runs on contiguous values (README, Differences kept)")
         add("inverse inverse_batched det slogdet matrix_power matrix_power_negative matrix_exp qr_q qr_r qr_square eigh_values eigh_projector svd_values svd_values_wide svd_reconstruct pinverse",
@@ -21,7 +22,7 @@ struct OpBitsTests {
             "oneDNN's convolutions (README, Differences kept)")
         add("sdpa sdpa_causal sdpa_bool_mask sdpa_float_mask_scale sdpa_gqa sdpa_math_gqa sdpa_transposed sdpa_long_blocks",
             "attention: ATen's flash kernel's blocking and its math path's products not ported")
-        add("cumprod cumprod_zero matrix_norm pad_reflect_2d pad_replicate_2d tensordot batch_norm_train batch_norm_train_1d batch_norm_eval group_norm group_norm_plain instance_norm instance_norm_affine local_response_norm local_response_norm_3d interpolate_bilinear interpolate_bilinear_down interpolate_bilinear_align interpolate_bicubic interpolate_bicubic_align grid_sample grid_sample_border_align grid_sample_reflection grid_sample_bicubic grid_sample_bicubic_reflection grid_sample_bicubic_border embedding_bag_mean embedding_bag_weighted cross_entropy_weight_smoothing",
+        add("cumprod cumprod_zero matrix_norm pad_reflect_2d pad_replicate_2d tensordot group_norm group_norm_plain instance_norm instance_norm_affine local_response_norm local_response_norm_3d interpolate_bilinear interpolate_bilinear_down interpolate_bilinear_align interpolate_bicubic interpolate_bicubic_align grid_sample grid_sample_border_align grid_sample_reflection grid_sample_bicubic grid_sample_bicubic_reflection grid_sample_bicubic_border embedding_bag_mean embedding_bag_weighted cross_entropy_weight_smoothing",
             "ATen's kernel (its order of operations, forward or backward) not ported yet")
         return reasons
     }()

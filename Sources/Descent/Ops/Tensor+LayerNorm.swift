@@ -147,29 +147,10 @@ enum _LayerNormRows {
         let gb = needs.2 ? Tensor(uninitializedShape: [n], dtype: x.dtype) : nil
         func run<T: _FloatElement>(_: T.Type) {
             let px = x.pointer(T.self), pg = g.pointer(T.self), pw = w?.pointer(T.self)
-            let lanes = 32 / MemoryLayout<T>.stride
             let scale = 1 / T(n)
             let parts = Swift.max(1, Swift.min(Threads.count, rows)), chunk = Swift.max(1, (rows + parts - 1) / parts)
             let buffered = needs.1 || needs.2
             var gammaBuffer = [T](repeating: 0, count: buffered ? parts * n : 0), betaBuffer = gammaBuffer
-            /// `map_reduce_all`: `value(j)` summed in `lanes` lanes, the lanes then in order.
-            func reduceAll(_ value: (Int) -> T) -> T {
-                if n < lanes {
-                    var total = value(0)
-                    for j in 1..<Swift.max(n, 1) { total = total + value(j) }
-                    return total
-                }
-                var acc = (0..<lanes).map(value)
-                var d = lanes
-                while d < n - n % lanes {
-                    for l in 0..<lanes { acc[l] = acc[l] + value(d + l) }
-                    d += lanes
-                }
-                for l in 0..<(n - d) { acc[l] = acc[l] + value(d + l) }
-                var total = acc[0]
-                for l in 1..<lanes { total = total + acc[l] }
-                return total
-            }
             for r in 0..<rows {
                 let dy = pg + r * n, xr = px + r * n
                 let a = T(rstd[r]), m = T(mean[r])
@@ -184,11 +165,11 @@ enum _LayerNormRows {
                 let out = po + r * n
                 let ds: T, db: T
                 if let pw {
-                    ds = reduceAll { dy[$0] * xr[$0] * pw[$0] }
-                    db = reduceAll { dy[$0] * pw[$0] }
+                    ds = _ReduceAll.sum(n) { dy[$0] * xr[$0] * pw[$0] }
+                    db = _ReduceAll.sum(n) { dy[$0] * pw[$0] }
                 } else {
-                    ds = reduceAll { dy[$0] * xr[$0] }
-                    db = reduceAll { dy[$0] }
+                    ds = _ReduceAll.sum(n) { dy[$0] * xr[$0] }
+                    db = _ReduceAll.sum(n) { dy[$0] }
                 }
                 let b = (db * m - ds) * a * a * a * scale
                 let c = -b * m - db * a * scale

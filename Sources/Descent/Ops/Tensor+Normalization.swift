@@ -88,6 +88,16 @@ extension Tensor {
     static func _batchNormForward(_ x: Tensor, into y: Tensor, runningMean: Tensor?, runningVar: Tensor?, weight: Tensor?, bias: Tensor?,
                                   training: Bool, momentum: Double, eps: Double, batch: Int, channels: Int, inner: Int,
                                   stats: _BatchNormStatistics) {
+        if inner > 1 {
+            if x.dtype == .float32 {
+                _batchNormForwardATen(x, into: y, Float.self, runningMean: runningMean, runningVar: runningVar, weight: weight, bias: bias,
+                                      training: training, momentum: momentum, eps: eps, batch: batch, channels: channels, inner: inner, stats: stats)
+            } else {
+                _batchNormForwardATen(x, into: y, Double.self, runningMean: runningMean, runningVar: runningVar, weight: weight, bias: bias,
+                                      training: training, momentum: momentum, eps: eps, batch: batch, channels: channels, inner: inner, stats: stats)
+            }
+            return
+        }
         let count = batch * inner
         var mean = [Double](repeating: 0, count: channels), invstd = mean
         if training {
@@ -109,6 +119,106 @@ extension Tensor {
         let beta = (0..<channels).map { b[$0] - mean[$0] * alpha[$0] }
         _channelAffine(x, alpha, beta, batch: batch, channels: channels, inner: inner, into: y)
         (stats.mean, stats.invstd, stats.weight) = (mean, invstd, w)
+    }
+
+    /// ATen's contiguous batch normalisation for `[N, C, inner]` with `inner > 1`
+    /// (`batch_norm_cpu_collect_stats_contiguous_impl`, `batch_norm_cpu_update_stats_template`,
+    /// `batch_norm_cpu_contiguous_impl`), with its types: each channel's sum and squared
+    /// deviations added in order in double, the mean and deviations rounded to the element
+    /// type, `invstd` in double; the running mean in the element type, the running variance
+    /// partly in double (`momentum · unbiased` is, `(1 - momentum) · running` is not);
+    /// `y = x·alpha + beta` with `alpha = invstd·w`, `beta = b - mean·alpha`. In evaluation
+    /// mode `invstd` is `1 / sqrt(running_var + eps)` in the element type for the forward pass
+    /// and in double for the backward pass, as ATen computes it twice.
+    static func _batchNormForwardATen<T: _FloatElement>(
+        _ x: Tensor, into y: Tensor, _: T.Type, runningMean: Tensor?, runningVar: Tensor?, weight: Tensor?, bias: Tensor?,
+        training: Bool, momentum: Double, eps: Double, batch: Int, channels: Int, inner: Int, stats: _BatchNormStatistics
+    ) {
+        let px = x.pointer(T.self), py = y.pointer(T.self)
+        let count = batch * inner
+        var mean = [T](repeating: 0, count: channels), invstd = mean, backwardInvstd = [Double](repeating: 0, count: channels)
+        if training {
+            var varSums = mean
+            for c in 0..<channels {
+                var sum = 0.0
+                for n in 0..<batch {
+                    let p = px + (n * channels + c) * inner
+                    for i in 0..<inner { sum += Double(p[i]) }
+                }
+                let m = T(sum / Double(count))
+                var squares = 0.0
+                for n in 0..<batch {
+                    let p = px + (n * channels + c) * inner
+                    for i in 0..<inner {
+                        let d = p[i] - m
+                        squares += Double(d * d)
+                    }
+                }
+                mean[c] = m
+                varSums[c] = T(squares)
+                invstd[c] = T(1 / (Double(varSums[c] / T(count)) + eps).squareRoot())
+                backwardInvstd[c] = Double(invstd[c])
+            }
+            if let runningMean, let runningVar {
+                let rm = runningMean._kernelDoubles().map { T($0) }, rv = runningVar._kernelDoubles().map { T($0) }
+                let mo = T(momentum), keep = 1 - mo
+                runningMean._storeDoubles((0..<channels).map { Double(mo * mean[$0] + keep * rm[$0]) })
+                runningVar._storeDoubles((0..<channels).map { Double(mo) * Double(varSums[$0] / T(count - 1)) + Double(keep * rv[$0]) })
+            }
+        } else {
+            mean = runningMean!._kernelDoubles().map { T($0) }
+            let rv = runningVar!._kernelDoubles()
+            invstd = rv.map { 1 / (T($0) + T(eps)).squareRoot() }
+            backwardInvstd = rv.map { Double(T(1 / ($0 + eps).squareRoot())) }
+        }
+        let w = weight?._kernelDoubles().map { T($0) } ?? [T](repeating: 1, count: channels)
+        let b = bias?._kernelDoubles().map { T($0) } ?? [T](repeating: 0, count: channels)
+        for c in 0..<channels {
+            let alpha = invstd[c] * w[c]
+            let beta = b[c] - mean[c] * alpha
+            for n in 0..<batch {
+                let offset = (n * channels + c) * inner
+                for i in 0..<inner { py[offset + i] = px[offset + i] * alpha + beta }
+            }
+        }
+        (stats.mean, stats.invstd, stats.weight) = (mean.map { Double($0) }, backwardInvstd, w.map { Double($0) })
+    }
+
+    /// ATen's `batch_norm_cpu_backward_contiguous_impl` for `inner > 1`: per channel, the sums
+    /// of `dy` and `(x - mean)·dy` over each sample's row in vector lanes (`reduce_all`), added
+    /// across samples in double; then `k = dotp·invstd²/N`, `dx = ((dy - sum/N) - (x - mean)·k)·invstd·w`
+    /// in training, `dx = dy·invstd·w` in evaluation; `dw = dotp·invstd`, `db = sum`.
+    static func _batchNormBackwardATen<T: _FloatElement>(
+        _ g: Tensor, _ x: Tensor, _: T.Type, mean: [Double], invstd: [Double], weight: [Double], training: Bool, batch: Int,
+        channels: Int, inner: Int
+    ) -> (Tensor, [Double], [Double]) {
+        let gx = Tensor(uninitializedShape: x.shape, dtype: x.dtype)
+        let px = x.pointer(T.self), pg = g.pointer(T.self), po = gx.pointer(T.self)
+        let count = batch * inner
+        var gw = [Double](repeating: 0, count: channels), gb = gw
+        for c in 0..<channels {
+            let m = T(mean[c]), inv = T(invstd[c]), w = T(weight[c])
+            var sum = 0.0, dotp = 0.0
+            for n in 0..<batch {
+                let offset = (n * channels + c) * inner
+                let xs = px + offset, dy = pg + offset
+                sum += Double(_ReduceAll.sum(inner) { dy[$0] })
+                dotp += Double(_ReduceAll.sum(inner) { (xs[$0] - m) * dy[$0] })
+            }
+            let k = T(dotp) * inv * inv / T(count), gradMean = T(sum / Double(count))
+            for n in 0..<batch {
+                let offset = (n * channels + c) * inner
+                let xs = px + offset, dy = pg + offset, dx = po + offset
+                if training {
+                    for i in 0..<inner { dx[i] = (dy[i] - gradMean - (xs[i] - m) * k) * inv * w }
+                } else {
+                    for i in 0..<inner { dx[i] = dy[i] * inv * w }
+                }
+            }
+            gw[c] = Double(T(dotp * Double(inv)))
+            gb[c] = Double(T(sum))
+        }
+        return (gx, gw, gb)
     }
 
     /// Batch normalisation from differentiable ops: with the batch's statistics, or with fixed
@@ -178,6 +288,14 @@ extension Tensor {
                                    shape: [Int]) -> (Tensor, Tensor, Tensor) {
         let batch = shape[0], channels = shape[1]
         let inner = x.scalarCount / Swift.max(1, batch * channels)
+        if inner > 1 {
+            let (gx, gw, gb) = x.dtype == .float32
+                ? _batchNormBackwardATen(g, x, Float.self, mean: mean, invstd: invstd, weight: weight, training: training,
+                                         batch: batch, channels: channels, inner: inner)
+                : _batchNormBackwardATen(g, x, Double.self, mean: mean, invstd: invstd, weight: weight, training: training,
+                                         batch: batch, channels: channels, inner: inner)
+            return (gx, Tensor(shape: [channels], scalars: gw, dtype: .float64), Tensor(shape: [channels], scalars: gb, dtype: .float64))
+        }
         let count = Double(batch * inner)
         let gx = Tensor(uninitializedShape: shape, dtype: x.dtype)
         var gw = [Double](repeating: 0, count: channels), gb = gw
