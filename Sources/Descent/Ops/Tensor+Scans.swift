@@ -73,24 +73,39 @@ extension Tensor {
         }
         case .bool: return to(.int64).cumprod(dim)
         }
-        return out._recorded("CumprodBackward0", self, saving: self) { g, n in
-            // d out_k / d x_i = prod of x_j for j <= k, j != i: the exclusive products from
-            // the left times the running products between i and k, summed over k >= i. Written
-            // with cumulative ops, so zeros in the input need no special case.
-            let x = n.savedTensor(0)
+        return out._recorded("CumprodBackward0", self, saving: self, savingOutput: true) { g, n in
+            let x = n.savedTensor(0), result = n.savedTensor(1)
             let length = x.shape.isEmpty ? 1 : x.shape[d]
-            var grads: [Tensor] = []
-            for i in 0..<length {
-                // Products of x[i+1...k] for k >= i: the cumprod of the tail with x_i replaced by 1.
-                let tail = x.narrow(d, i, length - i)
-                let ones = Tensor.ones(like: tail.narrow(d, 0, 1))
-                let replaced = length - i > 1 ? Tensor.cat([ones, tail.narrow(d, 1, length - i - 1)], dim: d) : ones
-                let left = i > 0 ? x.narrow(d, 0, i).prod(dim: d, keepDim: true) : Tensor.ones(like: ones)
-                let partial = replaced.cumprod(d) * left
-                grads.append((partial * g.narrow(d, i, length - i)).sum(dim: d, keepDim: true))
-            }
-            return (Tensor.cat(grads, dim: d), nil)
+            if x.scalarCount <= 1 || length == 1 { return (g, nil) }
+            // ATen's cumprod_backward without zeros in the input: the reversed cumulative sum
+            // of `result · g`, over the input.
+            func direct() -> Tensor { (result * g).flip(d).cumsum(d).flip(d) / x }
+            let zeros = noGrad { (x .== 0).sum() }
+            // A recorded backward branches as ATen does (a selection would carry the
+            // division's infinities into the second derivative); otherwise both forms are
+            // computed and one selected, so a compiled step's replay follows its values.
+            if GradMode.isEnabled && zeros.item() == 0 { return (direct(), nil) }
+            let withZeros = Tensor._cumprodGradWithZeros(x, d, g)
+            return (GradMode.isEnabled ? withZeros : Tensor.where(zeros .> 0, withZeros, direct()), nil)
         }
+    }
+
+    /// The gradient of `cumprod` along `d` for any input, zeros included:
+    /// d out_k / d x_i = prod of x_j for j <= k, j != i, the exclusive products from the left
+    /// times the running products between i and k, summed over k >= i (cumulative ops only).
+    static func _cumprodGradWithZeros(_ x: Tensor, _ d: Int, _ g: Tensor) -> Tensor {
+        let length = x.shape.isEmpty ? 1 : x.shape[d]
+        var grads: [Tensor] = []
+        for i in 0..<length {
+            // Products of x[i+1...k] for k >= i: the cumprod of the tail with x_i replaced by 1.
+            let tail = x.narrow(d, i, length - i)
+            let ones = Tensor.ones(like: tail.narrow(d, 0, 1))
+            let replaced = length - i > 1 ? Tensor.cat([ones, tail.narrow(d, 1, length - i - 1)], dim: d) : ones
+            let left = i > 0 ? x.narrow(d, 0, i).prod(dim: d, keepDim: true) : Tensor.ones(like: ones)
+            let partial = replaced.cumprod(d) * left
+            grads.append((partial * g.narrow(d, i, length - i)).sum(dim: d, keepDim: true))
+        }
+        return Tensor.cat(grads, dim: d)
     }
 
     /// Running maxima along `dim` and where each was reached (`CummaxBackward0`); a later
