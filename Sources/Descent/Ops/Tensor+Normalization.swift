@@ -139,25 +139,35 @@ extension Tensor {
         var mean = [T](repeating: 0, count: channels), invstd = mean, backwardInvstd = [Double](repeating: 0, count: channels)
         if training {
             var varSums = mean
-            for c in 0..<channels {
-                var sum = 0.0
+            // Each channel's sums run in order, one dependent add after another; four channels
+            // at a time keep four of those chains in flight (the order within each is ATen's).
+            var c0 = 0
+            while c0 < channels {
+                let width = Swift.min(4, channels - c0)
+                var sums = SIMD4<Double>(), squares = SIMD4<Double>()
                 for n in 0..<batch {
-                    let p = px + (n * channels + c) * inner
-                    for i in 0..<inner { sum += Double(p[i]) }
-                }
-                let m = T(sum / Double(count))
-                var squares = 0.0
-                for n in 0..<batch {
-                    let p = px + (n * channels + c) * inner
+                    let base = px + (n * channels + c0) * inner
                     for i in 0..<inner {
-                        let d = p[i] - m
-                        squares += Double(d * d)
+                        for k in 0..<width { sums[k] += Double(base[k * inner + i]) }
                     }
                 }
-                mean[c] = m
-                varSums[c] = T(squares)
-                invstd[c] = T(1 / (Double(varSums[c] / T(count)) + eps).squareRoot())
-                backwardInvstd[c] = Double(invstd[c])
+                for k in 0..<width { mean[c0 + k] = T(sums[k] / Double(count)) }
+                for n in 0..<batch {
+                    let base = px + (n * channels + c0) * inner
+                    for i in 0..<inner {
+                        for k in 0..<width {
+                            let d = base[k * inner + i] - mean[c0 + k]
+                            squares[k] += Double(d * d)
+                        }
+                    }
+                }
+                for k in 0..<width {
+                    let c = c0 + k
+                    varSums[c] = T(squares[k])
+                    invstd[c] = T(1 / (Double(varSums[c] / T(count)) + eps).squareRoot())
+                    backwardInvstd[c] = Double(invstd[c])
+                }
+                c0 += width
             }
             if let runningMean, let runningVar {
                 let rm = runningMean._kernelDoubles().map { T($0) }, rv = runningVar._kernelDoubles().map { T($0) }
