@@ -57,6 +57,19 @@ struct OpBitsTests {
         }
     }
 
+    /// Batch norm's statistics run four channels at a time: each channel must come out as it
+    /// does alone (the fixture has three channels, which take the one-at-a-time loop).
+    @Test func batchNormChannelsTogetherEqualChannelsAlone() {
+        let x = Tensor.randn(3, 9, 7, generator: Generator(seed: 5)) * 3 + 1
+        let weight = Tensor.randn(9, generator: Generator(seed: 6)), bias = Tensor.randn(9, generator: Generator(seed: 7))
+        let together = Tensor.batchNorm(x, runningMean: nil, runningVar: nil, weight: weight, bias: bias, training: true)
+        for c in 0..<9 {
+            let alone = Tensor.batchNorm(x[.all, .slice(c, c + 1)], runningMean: nil, runningVar: nil, weight: weight[.slice(c, c + 1)],
+                                         bias: bias[.slice(c, c + 1)], training: true)
+            #expect(together[.all, .slice(c, c + 1)].scalars(as: Float.self) == alone.scalars(as: Float.self), "channel \(c)")
+        }
+    }
+
     @Test func everyListedCaseExists() {
         let names = Set(OpTests.cases.map(\.name))
         for name in Self.notBitExact.keys { #expect(names.contains(name), "\(name) is not an op-table case") }

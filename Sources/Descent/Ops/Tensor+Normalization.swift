@@ -147,17 +147,31 @@ extension Tensor {
                 var sums = SIMD4<Double>(), squares = SIMD4<Double>()
                 for n in 0..<batch {
                     let base = px + (n * channels + c0) * inner
-                    for i in 0..<inner {
-                        for k in 0..<width { sums[k] += Double(base[k * inner + i]) }
+                    if width == 4 {
+                        let (p0, p1, p2, p3) = (base, base + inner, base + 2 * inner, base + 3 * inner)
+                        for i in 0..<inner { sums += SIMD4(Double(p0[i]), Double(p1[i]), Double(p2[i]), Double(p3[i])) }
+                    } else {
+                        for i in 0..<inner {
+                            for k in 0..<width { sums[k] += Double(base[k * inner + i]) }
+                        }
                     }
                 }
                 for k in 0..<width { mean[c0 + k] = T(sums[k] / Double(count)) }
                 for n in 0..<batch {
                     let base = px + (n * channels + c0) * inner
-                    for i in 0..<inner {
-                        for k in 0..<width {
-                            let d = base[k * inner + i] - mean[c0 + k]
-                            squares[k] += Double(d * d)
+                    if width == 4 {
+                        let (p0, p1, p2, p3) = (base, base + inner, base + 2 * inner, base + 3 * inner)
+                        let (m0, m1, m2, m3) = (mean[c0], mean[c0 + 1], mean[c0 + 2], mean[c0 + 3])
+                        for i in 0..<inner {
+                            let (d0, d1, d2, d3) = (p0[i] - m0, p1[i] - m1, p2[i] - m2, p3[i] - m3)
+                            squares += SIMD4(Double(d0 * d0), Double(d1 * d1), Double(d2 * d2), Double(d3 * d3))
+                        }
+                    } else {
+                        for i in 0..<inner {
+                            for k in 0..<width {
+                                let d = base[k * inner + i] - mean[c0 + k]
+                                squares[k] += Double(d * d)
+                            }
                         }
                     }
                 }
