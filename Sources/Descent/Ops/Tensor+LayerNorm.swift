@@ -150,7 +150,14 @@ enum _LayerNormRows {
             let scale = 1 / T(n)
             let parts = Swift.max(1, Swift.min(Threads.count, rows)), chunk = Swift.max(1, (rows + parts - 1) / parts)
             let buffered = needs.1 || needs.2
-            var gammaBuffer = [T](repeating: 0, count: buffered ? parts * n : 0), betaBuffer = gammaBuffer
+            let gammaBuffer = UnsafeMutablePointer<T>.allocate(capacity: buffered ? parts * n : 0)
+            let betaBuffer = UnsafeMutablePointer<T>.allocate(capacity: buffered ? parts * n : 0)
+            gammaBuffer.initialize(repeating: 0, count: buffered ? parts * n : 0)
+            betaBuffer.initialize(repeating: 0, count: buffered ? parts * n : 0)
+            defer {
+                gammaBuffer.deallocate()
+                betaBuffer.deallocate()
+            }
             for r in 0..<rows {
                 let dy = pg + r * n, xr = px + r * n
                 let a = T(rstd[r]), m = T(mean[r])
