@@ -88,40 +88,17 @@ extension Tensor {
     static func _batchNormForward(_ x: Tensor, into y: Tensor, runningMean: Tensor?, runningVar: Tensor?, weight: Tensor?, bias: Tensor?,
                                   training: Bool, momentum: Double, eps: Double, batch: Int, channels: Int, inner: Int,
                                   stats: _BatchNormStatistics) {
-        if inner > 1 {
-            if x.dtype == .float32 {
-                _batchNormForwardATen(x, into: y, Float.self, runningMean: runningMean, runningVar: runningVar, weight: weight, bias: bias,
-                                      training: training, momentum: momentum, eps: eps, batch: batch, channels: channels, inner: inner, stats: stats)
-            } else {
-                _batchNormForwardATen(x, into: y, Double.self, runningMean: runningMean, runningVar: runningVar, weight: weight, bias: bias,
-                                      training: training, momentum: momentum, eps: eps, batch: batch, channels: channels, inner: inner, stats: stats)
-            }
-            return
-        }
-        let count = batch * inner
-        var mean = [Double](repeating: 0, count: channels), invstd = mean
-        if training {
-            let (m, varSum) = _channelMoments(x, batch: batch, channels: channels, inner: inner)
-            mean = m
-            for c in 0..<channels { invstd[c] = 1 / (varSum[c] / Double(count) + eps).squareRoot() }
-            if let runningMean, let runningVar {
-                let rm = runningMean._kernelDoubles(), rv = runningVar._kernelDoubles()
-                runningMean._storeDoubles((0..<channels).map { momentum * m[$0] + (1 - momentum) * rm[$0] })
-                runningVar._storeDoubles((0..<channels).map { momentum * varSum[$0] / Double(count - 1) + (1 - momentum) * rv[$0] })
-            }
+        if x.dtype == .float32 {
+            _batchNormForwardATen(x, into: y, Float.self, runningMean: runningMean, runningVar: runningVar, weight: weight, bias: bias,
+                                  training: training, momentum: momentum, eps: eps, batch: batch, channels: channels, inner: inner, stats: stats)
         } else {
-            mean = runningMean!._kernelDoubles()
-            invstd = runningVar!._kernelDoubles().map { 1 / ($0 + eps).squareRoot() }
+            _batchNormForwardATen(x, into: y, Double.self, runningMean: runningMean, runningVar: runningVar, weight: weight, bias: bias,
+                                  training: training, momentum: momentum, eps: eps, batch: batch, channels: channels, inner: inner, stats: stats)
         }
-        let w = weight?._kernelDoubles() ?? [Double](repeating: 1, count: channels)
-        let b = bias?._kernelDoubles() ?? [Double](repeating: 0, count: channels)
-        let alpha = (0..<channels).map { invstd[$0] * w[$0] }
-        let beta = (0..<channels).map { b[$0] - mean[$0] * alpha[$0] }
-        _channelAffine(x, alpha, beta, batch: batch, channels: channels, inner: inner, into: y)
-        (stats.mean, stats.invstd, stats.weight) = (mean, invstd, w)
     }
 
-    /// ATen's contiguous batch normalisation for `[N, C, inner]` with `inner > 1`
+    /// ATen's contiguous batch normalisation for `[N, C, inner]` (its `inner > 1` kernels; for
+    /// `[N, C]` ATen runs its channels-last kernel, whose order is not ported)
     /// (`batch_norm_cpu_collect_stats_contiguous_impl`, `batch_norm_cpu_update_stats_template`,
     /// `batch_norm_cpu_contiguous_impl`), with its types: each channel's sum and squared
     /// deviations added in order in double, the mean and deviations rounded to the element
@@ -208,7 +185,7 @@ extension Tensor {
         (stats.mean, stats.invstd, stats.weight) = (mean.map { Double($0) }, backwardInvstd, w.map { Double($0) })
     }
 
-    /// ATen's `batch_norm_cpu_backward_contiguous_impl` for `inner > 1`: per channel, the sums
+    /// ATen's `batch_norm_cpu_backward_contiguous_impl` (for `inner > 1` there): per channel, the sums
     /// of `dy` and `(x - mean)·dy` over each sample's row in vector lanes (`reduce_all`), added
     /// across samples in double; then `k = dotp·invstd²/N`, `dx = ((dy - sum/N) - (x - mean)·k)·invstd·w`
     /// in training, `dx = dy·invstd·w` in evaluation; `dw = dotp·invstd`, `db = sum`.
@@ -312,38 +289,11 @@ extension Tensor {
                                    shape: [Int]) -> (Tensor, Tensor, Tensor) {
         let batch = shape[0], channels = shape[1]
         let inner = x.scalarCount / Swift.max(1, batch * channels)
-        if inner > 1 {
-            let (gx, gw, gb) = x.dtype == .float32
-                ? _batchNormBackwardATen(g, x, Float.self, mean: mean, invstd: invstd, weight: weight, training: training,
-                                         batch: batch, channels: channels, inner: inner)
-                : _batchNormBackwardATen(g, x, Double.self, mean: mean, invstd: invstd, weight: weight, training: training,
-                                         batch: batch, channels: channels, inner: inner)
-            return (gx, Tensor(shape: [channels], scalars: gw, dtype: .float64), Tensor(shape: [channels], scalars: gb, dtype: .float64))
-        }
-        let count = Double(batch * inner)
-        let gx = Tensor(uninitializedShape: shape, dtype: x.dtype)
-        var gw = [Double](repeating: 0, count: channels), gb = gw
-        func run<T: BinaryFloatingPoint & _NumericElement & SIMDScalar>(_: T.Type) {
-            let px = x.pointer(T.self), pg = g.pointer(T.self), po = gx.pointer(T.self)
-            for c in 0..<channels {
-                var sumG = 0.0, dot = 0.0
-                for n in 0..<batch {
-                    let offset = (n * channels + c) * inner
-                    sumG += _NormLanes.sum(pg + offset, inner)
-                    dot += _NormLanes.centredDot(px + offset, pg + offset, inner, mean: T(mean[c]))
-                }
-                gw[c] = dot * invstd[c]
-                gb[c] = sumG
-                let scale = T(invstd[c] * weight[c])
-                let k = training ? T(dot * invstd[c] * invstd[c] / count) : 0, gradMean = training ? T(sumG / count) : 0
-                for n in 0..<batch {
-                    let offset = (n * channels + c) * inner
-                    _NormLanes.batchNormInputGradient(px + offset, pg + offset, po + offset, inner, mean: T(mean[c]), k: k,
-                                                  gradMean: gradMean, scale: scale)
-                }
-            }
-        }
-        if x.dtype == .float32 { run(Float.self) } else { run(Double.self) }
+        let (gx, gw, gb) = x.dtype == .float32
+            ? _batchNormBackwardATen(g, x, Float.self, mean: mean, invstd: invstd, weight: weight, training: training,
+                                     batch: batch, channels: channels, inner: inner)
+            : _batchNormBackwardATen(g, x, Double.self, mean: mean, invstd: invstd, weight: weight, training: training,
+                                     batch: batch, channels: channels, inner: inner)
         return (gx, Tensor(shape: [channels], scalars: gw, dtype: .float64), Tensor(shape: [channels], scalars: gb, dtype: .float64))
     }
 
@@ -499,16 +449,6 @@ enum _NormLanes {
         return Double(acc.sum()) + Double(tail)
     }
 
-    static func centredDot<T: BinaryFloatingPoint & SIMDScalar>(_ x: UnsafePointer<T>, _ g: UnsafePointer<T>, _ n: Int, mean m: T) -> Double {
-        var acc = SIMD8<T>.zero
-        let mv = SIMD8<T>(repeating: m)
-        var i = 0
-        while i + 8 <= n { acc += (load(x + i) - mv) * load(g + i); i += 8 }
-        var tail = T.zero
-        while i < n { tail += (x[i] - m) * g[i]; i += 1 }
-        return Double(acc.sum()) + Double(tail)
-    }
-
     static func affine<T: BinaryFloatingPoint & SIMDScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int, _ a: T, _ b: T) {
         let av = SIMD8<T>(repeating: a), bv = SIMD8<T>(repeating: b)
         var i = 0
@@ -517,21 +457,6 @@ enum _NormLanes {
             i += 8
         }
         while i < n { y[i] = x[i] * a + b; i += 1 }
-    }
-
-    /// `(g - gradMean - (x - mean)·k)·scale`, ATen's training-mode input gradient (k and
-    /// gradMean zero in evaluation).
-    static func batchNormInputGradient<T: BinaryFloatingPoint & SIMDScalar>(
-        _ x: UnsafePointer<T>, _ g: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>, _ n: Int, mean m: T, k: T, gradMean: T, scale: T
-    ) {
-        let mv = SIMD8<T>(repeating: m), kv = SIMD8<T>(repeating: k), gm = SIMD8<T>(repeating: gradMean), sv = SIMD8<T>(repeating: scale)
-        var i = 0
-        while i + 8 <= n {
-            let v = (load(g + i) - gm - (load(x + i) - mv) * kv) * sv
-            UnsafeMutableRawPointer(out + i).storeBytes(of: v, as: SIMD8<T>.self)
-            i += 8
-        }
-        while i < n { out[i] = (g[i] - gradMean - (x[i] - m) * k) * scale; i += 1 }
     }
 }
 
