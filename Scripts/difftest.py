@@ -1034,6 +1034,9 @@ NAMED = {
         {"op": "unary", "fn": "log1p", "out": "log1p_t", "a": "pt"},
         {"op": "unary", "fn": "log1p", "out": "log1p_c", "a": "pos"},
     ],
+    # retain_grad() moves with an in-place assignment: the old node no longer adds into .grad
+    # (seed 5438 program 256, twice the gradient where the mask was false).
+    "retain_grad_moves_with_in_place_assignment": [{'op': 'tensor', 'out': 't0', 'values': [0.08, 2.849, 0.0], 'shape': [3, 1], 'dtype': 'float32', 'requires_grad': True}, {'op': 'binary', 'fn': 'mul', 'out': 't1', 'a': {'float': -0.5}, 'b': {'var': 't0'}}, {'op': 'retain_grad', 'target': 't1'}, {'op': 'binary', 'fn': 'eq', 'out': 't2', 'a': {'var': 't1'}, 'b': {'var': 't0'}}, {'op': 'binary', 'fn': 'lt', 'out': 't3', 'a': {'var': 't1'}, 'b': {'int': 0}}, {'op': 'setitem', 'target': 't1', 'items': [{'tensor': 't3'}], 'value': {'float': 0.0}}, {'op': 'tensor', 'out': 'gt4', 'values': [-0.02, -0.24, 0.16], 'shape': [3, 1], 'dtype': 'float32'}, {'op': 'backward', 'target': 't1', 'retain_graph': False, 'gradient': 'gt4'}, {'op': 'grad_zero', 'target': 't0'}],
     "nll_loss_sum_order": [
         {"op": "seed", "seed": 5},
         {"op": "random", "kind": "randn", "out": "logits", "shape": [70, 5], "dtype": "float32"},

@@ -95,6 +95,18 @@ extension Tensor {
         node.retainedOutput = self
     }
 
+    /// Gives this tensor the node `node` (an in-place op's, or a view's rebuilt history). Its
+    /// `retainGrad()` moves along: the old node, which the snapshot of the old value keeps,
+    /// stops writing `.grad`, else both nodes would add into it (PyTorch moves its retains_grad
+    /// hook the same way).
+    func _takeNode(_ node: AutogradNode) {
+        if _retainsGrad {
+            if let old = _gradFn, old !== node, old.retainedOutput === self { old.retainedOutput = nil }
+            node.retainedOutput = self
+        }
+        _gradFn = node
+    }
+
     /// Whether this non-leaf keeps its gradient (PyTorch's `retains_grad`).
     public var retainsGrad: Bool { _retainsGrad }
 

@@ -51,7 +51,7 @@ extension Tensor {
             return [baseGrad, inputs.count > 1 ? inputs[1] : nil]
         }
         node.wrappedNode = inner
-        base._gradFn = node
+        base._takeNode(node)
         base._requiresGrad = true
         // The snapshot's place in the graph is the view's old one; the view now follows the
         // base (its version moved, so its next use rebuilds its history).

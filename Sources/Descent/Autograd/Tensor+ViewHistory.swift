@@ -44,9 +44,7 @@ extension Tensor {
         let node = AutogradNode(name: "AsStridedBackward0", edges: [AutogradNode.Edge(base)], saved: []) { g, _ in
             [Tensor._asStridedBackward(g, view: (viewShape, viewStrides, viewOffset), base: (baseShape, baseStrides, baseOffset))]
         }
-        // retainGrad() belongs to the tensor: it moves to the new node.
-        if _retainsGrad { node.retainedOutput = self }
-        _gradFn = node
+        _takeNode(node)
     }
 
     /// The gradient of the base from the gradient of a view over the same memory: the view's

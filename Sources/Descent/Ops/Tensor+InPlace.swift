@@ -85,9 +85,8 @@ extension Tensor {
         _copyRaw(result)
         _bumpVersion()
         if recording, let node = result._gradFn {
-            _gradFn = node
+            _takeNode(node)
             _requiresGrad = true
-            if _retainsGrad { node.retainedOutput = self }
         }
     }
 
